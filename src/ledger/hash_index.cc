@@ -1,0 +1,85 @@
+#include "ledger/hash_index.h"
+
+#include <bit>
+
+namespace tpw::ledger {
+
+static uint64_t CapacityFor(uint64_t entries) {
+  // Capacity such that `entries` stays under 3/4 load.
+  const uint64_t wanted = entries + entries / 3 + 1;
+  return std::bit_ceil(wanted < 16 ? uint64_t{16} : wanted);
+}
+
+HashIndex::HashIndex(uint64_t expected_entries) {
+  const uint64_t capacity = CapacityFor(expected_entries);
+  slots_.assign(capacity, Slot{0, 0, 0});
+  mask_ = capacity - 1;
+  grow_at_ = capacity / 4 * 3;
+}
+
+const uint64_t* HashIndex::Find(u128 key) const {
+  TPW_ASSERT(key != 0);
+  for (uint64_t i = HomeSlot(key);; i = (i + 1) & mask_) {
+    const Slot& slot = slots_[i];
+    if (slot.matches(key)) return &slot.value;
+    if (slot.empty()) return nullptr;
+  }
+}
+
+uint64_t* HashIndex::Find(u128 key) {
+  return const_cast<uint64_t*>(static_cast<const HashIndex*>(this)->Find(key));
+}
+
+void HashIndex::Insert(u128 key, uint64_t value) {
+  TPW_ASSERT(key != 0);
+  if (size_ >= grow_at_) Grow();
+  for (uint64_t i = HomeSlot(key);; i = (i + 1) & mask_) {
+    Slot& slot = slots_[i];
+    TPW_ASSERT_MSG(!slot.matches(key), "HashIndex::Insert of a present key");
+    if (slot.empty()) {
+      slot = Slot{Low64(key), High64(key), value};
+      ++size_;
+      return;
+    }
+  }
+}
+
+void HashIndex::Erase(u128 key) {
+  uint64_t hole = HomeSlot(key);
+  while (!slots_[hole].matches(key)) {
+    TPW_ASSERT_MSG(!slots_[hole].empty(), "HashIndex::Erase of a missing key");
+    hole = (hole + 1) & mask_;
+  }
+  // Backward-shift: move later members of the probe run into the hole when their home slot
+  // does not lie (cyclically) between the hole and their current slot.
+  for (uint64_t next = (hole + 1) & mask_; !slots_[next].empty(); next = (next + 1) & mask_) {
+    const uint64_t home = HomeSlot(MakeU128(slots_[next].key_high, slots_[next].key_low));
+    const uint64_t distance_to_next = (next - home) & mask_;
+    const uint64_t distance_to_hole = (hole - home) & mask_;
+    if (distance_to_hole < distance_to_next) {
+      slots_[hole] = slots_[next];
+      hole = next;
+    }
+  }
+  slots_[hole] = Slot{0, 0, 0};
+  --size_;
+}
+
+void HashIndex::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  const uint64_t capacity = old.size() * 2;
+  slots_.assign(capacity, Slot{0, 0, 0});
+  mask_ = capacity - 1;
+  grow_at_ = capacity / 4 * 3;
+  for (const Slot& slot : old) {
+    if (slot.empty()) continue;
+    for (uint64_t i = HomeSlot(MakeU128(slot.key_high, slot.key_low));; i = (i + 1) & mask_) {
+      if (slots_[i].empty()) {
+        slots_[i] = slot;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace tpw::ledger

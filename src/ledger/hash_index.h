@@ -1,0 +1,60 @@
+// HashIndex: open-addressing hash table from a 128-bit id to a 64-bit value.
+//
+// Linear probing, power-of-two capacity, backward-shift deletion (no tombstones), grows at
+// 3/4 load. Key 0 marks an empty slot, so id 0 can never be stored (the ledger rejects it
+// before it gets here). 24 bytes a slot. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/assert.h"
+#include "common/int128.h"
+
+namespace tpw::ledger {
+
+class HashIndex {
+ public:
+  explicit HashIndex(uint64_t expected_entries = 16);
+
+  // Pointer to the value for `key`, or nullptr. Valid until the next insert or erase.
+  const uint64_t* Find(u128 key) const;
+  uint64_t* Find(u128 key);
+  // Inserts a key that is not present (asserted).
+  void Insert(u128 key, uint64_t value);
+  // Removes a key that is present (asserted).
+  void Erase(u128 key);
+
+  uint64_t size() const { return size_; }
+  uint64_t capacity() const { return slots_.size(); }
+  uint64_t memory_bytes() const { return slots_.size() * sizeof(Slot); }
+
+ private:
+  struct Slot {
+    uint64_t key_low;
+    uint64_t key_high;
+    uint64_t value;
+    bool empty() const { return (key_low | key_high) == 0; }
+    bool matches(u128 key) const { return key_low == Low64(key) && key_high == High64(key); }
+  };
+  static_assert(sizeof(Slot) == 24);
+
+  uint64_t HomeSlot(u128 key) const {
+    // A strong 64-bit mix (murmur3 finalizer) so sequential ids spread evenly.
+    uint64_t h = Low64(key) ^ (High64(key) * 0x9e3779b97f4a7c15ULL);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h & mask_;
+  }
+  void Grow();
+
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  uint64_t size_ = 0;
+  uint64_t grow_at_ = 0;
+};
+
+}  // namespace tpw::ledger

@@ -1,0 +1,137 @@
+// Ledger: the double-entry state machine. Pure and deterministic: no I/O, no clock, no
+// randomness; the same calls with the same timestamps give the same results and state.
+//
+// Thread-safety: none. Exactly one thread (the sequencer) calls it.
+//
+// Timestamps: the caller passes the batch's first timestamp, which must be greater than
+// last_timestamp(); event i of the batch is stamped first + i (events that fail consume their
+// timestamp too). NextTimestamp() gives a valid first timestamp from a wall clock reading.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+#include "ledger/hash_index.h"
+#include "ledger/results.h"
+#include "ledger/store.h"
+#include "ledger/types.h"
+
+namespace tpw::ledger {
+
+// Results are sparse, like TigerBeetle's: only events whose result is not `created` appear.
+struct CreateAccountsResult {
+  uint32_t index;
+  CreateAccountResult result;
+};
+struct CreateTransfersResult {
+  uint32_t index;
+  CreateTransferResult result;
+};
+
+struct ExpiredTransfer {
+  TransferId id;
+  Amount amount;
+};
+
+// Per-ledger (per-asset) sums over all accounts; debits == credits for each after every batch.
+struct LedgerTotals {
+  uint32_t ledger = 0;
+  Amount debits_pending;
+  Amount debits_posted;
+  Amount credits_pending;
+  Amount credits_posted;
+};
+
+struct LedgerOptions {
+  // Pre-size the id indexes (avoids rehash pauses when the workload size is known).
+  uint64_t expected_accounts = 1024;
+  uint64_t expected_transfers = 1024;
+};
+
+class Ledger {
+ public:
+  explicit Ledger(LedgerStore& store, LedgerOptions options = {});
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Applies the events in order; appends a result for each event not `created` to `results`
+  // (cleared first). Returns too_many_events, applying nothing, for more than kBatchEventsMax.
+  Status<BatchError> CreateAccounts(std::span<const Account> events, Timestamp first,
+                                    std::vector<CreateAccountsResult>& results);
+  Status<BatchError> CreateTransfers(std::span<const Transfer> events, Timestamp first,
+                                     std::vector<CreateTransfersResult>& results);
+
+  // Expires, in expiry order, up to `limit` pending transfers whose expiry time is <= now,
+  // releasing their pending amounts. `now` must be > last_timestamp(); expired transfers are
+  // stamped now, now+1, ... (for balance history). Returns true if more remain expired-but-
+  // unprocessed (call again).
+  bool ExpirePendingTransfers(Timestamp now, size_t limit, std::vector<ExpiredTransfer>& expired);
+  // Earliest expiry time of a still-pending transfer, if any (the sequencer's timer).
+  std::optional<Timestamp> NextExpiry() const;
+
+  std::optional<Account> LookupAccount(AccountId id) const;
+  std::optional<Transfer> LookupTransfer(TransferId id) const;
+  PendingStatus GetPendingStatus(TransferId id) const;
+  Result<std::vector<Transfer>, QueryError> GetAccountTransfers(const AccountFilter& f) const;
+  Result<std::vector<AccountBalance>, QueryError> GetAccountBalances(const AccountFilter& f) const;
+
+  Timestamp last_timestamp() const { return last_timestamp_; }
+  Timestamp NextTimestamp(Timestamp wall_clock) const;
+  uint64_t account_count() const { return accounts_.size(); }
+  uint64_t transfer_count() const { return store_.transfer_count(); }
+  uint64_t pending_count() const { return pending_open_; }
+  std::vector<LedgerTotals> Totals() const;
+
+  // Recomputes every per-ledger sum from all accounts and checks every balance limit;
+  // aborts (TPW_ASSERT) on any violation. O(accounts): for tests and after recovery.
+  void CheckInvariants() const;
+
+ private:
+  struct AccountState;
+  struct PendingState;
+  struct UndoEntry;
+  struct ExpiryEntry;
+  struct TotalsState;
+  struct TransferPlan;
+
+  CreateAccountResult CreateAccount(const Account& event, Timestamp timestamp);
+  CreateAccountResult ValidateAccount(const Account& event) const;
+  CreateTransferResult CreateTransfer(const Transfer& event, Timestamp timestamp);
+  CreateTransferResult ValidateTransferFields(const Transfer& event) const;
+  CreateTransferResult CheckExisting(const Transfer& event, uint64_t index_value) const;
+  CreateTransferResult CreateRegular(const Transfer& event, Timestamp timestamp);
+  CreateTransferResult PostOrVoid(const Transfer& event, Timestamp timestamp);
+  CreateTransferResult CheckBalanceLimits(const AccountState& debit, const AccountState& credit,
+                                          Amount amount) const;
+  void ApplyBalances(AccountNo debit, AccountNo credit, const TransferPlan& plan,
+                     Timestamp timestamp);
+  void RecordTransfer(const Transfer& stored, AccountNo debit, AccountNo credit);
+  void RecordHistory(AccountNo account, Timestamp timestamp);
+  void SetAccountClosed(AccountNo account, bool closed);
+  void RememberFailure(const Transfer& event, CreateTransferResult result);
+  void Rollback(size_t undo_mark);
+  void TouchAccount(AccountNo account);
+  void CheckBatchInvariants();
+  AccountBalance BalanceOf(const AccountState& state, Timestamp timestamp) const;
+  Result<AccountNo, QueryError> ValidateFilter(const AccountFilter& filter) const;
+
+  LedgerStore& store_;
+  std::vector<AccountState> accounts_;
+  HashIndex account_index_;   // account id -> AccountNo
+  HashIndex transfer_index_;  // transfer id -> TransferNo, or kFailedMarker | result
+  std::vector<PendingState> pending_;
+  HashIndex pending_index_;   // pending transfer id -> index into pending_
+  std::vector<ExpiryEntry> expiry_heap_;  // min-heap on expires_at
+  std::vector<TotalsState> totals_;
+  std::vector<UndoEntry> undo_;
+  bool undo_enabled_ = false;
+  std::vector<AccountNo> touched_;  // accounts changed in the current batch
+  uint64_t batch_epoch_ = 0;
+  uint64_t pending_open_ = 0;
+  Timestamp last_timestamp_;
+};
+
+}  // namespace tpw::ledger

@@ -1,0 +1,71 @@
+// LedgerStore: where transfer bodies, per-account transfer lists and balance history live.
+//
+// The state machine keeps accounts, pending transfers and the id index in memory; everything
+// that grows with every transfer goes through this interface, so the durable engine can serve
+// it from the journal instead of RAM. Called only from the sequencer thread: no locking.
+//
+// Rollback contract: within one CreateTransfers call, a failed linked chain undoes its
+// appends by calling TruncateTransfers / PopAccountTransfer / PopBalance in reverse order.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ledger/types.h"
+
+namespace tpw::ledger {
+
+using TransferNo = uint64_t;  // dense, 0-based, in creation (= timestamp) order
+using AccountNo = uint32_t;   // dense, 0-based, in creation order
+
+class LedgerStore {
+ public:
+  virtual ~LedgerStore() = default;
+
+  // Transfer bodies. A new transfer's number is transfer_count() before the append.
+  virtual void AppendTransfer(const Transfer& transfer) = 0;
+  virtual Transfer ReadTransfer(TransferNo number) const = 0;
+  virtual uint64_t transfer_count() const = 0;
+  virtual void TruncateTransfers(uint64_t count) = 0;
+
+  // Per-account list of transfer numbers (both sides), ascending.
+  virtual void AppendAccountTransfer(AccountNo account, TransferNo number) = 0;
+  virtual void PopAccountTransfer(AccountNo account) = 0;
+  virtual uint64_t AccountTransferCount(AccountNo account) const = 0;
+  virtual TransferNo AccountTransferAt(AccountNo account, uint64_t index) const = 0;
+
+  // Balance history of accounts flagged `history`, ascending by timestamp.
+  virtual void AppendBalance(AccountNo account, const AccountBalance& balance) = 0;
+  virtual void PopBalance(AccountNo account) = 0;
+  virtual uint64_t BalanceCount(AccountNo account) const = 0;
+  virtual AccountBalance BalanceAt(AccountNo account, uint64_t index) const = 0;
+};
+
+// Everything in RAM: for tests, the in-memory benchmark and the demo.
+class InMemoryStore final : public LedgerStore {
+ public:
+  void AppendTransfer(const Transfer& transfer) override { transfers_.push_back(transfer); }
+  Transfer ReadTransfer(TransferNo number) const override;
+  uint64_t transfer_count() const override { return transfers_.size(); }
+  void TruncateTransfers(uint64_t count) override;
+
+  void AppendAccountTransfer(AccountNo account, TransferNo number) override;
+  void PopAccountTransfer(AccountNo account) override;
+  uint64_t AccountTransferCount(AccountNo account) const override;
+  TransferNo AccountTransferAt(AccountNo account, uint64_t index) const override;
+
+  void AppendBalance(AccountNo account, const AccountBalance& balance) override;
+  void PopBalance(AccountNo account) override;
+  uint64_t BalanceCount(AccountNo account) const override;
+  AccountBalance BalanceAt(AccountNo account, uint64_t index) const override;
+
+  // Pre-size for a known workload (the benchmark) so growth does not show up as latency.
+  void Reserve(uint64_t transfers) { transfers_.reserve(transfers); }
+
+ private:
+  std::vector<Transfer> transfers_;
+  std::vector<std::vector<TransferNo>> account_transfers_;
+  std::vector<std::vector<AccountBalance>> balances_;
+};
+
+}  // namespace tpw::ledger
