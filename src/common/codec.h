@@ -56,7 +56,8 @@ class BinaryReader {
   u128 U128() {
     const uint64_t low = U64();
     const uint64_t high = U64();
-    return MakeU128(high, low);
+    // With only 8..15 bytes left the low half reads fine: a failed read still returns zero.
+    return ok_ ? MakeU128(high, low) : 0;
   }
   // Exactly `count` bytes, or an empty span and failure.
   std::span<const uint8_t> Bytes(size_t count);

@@ -37,6 +37,7 @@ struct ExpiredTransfer {
 };
 
 // Per-ledger (per-asset) sums over all accounts; debits == credits for each after every batch.
+// The sums are checksums taken modulo 2^128 (many accounts together may exceed 2^128).
 struct LedgerTotals {
   uint32_t ledger = 0;
   Amount debits_pending;
@@ -54,6 +55,7 @@ struct LedgerOptions {
 class Ledger {
  public:
   explicit Ledger(LedgerStore& store, LedgerOptions options = {});
+  ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
@@ -80,7 +82,7 @@ class Ledger {
 
   Timestamp last_timestamp() const { return last_timestamp_; }
   Timestamp NextTimestamp(Timestamp wall_clock) const;
-  uint64_t account_count() const { return accounts_.size(); }
+  uint64_t account_count() const;
   uint64_t transfer_count() const { return store_.transfer_count(); }
   uint64_t pending_count() const { return pending_open_; }
   std::vector<LedgerTotals> Totals() const;
@@ -97,25 +99,41 @@ class Ledger {
   struct TotalsState;
   struct TransferPlan;
 
+  template <typename Event, typename Code, typename ResultT, typename Execute, typename Remember>
+  void ApplyBatch(std::span<const Event> events, Timestamp first, uint16_t linked_flag,
+                  std::vector<ResultT>& results, Execute execute, Remember remember);
+  void Rollback(size_t undo_mark);
+  void RememberFailure(const Transfer& event, CreateTransferResult result);
+
   CreateAccountResult CreateAccount(const Account& event, Timestamp timestamp);
   CreateAccountResult ValidateAccount(const Account& event) const;
+  uint32_t TotalsSlotFor(uint32_t ledger);
+
   CreateTransferResult CreateTransfer(const Transfer& event, Timestamp timestamp);
   CreateTransferResult ValidateTransferFields(const Transfer& event) const;
   CreateTransferResult CheckExisting(const Transfer& event, uint64_t index_value) const;
   CreateTransferResult CreateRegular(const Transfer& event, Timestamp timestamp);
   CreateTransferResult PostOrVoid(const Transfer& event, Timestamp timestamp);
-  CreateTransferResult CheckBalanceLimits(const AccountState& debit, const AccountState& credit,
+  Amount BalancedAmount(const Transfer& event, const Account& d, const Account& c) const;
+  CreateTransferResult CheckOverflows(const Transfer& event, const Account& d, const Account& c,
+                                      Amount amount, Timestamp timestamp) const;
+  CreateTransferResult CheckBalanceLimits(const Account& d, const Account& c,
                                           Amount amount) const;
-  void ApplyBalances(AccountNo debit, AccountNo credit, const TransferPlan& plan,
-                     Timestamp timestamp);
+
+  void OpenPending(const Transfer& stored, AccountNo debit, AccountNo credit);
+  void ResolvePending(uint64_t slot, PendingStatus status, Amount posted);
+  void ApplyBalances(AccountNo debit, AccountNo credit, const TransferPlan& plan);
+  void SaveBalances(AccountNo account);
+  void RestoreBalances(const UndoEntry& entry);
+  void SetAccountClosed(AccountNo account, bool closed);
   void RecordTransfer(const Transfer& stored, AccountNo debit, AccountNo credit);
   void RecordHistory(AccountNo account, Timestamp timestamp);
-  void SetAccountClosed(AccountNo account, bool closed);
-  void RememberFailure(const Transfer& event, CreateTransferResult result);
-  void Rollback(size_t undo_mark);
+  AccountBalance BalanceOf(const AccountState& state, Timestamp timestamp) const;
   void TouchAccount(AccountNo account);
   void CheckBatchInvariants();
-  AccountBalance BalanceOf(const AccountState& state, Timestamp timestamp) const;
+
+  bool ExpiryEntryLive(const ExpiryEntry& entry) const;
+  void PopExpiry() const;
   Result<AccountNo, QueryError> ValidateFilter(const AccountFilter& filter) const;
 
   LedgerStore& store_;
@@ -124,7 +142,9 @@ class Ledger {
   HashIndex transfer_index_;  // transfer id -> TransferNo, or kFailedMarker | result
   std::vector<PendingState> pending_;
   HashIndex pending_index_;   // pending transfer id -> index into pending_
-  std::vector<ExpiryEntry> expiry_heap_;  // min-heap on expires_at
+  // Min-heap on expiry time. Entries of resolved transfers are dropped lazily (mutable: dropping
+  // them changes no visible state).
+  mutable std::vector<ExpiryEntry> expiry_heap_;
   std::vector<TotalsState> totals_;
   std::vector<UndoEntry> undo_;
   bool undo_enabled_ = false;
