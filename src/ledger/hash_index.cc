@@ -1,6 +1,9 @@
 #include "ledger/hash_index.h"
 
+#include <sys/mman.h>
+
 #include <bit>
+#include <cstring>
 
 namespace tpw::ledger {
 
@@ -10,9 +13,20 @@ static uint64_t CapacityFor(uint64_t entries) {
   return std::bit_ceil(wanted < 16 ? uint64_t{16} : wanted);
 }
 
+HashIndex::Slots HashIndex::AllocateSlots(uint64_t capacity) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t bytes = capacity * sizeof(Slot);
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* memory = std::aligned_alloc(kHugePage, rounded);
+  TPW_ASSERT_MSG(memory != nullptr, "out of memory for a ledger index");
+  madvise(memory, rounded, MADV_HUGEPAGE);  // a hint; failure is harmless
+  std::memset(memory, 0, bytes);            // key 0 = empty
+  return Slots(static_cast<Slot*>(memory));
+}
+
 HashIndex::HashIndex(uint64_t expected_entries) {
   const uint64_t capacity = CapacityFor(expected_entries);
-  slots_.assign(capacity, Slot{0, 0, 0});
+  slots_ = AllocateSlots(capacity);
   mask_ = capacity - 1;
   grow_at_ = capacity / 4 * 3;
 }
@@ -66,12 +80,14 @@ void HashIndex::Erase(u128 key) {
 }
 
 void HashIndex::Grow() {
-  std::vector<Slot> old = std::move(slots_);
-  const uint64_t capacity = old.size() * 2;
-  slots_.assign(capacity, Slot{0, 0, 0});
+  const uint64_t old_capacity = mask_ + 1;
+  Slots old = std::move(slots_);
+  const uint64_t capacity = old_capacity * 2;
+  slots_ = AllocateSlots(capacity);
   mask_ = capacity - 1;
   grow_at_ = capacity / 4 * 3;
-  for (const Slot& slot : old) {
+  for (uint64_t j = 0; j < old_capacity; ++j) {
+    const Slot& slot = old[j];
     if (slot.empty()) continue;
     for (uint64_t i = HomeSlot(MakeU128(slot.key_high, slot.key_low));; i = (i + 1) & mask_) {
       if (slots_[i].empty()) {

@@ -6,7 +6,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
 #include "common/assert.h"
 #include "common/int128.h"
@@ -22,12 +23,15 @@ class HashIndex {
   uint64_t* Find(u128 key);
   // Inserts a key that is not present (asserted).
   void Insert(u128 key, uint64_t value);
+  // Starts loading `key`'s home slot into cache: call a few keys ahead of Find/Insert to
+  // overlap the cache misses of a large table.
+  void Prefetch(u128 key) const { __builtin_prefetch(&slots_[HomeSlot(key)]); }
   // Removes a key that is present (asserted).
   void Erase(u128 key);
 
   uint64_t size() const { return size_; }
-  uint64_t capacity() const { return slots_.size(); }
-  uint64_t memory_bytes() const { return slots_.size() * sizeof(Slot); }
+  uint64_t capacity() const { return mask_ + 1; }
+  uint64_t memory_bytes() const { return capacity() * sizeof(Slot); }
 
  private:
   struct Slot {
@@ -49,9 +53,16 @@ class HashIndex {
     h ^= h >> 33;
     return h & mask_;
   }
+  struct Free {
+    void operator()(Slot* p) const { std::free(p); }
+  };
+  using Slots = std::unique_ptr<Slot[], Free>;
+  // Zeroed slots in 2 MiB-aligned memory advised for transparent huge pages: a large index
+  // then costs far fewer TLB misses per lookup.
+  static Slots AllocateSlots(uint64_t capacity);
   void Grow();
 
-  std::vector<Slot> slots_;
+  Slots slots_;
   uint64_t mask_ = 0;
   uint64_t size_ = 0;
   uint64_t grow_at_ = 0;

@@ -99,11 +99,14 @@ class Ledger {
   struct TotalsState;
   struct TransferPlan;
 
-  template <typename Event, typename Code, typename ResultT, typename Execute, typename Remember>
+  template <typename Event, typename Code, typename ResultT, typename Execute, typename Remember,
+            typename Prefetch>
   void ApplyBatch(std::span<const Event> events, Timestamp first, uint16_t linked_flag,
-                  std::vector<ResultT>& results, Execute execute, Remember remember);
+                  std::vector<ResultT>& results, Execute execute, Remember remember,
+                  Prefetch prefetch);
   void Rollback(size_t undo_mark);
   void RememberFailure(const Transfer& event, CreateTransferResult result);
+  void PrefetchTransfer(const Transfer& event, int stage) const;
 
   CreateAccountResult CreateAccount(const Account& event, Timestamp timestamp);
   CreateAccountResult ValidateAccount(const Account& event) const;

@@ -12,17 +12,9 @@
 //   TPW_PROPERTY_OPS=M          operations per seed (default kOpsPerSeedDefault)
 //   TPW_TRACE=1                 print every operation of the failing seed
 //   TPW_MINIMIZE=1              shrink a failing seed to a minimal operation list (forks)
-//   TPW_MODEL_ACCEPT=a,b        switch the model to the implementation's reading of a reported
-//                               disagreement (see ModelOptions): closed_flag, expiry_reopens,
-//                               balancing_saturates
-//
-// Known disagreements (the defaults follow docs/ledger.md to the letter, so the test fails
-// until ledger.cc or the docs change; each has a ModelOptions switch):
-//   closed_flag          re-creating a closed account without `closed` gives exists, not
-//                        exists_with_different_flags (docs ignore only `linked`)
-//   expiry_reopens       expiring a closing transfer reopens the account (docs: only voiding)
-//   balancing_saturates  the balancing clamp saturates `credits_posted + overdraft_limit` at
-//                        2^128-1, so a huge overdraft limit clamps instead of overflows_*
+//   TPW_MODEL_ACCEPT=a,b        switch the model to an earlier reading of points the docs
+//                               since settled (see ModelOptions): closed_flag,
+//                               expiry_keeps_closed, balancing_saturates
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -914,7 +906,7 @@ ModelOptions Options() {
   const std::string_view accept = text != nullptr ? text : "";
   ModelOptions options;
   options.account_exists_ignores_closed = accept.find("closed_flag") != std::string_view::npos;
-  options.expiry_reopens_closed = accept.find("expiry_reopens") != std::string_view::npos;
+  options.expiry_reopens_closed = accept.find("expiry_keeps_closed") == std::string_view::npos;
   options.balancing_cap_saturates = accept.find("balancing_saturates") != std::string_view::npos;
   return options;
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ledger/chunked.h"
 #include "ledger/types.h"
 
 namespace tpw::ledger {
@@ -33,6 +34,8 @@ class LedgerStore {
   virtual void PopAccountTransfer(AccountNo account) = 0;
   virtual uint64_t AccountTransferCount(AccountNo account) const = 0;
   virtual TransferNo AccountTransferAt(AccountNo account, uint64_t index) const = 0;
+  // A hint that AppendAccountTransfer(account, …) comes soon (start loading its tail).
+  virtual void PrefetchAccountTransfers(AccountNo) const {}
 
   // Balance history of accounts flagged `history`, ascending by timestamp.
   virtual void AppendBalance(AccountNo account, const AccountBalance& balance) = 0;
@@ -45,6 +48,7 @@ class LedgerStore {
 class InMemoryStore final : public LedgerStore {
  public:
   void AppendTransfer(const Transfer& transfer) override { transfers_.push_back(transfer); }
+
   Transfer ReadTransfer(TransferNo number) const override;
   uint64_t transfer_count() const override { return transfers_.size(); }
   void TruncateTransfers(uint64_t count) override;
@@ -53,6 +57,7 @@ class InMemoryStore final : public LedgerStore {
   void PopAccountTransfer(AccountNo account) override;
   uint64_t AccountTransferCount(AccountNo account) const override;
   TransferNo AccountTransferAt(AccountNo account, uint64_t index) const override;
+  void PrefetchAccountTransfers(AccountNo account) const override;
 
   void AppendBalance(AccountNo account, const AccountBalance& balance) override;
   void PopBalance(AccountNo account) override;
@@ -60,11 +65,24 @@ class InMemoryStore final : public LedgerStore {
   AccountBalance BalanceAt(AccountNo account, uint64_t index) const override;
 
   // Pre-size for a known workload (the benchmark) so growth does not show up as latency.
-  void Reserve(uint64_t transfers) { transfers_.reserve(transfers); }
+  void Reserve(uint64_t transfers) { transfers_.Reserve(transfers); }
 
  private:
-  std::vector<Transfer> transfers_;
-  std::vector<std::vector<TransferNo>> account_transfers_;
+  // Per-account lists are runs of 16-entry blocks from one pool: appending never copies, and
+  // index access stays O(1) through the account's block list.
+  static constexpr uint64_t kBlockEntries = 16;
+  struct Block {
+    TransferNo entries[kBlockEntries];
+  };
+  struct AccountList {
+    std::vector<uint32_t> blocks;
+    uint64_t count = 0;
+  };
+
+  ChunkedVector<Transfer> transfers_;
+  ChunkedVector<Block> blocks_;
+  std::vector<uint32_t> free_blocks_;  // blocks released by rollback
+  std::vector<AccountList> account_transfers_;
   std::vector<std::vector<AccountBalance>> balances_;
 };
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tpwallet needs to build and test, if any are missing.
+set -euo pipefail
+PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev libsodium-dev libgtest-dev libgmock-dev
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "tpwallet: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
