@@ -103,7 +103,7 @@ int RunLedgerBench(const LedgerBenchOptions& options) {
               options.seed);
 
   ledger::InMemoryStore store;
-  store.Reserve(options.transfers);
+  store.Reserve(options.transfers, options.accounts);
   ledger::Ledger ledger(store, ledger::LedgerOptions{options.accounts, options.transfers});
   uint64_t next_timestamp = 1;
   if (!CreateBenchAccounts(ledger, options.accounts, next_timestamp)) {

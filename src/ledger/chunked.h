@@ -45,7 +45,7 @@ class ChunkedVector {
     return chunks_[i / kPerChunk].get()[i % kPerChunk];
   }
   size_t size() const { return size_; }
-  // Allocates (and touches) chunks up front for `count` elements: setup, not steady state.
+  // Allocates and faults in chunks up front for `count` elements: setup, not steady state.
   void Reserve(size_t count) {
     while (chunks_.size() * kPerChunk < count) AddChunk();
   }
