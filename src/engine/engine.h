@@ -1,0 +1,181 @@
+// Engine: the durable ledger. One sequencer thread owns the state machine; any number of caller
+// threads submit requests through a bounded queue; every batch of accepted events is appended to
+// the journal as one group and made durable with one fdatasync before anyone hears about it.
+//
+//   callers ──Submit──► bounded MPSC queue ──► sequencer thread: execute on the Ledger, collect
+//   facts ──► journal thread: append group + fdatasync ──► replies (callbacks) + location index
+//
+// Contracts:
+//   - Nothing is acknowledged before it is durable (fsync=always). Reads are answered only after
+//     every write executed before them is durable, so a reader never sees state a crash undoes.
+//   - After a journal write or sync failure the engine stops: in-flight requests and every later
+//     one get EngineError::storage_failed ("outcome unknown": the facts may or may not have
+//     reached the disk). Restarting recovers exactly what was synced.
+//   - One Engine per data directory: Open() takes the directory lock.
+//   - Open() recovers: newest valid snapshot, then replay of later journal facts; a damaged
+//     journal stops Open with the journal's error (file, offset, sequence).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "crypto/hash.h"
+#include "engine/errors.h"
+#include "ledger/ledger.h"
+#include "storage/storage.h"
+
+namespace tpw::engine {
+
+enum class FsyncMode : uint8_t {
+  always = 0,  // one fdatasync per group commit (default; the only safe choice)
+  never = 1,   // explicitly unsafe: for tests and for measuring the cost of durability
+};
+
+struct EngineOptions {
+  FsyncMode fsync = FsyncMode::always;
+  // Take a snapshot automatically once this many journal records (facts) have been appended
+  // since the last one; 0 = only on demand. The sequencer pauses while it writes one.
+  uint64_t snapshot_every_records = 0;
+  // Snapshot files kept (newest first); older ones are deleted after a new one is durable.
+  uint32_t snapshots_kept = 2;
+  // Bound of the request queue in requests; Submit blocks (or TrySubmit fails) when full.
+  uint32_t queue_requests_max = 4096;
+  // Events the sequencer packs into one group commit (several requests share a group).
+  uint32_t group_events_max = 8189;
+  // Groups handed to the journal thread but not yet durable (pipelining depth).
+  uint32_t groups_in_flight_max = 2;
+  // Pending transfers expired per expiry fact.
+  uint32_t expiry_batch_max = 8189;
+  // Pre-size indexes for a known workload (benchmarks).
+  uint64_t expected_accounts = 1024;
+  uint64_t expected_transfers = 1024;
+  // Ignore snapshots and replay the whole journal (a recovery benchmark, or a suspicious one).
+  bool ignore_snapshots = false;
+  // Journal segment size (journal::JournalOptions::segment_bytes_max); 0 = the default.
+  uint64_t segment_bytes_max = 0;
+};
+
+// What recovery did, for the operator and the recovery benchmark.
+struct RecoveryReport {
+  bool from_snapshot = false;
+  std::string snapshot_file;       // the snapshot used, if any
+  std::vector<std::string> skipped_snapshots;  // "file: reason" for each rejected snapshot
+  uint64_t snapshot_sequence = 0;  // journal sequence the snapshot covers (0 if none)
+  uint64_t replayed_records = 0;   // facts replayed after the snapshot
+  uint64_t torn_tail_bytes = 0;    // dropped from the journal's end
+  uint64_t elapsed_ns = 0;         // Open() start to ready
+};
+
+struct EngineStats {
+  uint64_t accounts = 0;
+  uint64_t transfers = 0;
+  uint64_t pending = 0;
+  uint64_t journal_records = 0;
+  uint64_t journal_bytes = 0;
+  uint64_t journal_last_sequence = 0;
+  std::string journal_head_hash_hex;
+  uint64_t durable_sequence = 0;
+  uint64_t groups_committed = 0;
+  uint64_t queue_depth = 0;
+  ledger::Timestamp last_timestamp;
+};
+
+struct SnapshotInfo {
+  std::string file;
+  uint64_t sequence = 0;  // last journal sequence the snapshot covers
+  uint64_t bytes = 0;
+  uint64_t elapsed_ns = 0;
+};
+
+// ---- Requests -----------------------------------------------------------------------------
+
+enum class RequestKind : uint8_t {
+  create_accounts,
+  create_transfers,
+  lookup_accounts,
+  lookup_transfers,
+  get_account_transfers,
+  get_account_balances,
+  get_pending_status,
+};
+
+struct Request;
+struct Reply {
+  // Engine-level failure (storage_failed, shutting_down, too_many_events, ...). When set, no
+  // other field is meaningful.
+  std::optional<EngineError> error;
+  std::vector<ledger::CreateAccountsResult> account_results;    // sparse, as the Ledger's
+  std::vector<ledger::CreateTransfersResult> transfer_results;  // sparse, as the Ledger's
+  std::vector<ledger::Account> accounts;     // lookup_accounts (found ones, in request order)
+  std::vector<ledger::Transfer> transfers;   // lookup_transfers, get_account_transfers
+  std::vector<ledger::AccountBalance> balances;  // get_account_balances
+  std::vector<ledger::PendingStatus> pending_statuses;  // get_pending_status, per id
+  std::optional<ledger::QueryError> query_error;        // filter queries
+  uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
+};
+
+struct Request {
+  RequestKind kind = RequestKind::lookup_accounts;
+  std::vector<ledger::Account> accounts;
+  std::vector<ledger::Transfer> transfers;
+  std::vector<u128> ids;
+  ledger::AccountFilter filter;
+  // Called exactly once, on an engine thread, when the reply is durable (or failed). Must not
+  // block for long: it runs on the journal thread.
+  std::function<void(Reply&&)> done;
+};
+
+class Engine {
+ public:
+  // Opens an initialized data directory (see Initialize) and recovers. The Storage must outlive
+  // the Engine. `clock` (not owned, must outlive) stamps facts; nullptr = the system clock.
+  static EngineResult<std::unique_ptr<Engine>> Open(storage::Storage& storage,
+                                                    const EngineOptions& options,
+                                                    Clock* clock = nullptr);
+  // Makes `storage` a new, empty data directory: fails with already_initialized if it holds a
+  // journal or a data-directory marker.
+  static EngineStatus Initialize(storage::Storage& storage);
+
+  ~Engine();  // Shutdown(), then joins threads
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Queues a request; blocks while the queue is full. After Shutdown() or a storage failure the
+  // request's `done` is called at once with the error.
+  void Submit(Request request);
+  // As Submit, but returns false (without calling `done`) when the queue is full.
+  bool TrySubmit(Request& request);
+
+  // Blocking conveniences over Submit.
+  Reply Execute(Request request);
+  Reply CreateAccounts(std::vector<ledger::Account> accounts);
+  Reply CreateTransfers(std::vector<ledger::Transfer> transfers);
+  Reply LookupAccounts(std::vector<ledger::AccountId> ids);
+  Reply LookupTransfers(std::vector<ledger::TransferId> ids);
+  Reply GetAccountTransfers(const ledger::AccountFilter& filter);
+  Reply GetAccountBalances(const ledger::AccountFilter& filter);
+
+  // Writes a snapshot now (waits for the pipeline to drain first).
+  EngineResult<SnapshotInfo> Snapshot();
+  // Stops accepting, finishes everything queued, makes it durable, stops threads. Idempotent.
+  void Shutdown();
+
+  EngineStats Stats() const;
+  const RecoveryReport& recovery() const;
+  // Set once a storage failure stopped the engine.
+  std::optional<EngineFailure> failure() const;
+
+  class Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tpw::engine
