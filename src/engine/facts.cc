@@ -36,8 +36,9 @@ void PutHeader(const FactHeader& header, size_t item_bytes, std::vector<uint8_t>
   writer.U32(header.count);
   writer.U32(kFactVersion);
   writer.U64(0);
-  out = writer.Take();
+  out.clear();  // keeps the capacity of a recycled buffer
   out.reserve(kFactHeaderBytes + header.count * item_bytes);
+  out.insert(out.end(), writer.buffer().begin(), writer.buffer().end());
 }
 
 size_t ItemBytes(FactType type) {

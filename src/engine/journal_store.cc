@@ -17,7 +17,9 @@ Transfer JournalStore::ReadTransfer(TransferNo number) const {
   }
   if (!in_flight_.empty() && number >= in_flight_.front().first) {
     for (const InFlight& batch : in_flight_) {
-      if (number - batch.first < batch.transfers->size()) return (*batch.transfers)[number - batch.first];
+      if (number - batch.first < batch.transfers.size()) {
+        return batch.transfers[number - batch.first];
+      }
     }
     TPW_ASSERT_MSG(false, "transfer number between in-flight batches");
   }
@@ -41,20 +43,25 @@ void JournalStore::TruncateTransfers(uint64_t count) {
   tail_.resize(count - tail_first_);
 }
 
-TransferBatch JournalStore::TakeTail() {
+const std::vector<Transfer>* JournalStore::TakeTail() {
   if (tail_.empty()) return nullptr;
-  auto batch = std::make_shared<const std::vector<Transfer>>(std::move(tail_));
+  const uint64_t count = tail_.size();
+  in_flight_.push_back(InFlight{tail_first_, std::move(tail_)});
   tail_ = {};
-  tail_.reserve(batch->size());
-  in_flight_.push_back(InFlight{tail_first_, batch});
-  tail_first_ += batch->size();
-  return batch;
+  if (!spare_.empty()) {
+    tail_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  tail_first_ += count;
+  return &in_flight_.back().transfers;
 }
 
 void JournalStore::MarkWritten(journal::RecordLocation location) {
   TPW_ASSERT(!in_flight_.empty());
-  const InFlight& batch = in_flight_.front();
-  extents_.push_back(Extent{batch.first, batch.transfers->size(), location});
+  InFlight& batch = in_flight_.front();
+  extents_.push_back(Extent{batch.first, batch.transfers.size(), location});
+  batch.transfers.clear();  // keeps its capacity
+  if (spare_.size() < 4) spare_.push_back(std::move(batch.transfers));
   in_flight_.pop_front();
 }
 

@@ -23,8 +23,6 @@
 
 namespace tpw::engine {
 
-using TransferBatch = std::shared_ptr<const std::vector<ledger::Transfer>>;
-
 class JournalStore final : public ledger::LedgerStore {
  public:
   explicit JournalStore(journal::RecordReader& reader) : reader_(&reader) {}
@@ -57,8 +55,9 @@ class JournalStore final : public ledger::LedgerStore {
   }
 
   // Engine side. Moves the transfers created since the last call out of the tail (nullptr if
-  // none); they stay readable from RAM until MarkWritten reports where they landed.
-  TransferBatch TakeTail();
+  // none); they stay readable from RAM until MarkWritten reports where they landed. The
+  // pointer is valid until then. Batch vectors are recycled, so steady state allocates nothing.
+  const std::vector<ledger::Transfer>* TakeTail();
   // The oldest in-flight batch was written at `location` (whose record holds a fact header
   // followed by the batch's bodies).
   void MarkWritten(journal::RecordLocation location);
@@ -81,7 +80,7 @@ class JournalStore final : public ledger::LedgerStore {
   };
   struct InFlight {
     ledger::TransferNo first = 0;
-    TransferBatch transfers;
+    std::vector<ledger::Transfer> transfers;
   };
 
   journal::RecordReader* reader_;
@@ -90,6 +89,7 @@ class JournalStore final : public ledger::LedgerStore {
   ledger::TransferNo tail_first_ = 0;
   std::deque<InFlight> in_flight_;
   std::vector<Extent> extents_;  // ascending by `first`, contiguous
+  std::vector<std::vector<ledger::Transfer>> spare_;  // emptied batch vectors, for reuse
 };
 
 }  // namespace tpw::engine
