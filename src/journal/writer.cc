@@ -75,7 +75,7 @@ JournalStatus JournalWriter::Recover() {
     return CreateSegment(0, first, crypto::Hash256{});
   }
   const uint64_t first = listed.value().front().first_sequence;
-  internal::JournalScan scan(*storage_, std::move(listed).value(), 0);
+  internal::JournalScan scan(*storage_, std::move(listed).value(), 0, options_.trusted_prefix);
   if (JournalStatus s = internal::ScanToEnd(scan, first, stats_); !s.ok()) return s;
   for (const internal::ScannedSegment& done : scan.segments_done()) {
     segments_.push_back(Segment{done.name, done.segment_index, done.end});
