@@ -253,6 +253,18 @@ void PruneSnapshots(storage::Storage& storage, uint32_t keep) {
   auto names = ListSnapshots(storage);
   if (!names.ok()) return;
   for (size_t i = keep; i < names.value().size(); ++i) (void)storage.Remove(names.value()[i]);
+  // A crash in the middle of a snapshot leaves "<snapshot name>.tmp", which WriteSnapshot only
+  // removes when it writes that same sequence again (rarely: sequences move on). Snapshots are
+  // written one at a time and pruning runs after one is durable, so every temp file is stale.
+  if (auto all = storage.List(); all.ok()) {
+    for (const std::string& name : all.value()) {
+      const std::string_view view(name);
+      if (view.ends_with(storage::kTempSuffix) &&
+          ParseSnapshotFileName(view.substr(0, view.size() - storage::kTempSuffix.size()))) {
+        (void)storage.Remove(name);
+      }
+    }
+  }
   (void)storage.SyncDirectory();
 }
 

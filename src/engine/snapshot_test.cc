@@ -259,6 +259,30 @@ TEST_F(SnapshotFileTest, ALeftoverTempFileIsReplacedByTheNextWriteOfThatSequence
   EXPECT_EQ(std::count(names.value().begin(), names.value().end(), temp), 0);
 }
 
+TEST_F(SnapshotFileTest, PruningKeepsTheNewestAndDeletesStaleTempFiles) {
+  for (uint64_t sequence = 1; sequence <= 5; ++sequence) {
+    ASSERT_TRUE(Write(*storage_, sequence * 10, Body(sequence, 50)).ok());
+  }
+  // A crash in the middle of an older snapshot left its temp file: nothing else removes it,
+  // and a partial state file can be as large as the whole state.
+  const std::string stale = SnapshotFileName(35) + ".tmp";
+  Replace(stale, Body(6, 1000));
+  Replace("notes.txt", Body(7, 10));
+  PruneSnapshots(*storage_, 2);
+  auto names = storage_->List();
+  ASSERT_TRUE(names.ok());
+  std::vector<std::string> expected = {"notes.txt", SnapshotFileName(40), SnapshotFileName(50)};
+  std::vector<std::string> actual;
+  for (const std::string& name : names.value()) {
+    if (name != storage::kLockFileName) actual.push_back(name);
+  }
+  EXPECT_EQ(actual, expected);
+  PruneSnapshots(*storage_, 1);
+  auto left = ListSnapshots(*storage_);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left.value(), std::vector<std::string>{SnapshotFileName(50)});
+}
+
 // A crash at every step of writing snapshot 20 (each mutating storage call in turn fails, then
 // the power goes): snapshot 10 stays valid, and 20 is either absent, rejected by CheckSnapshot,
 // or whole. Recovery's choice (the newest snapshot that passes CheckSnapshot) is never a torn
