@@ -96,6 +96,7 @@ class Engine::Impl {
  private:
   // ---- recovery
   void ResetState();
+  EngineStatus RemoveSnapshotsPastJournalEnd(uint64_t journal_last);
   EngineStatus LoadNewestSnapshot(uint64_t journal_last, uint64_t& sequence);
   EngineStatus Replay(uint64_t from);
   EngineStatus ApplyFact(const journal::RecordView& record);
@@ -198,6 +199,7 @@ EngineStatus Engine::Impl::Open() {
   const uint64_t journal_last = journal_->stats().last_sequence.value;
 
   ResetState();
+  if (EngineStatus s = RemoveSnapshotsPastJournalEnd(journal_last); !s.ok()) return s;
   uint64_t covered = 0;
   if (!options_.ignore_snapshots) {
     if (EngineStatus s = LoadNewestSnapshot(journal_last, covered); !s.ok()) return s;
@@ -216,6 +218,31 @@ EngineStatus Engine::Impl::Open() {
     stats_.journal_last_sequence = js.last_sequence.value;
     stats_.durable_sequence = journal_->durable_sequence().value;
     stats_.journal_head_hash_hex = crypto::HashToHex(js.head_hash);
+  }
+  return EngineStatus::Ok();
+}
+
+// A snapshot that covers sequences past the journal's end describes facts the journal no longer
+// has (fsync=never and a crash, or a journal restored from an older copy). Skipping it is not
+// enough: the engine is about to append different facts under those same sequences, and once
+// the journal has grown past it the snapshot would pass every check and be loaded, resurrecting
+// lost facts over the real ones. So it is deleted, durably, before anything is appended - also
+// when this Open ignores snapshots, since a later one may not.
+EngineStatus Engine::Impl::RemoveSnapshotsPastJournalEnd(uint64_t journal_last) {
+  auto names = ListSnapshots(*storage_);
+  if (!names.ok()) return Err{FromStorage(names.error())};
+  bool removed = false;
+  for (const std::string& name : names.value()) {
+    const uint64_t sequence = *ParseSnapshotFileName(name);  // listed names parse
+    if (sequence <= journal_last) continue;
+    if (auto s = storage_->Remove(name); !s.ok()) return Err{FromStorage(s.error())};
+    recovery_.skipped_snapshots.push_back(name + ": covers sequence " + std::to_string(sequence) +
+                                          " but the journal ends at " +
+                                          std::to_string(journal_last) + " (deleted)");
+    removed = true;
+  }
+  if (removed) {
+    if (auto s = storage_->SyncDirectory(); !s.ok()) return Err{FromStorage(s.error())};
   }
   return EngineStatus::Ok();
 }

@@ -457,6 +457,62 @@ TEST_F(EngineRecoveryTest, AutomaticSnapshotsArePrunedToTheNumberKept) {
   EXPECT_EQ(DumpState(*engine, {1, 2}, transfer_ids), before);
 }
 
+TEST_F(EngineRecoveryTest, ASnapshotPastTheJournalsEndIsSkippedAndNeverUsedLater) {
+  // The journal is restored from an older copy (or, with fsync=never, lost its tail): the
+  // newest snapshot describes facts the journal no longer has.
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> backup;
+  {
+    auto engine = Open();
+    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
+    ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(10, 1, 2, 5)})),
+              CreateTransferResult::created);
+  }
+  for (const std::string& name : Segments()) backup.emplace_back(name, ReadAll(name));
+  uint64_t snapshot_sequence = 0;
+  {
+    auto engine = Open();
+    for (u128 i = 0; i < 5; ++i) {
+      ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(20 + i, 1, 2, 100)})),
+                CreateTransferResult::created);
+    }
+    auto snapshot = engine->Snapshot();
+    ASSERT_TRUE(snapshot.ok());
+    snapshot_sequence = snapshot.value().sequence;
+  }
+  for (const auto& [name, bytes] : backup) Overwrite(name, bytes);
+
+  const std::vector<u128> transfers = {10, 20, 21, 22, 23, 24, 30, 31, 32, 33, 34, 35, 36};
+  StateDump before;
+  {
+    EngineOptions options;
+    options.ignore_snapshots = true;  // the stale snapshot must go even when not looked at
+    auto engine = Open(options);
+    ASSERT_NE(engine, nullptr);
+    EXPECT_FALSE(engine->recovery().from_snapshot);
+    ASSERT_EQ(engine->recovery().skipped_snapshots.size(), 1u);
+    EXPECT_NE(engine->recovery().skipped_snapshots[0].find("but the journal ends at"),
+              std::string::npos)
+        << engine->recovery().skipped_snapshots[0];
+    EXPECT_TRUE(engine->LookupTransfers({TransferId{20}}).transfers.empty());
+    auto left = ListSnapshots(*storage_);
+    ASSERT_TRUE(left.ok());
+    EXPECT_TRUE(left.value().empty());  // deleted before anything was appended
+    // New, different facts take the sequences the snapshot covered, and more.
+    for (u128 i = 0; i < 7; ++i) {
+      ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(30 + i, 2, 1, 1)})),
+                CreateTransferResult::created);
+    }
+    ASSERT_GT(engine->Stats().journal_last_sequence, snapshot_sequence);
+    before = DumpState(*engine, {1, 2}, transfers);
+  }
+  // The stale snapshot now covers a sequence inside the journal; loading it would resurrect
+  // transfers 20..24 and lose 30..36.
+  auto engine = Open();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_FALSE(engine->recovery().from_snapshot);
+  EXPECT_EQ(DumpState(*engine, {1, 2}, transfers), before);
+}
+
 TEST_F(EngineRecoveryTest, AFlippedByteInTheMiddleOfTheJournalStopsOpenNamingFileOffsetAndSequence) {
   {
     auto engine = Open();
