@@ -63,8 +63,9 @@ struct Group {
   std::vector<uint16_t> types;
   std::vector<size_t> transfer_records;  // indexes (in buffers) of transfers_created records
   std::vector<std::pair<std::function<void(Reply&&)>, Reply>> replies;
-  std::vector<journal::RecordLocation> locations;
-  bool stop = false;  // tells the journal thread to exit
+  std::vector<journal::RecordLocation> locations;  // filled only when `committed`
+  bool committed = false;  // appended (and synced): `locations` are real
+  bool stop = false;       // tells the journal thread to exit
 
   void Add(FactType type, std::vector<uint8_t> bytes) {
     if (type == FactType::transfers_created) transfer_records.push_back(buffers.size());
@@ -603,6 +604,11 @@ void Engine::Impl::DrainCompletions() {
     done.swap(completed_);
   }
   for (const std::unique_ptr<Group>& group : done) {
+    // A group that failed has no locations (the journal thread refuses every group after the
+    // first failure without encoding it, so `locations` may be empty). The engine has stopped
+    // and serves no more reads, and no later group can commit, so its bodies simply stay in
+    // the store's RAM.
+    if (!group->committed) continue;
     for (const size_t record : group->transfer_records) {
       store_->MarkWritten(group->locations[record]);
     }
@@ -709,6 +715,7 @@ bool Engine::Impl::CommitGroup(Group& group) {
     group.buffers.clear();  // the journal has copied them; free the memory early
     group.buffers.shrink_to_fit();
   }
+  group.committed = true;
   const journal::JournalStats& journal_stats = journal_->stats();
   {
     std::lock_guard lock(state_mutex_);

@@ -11,10 +11,13 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <condition_variable>
 #include <csignal>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -204,6 +207,157 @@ TEST(EngineFaultTest, RandomFaultsAndPowerCutsNeverLoseAnAcknowledgedTransfer) {
       storage.Crash(random);
     }
   }
+}
+
+// A Storage over a real directory whose next journal append, once armed, waits until the test
+// releases it and then fails. Lets a test hold the journal thread inside a write while more
+// groups queue up behind it.
+class GatedStorage final : public storage::Storage {
+ public:
+  explicit GatedStorage(storage::Storage& inner) : inner_(&inner) {}
+
+  void Arm() {
+    std::lock_guard lock(mutex_);
+    armed_ = true;
+  }
+  void WaitUntilHeld() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return held_; });
+  }
+  void ReleaseWithFailure() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    changed_.notify_all();
+  }
+
+  storage::StorageResult<std::unique_ptr<storage::File>> Open(std::string_view name,
+                                                              storage::OpenMode mode) override {
+    auto file = inner_->Open(name, mode);
+    if (!file.ok()) return file;
+    return std::unique_ptr<storage::File>(std::make_unique<GatedFile>(*this, std::move(file.value())));
+  }
+  storage::StorageResult<std::vector<std::string>> List() override { return inner_->List(); }
+  storage::StorageStatus Rename(std::string_view from, std::string_view to) override {
+    return inner_->Rename(from, to);
+  }
+  storage::StorageStatus Remove(std::string_view name) override { return inner_->Remove(name); }
+  storage::StorageStatus SyncDirectory() override { return inner_->SyncDirectory(); }
+  storage::StorageResult<std::unique_ptr<storage::DirectoryLock>> LockDirectory() override {
+    return inner_->LockDirectory();
+  }
+  std::string PathOf(std::string_view name) const override { return inner_->PathOf(name); }
+
+ private:
+  class GatedFile final : public storage::File {
+   public:
+    GatedFile(GatedStorage& owner, std::unique_ptr<storage::File> inner)
+        : owner_(&owner), inner_(std::move(inner)) {}
+    storage::StorageStatus Append(std::span<const uint8_t> bytes) override {
+      if (owner_->Hold()) {
+        return storage::StorageFail(storage::StorageError::io_error, 0, "append (injected)");
+      }
+      return inner_->Append(bytes);
+    }
+    storage::StorageStatus Write(uint64_t offset, std::span<const uint8_t> bytes) override {
+      if (owner_->Hold()) {
+        return storage::StorageFail(storage::StorageError::io_error, 0, "write (injected)");
+      }
+      return inner_->Write(offset, bytes);
+    }
+    storage::StorageResult<size_t> Read(uint64_t offset, std::span<uint8_t> out) override {
+      return inner_->Read(offset, out);
+    }
+    storage::StorageResult<uint64_t> Size() override { return inner_->Size(); }
+    storage::StorageStatus Truncate(uint64_t size) override { return inner_->Truncate(size); }
+    storage::StorageStatus DataSync() override { return inner_->DataSync(); }
+    const std::string& path() const override { return inner_->path(); }
+
+   private:
+    GatedStorage* owner_;
+    std::unique_ptr<storage::File> inner_;
+  };
+
+  // True (after waiting for the release) for the one write that finds the gate armed.
+  bool Hold() {
+    std::unique_lock lock(mutex_);
+    if (!armed_) return false;
+    armed_ = false;
+    held_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return released_; });
+    return true;
+  }
+
+  storage::Storage* inner_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool armed_ = false;
+  bool held_ = false;
+  bool released_ = false;
+};
+
+// Waits until the sequencer has taken every queued request. There is no event for this; the
+// queue depth is the engine's own account of it.
+void WaitForEmptyQueue(Engine& engine) {
+  while (engine.Stats().queue_depth != 0) std::this_thread::yield();
+}
+
+TEST(EngineFaultTest, AWriteFailureWithASecondGroupInFlightFailsBothAndTheEngineStaysUsableForErrors) {
+  storage::TempDir dir;
+  auto posix = storage::PosixStorage::Open(dir.path(), false);
+  ASSERT_TRUE(posix.ok());
+  GatedStorage storage(*posix.value());
+  ASSERT_TRUE(Engine::Initialize(storage).ok());
+  {
+    auto engine = MustOpen(storage, {});
+    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
+    ASSERT_FALSE(engine->CreateTransfers({MakeTransfer(10, 1, 2, 1)}).error);
+
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::vector<std::optional<EngineError>> errors;
+    auto submit = [&](u128 id) {
+      Request request;
+      request.kind = RequestKind::create_transfers;
+      request.transfers.push_back(MakeTransfer(id, 1, 2, 1));
+      request.done = [&](Reply&& reply) {
+        std::lock_guard lock(mutex);
+        errors.push_back(reply.error);
+        answered.notify_all();
+      };
+      engine->Submit(std::move(request));
+    };
+    storage.Arm();
+    submit(20);             // group 1: its append blocks in the gate
+    storage.WaitUntilHeld();
+    submit(21);             // group 2: handed to the journal thread behind group 1
+    WaitForEmptyQueue(*engine);
+    submit(22);             // taken only after group 2 was handed off; waits for pipeline room
+    WaitForEmptyQueue(*engine);
+    storage.ReleaseWithFailure();
+    {
+      std::unique_lock lock(mutex);
+      answered.wait(lock, [&] { return errors.size() == 3; });
+    }
+    for (const std::optional<EngineError>& error : errors) {
+      ASSERT_TRUE(error.has_value());
+      EXPECT_EQ(*error, EngineError::storage_failed);
+    }
+    // A snapshot request goes through the sequencer, which collects the failed groups'
+    // completions before it answers (requests are refused at Submit without reaching it).
+    auto snapshot = engine->Snapshot();
+    ASSERT_FALSE(snapshot.ok());
+    EXPECT_EQ(snapshot.error().code, EngineError::storage_failed);
+    Reply later = engine->CreateTransfers({MakeTransfer(30, 1, 2, 1)});
+    ASSERT_TRUE(later.error);
+    EXPECT_EQ(*later.error, EngineError::storage_failed);
+  }
+  auto engine = MustOpen(*posix.value(), {});
+  EXPECT_EQ(engine->LookupTransfers({TransferId{10}}).transfers.size(), 1u);
+  EXPECT_TRUE(engine->LookupTransfers({TransferId{20}, TransferId{21}, TransferId{22}, TransferId{30}})
+                  .transfers.empty());
 }
 
 // Restores the file-size limit (and SIGXFSZ's disposition) when the test ends.
