@@ -784,13 +784,17 @@ EngineStatus Engine::Initialize(storage::Storage& storage) {
   const std::string contents = MarkerContents();
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(contents.data()),
                                        contents.size());
+  // The marker goes first. A crash after it but before the journal exists leaves a directory
+  // that Open accepts (JournalWriter::Open creates the missing empty journal). The other order
+  // left a journal without a marker: Open said not_initialized and Initialize said
+  // already_initialized, so the directory could be used again only by hand.
+  if (auto s = storage.WriteFileAtomically(kMarkerFile, bytes); !s.ok()) {
+    return Err{FromStorage(s.error())};
+  }
   journal::JournalOptions options;
   options.lock_directory = false;
   auto journal = journal::JournalWriter::Open(storage, options);  // an empty, durable journal
   if (!journal.ok()) return Err{FromJournal(journal.error())};
-  if (auto s = storage.WriteFileAtomically(kMarkerFile, bytes); !s.ok()) {
-    return Err{FromStorage(s.error())};
-  }
   return EngineStatus::Ok();
 }
 

@@ -431,5 +431,39 @@ TEST(EngineFaultTest, AJournalThatCannotGrowOnARealFileSystemFailsCleanlyAndReco
   EXPECT_FALSE(engine->CreateTransfers({MakeTransfer(600, 1, 2, 1)}).error);
 }
 
+// Initialize is several storage steps (journal segment, marker file). A crash after any of them
+// must leave a directory that can either be initialized again or opened, never one that
+// refuses both.
+TEST(EngineFaultTest, ACrashAtAnyStepOfInitializeLeavesADirectoryThatCanBeUsed) {
+  uint64_t steps = 0;
+  {
+    SeededRandom random(0);
+    storage::SimulatedStorage storage(random);
+    FailAfterStorage counting(storage, UINT64_MAX);
+    ASSERT_TRUE(Engine::Initialize(counting).ok());
+    steps = counting.used();
+  }
+  for (uint64_t budget = 0; budget <= steps; ++budget) {
+    for (uint64_t seed = 0; seed < 4; ++seed) {
+      SCOPED_TRACE("crash after " + std::to_string(budget) + " of " + std::to_string(steps) +
+                   " steps, seed " + std::to_string(seed));
+      SeededRandom random(seed);
+      storage::SimulatedStorage storage(random);
+      {
+        FailAfterStorage failing(storage, budget);
+        (void)Engine::Initialize(failing);
+      }
+      storage.Crash(random);
+      EngineStatus again = Engine::Initialize(storage);
+      if (!again.ok()) {
+        EXPECT_EQ(again.error().code, EngineError::already_initialized) << again.error().Message();
+      }
+      auto engine = Engine::Open(storage, SingleThreadedStorageOptions());
+      ASSERT_TRUE(engine.ok()) << engine.error().Message();
+      EXPECT_FALSE(engine.value()->CreateAccounts({MakeAccount(1)}).error);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tpw::engine
