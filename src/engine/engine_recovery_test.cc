@@ -575,6 +575,68 @@ TEST_F(EngineRecoveryTest, CuttingTheLastGroupAtEveryByteRecoversTheStateBeforeI
   EXPECT_EQ(DumpState(*engine, accounts, transfers), after);
 }
 
+TEST_F(EngineRecoveryTest, TransfersAreReadBackFromOlderSegmentsAfterRollOverAndRestart) {
+  EngineOptions options;
+  options.segment_bytes_max = 4096;  // the minimum: a new segment every ~15 small groups
+  options.snapshot_every_records = 40;
+  std::vector<u128> transfer_ids;
+  StateDump before;
+  {
+    auto engine = Open(options);
+    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1, af::kHistory), MakeAccount(2)}).error);
+    for (u128 i = 0; i < 120; ++i) {
+      std::vector<Transfer> batch = {MakeTransfer(10 + 2 * i, 1, 2, 1 + i)};
+      if (i % 3 == 0) batch.push_back(MakeTransfer(11 + 2 * i, 2, 1, 1));
+      ASSERT_FALSE(engine->CreateTransfers(batch).error);
+      for (const Transfer& t : batch) transfer_ids.push_back(t.id.value);
+    }
+    EXPECT_GT(Segments().size(), 3u);
+    // The first transfers now live in the oldest segment and are read back from it.
+    Reply first = engine->LookupTransfers({TransferId{10}, TransferId{11}});
+    ASSERT_EQ(first.transfers.size(), 2u);
+    EXPECT_EQ(first.transfers[0].amount, Amount::FromMinor(1));
+    before = DumpState(*engine, {1, 2}, transfer_ids);
+  }
+  {
+    auto engine = Open(options);
+    EXPECT_TRUE(engine->recovery().from_snapshot);
+    EXPECT_EQ(DumpState(*engine, {1, 2}, transfer_ids), before);
+  }
+  options.ignore_snapshots = true;
+  auto engine = Open(options);
+  EXPECT_EQ(DumpState(*engine, {1, 2}, transfer_ids), before);
+}
+
+TEST_F(EngineRecoveryTest, TrySubmitRefusesWithoutAnsweringWhenTheQueueIsFull) {
+  EngineOptions options;
+  options.queue_requests_max = 1;
+  auto engine = Open(options);
+  ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
+  // Submit until TrySubmit says no; every accepted request is answered exactly once, and the
+  // refused one never is.
+  std::atomic<int> answered{0};
+  int accepted = 0;
+  bool refused = false;
+  for (int i = 0; i < 100000 && !refused; ++i) {
+    Request request;
+    request.kind = RequestKind::create_transfers;
+    request.transfers.push_back(MakeTransfer(static_cast<u128>(100 + i), 1, 2, 1));
+    request.done = [&](Reply&& reply) {
+      EXPECT_FALSE(reply.error);
+      answered.fetch_add(1);
+    };
+    if (engine->TrySubmit(request)) {
+      ++accepted;
+    } else {
+      refused = true;
+      EXPECT_TRUE(request.done != nullptr);  // handed back untouched
+    }
+  }
+  EXPECT_TRUE(refused) << "the queue of one request never filled";
+  engine->Shutdown();  // finishes everything queued
+  EXPECT_EQ(answered.load(), accepted);
+}
+
 TEST_F(EngineRecoveryTest, ADataDirectoryFromANewerFormatIsRefused) {
   const std::string newer = "tpwallet data directory\nformat 2\n";
   ASSERT_TRUE(storage_->WriteFileAtomically(
