@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -70,8 +71,9 @@ struct Group {
   std::vector<uint16_t> types;
   std::vector<size_t> transfer_records;  // indexes (in buffers) of transfers_created records
   std::vector<std::pair<std::function<void(Reply&&)>, Reply>> replies;
-  std::vector<journal::RecordLocation> locations;
-  bool stop = false;  // tells the journal thread to exit
+  std::vector<journal::RecordLocation> locations;  // filled only when `committed`
+  bool committed = false;  // appended (and synced): `locations` are real
+  bool stop = false;       // tells the journal thread to exit
 
   void Add(FactType type, std::vector<uint8_t> bytes) {
     if (type == FactType::transfers_created) transfer_records.push_back(buffers.size());
@@ -104,6 +106,7 @@ class Engine::Impl {
   // ---- recovery
   void ResetState();
   EngineStatus OpenJournal(std::optional<journal::TrustedPrefix> trusted);
+  EngineStatus RemoveSnapshotsPastJournalEnd(uint64_t journal_last);
   EngineStatus LoadNewestSnapshot(uint64_t& sequence);
   EngineStatus Replay(uint64_t from, std::optional<journal::TrustedPrefix> trusted);
   EngineStatus ApplyFact(const journal::RecordView& record);
@@ -208,6 +211,10 @@ EngineStatus Engine::Impl::Open() {
     if (EngineStatus s = OpenJournal(std::nullopt); !s.ok()) return s;
   }
   recovery_.torn_tail_bytes = journal_->stats().torn_tail_bytes;
+  if (EngineStatus s = RemoveSnapshotsPastJournalEnd(journal_->stats().last_sequence.value);
+      !s.ok()) {
+    return s;
+  }
   if (journal_->stats().last_sequence.value > covered) {
     std::optional<journal::TrustedPrefix> trusted;
     if (covered > 0) trusted = journal::TrustedPrefix{journal::SequenceNo{covered}, covered_hash_};
@@ -237,6 +244,38 @@ EngineStatus Engine::Impl::OpenJournal(std::optional<journal::TrustedPrefix> tru
   auto journal = journal::JournalWriter::Open(*storage_, journal_options);
   if (!journal.ok()) return Err{FromJournal(journal.error())};
   journal_ = std::move(journal.value());
+  return EngineStatus::Ok();
+}
+
+// A snapshot that covers sequences past the journal's end describes facts the journal no longer
+// has (fsync=never and a crash, or a journal restored from an older copy). Recovery never loads
+// it (its sequence and hash cannot fit the journal), but it is garbage that would confuse an
+// operator and is deleted, durably, before anything is appended - also when this Open ignores
+// snapshots.
+EngineStatus Engine::Impl::RemoveSnapshotsPastJournalEnd(uint64_t journal_last) {
+  auto names = ListSnapshots(*storage_);
+  if (!names.ok()) return Err{FromStorage(names.error())};
+  bool removed = false;
+  for (const std::string& name : names.value()) {
+    const uint64_t sequence = *ParseSnapshotFileName(name);  // listed names parse
+    if (sequence <= journal_last) continue;
+    if (auto s = storage_->Remove(name); !s.ok()) return Err{FromStorage(s.error())};
+    const std::string why = name + ": covers sequence " + std::to_string(sequence) +
+                            " but the journal ends at " + std::to_string(journal_last) +
+                            " (deleted)";
+    auto earlier = std::find_if(recovery_.skipped_snapshots.begin(),
+                                recovery_.skipped_snapshots.end(),
+                                [&](const std::string& s) { return s.starts_with(name + ":"); });
+    if (earlier != recovery_.skipped_snapshots.end()) {
+      *earlier = why;
+    } else {
+      recovery_.skipped_snapshots.push_back(why);
+    }
+    removed = true;
+  }
+  if (removed) {
+    if (auto s = storage_->SyncDirectory(); !s.ok()) return Err{FromStorage(s.error())};
+  }
   return EngineStatus::Ok();
 }
 
@@ -616,6 +655,11 @@ void Engine::Impl::DrainCompletions() {
     done.swap(completed_);
   }
   for (const std::unique_ptr<Group>& group : done) {
+    // A group that failed has no locations (the journal thread refuses every group after the
+    // first failure without encoding it, so `locations` may be empty). The engine has stopped
+    // and serves no more reads, and no later group can commit, so its bodies simply stay in
+    // the store's RAM.
+    if (!group->committed) continue;
     for (const size_t record : group->transfer_records) {
       store_->MarkWritten(group->locations[record]);
     }
@@ -734,6 +778,7 @@ bool Engine::Impl::CommitGroup(Group& group) {
       }
     }
   }
+  group.committed = true;
   const journal::JournalStats& journal_stats = journal_->stats();
   {
     std::lock_guard lock(state_mutex_);
@@ -802,13 +847,17 @@ EngineStatus Engine::Initialize(storage::Storage& storage) {
   const std::string contents = MarkerContents();
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(contents.data()),
                                        contents.size());
+  // The marker goes first. A crash after it but before the journal exists leaves a directory
+  // that Open accepts (JournalWriter::Open creates the missing empty journal). The other order
+  // left a journal without a marker: Open said not_initialized and Initialize said
+  // already_initialized, so the directory could be used again only by hand.
+  if (auto s = storage.WriteFileAtomically(kMarkerFile, bytes); !s.ok()) {
+    return Err{FromStorage(s.error())};
+  }
   journal::JournalOptions options;
   options.lock_directory = false;
   auto journal = journal::JournalWriter::Open(storage, options);  // an empty, durable journal
   if (!journal.ok()) return Err{FromJournal(journal.error())};
-  if (auto s = storage.WriteFileAtomically(kMarkerFile, bytes); !s.ok()) {
-    return Err{FromStorage(s.error())};
-  }
   return EngineStatus::Ok();
 }
 

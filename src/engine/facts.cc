@@ -72,7 +72,9 @@ void PutAccount(const Account& a, BinaryWriter& w) {
   w.U64(a.timestamp.ns);
 }
 
-Account GetAccount(BinaryReader& r) {
+// `reserved_zero` reports whether the item's 4 reserved bytes are zero: AtEndOk and the item
+// count only check sizes, not contents, so a non-zero reserved field must be caught here.
+Account GetAccount(BinaryReader& r, bool& reserved_zero) {
   Account a;
   a.id = tpw::AccountId{r.U128()};
   a.debits_pending = tpw::Amount::FromMinor(r.U128());
@@ -86,7 +88,7 @@ Account GetAccount(BinaryReader& r) {
   a.ledger = r.U32();
   a.code = r.U16();
   a.flags = r.U16();
-  (void)r.U32();  // reserved (checked by the caller through AtEndOk and the item count)
+  reserved_zero = r.U32() == 0;  // the caller rejects the item otherwise
   a.timestamp = tpw::Timestamp{r.U64()};
   return a;
 }
@@ -165,7 +167,11 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
   switch (fact.type) {
     case FactType::accounts_created:
       fact.accounts.reserve(count);
-      for (uint32_t i = 0; i < count; ++i) fact.accounts.push_back(GetAccount(reader));
+      for (uint32_t i = 0; i < count; ++i) {
+        bool reserved_zero = false;
+        fact.accounts.push_back(GetAccount(reader, reserved_zero));
+        if (!reserved_zero) return Err{std::string("account item reserved bytes are not zero")};
+      }
       break;
     case FactType::transfers_created:
       fact.transfers.resize(count);
@@ -176,7 +182,13 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
       for (uint32_t i = 0; i < count; ++i) {
         FailedTransfer f;
         f.id = TransferId{reader.U128()};
-        f.result = static_cast<ledger::CreateTransferResult>(reader.U16());
+        // The code is a u16 on disk but the result enum is 8 bits wide: a plain cast would read
+        // 0x0122 as 0x22. Only transient results are ever journaled as failures.
+        const uint16_t code = reader.U16();
+        f.result = static_cast<ledger::CreateTransferResult>(code & 0xff);
+        if (code > 0xff || !ledger::IsTransient(f.result)) {
+          return Err{"failure item code " + std::to_string(code) + " is not a transient result"};
+        }
         if (reader.U16() != 0 || reader.U32() != 0) {
           return Err{std::string("failure item padding is not zero")};
         }

@@ -118,6 +118,7 @@ class FileSource final : public ledger::StateSource {
   }
   uint64_t remaining() const override { return failed_ ? 0 : end_ - offset_; }
   uint32_t crc() const { return crc_; }
+  bool failed() const { return failed_; }
 
  private:
   bool Refill() {
@@ -249,7 +250,7 @@ bool LoadSnapshot(storage::Storage& storage, const std::string& name,
   FileSource source(*file.value(), kSnapshotHeaderBytes, header.body_bytes);
   const bool loaded = read_body(source);
   // The checksum decides first: a damaged body may well look "inconsistent" to read_body.
-  if (source.remaining() == 0 && source.crc() != header.body_crc) {
+  if (!source.failed() && source.remaining() == 0 && source.crc() != header.body_crc) {
     why = "body checksum mismatch";
     return false;
   }
@@ -270,6 +271,18 @@ void PruneSnapshots(storage::Storage& storage, uint32_t keep) {
   auto names = ListSnapshots(storage);
   if (!names.ok()) return;
   for (size_t i = keep; i < names.value().size(); ++i) (void)storage.Remove(names.value()[i]);
+  // A crash in the middle of a snapshot leaves "<snapshot name>.tmp", which WriteSnapshot only
+  // removes when it writes that same sequence again (rarely: sequences move on). Snapshots are
+  // written one at a time and pruning runs after one is durable, so every temp file is stale.
+  if (auto all = storage.List(); all.ok()) {
+    for (const std::string& name : all.value()) {
+      const std::string_view view(name);
+      if (view.ends_with(storage::kTempSuffix) &&
+          ParseSnapshotFileName(view.substr(0, view.size() - storage::kTempSuffix.size()))) {
+        (void)storage.Remove(name);
+      }
+    }
+  }
   (void)storage.SyncDirectory();
 }
 

@@ -500,5 +500,27 @@ TEST_F(JournalRecoveryTest, ATrustedPrefixStillRefusesAByteFlipInsideIt) {
   EXPECT_EQ(writer.error().code, JournalError::corrupt_group);
 }
 
+
+TEST_F(JournalRecoveryTest, ATrustedPrefixSpanningSeveralSegmentsOpens) {
+  JournalOptions small;
+  small.segment_bytes_max = kSegmentBytesMin;  // a segment every few groups
+  WriteJournal(*storage_, 60, 0, small);
+  ASSERT_GE(SegmentNames(*storage_).size(), 3u);
+  const crypto::Hash256 head = VerifyJournal(*storage_).value().stats.head_hash;
+  // Trust everything but nothing after it, then trust a prefix that ends inside the journal.
+  JournalOptions options = small;
+  options.trusted_prefix = TrustedPrefix{SequenceNo{60 * kRecordsPerGroup}, head};
+  auto writer = JournalWriter::Open(*storage_, options);
+  ASSERT_TRUE(writer.ok()) << writer.error().Message();
+  EXPECT_EQ(writer.value()->stats().head_hash, head);
+  auto more = AppendGroup(*writer.value(), MakePayloads(99, kRecordsPerGroup, kRecordBytes));
+  ASSERT_TRUE(writer.value()->Sync().ok());
+  writer.value().reset();
+  options.trusted_prefix = TrustedPrefix{SequenceNo{60 * kRecordsPerGroup}, head};
+  auto again = JournalWriter::Open(*storage_, options);
+  ASSERT_TRUE(again.ok()) << again.error().Message();
+  EXPECT_EQ(again.value()->stats().head_hash, VerifyJournal(*storage_).value().stats.head_hash);
+}
+
 }  // namespace
 }  // namespace tpw::journal

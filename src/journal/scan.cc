@@ -238,7 +238,7 @@ JournalStatus JournalScan::CheckSegmentLink(const format::SegmentHeader& header,
                            std::to_string(chain_.next_sequence),
                        path_, 0, seq);
   }
-  if (header.previous_hash != chain_.hash) {
+  if (chain_known_ && header.previous_hash != chain_.hash) {
     return JournalFail(JournalError::chain_broken,
                        "segment header's previous hash " + ShortHash(header.previous_hash) +
                            " is not the previous segment's last group hash " +
