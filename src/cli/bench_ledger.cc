@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "cli/bench.h"
 #include "cli/commands.h"
 #include "common/clock.h"
 #include "common/limits.h"
@@ -18,31 +19,8 @@
 namespace tpw::cli {
 namespace {
 
-struct LedgerBenchOptions {
-  bool in_memory = false;
-  uint64_t accounts = 10'000;
-  uint64_t transfers = 10'000'000;
-  uint64_t batch = kBatchEventsMax;
-  uint64_t hot_accounts = 0;  // 0: uniform over all accounts
-  uint64_t seed = 42;
-};
-
 using ledger::Account;
 using ledger::Transfer;
-
-uint64_t PeakRssBytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
-}
-
-uint64_t Percentile(const std::vector<uint64_t>& sorted, double fraction) {
-  if (sorted.empty()) return 0;
-  const auto rank = static_cast<size_t>(fraction * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(rank, sorted.size() - 1)];
-}
-
-double Millis(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 bool CreateBenchAccounts(ledger::Ledger& ledger, uint64_t count, uint64_t& next_timestamp) {
   std::vector<Account> batch;
@@ -64,31 +42,7 @@ bool CreateBenchAccounts(ledger::Ledger& ledger, uint64_t count, uint64_t& next_
   return true;
 }
 
-void FillBatch(std::vector<Transfer>& batch, uint64_t size, const LedgerBenchOptions& options,
-               SeededRandom& random) {
-  batch.resize(size);
-  const uint64_t pool = options.hot_accounts != 0 ? options.hot_accounts : options.accounts;
-  for (Transfer& t : batch) {
-    t = Transfer{};
-    t.id = TransferId(MakeU128(random.NextU64(), random.NextU64() | 1));
-    const uint64_t debit = random.Uniform(pool);
-    uint64_t credit = random.Uniform(pool - 1);
-    if (credit >= debit) ++credit;  // distinct accounts, still uniform
-    t.debit_account_id = AccountId(debit + 1);
-    t.credit_account_id = AccountId(credit + 1);
-    t.amount = Amount::FromMinor(1 + random.Uniform(1000));
-    t.ledger = 1;
-    t.code = 1;
-  }
-}
-
 int RunLedgerBench(const LedgerBenchOptions& options) {
-  if (!options.in_memory) {
-    std::fprintf(stderr,
-                 "error: the durable ledger benchmark arrives with the journal; for now run the "
-                 "state machine alone:\n  tpwallet bench ledger --in-memory\n");
-    return kExitUsage;
-  }
   if (options.accounts < 2 || options.batch == 0 || options.batch > kBatchEventsMax ||
       options.hot_accounts == 1 || options.hot_accounts > options.accounts) {
     std::fprintf(stderr,
@@ -97,6 +51,7 @@ int RunLedgerBench(const LedgerBenchOptions& options) {
                  kBatchEventsMax);
     return kExitUsage;
   }
+  if (!options.in_memory) return RunDurableLedgerBench(options);
   std::printf("tpwallet bench ledger --in-memory\n");
   std::printf("  settings: accounts=%lu transfers=%lu batch=%lu hot_accounts=%lu seed=%lu\n",
               options.accounts, options.transfers, options.batch, options.hot_accounts,
@@ -154,6 +109,38 @@ int RunLedgerBench(const LedgerBenchOptions& options) {
 
 }  // namespace
 
+uint64_t PeakRssBytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+}
+
+uint64_t Percentile(const std::vector<uint64_t>& sorted, double fraction) {
+  if (sorted.empty()) return 0;
+  const auto rank = static_cast<size_t>(fraction * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(rank, sorted.size() - 1)];
+}
+
+double Millis(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+void FillBatch(std::vector<Transfer>& batch, uint64_t size, const LedgerBenchOptions& options,
+               SeededRandom& random) {
+  batch.resize(size);
+  const uint64_t pool = options.hot_accounts != 0 ? options.hot_accounts : options.accounts;
+  for (Transfer& t : batch) {
+    t = Transfer{};
+    t.id = TransferId(MakeU128(random.NextU64(), random.NextU64() | 1));
+    const uint64_t debit = random.Uniform(pool);
+    uint64_t credit = random.Uniform(pool - 1);
+    if (credit >= debit) ++credit;  // distinct accounts, still uniform
+    t.debit_account_id = AccountId(debit + 1);
+    t.credit_account_id = AccountId(credit + 1);
+    t.amount = Amount::FromMinor(1 + random.Uniform(1000));
+    t.ledger = 1;
+    t.code = 1;
+  }
+}
+
 void RegisterBenchLedger(CLI::App& bench, int& exit_code) {
   auto options = std::make_shared<LedgerBenchOptions>();
   CLI::App* cmd = bench.add_subcommand(
@@ -162,11 +149,27 @@ void RegisterBenchLedger(CLI::App& bench, int& exit_code) {
       "Defaults follow TigerBeetle's benchmark: 10,000 accounts, 10,000,000 transfers, batches "
       "of 8189, uniform.\n"
       "Examples:\n"
+      "  tpwallet bench ledger                      # durable: journal + fdatasync per batch\n"
+      "  tpwallet bench ledger --hot-accounts 10\n"
       "  tpwallet bench ledger --in-memory\n"
       "  tpwallet bench ledger --in-memory --hot-accounts 10\n"
       "  tpwallet bench ledger --in-memory --transfers 1000000 --batch 1000");
   cmd->add_flag("--in-memory", options->in_memory,
-                "State machine alone: no journal, no disk (the durable run needs the journal)");
+                "State machine alone: no journal, no disk");
+  cmd->add_option("--data-dir", options->data_dir,
+                  "Durable run: a new, empty data directory to use (kept afterwards); default: a "
+                  "temporary directory under $TMPDIR, removed afterwards");
+  cmd->add_option("--fsync", options->fsync,
+                  "Durable run: 'always' (fdatasync per group commit) or 'never' (unsafe)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"always", "never"}));
+  cmd->add_option("--in-flight", options->in_flight,
+                  "Durable run: batches submitted and not yet answered (client pipelining)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--recovery", options->recovery,
+                  "Durable run: afterwards, measure recovery by replay and from a snapshot")
+      ->capture_default_str();
   cmd->add_option("--accounts", options->accounts, "Accounts to create")->capture_default_str();
   cmd->add_option("--transfers", options->transfers, "Transfers to apply")->capture_default_str();
   cmd->add_option("--batch", options->batch, "Transfers per batch (1..8189)")

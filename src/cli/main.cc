@@ -15,11 +15,9 @@ int Run(int argc, char** argv) {
   app.set_version_flag("--version", "tpwallet 0.1.0");
   int exit_code = tpw::cli::kExitOk;
 
-#if TPW_CLI_DATA_COMMANDS
   tpw::cli::RegisterDataCommands(app, exit_code);
   tpw::cli::RegisterAccountCommands(app, exit_code);
   tpw::cli::RegisterTransferCommands(app, exit_code);
-#endif
   tpw::cli::RegisterDemo(app, exit_code);
   CLI::App* bench = app.add_subcommand(
       "bench", "Run a benchmark and print throughput and latency percentiles.\n"

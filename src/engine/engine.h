@@ -57,6 +57,10 @@ struct EngineOptions {
   uint64_t expected_transfers = 1024;
   // Ignore snapshots and replay the whole journal (a recovery benchmark, or a suspicious one).
   bool ignore_snapshots = false;
+  // Run the expiry timer when no request arrives (every 10 ms). The deterministic simulator
+  // turns this off so expiry runs only just before a batch of requests, at a point the seed
+  // decides.
+  bool expire_when_idle = true;
   // Journal segment size (journal::JournalOptions::segment_bytes_max); 0 = the default.
   uint64_t segment_bytes_max = 0;
 };
@@ -83,7 +87,7 @@ struct EngineStats {
   uint64_t durable_sequence = 0;
   uint64_t groups_committed = 0;
   uint64_t queue_depth = 0;
-  ledger::Timestamp last_timestamp;
+  tpw::Timestamp last_timestamp;
 };
 
 struct SnapshotInfo {
@@ -156,8 +160,8 @@ class Engine {
   Reply Execute(Request request);
   Reply CreateAccounts(std::vector<ledger::Account> accounts);
   Reply CreateTransfers(std::vector<ledger::Transfer> transfers);
-  Reply LookupAccounts(std::vector<ledger::AccountId> ids);
-  Reply LookupTransfers(std::vector<ledger::TransferId> ids);
+  Reply LookupAccounts(std::vector<tpw::AccountId> ids);
+  Reply LookupTransfers(std::vector<tpw::TransferId> ids);
   Reply GetAccountTransfers(const ledger::AccountFilter& filter);
   Reply GetAccountBalances(const ledger::AccountFilter& filter);
 

@@ -8,7 +8,7 @@
 namespace tpw::journal {
 
 // Bytes of one record's payload (a fact). Facts are small; this bounds a hostile length field.
-inline constexpr uint32_t kRecordBytesMax = 1u << 20;
+inline constexpr uint32_t kRecordBytesMax = 4u << 20;
 // Records in one group (one write + one fdatasync). The engine commits batches of up to 8189
 // events; several batches may share a group, so leave room.
 inline constexpr uint32_t kGroupRecordsMax = 1u << 16;

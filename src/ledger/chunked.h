@@ -5,6 +5,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "ledger/state_io.h"
 
 namespace tpw::ledger {
 
@@ -48,6 +50,30 @@ class ChunkedVector {
   // Allocates and faults in chunks up front for `count` elements: setup, not steady state.
   void Reserve(size_t count) {
     while (chunks_.size() * kPerChunk < count) AddChunk();
+  }
+
+  // Snapshot support: element count, then the elements chunk by chunk.
+  void Save(StateSink& sink) const {
+    sink.U64(size_);
+    for (size_t done = 0; done < size_; done += kPerChunk) {
+      const size_t n = std::min(kPerChunk, size_ - done);
+      sink.Write({reinterpret_cast<const uint8_t*>(chunks_[done / kPerChunk].get()), n * sizeof(T)});
+    }
+  }
+  // Replaces the contents; false if the data is short.
+  bool Load(StateSource& source) {
+    uint64_t count = 0;
+    if (!source.U64(count) || count > source.remaining() / sizeof(T)) return false;
+    size_ = 0;
+    Reserve(count);
+    for (size_t done = 0; done < count; done += kPerChunk) {
+      const size_t n = std::min<size_t>(kPerChunk, count - done);
+      if (!source.Read({reinterpret_cast<uint8_t*>(chunks_[done / kPerChunk].get()), n * sizeof(T)})) {
+        return false;
+      }
+    }
+    size_ = count;
+    return true;
   }
 
  private:

@@ -98,4 +98,32 @@ void HashIndex::Grow() {
   }
 }
 
+void HashIndex::Save(StateSink& sink) const {
+  sink.U64(capacity());
+  sink.U64(size_);
+  sink.Write({reinterpret_cast<const uint8_t*>(slots_.get()), capacity() * sizeof(Slot)});
+}
+
+bool HashIndex::Load(StateSource& source) {
+  uint64_t capacity = 0;
+  uint64_t size = 0;
+  if (!source.U64(capacity) || !source.U64(size)) return false;
+  const bool power_of_two = capacity >= 16 && (capacity & (capacity - 1)) == 0;
+  if (!power_of_two || capacity > source.remaining() / sizeof(Slot) || size > capacity / 4 * 3) {
+    return false;
+  }
+  Slots slots = AllocateSlots(capacity);
+  if (!source.Read({reinterpret_cast<uint8_t*>(slots.get()), capacity * sizeof(Slot)})) {
+    return false;
+  }
+  uint64_t occupied = 0;
+  for (uint64_t i = 0; i < capacity; ++i) occupied += slots[i].empty() ? 0u : 1u;
+  if (occupied != size) return false;
+  slots_ = std::move(slots);
+  mask_ = capacity - 1;
+  size_ = size;
+  grow_at_ = capacity / 4 * 3;
+  return true;
+}
+
 }  // namespace tpw::ledger

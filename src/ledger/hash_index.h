@@ -11,6 +11,7 @@
 
 #include "common/assert.h"
 #include "common/int128.h"
+#include "ledger/state_io.h"
 
 namespace tpw::ledger {
 
@@ -32,6 +33,11 @@ class HashIndex {
   uint64_t size() const { return size_; }
   uint64_t capacity() const { return mask_ + 1; }
   uint64_t memory_bytes() const { return capacity() * sizeof(Slot); }
+
+  // Snapshot support: the raw table (capacity, size, slots). Load replaces the contents and
+  // returns false (leaving an empty index) if the data is short or not a valid table shape.
+  void Save(StateSink& sink) const;
+  bool Load(StateSource& source);
 
  private:
   struct Slot {

@@ -16,6 +16,7 @@
 #include "common/result.h"
 #include "ledger/hash_index.h"
 #include "ledger/results.h"
+#include "ledger/state_io.h"
 #include "ledger/store.h"
 #include "ledger/types.h"
 
@@ -29,6 +30,13 @@ struct CreateAccountsResult {
 struct CreateTransfersResult {
   uint32_t index;
   CreateTransferResult result;
+};
+
+// A transfer id whose attempt failed transiently (see IsTransient): remembered so a retry gets
+// id_already_failed. The engine journals these so the rule survives a restart.
+struct FailedTransfer {
+  TransferId id;
+  CreateTransferResult result = CreateTransferResult::created;
 };
 
 struct ExpiredTransfer {
@@ -86,6 +94,24 @@ class Ledger {
   uint64_t transfer_count() const { return store_.transfer_count(); }
   uint64_t pending_count() const { return pending_open_; }
   std::vector<LedgerTotals> Totals() const;
+
+  // ---- Recovery ----
+  // Re-apply facts the engine journaled, in journal order. Facts were validated when first
+  // executed, so anything but `created` means the journal and this build disagree: the call
+  // returns false at the first such event (state is then unusable; the engine stops).
+  // `batch_last` is the last timestamp the original batch consumed (failed events included).
+  bool ReplayAccounts(std::span<const Account> created, Timestamp batch_last);
+  bool ReplayTransfers(std::span<const Transfer> created, Timestamp batch_last);
+  bool ReplayFailures(std::span<const FailedTransfer> failed);
+
+  // Streams the whole in-memory state (accounts, indexes, pending transfers, expiry queue,
+  // totals) into `sink`; the store saves its own part. LoadState fills a freshly constructed
+  // Ledger and returns false if the data is short or inconsistent.
+  void SaveState(StateSink& sink) const;
+  bool LoadState(StateSource& source);
+  // Changes whenever the saved layout changes (struct sizes, format): snapshots from another
+  // layout are rejected, not misread.
+  static uint64_t StateLayoutFingerprint();
 
   // Recomputes every per-ledger sum from all accounts and checks every balance limit;
   // aborts (TPW_ASSERT) on any violation. O(accounts): for tests and after recovery.

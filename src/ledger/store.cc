@@ -79,4 +79,38 @@ AccountBalance InMemoryStore::BalanceAt(AccountNo account, uint64_t index) const
   return balances_[account][index];
 }
 
+void InMemoryStore::SaveLists(StateSink& sink) const {
+  blocks_.Save(sink);
+  sink.Vector(free_blocks_);
+  sink.U64(account_transfers_.size());
+  for (const AccountList& list : account_transfers_) {
+    sink.U64(list.count);
+    sink.Vector(list.blocks);
+  }
+  sink.U64(balances_.size());
+  for (const std::vector<AccountBalance>& history : balances_) sink.Vector(history);
+}
+
+bool InMemoryStore::LoadLists(StateSource& source) {
+  if (!blocks_.Load(source) || !source.Vector(free_blocks_)) return false;
+  uint64_t accounts = 0;
+  // Each list takes at least 16 bytes of the source: a bound before allocating.
+  if (!source.U64(accounts) || accounts > source.remaining() / 16) return false;
+  account_transfers_.assign(accounts, AccountList{});
+  for (AccountList& list : account_transfers_) {
+    if (!source.U64(list.count) || !source.Vector(list.blocks)) return false;
+    if (list.blocks.size() != (list.count + kBlockEntries - 1) / kBlockEntries) return false;
+    for (const uint32_t block : list.blocks) {
+      if (block >= blocks_.size()) return false;
+    }
+  }
+  uint64_t histories = 0;
+  if (!source.U64(histories) || histories > source.remaining() / 8) return false;
+  balances_.assign(histories, {});
+  for (std::vector<AccountBalance>& history : balances_) {
+    if (!source.Vector(history)) return false;
+  }
+  return true;
+}
+
 }  // namespace tpw::ledger

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ledger/chunked.h"
+#include "ledger/state_io.h"
 #include "ledger/types.h"
 
 namespace tpw::ledger {
@@ -63,6 +64,11 @@ class InMemoryStore final : public LedgerStore {
   void PopBalance(AccountNo account) override;
   uint64_t BalanceCount(AccountNo account) const override;
   AccountBalance BalanceAt(AccountNo account, uint64_t index) const override;
+
+  // Snapshot support for the per-account lists and balance history (not the transfer bodies:
+  // a journal-backed store keeps those in the journal). Load replaces the lists.
+  void SaveLists(StateSink& sink) const;
+  bool LoadLists(StateSource& source);
 
   // Pre-size for a known workload (TigerBeetle-style allocation at start-up) so that memory
   // growth — page faults and huge-page compaction of new chunks — never lands on a batch.

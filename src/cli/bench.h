@@ -1,0 +1,36 @@
+// Shared pieces of the `tpwallet bench ledger` runs (in-memory and durable).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/limits.h"
+#include "ledger/types.h"
+
+namespace tpw::cli {
+
+struct LedgerBenchOptions {
+  bool in_memory = false;
+  uint64_t accounts = 10'000;
+  uint64_t transfers = 10'000'000;
+  uint64_t batch = kBatchEventsMax;
+  uint64_t hot_accounts = 0;  // 0: uniform over all accounts
+  uint64_t seed = 42;
+  // Durable run only.
+  std::string data_dir;       // empty: a fresh directory under $TMPDIR, removed afterwards
+  std::string fsync = "always";
+  uint64_t in_flight = 4;     // batches submitted and not yet answered
+  bool recovery = true;       // measure recovery (with and without a snapshot) afterwards
+};
+
+uint64_t PeakRssBytes();
+uint64_t Percentile(const std::vector<uint64_t>& sorted, double fraction);
+double Millis(uint64_t ns);
+void FillBatch(std::vector<ledger::Transfer>& batch, uint64_t size,
+               const LedgerBenchOptions& options, SeededRandom& random);
+
+int RunDurableLedgerBench(const LedgerBenchOptions& options);
+
+}  // namespace tpw::cli

@@ -1,0 +1,859 @@
+#include "engine/engine.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "common/limits.h"
+#include "engine/facts.h"
+#include "engine/journal_store.h"
+#include "engine/snapshot.h"
+#include "journal/journal.h"
+#include "journal/record_reader.h"
+
+namespace tpw::engine {
+
+using ledger::Account;
+using ledger::Ledger;
+using tpw::Timestamp;
+using ledger::Transfer;
+
+namespace {
+
+// The file that marks a directory as a tpwallet data directory, and its format version.
+constexpr std::string_view kMarkerFile = "tpwallet-data";
+constexpr uint32_t kDataFormat = 1;
+constexpr uint64_t kMarkerBytesMax = 4096;
+
+std::string MarkerContents() {
+  return "tpwallet data directory\nformat " + std::to_string(kDataFormat) + "\n";
+}
+
+EngineFailure FromJournal(const journal::JournalFailure& failure) {
+  switch (failure.code) {
+    case journal::JournalError::locked:
+      return EngineFailure{EngineError::locked, failure.Message()};
+    case journal::JournalError::storage:
+      return EngineFailure{EngineError::io_error, failure.Message()};
+    case journal::JournalError::format_version_unsupported:
+      return EngineFailure{EngineError::format_unsupported, failure.Message()};
+    default:
+      return EngineFailure{EngineError::journal_corrupt, failure.Message()};
+  }
+}
+
+EngineFailure FromStorage(const storage::StorageFailure& failure) {
+  const EngineError code =
+      failure.code == storage::StorageError::locked ? EngineError::locked : EngineError::io_error;
+  return EngineFailure{code, failure.Message()};
+}
+
+// Record buffers at least this large are kept for reuse.
+constexpr size_t kSpareBufferBytesMin = size_t{64} << 10;
+
+uint64_t EventsOf(const Request& request) {
+  return std::max<uint64_t>(1, request.accounts.size() + request.transfers.size());
+}
+
+}  // namespace
+
+// One group commit: the facts of several requests, their replies, and where the records land.
+struct Group {
+  std::vector<std::vector<uint8_t>> buffers;  // encoded fact records
+  std::vector<uint16_t> types;
+  std::vector<size_t> transfer_records;  // indexes (in buffers) of transfers_created records
+  std::vector<std::pair<std::function<void(Reply&&)>, Reply>> replies;
+  std::vector<journal::RecordLocation> locations;
+  bool stop = false;  // tells the journal thread to exit
+
+  void Add(FactType type, std::vector<uint8_t> bytes) {
+    if (type == FactType::transfers_created) transfer_records.push_back(buffers.size());
+    types.push_back(static_cast<uint16_t>(type));
+    buffers.push_back(std::move(bytes));
+  }
+};
+
+class Engine::Impl {
+ public:
+  Impl(storage::Storage& storage, const EngineOptions& options, Clock* clock)
+      : storage_(&storage),
+        options_(options),
+        clock_(clock != nullptr ? clock : &system_clock_),
+        reader_(storage) {}
+
+  ~Impl() { Shutdown(); }
+
+  EngineStatus Open();
+  void Start();
+  void Submit(Request request);
+  bool TrySubmit(Request& request);
+  EngineResult<SnapshotInfo> Snapshot();
+  void Shutdown();
+  EngineStats Stats() const;
+  std::optional<EngineFailure> failure() const;
+  const RecoveryReport& recovery() const { return recovery_; }
+
+ private:
+  // ---- recovery
+  void ResetState();
+  EngineStatus LoadNewestSnapshot(uint64_t journal_last, uint64_t& sequence);
+  EngineStatus Replay(uint64_t from);
+  EngineStatus ApplyFact(const journal::RecordView& record);
+
+  // ---- sequencer thread
+  void SequencerLoop();
+  bool TakeRequests(std::vector<Request>& batch);
+  void Execute(Request& request, Group& group);
+  void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);
+  void ExecuteCreateTransfers(Request& request, Reply& reply, Group& group);
+  void ExecuteQuery(Request& request, Reply& reply);
+  void RunExpiry(Group& group);
+  void HandOff(std::unique_ptr<Group> group);
+  void DrainCompletions();
+  std::vector<uint8_t> SpareBuffer();
+  void WaitForPipelineEmpty();
+  EngineResult<SnapshotInfo> WriteSnapshotNow();
+  void ServeSnapshotRequests();
+  void PublishStats();
+
+  // ---- journal thread
+  void JournalLoop();
+  bool CommitGroup(Group& group);
+  void Fail(EngineFailure failure);
+  static void FailReplies(Group& group, EngineError code);
+
+  storage::Storage* storage_;
+  EngineOptions options_;
+  SystemClock system_clock_;
+  Clock* clock_;
+  std::unique_ptr<storage::DirectoryLock> lock_;
+  std::unique_ptr<journal::JournalWriter> journal_;
+  journal::RecordReader reader_;
+  std::unique_ptr<JournalStore> store_;
+  std::unique_ptr<Ledger> ledger_;
+  RecoveryReport recovery_;
+  uint64_t records_since_snapshot_ = 0;
+  std::vector<std::vector<uint8_t>> spare_buffers_;  // sequencer-owned, recycled record buffers
+
+  // Requests: any thread -> sequencer.
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::condition_variable queue_space_;
+  std::deque<Request> queue_;
+  std::deque<std::promise<EngineResult<SnapshotInfo>>> snapshot_waiters_;
+  bool stopping_ = false;
+
+  // Groups: sequencer -> journal thread, and completions back.
+  std::mutex pipe_mutex_;
+  std::condition_variable pipe_changed_;
+  std::deque<std::unique_ptr<Group>> to_journal_;
+  std::deque<std::unique_ptr<Group>> completed_;
+  uint32_t in_flight_ = 0;
+
+  std::atomic<bool> failed_{false};
+  mutable std::mutex state_mutex_;  // guards failure_ and stats_
+  std::optional<EngineFailure> failure_;
+  EngineStats stats_;
+
+  std::thread sequencer_;
+  std::thread journal_thread_;
+  std::once_flag shutdown_once_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Recovery
+
+void Engine::Impl::ResetState() {
+  ledger_.reset();
+  store_ = std::make_unique<JournalStore>(reader_);
+  store_->Reserve(options_.expected_transfers, options_.expected_accounts);
+  ledger_ = std::make_unique<Ledger>(
+      *store_, ledger::LedgerOptions{options_.expected_accounts, options_.expected_transfers});
+}
+
+EngineStatus Engine::Impl::Open() {
+  const uint64_t start = clock_->MonotonicNs();
+  auto lock = storage_->LockDirectory();
+  if (!lock.ok()) return Err{FromStorage(lock.error())};
+  lock_ = std::move(lock.value());
+
+  auto marker = storage_->ReadFile(kMarkerFile, kMarkerBytesMax);
+  if (!marker.ok()) {
+    if (marker.error().code == storage::StorageError::not_found) {
+      return EngineFail(EngineError::not_initialized, storage_->PathOf(kMarkerFile) + " is missing");
+    }
+    return Err{FromStorage(marker.error())};
+  }
+  const std::string text(marker.value().begin(), marker.value().end());
+  if (text != MarkerContents()) {
+    return EngineFail(EngineError::format_unsupported,
+                      storage_->PathOf(kMarkerFile) + " says: " + text);
+  }
+
+  journal::JournalOptions journal_options;
+  journal_options.lock_directory = false;  // we hold the lock
+  if (options_.segment_bytes_max != 0) journal_options.segment_bytes_max = options_.segment_bytes_max;
+  auto journal = journal::JournalWriter::Open(*storage_, journal_options);
+  if (!journal.ok()) return Err{FromJournal(journal.error())};
+  journal_ = std::move(journal.value());
+  recovery_.torn_tail_bytes = journal_->stats().torn_tail_bytes;
+  const uint64_t journal_last = journal_->stats().last_sequence.value;
+
+  ResetState();
+  uint64_t covered = 0;
+  if (!options_.ignore_snapshots) {
+    if (EngineStatus s = LoadNewestSnapshot(journal_last, covered); !s.ok()) return s;
+  }
+  if (journal_last > covered) {
+    if (EngineStatus s = Replay(covered + 1); !s.ok()) return s;
+  }
+  ledger_->CheckInvariants();
+  recovery_.elapsed_ns = clock_->MonotonicNs() - start;
+  PublishStats();
+  {
+    const journal::JournalStats& js = journal_->stats();
+    std::lock_guard stats_lock(state_mutex_);
+    stats_.journal_records = js.records;
+    stats_.journal_bytes = js.bytes;
+    stats_.journal_last_sequence = js.last_sequence.value;
+    stats_.durable_sequence = journal_->durable_sequence().value;
+    stats_.journal_head_hash_hex = crypto::HashToHex(js.head_hash);
+  }
+  return EngineStatus::Ok();
+}
+
+EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t journal_last, uint64_t& sequence) {
+  auto names = ListSnapshots(*storage_);
+  if (!names.ok()) return Err{FromStorage(names.error())};
+  for (const std::string& name : names.value()) {
+    auto header = CheckSnapshot(*storage_, name);
+    std::string why;
+    if (!header.ok()) {
+      why = header.error();
+    } else if (header.value().fingerprint != Ledger::StateLayoutFingerprint()) {
+      why = "written by a build with a different state layout";
+    } else if (header.value().sequence > journal_last) {
+      why = "covers sequence " + std::to_string(header.value().sequence) +
+            " but the journal ends at " + std::to_string(journal_last);
+    } else if (header.value().sequence + 1 < journal_->stats().first_sequence.value) {
+      why = "older than the oldest journal segment";
+    } else if (LoadSnapshot(
+                   *storage_, name,
+                   [&](ledger::StateSource& source) {
+                     return ledger_->LoadState(source) && store_->LoadState(source);
+                   },
+                   why)) {
+      recovery_.from_snapshot = true;
+      recovery_.snapshot_file = name;
+      recovery_.snapshot_sequence = header.value().sequence;
+      sequence = header.value().sequence;
+      return EngineStatus::Ok();
+    }
+    recovery_.skipped_snapshots.push_back(name + ": " + why);
+    ResetState();
+  }
+  return EngineStatus::Ok();
+}
+
+EngineStatus Engine::Impl::Replay(uint64_t from) {
+  auto reader = journal::JournalReader::Open(*storage_, journal::SequenceNo{from});
+  if (!reader.ok()) return Err{FromJournal(reader.error())};
+  while (true) {
+    auto next = reader.value()->Next();
+    if (!next.ok()) return Err{FromJournal(next.error())};
+    if (!next.value().has_value()) break;
+    if (EngineStatus s = ApplyFact(*next.value()); !s.ok()) return s;
+    ++recovery_.replayed_records;
+    ++records_since_snapshot_;
+  }
+  return EngineStatus::Ok();
+}
+
+EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
+  const auto diverged = [&](const std::string& why) {
+    return EngineFail(EngineError::replay_diverged,
+                      "journal record " + std::to_string(record.sequence.value) + ": " + why);
+  };
+  auto decoded = DecodeFact(record.type, record.bytes);
+  if (!decoded.ok()) return diverged(decoded.error());
+  const Fact& fact = decoded.value();
+  const Timestamp last{fact.header.batch_last};
+  switch (fact.type) {
+    case FactType::accounts_created:
+      if (!ledger_->ReplayAccounts(fact.accounts, last)) return diverged("accounts do not apply");
+      break;
+    case FactType::transfers_created:
+      if (!ledger_->ReplayTransfers(fact.transfers, last)) {
+        return diverged("transfers do not apply");
+      }
+      store_->TailIsInJournal(record.location);
+      break;
+    case FactType::transfers_failed:
+      if (!ledger_->ReplayFailures(fact.failed)) return diverged("failed ids do not apply");
+      break;
+    case FactType::transfers_expired: {
+      const Timestamp now{fact.header.batch_first};
+      if (now <= ledger_->last_timestamp()) return diverged("expiry time is not after the last");
+      std::vector<ledger::ExpiredTransfer> expired;
+      (void)ledger_->ExpirePendingTransfers(now, fact.expired.size(), expired);
+      bool same = expired.size() == fact.expired.size() && ledger_->last_timestamp() == last;
+      for (size_t i = 0; same && i < expired.size(); ++i) same = expired[i].id == fact.expired[i];
+      if (!same) return diverged("expiry released different transfers");
+      break;
+    }
+  }
+  return EngineStatus::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+void Engine::Impl::Start() {
+  // Named so `top -H`, perf and gdb show which is which.
+  journal_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tpw-journal");
+    JournalLoop();
+  });
+  sequencer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tpw-sequencer");
+    SequencerLoop();
+  });
+}
+
+void Engine::Impl::Submit(Request request) {
+  std::unique_lock lock(queue_mutex_);
+  queue_space_.wait(lock, [&] {
+    return stopping_ || failed_.load() || queue_.size() < options_.queue_requests_max;
+  });
+  if (stopping_ || failed_.load()) {
+    lock.unlock();
+    Reply reply;
+    reply.error = failed_.load() ? EngineError::storage_failed : EngineError::shutting_down;
+    request.done(std::move(reply));
+    return;
+  }
+  queue_.push_back(std::move(request));
+  lock.unlock();
+  queue_ready_.notify_one();
+}
+
+bool Engine::Impl::TrySubmit(Request& request) {
+  std::unique_lock lock(queue_mutex_);
+  if (!stopping_ && !failed_.load() && queue_.size() >= options_.queue_requests_max) return false;
+  lock.unlock();
+  Submit(std::move(request));
+  return true;
+}
+
+EngineResult<SnapshotInfo> Engine::Impl::Snapshot() {
+  std::future<EngineResult<SnapshotInfo>> result;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return EngineFail(EngineError::shutting_down);
+    snapshot_waiters_.emplace_back();
+    result = snapshot_waiters_.back().get_future();
+  }
+  queue_ready_.notify_one();
+  return result.get();
+}
+
+void Engine::Impl::Shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    {
+      std::lock_guard lock(queue_mutex_);
+      stopping_ = true;
+    }
+    queue_ready_.notify_all();
+    queue_space_.notify_all();
+    if (sequencer_.joinable()) sequencer_.join();
+    if (journal_thread_.joinable()) journal_thread_.join();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sequencer thread
+
+// Takes queued requests worth at most group_events_max events (at least one request). Returns
+// false when the engine is stopping and nothing is left.
+bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
+  batch.clear();
+  std::unique_lock lock(queue_mutex_);
+  // Wake at least every 10 ms to run the expiry timer and serve snapshot requests.
+  queue_ready_.wait_for(lock, std::chrono::milliseconds(10), [&] {
+    return !queue_.empty() || stopping_ || !snapshot_waiters_.empty();
+  });
+  uint64_t events = 0;
+  while (!queue_.empty()) {
+    const uint64_t next = EventsOf(queue_.front());
+    if (!batch.empty() && events + next > options_.group_events_max) break;
+    events += next;
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  const bool done = stopping_ && queue_.empty() && batch.empty() && snapshot_waiters_.empty();
+  lock.unlock();
+  queue_space_.notify_all();
+  return !done;
+}
+
+void Engine::Impl::SequencerLoop() {
+  std::vector<Request> batch;
+  while (TakeRequests(batch)) {
+    DrainCompletions();
+    ServeSnapshotRequests();
+    if (failed_.load()) {
+      for (Request& request : batch) {
+        Reply reply;
+        reply.error = EngineError::storage_failed;
+        request.done(std::move(reply));
+      }
+      continue;
+    }
+    auto group = std::make_unique<Group>();
+    if (options_.expire_when_idle || !batch.empty()) RunExpiry(*group);
+    for (Request& request : batch) Execute(request, *group);
+    if (group->buffers.empty() && group->replies.empty()) continue;
+    records_since_snapshot_ += group->buffers.size();
+    HandOff(std::move(group));
+    PublishStats();
+    if (options_.snapshot_every_records != 0 &&
+        records_since_snapshot_ >= options_.snapshot_every_records) {
+      (void)WriteSnapshotNow();  // a failure leaves the journal intact; the next one retries
+    }
+  }
+  auto stop = std::make_unique<Group>();
+  stop->stop = true;
+  HandOff(std::move(stop));
+}
+
+void Engine::Impl::Execute(Request& request, Group& group) {
+  Reply reply;
+  switch (request.kind) {
+    case RequestKind::create_accounts:
+      ExecuteCreateAccounts(request, reply, group);
+      break;
+    case RequestKind::create_transfers:
+      ExecuteCreateTransfers(request, reply, group);
+      break;
+    default:
+      ExecuteQuery(request, reply);
+      break;
+  }
+  group.replies.emplace_back(std::move(request.done), std::move(reply));
+}
+
+void Engine::Impl::ExecuteCreateAccounts(Request& request, Reply& reply, Group& group) {
+  const std::vector<Account>& events = request.accounts;
+  if (events.size() > kBatchEventsMax) {
+    reply.error = EngineError::too_many_events;
+    return;
+  }
+  if (events.empty()) return;
+  const Timestamp first = ledger_->NextTimestamp(clock_->Now());
+  (void)ledger_->CreateAccounts(events, first, reply.account_results);
+  std::vector<Account> created;
+  size_t next_result = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto& results = reply.account_results;
+    if (next_result < results.size() && results[next_result].index == i) {
+      ++next_result;
+      continue;
+    }
+    Account account = events[i];
+    account.timestamp = Timestamp{first.ns + i};
+    created.push_back(account);
+  }
+  if (created.empty()) return;
+  const FactHeader header{first.ns, first.ns + events.size() - 1,
+                          static_cast<uint32_t>(created.size())};
+  std::vector<uint8_t> bytes;
+  EncodeAccountsFact(header, created, bytes);
+  group.Add(FactType::accounts_created, std::move(bytes));
+}
+
+void Engine::Impl::ExecuteCreateTransfers(Request& request, Reply& reply, Group& group) {
+  const std::vector<Transfer>& events = request.transfers;
+  if (events.size() > kBatchEventsMax) {
+    reply.error = EngineError::too_many_events;
+    return;
+  }
+  if (events.empty()) return;
+  const Timestamp first = ledger_->NextTimestamp(clock_->Now());
+  (void)ledger_->CreateTransfers(events, first, reply.transfer_results);
+  const FactHeader batch{first.ns, first.ns + events.size() - 1, 0};
+  if (const std::vector<Transfer>* created = store_->TakeTail()) {
+    FactHeader header = batch;
+    header.count = static_cast<uint32_t>(created->size());
+    std::vector<uint8_t> bytes = SpareBuffer();
+    EncodeTransfersFact(header, *created, bytes);
+    group.Add(FactType::transfers_created, std::move(bytes));
+  }
+  std::vector<ledger::FailedTransfer> failed;
+  for (const ledger::CreateTransfersResult& r : reply.transfer_results) {
+    if (ledger::IsTransient(r.result)) failed.push_back({events[r.index].id, r.result});
+  }
+  if (!failed.empty()) {
+    FactHeader header = batch;
+    header.count = static_cast<uint32_t>(failed.size());
+    std::vector<uint8_t> bytes;
+    EncodeFailuresFact(header, failed, bytes);
+    group.Add(FactType::transfers_failed, std::move(bytes));
+  }
+}
+
+void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
+  switch (request.kind) {
+    case RequestKind::lookup_accounts:
+      for (const u128 id : request.ids) {
+        if (auto account = ledger_->LookupAccount(tpw::AccountId{id})) {
+          reply.accounts.push_back(*account);
+        }
+      }
+      break;
+    case RequestKind::lookup_transfers:
+      for (const u128 id : request.ids) {
+        if (auto transfer = ledger_->LookupTransfer(tpw::TransferId{id})) {
+          reply.transfers.push_back(*transfer);
+        }
+      }
+      break;
+    case RequestKind::get_account_transfers: {
+      auto result = ledger_->GetAccountTransfers(request.filter);
+      if (result.ok()) {
+        reply.transfers = std::move(result.value());
+      } else {
+        reply.query_error = result.error();
+      }
+      break;
+    }
+    case RequestKind::get_account_balances: {
+      auto result = ledger_->GetAccountBalances(request.filter);
+      if (result.ok()) {
+        reply.balances = std::move(result.value());
+      } else {
+        reply.query_error = result.error();
+      }
+      break;
+    }
+    case RequestKind::get_pending_status:
+      for (const u128 id : request.ids) {
+        reply.pending_statuses.push_back(ledger_->GetPendingStatus(tpw::TransferId{id}));
+      }
+      break;
+    case RequestKind::create_accounts:
+    case RequestKind::create_transfers:
+      reply.error = EngineError::invalid_request;
+      break;
+  }
+}
+
+// Expiry is a fact like any other: the sequencer releases due pending transfers at a timestamp
+// it chooses, and replay releases the same ones at the same timestamp.
+void Engine::Impl::RunExpiry(Group& group) {
+  const std::optional<Timestamp> due = ledger_->NextExpiry();
+  const Timestamp wall = clock_->Now();
+  if (!due || due->ns > wall.ns) return;
+  const Timestamp now = ledger_->NextTimestamp(wall);
+  std::vector<ledger::ExpiredTransfer> expired;
+  (void)ledger_->ExpirePendingTransfers(now, options_.expiry_batch_max, expired);
+  if (expired.empty()) return;
+  std::vector<tpw::TransferId> ids;
+  ids.reserve(expired.size());
+  for (const ledger::ExpiredTransfer& e : expired) ids.push_back(e.id);
+  const FactHeader header{now.ns, ledger_->last_timestamp().ns, static_cast<uint32_t>(ids.size())};
+  std::vector<uint8_t> bytes;
+  EncodeExpiredFact(header, ids, bytes);
+  group.Add(FactType::transfers_expired, std::move(bytes));
+}
+
+void Engine::Impl::HandOff(std::unique_ptr<Group> group) {
+  {
+    std::unique_lock lock(pipe_mutex_);
+    pipe_changed_.wait(lock, [&] {
+      return in_flight_ < options_.groups_in_flight_max || group->stop;
+    });
+    to_journal_.push_back(std::move(group));
+    ++in_flight_;
+  }
+  pipe_changed_.notify_all();
+}
+
+void Engine::Impl::DrainCompletions() {
+  std::deque<std::unique_ptr<Group>> done;
+  {
+    std::lock_guard lock(pipe_mutex_);
+    done.swap(completed_);
+  }
+  for (const std::unique_ptr<Group>& group : done) {
+    for (const size_t record : group->transfer_records) {
+      store_->MarkWritten(group->locations[record]);
+    }
+    // Recycle the big record buffers: fresh megabyte allocations would be fresh pages for the
+    // kernel to fault in and zero on every batch.
+    for (std::vector<uint8_t>& buffer : group->buffers) {
+      if (buffer.capacity() >= kSpareBufferBytesMin && spare_buffers_.size() < 8) {
+        spare_buffers_.push_back(std::move(buffer));
+      }
+    }
+  }
+}
+
+std::vector<uint8_t> Engine::Impl::SpareBuffer() {
+  if (spare_buffers_.empty()) return {};
+  std::vector<uint8_t> buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffer;
+}
+
+void Engine::Impl::WaitForPipelineEmpty() {
+  std::unique_lock lock(pipe_mutex_);
+  pipe_changed_.wait(lock, [&] { return in_flight_ == 0; });
+  lock.unlock();
+  DrainCompletions();
+}
+
+void Engine::Impl::ServeSnapshotRequests() {
+  std::deque<std::promise<EngineResult<SnapshotInfo>>> waiters;
+  {
+    std::lock_guard lock(queue_mutex_);
+    waiters.swap(snapshot_waiters_);
+  }
+  if (waiters.empty()) return;
+  EngineResult<SnapshotInfo> result = failed_.load()
+                                          ? EngineResult<SnapshotInfo>(EngineFail(EngineError::storage_failed))
+                                          : WriteSnapshotNow();
+  for (auto& waiter : waiters) waiter.set_value(result);
+}
+
+// Pauses the sequencer: the state must not move while it is written, and it may only cover
+// facts that are already durable (a snapshot ahead of the journal would resurrect facts a
+// crash lost).
+EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
+  WaitForPipelineEmpty();
+  if (failed_.load()) return EngineFail(EngineError::storage_failed);
+  const uint64_t start = clock_->MonotonicNs();
+  SnapshotHeader header;
+  header.fingerprint = Ledger::StateLayoutFingerprint();
+  header.sequence = journal_->durable_sequence().value;
+  header.head_hash = journal_->stats().head_hash;
+  if (options_.fsync == FsyncMode::never) header.sequence = journal_->stats().last_sequence.value;
+  auto bytes = WriteSnapshot(*storage_, header, [&](ledger::StateSink& sink) {
+    ledger_->SaveState(sink);
+    store_->SaveState(sink);
+  });
+  if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());
+  PruneSnapshots(*storage_, std::max<uint32_t>(1, options_.snapshots_kept));
+  records_since_snapshot_ = 0;
+  return SnapshotInfo{SnapshotFileName(header.sequence), header.sequence, bytes.value(),
+                      clock_->MonotonicNs() - start};
+}
+
+void Engine::Impl::PublishStats() {
+  std::lock_guard lock(state_mutex_);
+  stats_.accounts = ledger_->account_count();
+  stats_.transfers = ledger_->transfer_count();
+  stats_.pending = ledger_->pending_count();
+  stats_.last_timestamp = ledger_->last_timestamp();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journal thread
+
+void Engine::Impl::JournalLoop() {
+  while (true) {
+    std::unique_ptr<Group> group;
+    {
+      std::unique_lock lock(pipe_mutex_);
+      pipe_changed_.wait(lock, [&] { return !to_journal_.empty(); });
+      group = std::move(to_journal_.front());
+      to_journal_.pop_front();
+    }
+    const bool stop = group->stop;
+    if (!stop && !CommitGroup(*group)) FailReplies(*group, EngineError::storage_failed);
+    {
+      std::lock_guard lock(pipe_mutex_);
+      --in_flight_;
+      completed_.push_back(std::move(group));
+    }
+    pipe_changed_.notify_all();
+    if (stop) return;
+  }
+}
+
+// Appends and syncs one group, then answers its requests. False after a failure (now or
+// earlier): nothing in the group may be acknowledged.
+bool Engine::Impl::CommitGroup(Group& group) {
+  if (failed_.load()) return false;
+  if (!group.buffers.empty()) {
+    std::vector<journal::RecordInput> records;
+    records.reserve(group.buffers.size());
+    for (size_t i = 0; i < group.buffers.size(); ++i) {
+      records.push_back(journal::RecordInput{group.types[i], group.buffers[i]});
+    }
+    group.locations.resize(records.size());
+    auto appended = journal_->AppendGroup(records, group.locations);
+    if (!appended.ok()) {
+      Fail(EngineFailure{EngineError::storage_failed, appended.error().Message()});
+      return false;
+    }
+    if (options_.fsync == FsyncMode::always) {
+      if (journal::JournalStatus s = journal_->Sync(); !s.ok()) {
+        Fail(EngineFailure{EngineError::storage_failed, s.error().Message()});
+        return false;
+      }
+    }
+  }
+  const journal::JournalStats& journal_stats = journal_->stats();
+  {
+    std::lock_guard lock(state_mutex_);
+    stats_.journal_records = journal_stats.records;
+    stats_.journal_bytes = journal_stats.bytes;
+    stats_.journal_last_sequence = journal_stats.last_sequence.value;
+    stats_.durable_sequence = journal_->durable_sequence().value;
+    stats_.journal_head_hash_hex = crypto::HashToHex(journal_stats.head_hash);
+    ++stats_.groups_committed;
+  }
+  for (auto& [done, reply] : group.replies) {
+    reply.durable_sequence = journal_stats.last_sequence.value;
+    done(std::move(reply));
+  }
+  group.replies.clear();
+  return true;
+}
+
+void Engine::Impl::Fail(EngineFailure failure) {
+  {
+    std::lock_guard lock(state_mutex_);
+    if (!failure_) failure_ = std::move(failure);
+  }
+  failed_.store(true);
+  queue_space_.notify_all();
+}
+
+void Engine::Impl::FailReplies(Group& group, EngineError code) {
+  for (auto& [done, reply] : group.replies) {
+    Reply failed;
+    failed.error = code;
+    done(std::move(failed));
+  }
+  group.replies.clear();
+}
+
+EngineStats Engine::Impl::Stats() const {
+  EngineStats out;
+  {
+    std::lock_guard lock(state_mutex_);
+    out = stats_;
+  }
+  std::lock_guard lock(queue_mutex_);
+  out.queue_depth = queue_.size();
+  return out;
+}
+
+std::optional<EngineFailure> Engine::Impl::failure() const {
+  std::lock_guard lock(state_mutex_);
+  return failure_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine
+
+EngineStatus Engine::Initialize(storage::Storage& storage) {
+  auto lock = storage.LockDirectory();
+  if (!lock.ok()) return Err{FromStorage(lock.error())};
+  auto names = storage.List();
+  if (!names.ok()) return Err{FromStorage(names.error())};
+  for (const std::string& name : names.value()) {
+    if (name == kMarkerFile || name.starts_with("segment-") || ParseSnapshotFileName(name)) {
+      return EngineFail(EngineError::already_initialized, storage.PathOf(name) + " exists");
+    }
+  }
+  const std::string contents = MarkerContents();
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(contents.data()),
+                                       contents.size());
+  journal::JournalOptions options;
+  options.lock_directory = false;
+  auto journal = journal::JournalWriter::Open(storage, options);  // an empty, durable journal
+  if (!journal.ok()) return Err{FromJournal(journal.error())};
+  if (auto s = storage.WriteFileAtomically(kMarkerFile, bytes); !s.ok()) {
+    return Err{FromStorage(s.error())};
+  }
+  return EngineStatus::Ok();
+}
+
+EngineResult<std::unique_ptr<Engine>> Engine::Open(storage::Storage& storage,
+                                                   const EngineOptions& options, Clock* clock) {
+  auto impl = std::make_unique<Impl>(storage, options, clock);
+  if (EngineStatus s = impl->Open(); !s.ok()) return Err{s.error()};
+  impl->Start();
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() { impl_->Shutdown(); }
+
+void Engine::Submit(Request request) { impl_->Submit(std::move(request)); }
+bool Engine::TrySubmit(Request& request) { return impl_->TrySubmit(request); }
+
+Reply Engine::Execute(Request request) {
+  std::promise<Reply> promise;
+  std::future<Reply> future = promise.get_future();
+  request.done = [&promise](Reply&& reply) { promise.set_value(std::move(reply)); };
+  impl_->Submit(std::move(request));
+  return future.get();
+}
+
+Reply Engine::CreateAccounts(std::vector<Account> accounts) {
+  Request request;
+  request.kind = RequestKind::create_accounts;
+  request.accounts = std::move(accounts);
+  return Execute(std::move(request));
+}
+
+Reply Engine::CreateTransfers(std::vector<Transfer> transfers) {
+  Request request;
+  request.kind = RequestKind::create_transfers;
+  request.transfers = std::move(transfers);
+  return Execute(std::move(request));
+}
+
+Reply Engine::LookupAccounts(std::vector<tpw::AccountId> ids) {
+  Request request;
+  request.kind = RequestKind::lookup_accounts;
+  for (const tpw::AccountId id : ids) request.ids.push_back(id.value);
+  return Execute(std::move(request));
+}
+
+Reply Engine::LookupTransfers(std::vector<tpw::TransferId> ids) {
+  Request request;
+  request.kind = RequestKind::lookup_transfers;
+  for (const tpw::TransferId id : ids) request.ids.push_back(id.value);
+  return Execute(std::move(request));
+}
+
+Reply Engine::GetAccountTransfers(const ledger::AccountFilter& filter) {
+  Request request;
+  request.kind = RequestKind::get_account_transfers;
+  request.filter = filter;
+  return Execute(std::move(request));
+}
+
+Reply Engine::GetAccountBalances(const ledger::AccountFilter& filter) {
+  Request request;
+  request.kind = RequestKind::get_account_balances;
+  request.filter = filter;
+  return Execute(std::move(request));
+}
+
+EngineResult<SnapshotInfo> Engine::Snapshot() { return impl_->Snapshot(); }
+void Engine::Shutdown() { impl_->Shutdown(); }
+EngineStats Engine::Stats() const { return impl_->Stats(); }
+const RecoveryReport& Engine::recovery() const { return impl_->recovery(); }
+std::optional<EngineFailure> Engine::failure() const { return impl_->failure(); }
+
+}  // namespace tpw::engine

@@ -1,0 +1,157 @@
+// Engine on a real directory: group commit, replies after durability, recovery by replay and
+// from snapshots, expiry as facts, and refusal of damaged or foreign data directories.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "engine/snapshot.h"
+#include "storage/posix_storage.h"
+#include "storage/test_temp_dir.h"
+
+namespace tpw::engine {
+namespace {
+
+using ledger::Account;
+using ledger::CreateTransferResult;
+using ledger::Transfer;
+
+Account MakeAccount(u128 id, uint16_t flags = 0) {
+  Account a;
+  a.id = AccountId{id};
+  a.ledger = 1;
+  a.code = 10;
+  a.flags = flags;
+  return a;
+}
+
+Transfer MakeTransfer(u128 id, u128 debit, u128 credit, u128 amount, uint16_t flags = 0) {
+  Transfer t;
+  t.id = TransferId{id};
+  t.debit_account_id = AccountId{debit};
+  t.credit_account_id = AccountId{credit};
+  t.amount = Amount::FromMinor(amount);
+  t.ledger = 1;
+  t.code = 1;
+  t.flags = flags;
+  return t;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto storage = storage::PosixStorage::Open(dir_.path(), false);
+    ASSERT_TRUE(storage.ok());
+    storage_ = std::move(storage.value());
+    ASSERT_TRUE(Engine::Initialize(*storage_).ok());
+  }
+
+  std::unique_ptr<Engine> OpenEngine(EngineOptions options = {}) {
+    auto engine = Engine::Open(*storage_, options);
+    EXPECT_TRUE(engine.ok()) << (engine.ok() ? "" : engine.error().Message());
+    return engine.ok() ? std::move(engine.value()) : nullptr;
+  }
+
+  storage::TempDir dir_;
+  std::unique_ptr<storage::PosixStorage> storage_;
+};
+
+TEST_F(EngineTest, TransfersSurviveARestartByReplay) {
+  {
+    auto engine = OpenEngine();
+    ASSERT_NE(engine, nullptr);
+    Reply accounts = engine->CreateAccounts({MakeAccount(1), MakeAccount(2)});
+    ASSERT_FALSE(accounts.error);
+    EXPECT_TRUE(accounts.account_results.empty());
+    Reply transfers = engine->CreateTransfers(
+        {MakeTransfer(100, 1, 2, 50), MakeTransfer(101, 2, 1, 20), MakeTransfer(102, 1, 9, 5)});
+    ASSERT_FALSE(transfers.error);
+    ASSERT_EQ(transfers.transfer_results.size(), 1u);
+    EXPECT_EQ(transfers.transfer_results[0].result, CreateTransferResult::credit_account_not_found);
+    EXPECT_GT(transfers.durable_sequence, 0u);
+  }
+  auto engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_FALSE(engine->recovery().from_snapshot);
+  Reply found = engine->LookupTransfers({TransferId{100}, TransferId{101}, TransferId{102}});
+  ASSERT_EQ(found.transfers.size(), 2u);
+  EXPECT_EQ(found.transfers[0].amount, Amount::FromMinor(50));
+  Reply account = engine->LookupAccounts({AccountId{1}});
+  ASSERT_EQ(account.accounts.size(), 1u);
+  EXPECT_EQ(account.accounts[0].debits_posted, Amount::FromMinor(50));
+  EXPECT_EQ(account.accounts[0].credits_posted, Amount::FromMinor(20));
+  // The transient failure is remembered across the restart.
+  Reply retry = engine->CreateTransfers({MakeTransfer(102, 1, 2, 5)});
+  ASSERT_EQ(retry.transfer_results.size(), 1u);
+  EXPECT_EQ(retry.transfer_results[0].result, CreateTransferResult::id_already_failed);
+}
+
+TEST_F(EngineTest, SnapshotThenMoreFactsRecoversFromSnapshotPlusReplay) {
+  {
+    auto engine = OpenEngine();
+    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2, ledger::account_flags::kHistory)}).error);
+    ASSERT_FALSE(engine->CreateTransfers({MakeTransfer(100, 1, 2, 50)}).error);
+    auto snapshot = engine->Snapshot();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().Message();
+    EXPECT_GT(snapshot.value().bytes, 0u);
+    ASSERT_FALSE(engine->CreateTransfers({MakeTransfer(101, 1, 2, 7)}).error);
+  }
+  auto engine = OpenEngine();
+  EXPECT_TRUE(engine->recovery().from_snapshot);
+  EXPECT_EQ(engine->recovery().replayed_records, 1u);
+  ledger::AccountFilter filter;
+  filter.account_id = AccountId{2};
+  filter.limit = 10;
+  filter.flags = ledger::filter_flags::kDebits | ledger::filter_flags::kCredits;
+  Reply transfers = engine->GetAccountTransfers(filter);
+  ASSERT_EQ(transfers.transfers.size(), 2u);
+  EXPECT_EQ(transfers.transfers[0].id, TransferId{100});  // read back from the journal
+  EXPECT_EQ(transfers.transfers[1].id, TransferId{101});
+  Reply history = engine->GetAccountBalances(filter);
+  ASSERT_EQ(history.balances.size(), 2u);
+  EXPECT_EQ(history.balances[1].credits_posted, Amount::FromMinor(57));
+}
+
+TEST_F(EngineTest, ACorruptSnapshotFallsBackToFullReplay) {
+  {
+    auto engine = OpenEngine();
+    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
+    ASSERT_FALSE(engine->CreateTransfers({MakeTransfer(100, 1, 2, 50)}).error);
+    ASSERT_TRUE(engine->Snapshot().ok());
+  }
+  auto names = ListSnapshots(*storage_);
+  ASSERT_TRUE(names.ok());
+  ASSERT_EQ(names.value().size(), 1u);
+  {
+    auto file = storage_->Open(names.value()[0], storage::OpenMode::read_write);
+    ASSERT_TRUE(file.ok());
+    const uint8_t garbage[4] = {1, 2, 3, 4};
+    ASSERT_TRUE(file.value()->Write(200, garbage).ok());
+  }
+  auto engine = OpenEngine();
+  EXPECT_FALSE(engine->recovery().from_snapshot);
+  ASSERT_EQ(engine->recovery().skipped_snapshots.size(), 1u);
+  EXPECT_NE(engine->recovery().skipped_snapshots[0].find("checksum"), std::string::npos);
+  EXPECT_EQ(engine->LookupTransfers({TransferId{100}}).transfers.size(), 1u);
+}
+
+TEST_F(EngineTest, ASecondOpenerIsLockedOut) {
+  auto engine = OpenEngine();
+  auto second = Engine::Open(*storage_, {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, EngineError::locked);
+}
+
+TEST_F(EngineTest, AnUninitializedDirectoryIsRefused) {
+  storage::TempDir other;
+  auto storage = storage::PosixStorage::Open(other.path(), false);
+  ASSERT_TRUE(storage.ok());
+  auto engine = Engine::Open(*storage.value(), {});
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.error().code, EngineError::not_initialized);
+  EXPECT_FALSE(Engine::Initialize(*storage_).ok());  // already initialized
+}
+
+}  // namespace
+}  // namespace tpw::engine
