@@ -36,6 +36,7 @@ struct AccountCreateOptions {
   std::string user_data_32;
   bool minor = false;
   std::string file;
+  std::vector<CLI::Option*> single_event_options;  // all but --file and the common ones
 };
 
 // ---- account create -------------------------------------------------------------------------
@@ -110,6 +111,10 @@ int RunAccountCreate(const AccountCreateOptions& o) {
   const AssetTable assets = AssetTable::Default();
   AccountBatch batch;
   if (!o.file.empty()) {
+    if (const std::string conflict = FirstGiven(o.single_event_options); !conflict.empty()) {
+      return Report(o.common, UsageError("--file cannot be combined with " + conflict +
+                                         "; the file holds every field"));
+    }
     InputResult<AccountBatch> from_file = AccountsFromFile(o.file, assets);
     if (!from_file.ok()) return Report(o.common, InputErrorOf(from_file.error()));
     batch = std::move(from_file).value();
@@ -203,8 +208,14 @@ struct AccountQueryOptions {
   bool reverse = false;
 };
 
-// The filter, or nullopt when the cursor leaves nothing to read (past the end of the range).
-InputResult<std::optional<ledger::AccountFilter>> FilterFromOptions(const AccountQueryOptions& o) {
+struct AccountQuery {
+  ledger::AccountFilter filter;
+  bool past_the_end = false;  // the cursor leaves nothing to read: answer an empty page
+};
+
+AccountQuery PastTheEnd(const ledger::AccountFilter& f) { return AccountQuery{f, true}; }
+
+InputResult<AccountQuery> QueryFromOptions(const AccountQueryOptions& o) {
   ledger::AccountFilter f;
   InputResult<AccountId> account = ParseIdTextAs<AccountIdTag>("account id", o.account);
   if (!account.ok()) return Err{account.error()};
@@ -240,23 +251,21 @@ InputResult<std::optional<ledger::AccountFilter>> FilterFromOptions(const Accoun
   f.flags = (both || o.debits ? ledger::filter_flags::kDebits : 0u) |
             (both || o.credits ? ledger::filter_flags::kCredits : 0u) |
             (o.reverse ? ledger::filter_flags::kReversed : 0u);
-  if (o.after.empty()) return std::optional<ledger::AccountFilter>(f);
+  if (o.after.empty()) return AccountQuery{f};
   // The cursor is the timestamp of the last row seen; timestamps are unique, so the next page
   // starts just past it (before it when reversed).
   InputResult<Timestamp> after = ParseTimeText("--after", o.after);
   if (!after.ok()) return Err{after.error()};
   if (!o.reverse) {
-    if (after.value().ns == UINT64_MAX) return std::optional<ledger::AccountFilter>();
+    if (after.value().ns == UINT64_MAX) return PastTheEnd(f);
     f.timestamp_min = std::max(f.timestamp_min, Timestamp{after.value().ns + 1});
   } else {
-    if (after.value().ns <= 1) return std::optional<ledger::AccountFilter>();
+    if (after.value().ns <= 1) return PastTheEnd(f);
     const Timestamp before{after.value().ns - 1};
     f.timestamp_max = f.timestamp_max.ns == 0 ? before : std::min(f.timestamp_max, before);
   }
-  if (f.timestamp_max.ns != 0 && f.timestamp_min > f.timestamp_max) {
-    return std::optional<ledger::AccountFilter>();
-  }
-  return std::optional<ledger::AccountFilter>(f);
+  if (f.timestamp_max.ns != 0 && f.timestamp_min > f.timestamp_max) return PastTheEnd(f);
+  return AccountQuery{f};
 }
 
 CommandError QueryErrorOf(ledger::QueryError error) {
@@ -287,14 +296,15 @@ void PutCursor(bj::object& out, std::optional<Timestamp> next) {
 }
 
 int RunAccountTransfers(const AccountQueryOptions& o) {
-  InputResult<std::optional<ledger::AccountFilter>> filter = FilterFromOptions(o);
-  if (!filter.ok()) return Report(o.common, InputErrorOf(filter.error()));
+  const InputResult<AccountQuery> query = QueryFromOptions(o);
+  if (!query.ok()) return Report(o.common, InputErrorOf(query.error()));
+  const ledger::AccountFilter& filter = query.value().filter;
   CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
   if (!opened.ok()) return Report(o.common, opened.error());
   Session& session = *opened.value();
   std::vector<ledger::Transfer> transfers;
-  if (filter.value().has_value()) {
-    engine::Reply reply = session.engine->GetAccountTransfers(*filter.value());
+  if (!query.value().past_the_end) {
+    engine::Reply reply = session.engine->GetAccountTransfers(filter);
     if (std::optional<CommandError> failure = ReplyFailure(session, reply)) {
       return Report(o.common, *failure);
     }
@@ -305,15 +315,14 @@ int RunAccountTransfers(const AccountQueryOptions& o) {
       PendingStatusesOf(session, transfers);
   if (!statuses.ok()) return Report(o.common, statuses.error());
   const std::optional<Timestamp> next = NextCursor(
-      transfers.size(), filter.value().has_value() ? filter.value()->limit : 1,
-      transfers.empty() ? Timestamp{} : transfers.back().timestamp);
+      transfers.size(), filter.limit, transfers.empty() ? Timestamp{} : transfers.back().timestamp);
   if (o.common.json) {
     bj::array items;
     for (size_t i = 0; i < transfers.size(); ++i) {
       items.push_back(TransferToJson(transfers[i], statuses.value()[i], session.assets));
     }
     bj::object out;
-    out["account_id"] = o.account;
+    out["account_id"] = FormatId(filter.account_id);
     out["transfers"] = std::move(items);
     PutCursor(out, next);
     PrintJson(out);
@@ -327,19 +336,23 @@ int RunAccountTransfers(const AccountQueryOptions& o) {
 }
 
 int RunAccountHistory(const AccountQueryOptions& o) {
-  InputResult<std::optional<ledger::AccountFilter>> filter = FilterFromOptions(o);
-  if (!filter.ok()) return Report(o.common, InputErrorOf(filter.error()));
+  const InputResult<AccountQuery> query = QueryFromOptions(o);
+  if (!query.ok()) return Report(o.common, InputErrorOf(query.error()));
+  const ledger::AccountFilter& filter = query.value().filter;
   CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
   if (!opened.ok()) return Report(o.common, opened.error());
   Session& session = *opened.value();
-  const AccountId account_id(ParseId(o.account).value());
-  CommandResult<std::vector<ledger::Account>> account = LookupAccounts(session, {account_id});
+  // The account's ledger says how to write its amounts.
+  CommandResult<std::vector<ledger::Account>> account =
+      LookupAccounts(session, {filter.account_id});
   if (!account.ok()) return Report(o.common, account.error());
-  if (account.value().empty()) return Report(o.common, QueryErrorOf(ledger::QueryError::account_not_found));
+  if (account.value().empty()) {
+    return Report(o.common, QueryErrorOf(ledger::QueryError::account_not_found));
+  }
   const uint32_t ledger_number = account.value()[0].ledger;
   std::vector<ledger::AccountBalance> balances;
-  if (filter.value().has_value()) {
-    engine::Reply reply = session.engine->GetAccountBalances(*filter.value());
+  if (!query.value().past_the_end) {
+    engine::Reply reply = session.engine->GetAccountBalances(filter);
     if (std::optional<CommandError> failure = ReplyFailure(session, reply)) {
       return Report(o.common, *failure);
     }
@@ -347,15 +360,14 @@ int RunAccountHistory(const AccountQueryOptions& o) {
     balances = std::move(reply.balances);
   }
   const std::optional<Timestamp> next = NextCursor(
-      balances.size(), filter.value().has_value() ? filter.value()->limit : 1,
-      balances.empty() ? Timestamp{} : balances.back().timestamp);
+      balances.size(), filter.limit, balances.empty() ? Timestamp{} : balances.back().timestamp);
   if (o.common.json) {
     bj::array items;
     for (const ledger::AccountBalance& b : balances) {
       items.push_back(BalanceToJson(b, ledger_number, session.assets));
     }
     bj::object out;
-    out["account_id"] = FormatId(account_id);
+    out["account_id"] = FormatId(filter.account_id);
     out["balances"] = std::move(items);
     PutCursor(out, next);
     PrintJson(out);
@@ -378,10 +390,10 @@ void RegisterCreate(CLI::App& account, int& exit_code) {
       "Example: tpwallet account create --id 1 --ledger USD --code 10 "
       "--flags debits_must_not_exceed_credits,history");
   AddCommonOptions(*cmd, o->common);
-  CLI::Option* file = cmd->add_option("--file", o->file,
+  cmd->add_option("--file", o->file,
                                       "Create the accounts of this JSON-lines file as one batch "
                                       "(\"-\" = standard input)");
-  std::vector<CLI::Option*> single = {
+  o->single_event_options = {
       cmd->add_option("--id", o->id, "Account id: decimal, or 0x + hex"),
       cmd->add_option("--ledger", o->ledger, "Ledger number or asset code (USD, EUR, BTC, ...)"),
       cmd->add_option("--code", o->code, "Account type, 1..65535"),
@@ -395,7 +407,6 @@ void RegisterCreate(CLI::App& account, int& exit_code) {
       cmd->add_option("--user-data-32", o->user_data_32, "Your reference, 0..2^32-1"),
       cmd->add_flag("--minor", o->minor, "--overdraft-limit is in minor units (1234, not 12.34)"),
   };
-  for (CLI::Option* option : single) file->excludes(option);
   cmd->callback([o, &exit_code] { exit_code = RunAccountCreate(*o); });
 }
 

@@ -301,7 +301,8 @@ InputResult<ledger::Transfer> ResolveTransferAmount(const TransferDraft& draft,
     transfer.amount = post ? ledger::kPostFullAmount : Amount::Zero();
     return transfer;
   }
-  InputResult<Amount> amount = ParseAmountText("amount", draft.amount->text, amount_ledger,
+  const std::string_view field = draft.line == 0 ? "--amount" : "amount";
+  InputResult<Amount> amount = ParseAmountText(field, draft.amount->text, amount_ledger,
                                                draft.amount->minor_units, assets);
   if (!amount.ok()) return Err{amount.error()};
   transfer.amount = amount.value();

@@ -49,16 +49,17 @@ int RunSnapshot(const CommonOptions& o) {
   const engine::EngineResult<engine::SnapshotInfo> snapshot = session.value()->engine->Snapshot();
   if (!snapshot.ok()) return Report(o, EngineErrorOf(snapshot.error()));
   const engine::SnapshotInfo& info = snapshot.value();
+  const std::string path = session.value()->storage->PathOf(info.file);
   if (o.json) {
     bj::object out;
-    out["file"] = info.file;
+    out["file"] = path;
     out["sequence"] = std::to_string(info.sequence);
     out["bytes"] = std::to_string(info.bytes);
     out["elapsed_ns"] = std::to_string(info.elapsed_ns);
     PrintJson(out);
   } else {
     std::printf("snapshot written\n");
-    std::printf("  file:      %s\n", info.file.c_str());
+    std::printf("  file:      %s\n", path.c_str());
     std::printf("  sequence:  %lu (the last journal record it covers)\n", info.sequence);
     std::printf("  size:      %lu bytes\n", info.bytes);
     std::printf("  time:      %.3f ms\n", static_cast<double>(info.elapsed_ns) / 1e6);

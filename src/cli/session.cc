@@ -18,6 +18,13 @@ void AddCommonOptions(CLI::App& command, CommonOptions& options) {
                    "Print one JSON object instead of tables (stable field names; docs/cli.md)");
 }
 
+std::string FirstGiven(const std::vector<CLI::Option*>& options) {
+  for (const CLI::Option* option : options) {
+    if (option->count() > 0) return option->get_name();
+  }
+  return "";
+}
+
 CommandError UsageError(std::string message) {
   return CommandError{kExitUsage, "usage", "usage", std::move(message)};
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -28,6 +29,11 @@ struct CommonOptions {
 
 // Adds --data-dir (env TPWALLET_DATA_DIR) and --json to a command.
 void AddCommonOptions(CLI::App& command, CommonOptions& options);
+
+// The name of the first of `options` given on the command line, or "" if none was. For "--file
+// excludes the single-event options" checks (CLI11's excludes() would list every option in the
+// help of every other).
+std::string FirstGiven(const std::vector<CLI::Option*>& options);
 
 // A failure a command reports and exits with. `kind` says which layer refused (usage, input,
 // not_found, ledger, engine, storage, journal); `code` is that layer's stable error name.

@@ -44,6 +44,7 @@ struct TransferOptions {
   bool closing_credit = false;
   bool minor = false;
   std::string file;
+  std::vector<CLI::Option*> single_event_options;  // all but --file and the common ones
 };
 
 // ---- Building the transfer from options -------------------------------------------------
@@ -218,6 +219,10 @@ int RunTransfer(const TransferOptions& o) {
   const AssetTable assets = AssetTable::Default();
   std::vector<TransferDraft> drafts;
   if (!o.file.empty()) {
+    if (const std::string conflict = FirstGiven(o.single_event_options); !conflict.empty()) {
+      return Report(o.common, UsageError("--file cannot be combined with " + conflict +
+                                         "; the file holds every field"));
+    }
     InputResult<std::vector<TransferDraft>> from_file = DraftsFromFile(o.file, assets);
     if (!from_file.ok()) return Report(o.common, InputErrorOf(from_file.error()));
     drafts = std::move(from_file).value();
@@ -294,11 +299,11 @@ int RunTransferShow(const TransferShowOptions& o) {
 
 void AddTransferOptions(CLI::App& cmd, TransferOptions& o) {
   AddCommonOptions(cmd, o.common);
-  CLI::Option* file = cmd.add_option(
+  cmd.add_option(
       "--file", o.file,
       "Submit the transfers of this JSON-lines file as one batch; lines flagged linked commit "
       "or fail together (\"-\" = standard input)");
-  std::vector<CLI::Option*> single = {
+  o.single_event_options = {
       cmd.add_option("--id", o.id, "Transfer id (the idempotency key): decimal, or 0x + hex"),
       cmd.add_option("--debit", o.debit, "Account to debit"),
       cmd.add_option("--credit", o.credit, "Account to credit"),
@@ -324,7 +329,6 @@ void AddTransferOptions(CLI::App& cmd, TransferOptions& o) {
       cmd.add_option("--user-data-32", o.user_data_32, "Your reference, 0..2^32-1"),
       cmd.add_flag("--minor", o.minor, "--amount is in minor units (1234, not 12.34)"),
   };
-  for (CLI::Option* option : single) file->excludes(option);
 }
 
 // True when an option of `transfer` itself was given; `transfer --json show 1` would otherwise

@@ -213,20 +213,21 @@ InputResult<Amount> ParseAmountText(std::string_view field, std::string_view tex
   const uint8_t scale = minor_units ? 0 : LedgerScale(assets, ledger);
   const Result<Amount, AmountError> parsed = ParseDecimalAmount(text, scale);
   if (parsed.ok()) return parsed.value();
-  std::string how;
-  if (minor_units) {
-    how = "minor units are whole numbers, e.g. 1234";
+  // The shared sentence for too_many_fraction_digits speaks of USD; say what this asset takes.
+  std::string why;
+  if (parsed.error() != AmountError::too_many_fraction_digits) {
+    why = std::string(AmountErrorMessage(parsed.error()));
+  } else if (minor_units) {
+    why = "minor units are whole numbers, e.g. 1234";
   } else if (asset != nullptr) {
-    how = asset->code + " amounts have at most " + std::to_string(asset->scale) +
-          " decimals, e.g. " + FormatDecimalAmount(Amount::FromMinor(1234), asset->scale) +
-          "; or pass --minor for minor units";
+    why = asset->code + " amounts have at most " + std::to_string(asset->scale) +
+          " decimals, e.g. " + FormatDecimalAmount(Amount::FromMinor(1234), asset->scale);
   } else {
-    how = "ledger " + std::to_string(ledger) +
-          " has no asset in the table, so its amounts are whole minor units";
+    why = "ledger " + std::to_string(ledger) +
+          " has no asset in the table, so its amounts are whole minor units, e.g. 1234";
   }
   return InputFail(std::string(field) + " " + Quote(text) + " is not a valid amount (" +
-                   std::string(AmountErrorName(parsed.error())) + ": " +
-                   std::string(AmountErrorMessage(parsed.error())) + "); " + how);
+                   std::string(AmountErrorName(parsed.error())) + "): " + why);
 }
 
 InputResult<uint16_t> ParseAccountFlagNames(const std::vector<std::string>& names) {
