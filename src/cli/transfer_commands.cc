@@ -167,14 +167,18 @@ bool NeedsPendingLedger(const TransferDraft& draft) {
          !draft.amount->minor_units;
 }
 
-CommandError WhereError(const TransferDraft& draft, int exit_code, const std::string& message) {
-  const std::string where = draft.line == 0 ? "" : "line " + std::to_string(draft.line) + ": ";
+// `source`: the batch file, or "" for the command line.
+CommandError WhereError(std::string_view source, const TransferDraft& draft, int exit_code,
+                        const std::string& message) {
+  const std::string where =
+      draft.line == 0 ? "" : std::string(source) + ":" + std::to_string(draft.line) + ": ";
   return CommandError{exit_code, "input", exit_code == kExitNotFound ? "not_found" : "invalid_input",
                       where + message};
 }
 
 CommandResult<std::vector<ledger::Transfer>> ResolveAmounts(Session& session,
-                                                            const std::vector<TransferDraft>& drafts) {
+                                                            const std::vector<TransferDraft>& drafts,
+                                                            std::string_view source) {
   std::map<u128, uint32_t> batch_ledgers;  // id → ledger of the events before
   std::vector<TransferId> to_look_up;
   for (const TransferDraft& d : drafts) {
@@ -198,7 +202,7 @@ CommandResult<std::vector<ledger::Transfer>> ResolveAmounts(Session& session,
       auto in_batch = batch_ledgers.find(pending);
       auto stored = stored_ledgers.find(pending);
       if (in_batch == batch_ledgers.end() && stored == stored_ledgers.end()) {
-        return Fail(WhereError(d, kExitNotFound,
+        return Fail(WhereError(source, d, kExitNotFound,
                                "pending transfer " + FormatId(pending) +
                                    " is not found, so the asset of the amount is unknown; give "
                                    "the ledger, or the amount in minor units; nothing was submitted"));
@@ -206,7 +210,7 @@ CommandResult<std::vector<ledger::Transfer>> ResolveAmounts(Session& session,
       amount_ledger = in_batch != batch_ledgers.end() ? in_batch->second : stored->second;
     }
     InputResult<ledger::Transfer> t = ResolveTransferAmount(d, amount_ledger, session.assets);
-    if (!t.ok()) return Fail(WhereError(d, kExitUsage, t.error().message));
+    if (!t.ok()) return Fail(WhereError(source, d, kExitUsage, t.error().message));
     if (d.transfer.ledger != 0) batch_ledgers.emplace(d.transfer.id.value, d.transfer.ledger);
     transfers.push_back(t.value());
   }
@@ -234,7 +238,7 @@ int RunTransfer(const TransferOptions& o) {
   CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
   if (!opened.ok()) return Report(o.common, opened.error());
   Session& session = *opened.value();
-  CommandResult<std::vector<ledger::Transfer>> transfers = ResolveAmounts(session, drafts);
+  CommandResult<std::vector<ledger::Transfer>> transfers = ResolveAmounts(session, drafts, o.file);
   if (!transfers.ok()) return Report(o.common, transfers.error());
   const engine::Reply reply = session.engine->CreateTransfers(transfers.value());
   if (std::optional<CommandError> failure = ReplyFailure(session, reply)) {
