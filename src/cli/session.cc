@@ -1,6 +1,7 @@
 #include "cli/session.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <boost/json/object.hpp>
 
@@ -10,10 +11,12 @@
 namespace tpw::cli {
 
 void AddCommonOptions(CLI::App& command, CommonOptions& options) {
-  command
-      .add_option("--data-dir", options.data_dir,
-                  "Data directory (default ./tpwallet-data, or $TPWALLET_DATA_DIR)")
-      ->envname(std::string(kDataDirEnv));
+  // The environment supplies the default here rather than through CLI11's envname(): CLI11
+  // counts an env-filled option as given, and `transfer show` must know what was typed.
+  const char* from_env = std::getenv(std::string(kDataDirEnv).c_str());
+  if (from_env != nullptr && *from_env != '\0') options.data_dir = from_env;
+  command.add_option("--data-dir", options.data_dir,
+                     "Data directory (default $TPWALLET_DATA_DIR, else ./tpwallet-data)");
   command.add_flag("--json", options.json,
                    "Print one JSON object instead of tables (stable field names; docs/cli.md)");
 }

@@ -70,7 +70,8 @@ class CliTest : public ::testing::Test {
   std::string Path(const std::string& name) const { return temp_.path() + "/" + name; }
 
   // Runs tpwallet with `args`, stdout/stderr going to files (no pipe can fill up and block).
-  ProcessResult Tpwallet(const std::vector<std::string>& args) {
+  // `data_dir_env`: the value of TPWALLET_DATA_DIR for the child ("" = unset).
+  ProcessResult Tpwallet(const std::vector<std::string>& args, const std::string& data_dir_env = "") {
     const std::string out_path = Path("stdout.txt");
     const std::string err_path = Path("stderr.txt");
     std::vector<std::string> argv_strings = {TPW_BINARY};
@@ -83,7 +84,11 @@ class CliTest : public ::testing::Test {
       const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
-      unsetenv("TPWALLET_DATA_DIR");
+      if (data_dir_env.empty()) {
+        unsetenv("TPWALLET_DATA_DIR");
+      } else {
+        setenv("TPWALLET_DATA_DIR", data_dir_env.c_str(), 1);
+      }
       execv(argv[0], argv.data());
       _exit(127);
     }
@@ -237,6 +242,15 @@ TEST_F(CliTest, ADirectoryHeldByAnotherProcessIsRefusedAsLocked) {
   }
   EXPECT_EQ(Records(), records);
   Expect(On({"transfer", "show", "50"}), kNotFound);
+}
+
+TEST_F(CliTest, DataDirectoryComesFromTheEnvironmentUnlessGiven) {
+  Expect(Tpwallet({"init"}, data_), kOk);
+  Expect(Tpwallet({"account", "create", "--id", "1", "--ledger", "USD", "--code", "1"}, data_),
+         kOk);
+  Expect(Tpwallet({"transfer", "show", "1"}, data_), kNotFound);  // not "misplaced options"
+  Expect(Tpwallet({"account", "show", "1"}, data_), kOk);
+  Expect(Tpwallet({"account", "show", "1", "--data-dir", Path("other")}, data_), kDataDir);
 }
 
 // ---- accounts -------------------------------------------------------------------------------
