@@ -1,12 +1,11 @@
 // tpwallet account create | show | transfers | history: accounts on a data directory.
 #include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 
 #include "cli/batch_input.h"
 #include "cli/commands.h"
@@ -47,43 +46,25 @@ InputResult<ledger::Account> AccountFromOptions(const AccountCreateOptions& o,
   if (o.id.empty() || o.ledger.empty() || o.code.empty()) {
     return InputFail("account create needs --id, --ledger and --code (or --file)");
   }
+  FirstError errors;
   ledger::Account a;
-  InputResult<AccountId> id = ParseIdTextAs<AccountIdTag>("--id", o.id);
-  if (!id.ok()) return Err{id.error()};
-  a.id = id.value();
-  InputResult<uint32_t> ledger_number = ParseLedgerText(o.ledger, assets);
-  if (!ledger_number.ok()) return Err{ledger_number.error()};
-  a.ledger = ledger_number.value();
-  InputResult<uint64_t> code = ParseUnsignedText("--code", o.code, UINT16_MAX);
-  if (!code.ok()) return Err{code.error()};
-  a.code = static_cast<uint16_t>(code.value());
+  a.id = AccountId(errors.Take(ParseIdText("--id", o.id)));
+  a.ledger = errors.Take(ParseLedgerText(o.ledger, assets));
+  a.code = static_cast<uint16_t>(errors.Take(ParseUnsignedText("--code", o.code, UINT16_MAX)));
   if (!o.flags.empty()) {
-    InputResult<std::vector<std::string>> names = SplitFlagList(o.flags);
-    if (!names.ok()) return Err{names.error()};
-    InputResult<uint16_t> flags = ParseAccountFlagNames(names.value());
-    if (!flags.ok()) return Err{flags.error()};
-    a.flags = flags.value();
+    const std::vector<std::string> names = errors.Take(SplitFlagList(o.flags));
+    a.flags = errors.Take(ParseAccountFlagNames(names));
   }
   if (!o.overdraft_limit.empty()) {
-    InputResult<Amount> limit =
-        ParseAmountText("--overdraft-limit", o.overdraft_limit, a.ledger, o.minor, assets);
-    if (!limit.ok()) return Err{limit.error()};
-    a.overdraft_limit = limit.value();
+    a.overdraft_limit = errors.Take(
+        ParseAmountText("--overdraft-limit", o.overdraft_limit, a.ledger, o.minor, assets));
   }
-  InputResult<u128> data_128 =
-      o.user_data_128.empty() ? InputResult<u128>(0) : ParseIdText("--user-data-128", o.user_data_128);
-  if (!data_128.ok()) return Err{data_128.error()};
-  InputResult<uint64_t> data_64 = o.user_data_64.empty()
-                                      ? InputResult<uint64_t>(0)
-                                      : ParseUnsignedText("--user-data-64", o.user_data_64, UINT64_MAX);
-  if (!data_64.ok()) return Err{data_64.error()};
-  InputResult<uint64_t> data_32 = o.user_data_32.empty()
-                                      ? InputResult<uint64_t>(0)
-                                      : ParseUnsignedText("--user-data-32", o.user_data_32, UINT32_MAX);
-  if (!data_32.ok()) return Err{data_32.error()};
-  a.user_data_128 = data_128.value();
-  a.user_data_64 = data_64.value();
-  a.user_data_32 = static_cast<uint32_t>(data_32.value());
+  a.user_data_128 = errors.Take(ParseOptionalIdText("--user-data-128", o.user_data_128));
+  a.user_data_64 =
+      errors.Take(ParseOptionalUnsignedText("--user-data-64", o.user_data_64, UINT64_MAX));
+  a.user_data_32 = static_cast<uint32_t>(
+      errors.Take(ParseOptionalUnsignedText("--user-data-32", o.user_data_32, UINT32_MAX)));
+  if (errors.failed()) return Err{errors.error()};
   return a;
 }
 
@@ -159,7 +140,8 @@ InputResult<std::vector<IdType>> ParseIdList(const std::vector<std::string>& tex
 }
 
 void PrintNotFound(const char* noun, const std::vector<std::string>& missing) {
-  for (const std::string& id : missing) std::fprintf(stderr, "error: %s %s not found\n", noun, id.c_str());
+  for (const std::string& id : missing)
+    std::fprintf(stderr, "error: %s %s not found\n", noun, id.c_str());
 }
 
 int RunAccountShow(const AccountShowOptions& o) {
@@ -270,10 +252,9 @@ InputResult<AccountQuery> QueryFromOptions(const AccountQueryOptions& o) {
 
 CommandError QueryErrorOf(ledger::QueryError error) {
   const bool not_found = error == ledger::QueryError::account_not_found;
-  return CommandError{not_found ? kExitNotFound : kExitRejected, "ledger",
-                      std::string(ledger::ResultName(error)),
-                      std::string(ledger::ResultName(error)) + ": " +
-                          std::string(ledger::ResultMessage(error))};
+  return CommandError{
+      not_found ? kExitNotFound : kExitRejected, "ledger", std::string(ledger::ResultName(error)),
+      std::string(ledger::ResultName(error)) + ": " + std::string(ledger::ResultMessage(error))};
 }
 
 // Prints the "more may follow" cursor when the page is full.
@@ -391,8 +372,8 @@ void RegisterCreate(CLI::App& account, int& exit_code) {
       "--flags debits_must_not_exceed_credits,history");
   AddCommonOptions(*cmd, o->common);
   cmd->add_option("--file", o->file,
-                                      "Create the accounts of this JSON-lines file as one batch "
-                                      "(\"-\" = standard input)");
+                  "Create the accounts of this JSON-lines file as one batch "
+                  "(\"-\" = standard input)");
   o->single_event_options = {
       cmd->add_option("--id", o->id, "Account id: decimal, or 0x + hex"),
       cmd->add_option("--ledger", o->ledger, "Ledger number or asset code (USD, EUR, BTC, ...)"),
@@ -436,10 +417,10 @@ void AddQueryOptions(CLI::App& cmd, AccountQueryOptions& o, bool transfer_filter
 
 void RegisterTransfers(CLI::App& account, int& exit_code) {
   auto o = std::make_shared<AccountQueryOptions>();
-  CLI::App* cmd = account.add_subcommand(
-      "transfers",
-      "List an account's transfers, oldest first, a page at a time.\n"
-      "Example: tpwallet account transfers 1 --debits --limit 20 --reverse");
+  CLI::App* cmd =
+      account.add_subcommand("transfers",
+                             "List an account's transfers, oldest first, a page at a time.\n"
+                             "Example: tpwallet account transfers 1 --debits --limit 20 --reverse");
   AddQueryOptions(*cmd, *o, true);
   cmd->callback([o, &exit_code] { exit_code = RunAccountTransfers(*o); });
 }
@@ -457,9 +438,9 @@ void RegisterHistory(CLI::App& account, int& exit_code) {
 }  // namespace
 
 void RegisterAccountCommands(CLI::App& app, int& exit_code) {
-  CLI::App* account = app.add_subcommand(
-      "account", "Create and inspect accounts on a data directory.\n"
-                 "Example: tpwallet account show 1");
+  CLI::App* account = app.add_subcommand("account",
+                                         "Create and inspect accounts on a data directory.\n"
+                                         "Example: tpwallet account show 1");
   account->require_subcommand(1);
   RegisterCreate(*account, exit_code);
   RegisterShow(*account, exit_code);

@@ -2,28 +2,36 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <set>
 
-#include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
-
 namespace tpw::cli {
 namespace {
 
 namespace bj = boost::json;
 
-constexpr std::array<std::string_view, 10> kAccountKeys = {
-    "id", "ledger", "code", "flags", "overdraft_limit", "overdraft_limit_minor",
-    "user_data_128", "user_data_64", "user_data_32", "timestamp"};
+constexpr std::array<std::string_view, 10> kAccountKeys = {"id",
+                                                           "ledger",
+                                                           "code",
+                                                           "flags",
+                                                           "overdraft_limit",
+                                                           "overdraft_limit_minor",
+                                                           "user_data_128",
+                                                           "user_data_64",
+                                                           "user_data_32",
+                                                           "timestamp"};
 constexpr std::array<std::string_view, 14> kTransferKeys = {
-    "id", "debit_account_id", "credit_account_id", "amount", "amount_minor", "pending_id",
-    "timeout", "ledger", "code", "flags", "user_data_128", "user_data_64", "user_data_32",
-    "timestamp"};
+    "id",           "debit_account_id", "credit_account_id",
+    "amount",       "amount_minor",     "pending_id",
+    "timeout",      "ledger",           "code",
+    "flags",        "user_data_128",    "user_data_64",
+    "user_data_32", "timestamp"};
 
 // ---- Reading the file -------------------------------------------------------------------
 
@@ -155,21 +163,21 @@ class LineFields {
   LineFields(const bj::object& object, const AssetTable& assets)
       : object_(object), assets_(assets) {}
 
-  bool failed() const { return !error_.empty(); }
-  const std::string& error() const { return error_; }
+  bool failed() const { return errors_.failed(); }
+  InputError error() const { return errors_.error(); }
 
   // Ids and 128-bit values travel as strings: JSON numbers lose digits past 2^53 in most tools.
   u128 Id(std::string_view key) {
     const std::optional<std::string> text = Text(key);
     if (!text) return 0;
-    return Take(ParseIdText(key, *text), u128{0});
+    return Take(ParseIdText(key, *text));
   }
 
   // A JSON integer, or a string in the id text form.
   uint64_t Unsigned(std::string_view key, uint64_t max) {
     const bj::value* value = Find(key);
     if (value == nullptr) return 0;
-    if (value->is_string()) return Take(ParseUnsignedText(key, StringOf(*value), max), uint64_t{0});
+    if (value->is_string()) return Take(ParseUnsignedText(key, StringOf(*value), max));
     if (value->is_uint64() && value->get_uint64() <= max) return value->get_uint64();
     if (value->is_int64() && value->get_int64() >= 0 &&
         static_cast<uint64_t>(value->get_int64()) <= max) {
@@ -184,7 +192,7 @@ class LineFields {
   uint32_t Ledger() {
     const bj::value* value = Find("ledger");
     if (value == nullptr) return 0;
-    if (value->is_string()) return Take(ParseLedgerText(StringOf(*value), assets_), uint32_t{0});
+    if (value->is_string()) return Take(ParseLedgerText(StringOf(*value), assets_));
     return static_cast<uint32_t>(Unsigned("ledger", UINT32_MAX));
   }
 
@@ -208,7 +216,8 @@ class LineFields {
     const std::string minor_key = std::string(key) + "_minor";
     const std::optional<std::string> decimal = Text(key);
     const std::optional<std::string> minor = Text(minor_key);
-    if (decimal && minor) Fail("give \"" + std::string(key) + "\" or \"" + minor_key + "\", not both");
+    if (decimal && minor)
+      Fail("give \"" + std::string(key) + "\" or \"" + minor_key + "\", not both");
     if (decimal) return AmountText{*decimal, false};
     if (minor) return AmountText{*minor, true};
     return std::nullopt;
@@ -225,10 +234,8 @@ class LineFields {
   }
 
   template <typename T>
-  T Take(InputResult<T> result, T fallback) {
-    if (result.ok()) return result.value();
-    Fail(result.error().message);
-    return fallback;
+  T Take(InputResult<T> result) {
+    return errors_.Take(std::move(result));
   }
 
  private:
@@ -246,13 +253,11 @@ class LineFields {
     Fail("\"" + std::string(key) + "\" must be a string, e.g. \"12\"");
     return std::nullopt;
   }
-  void Fail(std::string message) {
-    if (error_.empty()) error_ = std::move(message);
-  }
+  void Fail(std::string message) { errors_.Fail(std::move(message)); }
 
   const bj::object& object_;
   const AssetTable& assets_;
-  std::string error_;
+  FirstError errors_;
 };
 
 }  // namespace
@@ -302,8 +307,8 @@ InputResult<ledger::Transfer> ResolveTransferAmount(const TransferDraft& draft,
     return transfer;
   }
   const std::string_view field = draft.line == 0 ? "--amount" : "amount";
-  InputResult<Amount> amount = ParseAmountText(field, draft.amount->text, amount_ledger,
-                                               draft.amount->minor_units, assets);
+  InputResult<Amount> amount =
+      ParseAmountText(field, draft.amount->text, amount_ledger, draft.amount->minor_units, assets);
   if (!amount.ok()) return Err{amount.error()};
   transfer.amount = amount.value();
   return transfer;
@@ -317,17 +322,16 @@ InputResult<ledger::Account> ParseAccountLine(std::string_view text, const Asset
   account.id = AccountId(fields.Id("id"));
   account.ledger = fields.Ledger();
   account.code = static_cast<uint16_t>(fields.Unsigned("code", UINT16_MAX));
-  account.flags = fields.Take(ParseAccountFlagNames(fields.Names("flags")), uint16_t{0});
+  account.flags = fields.Take(ParseAccountFlagNames(fields.Names("flags")));
   if (const std::optional<AmountText> limit = fields.Amount("overdraft_limit")) {
-    account.overdraft_limit = fields.Take(
-        ParseAmountText("overdraft_limit", limit->text, account.ledger, limit->minor_units, assets),
-        Amount::Zero());
+    account.overdraft_limit = fields.Take(ParseAmountText(
+        "overdraft_limit", limit->text, account.ledger, limit->minor_units, assets));
   }
   account.user_data_128 = fields.Id("user_data_128");
   account.user_data_64 = fields.Unsigned("user_data_64", UINT64_MAX);
   account.user_data_32 = static_cast<uint32_t>(fields.Unsigned("user_data_32", UINT32_MAX));
   fields.ZeroTimestamp();
-  if (fields.failed()) return InputFail(fields.error());
+  if (fields.failed()) return Err{fields.error()};
   return account;
 }
 
@@ -344,13 +348,13 @@ InputResult<TransferDraft> ParseTransferLine(std::string_view text, const AssetT
   t.timeout = static_cast<uint32_t>(fields.Unsigned("timeout", kTimeoutSecondsMax));
   t.ledger = fields.Ledger();
   t.code = static_cast<uint16_t>(fields.Unsigned("code", UINT16_MAX));
-  t.flags = fields.Take(ParseTransferFlagNames(fields.Names("flags")), uint16_t{0});
+  t.flags = fields.Take(ParseTransferFlagNames(fields.Names("flags")));
   t.user_data_128 = fields.Id("user_data_128");
   t.user_data_64 = fields.Unsigned("user_data_64", UINT64_MAX);
   t.user_data_32 = static_cast<uint32_t>(fields.Unsigned("user_data_32", UINT32_MAX));
   draft.amount = fields.Amount("amount");
   fields.ZeroTimestamp();
-  if (fields.failed()) return InputFail(fields.error());
+  if (fields.failed()) return Err{fields.error()};
   if (!draft.amount.has_value() && !IsPostOrVoid(t)) {
     return InputFail("\"amount\" (or \"amount_minor\") is required except to post or void");
   }

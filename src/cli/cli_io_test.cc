@@ -1,11 +1,10 @@
 // The CLI's text layer: strict values and JSON-lines batch files, valid and hostile.
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <fstream>
 #include <string>
-
-#include <boost/json/serialize.hpp>
 
 #include "cli/batch_input.h"
 #include "cli/render.h"
@@ -44,17 +43,18 @@ TEST(CliValues, LedgerWithoutAssetTakesWholeMinorUnits) {
 }
 
 TEST(CliValues, HostileAmountsAreRefusedWithTheReason) {
-  for (const char* text : {"12.345", "1e3", "1E3", "1.5e2", "-5", "+5", " 5", "5 ", "1,000",
-                           "0x10", ".5", "5.", "", "007", "NaN", "inf", "12.34.5",
-                           "340282366920938463463374607431768211456"}) {
+  for (const char* text :
+       {"12.345", "1e3", "1E3", "1.5e2", "-5", "+5", " 5", "5 ", "1,000", "0x10", ".5", "5.", "",
+        "007", "NaN", "inf", "12.34.5", "340282366920938463463374607431768211456"}) {
     const auto parsed = ParseAmountText("--amount", text, kUsd, false, kAssets);
     EXPECT_FALSE(parsed.ok()) << text;
     if (!parsed.ok()) {
       EXPECT_NE(parsed.error().message.find("--amount"), std::string::npos);
     }
   }
-  EXPECT_NE(ParseAmountText("a", "1.234", kUsd, false, kAssets).error().message.find(
-                "too_many_fraction_digits"),
+  EXPECT_NE(ParseAmountText("a", "1.234", kUsd, false, kAssets)
+                .error()
+                .message.find("too_many_fraction_digits"),
             std::string::npos);
 }
 
@@ -102,21 +102,19 @@ TEST(CliValues, TimesRoundTripExactly) {
   const Timestamp t{1'700'000'000'123'456'789};
   EXPECT_EQ(FormatTimeUtc(t), "2023-11-14T22:13:20.123456789Z");
   EXPECT_EQ(ParseTimeText("--from", FormatTimeUtc(t)).value(), t);
-  EXPECT_EQ(ParseTimeText("--from", "2023-11-14T22:13:20Z").value().ns,
-            1'700'000'000'000'000'000u);
+  EXPECT_EQ(ParseTimeText("--from", "2023-11-14T22:13:20Z").value().ns, 1'700'000'000'000'000'000u);
   EXPECT_EQ(ParseTimeText("--from", "2024-02-29T00:00:00.5Z").value().ns,
             1'709'164'800'500'000'000u);
-  EXPECT_EQ(ParseTimeText("--from", "1700000000000000000").value().ns,
-            1'700'000'000'000'000'000u);
+  EXPECT_EQ(ParseTimeText("--from", "1700000000000000000").value().ns, 1'700'000'000'000'000'000u);
   EXPECT_EQ(FormatTimeUtc(Timestamp{0}), "1970-01-01T00:00:00.000000000Z");
 }
 
 TEST(CliValues, HostileTimesAreRefused) {
-  for (const char* text : {"", "yesterday", "2023-02-29T00:00:00Z", "2023-11-14T24:00:00Z",
-                           "2023-11-14T22:13:60Z", "2023-11-14 22:13:20Z", "2023-11-14T22:13:20",
-                           "2023-11-14T22:13:20+01:00", "2023-11-14T22:13:20.1234567890Z",
-                           "2023-11-14T22:13:20.Z", "1969-12-31T23:59:59Z",
-                           "2600-01-01T00:00:00Z", "-1", "18446744073709551616"}) {
+  for (const char* text :
+       {"", "yesterday", "2023-02-29T00:00:00Z", "2023-11-14T24:00:00Z", "2023-11-14T22:13:60Z",
+        "2023-11-14 22:13:20Z", "2023-11-14T22:13:20", "2023-11-14T22:13:20+01:00",
+        "2023-11-14T22:13:20.1234567890Z", "2023-11-14T22:13:20.Z", "1969-12-31T23:59:59Z",
+        "2600-01-01T00:00:00Z", "-1", "18446744073709551616"}) {
     EXPECT_FALSE(ParseTimeText("--from", text).ok()) << text;
   }
 }
@@ -161,7 +159,8 @@ TEST(CliRender, AccountJsonHasExactDecimalAndMinorUnits) {
   account.user_data_64 = UINT64_MAX;
   const std::string line = boost::json::serialize(AccountToJson(account, kAssets));
   EXPECT_NE(line.find(R"("overdraft_limit":"2.50","overdraft_limit_minor":"250")"),
-            std::string::npos) << line;
+            std::string::npos)
+      << line;
   EXPECT_NE(line.find(R"("asset":"USD")"), std::string::npos) << line;
   EXPECT_NE(line.find(R"("user_data_64":"18446744073709551615")"), std::string::npos) << line;
   EXPECT_NE(line.find(R"("flags":["credits_must_not_exceed_debits"])"), std::string::npos) << line;
@@ -191,23 +190,24 @@ TEST(CliBatch, PostWithoutAmountPostsEverythingAndVoidSendsZero) {
 
 TEST(CliBatch, HostileTransferLinesAreRefused) {
   const char* lines[] = {
-      R"({"id":"1","debit_account_id":"1","credit_account_id":"2","ledger":1,"code":1})",  // no amount
-      R"({"id":"1","amount":"1.00","amount":"1000.00"})",             // repeated key
-      R"({"id":"1","amount":"1.00","ammount":"1"})",                  // unknown key
-      R"({"id":1,"amount":"1.00"})",                                  // id as a number
-      R"({"id":"1","amount":1.5})",                                   // amount as a number
-      R"({"id":"1","amount":"1.00","code":1.0})",                     // fractional integer
-      R"({"id":"1","amount":"1.00","code":1e3})",                     // exponent
-      R"({"id":"1","amount":"1.00","code":-1})",                      // negative
-      R"({"id":"1","amount":"1.00","code":65536})",                   // out of range
-      R"({"id":"1","amount":"1.00","flags":"linked"})",               // flags not an array
-      R"({"id":"1","amount":"1.00","flags":["linkd"]})",              // unknown flag
-      R"({"id":"1","amount":"1.00","timestamp":"5"})",                // timestamp set
-      R"({"id":"1","amount":"1.00","debit_account_id":{"x":1}})",     // nested object
-      R"({"id":"1","amo)",                                            // truncated
-      R"([1,2])",                                                     // not an object
+      R"({"id":"1","debit_account_id":"1","credit_account_id":"2","ledger":1,"code":1})",  // no
+                                                                                           // amount
+      R"({"id":"1","amount":"1.00","amount":"1000.00"})",          // repeated key
+      R"({"id":"1","amount":"1.00","ammount":"1"})",               // unknown key
+      R"({"id":1,"amount":"1.00"})",                               // id as a number
+      R"({"id":"1","amount":1.5})",                                // amount as a number
+      R"({"id":"1","amount":"1.00","code":1.0})",                  // fractional integer
+      R"({"id":"1","amount":"1.00","code":1e3})",                  // exponent
+      R"({"id":"1","amount":"1.00","code":-1})",                   // negative
+      R"({"id":"1","amount":"1.00","code":65536})",                // out of range
+      R"({"id":"1","amount":"1.00","flags":"linked"})",            // flags not an array
+      R"({"id":"1","amount":"1.00","flags":["linkd"]})",           // unknown flag
+      R"({"id":"1","amount":"1.00","timestamp":"5"})",             // timestamp set
+      R"({"id":"1","amount":"1.00","debit_account_id":{"x":1}})",  // nested object
+      R"({"id":"1","amo)",                                         // truncated
+      R"([1,2])",                                                  // not an object
       "garbage",
-      R"({"id":"1","amount":"1.00"} {"id":"2"})",                     // two objects
+      R"({"id":"1","amount":"1.00"} {"id":"2"})",  // two objects
   };
   for (const char* line : lines) {
     EXPECT_FALSE(ParseTransferLine(line, kAssets).ok()) << line;

@@ -1,9 +1,8 @@
 // tpwallet init | snapshot | journal verify: the data directory itself.
+#include <boost/json/object.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
-
-#include <boost/json/object.hpp>
 
 #include "cli/commands.h"
 #include "cli/render.h"
@@ -25,8 +24,10 @@ int RunInit(const CommonOptions& o) {
   if (!initialized.ok()) {
     CommandError error = EngineErrorOf(initialized.error());
     if (initialized.error().code == engine::EngineError::already_initialized) {
-      error.message = o.data_dir + " is already an initialized data directory; nothing was "
-                      "changed (" + error.message + ")";
+      error.message = o.data_dir +
+                      " is already an initialized data directory; nothing was "
+                      "changed (" +
+                      error.message + ")";
     }
     return Report(o, error);
   }
@@ -71,7 +72,8 @@ int RunSnapshot(const CommonOptions& o) {
 
 CommandError JournalErrorOf(const journal::JournalFailure& failure) {
   int exit_code = kExitDamaged;
-  if (failure.code == journal::JournalError::storage || failure.code == journal::JournalError::locked ||
+  if (failure.code == journal::JournalError::storage ||
+      failure.code == journal::JournalError::locked ||
       failure.code == journal::JournalError::no_journal) {
     exit_code = kExitDataDir;
   }
@@ -90,9 +92,10 @@ void PrintVerifyText(const std::string& directory, const journal::VerifyReport& 
   if (r.stats.torn_tail_bytes == 0) {
     std::printf("  torn tail:      none\n");
   } else {
-    std::printf("  torn tail:      %lu bytes at offset %lu of %s (an unfinished last write; the "
-                "next open drops it)\n",
-                r.stats.torn_tail_bytes, r.torn_tail_offset, r.torn_tail_file.c_str());
+    std::printf(
+        "  torn tail:      %lu bytes at offset %lu of %s (an unfinished last write; the "
+        "next open drops it)\n",
+        r.stats.torn_tail_bytes, r.torn_tail_offset, r.torn_tail_file.c_str());
   }
 }
 
@@ -135,15 +138,17 @@ int RunJournalVerify(const CommonOptions& o) {
 void RegisterDataCommands(CLI::App& app, int& exit_code) {
   auto init = std::make_shared<CommonOptions>();
   CLI::App* init_cmd = app.add_subcommand(
-      "init", "Create a new, empty data directory (refuses one that is already initialized).\n"
-              "Example: tpwallet init --data-dir /var/lib/tpwallet");
+      "init",
+      "Create a new, empty data directory (refuses one that is already initialized).\n"
+      "Example: tpwallet init --data-dir /var/lib/tpwallet");
   AddCommonOptions(*init_cmd, *init);
   init_cmd->callback([init, &exit_code] { exit_code = RunInit(*init); });
 
   auto snapshot = std::make_shared<CommonOptions>();
   CLI::App* snapshot_cmd = app.add_subcommand(
-      "snapshot", "Write a snapshot of the ledger now, so the next open replays less journal.\n"
-                  "Example: tpwallet snapshot --data-dir /var/lib/tpwallet");
+      "snapshot",
+      "Write a snapshot of the ledger now, so the next open replays less journal.\n"
+      "Example: tpwallet snapshot --data-dir /var/lib/tpwallet");
   AddCommonOptions(*snapshot_cmd, *snapshot);
   snapshot_cmd->callback([snapshot, &exit_code] { exit_code = RunSnapshot(*snapshot); });
 

@@ -1,8 +1,7 @@
 #include "cli/render.h"
 
-#include <cstdio>
-
 #include <boost/json/serialize.hpp>
+#include <cstdio>
 
 #include "cli/format.h"
 #include "cli/values.h"
@@ -73,11 +72,16 @@ std::string AssetLabel(const AssetTable& assets, uint32_t ledger) {
 
 std::string_view PendingStatusName(ledger::PendingStatus status) {
   switch (status) {
-    case ledger::PendingStatus::none: return "none";
-    case ledger::PendingStatus::pending: return "pending";
-    case ledger::PendingStatus::posted: return "posted";
-    case ledger::PendingStatus::voided: return "voided";
-    case ledger::PendingStatus::expired: return "expired";
+    case ledger::PendingStatus::none:
+      return "none";
+    case ledger::PendingStatus::pending:
+      return "pending";
+    case ledger::PendingStatus::posted:
+      return "posted";
+    case ledger::PendingStatus::voided:
+      return "voided";
+    case ledger::PendingStatus::expired:
+      return "expired";
   }
   return "unknown";
 }
@@ -138,20 +142,19 @@ bj::object BalanceToJson(const ledger::AccountBalance& balance, uint32_t ledger,
 std::string AccountsTable(const std::vector<ledger::Account>& accounts, const AssetTable& assets) {
   std::vector<std::vector<std::string>> rows;
   for (const ledger::Account& a : accounts) {
-    rows.push_back({FormatId(a.id), AssetLabel(assets, a.ledger), std::to_string(a.code),
-                    JoinNames(AccountFlagNames(a.flags)),
-                    FormatMoney(assets, a.ledger, a.debits_pending),
-                    FormatMoney(assets, a.ledger, a.debits_posted),
-                    FormatMoney(assets, a.ledger, a.credits_pending),
-                    FormatMoney(assets, a.ledger, a.credits_posted),
-                    FormatMoney(assets, a.ledger, a.overdraft_limit),
-                    UserData(a.user_data_128, a.user_data_64, a.user_data_32),
-                    FormatTimeUtc(a.timestamp)});
+    rows.push_back(
+        {FormatId(a.id), AssetLabel(assets, a.ledger), std::to_string(a.code),
+         JoinNames(AccountFlagNames(a.flags)), FormatMoney(assets, a.ledger, a.debits_pending),
+         FormatMoney(assets, a.ledger, a.debits_posted),
+         FormatMoney(assets, a.ledger, a.credits_pending),
+         FormatMoney(assets, a.ledger, a.credits_posted),
+         FormatMoney(assets, a.ledger, a.overdraft_limit),
+         UserData(a.user_data_128, a.user_data_64, a.user_data_32), FormatTimeUtc(a.timestamp)});
   }
-  return RenderTable({"id", "asset", "code", "flags", "debits pending", "debits posted",
-                      "credits pending", "credits posted", "overdraft limit",
-                      "user data 128/64/32", "created"},
-                     rows);
+  return RenderTable(
+      {"id", "asset", "code", "flags", "debits pending", "debits posted", "credits pending",
+       "credits posted", "overdraft limit", "user data 128/64/32", "created"},
+      rows);
 }
 
 std::string TransfersTable(const std::vector<ledger::Transfer>& transfers,
@@ -164,8 +167,7 @@ std::string TransfersTable(const std::vector<ledger::Transfer>& transfers,
                     FormatId(t.credit_account_id), FormatMoney(assets, t.ledger, t.amount),
                     std::to_string(t.code), JoinNames(TransferFlagNames(t.flags)),
                     IdOrDash(t.pending_id.value),
-                    t.timeout == 0 ? "-" : std::to_string(t.timeout) + "s",
-                    StatusText(statuses, i),
+                    t.timeout == 0 ? "-" : std::to_string(t.timeout) + "s", StatusText(statuses, i),
                     UserData(t.user_data_128, t.user_data_64, t.user_data_32)});
   }
   return RenderTable({"time", "id", "debit", "credit", "amount", "code", "flags", "pending id",

@@ -7,12 +7,11 @@
 // copied from a table is an exact --from/--to value.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 #include "common/asset.h"
 #include "ledger/types.h"

@@ -1,9 +1,8 @@
 #include "cli/session.h"
 
+#include <boost/json/object.hpp>
 #include <cstdio>
 #include <cstdlib>
-
-#include <boost/json/object.hpp>
 
 #include "cli/commands.h"
 #include "cli/render.h"

@@ -3,13 +3,12 @@
 // and opening the directory's storage and engine.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/values.h"
 #include "common/asset.h"

@@ -1,13 +1,12 @@
 // tpwallet transfer [--file FILE] | transfer show: transfers on a data directory.
 #include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 
 #include "cli/batch_input.h"
 #include "cli/commands.h"
@@ -56,8 +55,8 @@ InputResult<bool> CheckOptionCombination(const TransferOptions& o) {
   if (phases > 1) return InputFail("--pending, --post and --void exclude each other");
   if (!o.timeout.empty() && !o.pending) return InputFail("--timeout applies only with --pending");
   const bool second_phase = !o.post.empty() || !o.void_id.empty();
-  if (second_phase && (o.balancing_debit || o.balancing_credit || o.closing_debit ||
-                       o.closing_credit)) {
+  if (second_phase &&
+      (o.balancing_debit || o.balancing_credit || o.closing_debit || o.closing_credit)) {
     return InputFail("--post/--void cannot be combined with --balancing-* or --closing-*");
   }
   if (!second_phase && (o.debit.empty() || o.credit.empty() || o.amount.empty() ||
@@ -84,60 +83,30 @@ uint16_t FlagsFromOptions(const TransferOptions& o) {
   return flags;
 }
 
-// Parses an optional id option (empty = 0).
-template <typename Tag>
-InputResult<Id128<Tag>> OptionalId(std::string_view field, const std::string& text) {
-  if (text.empty()) return Id128<Tag>();
-  return ParseIdTextAs<Tag>(field, text);
-}
-
-InputResult<uint64_t> OptionalUnsigned(std::string_view field, const std::string& text,
-                                       uint64_t max) {
-  if (text.empty()) return uint64_t{0};
-  return ParseUnsignedText(field, text, max);
-}
-
 InputResult<TransferDraft> DraftFromOptions(const TransferOptions& o, const AssetTable& assets) {
   InputResult<bool> combination = CheckOptionCombination(o);
   if (!combination.ok()) return Err{combination.error()};
+  const bool post = !o.post.empty();
+  FirstError errors;
   TransferDraft draft;
   ledger::Transfer& t = draft.transfer;
   t.flags = FlagsFromOptions(o);
-  const InputResult<TransferId> id = ParseIdTextAs<TransferIdTag>("--id", o.id);
-  const InputResult<AccountId> debit = OptionalId<AccountIdTag>("--debit", o.debit);
-  const InputResult<AccountId> credit = OptionalId<AccountIdTag>("--credit", o.credit);
-  const InputResult<TransferId> pending_id =
-      OptionalId<TransferIdTag>(o.post.empty() ? "--void" : "--post",
-                                o.post.empty() ? o.void_id : o.post);
-  const InputResult<u128> data_128 =
-      o.user_data_128.empty() ? InputResult<u128>(0) : ParseIdText("--user-data-128", o.user_data_128);
-  const InputResult<uint64_t> data_64 = OptionalUnsigned("--user-data-64", o.user_data_64, UINT64_MAX);
-  const InputResult<uint64_t> data_32 = OptionalUnsigned("--user-data-32", o.user_data_32, UINT32_MAX);
-  const InputResult<uint64_t> code = OptionalUnsigned("--code", o.code, UINT16_MAX);
-  const InputResult<uint64_t> timeout = OptionalUnsigned("--timeout", o.timeout, kTimeoutSecondsMax);
-  if (!id.ok()) return Err{id.error()};
-  if (!debit.ok()) return Err{debit.error()};
-  if (!credit.ok()) return Err{credit.error()};
-  if (!pending_id.ok()) return Err{pending_id.error()};
-  if (!data_128.ok()) return Err{data_128.error()};
-  if (!data_64.ok()) return Err{data_64.error()};
-  if (!data_32.ok()) return Err{data_32.error()};
-  if (!code.ok()) return Err{code.error()};
-  if (!timeout.ok()) return Err{timeout.error()};
-  t.id = id.value();
-  t.debit_account_id = debit.value();
-  t.credit_account_id = credit.value();
-  t.pending_id = pending_id.value();
-  t.user_data_128 = data_128.value();
-  t.user_data_64 = data_64.value();
-  t.user_data_32 = static_cast<uint32_t>(data_32.value());
-  t.code = static_cast<uint16_t>(code.value());
-  t.timeout = static_cast<uint32_t>(timeout.value());
-  if (!o.ledger.empty()) {
-    InputResult<uint32_t> ledger_number = ParseLedgerText(o.ledger, assets);
-    if (!ledger_number.ok()) return Err{ledger_number.error()};
-    t.ledger = ledger_number.value();
-  }
+  t.id = TransferId(errors.Take(ParseIdText("--id", o.id)));
+  t.debit_account_id = AccountId(errors.Take(ParseOptionalIdText("--debit", o.debit)));
+  t.credit_account_id = AccountId(errors.Take(ParseOptionalIdText("--credit", o.credit)));
+  t.pending_id = TransferId(
+      errors.Take(ParseOptionalIdText(post ? "--post" : "--void", post ? o.post : o.void_id)));
+  t.code =
+      static_cast<uint16_t>(errors.Take(ParseOptionalUnsignedText("--code", o.code, UINT16_MAX)));
+  t.timeout = static_cast<uint32_t>(
+      errors.Take(ParseOptionalUnsignedText("--timeout", o.timeout, kTimeoutSecondsMax)));
+  t.user_data_128 = errors.Take(ParseOptionalIdText("--user-data-128", o.user_data_128));
+  t.user_data_64 =
+      errors.Take(ParseOptionalUnsignedText("--user-data-64", o.user_data_64, UINT64_MAX));
+  t.user_data_32 = static_cast<uint32_t>(
+      errors.Take(ParseOptionalUnsignedText("--user-data-32", o.user_data_32, UINT32_MAX)));
+  if (!o.ledger.empty()) t.ledger = errors.Take(ParseLedgerText(o.ledger, assets));
+  if (errors.failed()) return Err{errors.error()};
   if (!o.amount.empty()) draft.amount = AmountText{o.amount, o.minor};
   return draft;
 }
@@ -172,13 +141,12 @@ CommandError WhereError(std::string_view source, const TransferDraft& draft, int
                         const std::string& message) {
   const std::string where =
       draft.line == 0 ? "" : std::string(source) + ":" + std::to_string(draft.line) + ": ";
-  return CommandError{exit_code, "input", exit_code == kExitNotFound ? "not_found" : "invalid_input",
-                      where + message};
+  return CommandError{exit_code, "input",
+                      exit_code == kExitNotFound ? "not_found" : "invalid_input", where + message};
 }
 
-CommandResult<std::vector<ledger::Transfer>> ResolveAmounts(Session& session,
-                                                            const std::vector<TransferDraft>& drafts,
-                                                            std::string_view source) {
+CommandResult<std::vector<ledger::Transfer>> ResolveAmounts(
+    Session& session, const std::vector<TransferDraft>& drafts, std::string_view source) {
   std::map<u128, uint32_t> batch_ledgers;  // id → ledger of the events before
   std::vector<TransferId> to_look_up;
   for (const TransferDraft& d : drafts) {
@@ -202,10 +170,11 @@ CommandResult<std::vector<ledger::Transfer>> ResolveAmounts(Session& session,
       auto in_batch = batch_ledgers.find(pending);
       auto stored = stored_ledgers.find(pending);
       if (in_batch == batch_ledgers.end() && stored == stored_ledgers.end()) {
-        return Fail(WhereError(source, d, kExitNotFound,
-                               "pending transfer " + FormatId(pending) +
-                                   " is not found, so the asset of the amount is unknown; give "
-                                   "the ledger, or the amount in minor units; nothing was submitted"));
+        return Fail(
+            WhereError(source, d, kExitNotFound,
+                       "pending transfer " + FormatId(pending) +
+                           " is not found, so the asset of the amount is unknown; give "
+                           "the ledger, or the amount in minor units; nothing was submitted"));
       }
       amount_ledger = in_batch != batch_ledgers.end() ? in_batch->second : stored->second;
     }
@@ -259,7 +228,8 @@ struct TransferShowOptions {
 
 int RunTransferShow(const TransferShowOptions& o) {
   if (o.ids.size() > kLookupIdsMax) {
-    return Report(o.common, UsageError("at most " + std::to_string(kLookupIdsMax) + " ids per lookup"));
+    return Report(o.common,
+                  UsageError("at most " + std::to_string(kLookupIdsMax) + " ids per lookup"));
   }
   std::vector<TransferId> ids;
   for (const std::string& text : o.ids) {
@@ -295,7 +265,8 @@ int RunTransferShow(const TransferShowOptions& o) {
   } else if (!found.value().empty()) {
     std::fputs(TransfersTable(found.value(), statuses.value(), session.assets).c_str(), stdout);
   }
-  for (const std::string& id : missing) std::fprintf(stderr, "error: transfer %s not found\n", id.c_str());
+  for (const std::string& id : missing)
+    std::fprintf(stderr, "error: transfer %s not found\n", id.c_str());
   return missing.empty() ? kExitOk : kExitNotFound;
 }
 
@@ -358,17 +329,17 @@ void RegisterTransferCommands(CLI::App& app, int& exit_code) {
   AddTransferOptions(*transfer, *o);
 
   auto show_options = std::make_shared<TransferShowOptions>();
-  CLI::App* show = transfer->add_subcommand(
-      "show", "Show transfers, with what became of pending ones.\n"
-              "Example: tpwallet transfer show 100 101");
+  CLI::App* show = transfer->add_subcommand("show",
+                                            "Show transfers, with what became of pending ones.\n"
+                                            "Example: tpwallet transfer show 100 101");
   AddCommonOptions(*show, show_options->common);
   show->add_option("ids", show_options->ids, "Transfer ids")->required();
   // CLI11 runs a subcommand's callback before its parent's, so `show` checks for misplaced
   // options itself, before doing anything.
   show->callback([show_options, transfer, &exit_code] {
     if (AnyOwnOptionGiven(*transfer)) {
-      exit_code = Report(show_options->common,
-                         UsageError("options of `transfer show` go after `show`"));
+      exit_code =
+          Report(show_options->common, UsageError("options of `transfer show` go after `show`"));
       return;
     }
     exit_code = RunTransferShow(*show_options);

@@ -63,8 +63,10 @@ InputResult<uint16_t> ParseFlagNames(const std::array<FlagName, N>& table,
     }
     if (bit == 0) {
       std::string known;
-      for (const FlagName& entry : table) known += (known.empty() ? "" : ", ") + std::string(entry.name);
-      return InputFail("unknown " + std::string(kind) + " flag " + Quote(name) + "; known: " + known);
+      for (const FlagName& entry : table)
+        known += (known.empty() ? "" : ", ") + std::string(entry.name);
+      return InputFail("unknown " + std::string(kind) + " flag " + Quote(name) +
+                       "; known: " + known);
     }
     if ((flags & bit) != 0) return InputFail("flag " + Quote(name) + " is given twice");
     flags = static_cast<uint16_t>(flags | bit);
@@ -104,7 +106,8 @@ CivilDate CivilFromDays(int64_t days) {
   const int64_t day_of_era = days - era * 146097;
   const int64_t year_of_era =
       (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const int64_t mp = (5 * day_of_year + 2) / 153;
   const int64_t day = day_of_year - (153 * mp + 2) / 5 + 1;
   const int64_t month = mp < 10 ? mp + 3 : mp - 9;
@@ -190,6 +193,17 @@ InputResult<uint64_t> ParseUnsignedText(std::string_view field, std::string_view
   return static_cast<uint64_t>(parsed.value());
 }
 
+InputResult<u128> ParseOptionalIdText(std::string_view field, std::string_view text) {
+  if (text.empty()) return u128{0};
+  return ParseIdText(field, text);
+}
+
+InputResult<uint64_t> ParseOptionalUnsignedText(std::string_view field, std::string_view text,
+                                                uint64_t max) {
+  if (text.empty()) return uint64_t{0};
+  return ParseUnsignedText(field, text, max);
+}
+
 InputResult<uint32_t> ParseLedgerText(std::string_view text, const AssetTable& assets) {
   if (const Asset* asset = assets.FindByCode(text)) return asset->ledger;
   const Result<u128, IdError> parsed = ParseId(text);
@@ -207,8 +221,8 @@ uint8_t LedgerScale(const AssetTable& assets, uint32_t ledger) {
   return asset == nullptr ? 0 : asset->scale;
 }
 
-InputResult<Amount> ParseAmountText(std::string_view field, std::string_view text,
-                                    uint32_t ledger, bool minor_units, const AssetTable& assets) {
+InputResult<Amount> ParseAmountText(std::string_view field, std::string_view text, uint32_t ledger,
+                                    bool minor_units, const AssetTable& assets) {
   const Asset* asset = assets.FindByLedger(ledger);
   const uint8_t scale = minor_units ? 0 : LedgerScale(assets, ledger);
   const Result<Amount, AmountError> parsed = ParseDecimalAmount(text, scale);
@@ -243,9 +257,8 @@ InputResult<std::vector<std::string>> SplitFlagList(std::string_view text) {
   size_t start = 0;
   while (true) {
     const size_t comma = text.find(',', start);
-    const std::string_view item = text.substr(start, comma == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : comma - start);
+    const std::string_view item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (item.empty()) {
       return InputFail("flag list " + Quote(text) + " has an empty item; write name,name,...");
     }

@@ -29,6 +29,26 @@ inline Err<InputError> InputFail(std::string message) {
 template <typename T>
 using InputResult = Result<T, InputError>;
 
+// Keeps the first error of several parses, so a function can read many fields in a row and
+// check once: `t.code = errors.Take(ParseUnsignedText(...))`.
+class FirstError {
+ public:
+  template <typename T>
+  T Take(InputResult<T> result, T fallback = T{}) {
+    if (result.ok()) return std::move(result).value();
+    Fail(result.error().message);
+    return fallback;
+  }
+  void Fail(std::string message) {
+    if (message_.empty()) message_ = std::move(message);
+  }
+  bool failed() const { return !message_.empty(); }
+  InputError error() const { return InputError{message_}; }
+
+ private:
+  std::string message_;
+};
+
 // An id in the text form of docs/ids.md (decimal, or 0x + hex). `field` names it in errors.
 InputResult<u128> ParseIdText(std::string_view field, std::string_view text);
 template <typename Tag>
@@ -42,6 +62,11 @@ InputResult<Id128<Tag>> ParseIdTextAs(std::string_view field, std::string_view t
 InputResult<uint64_t> ParseUnsignedText(std::string_view field, std::string_view text,
                                         uint64_t max);
 
+// For optional command-line values: empty text (the option was not given) reads as 0.
+InputResult<u128> ParseOptionalIdText(std::string_view field, std::string_view text);
+InputResult<uint64_t> ParseOptionalUnsignedText(std::string_view field, std::string_view text,
+                                                uint64_t max);
+
 // A ledger: its number ("1") or the code of an asset in the table ("USD"). Never 0.
 InputResult<uint32_t> ParseLedgerText(std::string_view text, const AssetTable& assets);
 
@@ -51,8 +76,8 @@ uint8_t LedgerScale(const AssetTable& assets, uint32_t ledger);
 
 // An amount of `ledger`: exact decimal text at the asset's scale ("12.34" for USD), or, when
 // `minor_units`, plain minor units ("1234"). No signs, exponents, blanks or separators.
-InputResult<Amount> ParseAmountText(std::string_view field, std::string_view text,
-                                    uint32_t ledger, bool minor_units, const AssetTable& assets);
+InputResult<Amount> ParseAmountText(std::string_view field, std::string_view text, uint32_t ledger,
+                                    bool minor_units, const AssetTable& assets);
 
 // Flag names (docs/ledger.md) → bits. Unknown or repeated names are errors.
 InputResult<uint16_t> ParseAccountFlagNames(const std::vector<std::string>& names);

@@ -1,9 +1,8 @@
 #include "cli/write_report.h"
 
-#include <cstdio>
-
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/render.h"
@@ -25,11 +24,10 @@ std::vector<EventOutcome> Outcomes(const std::vector<Event>& events,
   std::vector<EventOutcome> outcomes;
   outcomes.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
-    outcomes.push_back(EventOutcome{lines[i], FormatId(events[i].id),
-                                    std::string(ledger::ResultName(codes[i])),
-                                    static_cast<uint32_t>(codes[i]),
-                                    std::string(ledger::ResultMessage(codes[i])),
-                                    ledger::IsSuccess(codes[i])});
+    outcomes.push_back(
+        EventOutcome{lines[i], FormatId(events[i].id), std::string(ledger::ResultName(codes[i])),
+                     static_cast<uint32_t>(codes[i]), std::string(ledger::ResultMessage(codes[i])),
+                     ledger::IsSuccess(codes[i])});
   }
   return outcomes;
 }
@@ -88,9 +86,9 @@ void PrintJsonOutcomes(std::string_view noun, const std::vector<EventOutcome>& o
 
 }  // namespace
 
-std::vector<EventOutcome> AccountOutcomes(const std::vector<ledger::Account>& accounts,
-                                          const std::vector<uint32_t>& lines,
-                                          const std::vector<ledger::CreateAccountsResult>& results) {
+std::vector<EventOutcome> AccountOutcomes(
+    const std::vector<ledger::Account>& accounts, const std::vector<uint32_t>& lines,
+    const std::vector<ledger::CreateAccountsResult>& results) {
   return Outcomes(accounts, lines, results);
 }
 

@@ -2,15 +2,13 @@
 // process on a fresh data directory and checks its output, JSON and exit codes. Hostile input
 // must give the documented error and exit code and change nothing in the directory.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -71,7 +69,8 @@ class CliTest : public ::testing::Test {
 
   // Runs tpwallet with `args`, stdout/stderr going to files (no pipe can fill up and block).
   // `data_dir_env`: the value of TPWALLET_DATA_DIR for the child ("" = unset).
-  ProcessResult Tpwallet(const std::vector<std::string>& args, const std::string& data_dir_env = "") {
+  ProcessResult Tpwallet(const std::vector<std::string>& args,
+                         const std::string& data_dir_env = "") {
     const std::string out_path = Path("stdout.txt");
     const std::string err_path = Path("stderr.txt");
     std::vector<std::string> argv_strings = {TPW_BINARY};
@@ -140,9 +139,9 @@ class CliTest : public ::testing::Test {
   void Transfer(const std::string& id, const std::string& debit, const std::string& credit,
                 const std::string& amount, std::vector<std::string> extra = {},
                 int expected = kOk) {
-    std::vector<std::string> args = {"transfer", "--id",     id,      "--debit", debit, "--credit",
-                                     credit,     "--amount", amount,  "--ledger", "USD", "--code",
-                                     "1"};
+    std::vector<std::string> args = {"transfer", "--id",   id,         "--debit", debit,
+                                     "--credit", credit,   "--amount", amount,    "--ledger",
+                                     "USD",      "--code", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
     Expect(On(args), expected);
   }
@@ -259,8 +258,8 @@ TEST_F(CliTest, AccountShowPrintsEveryFieldInJson) {
   Init();
   Expect(On({"account", "create", "--id", "0x10", "--ledger", "USD", "--code", "7", "--flags",
              "debits_must_not_exceed_credits", "--overdraft-limit", "5.5", "--user-data-128",
-             "340282366920938463463374607431768211454", "--user-data-64",
-             "18446744073709551615", "--user-data-32", "4294967295"}),
+             "340282366920938463463374607431768211454", "--user-data-64", "18446744073709551615",
+             "--user-data-32", "4294967295"}),
          kOk);
   const bj::value a = Account("16");
   EXPECT_EQ(Str(a, "id"), "16");
@@ -284,16 +283,17 @@ TEST_F(CliTest, AccountShowPrintsEveryFieldInJson) {
 
 TEST_F(CliTest, AccountCreateReportsExistsAndDifferences) {
   InitWithAccounts();
-  const ProcessResult again = On({"account", "create", "--id", "3", "--ledger", "USD", "--code", "20"});
+  const ProcessResult again =
+      On({"account", "create", "--id", "3", "--ledger", "USD", "--code", "20"});
   Expect(again, kOk);
   EXPECT_NE(again.out.find("account 3: exists"), std::string::npos) << again.out;
-  const ProcessResult different = On({"account", "create", "--id", "3", "--ledger", "USD", "--code", "21"});
+  const ProcessResult different =
+      On({"account", "create", "--id", "3", "--ledger", "USD", "--code", "21"});
   Expect(different, kRejected);
   EXPECT_NE(different.out.find("exists_with_different_code"), std::string::npos) << different.out;
-  const bj::value json =
-      Json({"account", "create", "--id", "5", "--ledger", "USD", "--code", "1",
-            "--overdraft-limit", "1.00"},
-           kRejected);
+  const bj::value json = Json({"account", "create", "--id", "5", "--ledger", "USD", "--code", "1",
+                               "--overdraft-limit", "1.00"},
+                              kRejected);
   EXPECT_EQ(Str(json.at("results").as_array().at(0), "result"),
             "overdraft_limit_requires_balance_flag");
   EXPECT_EQ(json.at("failed").as_int64(), 1);
@@ -301,11 +301,15 @@ TEST_F(CliTest, AccountCreateReportsExistsAndDifferences) {
 
 TEST_F(CliTest, AccountBatchFromFile) {
   Init();
-  WriteAll(Path("accounts.jsonl"),
-           R"({"id":"10","ledger":"USD","code":1,"flags":["history"]})" "\n"
-           "\n"
-           R"({"id":"11","ledger":2,"code":1,"overdraft_limit_minor":"100","flags":["credits_must_not_exceed_debits"]})" "\n"
-           R"({"id":"12","ledger":"EUR","code":0})" "\n");
+  WriteAll(
+      Path("accounts.jsonl"),
+      R"({"id":"10","ledger":"USD","code":1,"flags":["history"]})"
+      "\n"
+      "\n"
+      R"({"id":"11","ledger":2,"code":1,"overdraft_limit_minor":"100","flags":["credits_must_not_exceed_debits"]})"
+      "\n"
+      R"({"id":"12","ledger":"EUR","code":0})"
+      "\n");
   const bj::value json = Json({"account", "create", "--file", Path("accounts.jsonl")}, kRejected);
   EXPECT_EQ(json.at("events").as_int64(), 3);
   EXPECT_EQ(json.at("created").as_int64(), 2);
@@ -323,8 +327,8 @@ TEST_F(CliTest, PlainTransferMovesMoneyExactlyAndRetriesAreIdempotent) {
   InitWithAccounts();
   Transfer("100", "1", "2", "100.00");
   Transfer("101", "2", "3", "12.34");
-  const ProcessResult retry = On({"transfer", "--id", "101", "--debit", "2", "--credit", "3", "--amount",
-                        "12.34", "--ledger", "USD", "--code", "1"});
+  const ProcessResult retry = On({"transfer", "--id", "101", "--debit", "2", "--credit", "3",
+                                  "--amount", "12.34", "--ledger", "USD", "--code", "1"});
   Expect(retry, kOk);
   EXPECT_NE(retry.out.find("transfer 101: exists"), std::string::npos) << retry.out;
   const bj::value alice = Account("2");
@@ -339,16 +343,15 @@ TEST_F(CliTest, PlainTransferMovesMoneyExactlyAndRetriesAreIdempotent) {
 TEST_F(CliTest, InsufficientFundsIsRejectedWithTheResultNameAndSentence) {
   InitWithAccounts();
   Transfer("100", "1", "2", "10.00");
-  const ProcessResult run = On({"transfer", "--id", "101", "--debit", "2", "--credit", "3", "--amount",
-                      "10.01", "--ledger", "USD", "--code", "1"});
+  const ProcessResult run = On({"transfer", "--id", "101", "--debit", "2", "--credit", "3",
+                                "--amount", "10.01", "--ledger", "USD", "--code", "1"});
   Expect(run, kRejected);
   EXPECT_NE(run.out.find("exceeds_credits"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("insufficient funds"), std::string::npos) << run.out;
   EXPECT_EQ(Str(Account("2"), "debits_posted"), "0.00");
-  const bj::value retry =
-      Json({"transfer", "--id", "101", "--debit", "2", "--credit", "3", "--amount", "10.01",
-            "--ledger", "USD", "--code", "1"},
-           kRejected);
+  const bj::value retry = Json({"transfer", "--id", "101", "--debit", "2", "--credit", "3",
+                                "--amount", "10.01", "--ledger", "USD", "--code", "1"},
+                               kRejected);
   const bj::value& result = retry.at("results").as_array().at(0);
   EXPECT_EQ(Str(result, "result"), "id_already_failed");
   EXPECT_EQ(result.at("result_code").as_int64(), 33);
@@ -399,11 +402,16 @@ TEST_F(CliTest, PostOfAnUnknownPendingTransferWithADecimalAmountSubmitsNothing) 
 TEST_F(CliTest, LinkedChainInABatchFileFailsAsAUnit) {
   InitWithAccounts();
   Transfer("100", "1", "2", "10.00");
-  WriteAll(Path("batch.jsonl"),
-           R"({"id":"300","debit_account_id":"2","credit_account_id":"3","amount":"4.00","ledger":"USD","code":1,"flags":["linked"]})" "\n"
-           R"({"id":"301","debit_account_id":"2","credit_account_id":"3","amount":"4.00","ledger":"USD","code":1,"flags":["linked"]})" "\n"
-           R"({"id":"302","debit_account_id":"2","credit_account_id":"3","amount":"4.00","ledger":"USD","code":1})" "\n"
-           R"({"id":"303","debit_account_id":"1","credit_account_id":"3","amount_minor":"7","ledger":1,"code":2})" "\n");
+  WriteAll(
+      Path("batch.jsonl"),
+      R"({"id":"300","debit_account_id":"2","credit_account_id":"3","amount":"4.00","ledger":"USD","code":1,"flags":["linked"]})"
+      "\n"
+      R"({"id":"301","debit_account_id":"2","credit_account_id":"3","amount":"4.00","ledger":"USD","code":1,"flags":["linked"]})"
+      "\n"
+      R"({"id":"302","debit_account_id":"2","credit_account_id":"3","amount":"4.00","ledger":"USD","code":1})"
+      "\n"
+      R"({"id":"303","debit_account_id":"1","credit_account_id":"3","amount_minor":"7","ledger":1,"code":2})"
+      "\n");
   const bj::value json = Json({"transfer", "--file", Path("batch.jsonl")}, kRejected);
   EXPECT_EQ(json.at("events").as_int64(), 4);
   EXPECT_EQ(json.at("created").as_int64(), 1);
@@ -432,9 +440,12 @@ TEST_F(CliTest, LinkedChainInABatchFileFailsAsAUnit) {
 TEST_F(CliTest, BatchPostReadsItsAmountInTheAssetOfAPendingTransferFromTheSameFile) {
   InitWithAccounts();
   Transfer("100", "1", "2", "10.00");
-  WriteAll(Path("two-phase.jsonl"),
-           R"({"id":"400","debit_account_id":"2","credit_account_id":"3","amount":"6.00","ledger":"USD","code":1,"flags":["pending"]})" "\n"
-           R"({"id":"401","pending_id":"400","amount":"2.50","flags":["post_pending_transfer"]})" "\n");
+  WriteAll(
+      Path("two-phase.jsonl"),
+      R"({"id":"400","debit_account_id":"2","credit_account_id":"3","amount":"6.00","ledger":"USD","code":1,"flags":["pending"]})"
+      "\n"
+      R"({"id":"401","pending_id":"400","amount":"2.50","flags":["post_pending_transfer"]})"
+      "\n");
   Expect(On({"transfer", "--file", Path("two-phase.jsonl")}), kOk);
   EXPECT_EQ(Str(Account("3"), "credits_posted"), "2.50");
 }
@@ -585,9 +596,9 @@ TEST_F(CliTest, SnapshotThenReopenKeepsEverything) {
   EXPECT_EQ(Str(alice, "debits_posted"), "5.00");
   EXPECT_EQ(Str(alice, "debits_pending"), "0.00");
   EXPECT_EQ(Json({"account", "history", "2"}).at("balances").as_array().size(), 3u);
-  EXPECT_EQ(Str(Json({"transfer", "show", "101"}).at("transfers").as_array().at(0),
-                "pending_status"),
-            "posted");
+  EXPECT_EQ(
+      Str(Json({"transfer", "show", "101"}).at("transfers").as_array().at(0), "pending_status"),
+      "posted");
   EXPECT_GT(std::stoull(Records()), std::stoull(records));
 }
 
@@ -596,8 +607,8 @@ TEST_F(CliTest, SnapshotThenReopenKeepsEverything) {
 TEST_F(CliTest, MalformedIdsAreUsageErrors) {
   InitWithAccounts();
   const std::string records = Records();
-  for (const char* id : {"abc", "-1", "1.0", "2a", "0x", "1e3", " 1",
-                         "340282366920938463463374607431768211456"}) {
+  for (const char* id :
+       {"abc", "-1", "1.0", "2a", "0x", "1e3", " 1", "340282366920938463463374607431768211456"}) {
     ExpectRefusedChangingNothing({"transfer", "--id", id, "--debit", "1", "--credit", "2",
                                   "--amount", "1.00", "--ledger", "USD", "--code", "1"},
                                  kUsage, "is not an id");
@@ -610,12 +621,12 @@ TEST_F(CliTest, MalformedIdsAreUsageErrors) {
 TEST_F(CliTest, BadAmountsAreUsageErrors) {
   InitWithAccounts();
   const std::string records = Records();
-  for (const char* amount : {"1.234", "1e3", "1.5e2", "-5", "+5", "1,00", ".5", "5.", "",
-                             "NaN", "0x10", "007", "340282366920938463463374607431768211456"}) {
-    ExpectRefusedChangingNothing({"transfer", "--id", "9", "--debit", "1", "--credit", "2",
-                                  std::string("--amount=") + amount, "--ledger", "USD", "--code",
-                                  "1"},
-                                 kUsage, std::string(amount).empty() ? "" : "is not a valid amount");
+  for (const char* amount : {"1.234", "1e3", "1.5e2", "-5", "+5", "1,00", ".5", "5.", "", "NaN",
+                             "0x10", "007", "340282366920938463463374607431768211456"}) {
+    ExpectRefusedChangingNothing(
+        {"transfer", "--id", "9", "--debit", "1", "--credit", "2",
+         std::string("--amount=") + amount, "--ledger", "USD", "--code", "1"},
+        kUsage, std::string(amount).empty() ? "" : "is not a valid amount");
   }
   // JPY has no decimals; minor units are whole numbers.
   ExpectRefusedChangingNothing({"transfer", "--id", "9", "--debit", "4", "--credit", "1",
@@ -624,21 +635,21 @@ TEST_F(CliTest, BadAmountsAreUsageErrors) {
   ExpectRefusedChangingNothing({"transfer", "--id", "9", "--debit", "1", "--credit", "2",
                                 "--amount", "1.50", "--minor", "--ledger", "USD", "--code", "1"},
                                kUsage, "minor units are whole numbers");
-  ExpectRefusedChangingNothing({"account", "create", "--id", "9", "--ledger", "USD", "--code",
-                                "1", "--flags", "debits_must_not_exceed_credits",
-                                "--overdraft-limit", "0.001"},
-                               kUsage, "too_many_fraction_digits");
+  ExpectRefusedChangingNothing(
+      {"account", "create", "--id", "9", "--ledger", "USD", "--code", "1", "--flags",
+       "debits_must_not_exceed_credits", "--overdraft-limit", "0.001"},
+      kUsage, "too_many_fraction_digits");
   EXPECT_EQ(Records(), records);
 }
 
 TEST_F(CliTest, UnknownFlagsAndOptionsAreUsageErrors) {
   InitWithAccounts();
   const std::string records = Records();
-  ExpectRefusedChangingNothing({"account", "create", "--id", "9", "--ledger", "USD", "--code",
-                                "1", "--flags", "history,overdraft"},
+  ExpectRefusedChangingNothing({"account", "create", "--id", "9", "--ledger", "USD", "--code", "1",
+                                "--flags", "history,overdraft"},
                                kUsage, "unknown account flag \"overdraft\"");
-  ExpectRefusedChangingNothing({"account", "create", "--id", "9", "--ledger", "USD", "--code",
-                                "1", "--flags", "history,,closed"},
+  ExpectRefusedChangingNothing({"account", "create", "--id", "9", "--ledger", "USD", "--code", "1",
+                                "--flags", "history,,closed"},
                                kUsage, "empty item");
   ExpectRefusedChangingNothing({"transfer", "--id", "9", "--debit", "1", "--credit", "2",
                                 "--amount", "1.00", "--ledger", "USD", "--code", "1", "--linked"},
@@ -651,18 +662,18 @@ TEST_F(CliTest, UnknownFlagsAndOptionsAreUsageErrors) {
                                kUsage, "--code");
   ExpectRefusedChangingNothing({"transfer", "--id", "9", "--pending", "--post", "8"}, kUsage,
                                "exclude each other");
-  ExpectRefusedChangingNothing({"transfer", "--id", "9", "--debit", "1", "--credit", "2",
-                                "--amount", "1.00", "--ledger", "USD", "--code", "1",
-                                "--timeout", "5"},
-                               kUsage, "--timeout applies only with --pending");
+  ExpectRefusedChangingNothing(
+      {"transfer", "--id", "9", "--debit", "1", "--credit", "2", "--amount", "1.00", "--ledger",
+       "USD", "--code", "1", "--timeout", "5"},
+      kUsage, "--timeout applies only with --pending");
   ExpectRefusedChangingNothing({"account", "transfers", "2", "--limit", "0"}, kUsage, "--limit");
   ExpectRefusedChangingNothing({"account", "transfers", "2", "--from", "yesterday"}, kUsage,
                                "is not a time");
   ExpectRefusedChangingNothing({"account", "bogus"}, kUsage, "subcommand");
-  ExpectRefusedChangingNothing({"transfer", "--id", "9", "--debit", "1", "--credit", "2",
-                                "--amount", "1.00", "--ledger", "USD", "--code", "1", "--json",
-                                "--bogus"},
-                               kUsage, "--bogus");
+  ExpectRefusedChangingNothing(
+      {"transfer", "--id", "9", "--debit", "1", "--credit", "2", "--amount", "1.00", "--ledger",
+       "USD", "--code", "1", "--json", "--bogus"},
+      kUsage, "--bogus");
   EXPECT_EQ(Records(), records);
 }
 
@@ -704,8 +715,10 @@ TEST_F(CliTest, BatchFileOverTheBatchLimitIsRefused) {
   const std::string records = Records();
   std::string contents;
   for (int i = 1; i <= 8190; ++i) {
-    contents += R"({"id":")" + std::to_string(1000 + i) +
-                R"(","debit_account_id":"1","credit_account_id":"3","amount_minor":"1","ledger":1,"code":1})" "\n";
+    contents +=
+        R"({"id":")" + std::to_string(1000 + i) +
+        R"(","debit_account_id":"1","credit_account_id":"3","amount_minor":"1","ledger":1,"code":1})"
+        "\n";
   }
   WriteAll(Path("big.jsonl"), contents);
   ExpectRefusedChangingNothing({"transfer", "--file", Path("big.jsonl")}, kUsage,
@@ -719,10 +732,18 @@ TEST_F(CliTest, BatchFileOverTheBatchLimitIsRefused) {
 }
 
 TEST_F(CliTest, HelpOfEveryCommandHasAnExample) {
-  const std::vector<std::vector<std::string>> commands = {
-      {}, {"init"}, {"snapshot"}, {"journal"}, {"journal", "verify"}, {"account"},
-      {"account", "create"}, {"account", "show"}, {"account", "transfers"},
-      {"account", "history"}, {"transfer"}, {"transfer", "show"}};
+  const std::vector<std::vector<std::string>> commands = {{},
+                                                          {"init"},
+                                                          {"snapshot"},
+                                                          {"journal"},
+                                                          {"journal", "verify"},
+                                                          {"account"},
+                                                          {"account", "create"},
+                                                          {"account", "show"},
+                                                          {"account", "transfers"},
+                                                          {"account", "history"},
+                                                          {"transfer"},
+                                                          {"transfer", "show"}};
   for (std::vector<std::string> command : commands) {
     command.push_back("--help");
     const ProcessResult run = Tpwallet(command);
