@@ -42,6 +42,8 @@ EngineFailure FromJournal(const journal::JournalFailure& failure) {
       return EngineFailure{EngineError::io_error, failure.Message()};
     case journal::JournalError::format_version_unsupported:
       return EngineFailure{EngineError::format_unsupported, failure.Message()};
+    case journal::JournalError::no_journal:
+      return EngineFailure{EngineError::not_initialized, failure.Message()};
     default:
       return EngineFailure{EngineError::journal_corrupt, failure.Message()};
   }
@@ -101,8 +103,9 @@ class Engine::Impl {
  private:
   // ---- recovery
   void ResetState();
-  EngineStatus LoadNewestSnapshot(uint64_t journal_last, uint64_t& sequence);
-  EngineStatus Replay(uint64_t from);
+  EngineStatus OpenJournal(std::optional<journal::TrustedPrefix> trusted);
+  EngineStatus LoadNewestSnapshot(uint64_t& sequence);
+  EngineStatus Replay(uint64_t from, std::optional<journal::TrustedPrefix> trusted);
   EngineStatus ApplyFact(const journal::RecordView& record);
 
   // ---- sequencer thread
@@ -138,6 +141,7 @@ class Engine::Impl {
   std::unique_ptr<Ledger> ledger_;
   RecoveryReport recovery_;
   uint64_t records_since_snapshot_ = 0;
+  crypto::Hash256 covered_hash_{};  // journal chain hash at the loaded snapshot's sequence
   std::vector<std::vector<uint8_t>> spare_buffers_;  // sequencer-owned, recycled record buffers
 
   // Requests: any thread -> sequencer.
@@ -195,22 +199,19 @@ EngineStatus Engine::Impl::Open() {
                       storage_->PathOf(kMarkerFile) + " says: " + text);
   }
 
-  journal::JournalOptions journal_options;
-  journal_options.lock_directory = false;  // we hold the lock
-  if (options_.segment_bytes_max != 0) journal_options.segment_bytes_max = options_.segment_bytes_max;
-  auto journal = journal::JournalWriter::Open(*storage_, journal_options);
-  if (!journal.ok()) return Err{FromJournal(journal.error())};
-  journal_ = std::move(journal.value());
-  recovery_.torn_tail_bytes = journal_->stats().torn_tail_bytes;
-  const uint64_t journal_last = journal_->stats().last_sequence.value;
-
   ResetState();
   uint64_t covered = 0;
   if (!options_.ignore_snapshots) {
-    if (EngineStatus s = LoadNewestSnapshot(journal_last, covered); !s.ok()) return s;
+    if (EngineStatus s = LoadNewestSnapshot(covered); !s.ok()) return s;
   }
-  if (journal_last > covered) {
-    if (EngineStatus s = Replay(covered + 1); !s.ok()) return s;
+  if (journal_ == nullptr) {  // no usable snapshot: open the journal verifying all of it
+    if (EngineStatus s = OpenJournal(std::nullopt); !s.ok()) return s;
+  }
+  recovery_.torn_tail_bytes = journal_->stats().torn_tail_bytes;
+  if (journal_->stats().last_sequence.value > covered) {
+    std::optional<journal::TrustedPrefix> trusted;
+    if (covered > 0) trusted = journal::TrustedPrefix{journal::SequenceNo{covered}, covered_hash_};
+    if (EngineStatus s = Replay(covered + 1, trusted); !s.ok()) return s;
   }
   ledger_->CheckInvariants();
   recovery_.elapsed_ns = clock_->MonotonicNs() - start;
@@ -227,41 +228,66 @@ EngineStatus Engine::Impl::Open() {
   return EngineStatus::Ok();
 }
 
-EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t journal_last, uint64_t& sequence) {
+EngineStatus Engine::Impl::OpenJournal(std::optional<journal::TrustedPrefix> trusted) {
+  journal_.reset();
+  journal::JournalOptions journal_options;
+  journal_options.lock_directory = false;  // we hold the lock
+  journal_options.trusted_prefix = trusted;
+  if (options_.segment_bytes_max != 0) journal_options.segment_bytes_max = options_.segment_bytes_max;
+  auto journal = journal::JournalWriter::Open(*storage_, journal_options);
+  if (!journal.ok()) return Err{FromJournal(journal.error())};
+  journal_ = std::move(journal.value());
+  return EngineStatus::Ok();
+}
+
+// Tries snapshots newest first. For each, the journal is opened trusting the snapshot's prefix
+// (only group checksums there, full hashing after it), which also proves that the snapshot's
+// sequence ends a group of this journal and that the chain continues from its hash. On success
+// `sequence` is the snapshot's and journal_ is open; otherwise journal_ stays closed.
+EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t& sequence) {
   auto names = ListSnapshots(*storage_);
   if (!names.ok()) return Err{FromStorage(names.error())};
   for (const std::string& name : names.value()) {
-    auto header = CheckSnapshot(*storage_, name);
+    auto header = ReadSnapshotHeader(*storage_, name);
     std::string why;
     if (!header.ok()) {
       why = header.error();
     } else if (header.value().fingerprint != Ledger::StateLayoutFingerprint()) {
       why = "written by a build with a different state layout";
-    } else if (header.value().sequence > journal_last) {
-      why = "covers sequence " + std::to_string(header.value().sequence) +
-            " but the journal ends at " + std::to_string(journal_last);
-    } else if (header.value().sequence + 1 < journal_->stats().first_sequence.value) {
-      why = "older than the oldest journal segment";
-    } else if (LoadSnapshot(
-                   *storage_, name,
-                   [&](ledger::StateSource& source) {
-                     return ledger_->LoadState(source) && store_->LoadState(source);
-                   },
-                   why)) {
-      recovery_.from_snapshot = true;
-      recovery_.snapshot_file = name;
-      recovery_.snapshot_sequence = header.value().sequence;
-      sequence = header.value().sequence;
-      return EngineStatus::Ok();
+    } else if (header.value().sequence > 0) {
+      const journal::TrustedPrefix trusted{journal::SequenceNo{header.value().sequence},
+                                           header.value().head_hash};
+      EngineStatus opened = OpenJournal(trusted);
+      if (!opened.ok() && opened.error().code != EngineError::journal_corrupt) return opened;
+      if (!opened.ok()) {
+        // Damage elsewhere in the journal is reported by the full open that follows; here it
+        // only means this snapshot cannot be used.
+        why = "does not fit the journal: " + opened.error().detail;
+      } else if (LoadSnapshot(
+                     *storage_, name, header.value(),
+                     [&](ledger::StateSource& source) {
+                       return ledger_->LoadState(source) && store_->LoadState(source);
+                     },
+                     why)) {
+        recovery_.from_snapshot = true;
+        recovery_.snapshot_file = name;
+        recovery_.snapshot_sequence = header.value().sequence;
+        sequence = header.value().sequence;
+        covered_hash_ = header.value().head_hash;
+        return EngineStatus::Ok();
+      }
+    } else {
+      why = "covers no facts";
     }
     recovery_.skipped_snapshots.push_back(name + ": " + why);
+    journal_.reset();
     ResetState();
   }
   return EngineStatus::Ok();
 }
 
-EngineStatus Engine::Impl::Replay(uint64_t from) {
-  auto reader = journal::JournalReader::Open(*storage_, journal::SequenceNo{from});
+EngineStatus Engine::Impl::Replay(uint64_t from, std::optional<journal::TrustedPrefix> trusted) {
+  auto reader = journal::JournalReader::Open(*storage_, journal::SequenceNo{from}, trusted);
   if (!reader.ok()) return Err{FromJournal(reader.error())};
   while (true) {
     auto next = reader.value()->Next();

@@ -101,6 +101,7 @@ class FileSource final : public ledger::StateSource {
       if (buffered_ == used_) {
         if (out.size() >= kBufferBytes) {  // large arrays: read straight into place
           if (!file_->ReadExact(offset_, out).ok()) return Fail();
+          crc_ = journal::Crc32cExtend(crc_, out);
           offset_ += out.size();
           return true;
         }
@@ -108,6 +109,7 @@ class FileSource final : public ledger::StateSource {
       }
       const size_t n = std::min(out.size(), buffered_ - used_);
       std::memcpy(out.data(), buffer_.data() + used_, n);
+      crc_ = journal::Crc32cExtend(crc_, out.first(n));
       used_ += n;
       offset_ += n;
       out = out.subspan(n);
@@ -115,6 +117,7 @@ class FileSource final : public ledger::StateSource {
     return true;
   }
   uint64_t remaining() const override { return failed_ ? 0 : end_ - offset_; }
+  uint32_t crc() const { return crc_; }
 
  private:
   bool Refill() {
@@ -135,6 +138,7 @@ class FileSource final : public ledger::StateSource {
   size_t buffered_ = 0;
   size_t used_ = 0;
   bool failed_ = false;
+  uint32_t crc_ = 0;  // of every byte handed out
 };
 
 }  // namespace
@@ -195,15 +199,14 @@ storage::StorageResult<uint64_t> WriteSnapshot(
   return kSnapshotHeaderBytes + header.body_bytes;
 }
 
-Result<SnapshotHeader, std::string> CheckSnapshot(storage::Storage& storage,
-                                                  const std::string& name) {
+Result<SnapshotHeader, std::string> ReadSnapshotHeader(storage::Storage& storage,
+                                                       const std::string& name) {
   auto file = storage.Open(name, storage::OpenMode::read_only);
   if (!file.ok()) return Err{file.error().Message()};
   auto size = file.value()->Size();
   if (!size.ok()) return Err{size.error().Message()};
   std::vector<uint8_t> header_bytes(kSnapshotHeaderBytes);
-  if (size.value() < kSnapshotHeaderBytes ||
-      !file.value()->ReadExact(0, header_bytes).ok()) {
+  if (size.value() < kSnapshotHeaderBytes || !file.value()->ReadExact(0, header_bytes).ok()) {
     return Err{std::string("file shorter than a header")};
   }
   auto header = DecodeHeader(header_bytes);
@@ -212,10 +215,20 @@ Result<SnapshotHeader, std::string> CheckSnapshot(storage::Storage& storage,
     return Err{"body is " + std::to_string(size.value() - kSnapshotHeaderBytes) +
                " bytes, header says " + std::to_string(header.value().body_bytes)};
   }
+  return header;
+}
+
+Result<SnapshotHeader, std::string> CheckSnapshot(storage::Storage& storage,
+                                                  const std::string& name) {
+  auto header = ReadSnapshotHeader(storage, name);
+  if (!header.ok()) return header;
+  auto file = storage.Open(name, storage::OpenMode::read_only);
+  if (!file.ok()) return Err{file.error().Message()};
+  const uint64_t end = kSnapshotHeaderBytes + header.value().body_bytes;
   std::vector<uint8_t> buffer(kBufferBytes);
   uint32_t crc = 0;
-  for (uint64_t offset = kSnapshotHeaderBytes; offset < size.value();) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kBufferBytes, size.value() - offset));
+  for (uint64_t offset = kSnapshotHeaderBytes; offset < end;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kBufferBytes, end - offset));
     std::span<uint8_t> chunk(buffer.data(), n);
     if (!file.value()->ReadExact(offset, chunk).ok()) return Err{std::string("read failed")};
     crc = journal::Crc32cExtend(crc, chunk);
@@ -226,20 +239,24 @@ Result<SnapshotHeader, std::string> CheckSnapshot(storage::Storage& storage,
 }
 
 bool LoadSnapshot(storage::Storage& storage, const std::string& name,
+                  const SnapshotHeader& header,
                   const std::function<bool(ledger::StateSource&)>& read_body, std::string& why) {
   auto file = storage.Open(name, storage::OpenMode::read_only);
   if (!file.ok()) {
     why = file.error().Message();
     return false;
   }
-  auto size = file.value()->Size();
-  if (!size.ok() || size.value() < kSnapshotHeaderBytes) {
-    why = "cannot size the file";
+  FileSource source(*file.value(), kSnapshotHeaderBytes, header.body_bytes);
+  const bool loaded = read_body(source);
+  // The checksum decides first: a damaged body may well look "inconsistent" to read_body.
+  if (source.remaining() == 0 && source.crc() != header.body_crc) {
+    why = "body checksum mismatch";
     return false;
   }
-  FileSource source(*file.value(), kSnapshotHeaderBytes, size.value() - kSnapshotHeaderBytes);
-  if (!read_body(source)) {
-    why = "state sections are inconsistent or short";
+  if (!loaded) {
+    // Say whether the file is damaged or merely foreign to this build.
+    auto checked = CheckSnapshot(storage, name);
+    why = checked.ok() ? "state sections are inconsistent or short" : checked.error();
     return false;
   }
   if (source.remaining() != 0) {

@@ -50,9 +50,16 @@ storage::StorageResult<uint64_t> WriteSnapshot(
 Result<SnapshotHeader, std::string> CheckSnapshot(storage::Storage& storage,
                                                   const std::string& name);
 
-// Reads a checked snapshot's body through `read_body`; false (with `why`) if it is short or
-// `read_body` rejects it.
+// Reads and checks only the header (and that the file size matches it): cheap, for choosing a
+// snapshot before loading it.
+Result<SnapshotHeader, std::string> ReadSnapshotHeader(storage::Storage& storage,
+                                                       const std::string& name);
+
+// Streams the body through `read_body` in one pass, checksumming as it goes. False (with `why`)
+// if the body is short, `read_body` rejects it, bytes are left over, or the checksum does not
+// match `header` — in which case whatever `read_body` filled must be thrown away.
 bool LoadSnapshot(storage::Storage& storage, const std::string& name,
+                  const SnapshotHeader& header,
                   const std::function<bool(ledger::StateSource&)>& read_body, std::string& why);
 
 // Deletes all but the newest `keep` snapshots (and stale .tmp files). Best effort.

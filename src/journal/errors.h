@@ -26,7 +26,9 @@ namespace tpw::journal {
   X(invalid_location, 12, "the location does not point at a record of this journal")               \
   X(sequence_not_in_journal, 13, "the sequence is older than the oldest segment")                  \
   X(invalid_options, 14, "a JournalOptions value is out of range")                                 \
-  X(limit_reached, 15, "the journal ran out of segment indexes or sequence numbers")
+  X(limit_reached, 15, "the journal ran out of segment indexes or sequence numbers")           \
+  X(trusted_prefix_mismatch, 16,                                                                   \
+    "the trusted prefix (a snapshot's sequence and hash) does not match the journal")
 
 enum class JournalError : uint8_t {
 #define TPW_X(name, value, message) name = value,

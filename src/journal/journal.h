@@ -43,6 +43,10 @@ struct JournalOptions {
   // Take the Storage's directory lock for the writer's lifetime. Turn off only when the caller
   // already holds the lock on this same directory.
   bool lock_directory = true;
+  // Skip hashing the groups up to trusted_prefix->last (see TrustedPrefix). Open fails with
+  // trusted_prefix_mismatch if no group ends exactly there or the chain does not continue from
+  // its hash.
+  std::optional<TrustedPrefix> trusted_prefix;
 };
 
 struct GroupAppended {
@@ -116,8 +120,10 @@ class JournalReader {
  public:
   // sequence_not_in_journal if `from` is older than the oldest segment; no_journal if the
   // directory holds no segments. A `from` past the head simply reads nothing.
-  static JournalResult<std::unique_ptr<JournalReader>> Open(storage::Storage& storage,
-                                                            SequenceNo from);
+  // With `trusted`, groups up to trusted->last (which must be from - 1) are not hashed.
+  static JournalResult<std::unique_ptr<JournalReader>> Open(
+      storage::Storage& storage, SequenceNo from,
+      std::optional<TrustedPrefix> trusted = std::nullopt);
   ~JournalReader();
   JournalReader(const JournalReader&) = delete;
   JournalReader& operator=(const JournalReader&) = delete;

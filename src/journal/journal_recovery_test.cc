@@ -426,5 +426,79 @@ TEST_F(JournalRecoveryTest, LeftoverTempSegmentIsRemovedOnOpen) {
   EXPECT_EQ(std::count(names.value().begin(), names.value().end(), temp), 0);
 }
 
+
+// ---- Trusted prefix (a snapshot's sequence and hash): skips hashing, still checks the rest.
+
+TEST_F(JournalRecoveryTest, ATrustedPrefixThatEndsAGroupAndMatchesItsHashOpensAndReplays) {
+  storage::PosixStorage* storage = storage_.get();
+  auto written = WriteJournal(*storage, 2);
+  const crypto::Hash256 after_two = VerifyJournal(*storage).value().stats.head_hash;
+  {
+    auto writer = MustOpenWriter(*storage, {});
+    auto more = AppendGroup(*writer, MakePayloads(77, kRecordsPerGroup, kRecordBytes));
+    written.insert(written.end(), more.begin(), more.end());
+    ASSERT_TRUE(writer->Sync().ok());
+  }
+  const auto head = VerifyJournal(*storage).value().stats;
+  JournalOptions options;
+  options.trusted_prefix = TrustedPrefix{SequenceNo{2 * kRecordsPerGroup}, after_two};
+  auto writer = JournalWriter::Open(*storage, options);
+  ASSERT_TRUE(writer.ok()) << writer.error().Message();
+  EXPECT_EQ(writer.value()->stats().head_hash, head.head_hash);  // hashing resumed after it
+  EXPECT_EQ(writer.value()->stats().last_sequence, head.last_sequence);
+  writer.value().reset();
+  auto reader = JournalReader::Open(*storage, SequenceNo{2 * kRecordsPerGroup + 1},
+                                    TrustedPrefix{SequenceNo{2 * kRecordsPerGroup}, after_two});
+  ASSERT_TRUE(reader.ok());
+  size_t read = 0;
+  while (true) {
+    auto next = reader.value()->Next();
+    ASSERT_TRUE(next.ok()) << next.error().Message();
+    if (!next.value()) break;
+    EXPECT_EQ(next.value()->sequence.value, 2 * kRecordsPerGroup + 1 + read);
+    ++read;
+  }
+  EXPECT_EQ(read, kRecordsPerGroup);
+}
+
+TEST_F(JournalRecoveryTest, ATrustedPrefixWithAnotherHashIsRefused) {
+  storage::PosixStorage* storage = storage_.get();
+  WriteJournal(*storage, 3);
+  JournalOptions options;
+  crypto::Hash256 wrong{};
+  wrong[0] = 1;
+  options.trusted_prefix = TrustedPrefix{SequenceNo{kRecordsPerGroup}, wrong};
+  auto writer = JournalWriter::Open(*storage, options);
+  ASSERT_FALSE(writer.ok());
+  EXPECT_EQ(writer.error().code, JournalError::chain_broken);
+}
+
+TEST_F(JournalRecoveryTest, ATrustedPrefixInsideAGroupOrPastTheEndIsRefused) {
+  storage::PosixStorage* storage = storage_.get();
+  WriteJournal(*storage, 2);
+  const crypto::Hash256 head = VerifyJournal(*storage).value().stats.head_hash;
+  for (const uint64_t last : {uint64_t{1}, uint64_t{2 * kRecordsPerGroup + 1}}) {
+    JournalOptions options;
+    options.trusted_prefix = TrustedPrefix{SequenceNo{last}, head};
+    auto writer = JournalWriter::Open(*storage, options);
+    ASSERT_FALSE(writer.ok()) << last;
+    EXPECT_EQ(writer.error().code, JournalError::trusted_prefix_mismatch) << last;
+  }
+}
+
+TEST_F(JournalRecoveryTest, ATrustedPrefixStillRefusesAByteFlipInsideIt) {
+  storage::PosixStorage* storage = storage_.get();
+  WriteJournal(*storage, 3);
+  const crypto::Hash256 head = VerifyJournal(*storage).value().stats.head_hash;
+  auto bytes = ReadFileBytes(*storage, kFirstSegment);
+  bytes[GroupOffset(0) + kGroupHeaderBytes + 20] ^= 0x40;  // inside the first group's payload
+  WriteFileBytes(*storage, kFirstSegment, bytes);
+  JournalOptions options;
+  options.trusted_prefix = TrustedPrefix{SequenceNo{3 * kRecordsPerGroup}, head};
+  auto writer = JournalWriter::Open(*storage, options);
+  ASSERT_FALSE(writer.ok());
+  EXPECT_EQ(writer.error().code, JournalError::corrupt_group);
+}
+
 }  // namespace
 }  // namespace tpw::journal

@@ -13,8 +13,9 @@ JournalReader::JournalReader(std::unique_ptr<internal::JournalScan> scan, Sequen
 
 JournalReader::~JournalReader() = default;
 
-JournalResult<std::unique_ptr<JournalReader>> JournalReader::Open(storage::Storage& storage,
-                                                                  SequenceNo from) {
+JournalResult<std::unique_ptr<JournalReader>> JournalReader::Open(
+    storage::Storage& storage, SequenceNo from, std::optional<TrustedPrefix> trusted) {
+  TPW_ASSERT(!trusted || trusted->last.value + 1 == from.value);
   JournalResult<std::vector<internal::SegmentFile>> listed = internal::ListSegments(storage);
   if (!listed.ok()) return Err{listed.error()};
   const std::vector<internal::SegmentFile>& segments = listed.value();
@@ -32,7 +33,8 @@ JournalResult<std::unique_ptr<JournalReader>> JournalReader::Open(storage::Stora
   // Start at the newest segment that begins at or before `from`: earlier ones cannot hold it.
   size_t start = 0;
   while (start + 1 < segments.size() && segments[start + 1].first_sequence <= from.value) ++start;
-  auto scan = std::make_unique<internal::JournalScan>(storage, std::move(listed).value(), start);
+  auto scan =
+      std::make_unique<internal::JournalScan>(storage, std::move(listed).value(), start, trusted);
   return std::unique_ptr<JournalReader>(new JournalReader(std::move(scan), from));
 }
 

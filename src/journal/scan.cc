@@ -101,9 +101,18 @@ class JournalScan::Window {
   size_t filled_ = 0;
 };
 
-JournalScan::JournalScan(storage::Storage& storage, std::vector<SegmentFile> segments, size_t start)
-    : storage_(&storage), segments_(std::move(segments)), next_(start) {
+JournalScan::JournalScan(storage::Storage& storage, std::vector<SegmentFile> segments, size_t start,
+                         std::optional<TrustedPrefix> trusted)
+    : storage_(&storage), segments_(std::move(segments)), next_(start), trusted_(trusted) {
   TPW_ASSERT(start <= segments_.size());
+  chain_known_ = !trusted_.has_value();
+}
+
+JournalStatus JournalScan::CheckTrustedPrefixReached() const {
+  if (chain_known_) return JournalStatus::Ok();
+  return JournalFail(JournalError::trusted_prefix_mismatch,
+                     "the journal ends before sequence " + std::to_string(trusted_->last.value) +
+                         " (next sequence " + std::to_string(chain_.next_sequence) + ")");
 }
 JournalScan::~JournalScan() = default;
 JournalScan::JournalScan(JournalScan&&) noexcept = default;
@@ -185,6 +194,17 @@ JournalStatus JournalScan::OpenSegment() {
   if (JournalStatus s = CheckSegmentLink(decoded.header, file); !s.ok()) return s;
   segment_index_ = decoded.header.segment_index;
   chain_ = ChainState{decoded.header.first_sequence, decoded.header.previous_hash};
+  if (!chain_known_ && decoded.header.first_sequence == trusted_->last.value + 1) {
+    // The trusted prefix ends exactly where this segment starts: its header must carry the
+    // prefix's hash.
+    if (decoded.header.previous_hash != trusted_->hash) {
+      return JournalFail(JournalError::trusted_prefix_mismatch,
+                         "segment header's previous hash " + ShortHash(decoded.header.previous_hash) +
+                             " is not the trusted prefix's hash " + ShortHash(trusted_->hash),
+                         path_, 0, expected);
+    }
+    chain_known_ = true;
+  }
   position_ = kSegmentHeaderBytes;
   open_ = true;
   ++next_;
@@ -292,7 +312,7 @@ JournalResult<JournalScan::Step> JournalScan::CheckGroup(uint64_t offset,
                    "group starts at sequence " + std::to_string(header.first_sequence) +
                        ", expected " + std::to_string(chain_.next_sequence));
   }
-  if (header.previous_hash != chain_.hash) {
+  if (chain_known_ && header.previous_hash != chain_.hash) {
     return Corrupt(JournalError::chain_broken, offset,
                    "group's previous hash " + ShortHash(header.previous_hash) +
                        " is not the hash of the group before it, " + ShortHash(chain_.hash));
@@ -305,14 +325,27 @@ JournalResult<JournalScan::Step> JournalScan::CheckGroup(uint64_t offset,
   if (std::string problem = CheckRecords(header, payload); !problem.empty()) {
     return Corrupt(JournalError::corrupt_group, offset, problem);
   }
-  crypto::Blake2b256Hasher hasher;
-  hasher.Update(chain_.hash);
-  hasher.Update(group_bytes);
   group_.segment_index = segment_index_;
   group_.offset = offset;
   group_.header = header;
   group_.payload = payload;
-  group_.hash = hasher.Finish();
+  if (chain_known_) {
+    crypto::Blake2b256Hasher hasher;
+    hasher.Update(chain_.hash);
+    hasher.Update(group_bytes);
+    group_.hash = hasher.Finish();
+  } else {
+    // Inside the trusted prefix: the hash is not computed; the prefix's own hash takes over at
+    // its last group, and the next group must link to it.
+    const uint64_t trusted_next = trusted_->last.value + 1;
+    if (next_sequence > trusted_next) {
+      return Corrupt(JournalError::trusted_prefix_mismatch, offset,
+                     "no group ends at the trusted sequence " +
+                         std::to_string(trusted_->last.value));
+    }
+    group_.hash = next_sequence == trusted_next ? trusted_->hash : crypto::Hash256{};
+    chain_known_ = next_sequence == trusted_next;
+  }
   chain_ = ChainState{next_sequence, group_.hash};
   position_ = offset + group_bytes.size();
   return Step::group;
@@ -388,7 +421,10 @@ JournalStatus ScanToEnd(JournalScan& scan, uint64_t first_sequence, JournalStats
   for (;;) {
     JournalResult<bool> more = scan.Next();
     if (!more.ok()) return Err{more.error()};
-    if (!more.value()) break;
+    if (!more.value()) {
+      if (JournalStatus s = scan.CheckTrustedPrefixReached(); !s.ok()) return s;
+      break;
+    }
     const ScannedGroup& group = scan.group();
     stats.groups += 1;
     stats.records += group.header.record_count;

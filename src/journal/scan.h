@@ -50,7 +50,8 @@ class JournalScan {
  public:
   // Scans `segments[start..]`. The first scanned segment's header seeds the chain; each later one
   // must continue it.
-  JournalScan(storage::Storage& storage, std::vector<SegmentFile> segments, size_t start);
+  JournalScan(storage::Storage& storage, std::vector<SegmentFile> segments, size_t start,
+              std::optional<TrustedPrefix> trusted = std::nullopt);
   ~JournalScan();
   JournalScan(JournalScan&&) noexcept;
   JournalScan& operator=(JournalScan&&) = delete;
@@ -58,6 +59,9 @@ class JournalScan {
   // Advances to the next valid group: true with group() set, false at the end of the journal
   // (after the last group, or at a torn tail of the last segment: see torn_tail_bytes()).
   JournalResult<bool> Next();
+  // Fails with trusted_prefix_mismatch if a trusted prefix was given and never reached; call
+  // after Next() returned false.
+  JournalStatus CheckTrustedPrefixReached() const;
   const ScannedGroup& group() const { return group_; }
 
   // Valid after Next() returned false:
@@ -93,6 +97,10 @@ class JournalScan {
   uint64_t position_ = 0;  // end of the last good group in the open segment
   uint64_t segment_index_ = 0;
   ChainState chain_;
+  // While set, groups are not hashed until the one ending at trusted_->last; the chain hash is
+  // unknown until then (chain_known_ false).
+  std::optional<TrustedPrefix> trusted_;
+  bool chain_known_ = true;
   ScannedGroup group_;
   std::vector<ScannedSegment> done_;
   uint64_t torn_offset_ = 0;

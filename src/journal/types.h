@@ -49,6 +49,16 @@ struct RecordView {
 };
 
 // The shape of a journal: what JournalWriter::Open recovered and VerifyJournal checked.
+// "State derived from the journal up to `last` is already held" (a snapshot): recovery and
+// replay may skip hashing the groups up to `last`, and instead require that the chain continues
+// from `hash` after it. Group checksums, sequences and record structure are still checked
+// everywhere, so accidental damage still stops start-up; only tamper evidence for the trusted
+// prefix is left to VerifyJournal.
+struct TrustedPrefix {
+  SequenceNo last;
+  crypto::Hash256 hash{};
+};
+
 struct JournalStats {
   uint64_t segments = 0;
   uint64_t groups = 0;

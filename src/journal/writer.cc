@@ -75,7 +75,7 @@ JournalStatus JournalWriter::Recover() {
     return CreateSegment(0, first, crypto::Hash256{});
   }
   const uint64_t first = listed.value().front().first_sequence;
-  internal::JournalScan scan(*storage_, std::move(listed).value(), 0);
+  internal::JournalScan scan(*storage_, std::move(listed).value(), 0, options_.trusted_prefix);
   if (JournalStatus s = internal::ScanToEnd(scan, first, stats_); !s.ok()) return s;
   for (const internal::ScannedSegment& done : scan.segments_done()) {
     segments_.push_back(Segment{done.name, done.segment_index, done.end});
@@ -234,13 +234,17 @@ JournalResult<GroupAppended> JournalWriter::AppendGroup(std::span<const RecordIn
   const uint32_t size = EncodeGroup(records, locations);
   TPW_ASSERT(size == group_bytes);
   const std::span<const uint8_t> group(buffer_.data(), size);
+  if (storage::StorageStatus s = file_->Append(group); !s.ok()) {
+    return Poison(FailureFromStorage(s.error()));
+  }
+  // This group's own hash is needed only by the next group's header, so compute it after the
+  // write, while the device is already busy with the bytes: hashing (~1.5 ms per MB) overlaps
+  // the I/O that the following Sync() would otherwise wait for alone.
+  file_->StartWriteback(segments_.back().end, size);
   crypto::Blake2b256Hasher hasher;
   hasher.Update(stats_.head_hash);
   hasher.Update(group);
   const crypto::Hash256 hash = hasher.Finish();
-  if (storage::StorageStatus s = file_->Append(group); !s.ok()) {
-    return Poison(FailureFromStorage(s.error()));
-  }
   GroupAppended appended;
   appended.first_sequence = SequenceNo{stats_.last_sequence.value + 1};
   appended.last_sequence = SequenceNo{stats_.last_sequence.value + records.size()};

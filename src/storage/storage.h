@@ -91,6 +91,9 @@ class File {
   virtual StorageStatus Truncate(uint64_t size) = 0;
   // fdatasync: the file's bytes and size are durable when this returns ok.
   virtual StorageStatus DataSync() = 0;
+  // A hint: start writing [offset, offset + length) to the device now, without waiting, so a
+  // later DataSync() has less left to do. Guarantees nothing; errors surface at DataSync().
+  virtual void StartWriteback(uint64_t /*offset*/, uint64_t /*length*/) {}
   // The file's path for messages ("/data/journal/segment-1.tpj", "sim:/segment-1.tpj").
   virtual const std::string& path() const = 0;
 
