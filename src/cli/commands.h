@@ -6,13 +6,25 @@
 
 namespace tpw::cli {
 
-// Exit codes shared by all commands.
+// Exit codes shared by all commands (docs/cli.md, "Exit codes"). Stable: scripts branch on them.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;     // the operation ran and failed (e.g. a rejection)
-inline constexpr int kExitUsage = 2;       // bad command line
-inline constexpr int kExitInternal = 70;   // a bug: please report it
+inline constexpr int kExitRejected = 1;  // the operation ran and the ledger refused (part of) it
+inline constexpr int kExitFailure = kExitRejected;  // (older name, used by bench)
+inline constexpr int kExitUsage = 2;     // bad command line or input file; nothing was done
+inline constexpr int kExitNotFound = 3;  // an account or transfer that was named does not exist
+inline constexpr int kExitDataDir = 4;   // the data directory cannot be used: missing, not (or
+                                         // already) initialized, locked, unreadable
+inline constexpr int kExitDamaged = 5;   // the journal is damaged; nothing was changed
+inline constexpr int kExitStorage = 6;   // a write or sync failed while running: the outcome of
+                                         // the request is unknown; rerun to see what is durable
+inline constexpr int kExitInternal = 70;  // a bug: please report it
 
 void RegisterDemo(CLI::App& app, int& exit_code);
 void RegisterBenchLedger(CLI::App& bench, int& exit_code);
+
+// Data-directory commands (data_commands.cc, account_commands.cc, transfer_commands.cc).
+void RegisterDataCommands(CLI::App& app, int& exit_code);     // init, snapshot, journal verify
+void RegisterAccountCommands(CLI::App& app, int& exit_code);  // account create/show/...
+void RegisterTransferCommands(CLI::App& app, int& exit_code);  // transfer, transfer show
 
 }  // namespace tpw::cli

@@ -1,16 +1,23 @@
-// tpwallet: the command-line program. Exceptions from CLI11 are caught here, at the boundary.
+// tpwallet: the command-line program. Exceptions (CLI11's parse errors, and anything unexpected)
+// are caught here, at the boundary: none escapes main.
 #include <cstdio>
+#include <exception>
 
 #include "cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   CLI::App app{
       "tpwallet — a payment wallet platform: double-entry ledger, offline payments, API.\n"
-      "Example: tpwallet demo"};
+      "Example: tpwallet init --data-dir ./tpwallet-data"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tpwallet 0.1.0");
   int exit_code = tpw::cli::kExitOk;
 
+  tpw::cli::RegisterDataCommands(app, exit_code);
+  tpw::cli::RegisterAccountCommands(app, exit_code);
+  tpw::cli::RegisterTransferCommands(app, exit_code);
   tpw::cli::RegisterDemo(app, exit_code);
   CLI::App* bench = app.add_subcommand(
       "bench", "Run a benchmark and print throughput and latency percentiles.\n"
@@ -25,4 +32,17 @@ int main(int argc, char** argv) {
     return code == 0 ? tpw::cli::kExitOk : tpw::cli::kExitUsage;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "internal error: %s (please report this)\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "internal error: unknown exception (please report this)\n");
+  }
+  return tpw::cli::kExitInternal;
 }

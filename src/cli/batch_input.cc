@@ -1,0 +1,364 @@
+#include "cli/batch_input.h"
+
+#include <algorithm>
+#include <array>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <set>
+
+namespace tpw::cli {
+namespace {
+
+namespace bj = boost::json;
+
+constexpr std::array<std::string_view, 10> kAccountKeys = {"id",
+                                                           "ledger",
+                                                           "code",
+                                                           "flags",
+                                                           "overdraft_limit",
+                                                           "overdraft_limit_minor",
+                                                           "user_data_128",
+                                                           "user_data_64",
+                                                           "user_data_32",
+                                                           "timestamp"};
+constexpr std::array<std::string_view, 14> kTransferKeys = {
+    "id",           "debit_account_id", "credit_account_id",
+    "amount",       "amount_minor",     "pending_id",
+    "timeout",      "ledger",           "code",
+    "flags",        "user_data_128",    "user_data_64",
+    "user_data_32", "timestamp"};
+
+// ---- Reading the file -------------------------------------------------------------------
+
+struct FileCloser {
+  void operator()(std::FILE* file) const {
+    if (file != stdin) std::fclose(file);
+  }
+};
+using FileHandle = std::unique_ptr<std::FILE, FileCloser>;
+
+// Reads at most kBatchFileBytesMax + 1 bytes, so an oversized file is detected without reading
+// all of it.
+InputResult<std::string> ReadBounded(const std::string& path) {
+  FileHandle file(path == "-" ? stdin : std::fopen(path.c_str(), "rb"));
+  if (!file) return InputFail("cannot open batch file " + path + ": " + std::strerror(errno));
+  std::string bytes;
+  char chunk[65536];
+  while (bytes.size() <= kBatchFileBytesMax) {
+    const size_t n = std::fread(chunk, 1, sizeof chunk, file.get());
+    bytes.append(chunk, n);
+    if (n < sizeof chunk) break;
+  }
+  if (std::ferror(file.get()) != 0) {
+    return InputFail("cannot read batch file " + path + ": " + std::strerror(errno));
+  }
+  if (bytes.size() > kBatchFileBytesMax) {
+    return InputFail("batch file " + path + " is larger than " +
+                     std::to_string(kBatchFileBytesMax) + " bytes; split it");
+  }
+  return bytes;
+}
+
+bool IsBlank(std::string_view line) {
+  return std::all_of(line.begin(), line.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
+}
+
+// ---- Repeated keys ------------------------------------------------------------------------
+// boost::json::parse keeps the last of repeated keys; {"amount":"1","amount":"1000"} must not
+// quietly mean 1000, so a SAX pass over the line rejects any key repeated in one object.
+
+class RepeatedKeyFinder {
+ public:
+  static constexpr std::size_t max_object_size = kBatchLineBytesMax;
+  static constexpr std::size_t max_array_size = kBatchLineBytesMax;
+  static constexpr std::size_t max_key_size = kBatchLineBytesMax;
+  static constexpr std::size_t max_string_size = kBatchLineBytesMax;
+
+  bool on_document_begin(bj::error_code&) { return true; }
+  bool on_document_end(bj::error_code&) { return true; }
+  bool on_array_begin(bj::error_code&) { return true; }
+  bool on_array_end(std::size_t, bj::error_code&) { return true; }
+  bool on_object_begin(bj::error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, bj::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_string_part(bj::string_view, std::size_t, bj::error_code&) { return true; }
+  bool on_string(bj::string_view, std::size_t, bj::error_code&) { return true; }
+  bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(bj::string_view s, std::size_t, bj::error_code& ec) {
+    key_.append(s.data(), s.size());
+    if (!keys_.back().insert(key_).second) {
+      repeated_ = key_;
+      ec = bj::error::syntax;  // any error stops the parse; repeated_ says why
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(bj::string_view, bj::error_code&) { return true; }
+  bool on_int64(int64_t, bj::string_view, bj::error_code&) { return true; }
+  bool on_uint64(uint64_t, bj::string_view, bj::error_code&) { return true; }
+  bool on_double(double, bj::string_view, bj::error_code&) { return true; }
+  bool on_bool(bool, bj::error_code&) { return true; }
+  bool on_null(bj::error_code&) { return true; }
+  bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
+  bool on_comment(bj::string_view, bj::error_code&) { return true; }
+
+  const std::string& repeated() const { return repeated_; }
+
+ private:
+  std::vector<std::set<std::string>> keys_;
+  std::string key_;
+  std::string repeated_;
+};
+
+std::optional<std::string> FindRepeatedKey(std::string_view text) {
+  bj::basic_parser<RepeatedKeyFinder> parser{bj::parse_options{}};
+  bj::error_code ec;
+  parser.write_some(false, text.data(), text.size(), ec);
+  if (!parser.handler().repeated().empty()) return parser.handler().repeated();
+  return std::nullopt;
+}
+
+// ---- One line -----------------------------------------------------------------------------
+
+template <size_t N>
+InputResult<bj::object> ParseObjectLine(std::string_view text,
+                                        const std::array<std::string_view, N>& known_keys) {
+  bj::error_code ec;
+  bj::value value = bj::parse(bj::string_view(text.data(), text.size()), ec);
+  if (ec) return InputFail("not valid JSON (" + ec.message() + "); is the line cut short?");
+  if (!value.is_object()) return InputFail("a line must be one JSON object {...}");
+  if (const std::optional<std::string> repeated = FindRepeatedKey(text)) {
+    return InputFail("key \"" + *repeated + "\" appears twice");
+  }
+  for (const auto& entry : value.get_object()) {
+    const std::string_view key(entry.key().data(), entry.key().size());
+    if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
+      std::string known;
+      for (std::string_view k : known_keys) known += (known.empty() ? "" : ", ") + std::string(k);
+      return InputFail("unknown key \"" + std::string(key) + "\"; known keys: " + known);
+    }
+  }
+  return std::move(value.get_object());
+}
+
+// Reads typed fields out of one line's object, keeping the first error. A missing field reads
+// as zero (the ledger then says which required field is missing), except where noted.
+class LineFields {
+ public:
+  LineFields(const bj::object& object, const AssetTable& assets)
+      : object_(object), assets_(assets) {}
+
+  bool failed() const { return errors_.failed(); }
+  InputError error() const { return errors_.error(); }
+
+  // Ids and 128-bit values travel as strings: JSON numbers lose digits past 2^53 in most tools.
+  u128 Id(std::string_view key) {
+    const std::optional<std::string> text = Text(key);
+    if (!text) return 0;
+    return Take(ParseIdText(key, *text));
+  }
+
+  // A JSON integer, or a string in the id text form.
+  uint64_t Unsigned(std::string_view key, uint64_t max) {
+    const bj::value* value = Find(key);
+    if (value == nullptr) return 0;
+    if (value->is_string()) return Take(ParseUnsignedText(key, StringOf(*value), max));
+    if (value->is_uint64() && value->get_uint64() <= max) return value->get_uint64();
+    if (value->is_int64() && value->get_int64() >= 0 &&
+        static_cast<uint64_t>(value->get_int64()) <= max) {
+      return static_cast<uint64_t>(value->get_int64());
+    }
+    Fail("\"" + std::string(key) + "\" must be a whole number from 0 to " + std::to_string(max) +
+         " (no sign, fraction or exponent)");
+    return 0;
+  }
+
+  // A ledger number, or an asset code as a string ("USD").
+  uint32_t Ledger() {
+    const bj::value* value = Find("ledger");
+    if (value == nullptr) return 0;
+    if (value->is_string()) return Take(ParseLedgerText(StringOf(*value), assets_));
+    return static_cast<uint32_t>(Unsigned("ledger", UINT32_MAX));
+  }
+
+  std::vector<std::string> Names(std::string_view key) {
+    const bj::value* value = Find(key);
+    if (value == nullptr) return {};
+    std::vector<std::string> names;
+    if (value->is_array()) {
+      for (const bj::value& item : value->get_array()) {
+        if (!item.is_string()) break;
+        names.emplace_back(StringOf(item));
+      }
+      if (names.size() == value->get_array().size()) return names;
+    }
+    Fail("\"" + std::string(key) + "\" must be an array of flag names, e.g. [\"linked\"]");
+    return {};
+  }
+
+  // `key` (decimal in the asset) or `key`_minor (minor units); not both.
+  std::optional<AmountText> Amount(std::string_view key) {
+    const std::string minor_key = std::string(key) + "_minor";
+    const std::optional<std::string> decimal = Text(key);
+    const std::optional<std::string> minor = Text(minor_key);
+    if (decimal && minor)
+      Fail("give \"" + std::string(key) + "\" or \"" + minor_key + "\", not both");
+    if (decimal) return AmountText{*decimal, false};
+    if (minor) return AmountText{*minor, true};
+    return std::nullopt;
+  }
+
+  // Present only so that records printed by --json can be fed back; must be zero.
+  void ZeroTimestamp() {
+    const bj::value* value = Find("timestamp");
+    if (value == nullptr) return;
+    const bool zero = (value->is_string() && StringOf(*value) == "0") ||
+                      (value->is_int64() && value->get_int64() == 0) ||
+                      (value->is_uint64() && value->get_uint64() == 0);
+    if (!zero) Fail("\"timestamp\" is assigned by the ledger; leave it out");
+  }
+
+  template <typename T>
+  T Take(InputResult<T> result) {
+    return errors_.Take(std::move(result));
+  }
+
+ private:
+  const bj::value* Find(std::string_view key) const {
+    return object_.if_contains(bj::string_view(key.data(), key.size()));
+  }
+  static std::string_view StringOf(const bj::value& value) {
+    const bj::string& s = value.get_string();
+    return std::string_view(s.data(), s.size());
+  }
+  std::optional<std::string> Text(std::string_view key) {
+    const bj::value* value = Find(key);
+    if (value == nullptr) return std::nullopt;
+    if (value->is_string()) return std::string(StringOf(*value));
+    Fail("\"" + std::string(key) + "\" must be a string, e.g. \"12\"");
+    return std::nullopt;
+  }
+  void Fail(std::string message) { errors_.Fail(std::move(message)); }
+
+  const bj::object& object_;
+  const AssetTable& assets_;
+  FirstError errors_;
+};
+
+}  // namespace
+
+InputResult<std::vector<BatchLine>> ReadBatchFile(const std::string& path) {
+  InputResult<std::string> bytes = ReadBounded(path);
+  if (!bytes.ok()) return Err{bytes.error()};
+  const std::string_view all = bytes.value();
+  std::vector<BatchLine> lines;
+  uint32_t number = 0;
+  for (size_t start = 0; start < all.size();) {
+    size_t end = all.find('\n', start);
+    if (end == std::string_view::npos) end = all.size();
+    const std::string_view line = all.substr(start, end - start);
+    start = end + 1;
+    ++number;
+    if (line.size() > kBatchLineBytesMax) {
+      return InputFail(path + ":" + std::to_string(number) + ": line is longer than " +
+                       std::to_string(kBatchLineBytesMax) + " bytes");
+    }
+    if (IsBlank(line)) continue;
+    if (lines.size() == kBatchEventsMax) {
+      return InputFail(path + " holds more than " + std::to_string(kBatchEventsMax) +
+                       " events (the most one batch may hold); split it");
+    }
+    lines.push_back(BatchLine{number, std::string(line)});
+  }
+  if (lines.empty()) return InputFail(path + " holds no events");
+  return lines;
+}
+
+bool IsPostOrVoid(const ledger::Transfer& transfer) {
+  return (transfer.flags & (ledger::transfer_flags::kPostPendingTransfer |
+                            ledger::transfer_flags::kVoidPendingTransfer)) != 0;
+}
+
+InputResult<ledger::Transfer> ResolveTransferAmount(const TransferDraft& draft,
+                                                    uint32_t amount_ledger,
+                                                    const AssetTable& assets) {
+  ledger::Transfer transfer = draft.transfer;
+  if (!draft.amount.has_value()) {
+    if (!IsPostOrVoid(transfer)) {
+      return InputFail("transfer " + FormatId(transfer.id) + " needs an amount");
+    }
+    const bool post = (transfer.flags & ledger::transfer_flags::kPostPendingTransfer) != 0;
+    transfer.amount = post ? ledger::kPostFullAmount : Amount::Zero();
+    return transfer;
+  }
+  const std::string_view field = draft.line == 0 ? "--amount" : "amount";
+  InputResult<Amount> amount =
+      ParseAmountText(field, draft.amount->text, amount_ledger, draft.amount->minor_units, assets);
+  if (!amount.ok()) return Err{amount.error()};
+  transfer.amount = amount.value();
+  return transfer;
+}
+
+InputResult<ledger::Account> ParseAccountLine(std::string_view text, const AssetTable& assets) {
+  InputResult<bj::object> object = ParseObjectLine(text, kAccountKeys);
+  if (!object.ok()) return Err{object.error()};
+  LineFields fields(object.value(), assets);
+  ledger::Account account;
+  account.id = AccountId(fields.Id("id"));
+  account.ledger = fields.Ledger();
+  account.code = static_cast<uint16_t>(fields.Unsigned("code", UINT16_MAX));
+  account.flags = fields.Take(ParseAccountFlagNames(fields.Names("flags")));
+  if (const std::optional<AmountText> limit = fields.Amount("overdraft_limit")) {
+    account.overdraft_limit = fields.Take(ParseAmountText(
+        "overdraft_limit", limit->text, account.ledger, limit->minor_units, assets));
+  }
+  account.user_data_128 = fields.Id("user_data_128");
+  account.user_data_64 = fields.Unsigned("user_data_64", UINT64_MAX);
+  account.user_data_32 = static_cast<uint32_t>(fields.Unsigned("user_data_32", UINT32_MAX));
+  fields.ZeroTimestamp();
+  if (fields.failed()) return Err{fields.error()};
+  return account;
+}
+
+InputResult<TransferDraft> ParseTransferLine(std::string_view text, const AssetTable& assets) {
+  InputResult<bj::object> object = ParseObjectLine(text, kTransferKeys);
+  if (!object.ok()) return Err{object.error()};
+  LineFields fields(object.value(), assets);
+  TransferDraft draft;
+  ledger::Transfer& t = draft.transfer;
+  t.id = TransferId(fields.Id("id"));
+  t.debit_account_id = AccountId(fields.Id("debit_account_id"));
+  t.credit_account_id = AccountId(fields.Id("credit_account_id"));
+  t.pending_id = TransferId(fields.Id("pending_id"));
+  t.timeout = static_cast<uint32_t>(fields.Unsigned("timeout", kTimeoutSecondsMax));
+  t.ledger = fields.Ledger();
+  t.code = static_cast<uint16_t>(fields.Unsigned("code", UINT16_MAX));
+  t.flags = fields.Take(ParseTransferFlagNames(fields.Names("flags")));
+  t.user_data_128 = fields.Id("user_data_128");
+  t.user_data_64 = fields.Unsigned("user_data_64", UINT64_MAX);
+  t.user_data_32 = static_cast<uint32_t>(fields.Unsigned("user_data_32", UINT32_MAX));
+  draft.amount = fields.Amount("amount");
+  fields.ZeroTimestamp();
+  if (fields.failed()) return Err{fields.error()};
+  if (!draft.amount.has_value() && !IsPostOrVoid(t)) {
+    return InputFail("\"amount\" (or \"amount_minor\") is required except to post or void");
+  }
+  return draft;
+}
+
+}  // namespace tpw::cli

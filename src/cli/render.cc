@@ -1,0 +1,197 @@
+#include "cli/render.h"
+
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+
+#include "cli/format.h"
+#include "cli/values.h"
+
+namespace tpw::cli {
+namespace {
+
+namespace bj = boost::json;
+
+std::string Decimal(const AssetTable& assets, uint32_t ledger, Amount amount) {
+  return FormatDecimalAmount(amount, LedgerScale(assets, ledger));
+}
+
+// `key`: exact decimal in the ledger's asset; `key`_minor: minor units.
+void PutAmount(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
+               Amount amount) {
+  out[key] = Decimal(assets, ledger, amount);
+  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
+}
+
+void PutAsset(bj::object& out, const AssetTable& assets, uint32_t ledger) {
+  out["ledger"] = ledger;
+  const Asset* asset = assets.FindByLedger(ledger);
+  if (asset != nullptr) {
+    out["asset"] = asset->code;
+  } else {
+    out["asset"] = nullptr;
+  }
+}
+
+void PutTime(bj::object& out, Timestamp timestamp) {
+  out["timestamp"] = std::to_string(timestamp.ns);
+  out["time"] = FormatTimeUtc(timestamp);
+}
+
+bj::array NamesToJson(const std::vector<std::string>& names) {
+  bj::array out;
+  for (const std::string& name : names) out.emplace_back(name);
+  return out;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  if (names.empty()) return "-";
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ",") + name;
+  return out;
+}
+
+std::string IdOrDash(u128 id) { return id == 0 ? "-" : FormatId(id); }
+
+std::string UserData(u128 data_128, uint64_t data_64, uint32_t data_32) {
+  if (data_128 == 0 && data_64 == 0 && data_32 == 0) return "-";
+  return FormatId(data_128) + "/" + std::to_string(data_64) + "/" + std::to_string(data_32);
+}
+
+std::string StatusText(const std::vector<std::optional<ledger::PendingStatus>>& statuses,
+                       size_t i) {
+  if (i >= statuses.size() || !statuses[i].has_value()) return "-";
+  return std::string(PendingStatusName(statuses[i].value()));
+}
+
+std::string AssetLabel(const AssetTable& assets, uint32_t ledger) {
+  const Asset* asset = assets.FindByLedger(ledger);
+  return asset != nullptr ? asset->code : "ledger " + std::to_string(ledger);
+}
+
+}  // namespace
+
+std::string_view PendingStatusName(ledger::PendingStatus status) {
+  switch (status) {
+    case ledger::PendingStatus::none:
+      return "none";
+    case ledger::PendingStatus::pending:
+      return "pending";
+    case ledger::PendingStatus::posted:
+      return "posted";
+    case ledger::PendingStatus::voided:
+      return "voided";
+    case ledger::PendingStatus::expired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+bj::object AccountToJson(const ledger::Account& account, const AssetTable& assets) {
+  bj::object out;
+  out["id"] = FormatId(account.id);
+  PutAsset(out, assets, account.ledger);
+  out["code"] = account.code;
+  out["flags"] = NamesToJson(AccountFlagNames(account.flags));
+  PutAmount(out, "debits_pending", assets, account.ledger, account.debits_pending);
+  PutAmount(out, "debits_posted", assets, account.ledger, account.debits_posted);
+  PutAmount(out, "credits_pending", assets, account.ledger, account.credits_pending);
+  PutAmount(out, "credits_posted", assets, account.ledger, account.credits_posted);
+  PutAmount(out, "overdraft_limit", assets, account.ledger, account.overdraft_limit);
+  out["user_data_128"] = FormatId(account.user_data_128);
+  out["user_data_64"] = std::to_string(account.user_data_64);
+  out["user_data_32"] = account.user_data_32;
+  PutTime(out, account.timestamp);
+  return out;
+}
+
+bj::object TransferToJson(const ledger::Transfer& transfer,
+                          std::optional<ledger::PendingStatus> status, const AssetTable& assets) {
+  bj::object out;
+  out["id"] = FormatId(transfer.id);
+  out["debit_account_id"] = FormatId(transfer.debit_account_id);
+  out["credit_account_id"] = FormatId(transfer.credit_account_id);
+  PutAmount(out, "amount", assets, transfer.ledger, transfer.amount);
+  PutAsset(out, assets, transfer.ledger);
+  out["code"] = transfer.code;
+  out["flags"] = NamesToJson(TransferFlagNames(transfer.flags));
+  out["pending_id"] = FormatId(transfer.pending_id);
+  out["timeout"] = transfer.timeout;
+  if (status.has_value()) {
+    out["pending_status"] = PendingStatusName(*status);
+  } else {
+    out["pending_status"] = nullptr;
+  }
+  out["user_data_128"] = FormatId(transfer.user_data_128);
+  out["user_data_64"] = std::to_string(transfer.user_data_64);
+  out["user_data_32"] = transfer.user_data_32;
+  PutTime(out, transfer.timestamp);
+  return out;
+}
+
+bj::object BalanceToJson(const ledger::AccountBalance& balance, uint32_t ledger,
+                         const AssetTable& assets) {
+  bj::object out;
+  PutTime(out, balance.timestamp);
+  PutAmount(out, "debits_pending", assets, ledger, balance.debits_pending);
+  PutAmount(out, "debits_posted", assets, ledger, balance.debits_posted);
+  PutAmount(out, "credits_pending", assets, ledger, balance.credits_pending);
+  PutAmount(out, "credits_posted", assets, ledger, balance.credits_posted);
+  return out;
+}
+
+std::string AccountsTable(const std::vector<ledger::Account>& accounts, const AssetTable& assets) {
+  std::vector<std::vector<std::string>> rows;
+  for (const ledger::Account& a : accounts) {
+    rows.push_back(
+        {FormatId(a.id), AssetLabel(assets, a.ledger), std::to_string(a.code),
+         JoinNames(AccountFlagNames(a.flags)), FormatMoney(assets, a.ledger, a.debits_pending),
+         FormatMoney(assets, a.ledger, a.debits_posted),
+         FormatMoney(assets, a.ledger, a.credits_pending),
+         FormatMoney(assets, a.ledger, a.credits_posted),
+         FormatMoney(assets, a.ledger, a.overdraft_limit),
+         UserData(a.user_data_128, a.user_data_64, a.user_data_32), FormatTimeUtc(a.timestamp)});
+  }
+  return RenderTable(
+      {"id", "asset", "code", "flags", "debits pending", "debits posted", "credits pending",
+       "credits posted", "overdraft limit", "user data 128/64/32", "created"},
+      rows);
+}
+
+std::string TransfersTable(const std::vector<ledger::Transfer>& transfers,
+                           const std::vector<std::optional<ledger::PendingStatus>>& statuses,
+                           const AssetTable& assets) {
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < transfers.size(); ++i) {
+    const ledger::Transfer& t = transfers[i];
+    rows.push_back({FormatTimeUtc(t.timestamp), FormatId(t.id), FormatId(t.debit_account_id),
+                    FormatId(t.credit_account_id), FormatMoney(assets, t.ledger, t.amount),
+                    std::to_string(t.code), JoinNames(TransferFlagNames(t.flags)),
+                    IdOrDash(t.pending_id.value),
+                    t.timeout == 0 ? "-" : std::to_string(t.timeout) + "s", StatusText(statuses, i),
+                    UserData(t.user_data_128, t.user_data_64, t.user_data_32)});
+  }
+  return RenderTable({"time", "id", "debit", "credit", "amount", "code", "flags", "pending id",
+                      "timeout", "status", "user data 128/64/32"},
+                     rows);
+}
+
+std::string BalancesTable(const std::vector<ledger::AccountBalance>& balances, uint32_t ledger,
+                          const AssetTable& assets) {
+  std::vector<std::vector<std::string>> rows;
+  for (const ledger::AccountBalance& b : balances) {
+    rows.push_back({FormatTimeUtc(b.timestamp), FormatMoney(assets, ledger, b.debits_pending),
+                    FormatMoney(assets, ledger, b.debits_posted),
+                    FormatMoney(assets, ledger, b.credits_pending),
+                    FormatMoney(assets, ledger, b.credits_posted)});
+  }
+  return RenderTable(
+      {"time", "debits pending", "debits posted", "credits pending", "credits posted"}, rows);
+}
+
+void PrintJson(const bj::value& value) {
+  const std::string text = bj::serialize(value);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
+}  // namespace tpw::cli
