@@ -123,6 +123,11 @@ ledger::Account AccountOf(Engine& engine, u128 id) {
   return reply.accounts.empty() ? ledger::Account{} : reply.accounts[0];
 }
 
+// Stats() counts are published by the sequencer after it hands a group to the journal thread,
+// so they may trail a reply. A query's reply comes from a later sequencer step: after it, the
+// counts cover every earlier request.
+void Settle(Engine& engine) { ASSERT_FALSE(engine.LookupAccounts({}).error); }
+
 TEST_F(EngineRecoveryTest, PostAndVoidOfPendingTransfersSurviveARestart) {
   const std::vector<u128> accounts = {1, 2};
   const std::vector<u128> transfers = {10, 11, 12, 13};
@@ -198,6 +203,38 @@ TEST_F(EngineRecoveryTest, ExpiryIsJournaledAndSurvivesARestart) {
   EXPECT_EQ(AccountOf(*engine, 1).debits_pending, Amount::Zero());
 }
 
+// A clock the test thread may move while the sequencer reads it.
+class SharedManualClock final : public Clock {
+ public:
+  explicit SharedManualClock(Timestamp start) : now_ns_(start.ns) {}
+  Timestamp Now() override { return Timestamp{now_ns_.load()}; }
+  uint64_t MonotonicNs() override { return now_ns_.load(); }
+  void Advance(uint64_t ns) { now_ns_.fetch_add(ns); }
+
+ private:
+  std::atomic<uint64_t> now_ns_;
+};
+
+TEST_F(EngineRecoveryTest, TheIdleTimerExpiresPendingTransfersWithoutAnyRequest) {
+  SharedManualClock clock(Timestamp{kStartNs});
+  {
+    auto engine = Open({}, &clock);  // expire_when_idle is on by default
+    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
+    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Pending(10, 1, 2, 100, 5)})),
+              CreateTransferResult::created);
+    const uint64_t records = engine->Stats().journal_records;
+    clock.Advance(6 * kNanosPerSecond);
+    // Stats() does not go through the sequencer, so watching it sends no request: only the
+    // 10 ms idle timer can journal the expiry. (The journal's record count is the signal.)
+    while (engine->Stats().journal_records == records) std::this_thread::yield();
+    EXPECT_EQ(engine->Stats().journal_records, records + 1);
+    EXPECT_EQ(Statuses(*engine, {10}), std::vector<PendingStatus>{PendingStatus::expired});
+  }
+  auto engine = Open(ManualClockOptions(), &clock);
+  EXPECT_EQ(Statuses(*engine, {10}), std::vector<PendingStatus>{PendingStatus::expired});
+  EXPECT_EQ(AccountOf(*engine, 1).debits_pending, Amount::Zero());
+}
+
 TEST_F(EngineRecoveryTest, AFailedLinkedChainJournalsOnlyItsTransientFailure) {
   StateDump before;
   const std::vector<u128> accounts = {1, 2, 3};
@@ -219,6 +256,7 @@ TEST_F(EngineRecoveryTest, AFailedLinkedChainJournalsOnlyItsTransientFailure) {
     EXPECT_EQ(reply.transfer_results[2].result, CreateTransferResult::linked_event_failed);
     // Nothing of the chain is journaled but the failed id (one transfers_failed fact).
     EXPECT_EQ(engine->Stats().journal_records, records + 1);
+    Settle(*engine);
     EXPECT_EQ(engine->Stats().transfers, 0u);
     // A chain that fails on a validation error journals nothing at all.
     Reply invalid = engine->CreateTransfers({MakeTransfer(13, 1, 2, 5, tf::kLinked),
@@ -329,6 +367,7 @@ TEST_F(EngineRecoveryTest, ABatchOf8189IsAppliedAndOneOf8190IsRefusedWhole) {
   EXPECT_EQ(engine->Stats().accounts, 2u);
   accounts.pop_back();
   EXPECT_FALSE(engine->CreateAccounts(accounts).error);
+  Settle(*engine);
   EXPECT_EQ(engine->Stats().accounts, 2u + kBatchEventsMax);
 
   engine.reset();
@@ -364,7 +403,8 @@ TEST_F(EngineRecoveryTest, ConcurrentSubmittersAllGetRepliesAndTheStateSurvivesA
   StateDump before;
   {
     EngineOptions options;
-    options.queue_requests_max = 64;  // callers block on a full queue, too
+    options.queue_requests_max = 64;        // callers block on a full queue, too
+    options.snapshot_every_records = 5000;  // and the sequencer pauses for snapshots under load
     auto engine = Open(options);
     std::vector<ledger::Account> accounts;
     for (const u128 a : account_ids) accounts.push_back(MakeAccount(a));
@@ -389,9 +429,13 @@ TEST_F(EngineRecoveryTest, ConcurrentSubmittersAllGetRepliesAndTheStateSurvivesA
         }
       });
     }
+    // An on-demand snapshot in the middle of it all.
+    auto snapshot = engine->Snapshot();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().Message();
     for (std::thread& thread : threads) thread.join();
     replies.wait();  // every request is answered exactly once (or count_down would underflow)
     EXPECT_EQ(failures.load(), 0);
+    Settle(*engine);
     EXPECT_EQ(engine->Stats().transfers, static_cast<uint64_t>(kThreads * kPerThread));
     EXPECT_LT(engine->Stats().groups_committed, static_cast<uint64_t>(kThreads * kPerThread));
     for (const u128 a : account_ids) {
@@ -401,7 +445,14 @@ TEST_F(EngineRecoveryTest, ConcurrentSubmittersAllGetRepliesAndTheStateSurvivesA
     }
     before = DumpState(*engine, account_ids, transfer_ids);
   }
-  auto engine = Open();
+  {
+    auto engine = Open();
+    EXPECT_TRUE(engine->recovery().from_snapshot);
+    EXPECT_EQ(DumpState(*engine, account_ids, transfer_ids), before);
+  }
+  EngineOptions full_replay;
+  full_replay.ignore_snapshots = true;
+  auto engine = Open(full_replay);
   EXPECT_EQ(DumpState(*engine, account_ids, transfer_ids), before);
 }
 
