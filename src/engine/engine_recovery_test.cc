@@ -91,7 +91,8 @@ class EngineRecoveryTest : public ::testing::Test {
 
 Transfer Pending(u128 id, u128 debit, u128 credit, u128 amount, uint32_t timeout_s,
                  uint16_t extra_flags = 0) {
-  Transfer t = MakeTransfer(id, debit, credit, amount, static_cast<uint16_t>(tf::kPending | extra_flags));
+  Transfer t =
+      MakeTransfer(id, debit, credit, amount, static_cast<uint16_t>(tf::kPending | extra_flags));
   t.timeout = timeout_s;
   return t;
 }
@@ -167,8 +168,9 @@ TEST_F(EngineRecoveryTest, ExpiryIsJournaledAndSurvivesARestart) {
   {
     auto engine = Open(ManualClockOptions(), &clock);
     ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2, af::kHistory)}).error);
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Pending(10, 1, 2, 100, 1), Pending(11, 1, 2, 7, 60)})),
-              CreateTransferResult::created);
+    ASSERT_EQ(
+        OnlyResult(engine->CreateTransfers({Pending(10, 1, 2, 100, 1), Pending(11, 1, 2, 7, 60)})),
+        CreateTransferResult::created);
     const uint64_t records = engine->Stats().journal_records;
     clock.Advance(2 * kNanosPerSecond);  // 10 is due, 11 is not
     // Any request lets the sequencer run the expiry timer first (expire_when_idle is off).
@@ -241,9 +243,11 @@ TEST_F(EngineRecoveryTest, AFailedLinkedChainJournalsOnlyItsTransientFailure) {
   const std::vector<u128> transfers = {10, 11, 12, 13};
   {
     auto engine = Open();
-    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2, af::kDebitsMustNotExceedCredits),
-                                         MakeAccount(3)})
-                     .error);
+    ASSERT_FALSE(
+        engine
+            ->CreateAccounts(
+                {MakeAccount(1), MakeAccount(2, af::kDebitsMustNotExceedCredits), MakeAccount(3)})
+            .error);
     const uint64_t records = engine->Stats().journal_records;
     // 10 is fine alone; 11 overdraws account 2 (a transient failure); 12 closes the chain.
     Reply reply = engine->CreateTransfers({MakeTransfer(10, 1, 2, 5, tf::kLinked),
@@ -259,8 +263,8 @@ TEST_F(EngineRecoveryTest, AFailedLinkedChainJournalsOnlyItsTransientFailure) {
     Settle(*engine);
     EXPECT_EQ(engine->Stats().transfers, 0u);
     // A chain that fails on a validation error journals nothing at all.
-    Reply invalid = engine->CreateTransfers({MakeTransfer(13, 1, 2, 5, tf::kLinked),
-                                             MakeTransfer(13, 1, 1, 5)});
+    Reply invalid = engine->CreateTransfers(
+        {MakeTransfer(13, 1, 2, 5, tf::kLinked), MakeTransfer(13, 1, 1, 5)});
     ASSERT_EQ(invalid.transfer_results.size(), 2u);
     EXPECT_EQ(engine->Stats().journal_records, records + 1);
     before = DumpState(*engine, accounts, transfers);
@@ -282,16 +286,19 @@ TEST_F(EngineRecoveryTest, BalancingClosingAndHistoryMatchAfterSnapshotPlusRepla
   StateDump before;
   {
     auto engine = Open();
-    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1, af::kHistory),
-                                         MakeAccount(2, af::kDebitsMustNotExceedCredits | af::kHistory),
-                                         MakeAccount(3, af::kCreditsMustNotExceedDebits),
-                                         MakeAccount(4, af::kHistory)})
-                     .error);
+    ASSERT_FALSE(
+        engine
+            ->CreateAccounts({MakeAccount(1, af::kHistory),
+                              MakeAccount(2, af::kDebitsMustNotExceedCredits | af::kHistory),
+                              MakeAccount(3, af::kCreditsMustNotExceedDebits),
+                              MakeAccount(4, af::kHistory)})
+            .error);
     ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(10, 1, 2, 100)})),
               CreateTransferResult::created);
     // Balancing debit: asks for 1000, account 2 can give only its 100.
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(11, 2, 4, 1000, tf::kBalancingDebit)})),
-              CreateTransferResult::created);
+    ASSERT_EQ(
+        OnlyResult(engine->CreateTransfers({MakeTransfer(11, 2, 4, 1000, tf::kBalancingDebit)})),
+        CreateTransferResult::created);
     Reply t11 = engine->LookupTransfers({TransferId{11}});
     ASSERT_EQ(t11.transfers.size(), 1u);
     EXPECT_EQ(t11.transfers[0].amount, Amount::FromMinor(100));
@@ -303,8 +310,8 @@ TEST_F(EngineRecoveryTest, BalancingClosingAndHistoryMatchAfterSnapshotPlusRepla
               CreateTransferResult::debit_account_already_closed);
     ASSERT_TRUE(engine->Snapshot().ok());
     // After the snapshot: voiding the closing transfer reopens the account.
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers(
-                  {Resolve(14, Pending(12, 4, 1, 0, 0, tf::kClosingDebit), 0, tf::kVoidPendingTransfer)})),
+    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Resolve(
+                  14, Pending(12, 4, 1, 0, 0, tf::kClosingDebit), 0, tf::kVoidPendingTransfer)})),
               CreateTransferResult::created);
     EXPECT_EQ(AccountOf(*engine, 4).flags & af::kClosed, 0);
     ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(15, 4, 1, 5)})),
@@ -312,8 +319,9 @@ TEST_F(EngineRecoveryTest, BalancingClosingAndHistoryMatchAfterSnapshotPlusRepla
     // Balancing credit: account 3 may not be credited beyond its debits.
     ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(16, 3, 1, 50)})),
               CreateTransferResult::created);
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(17, 1, 3, 999, tf::kBalancingCredit)})),
-              CreateTransferResult::created);
+    ASSERT_EQ(
+        OnlyResult(engine->CreateTransfers({MakeTransfer(17, 1, 3, 999, tf::kBalancingCredit)})),
+        CreateTransferResult::created);
     Reply t17 = engine->LookupTransfers({TransferId{17}});
     ASSERT_EQ(t17.transfers.size(), 1u);
     EXPECT_EQ(t17.transfers[0].amount, Amount::FromMinor(50));
@@ -564,7 +572,8 @@ TEST_F(EngineRecoveryTest, ASnapshotPastTheJournalsEndIsSkippedAndNeverUsedLater
   EXPECT_EQ(DumpState(*engine, {1, 2}, transfers), before);
 }
 
-TEST_F(EngineRecoveryTest, AFlippedByteInTheMiddleOfTheJournalStopsOpenNamingFileOffsetAndSequence) {
+TEST_F(EngineRecoveryTest,
+       AFlippedByteInTheMiddleOfTheJournalStopsOpenNamingFileOffsetAndSequence) {
   {
     auto engine = Open();
     ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
@@ -597,15 +606,20 @@ TEST_F(EngineRecoveryTest, CuttingTheLastGroupAtEveryByteRecoversTheStateBeforeI
   uint64_t size_before = 0;
   {
     auto engine = Open();
-    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2, af::kHistory), MakeAccount(3)}).error);
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(10, 1, 2, 5), MakeTransfer(11, 2, 3, 1)})),
+    ASSERT_FALSE(
+        engine->CreateAccounts({MakeAccount(1), MakeAccount(2, af::kHistory), MakeAccount(3)})
+            .error);
+    ASSERT_EQ(
+        OnlyResult(engine->CreateTransfers({MakeTransfer(10, 1, 2, 5), MakeTransfer(11, 2, 3, 1)})),
+        CreateTransferResult::created);
+    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Pending(12, 1, 2, 9, 0)})),
               CreateTransferResult::created);
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Pending(12, 1, 2, 9, 0)})), CreateTransferResult::created);
     before = DumpState(*engine, accounts, transfers);
     size_before = FileSize(Segments().at(0));
     // The last group: two transfers, a post, and a transient failure (two fact records).
-    Reply last = engine->CreateTransfers({MakeTransfer(20, 3, 1, 1), MakeTransfer(21, 1, 9, 1),
-                                          Resolve(13, Pending(12, 1, 2, 9, 0), 4, tf::kPostPendingTransfer)});
+    Reply last = engine->CreateTransfers(
+        {MakeTransfer(20, 3, 1, 1), MakeTransfer(21, 1, 9, 1),
+         Resolve(13, Pending(12, 1, 2, 9, 0), 4, tf::kPostPendingTransfer)});
     ASSERT_EQ(last.transfer_results.size(), 1u);
     after = DumpState(*engine, accounts, transfers);
   }
@@ -614,7 +628,8 @@ TEST_F(EngineRecoveryTest, CuttingTheLastGroupAtEveryByteRecoversTheStateBeforeI
   const std::vector<uint8_t> full = ReadAll(segment);
   ASSERT_GT(full.size(), size_before);
   for (uint64_t cut = size_before; cut < full.size(); ++cut) {
-    SCOPED_TRACE("journal cut at byte " + std::to_string(cut) + " of " + std::to_string(full.size()));
+    SCOPED_TRACE("journal cut at byte " + std::to_string(cut) + " of " +
+                 std::to_string(full.size()));
     Overwrite(segment, std::span(full).first(static_cast<size_t>(cut)));
     auto engine = Open();
     ASSERT_NE(engine, nullptr);
@@ -690,12 +705,16 @@ TEST_F(EngineRecoveryTest, TrySubmitRefusesWithoutAnsweringWhenTheQueueIsFull) {
 
 TEST_F(EngineRecoveryTest, ADataDirectoryFromANewerFormatIsRefused) {
   const std::string newer = "tpwallet data directory\nformat 2\n";
-  ASSERT_TRUE(storage_->WriteFileAtomically(
-      "tpwallet-data", std::span(reinterpret_cast<const uint8_t*>(newer.data()), newer.size())).ok());
+  ASSERT_TRUE(storage_
+                  ->WriteFileAtomically(
+                      "tpwallet-data",
+                      std::span(reinterpret_cast<const uint8_t*>(newer.data()), newer.size()))
+                  .ok());
   auto engine = Engine::Open(*storage_, {});
   ASSERT_FALSE(engine.ok());
   EXPECT_EQ(engine.error().code, EngineError::format_unsupported);
-  EXPECT_NE(engine.error().Message().find("format 2"), std::string::npos) << engine.error().Message();
+  EXPECT_NE(engine.error().Message().find("format 2"), std::string::npos)
+      << engine.error().Message();
 }
 
 TEST_F(EngineRecoveryTest, RequestsAfterShutdownAreRefused) {

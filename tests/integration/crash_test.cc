@@ -10,12 +10,11 @@
 // The next child resumes each thread at its first unacknowledged request, retrying the request
 // that was in flight with the same ids. Reproduce a failure with TPW_TEST_SEED=N.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
@@ -146,8 +145,8 @@ void ExpectSameTransfer(const Transfer& stored, const Transfer& sent) {
   EXPECT_EQ(stored.id, sent.id);
   EXPECT_EQ(stored.debit_account_id, sent.debit_account_id);
   EXPECT_EQ(stored.credit_account_id, sent.credit_account_id);
-  if ((sent.flags & (ledger::transfer_flags::kBalancingDebit |
-                     ledger::transfer_flags::kBalancingCredit)) != 0) {
+  if ((sent.flags &
+       (ledger::transfer_flags::kBalancingDebit | ledger::transfer_flags::kBalancingCredit)) != 0) {
     EXPECT_LE(stored.amount, sent.amount);  // clamped to what the accounts allowed
   } else {
     EXPECT_EQ(stored.amount, sent.amount);
@@ -279,7 +278,8 @@ TEST(CrashTest, KilledChildrenNeverLoseAcknowledgedTransfersOrBreakTheLedger) {
   int rounds_with_acks = 0;
   for (int round = 0; round < kRounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    const uint64_t delay_ms = kKillDelayMinMs + random.Uniform(kKillDelayMaxMs - kKillDelayMinMs + 1);
+    const uint64_t delay_ms =
+        kKillDelayMinMs + random.Uniform(kKillDelayMaxMs - kKillDelayMinMs + 1);
     const bool from_spawn = random.Chance(1, 4);
     const std::vector<uint64_t> starts = next;
     const std::string output =
@@ -287,7 +287,8 @@ TEST(CrashTest, KilledChildrenNeverLoseAcknowledgedTransfersOrBreakTheLedger) {
     ASSERT_FALSE(HasFailure());
     const std::vector<Ack> acks = ParseAcks(output);
     for (const Ack& ack : acks) {
-      ASSERT_EQ(ack.index, next[ack.thread]) << "thread " << ack.thread << " acknowledged out of order";
+      ASSERT_EQ(ack.index, next[ack.thread])
+          << "thread " << ack.thread << " acknowledged out of order";
       next[ack.thread] = ack.index + 1;
       const std::vector<Transfer> events = Item(seed, ack.thread, ack.index);
       ASSERT_EQ(ack.codes.size(), events.size());
