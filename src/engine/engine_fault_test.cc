@@ -111,7 +111,8 @@ void RunFaultThenRecover(Fault fault, uint64_t seed) {
         break;
     }
     storage.set_faults(faults);
-    Reply failed = engine->CreateTransfers({MakeTransfer(999, 1, 2, 1), MakeTransfer(998, 2, 1, 1)});
+    Reply failed =
+        engine->CreateTransfers({MakeTransfer(999, 1, 2, 1), MakeTransfer(998, 2, 1, 1)});
     ASSERT_TRUE(failed.error);
     EXPECT_EQ(*failed.error, EngineError::storage_failed);
     ASSERT_TRUE(engine->failure().has_value());
@@ -142,7 +143,8 @@ void RunFaultThenRecover(Fault fault, uint64_t seed) {
   EXPECT_EQ(engine->LookupTransfers(ids).transfers.size(), acknowledged.size());
   EXPECT_TRUE(engine->LookupTransfers({TransferId{2000}}).transfers.empty());
   // The failed request's outcome was unknown: it is there whole or not at all.
-  const size_t unknown = engine->LookupTransfers({TransferId{999}, TransferId{998}}).transfers.size();
+  const size_t unknown =
+      engine->LookupTransfers({TransferId{999}, TransferId{998}}).transfers.size();
   EXPECT_TRUE(unknown == 0 || unknown == 2) << unknown;
   Reply account = engine->LookupAccounts({AccountId{2}});
   ASSERT_EQ(account.accounts.size(), 1u);
@@ -236,7 +238,8 @@ class GatedStorage final : public storage::Storage {
                                                               storage::OpenMode mode) override {
     auto file = inner_->Open(name, mode);
     if (!file.ok()) return file;
-    return std::unique_ptr<storage::File>(std::make_unique<GatedFile>(*this, std::move(file.value())));
+    return std::unique_ptr<storage::File>(
+        std::make_unique<GatedFile>(*this, std::move(file.value())));
   }
   storage::StorageResult<std::vector<std::string>> List() override { return inner_->List(); }
   storage::StorageStatus Rename(std::string_view from, std::string_view to) override {
@@ -304,7 +307,8 @@ void WaitForEmptyQueue(Engine& engine) {
   while (engine.Stats().queue_depth != 0) std::this_thread::yield();
 }
 
-TEST(EngineFaultTest, AWriteFailureWithASecondGroupInFlightFailsBothAndTheEngineStaysUsableForErrors) {
+TEST(EngineFaultTest,
+     AWriteFailureWithASecondGroupInFlightFailsBothAndTheEngineStaysUsableForErrors) {
   storage::TempDir dir;
   auto posix = storage::PosixStorage::Open(dir.path(), false);
   ASSERT_TRUE(posix.ok());
@@ -330,11 +334,11 @@ TEST(EngineFaultTest, AWriteFailureWithASecondGroupInFlightFailsBothAndTheEngine
       engine->Submit(std::move(request));
     };
     storage.Arm();
-    submit(20);             // group 1: its append blocks in the gate
+    submit(20);  // group 1: its append blocks in the gate
     storage.WaitUntilHeld();
-    submit(21);             // group 2: handed to the journal thread behind group 1
+    submit(21);  // group 2: handed to the journal thread behind group 1
     WaitForEmptyQueue(*engine);
-    submit(22);             // taken only after group 2 was handed off; waits for pipeline room
+    submit(22);  // taken only after group 2 was handed off; waits for pipeline room
     WaitForEmptyQueue(*engine);
     storage.ReleaseWithFailure();
     {
@@ -356,8 +360,9 @@ TEST(EngineFaultTest, AWriteFailureWithASecondGroupInFlightFailsBothAndTheEngine
   }
   auto engine = MustOpen(*posix.value(), {});
   EXPECT_EQ(engine->LookupTransfers({TransferId{10}}).transfers.size(), 1u);
-  EXPECT_TRUE(engine->LookupTransfers({TransferId{20}, TransferId{21}, TransferId{22}, TransferId{30}})
-                  .transfers.empty());
+  EXPECT_TRUE(
+      engine->LookupTransfers({TransferId{20}, TransferId{21}, TransferId{22}, TransferId{30}})
+          .transfers.empty());
 }
 
 // Restores the file-size limit (and SIGXFSZ's disposition) when the test ends.
@@ -416,7 +421,8 @@ TEST(EngineFaultTest, AJournalThatCannotGrowOnARealFileSystemFailsCleanlyAndReco
     EXPECT_EQ(*error, EngineError::storage_failed);
     EXPECT_GE(acknowledged.size(), 3u);
     ASSERT_TRUE(engine->failure().has_value());
-    EXPECT_NE(engine->failure()->detail.find(segment), std::string::npos) << engine->failure()->detail;
+    EXPECT_NE(engine->failure()->detail.find(segment), std::string::npos)
+        << engine->failure()->detail;
     // The limit is gone, but the engine stays stopped: the outcome of the failed write is
     // unknown until a restart reads the disk again.
     Reply later = engine->CreateTransfers({MakeTransfer(500, 1, 2, 1)});

@@ -91,7 +91,8 @@ class EngineRecoveryTest : public ::testing::Test {
 
 Transfer Pending(u128 id, u128 debit, u128 credit, u128 amount, uint32_t timeout_s,
                  uint16_t extra_flags = 0) {
-  Transfer t = MakeTransfer(id, debit, credit, amount, static_cast<uint16_t>(tf::kPending | extra_flags));
+  Transfer t =
+      MakeTransfer(id, debit, credit, amount, static_cast<uint16_t>(tf::kPending | extra_flags));
   t.timeout = timeout_s;
   return t;
 }
@@ -122,6 +123,11 @@ ledger::Account AccountOf(Engine& engine, u128 id) {
   EXPECT_EQ(reply.accounts.size(), 1u);
   return reply.accounts.empty() ? ledger::Account{} : reply.accounts[0];
 }
+
+// Stats() counts are published by the sequencer after it hands a group to the journal thread,
+// so they may trail a reply. A query's reply comes from a later sequencer step: after it, the
+// counts cover every earlier request.
+void Settle(Engine& engine) { ASSERT_FALSE(engine.LookupAccounts({}).error); }
 
 TEST_F(EngineRecoveryTest, PostAndVoidOfPendingTransfersSurviveARestart) {
   const std::vector<u128> accounts = {1, 2};
@@ -162,8 +168,9 @@ TEST_F(EngineRecoveryTest, ExpiryIsJournaledAndSurvivesARestart) {
   {
     auto engine = Open(ManualClockOptions(), &clock);
     ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2, af::kHistory)}).error);
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Pending(10, 1, 2, 100, 1), Pending(11, 1, 2, 7, 60)})),
-              CreateTransferResult::created);
+    ASSERT_EQ(
+        OnlyResult(engine->CreateTransfers({Pending(10, 1, 2, 100, 1), Pending(11, 1, 2, 7, 60)})),
+        CreateTransferResult::created);
     const uint64_t records = engine->Stats().journal_records;
     clock.Advance(2 * kNanosPerSecond);  // 10 is due, 11 is not
     // Any request lets the sequencer run the expiry timer first (expire_when_idle is off).
@@ -198,15 +205,49 @@ TEST_F(EngineRecoveryTest, ExpiryIsJournaledAndSurvivesARestart) {
   EXPECT_EQ(AccountOf(*engine, 1).debits_pending, Amount::Zero());
 }
 
+// A clock the test thread may move while the sequencer reads it.
+class SharedManualClock final : public Clock {
+ public:
+  explicit SharedManualClock(Timestamp start) : now_ns_(start.ns) {}
+  Timestamp Now() override { return Timestamp{now_ns_.load()}; }
+  uint64_t MonotonicNs() override { return now_ns_.load(); }
+  void Advance(uint64_t ns) { now_ns_.fetch_add(ns); }
+
+ private:
+  std::atomic<uint64_t> now_ns_;
+};
+
+TEST_F(EngineRecoveryTest, TheIdleTimerExpiresPendingTransfersWithoutAnyRequest) {
+  SharedManualClock clock(Timestamp{kStartNs});
+  {
+    auto engine = Open({}, &clock);  // expire_when_idle is on by default
+    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
+    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Pending(10, 1, 2, 100, 5)})),
+              CreateTransferResult::created);
+    const uint64_t records = engine->Stats().journal_records;
+    clock.Advance(6 * kNanosPerSecond);
+    // Stats() does not go through the sequencer, so watching it sends no request: only the
+    // 10 ms idle timer can journal the expiry. (The journal's record count is the signal.)
+    while (engine->Stats().journal_records == records) std::this_thread::yield();
+    EXPECT_EQ(engine->Stats().journal_records, records + 1);
+    EXPECT_EQ(Statuses(*engine, {10}), std::vector<PendingStatus>{PendingStatus::expired});
+  }
+  auto engine = Open(ManualClockOptions(), &clock);
+  EXPECT_EQ(Statuses(*engine, {10}), std::vector<PendingStatus>{PendingStatus::expired});
+  EXPECT_EQ(AccountOf(*engine, 1).debits_pending, Amount::Zero());
+}
+
 TEST_F(EngineRecoveryTest, AFailedLinkedChainJournalsOnlyItsTransientFailure) {
   StateDump before;
   const std::vector<u128> accounts = {1, 2, 3};
   const std::vector<u128> transfers = {10, 11, 12, 13};
   {
     auto engine = Open();
-    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2, af::kDebitsMustNotExceedCredits),
-                                         MakeAccount(3)})
-                     .error);
+    ASSERT_FALSE(
+        engine
+            ->CreateAccounts(
+                {MakeAccount(1), MakeAccount(2, af::kDebitsMustNotExceedCredits), MakeAccount(3)})
+            .error);
     const uint64_t records = engine->Stats().journal_records;
     // 10 is fine alone; 11 overdraws account 2 (a transient failure); 12 closes the chain.
     Reply reply = engine->CreateTransfers({MakeTransfer(10, 1, 2, 5, tf::kLinked),
@@ -219,10 +260,11 @@ TEST_F(EngineRecoveryTest, AFailedLinkedChainJournalsOnlyItsTransientFailure) {
     EXPECT_EQ(reply.transfer_results[2].result, CreateTransferResult::linked_event_failed);
     // Nothing of the chain is journaled but the failed id (one transfers_failed fact).
     EXPECT_EQ(engine->Stats().journal_records, records + 1);
+    Settle(*engine);
     EXPECT_EQ(engine->Stats().transfers, 0u);
     // A chain that fails on a validation error journals nothing at all.
-    Reply invalid = engine->CreateTransfers({MakeTransfer(13, 1, 2, 5, tf::kLinked),
-                                             MakeTransfer(13, 1, 1, 5)});
+    Reply invalid = engine->CreateTransfers(
+        {MakeTransfer(13, 1, 2, 5, tf::kLinked), MakeTransfer(13, 1, 1, 5)});
     ASSERT_EQ(invalid.transfer_results.size(), 2u);
     EXPECT_EQ(engine->Stats().journal_records, records + 1);
     before = DumpState(*engine, accounts, transfers);
@@ -244,16 +286,19 @@ TEST_F(EngineRecoveryTest, BalancingClosingAndHistoryMatchAfterSnapshotPlusRepla
   StateDump before;
   {
     auto engine = Open();
-    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1, af::kHistory),
-                                         MakeAccount(2, af::kDebitsMustNotExceedCredits | af::kHistory),
-                                         MakeAccount(3, af::kCreditsMustNotExceedDebits),
-                                         MakeAccount(4, af::kHistory)})
-                     .error);
+    ASSERT_FALSE(
+        engine
+            ->CreateAccounts({MakeAccount(1, af::kHistory),
+                              MakeAccount(2, af::kDebitsMustNotExceedCredits | af::kHistory),
+                              MakeAccount(3, af::kCreditsMustNotExceedDebits),
+                              MakeAccount(4, af::kHistory)})
+            .error);
     ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(10, 1, 2, 100)})),
               CreateTransferResult::created);
     // Balancing debit: asks for 1000, account 2 can give only its 100.
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(11, 2, 4, 1000, tf::kBalancingDebit)})),
-              CreateTransferResult::created);
+    ASSERT_EQ(
+        OnlyResult(engine->CreateTransfers({MakeTransfer(11, 2, 4, 1000, tf::kBalancingDebit)})),
+        CreateTransferResult::created);
     Reply t11 = engine->LookupTransfers({TransferId{11}});
     ASSERT_EQ(t11.transfers.size(), 1u);
     EXPECT_EQ(t11.transfers[0].amount, Amount::FromMinor(100));
@@ -265,8 +310,8 @@ TEST_F(EngineRecoveryTest, BalancingClosingAndHistoryMatchAfterSnapshotPlusRepla
               CreateTransferResult::debit_account_already_closed);
     ASSERT_TRUE(engine->Snapshot().ok());
     // After the snapshot: voiding the closing transfer reopens the account.
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers(
-                  {Resolve(14, Pending(12, 4, 1, 0, 0, tf::kClosingDebit), 0, tf::kVoidPendingTransfer)})),
+    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Resolve(
+                  14, Pending(12, 4, 1, 0, 0, tf::kClosingDebit), 0, tf::kVoidPendingTransfer)})),
               CreateTransferResult::created);
     EXPECT_EQ(AccountOf(*engine, 4).flags & af::kClosed, 0);
     ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(15, 4, 1, 5)})),
@@ -274,8 +319,9 @@ TEST_F(EngineRecoveryTest, BalancingClosingAndHistoryMatchAfterSnapshotPlusRepla
     // Balancing credit: account 3 may not be credited beyond its debits.
     ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(16, 3, 1, 50)})),
               CreateTransferResult::created);
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(17, 1, 3, 999, tf::kBalancingCredit)})),
-              CreateTransferResult::created);
+    ASSERT_EQ(
+        OnlyResult(engine->CreateTransfers({MakeTransfer(17, 1, 3, 999, tf::kBalancingCredit)})),
+        CreateTransferResult::created);
     Reply t17 = engine->LookupTransfers({TransferId{17}});
     ASSERT_EQ(t17.transfers.size(), 1u);
     EXPECT_EQ(t17.transfers[0].amount, Amount::FromMinor(50));
@@ -329,6 +375,7 @@ TEST_F(EngineRecoveryTest, ABatchOf8189IsAppliedAndOneOf8190IsRefusedWhole) {
   EXPECT_EQ(engine->Stats().accounts, 2u);
   accounts.pop_back();
   EXPECT_FALSE(engine->CreateAccounts(accounts).error);
+  Settle(*engine);
   EXPECT_EQ(engine->Stats().accounts, 2u + kBatchEventsMax);
 
   engine.reset();
@@ -364,7 +411,8 @@ TEST_F(EngineRecoveryTest, ConcurrentSubmittersAllGetRepliesAndTheStateSurvivesA
   StateDump before;
   {
     EngineOptions options;
-    options.queue_requests_max = 64;  // callers block on a full queue, too
+    options.queue_requests_max = 64;        // callers block on a full queue, too
+    options.snapshot_every_records = 5000;  // and the sequencer pauses for snapshots under load
     auto engine = Open(options);
     std::vector<ledger::Account> accounts;
     for (const u128 a : account_ids) accounts.push_back(MakeAccount(a));
@@ -389,9 +437,13 @@ TEST_F(EngineRecoveryTest, ConcurrentSubmittersAllGetRepliesAndTheStateSurvivesA
         }
       });
     }
+    // An on-demand snapshot in the middle of it all.
+    auto snapshot = engine->Snapshot();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.error().Message();
     for (std::thread& thread : threads) thread.join();
     replies.wait();  // every request is answered exactly once (or count_down would underflow)
     EXPECT_EQ(failures.load(), 0);
+    Settle(*engine);
     EXPECT_EQ(engine->Stats().transfers, static_cast<uint64_t>(kThreads * kPerThread));
     EXPECT_LT(engine->Stats().groups_committed, static_cast<uint64_t>(kThreads * kPerThread));
     for (const u128 a : account_ids) {
@@ -401,7 +453,14 @@ TEST_F(EngineRecoveryTest, ConcurrentSubmittersAllGetRepliesAndTheStateSurvivesA
     }
     before = DumpState(*engine, account_ids, transfer_ids);
   }
-  auto engine = Open();
+  {
+    auto engine = Open();
+    EXPECT_TRUE(engine->recovery().from_snapshot);
+    EXPECT_EQ(DumpState(*engine, account_ids, transfer_ids), before);
+  }
+  EngineOptions full_replay;
+  full_replay.ignore_snapshots = true;
+  auto engine = Open(full_replay);
   EXPECT_EQ(DumpState(*engine, account_ids, transfer_ids), before);
 }
 
@@ -513,7 +572,8 @@ TEST_F(EngineRecoveryTest, ASnapshotPastTheJournalsEndIsSkippedAndNeverUsedLater
   EXPECT_EQ(DumpState(*engine, {1, 2}, transfers), before);
 }
 
-TEST_F(EngineRecoveryTest, AFlippedByteInTheMiddleOfTheJournalStopsOpenNamingFileOffsetAndSequence) {
+TEST_F(EngineRecoveryTest,
+       AFlippedByteInTheMiddleOfTheJournalStopsOpenNamingFileOffsetAndSequence) {
   {
     auto engine = Open();
     ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
@@ -546,15 +606,20 @@ TEST_F(EngineRecoveryTest, CuttingTheLastGroupAtEveryByteRecoversTheStateBeforeI
   uint64_t size_before = 0;
   {
     auto engine = Open();
-    ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2, af::kHistory), MakeAccount(3)}).error);
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({MakeTransfer(10, 1, 2, 5), MakeTransfer(11, 2, 3, 1)})),
+    ASSERT_FALSE(
+        engine->CreateAccounts({MakeAccount(1), MakeAccount(2, af::kHistory), MakeAccount(3)})
+            .error);
+    ASSERT_EQ(
+        OnlyResult(engine->CreateTransfers({MakeTransfer(10, 1, 2, 5), MakeTransfer(11, 2, 3, 1)})),
+        CreateTransferResult::created);
+    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Pending(12, 1, 2, 9, 0)})),
               CreateTransferResult::created);
-    ASSERT_EQ(OnlyResult(engine->CreateTransfers({Pending(12, 1, 2, 9, 0)})), CreateTransferResult::created);
     before = DumpState(*engine, accounts, transfers);
     size_before = FileSize(Segments().at(0));
     // The last group: two transfers, a post, and a transient failure (two fact records).
-    Reply last = engine->CreateTransfers({MakeTransfer(20, 3, 1, 1), MakeTransfer(21, 1, 9, 1),
-                                          Resolve(13, Pending(12, 1, 2, 9, 0), 4, tf::kPostPendingTransfer)});
+    Reply last = engine->CreateTransfers(
+        {MakeTransfer(20, 3, 1, 1), MakeTransfer(21, 1, 9, 1),
+         Resolve(13, Pending(12, 1, 2, 9, 0), 4, tf::kPostPendingTransfer)});
     ASSERT_EQ(last.transfer_results.size(), 1u);
     after = DumpState(*engine, accounts, transfers);
   }
@@ -563,7 +628,8 @@ TEST_F(EngineRecoveryTest, CuttingTheLastGroupAtEveryByteRecoversTheStateBeforeI
   const std::vector<uint8_t> full = ReadAll(segment);
   ASSERT_GT(full.size(), size_before);
   for (uint64_t cut = size_before; cut < full.size(); ++cut) {
-    SCOPED_TRACE("journal cut at byte " + std::to_string(cut) + " of " + std::to_string(full.size()));
+    SCOPED_TRACE("journal cut at byte " + std::to_string(cut) + " of " +
+                 std::to_string(full.size()));
     Overwrite(segment, std::span(full).first(static_cast<size_t>(cut)));
     auto engine = Open();
     ASSERT_NE(engine, nullptr);
@@ -640,12 +706,16 @@ TEST_F(EngineRecoveryTest, TrySubmitRefusesWithoutAnsweringWhenTheQueueIsFull) {
 
 TEST_F(EngineRecoveryTest, ADataDirectoryFromANewerFormatIsRefused) {
   const std::string newer = "tpwallet data directory\nformat 2\n";
-  ASSERT_TRUE(storage_->WriteFileAtomically(
-      "tpwallet-data", std::span(reinterpret_cast<const uint8_t*>(newer.data()), newer.size())).ok());
+  ASSERT_TRUE(storage_
+                  ->WriteFileAtomically(
+                      "tpwallet-data",
+                      std::span(reinterpret_cast<const uint8_t*>(newer.data()), newer.size()))
+                  .ok());
   auto engine = Engine::Open(*storage_, {});
   ASSERT_FALSE(engine.ok());
   EXPECT_EQ(engine.error().code, EngineError::format_unsupported);
-  EXPECT_NE(engine.error().Message().find("format 2"), std::string::npos) << engine.error().Message();
+  EXPECT_NE(engine.error().Message().find("format 2"), std::string::npos)
+      << engine.error().Message();
 }
 
 TEST_F(EngineRecoveryTest, RequestsAfterShutdownAreRefused) {

@@ -47,8 +47,8 @@ inline std::string Hex(u128 v) { return U128ToHex(v); }
 
 inline std::string Describe(const ledger::Account& a) {
   std::ostringstream out;
-  out << "account " << Hex(a.id.value) << " ledger " << a.ledger << " code " << a.code
-      << " flags " << a.flags << " dp " << Hex(a.debits_pending.minor()) << " dP "
+  out << "account " << Hex(a.id.value) << " ledger " << a.ledger << " code " << a.code << " flags "
+      << a.flags << " dp " << Hex(a.debits_pending.minor()) << " dP "
       << Hex(a.debits_posted.minor()) << " cp " << Hex(a.credits_pending.minor()) << " cP "
       << Hex(a.credits_posted.minor()) << " limit " << Hex(a.overdraft_limit.minor()) << " ud "
       << Hex(a.user_data_128) << "/" << a.user_data_64 << "/" << a.user_data_32 << " ts "
@@ -60,9 +60,9 @@ inline std::string Describe(const ledger::Transfer& t) {
   std::ostringstream out;
   out << "transfer " << Hex(t.id.value) << " " << Hex(t.debit_account_id.value) << "->"
       << Hex(t.credit_account_id.value) << " amount " << Hex(t.amount.minor()) << " pending "
-      << Hex(t.pending_id.value) << " ud " << Hex(t.user_data_128) << "/" << t.user_data_64
-      << "/" << t.user_data_32 << " timeout " << t.timeout << " ledger " << t.ledger << " code "
-      << t.code << " flags " << t.flags << " ts " << t.timestamp.ns;
+      << Hex(t.pending_id.value) << " ud " << Hex(t.user_data_128) << "/" << t.user_data_64 << "/"
+      << t.user_data_32 << " timeout " << t.timeout << " ledger " << t.ledger << " code " << t.code
+      << " flags " << t.flags << " ts " << t.timestamp.ns;
   return out.str();
 }
 
@@ -161,8 +161,8 @@ class FailAfterStorage final : public storage::Storage {
     }
     auto file = inner_->Open(name, mode);
     if (!file.ok()) return file;
-    return std::unique_ptr<storage::File>(std::make_unique<FailAfterFile>(*this,
-                                                                          std::move(file.value())));
+    return std::unique_ptr<storage::File>(
+        std::make_unique<FailAfterFile>(*this, std::move(file.value())));
   }
   storage::StorageResult<std::vector<std::string>> List() override { return inner_->List(); }
   storage::StorageStatus Rename(std::string_view from, std::string_view to) override {

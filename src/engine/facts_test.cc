@@ -151,7 +151,8 @@ TEST(FactsTest, AccountsRoundTripWithEveryField) {
   ASSERT_EQ(fact.value().accounts.size(), accounts.size());
   for (size_t i = 0; i < accounts.size(); ++i) {
     EXPECT_TRUE(SameAccount(fact.value().accounts[i], accounts[i]))
-        << Describe(fact.value().accounts[i]) << "\n" << Describe(accounts[i]);
+        << Describe(fact.value().accounts[i]) << "\n"
+        << Describe(accounts[i]);
   }
   EXPECT_TRUE(fact.value().transfers.empty() && fact.value().failed.empty() &&
               fact.value().expired.empty());
@@ -171,8 +172,8 @@ TEST(FactsTest, TransfersRoundTripWithEveryField) {
     EXPECT_TRUE(SameTransfer(fact.value().transfers[i], transfers[i]));
     // Single bodies read back from their offset decode the same way.
     const std::span<const uint8_t> all(bytes);
-    const auto item = all.subspan(kFactHeaderBytes + i * kTransferFactBytes)
-                          .first<kTransferFactBytes>();
+    const auto item =
+        all.subspan(kFactHeaderBytes + i * kTransferFactBytes).first<kTransferFactBytes>();
     EXPECT_TRUE(SameTransfer(DecodeTransferItem(item), transfers[i]));
   }
 }

@@ -182,7 +182,8 @@ TEST_F(SnapshotFileTest, ATruncatedOrExtendedFileIsRejected) {
   const std::string name = SnapshotFileName(9);
   const std::vector<uint8_t> good = ReadAll(name);
   for (size_t length = 0; length < good.size(); ++length) {
-    Replace(name, std::vector<uint8_t>(good.begin(), good.begin() + static_cast<ptrdiff_t>(length)));
+    Replace(name,
+            std::vector<uint8_t>(good.begin(), good.begin() + static_cast<ptrdiff_t>(length)));
     auto header = CheckSnapshot(*storage_, name);
     ASSERT_FALSE(header.ok()) << "cut to " << length;
     std::string why;
@@ -242,15 +243,16 @@ TEST_F(SnapshotFileTest, FileNamesParseOnlyInTheirCanonicalForm) {
   EXPECT_EQ(ParseSnapshotFileName(SnapshotFileName(7)), 7u);
   EXPECT_EQ(ParseSnapshotFileName(SnapshotFileName(UINT64_MAX)), UINT64_MAX);
   for (const char* bad :
-       {"snapshot-7.tps", "snapshot-00000000000000000007.tps.tmp", "snapshot-0000000000000000000x.tps",
-        "snapshot-99999999999999999999.tps" /* > 2^64 */, "segment-00000000000000000007.tpj",
-        "snapshot-00000000000000000007.tpx", ""}) {
+       {"snapshot-7.tps", "snapshot-00000000000000000007.tps.tmp",
+        "snapshot-0000000000000000000x.tps", "snapshot-99999999999999999999.tps" /* > 2^64 */,
+        "segment-00000000000000000007.tpj", "snapshot-00000000000000000007.tpx", ""}) {
     EXPECT_FALSE(ParseSnapshotFileName(bad).has_value()) << bad;
   }
 }
 
 TEST_F(SnapshotFileTest, ListingIsNewestFirstAndIgnoresOtherFiles) {
-  for (const uint64_t sequence : {5u, 100u, 20u}) ASSERT_TRUE(Write(*storage_, sequence, Body(1, 10)).ok());
+  for (const uint64_t sequence : {5u, 100u, 20u})
+    ASSERT_TRUE(Write(*storage_, sequence, Body(1, 10)).ok());
   Replace("snapshot-00000000000000000999.tps.tmp", Body(2, 10));
   Replace("notes.txt", Body(3, 10));
   auto names = ListSnapshots(*storage_);

@@ -6,6 +6,7 @@
 //   A <thread> <index> <result code of event 0> <result code of event 1> ...
 //
 // Usage: crash_child <data dir> <seed> <start index of thread 0> [<start of thread 1> ...]
+// When fd 3 is open, one byte is written to it once recovery is done and requests start.
 // Exits non-zero (with a message on stderr) on anything unexpected.
 #include <unistd.h>
 
@@ -85,6 +86,9 @@ int main(int argc, char** argv) {
   for (const auto& result : accounts.account_results) {
     if (result.result != tpw::ledger::CreateAccountResult::exists) Die("an account was refused");
   }
+
+  // Tell the test (if it passed a pipe as fd 3) that recovery is done and requests start now.
+  if (::write(3, "R", 1) == 1) ::close(3);
 
   std::vector<std::thread> threads;
   for (uint32_t t = 0; t < starts.size(); ++t) {

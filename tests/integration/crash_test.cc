@@ -10,12 +10,11 @@
 // The next child resumes each thread at its first unacknowledged request, retrying the request
 // that was in flight with the same ids. Reproduce a failure with TPW_TEST_SEED=N.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
@@ -85,8 +84,10 @@ std::vector<Ack> ParseAcks(const std::string& text) {
 }
 
 // Runs the child until the kill; returns its stdout. The child must die by SIGKILL (not exit).
+// The delay counts from the child's "ready" byte (recovery done, requests starting), or from the
+// spawn when `from_spawn`, so that some kills land in the middle of recovery.
 std::string RunAndKill(const std::string& data_dir, const std::string& scratch_dir, uint64_t seed,
-                       const std::vector<uint64_t>& starts, uint64_t delay_ms) {
+                       const std::vector<uint64_t>& starts, uint64_t delay_ms, bool from_spawn) {
   const std::string out_path = scratch_dir + "/stdout";
   const std::string err_path = scratch_dir + "/stderr";
   std::vector<std::string> args = {TPW_CRASH_CHILD, data_dir, std::to_string(seed)};
@@ -95,8 +96,11 @@ std::string RunAndKill(const std::string& data_dir, const std::string& scratch_d
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
+  int ready[2] = {-1, -1};
+  EXPECT_EQ(::pipe2(ready, O_CLOEXEC), 0);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, ready[1], 3);  // the copy survives exec
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
@@ -104,13 +108,22 @@ std::string RunAndKill(const std::string& data_dir, const std::string& scratch_d
   pid_t pid = 0;
   const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  ::close(ready[1]);
   EXPECT_EQ(spawned, 0) << "cannot start " << argv[0];
-  if (spawned != 0) return {};
-
+  if (spawned != 0) {
+    ::close(ready[0]);
+    return {};
+  }
+  if (!from_spawn) {
+    char byte = 0;
+    // Returns when the child is ready, or at EOF if it died first (then waitpid reports it).
+    (void)::read(ready[0], &byte, 1);
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));  // the random kill point
   EXPECT_EQ(::kill(pid, SIGKILL), 0);
   int status = 0;
   EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  ::close(ready[0]);  // only now: the child's write to a closed pipe would raise SIGPIPE
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
       << "the child ended by itself (status " << status << "): " << ReadText(err_path);
   return ReadText(out_path);
@@ -132,8 +145,8 @@ void ExpectSameTransfer(const Transfer& stored, const Transfer& sent) {
   EXPECT_EQ(stored.id, sent.id);
   EXPECT_EQ(stored.debit_account_id, sent.debit_account_id);
   EXPECT_EQ(stored.credit_account_id, sent.credit_account_id);
-  if ((sent.flags & (ledger::transfer_flags::kBalancingDebit |
-                     ledger::transfer_flags::kBalancingCredit)) != 0) {
+  if ((sent.flags &
+       (ledger::transfer_flags::kBalancingDebit | ledger::transfer_flags::kBalancingCredit)) != 0) {
     EXPECT_LE(stored.amount, sent.amount);  // clamped to what the accounts allowed
   } else {
     EXPECT_EQ(stored.amount, sent.amount);
@@ -265,13 +278,17 @@ TEST(CrashTest, KilledChildrenNeverLoseAcknowledgedTransfersOrBreakTheLedger) {
   int rounds_with_acks = 0;
   for (int round = 0; round < kRounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    const uint64_t delay_ms = kKillDelayMinMs + random.Uniform(kKillDelayMaxMs - kKillDelayMinMs + 1);
+    const uint64_t delay_ms =
+        kKillDelayMinMs + random.Uniform(kKillDelayMaxMs - kKillDelayMinMs + 1);
+    const bool from_spawn = random.Chance(1, 4);
     const std::vector<uint64_t> starts = next;
-    const std::string output = RunAndKill(data.path(), scratch.path(), seed, starts, delay_ms);
+    const std::string output =
+        RunAndKill(data.path(), scratch.path(), seed, starts, delay_ms, from_spawn);
     ASSERT_FALSE(HasFailure());
     const std::vector<Ack> acks = ParseAcks(output);
     for (const Ack& ack : acks) {
-      ASSERT_EQ(ack.index, next[ack.thread]) << "thread " << ack.thread << " acknowledged out of order";
+      ASSERT_EQ(ack.index, next[ack.thread])
+          << "thread " << ack.thread << " acknowledged out of order";
       next[ack.thread] = ack.index + 1;
       const std::vector<Transfer> events = Item(seed, ack.thread, ack.index);
       ASSERT_EQ(ack.codes.size(), events.size());
@@ -293,15 +310,18 @@ TEST(CrashTest, KilledChildrenNeverLoseAcknowledgedTransfersOrBreakTheLedger) {
     }
     acknowledged_requests += acks.size();
     if (!acks.empty()) ++rounds_with_acks;
-    std::printf("[ round    ] %d: killed after %llu ms, %zu requests acknowledged\n", round,
-                static_cast<unsigned long long>(delay_ms), acks.size());
+    std::printf("[ round    ] %d: killed %llu ms after %s, %zu requests acknowledged\n", round,
+                static_cast<unsigned long long>(delay_ms), from_spawn ? "the start" : "recovery",
+                acks.size());
     CheckDirectory(data.path(), expected, acknowledged_requests > 0);
     ASSERT_FALSE(HasFailure());
   }
   std::printf("[ total    ] %llu requests, %zu transfers created, %zu refused\n",
               static_cast<unsigned long long>(acknowledged_requests), expected.created.size(),
               expected.refused.size());
-  EXPECT_GE(rounds_with_acks, kRounds / 2) << "the child hardly ran: is the machine overloaded?";
+  // How much each round gets done depends on the disk's fsync latency; the test only needs
+  // some acknowledged work to check.
+  EXPECT_GT(rounds_with_acks, 0) << "no child ever acknowledged a request";
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ namespace tpw::crash_test {
 
 inline constexpr uint32_t kLedger = 1;
 inline constexpr u128 kAccountsCount = 12;
-inline constexpr u128 kBankAccount = 1;         // no balance limits: funds everyone
-inline constexpr u128 kMissingAccount = 99;     // never created: chains through it fail
+inline constexpr u128 kBankAccount = 1;      // no balance limits: funds everyone
+inline constexpr u128 kMissingAccount = 99;  // never created: chains through it fail
 inline constexpr uint32_t kThreadsMax = 16;
 inline constexpr uint32_t kItemEventsMax = 40;  // events per request (ids keep 8 bits for it)
 
@@ -134,8 +134,8 @@ inline std::vector<ledger::Transfer> Item(uint64_t seed, uint32_t thread, uint64
         if (random.Chance(1, 2)) {
           t.flags = ledger::transfer_flags::kPostPendingTransfer;
           // Amounts are at most 500 (Plain), so the u64 bound is exact.
-          t.amount = Amount::FromMinor(
-              1 + random.Uniform(static_cast<uint64_t>(pending.amount.minor())));
+          t.amount =
+              Amount::FromMinor(1 + random.Uniform(static_cast<uint64_t>(pending.amount.minor())));
         } else {
           t.flags = ledger::transfer_flags::kVoidPendingTransfer;
           t.amount = pending.amount;
