@@ -32,6 +32,11 @@ std::vector<EventOutcome> Outcomes(const std::vector<Event>& events,
   return outcomes;
 }
 
+// "1 transfer", "3 transfers".
+std::string Count(size_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 std::string Where(const EventOutcome& outcome, size_t index) {
   if (outcome.line == 0) return "";
   return "line " + std::to_string(outcome.line) + " (index " + std::to_string(index) + "): ";
@@ -41,8 +46,8 @@ void PrintText(std::string_view noun, const std::vector<EventOutcome>& outcomes,
                size_t exists, size_t failed) {
   const bool batch = outcomes.size() > 1 || (outcomes.size() == 1 && outcomes[0].line != 0);
   if (batch) {
-    std::printf("%zu %.*ss: %zu created, %zu already existed, %zu failed\n", outcomes.size(),
-                static_cast<int>(noun.size()), noun.data(), created, exists, failed);
+    std::printf("%s: %zu created, %zu already existed, %zu failed\n",
+                Count(outcomes.size(), noun).c_str(), created, exists, failed);
   }
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const EventOutcome& o = outcomes[i];
@@ -118,8 +123,8 @@ int PrintOutcomes(const CommonOptions& options, std::string_view noun,
     PrintText(noun, outcomes, created, exists, failed);
   }
   if (failed != 0) {
-    std::fprintf(stderr, "error: %zu of %zu %.*ss failed%s\n", failed, outcomes.size(),
-                 static_cast<int>(noun.size()), noun.data(),
+    std::fprintf(stderr, "error: %zu of %s failed%s\n", failed,
+                 Count(outcomes.size(), noun).c_str(),
                  failed < outcomes.size() ? " (the others were applied)" : "");
   }
   return failed == 0 ? kExitOk : kExitRejected;
