@@ -96,6 +96,7 @@ class Engine::Impl {
   void Start();
   void Submit(Request request);
   bool TrySubmit(Request& request);
+  void EnqueueLocked(Request request, std::unique_lock<std::mutex>& lock);
   EngineResult<SnapshotInfo> Snapshot();
   void Shutdown();
   EngineStats Stats() const;
@@ -395,24 +396,32 @@ void Engine::Impl::Submit(Request request) {
   queue_space_.wait(lock, [&] {
     return stopping_ || failed_.load() || queue_.size() < options_.queue_requests_max;
   });
+  EnqueueLocked(std::move(request), lock);
+}
+
+// The size check and the push happen under one lock, so TrySubmit never blocks: another thread
+// cannot fill the queue in between.
+bool Engine::Impl::TrySubmit(Request& request) {
+  std::unique_lock lock(queue_mutex_);
+  if (!stopping_ && !failed_.load() && queue_.size() >= options_.queue_requests_max) return false;
+  EnqueueLocked(std::move(request), lock);
+  return true;
+}
+
+// Queues the request, or answers it at once (after unlocking) when the engine is stopping or
+// has failed.
+void Engine::Impl::EnqueueLocked(Request request, std::unique_lock<std::mutex>& lock) {
   if (stopping_ || failed_.load()) {
+    const EngineError code = failed_.load() ? EngineError::storage_failed : EngineError::shutting_down;
     lock.unlock();
     Reply reply;
-    reply.error = failed_.load() ? EngineError::storage_failed : EngineError::shutting_down;
+    reply.error = code;
     request.done(std::move(reply));
     return;
   }
   queue_.push_back(std::move(request));
   lock.unlock();
   queue_ready_.notify_one();
-}
-
-bool Engine::Impl::TrySubmit(Request& request) {
-  std::unique_lock lock(queue_mutex_);
-  if (!stopping_ && !failed_.load() && queue_.size() >= options_.queue_requests_max) return false;
-  lock.unlock();
-  Submit(std::move(request));
-  return true;
 }
 
 EngineResult<SnapshotInfo> Engine::Impl::Snapshot() {
