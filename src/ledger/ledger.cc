@@ -118,7 +118,11 @@ Ledger::Ledger(LedgerStore& store, LedgerOptions options)
     : store_(store),
       account_index_(options.expected_accounts),
       transfer_index_(options.expected_transfers),
-      pending_index_(1024) {
+      pending_index_(1024),
+      accounts_max_(options.accounts_max),
+      pending_transfers_max_(options.pending_transfers_max) {
+  TPW_ASSERT(accounts_max_ <= kAccountsMax);
+  TPW_ASSERT(pending_transfers_max_ <= kPendingTransfersMax);
   accounts_.reserve(options.expected_accounts);
 }
 
@@ -342,7 +346,7 @@ CreateAccountResult Ledger::CreateAccount(const Account& event, Timestamp timest
     const AccountState& state = accounts_[*existing];
     return CompareAccount(event, state.account, state.creation_flags);
   }
-  if (accounts_.size() >= kAccountsMax) return AR::too_many_accounts;
+  if (accounts_.size() >= accounts_max_) return AR::too_many_accounts;
 
   AccountState state;
   state.account = event;
@@ -465,7 +469,7 @@ CreateTransferResult Ledger::CreateRegular(const Transfer& event, Timestamp time
   if (overflow != R::created) return overflow;
   const R limit = CheckBalanceLimits(d, c, amount);
   if (limit != R::created) return limit;
-  if (pending && pending_open_ >= kPendingTransfersMax) return R::too_many_pending_transfers;
+  if (pending && pending_open_ >= pending_transfers_max_) return R::too_many_pending_transfers;
 
   Transfer stored = event;
   stored.amount = amount;

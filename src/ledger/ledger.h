@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "common/limits.h"
 #include "common/result.h"
 #include "ledger/hash_index.h"
 #include "ledger/results.h"
@@ -50,6 +51,12 @@ struct LedgerOptions {
   // Pre-size the id indexes (avoids rehash pauses when the workload size is known).
   uint64_t expected_accounts = 1024;
   uint64_t expected_transfers = 1024;
+  // Capacity limits: too_many_accounts / too_many_pending_transfers once this many accounts
+  // exist / pending transfers are open. They may only be lowered (tests lower them to reach
+  // those codes); a value above kAccountsMax / kPendingTransfersMax is a programmer error
+  // (asserted by the constructor).
+  uint64_t accounts_max = kAccountsMax;
+  uint64_t pending_transfers_max = kPendingTransfersMax;
 };
 
 class Ledger {
@@ -154,6 +161,8 @@ class Ledger {
   std::vector<AccountNo> touched_;  // accounts changed in the current batch
   uint64_t batch_epoch_ = 0;
   uint64_t pending_open_ = 0;
+  uint64_t accounts_max_;           // LedgerOptions::accounts_max
+  uint64_t pending_transfers_max_;  // LedgerOptions::pending_transfers_max
   Timestamp last_timestamp_;
 };
 
