@@ -105,6 +105,12 @@ class Ledger {
   struct ExpiryEntry;
   struct TotalsState;
   struct TransferPlan;
+  // Both accounts of one transfer of the current batch, kNoAccount when not found.
+  struct BatchAccounts {
+    AccountNo debit;
+    AccountNo credit;
+  };
+  static constexpr AccountNo kNoAccount = UINT32_MAX;
 
   template <typename Event, typename Code, typename ResultT, typename Execute, typename Remember,
             typename Prefetch>
@@ -113,16 +119,19 @@ class Ledger {
                   Prefetch prefetch);
   void Rollback(size_t undo_mark);
   void RememberFailure(const Transfer& event, CreateTransferResult result);
-  void PrefetchTransfer(const Transfer& event, int stage) const;
+  void ResolveAccounts(std::span<const Transfer> events);
+  void PrefetchTransfer(const Transfer& event, BatchAccounts accounts, int stage) const;
 
   CreateAccountResult CreateAccount(const Account& event, Timestamp timestamp);
   CreateAccountResult ValidateAccount(const Account& event) const;
   uint32_t TotalsSlotFor(uint32_t ledger);
 
-  CreateTransferResult CreateTransfer(const Transfer& event, Timestamp timestamp);
+  CreateTransferResult CreateTransfer(const Transfer& event, BatchAccounts accounts,
+                                      Timestamp timestamp);
   CreateTransferResult ValidateTransferFields(const Transfer& event) const;
   CreateTransferResult CheckExisting(const Transfer& event, uint64_t index_value) const;
-  CreateTransferResult CreateRegular(const Transfer& event, Timestamp timestamp);
+  CreateTransferResult CreateRegular(const Transfer& event, BatchAccounts accounts,
+                                     Timestamp timestamp);
   CreateTransferResult PostOrVoid(const Transfer& event, Timestamp timestamp);
   Amount BalancedAmount(const Transfer& event, const Account& d, const Account& c) const;
   CreateTransferResult CheckOverflows(const Transfer& event, const Account& d, const Account& c,
@@ -158,7 +167,8 @@ class Ledger {
   std::vector<TotalsState> totals_;
   std::vector<UndoEntry> undo_;
   bool undo_enabled_ = false;
-  std::vector<AccountNo> touched_;  // accounts changed in the current batch
+  std::vector<BatchAccounts> batch_accounts_;  // by event index, see ResolveAccounts
+  std::vector<AccountNo> touched_;  // accounts with a limit flag changed in the current batch
   uint64_t batch_epoch_ = 0;
   uint64_t pending_open_ = 0;
   uint64_t accounts_max_;           // LedgerOptions::accounts_max
