@@ -15,6 +15,7 @@
 
 #include "common/limits.h"
 #include "common/result.h"
+#include "ledger/bucket_index.h"
 #include "ledger/hash_index.h"
 #include "ledger/results.h"
 #include "ledger/store.h"
@@ -158,7 +159,7 @@ class Ledger {
   LedgerStore& store_;
   std::vector<AccountState> accounts_;
   HashIndex account_index_;   // account id -> AccountNo
-  HashIndex transfer_index_;  // transfer id -> TransferNo, or kFailedMarker | result
+  BucketIndex transfer_index_;  // transfer id -> TransferNo, or kFailedMarker | result
   std::vector<PendingState> pending_;
   HashIndex pending_index_;   // pending transfer id -> index into pending_
   // Min-heap on expiry time. Entries of resolved transfers are dropped lazily (mutable: dropping
