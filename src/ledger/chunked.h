@@ -5,8 +5,13 @@
 
 #include <sys/mman.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <memory>
 #include <type_traits>
@@ -29,6 +34,27 @@ class ChunkedVector {
     if (size_ == chunks_.size() * kPerChunk) AddChunk();
     chunks_[size_ / kPerChunk].get()[size_ % kPerChunk] = value;
     ++size_;
+  }
+  // push_back with non-temporal stores where available: the element goes to memory without
+  // first reading its cache lines in and without displacing cached data. For append-only logs
+  // that are rarely read back soon (the in-memory store's transfer bodies). The calling thread
+  // sees the element at once; another thread needs a fence, as for any hand-off.
+  void push_back_streaming(const T& value) {
+#if defined(__SSE2__)
+    if constexpr (sizeof(T) % 16 == 0 && alignof(T) >= 16) {
+      if (size_ == chunks_.size() * kPerChunk) AddChunk();
+      auto* to = reinterpret_cast<__m128i*>(&chunks_[size_ / kPerChunk].get()[size_ % kPerChunk]);
+      const auto* from = reinterpret_cast<const char*>(&value);
+      for (size_t i = 0; i < sizeof(T) / 16; ++i) {
+        __m128i part;
+        std::memcpy(&part, from + 16 * i, 16);
+        _mm_stream_si128(to + i, part);
+      }
+      ++size_;
+      return;
+    }
+#endif
+    push_back(value);
   }
   void pop_back() {
     TPW_ASSERT(size_ > 0);

@@ -31,19 +31,6 @@ HashIndex::HashIndex(uint64_t expected_entries) {
   grow_at_ = capacity / 4 * 3;
 }
 
-const uint64_t* HashIndex::Find(u128 key) const {
-  TPW_ASSERT(key != 0);
-  for (uint64_t i = HomeSlot(key);; i = (i + 1) & mask_) {
-    const Slot& slot = slots_[i];
-    if (slot.matches(key)) return &slot.value;
-    if (slot.empty()) return nullptr;
-  }
-}
-
-uint64_t* HashIndex::Find(u128 key) {
-  return const_cast<uint64_t*>(static_cast<const HashIndex*>(this)->Find(key));
-}
-
 void HashIndex::Insert(u128 key, uint64_t value) {
   TPW_ASSERT(key != 0);
   if (size_ >= grow_at_) Grow();

@@ -18,6 +18,8 @@ constexpr uint16_t kPostOrVoid =
     transfer_flags::kPostPendingTransfer | transfer_flags::kVoidPendingTransfer;
 constexpr uint16_t kBalancing = transfer_flags::kBalancingDebit | transfer_flags::kBalancingCredit;
 constexpr uint16_t kClosing = transfer_flags::kClosingDebit | transfer_flags::kClosingCredit;
+constexpr uint16_t kBalanceLimitFlags =
+    account_flags::kDebitsMustNotExceedCredits | account_flags::kCreditsMustNotExceedDebits;
 
 bool Has(uint16_t flags, uint16_t flag) { return (flags & flag) != 0; }
 
@@ -44,12 +46,15 @@ Amount MustSub(Amount a, Amount b) {
 
 }  // namespace
 
-struct Ledger::AccountState {
+// Cache-line aligned: a transfer reads and writes most of a record (balances, limits, ledger,
+// flags, totals slot), and PrefetchTransfer loads exactly its lines.
+struct alignas(64) Ledger::AccountState {
   Account account;
   uint32_t totals_slot = 0;
   uint16_t creation_flags = 0;  // flags as created (closing transfers change account.flags)
   uint64_t touched_epoch = 0;
 };
+static_assert(sizeof(Account) == 144);  // + 16 bytes of state: three cache lines
 
 struct Ledger::PendingState {
   TransferId id;
@@ -118,8 +123,14 @@ Ledger::Ledger(LedgerStore& store, LedgerOptions options)
     : store_(store),
       account_index_(options.expected_accounts),
       transfer_index_(options.expected_transfers),
-      pending_index_(1024) {
+      pending_index_(1024),
+      accounts_max_(options.accounts_max),
+      pending_transfers_max_(options.pending_transfers_max) {
+  TPW_ASSERT(accounts_max_ <= kAccountsMax);
+  TPW_ASSERT(pending_transfers_max_ <= kPendingTransfersMax);
   accounts_.reserve(options.expected_accounts);
+  batch_accounts_.reserve(kBatchEventsMax);
+  static_assert(kAccountsMax < kNoAccount);
 }
 
 Ledger::~Ledger() = default;
@@ -133,8 +144,9 @@ Timestamp Ledger::NextTimestamp(Timestamp wall_clock) const {
 // ---------------------------------------------------------------------------------------------
 // Batches and linked chains
 
-// Runs `execute(i, timestamp)` for each event with TigerBeetle's linked-chain semantics and
-// collects sparse results. `remember` records a transient failure after any rollback.
+// Runs `execute(i, timestamp)` for each event i with TigerBeetle's linked-chain semantics and
+// collects sparse results. `remember` records a transient failure after any rollback;
+// `prefetch(i, stage)` is a cache hint for event i, given ahead of time.
 template <typename Event, typename Code, typename ResultT, typename Execute, typename Remember,
           typename Prefetch>
 void Ledger::ApplyBatch(std::span<const Event> events, Timestamp first, uint16_t linked_flag,
@@ -156,8 +168,8 @@ void Ledger::ApplyBatch(std::span<const Event> events, Timestamp first, uint16_t
   bool chain_failed = false;
   const size_t count = events.size();
   for (size_t i = 0; i < count; ++i) {
-    if (i + 2 * kPrefetchDistance < count) prefetch(events[i + 2 * kPrefetchDistance], 1);
-    if (i + kPrefetchDistance < count) prefetch(events[i + kPrefetchDistance], 2);
+    if (i + 2 * kPrefetchDistance < count) prefetch(i + 2 * kPrefetchDistance, 1);
+    if (i + kPrefetchDistance < count) prefetch(i + kPrefetchDistance, 2);
     const Timestamp timestamp{first.ns + i};
     const bool linked = Has(events[i].flags, linked_flag);
     if (chain_start == kNoChain && linked) {
@@ -173,7 +185,7 @@ void Ledger::ApplyBatch(std::span<const Event> events, Timestamp first, uint16_t
     } else if (chain_start != kNoChain && chain_failed) {
       code = Code::linked_event_failed;
     } else {
-      code = execute(events[i], timestamp);
+      code = execute(i, timestamp);
     }
     const bool success = code == Code::created || code == Code::exists;
     if (chain_start != kNoChain && !success && !chain_failed) {
@@ -206,9 +218,9 @@ Status<BatchError> Ledger::CreateAccounts(std::span<const Account> events, Times
   }
   ApplyBatch<Account, AR>(
       events, first, account_flags::kLinked, results,
-      [this](const Account& event, Timestamp t) { return CreateAccount(event, t); },
+      [&](size_t i, Timestamp t) { return CreateAccount(events[i], t); },
       [](const Account&, AR) {},
-      [this](const Account& event, int) { account_index_.Prefetch(event.id.value); });
+      [&](size_t i, int) { account_index_.Prefetch(events[i].id.value); });
   return Status<BatchError>::Ok();
 }
 
@@ -218,29 +230,53 @@ Status<BatchError> Ledger::CreateTransfers(std::span<const Transfer> events, Tim
     results.clear();
     return Err{BatchError::too_many_events};
   }
+  ResolveAccounts(events);
   ApplyBatch<Transfer, R>(
       events, first, transfer_flags::kLinked, results,
-      [this](const Transfer& event, Timestamp t) { return CreateTransfer(event, t); },
+      [&](size_t i, Timestamp t) { return CreateTransfer(events[i], batch_accounts_[i], t); },
       [this](const Transfer& event, R code) { RememberFailure(event, code); },
-      [this](const Transfer& event, int stage) { PrefetchTransfer(event, stage); });
+      [&](size_t i, int stage) { PrefetchTransfer(events[i], batch_accounts_[i], stage); });
   return Status<BatchError>::Ok();
 }
 
-// Stage 1 starts loading the index slots; stage 2, when they have arrived, looks the accounts
-// up and starts loading their records and transfer-list tails. Hints only: no state changes.
-void Ledger::PrefetchTransfer(const Transfer& event, int stage) const {
+// Looks up both accounts of every transfer of the batch before any runs. The account index
+// cannot change during CreateTransfers (only CreateAccounts adds or removes accounts), so the
+// answers hold for the whole batch; a tight loop of independent lookups overlaps their cache
+// misses, and the per-event path then needs no account lookup at all.
+void Ledger::ResolveAccounts(std::span<const Transfer> events) {
+  constexpr size_t kAhead = 8;
+  batch_accounts_.resize(events.size());
+  auto lookup = [this](AccountId id) {
+    if (id.is_zero() || id.is_max()) return kNoAccount;  // rejected before it is needed
+    const uint64_t* number = account_index_.Find(id.value);
+    return number == nullptr ? kNoAccount : static_cast<AccountNo>(*number);
+  };
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i + kAhead < events.size()) {
+      for (const AccountId id :
+           {events[i + kAhead].debit_account_id, events[i + kAhead].credit_account_id}) {
+        if (!id.is_zero()) account_index_.Prefetch(id.value);
+      }
+    }
+    batch_accounts_[i] = BatchAccounts{lookup(events[i].debit_account_id),
+                                       lookup(events[i].credit_account_id)};
+  }
+}
+
+// Stage 1 starts loading the transfer index bucket; stage 2 the account records and their
+// transfer-list tails. Hints only: no state changes.
+void Ledger::PrefetchTransfer(const Transfer& event, BatchAccounts accounts, int stage) const {
   if (stage == 1) {
     transfer_index_.Prefetch(event.id.value);
-    account_index_.Prefetch(event.debit_account_id.value);
-    account_index_.Prefetch(event.credit_account_id.value);
     return;
   }
-  for (const AccountId id : {event.debit_account_id, event.credit_account_id}) {
-    if (id.is_zero()) continue;
-    if (const uint64_t* number = account_index_.Find(id.value)) {
-      __builtin_prefetch(&accounts_[*number]);
-      store_.PrefetchAccountTransfers(static_cast<AccountNo>(*number));
+  for (const AccountNo number : {accounts.debit, accounts.credit}) {
+    if (number == kNoAccount) continue;
+    const char* record = reinterpret_cast<const char*>(&accounts_[number]);
+    for (size_t offset = 0; offset < sizeof(AccountState); offset += 64) {
+      __builtin_prefetch(record + offset, 1);
     }
+    store_.PrefetchAccountTransfers(number);
   }
 }
 
@@ -342,7 +378,7 @@ CreateAccountResult Ledger::CreateAccount(const Account& event, Timestamp timest
     const AccountState& state = accounts_[*existing];
     return CompareAccount(event, state.account, state.creation_flags);
   }
-  if (accounts_.size() >= kAccountsMax) return AR::too_many_accounts;
+  if (accounts_.size() >= accounts_max_) return AR::too_many_accounts;
 
   AccountState state;
   state.account = event;
@@ -371,7 +407,8 @@ uint32_t Ledger::TotalsSlotFor(uint32_t ledger) {
 // ---------------------------------------------------------------------------------------------
 // Transfers
 
-CreateTransferResult Ledger::CreateTransfer(const Transfer& event, Timestamp timestamp) {
+CreateTransferResult Ledger::CreateTransfer(const Transfer& event, BatchAccounts accounts,
+                                            Timestamp timestamp) {
   const R invalid = ValidateTransferFields(event);
   if (invalid != R::created) return invalid;
   if (const uint64_t* existing = transfer_index_.Find(event.id.value)) {
@@ -379,7 +416,7 @@ CreateTransferResult Ledger::CreateTransfer(const Transfer& event, Timestamp tim
     return CheckExisting(event, *existing);
   }
   if (Has(event.flags, kPostOrVoid)) return PostOrVoid(event, timestamp);
-  return CreateRegular(event, timestamp);
+  return CreateRegular(event, accounts, timestamp);
 }
 
 CreateTransferResult Ledger::ValidateTransferFields(const Transfer& event) const {
@@ -434,7 +471,8 @@ CreateTransferResult Ledger::CheckExisting(const Transfer& event, uint64_t index
   return R::exists;
 }
 
-CreateTransferResult Ledger::CreateRegular(const Transfer& event, Timestamp timestamp) {
+CreateTransferResult Ledger::CreateRegular(const Transfer& event, BatchAccounts accounts,
+                                           Timestamp timestamp) {
   if (event.debit_account_id.is_zero()) return R::debit_account_id_must_not_be_zero;
   if (event.debit_account_id.is_max()) return R::debit_account_id_must_not_be_int_max;
   if (event.credit_account_id.is_zero()) return R::credit_account_id_must_not_be_zero;
@@ -447,14 +485,13 @@ CreateTransferResult Ledger::CreateRegular(const Transfer& event, Timestamp time
   if (event.ledger == 0) return R::ledger_must_not_be_zero;
   if (event.code == 0) return R::code_must_not_be_zero;
 
-  const uint64_t* debit_no = account_index_.Find(event.debit_account_id.value);
-  if (debit_no == nullptr) return R::debit_account_not_found;
-  const uint64_t* credit_no = account_index_.Find(event.credit_account_id.value);
-  if (credit_no == nullptr) return R::credit_account_not_found;
-  const auto debit = static_cast<AccountNo>(*debit_no);
-  const auto credit = static_cast<AccountNo>(*credit_no);
+  const AccountNo debit = accounts.debit;  // looked up by ResolveAccounts
+  const AccountNo credit = accounts.credit;
+  if (debit == kNoAccount) return R::debit_account_not_found;
+  if (credit == kNoAccount) return R::credit_account_not_found;
   const Account& d = accounts_[debit].account;
   const Account& c = accounts_[credit].account;
+  TPW_ASSERT(d.id == event.debit_account_id && c.id == event.credit_account_id);
   if (d.ledger != c.ledger) return R::accounts_must_have_the_same_ledger;
   if (event.ledger != d.ledger) return R::transfer_must_have_the_same_ledger_as_accounts;
   if (Has(d.flags, account_flags::kClosed)) return R::debit_account_already_closed;
@@ -465,7 +502,7 @@ CreateTransferResult Ledger::CreateRegular(const Transfer& event, Timestamp time
   if (overflow != R::created) return overflow;
   const R limit = CheckBalanceLimits(d, c, amount);
   if (limit != R::created) return limit;
-  if (pending && pending_open_ >= kPendingTransfersMax) return R::too_many_pending_transfers;
+  if (pending && pending_open_ >= pending_transfers_max_) return R::too_many_pending_transfers;
 
   Transfer stored = event;
   stored.amount = amount;
@@ -758,8 +795,12 @@ AccountBalance Ledger::BalanceOf(const AccountState& state, Timestamp timestamp)
                         a.credits_posted};
 }
 
+// Remembers an account for the end-of-batch limit check. Accounts without a balance-limit flag
+// have nothing to check (and those flags never change after creation), so they are skipped:
+// in the common case of unlimited accounts this keeps the batch check O(limited accounts).
 void Ledger::TouchAccount(AccountNo account) {
   AccountState& state = accounts_[account];
+  if (!Has(state.account.flags, kBalanceLimitFlags)) return;
   if (state.touched_epoch == batch_epoch_) return;
   state.touched_epoch = batch_epoch_;
   touched_.push_back(account);
@@ -1048,13 +1089,19 @@ bool Ledger::ReplayTransfers(std::span<const Transfer> created, Timestamp batch_
   ++batch_epoch_;
   touched_.clear();
   Timestamp previous = last_timestamp_;
+  ResolveAccounts(created);  // as CreateTransfers does: accounts looked up once per batch
   constexpr size_t kAhead = 8;  // as in ApplyBatch: overlap the index and account misses
   for (size_t i = 0; i < created.size(); ++i) {
-    if (i + 2 * kAhead < created.size()) PrefetchTransfer(created[i + 2 * kAhead], 1);
-    if (i + kAhead < created.size()) PrefetchTransfer(created[i + kAhead], 2);
+    if (i + 2 * kAhead < created.size()) {
+      PrefetchTransfer(created[i + 2 * kAhead], batch_accounts_[i + 2 * kAhead], 1);
+    }
+    if (i + kAhead < created.size()) {
+      PrefetchTransfer(created[i + kAhead], batch_accounts_[i + kAhead], 2);
+    }
     const Transfer& transfer = created[i];
     if (transfer.timestamp <= previous || transfer.timestamp > batch_last) return false;
-    if (CreateTransfer(AsEvent(transfer), transfer.timestamp) != CreateTransferResult::created) {
+    if (CreateTransfer(AsEvent(transfer), batch_accounts_[i], transfer.timestamp) !=
+        CreateTransferResult::created) {
       return false;
     }
     previous = transfer.timestamp;

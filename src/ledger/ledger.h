@@ -13,7 +13,9 @@
 #include <span>
 #include <vector>
 
+#include "common/limits.h"
 #include "common/result.h"
+#include "ledger/bucket_index.h"
 #include "ledger/hash_index.h"
 #include "ledger/results.h"
 #include "ledger/state_io.h"
@@ -58,6 +60,12 @@ struct LedgerOptions {
   // Pre-size the id indexes (avoids rehash pauses when the workload size is known).
   uint64_t expected_accounts = 1024;
   uint64_t expected_transfers = 1024;
+  // Capacity limits: too_many_accounts / too_many_pending_transfers once this many accounts
+  // exist / pending transfers are open. They may only be lowered (tests lower them to reach
+  // those codes); a value above kAccountsMax / kPendingTransfersMax is a programmer error
+  // (asserted by the constructor).
+  uint64_t accounts_max = kAccountsMax;
+  uint64_t pending_transfers_max = kPendingTransfersMax;
 };
 
 class Ledger {
@@ -124,6 +132,12 @@ class Ledger {
   struct ExpiryEntry;
   struct TotalsState;
   struct TransferPlan;
+  // Both accounts of one transfer of the current batch, kNoAccount when not found.
+  struct BatchAccounts {
+    AccountNo debit;
+    AccountNo credit;
+  };
+  static constexpr AccountNo kNoAccount = UINT32_MAX;
 
   template <typename Event, typename Code, typename ResultT, typename Execute, typename Remember,
             typename Prefetch>
@@ -132,16 +146,19 @@ class Ledger {
                   Prefetch prefetch);
   void Rollback(size_t undo_mark);
   void RememberFailure(const Transfer& event, CreateTransferResult result);
-  void PrefetchTransfer(const Transfer& event, int stage) const;
+  void ResolveAccounts(std::span<const Transfer> events);
+  void PrefetchTransfer(const Transfer& event, BatchAccounts accounts, int stage) const;
 
   CreateAccountResult CreateAccount(const Account& event, Timestamp timestamp);
   CreateAccountResult ValidateAccount(const Account& event) const;
   uint32_t TotalsSlotFor(uint32_t ledger);
 
-  CreateTransferResult CreateTransfer(const Transfer& event, Timestamp timestamp);
+  CreateTransferResult CreateTransfer(const Transfer& event, BatchAccounts accounts,
+                                      Timestamp timestamp);
   CreateTransferResult ValidateTransferFields(const Transfer& event) const;
   CreateTransferResult CheckExisting(const Transfer& event, uint64_t index_value) const;
-  CreateTransferResult CreateRegular(const Transfer& event, Timestamp timestamp);
+  CreateTransferResult CreateRegular(const Transfer& event, BatchAccounts accounts,
+                                     Timestamp timestamp);
   CreateTransferResult PostOrVoid(const Transfer& event, Timestamp timestamp);
   Amount BalancedAmount(const Transfer& event, const Account& d, const Account& c) const;
   CreateTransferResult CheckOverflows(const Transfer& event, const Account& d, const Account& c,
@@ -168,7 +185,7 @@ class Ledger {
   LedgerStore& store_;
   std::vector<AccountState> accounts_;
   HashIndex account_index_;   // account id -> AccountNo
-  HashIndex transfer_index_;  // transfer id -> TransferNo, or kFailedMarker | result
+  BucketIndex transfer_index_;  // transfer id -> TransferNo, or kFailedMarker | result
   std::vector<PendingState> pending_;
   HashIndex pending_index_;   // pending transfer id -> index into pending_
   // Min-heap on expiry time. Entries of resolved transfers are dropped lazily (mutable: dropping
@@ -177,9 +194,12 @@ class Ledger {
   std::vector<TotalsState> totals_;
   std::vector<UndoEntry> undo_;
   bool undo_enabled_ = false;
-  std::vector<AccountNo> touched_;  // accounts changed in the current batch
+  std::vector<BatchAccounts> batch_accounts_;  // by event index, see ResolveAccounts
+  std::vector<AccountNo> touched_;  // accounts with a limit flag changed in the current batch
   uint64_t batch_epoch_ = 0;
   uint64_t pending_open_ = 0;
+  uint64_t accounts_max_;           // LedgerOptions::accounts_max
+  uint64_t pending_transfers_max_;  // LedgerOptions::pending_transfers_max
   Timestamp last_timestamp_;
 };
 

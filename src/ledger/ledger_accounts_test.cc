@@ -407,8 +407,61 @@ TEST_F(AccountsTest, ExistsWithDifferentFieldsBreaksAChain) {
   EXPECT_FALSE(ledger_.LookupAccount(AccountId(2)).has_value());
 }
 
-// too_many_accounts is not exercised: it needs kAccountsMax (2^28) accounts, and LedgerOptions
-// cannot lower that limit.
+// ---- too_many_accounts -----------------------------------------------------------------------
+
+// A ledger that holds at most three accounts (LedgerOptions::accounts_max).
+class AccountLimitTest : public LedgerTest {
+ protected:
+  static LedgerOptions ThreeAccounts() {
+    LedgerOptions options;
+    options.accounts_max = 3;
+    return options;
+  }
+  AccountLimitTest() : LedgerTest(ThreeAccounts()) {}
+};
+
+TEST_F(AccountLimitTest, AccountBeyondTheLimitIsRejectedAndNothingIsApplied) {
+  CreatePlainAccounts({1, 2, 3});
+  const Timestamp first = NextFirst();
+  EXPECT_EQ(CreateAccount(MakeAccount(4), first), R::too_many_accounts);
+  EXPECT_EQ(ledger_.account_count(), 3u);
+  EXPECT_FALSE(ledger_.LookupAccount(AccountId(4)).has_value());
+  EXPECT_EQ(ledger_.last_timestamp(), first);  // the failed event consumed its timestamp
+  // Resending an existing account still reports exists: that check comes first.
+  EXPECT_EQ(CreateAccount(MakeAccount(2)), R::exists);
+  Account changed = MakeAccount(3);
+  changed.code = 77;
+  EXPECT_EQ(CreateAccount(changed), R::exists_with_different_code);
+  ledger_.CheckInvariants();
+}
+
+TEST_F(AccountLimitTest, BatchIsCutAtTheLimitEventByEvent) {
+  CreatePlainAccounts({1});
+  const std::vector<Account> batch = {MakeAccount(2), MakeAccount(3), MakeAccount(4),
+                                      MakeAccount(5)};
+  EXPECT_EQ(Dense(CreateAccounts(batch), 4),
+            (std::vector<R>{R::created, R::created, R::too_many_accounts, R::too_many_accounts}));
+  EXPECT_EQ(ledger_.account_count(), 3u);
+  EXPECT_TRUE(ledger_.LookupAccount(AccountId(3)).has_value());
+  EXPECT_FALSE(ledger_.LookupAccount(AccountId(4)).has_value());
+  EXPECT_FALSE(ledger_.LookupAccount(AccountId(5)).has_value());
+}
+
+TEST_F(AccountLimitTest, TooManyAccountsInALinkedChainRollsBackTheChain) {
+  CreatePlainAccounts({1});
+  const std::vector<Account> batch = {Linked(MakeAccount(2)), Linked(MakeAccount(3)),
+                                      MakeAccount(4)};
+  EXPECT_EQ(Dense(CreateAccounts(batch), 3),
+            (std::vector<R>{R::linked_event_failed, R::linked_event_failed, R::too_many_accounts}));
+  EXPECT_EQ(ledger_.account_count(), 1u);
+  EXPECT_FALSE(ledger_.LookupAccount(AccountId(2)).has_value());
+  EXPECT_FALSE(ledger_.LookupAccount(AccountId(3)).has_value());
+  // The rolled-back accounts freed their places: a chain that fits goes through.
+  const std::vector<Account> fits = {Linked(MakeAccount(2)), MakeAccount(3)};
+  EXPECT_TRUE(CreateAccounts(fits).empty());
+  EXPECT_EQ(ledger_.account_count(), 3u);
+  ledger_.CheckInvariants();
+}
 
 }  // namespace
 }  // namespace tpw::ledger::testing

@@ -235,6 +235,10 @@ struct Scenario {
   size_t batch_max = 1;
   uint64_t chain_percent = 0;
   uint64_t expire_percent = 0;
+  // Capacity limits of the ledger and the model; some seeds lower them so that
+  // too_many_accounts and too_many_pending_transfers come up.
+  uint64_t accounts_max = kAccountsMax;
+  uint64_t pending_transfers_max = kPendingTransfersMax;
 };
 
 u128 PoolId(Rng& rng, size_t index) {
@@ -264,6 +268,10 @@ Scenario MakeScenario(uint64_t seed) {
   s.batch_max = rng.Chance(30) ? 1 : static_cast<size_t>(rng.Between(2, kBatchEventsSmallMax));
   s.chain_percent = rng.Pick(std::vector<uint64_t>{0, 10, 30, 60});
   s.expire_percent = rng.Between(5, 20);
+  // A separate stream, so the rest of each seed's workload is what it was before limits.
+  Rng limits(seed ^ 0x11A17500ull);
+  if (limits.Chance(20)) s.accounts_max = limits.Between(2, accounts);
+  if (limits.Chance(25)) s.pending_transfers_max = limits.Between(1, 4);
   return s;
 }
 
@@ -901,10 +909,12 @@ std::optional<Failure> CompareQuery(const std::string& what, const AccountFilter
   return failure;
 }
 
-ModelOptions Options() {
+ModelOptions Options(const Scenario& scenario) {
   const char* text = std::getenv("TPW_MODEL_ACCEPT");
   const std::string_view accept = text != nullptr ? text : "";
   ModelOptions options;
+  options.accounts_max = scenario.accounts_max;
+  options.pending_transfers_max = scenario.pending_transfers_max;
   options.account_exists_ignores_closed = accept.find("closed_flag") != std::string_view::npos;
   options.expiry_reopens_closed = accept.find("expiry_keeps_closed") == std::string_view::npos;
   options.balancing_cap_saturates = accept.find("balancing_saturates") != std::string_view::npos;
@@ -914,7 +924,7 @@ ModelOptions Options() {
 // Owns one real ledger and one model, applies operations to both and compares.
 class Harness {
  public:
-  explicit Harness(const Scenario& scenario) : s_(scenario), model_(Options()) {
+  explicit Harness(const Scenario& scenario) : s_(scenario), model_(Options(scenario)) {
     lookup_accounts_ = s_.account_ids;
     lookup_accounts_.push_back(0);
     lookup_accounts_.push_back(kU128Max);
@@ -1134,11 +1144,18 @@ class Harness {
     return StepQueries(queries);
   }
 
+  static LedgerOptions LedgerOptionsFor(const Scenario& scenario) {
+    LedgerOptions options;
+    options.accounts_max = scenario.accounts_max;
+    options.pending_transfers_max = scenario.pending_transfers_max;
+    return options;
+  }
+
   const Scenario& s_;
   std::vector<u128> lookup_accounts_;
   std::vector<u128> lookup_transfers_;
   InMemoryStore store_;
-  Ledger ledger_{store_};
+  Ledger ledger_{store_, LedgerOptionsFor(s_)};
   ReferenceModel model_;
 };
 
@@ -1261,12 +1278,15 @@ std::string DescribeOps(const std::vector<Op>& ops) {
 void ReportFailure(const SeedRun& run) {
   const Failure& failure = *run.failure;
   const Op& op = run.ops.back();
-  std::string message = "seed " + std::to_string(run.scenario.seed) + ", op " +
-                        std::to_string(run.failing_op) + ": " + Describe(op) + "\n" +
-                        failure.detail + "\n(category " + failure.category + ")\n" +
-                        "reproduce with TPW_SEED=" + std::to_string(run.scenario.seed) +
-                        " --gtest_filter=LedgerProperty.*  (TPW_TRACE=1 prints every op, "
-                        "TPW_MINIMIZE=1 shrinks the case)";
+  std::string message =
+      "seed " + std::to_string(run.scenario.seed) + ", op " + std::to_string(run.failing_op) +
+      ": " + Describe(op) + "\n" +
+      "limits: accounts_max=" + std::to_string(run.scenario.accounts_max) +
+      " pending_transfers_max=" + std::to_string(run.scenario.pending_transfers_max) + "\n" +
+      failure.detail + "\n(category " + failure.category + ")\n" +
+      "reproduce with TPW_SEED=" + std::to_string(run.scenario.seed) +
+      " --gtest_filter=LedgerProperty.*  (TPW_TRACE=1 prints every op, "
+      "TPW_MINIMIZE=1 shrinks the case)";
   if (EnvU64("TPW_TRACE").value_or(0) != 0) message += "\nall ops:\n" + DescribeOps(run.ops);
   if (EnvU64("TPW_MINIMIZE").value_or(0) != 0) {
     const std::vector<Op> minimal = Minimize(run.scenario, run.ops, failure.category);

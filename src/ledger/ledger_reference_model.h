@@ -82,6 +82,9 @@ struct ModelOptions {
   // debits_posted` (mirror for credits), exact. Set: that first sum saturates at 2^128-1, so
   // with a huge overdraft limit the clamp also keeps the total below 2^128 (no overflow error).
   bool balancing_cap_saturates = false;
+  // The ledger's LedgerOptions::accounts_max / pending_transfers_max (lowered by some seeds).
+  uint64_t accounts_max = kAccountsMax;
+  uint64_t pending_transfers_max = kPendingTransfersMax;
 };
 
 class ReferenceModel {
@@ -329,7 +332,7 @@ class ReferenceModel {
       if (e.overdraft_limit != a.overdraft_limit) return R::exists_with_different_overdraft_limit;
       return R::exists;
     }
-    if (state_.accounts.size() >= kAccountsMax) return R::too_many_accounts;
+    if (state_.accounts.size() >= options_.accounts_max) return R::too_many_accounts;
     Account stored = a;
     stored.timestamp = Timestamp{ts};
     state_.accounts[a.id.value] = stored;
@@ -528,7 +531,9 @@ class ReferenceModel {
     if (Has(c.flags, af::kCreditsMustNotExceedDebits) && Less(c_cap, Plus(c_used, amount))) {
       return R::exceeds_debits;
     }
-    if (pending && pending_count() >= kPendingTransfersMax) return R::too_many_pending_transfers;
+    if (pending && pending_count() >= options_.pending_transfers_max) {
+      return R::too_many_pending_transfers;
+    }
     if (pending) {
       d.debits_pending = Add(d.debits_pending, amount);
       c.credits_pending = Add(c.credits_pending, amount);

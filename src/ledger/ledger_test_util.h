@@ -154,6 +154,10 @@ auto Dense(const std::vector<SparseResult>& results, size_t event_count) {
 // first timestamp is given.
 class LedgerTest : public ::testing::Test {
  protected:
+  LedgerTest() = default;
+  // For fixtures that lower a limit (LedgerOptions::accounts_max, pending_transfers_max).
+  explicit LedgerTest(LedgerOptions options) : ledger_(store_, options) {}
+
   Timestamp NextFirst() const { return Ts(ledger_.last_timestamp().ns + 1); }
 
   std::vector<CreateAccountsResult> CreateAccounts(std::span<const Account> events,

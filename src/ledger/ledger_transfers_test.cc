@@ -18,6 +18,8 @@ namespace tf = transfer_flags;
 // Accounts 1, 2, 3 are flag-free on USD; 4 is flag-free on EUR.
 class TransfersTest : public LedgerTest {
  protected:
+  TransfersTest() = default;
+  explicit TransfersTest(LedgerOptions options) : LedgerTest(options) {}
   void SetUp() override {
     CreatePlainAccounts({1, 2, 3});
     ASSERT_EQ(CreateAccount(MakeAccount(4, 0, kLedgerEur)), CreateAccountResult::created);
@@ -888,8 +890,116 @@ TEST_F(TransfersTest, OversizedBatchIsRejectedAndNothingIsApplied) {
   ledger_.CheckInvariants();
 }
 
-// too_many_pending_transfers is not exercised: it needs kPendingTransfersMax (2^28) open
-// pending transfers, and LedgerOptions cannot lower that limit.
+// ---- too_many_pending_transfers --------------------------------------------------------------
+
+// At most two pending transfers open at once (LedgerOptions::pending_transfers_max); SetUp
+// opens both: 10 (1 -> 2, 100) and 11 (1 -> 3, 50), 11 expiring after one second.
+class PendingLimitTest : public TransfersTest {
+ protected:
+  static LedgerOptions TwoPending() {
+    LedgerOptions options;
+    options.pending_transfers_max = 2;
+    return options;
+  }
+  PendingLimitTest() : TransfersTest(TwoPending()) {}
+  void SetUp() override {
+    TransfersTest::SetUp();
+    ASSERT_EQ(CreateTransfer(MakePending(10, 1, 2, 100)), R::created);
+    ASSERT_EQ(CreateTransfer(MakePending(11, 1, 3, 50, 1)), R::created);
+    ASSERT_EQ(ledger_.pending_count(), 2u);
+  }
+  // Balances and counts exactly as SetUp left them.
+  void ExpectAsSetUp() {
+    ExpectBalances(1, 150, 0, 0, 0);
+    ExpectBalances(2, 0, 0, 100, 0);
+    ExpectBalances(3, 0, 0, 50, 0);
+    EXPECT_EQ(ledger_.pending_count(), 2u);
+    EXPECT_EQ(ledger_.transfer_count(), 2u);
+    EXPECT_EQ(ledger_.GetPendingStatus(TransferId(10)), PendingStatus::pending);
+    EXPECT_EQ(ledger_.GetPendingStatus(TransferId(11)), PendingStatus::pending);
+  }
+};
+
+TEST_F(PendingLimitTest, PendingTransferBeyondTheLimitIsRejectedAndNothingIsApplied) {
+  EXPECT_EQ(CreateTransfer(MakePending(12, 2, 3, 7)), R::too_many_pending_transfers);
+  ExpectAsSetUp();
+  EXPECT_FALSE(TransferExists(12));
+  EXPECT_EQ(ledger_.GetPendingStatus(TransferId(12)), PendingStatus::none);
+  EXPECT_TRUE(ledger_.GetAccountTransfers(MakeFilter(3, filter_flags::kDebits)).value().empty());
+  // The limit counts open pending transfers only: single-phase transfers still go through.
+  EXPECT_EQ(CreateTransfer(MakeTransfer(13, 2, 3, 7)), R::created);
+  ExpectBalances(3, 0, 0, 50, 7);
+  ledger_.CheckInvariants();
+}
+
+TEST_F(PendingLimitTest, TooManyPendingTransfersIsTransientSoTheIdIsRemembered) {
+  EXPECT_EQ(CreateTransfer(MakePending(12, 2, 3, 7)), R::too_many_pending_transfers);
+  ASSERT_EQ(CreateTransfer(MakePost(20, 10)), R::created);  // frees a slot
+  EXPECT_EQ(CreateTransfer(MakePending(12, 2, 3, 7)), R::id_already_failed);
+  EXPECT_EQ(CreateTransfer(MakePending(14, 2, 3, 7)), R::created);
+}
+
+TEST_F(PendingLimitTest, PostingFreesASlot) {
+  ASSERT_EQ(CreateTransfer(MakePost(20, 10, Amt(60))), R::created);  // partial post
+  EXPECT_EQ(ledger_.pending_count(), 1u);
+  EXPECT_EQ(CreateTransfer(MakePending(12, 2, 3, 7)), R::created);
+  EXPECT_EQ(ledger_.pending_count(), 2u);
+  EXPECT_EQ(CreateTransfer(MakePending(13, 2, 3, 7)), R::too_many_pending_transfers);
+  ExpectBalances(1, 50, 60, 0, 0);
+  ExpectBalances(2, 7, 0, 0, 60);
+  ExpectBalances(3, 0, 0, 57, 0);
+  ledger_.CheckInvariants();
+}
+
+TEST_F(PendingLimitTest, VoidingFreesASlot) {
+  ASSERT_EQ(CreateTransfer(MakeVoid(20, 11)), R::created);
+  EXPECT_EQ(ledger_.pending_count(), 1u);
+  EXPECT_EQ(CreateTransfer(MakePending(12, 2, 3, 7)), R::created);
+  EXPECT_EQ(CreateTransfer(MakePending(13, 2, 3, 7)), R::too_many_pending_transfers);
+  ExpectBalances(1, 100, 0, 0, 0);
+  ExpectBalances(3, 0, 0, 7, 0);
+  ledger_.CheckInvariants();
+}
+
+TEST_F(PendingLimitTest, ExpiryFreesASlot) {
+  std::vector<ExpiredTransfer> expired;
+  const Timestamp after_expiry = Ts(ledger_.last_timestamp().ns + 2 * kSecond);
+  EXPECT_FALSE(ledger_.ExpirePendingTransfers(after_expiry, 10, expired));
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].id, TransferId(11));
+  EXPECT_EQ(ledger_.pending_count(), 1u);
+  EXPECT_EQ(CreateTransfer(MakePending(12, 2, 3, 7)), R::created);
+  EXPECT_EQ(CreateTransfer(MakePending(13, 2, 3, 7)), R::too_many_pending_transfers);
+  ExpectBalances(1, 100, 0, 0, 0);
+  ExpectBalances(3, 0, 0, 7, 0);
+  ledger_.CheckInvariants();
+}
+
+TEST_F(PendingLimitTest, TooManyPendingTransfersRollsBackItsLinkedChain) {
+  // The void frees a slot, 12 takes it, 13 finds the limit reached: the whole chain undoes,
+  // including the void, so 11 is pending again and both slots are taken.
+  const std::vector<Transfer> batch = {Linked(MakeTransfer(20, 2, 3, 5)), Linked(MakeVoid(21, 11)),
+                                       Linked(MakePending(12, 2, 3, 7)), MakePending(13, 3, 2, 9)};
+  EXPECT_EQ(Dense(CreateTransfers(batch), 4),
+            (std::vector<R>{R::linked_event_failed, R::linked_event_failed, R::linked_event_failed,
+                            R::too_many_pending_transfers}));
+  ExpectAsSetUp();
+  for (const u128 id : {u128{20}, u128{21}, u128{12}, u128{13}}) EXPECT_FALSE(TransferExists(id));
+  EXPECT_EQ(ledger_.GetPendingStatus(TransferId(12)), PendingStatus::none);
+  EXPECT_EQ(CreateTransfer(MakePending(14, 2, 3, 7)), R::too_many_pending_transfers);
+  // Only the event that broke the chain has its id remembered.
+  EXPECT_EQ(CreateTransfer(MakePending(13, 3, 2, 9)), R::id_already_failed);
+  ledger_.CheckInvariants();
+}
+
+TEST_F(PendingLimitTest, ChainThatFreesASlotBeforeUsingItIsCreated) {
+  const std::vector<Transfer> batch = {Linked(MakePost(20, 10)), MakePending(12, 2, 3, 7)};
+  EXPECT_TRUE(CreateTransfers(batch).empty());
+  EXPECT_EQ(ledger_.GetPendingStatus(TransferId(10)), PendingStatus::posted);
+  EXPECT_EQ(ledger_.GetPendingStatus(TransferId(12)), PendingStatus::pending);
+  EXPECT_EQ(ledger_.pending_count(), 2u);
+  ledger_.CheckInvariants();
+}
 
 }  // namespace
 }  // namespace tpw::ledger::testing

@@ -15,9 +15,12 @@ void InMemoryStore::TruncateTransfers(uint64_t count) {
 }
 
 void InMemoryStore::AppendAccountTransfer(AccountNo account, TransferNo number) {
-  if (account >= account_transfers_.size()) account_transfers_.resize(account + 1);
-  AccountList& list = account_transfers_[account];
-  if (list.count % kBlockEntries == 0) {
+  if (account >= list_tails_.size()) {
+    list_tails_.resize(account + 1);
+    list_blocks_.resize(account + 1);
+  }
+  ListTail& tail = list_tails_[account];
+  if (tail.count % kBlockEntries == 0) {
     uint32_t block = 0;
     if (!free_blocks_.empty()) {
       block = free_blocks_.back();
@@ -27,37 +30,41 @@ void InMemoryStore::AppendAccountTransfer(AccountNo account, TransferNo number) 
       block = static_cast<uint32_t>(blocks_.size());
       blocks_.push_back(Block{});
     }
-    list.blocks.push_back(block);
+    list_blocks_[account].push_back(block);
+    tail.block = block;
   }
-  blocks_[list.blocks.back()].entries[list.count % kBlockEntries] = number;
-  ++list.count;
+  blocks_[tail.block].entries[tail.count % kBlockEntries] = number;
+  ++tail.count;
 }
 
 void InMemoryStore::PopAccountTransfer(AccountNo account) {
-  TPW_ASSERT(account < account_transfers_.size() && account_transfers_[account].count > 0);
-  AccountList& list = account_transfers_[account];
-  --list.count;
-  if (list.count % kBlockEntries == 0) {
-    free_blocks_.push_back(list.blocks.back());
-    list.blocks.pop_back();
+  TPW_ASSERT(account < list_tails_.size() && list_tails_[account].count > 0);
+  ListTail& tail = list_tails_[account];
+  --tail.count;
+  if (tail.count % kBlockEntries == 0) {
+    std::vector<uint32_t>& blocks = list_blocks_[account];
+    TPW_ASSERT(!blocks.empty() && blocks.back() == tail.block);
+    free_blocks_.push_back(blocks.back());
+    blocks.pop_back();
+    tail.block = blocks.empty() ? 0 : blocks.back();
   }
 }
 
 uint64_t InMemoryStore::AccountTransferCount(AccountNo account) const {
-  return account < account_transfers_.size() ? account_transfers_[account].count : 0;
+  return account < list_tails_.size() ? list_tails_[account].count : 0;
 }
 
 TransferNo InMemoryStore::AccountTransferAt(AccountNo account, uint64_t index) const {
   TPW_ASSERT(index < AccountTransferCount(account));
-  const AccountList& list = account_transfers_[account];
-  return blocks_[list.blocks[index / kBlockEntries]].entries[index % kBlockEntries];
+  return blocks_[list_blocks_[account][index / kBlockEntries]].entries[index % kBlockEntries];
 }
 
 void InMemoryStore::PrefetchAccountTransfers(AccountNo account) const {
-  if (account >= account_transfers_.size()) return;
-  const AccountList& list = account_transfers_[account];
-  if (list.blocks.empty()) return;
-  __builtin_prefetch(&blocks_[list.blocks.back()].entries[list.count % kBlockEntries]);
+  if (account >= list_tails_.size()) return;
+  const ListTail& tail = list_tails_[account];
+  // At a block boundary the next append takes a fresh block: nothing to load ahead.
+  if (tail.count % kBlockEntries == 0) return;
+  __builtin_prefetch(&blocks_[tail.block].entries[tail.count % kBlockEntries], 1);
 }
 
 void InMemoryStore::AppendBalance(AccountNo account, const AccountBalance& balance) {
@@ -82,29 +89,29 @@ AccountBalance InMemoryStore::BalanceAt(AccountNo account, uint64_t index) const
 void InMemoryStore::SaveLists(StateSink& sink) const {
   blocks_.Save(sink);
   sink.Vector(free_blocks_);
-  sink.U64(account_transfers_.size());
-  for (const AccountList& list : account_transfers_) {
-    sink.U64(list.count);
-    sink.Vector(list.blocks);
-  }
+  sink.Vector(list_tails_);
+  for (const std::vector<uint32_t>& blocks : list_blocks_) sink.Vector(blocks);
   sink.U64(balances_.size());
   for (const std::vector<AccountBalance>& history : balances_) sink.Vector(history);
 }
 
 bool InMemoryStore::LoadLists(StateSource& source) {
-  if (!blocks_.Load(source) || !source.Vector(free_blocks_)) return false;
-  uint64_t accounts = 0;
-  // Each list takes at least 16 bytes of the source: a bound before allocating.
-  if (!source.U64(accounts) || accounts > source.remaining() / 16) return false;
-  account_transfers_.assign(accounts, AccountList{});
-  for (AccountList& list : account_transfers_) {
-    if (!source.U64(list.count) || !source.Vector(list.blocks)) return false;
-    if (list.blocks.size() != (list.count + kBlockEntries - 1) / kBlockEntries) return false;
-    for (const uint32_t block : list.blocks) {
+  if (!blocks_.Load(source) || !source.Vector(free_blocks_) || !source.Vector(list_tails_)) {
+    return false;
+  }
+  list_blocks_.assign(list_tails_.size(), {});
+  for (size_t account = 0; account < list_tails_.size(); ++account) {
+    std::vector<uint32_t>& blocks = list_blocks_[account];
+    const ListTail& tail = list_tails_[account];
+    if (!source.Vector(blocks)) return false;
+    if (blocks.size() != (tail.count + kBlockEntries - 1) / kBlockEntries) return false;
+    for (const uint32_t block : blocks) {
       if (block >= blocks_.size()) return false;
     }
+    if (!blocks.empty() && tail.block != blocks.back()) return false;
   }
   uint64_t histories = 0;
+  // Each history takes at least its 8-byte length: a bound before allocating.
   if (!source.U64(histories) || histories > source.remaining() / 8) return false;
   balances_.assign(histories, {});
   for (std::vector<AccountBalance>& history : balances_) {

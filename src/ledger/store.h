@@ -48,7 +48,11 @@ class LedgerStore {
 // Everything in RAM: for tests, the in-memory benchmark and the demo.
 class InMemoryStore final : public LedgerStore {
  public:
-  void AppendTransfer(const Transfer& transfer) override { transfers_.push_back(transfer); }
+  // Streaming stores: a new transfer body is written once and seldom read soon after, so it
+  // bypasses the cache instead of evicting the accounts and indexes the next transfers need.
+  void AppendTransfer(const Transfer& transfer) override {
+    transfers_.push_back_streaming(transfer);
+  }
 
   Transfer ReadTransfer(TransferNo number) const override;
   uint64_t transfer_count() const override { return transfers_.size(); }
@@ -72,28 +76,33 @@ class InMemoryStore final : public LedgerStore {
 
   // Pre-size for a known workload (TigerBeetle-style allocation at start-up) so that memory
   // growth — page faults and huge-page compaction of new chunks — never lands on a batch.
-  // Each transfer adds two list entries, so `transfers` need about transfers / 8 blocks.
+  // Each transfer adds two list entries, so `transfers` need about 2 * transfers / kBlockEntries
+  // blocks, plus one partly filled block per account.
   void Reserve(uint64_t transfers, uint64_t accounts) {
     transfers_.Reserve(transfers);
     blocks_.Reserve(transfers / (kBlockEntries / 2) + accounts);
   }
 
  private:
-  // Per-account lists are runs of 16-entry blocks from one pool: appending never copies, and
+  // Per-account lists are runs of 64-entry blocks from one pool: appending never copies, and
   // index access stays O(1) through the account's block list.
-  static constexpr uint64_t kBlockEntries = 16;
+  static constexpr uint64_t kBlockEntries = 64;
   struct Block {
     TransferNo entries[kBlockEntries];
   };
-  struct AccountList {
-    std::vector<uint32_t> blocks;
+  // What an append needs, 16 bytes an account, apart from the block lists (which an append
+  // touches only every kBlockEntries-th time): the append path and its prefetch then read one
+  // small dense array instead of chasing each account's vector.
+  struct ListTail {
     uint64_t count = 0;
+    uint32_t block = 0;  // the last block of the list; meaningless while count == 0
   };
 
   ChunkedVector<Transfer> transfers_;
   ChunkedVector<Block> blocks_;
-  std::vector<uint32_t> free_blocks_;  // blocks released by rollback
-  std::vector<AccountList> account_transfers_;
+  std::vector<uint32_t> free_blocks_;               // blocks released by rollback
+  std::vector<ListTail> list_tails_;                // by AccountNo
+  std::vector<std::vector<uint32_t>> list_blocks_;  // by AccountNo: the list's blocks
   std::vector<std::vector<AccountBalance>> balances_;
 };
 
