@@ -14,5 +14,6 @@ inline constexpr int kExitInternal = 70;   // a bug: please report it
 
 void RegisterDemo(CLI::App& app, int& exit_code);
 void RegisterBenchLedger(CLI::App& bench, int& exit_code);
+void RegisterSimulate(CLI::App& app, int& exit_code);
 
 }  // namespace tpw::cli

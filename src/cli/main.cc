@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = tpw::cli::kExitOk;
 
   tpw::cli::RegisterDemo(app, exit_code);
+  tpw::cli::RegisterSimulate(app, exit_code);
   CLI::App* bench = app.add_subcommand(
       "bench", "Run a benchmark and print throughput and latency percentiles.\n"
                "Example: tpwallet bench ledger --in-memory");
