@@ -58,11 +58,13 @@ uint64_t EventsOf(const Request& request) {
 }  // namespace
 
 // One group commit: the facts of several requests, their replies, and where the records land.
+using ReplyList = std::vector<std::pair<std::function<void(Reply&&)>, Reply>>;
+
 struct Group {
   std::vector<std::vector<uint8_t>> buffers;  // encoded fact records
   std::vector<uint16_t> types;
   std::vector<size_t> transfer_records;  // indexes (in buffers) of transfers_created records
-  std::vector<std::pair<std::function<void(Reply&&)>, Reply>> replies;
+  ReplyList replies;
   std::vector<journal::RecordLocation> locations;
   bool stop = false;  // tells the journal thread to exit
 
@@ -119,7 +121,7 @@ class Engine::Impl {
   void JournalLoop();
   bool CommitGroup(Group& group);
   void Fail(EngineFailure failure);
-  static void FailReplies(Group& group, EngineError code);
+  static void FailReplies(ReplyList& replies, EngineError code);
 
   storage::Storage* storage_;
   EngineOptions options_;
@@ -646,19 +648,28 @@ void Engine::Impl::JournalLoop() {
       to_journal_.pop_front();
     }
     const bool stop = group->stop;
-    if (!stop && !CommitGroup(*group)) FailReplies(*group, EngineError::storage_failed);
+    const bool committed = !stop && CommitGroup(*group);
+    // Hand the group back to the sequencer *before* answering. A caller that sends its next
+    // request on hearing a reply then always finds this group's transfers marked written
+    // (DrainCompletions runs before that request executes), so whether the request reads a
+    // transfer body from RAM or from the journal never depends on thread timing. The seeded
+    // simulator (tests/sim) relies on this: its storage operations must follow from the seed.
+    ReplyList replies = std::move(group->replies);
+    group->replies.clear();
     {
       std::lock_guard lock(pipe_mutex_);
       --in_flight_;
       completed_.push_back(std::move(group));
     }
     pipe_changed_.notify_all();
+    if (!committed) FailReplies(replies, EngineError::storage_failed);
+    for (auto& [done, reply] : replies) done(std::move(reply));
     if (stop) return;
   }
 }
 
-// Appends and syncs one group, then answers its requests. False after a failure (now or
-// earlier): nothing in the group may be acknowledged.
+// Appends and syncs one group and stamps its replies (JournalLoop sends them). False after a
+// failure (now or earlier): nothing in the group may be acknowledged.
 bool Engine::Impl::CommitGroup(Group& group) {
   if (failed_.load()) return false;
   if (!group.buffers.empty()) {
@@ -692,11 +703,9 @@ bool Engine::Impl::CommitGroup(Group& group) {
     stats_.journal_head_hash_hex = crypto::HashToHex(journal_stats.head_hash);
     ++stats_.groups_committed;
   }
-  for (auto& [done, reply] : group.replies) {
-    reply.durable_sequence = journal_stats.last_sequence.value;
-    done(std::move(reply));
+  for (auto& entry : group.replies) {
+    entry.second.durable_sequence = journal_stats.last_sequence.value;
   }
-  group.replies.clear();
   return true;
 }
 
@@ -709,13 +718,13 @@ void Engine::Impl::Fail(EngineFailure failure) {
   queue_space_.notify_all();
 }
 
-void Engine::Impl::FailReplies(Group& group, EngineError code) {
-  for (auto& [done, reply] : group.replies) {
+void Engine::Impl::FailReplies(ReplyList& replies, EngineError code) {
+  for (auto& [done, reply] : replies) {
     Reply failed;
     failed.error = code;
     done(std::move(failed));
   }
-  group.replies.clear();
+  replies.clear();
 }
 
 EngineStats Engine::Impl::Stats() const {
