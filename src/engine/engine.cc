@@ -134,6 +134,14 @@ class Engine::Impl {
   std::unique_ptr<Ledger> ledger_;
   RecoveryReport recovery_;
   uint64_t records_since_snapshot_ = 0;
+  // The ledger's last_timestamp() as replaying the journal restores it: advanced only by facts
+  // whose replay advances it (accounts, transfers, expiry). Batches that create nothing still
+  // consume timestamps in the live ledger but are not journaled (or only as failed ids), so the
+  // live value can run ahead of this one. Snapshots save this value: a snapshot that saved the
+  // live one would be ahead of the facts a later run appends after recovering *without* that
+  // snapshot (say a read error made recovery skip it, then it is read fine next time), and
+  // replaying those facts on top of it would fail with replay_diverged. Sequencer thread only.
+  Timestamp journaled_timestamp_;
 
   // Requests: any thread -> sequencer.
   mutable std::mutex queue_mutex_;
@@ -208,6 +216,7 @@ EngineStatus Engine::Impl::Open() {
     if (EngineStatus s = Replay(covered + 1); !s.ok()) return s;
   }
   ledger_->CheckInvariants();
+  journaled_timestamp_ = ledger_->last_timestamp();
   recovery_.elapsed_ns = clock_->MonotonicNs() - start;
   PublishStats();
   {
@@ -457,6 +466,7 @@ void Engine::Impl::ExecuteCreateAccounts(Request& request, Reply& reply, Group& 
     created.push_back(account);
   }
   if (created.empty()) return;
+  journaled_timestamp_ = ledger_->last_timestamp();  // replay sets it to the batch's last
   const FactHeader header{first.ns, first.ns + events.size() - 1,
                           static_cast<uint32_t>(created.size())};
   std::vector<uint8_t> bytes;
@@ -475,6 +485,7 @@ void Engine::Impl::ExecuteCreateTransfers(Request& request, Reply& reply, Group&
   (void)ledger_->CreateTransfers(events, first, reply.transfer_results);
   const FactHeader batch{first.ns, first.ns + events.size() - 1, 0};
   if (TransferBatch created = store_->TakeTail()) {
+    journaled_timestamp_ = ledger_->last_timestamp();  // replay sets it to the batch's last
     FactHeader header = batch;
     header.count = static_cast<uint32_t>(created->size());
     std::vector<uint8_t> bytes;
@@ -550,6 +561,7 @@ void Engine::Impl::RunExpiry(Group& group) {
   std::vector<ledger::ExpiredTransfer> expired;
   (void)ledger_->ExpirePendingTransfers(now, options_.expiry_batch_max, expired);
   if (expired.empty()) return;
+  journaled_timestamp_ = ledger_->last_timestamp();
   std::vector<tpw::TransferId> ids;
   ids.reserve(expired.size());
   for (const ledger::ExpiredTransfer& e : expired) ids.push_back(e.id);
@@ -617,7 +629,7 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
   header.head_hash = journal_->stats().head_hash;
   if (options_.fsync == FsyncMode::never) header.sequence = journal_->stats().last_sequence.value;
   auto bytes = WriteSnapshot(*storage_, header, [&](ledger::StateSink& sink) {
-    ledger_->SaveState(sink);
+    ledger_->SaveState(sink, journaled_timestamp_);
     store_->SaveState(sink);
   });
   if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());

@@ -25,8 +25,8 @@ struct Oracle {
   ledger::reference::ReferenceModel model;
   uint64_t last_ts = 0;  // the engine ledger's last_timestamp(), exactly
   // batch_last of the newest fact that replay restores last_timestamp from (accounts,
-  // transfers, expiry): after recovery last_timestamp may fall back as far as this, never lower
-  // (transient-failure facts and rejected batches do not move it on replay).
+  // transfers, expiry): after recovery last_timestamp is exactly this (transient-failure facts
+  // and rejected batches consume timestamps live but do not move it on replay).
   uint64_t fact_ts = 0;
   uint64_t records = 0;  // journal records (facts) the acknowledged requests produced
   // Stored transfers per account id, ascending timestamp (both sides of each transfer).
