@@ -20,7 +20,7 @@ std::string Contents(storage::Storage& s, const std::string& name) {
   return {bytes.value().begin(), bytes.value().end()};
 }
 
-class FaultyStorageTest : public ::testing::Test {
+class SimFaultyStorageTest : public ::testing::Test {
  protected:
   SeededRandom disk_random_{1};
   SeededRandom crash_random_{2};
@@ -28,7 +28,7 @@ class FaultyStorageTest : public ::testing::Test {
   FaultyStorage storage_{disk_, crash_random_};
 };
 
-TEST_F(FaultyStorageTest, CountsOperationsAndMutations) {
+TEST_F(SimFaultyStorageTest, CountsOperationsAndMutations) {
   auto file = storage_.Open("a", OpenMode::create_new);  // a mutation (creates an entry)
   ASSERT_TRUE(file.ok());
   ASSERT_TRUE(file.value()->Append(Bytes("xy")).ok());
@@ -39,7 +39,7 @@ TEST_F(FaultyStorageTest, CountsOperationsAndMutations) {
   EXPECT_EQ(storage_.operations(), 4u);
 }
 
-TEST_F(FaultyStorageTest, ACleanPowerCutAtASyncThatIsNotDoneLosesTheUnsyncedBytes) {
+TEST_F(SimFaultyStorageTest, ACleanPowerCutAtASyncThatIsNotDoneLosesTheUnsyncedBytes) {
   auto file = storage_.Open("a", OpenMode::create_new);
   ASSERT_TRUE(file.ok());
   ASSERT_TRUE(storage_.SyncDirectory().ok());
@@ -55,7 +55,7 @@ TEST_F(FaultyStorageTest, ACleanPowerCutAtASyncThatIsNotDoneLosesTheUnsyncedByte
   EXPECT_EQ(Contents(storage_, "a"), "synced");
 }
 
-TEST_F(FaultyStorageTest, ASyncCarriedOutBeforeTheCrashIsDurable) {
+TEST_F(SimFaultyStorageTest, ASyncCarriedOutBeforeTheCrashIsDurable) {
   auto file = storage_.Open("a", OpenMode::create_new);
   ASSERT_TRUE(file.ok());
   ASSERT_TRUE(storage_.SyncDirectory().ok());
@@ -66,7 +66,7 @@ TEST_F(FaultyStorageTest, ASyncCarriedOutBeforeTheCrashIsDurable) {
   EXPECT_EQ(Contents(storage_, "a"), "kept");
 }
 
-TEST_F(FaultyStorageTest, AProcessKillKeepsUnsyncedBytes) {
+TEST_F(SimFaultyStorageTest, AProcessKillKeepsUnsyncedBytes) {
   auto file = storage_.Open("a", OpenMode::create_new);
   ASSERT_TRUE(file.ok());
   ASSERT_TRUE(file.value()->Append(Bytes("page cache")).ok());
@@ -75,7 +75,7 @@ TEST_F(FaultyStorageTest, AProcessKillKeepsUnsyncedBytes) {
   EXPECT_EQ(Contents(storage_, "a"), "page cache");
 }
 
-TEST_F(FaultyStorageTest, AnArmedCrashWaitsForItsMutation) {
+TEST_F(SimFaultyStorageTest, AnArmedCrashWaitsForItsMutation) {
   auto file = storage_.Open("a", OpenMode::create_new);
   ASSERT_TRUE(file.ok());
   storage_.Arm(ArmedCrash{storage_.mutations() + 3, CrashKind::power_cut_torn, false, true});

@@ -482,13 +482,21 @@ bool Simulator::Exchange(const Request& request, Expected* expected_out) {
       break;
     }
   }
-  Trace("%s: %zu events, %llu created, %zu rejected, %llu expired before; storage ops %llu",
-        std::string(KindName(request.kind)).c_str(),
-        request.accounts.size() + request.transfers.size(),
-        static_cast<unsigned long long>(e.created),
-        e.account_results.size() + e.transfer_results.size(),
-        static_cast<unsigned long long>(e.expired),
-        static_cast<unsigned long long>(storage_.operations()));
+  if (options_.trace != nullptr) {
+    std::string rejected;
+    for (const auto& x : e.account_results) {
+      rejected += " " + std::string(ledger::ResultName(x.result));
+    }
+    for (const auto& x : e.transfer_results) {
+      rejected += " " + std::string(ledger::ResultName(x.result));
+    }
+    Trace("%s: %zu events, %llu created, %llu expired before; storage ops %llu%s%s",
+          std::string(KindName(request.kind)).c_str(),
+          request.accounts.size() + request.transfers.size(),
+          static_cast<unsigned long long>(e.created), static_cast<unsigned long long>(e.expired),
+          static_cast<unsigned long long>(storage_.operations()),
+          rejected.empty() ? "" : "; rejected:", rejected.c_str());
+  }
   if (!CompareReply(request, e, reply)) return false;
   if (expected_out != nullptr) *expected_out = e;
   return true;

@@ -19,6 +19,8 @@ namespace {
 constexpr size_t kSentRemembered = 128;
 constexpr uint64_t kAccountsMin = 4;
 constexpr uint64_t kAccountsMax = 24;
+constexpr size_t kOpenAccountsWanted = 6;
+constexpr uint64_t kGrownAccountsHigh = 0xACC;  // high word of ids added to the pool later
 Amount Amt(u128 v) { return Amount::FromMinor(v); }
 }  // namespace
 
@@ -161,8 +163,15 @@ std::vector<Account> Workload::Accounts(const ReferenceModel& model) {
   std::vector<Account> events;
   if (dice_.Percent(2)) return events;  // an empty batch
   const size_t n = static_cast<size_t>(dice_.Between(1, std::min<uint64_t>(s_.batch_max, 6)));
+  // Posted closing transfers close accounts for good: grow the pool while few are open.
+  size_t open = 0;
+  for (const auto& [id, a] : model.state().accounts) open += (a.flags & af::kClosed) == 0 ? 1 : 0;
   for (size_t i = 0; i < n; ++i) {
-    const u128 id = dice_.Pick(s_.account_ids);
+    if (open + i < kOpenAccountsWanted && dice_.Percent(50)) {
+      s_.account_ids.push_back(MakeU128(kGrownAccountsHigh, next_account_++));
+    }
+    const u128 id =
+        i == 0 && open < kOpenAccountsWanted ? s_.account_ids.back() : dice_.Pick(s_.account_ids);
     const std::optional<Account> stored = model.LookupAccount(id);
     events.push_back(stored.has_value() && dice_.Percent(70) ? Resend(*stored) : FreshAccount(id));
   }
@@ -215,8 +224,13 @@ Transfer Workload::Regular(const ReferenceModel& model, const std::vector<u128>&
   t.flags = pending ? tf::kPending : 0;
   if (pending) {
     t.timeout = Timeout();
-    if (dice_.Percent(3)) t.flags |= tf::kClosingDebit;
-    if (dice_.Percent(3)) t.flags |= tf::kClosingCredit;
+    if (dice_.Percent(1)) t.flags |= tf::kClosingDebit;
+    if (dice_.Percent(1)) t.flags |= tf::kClosingCredit;
+    // A closing transfer that never expires would close its account for good and starve the
+    // workload; mostly let it expire (or be voided) soon, which reopens the account.
+    if ((t.flags & (tf::kClosingDebit | tf::kClosingCredit)) != 0 && dice_.Percent(95)) {
+      t.timeout = static_cast<uint32_t>(dice_.Between(1, 5));
+    }
   }
   t.user_data_128 = dice_.Below(3);
   t.user_data_64 = dice_.Below(3);
@@ -352,7 +366,12 @@ Transfer Workload::OneTransfer(const ReferenceModel& model, const std::vector<u1
 }
 
 std::vector<Transfer> Workload::Transfers(const ReferenceModel& model) {
-  const std::vector<u128> existing = ExistingAccounts(model);
+  std::vector<u128> existing = ExistingAccounts(model);
+  std::vector<u128> open;
+  for (const u128 id : existing) {
+    if ((model.state().accounts.at(id).flags & af::kClosed) == 0) open.push_back(id);
+  }
+  if (open.size() >= 2 && dice_.Percent(90)) existing = std::move(open);  // mostly open ones
   std::vector<Transfer> events;
   batch_pendings_.clear();
   if (dice_.Percent(1)) {

@@ -90,6 +90,7 @@ class Workload {
   Dice& dice_;
   Scenario s_;
   uint64_t next_transfer_ = 0;
+  uint64_t next_account_ = 1;
   std::vector<u128> all_ids_;
   std::set<u128> all_ids_set_;
   std::vector<ledger::Transfer> sent_;  // recent requests, for retries
