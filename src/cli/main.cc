@@ -19,6 +19,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterAccountCommands(app, exit_code);
   tpw::cli::RegisterTransferCommands(app, exit_code);
   tpw::cli::RegisterDemo(app, exit_code);
+  tpw::cli::RegisterSimulate(app, exit_code);
   CLI::App* bench = app.add_subcommand(
       "bench", "Run a benchmark and print throughput and latency percentiles.\n"
                "Example: tpwallet bench ledger --in-memory");

@@ -66,11 +66,13 @@ uint64_t EventsOf(const Request& request) {
 }  // namespace
 
 // One group commit: the facts of several requests, their replies, and where the records land.
+using ReplyList = std::vector<std::pair<std::function<void(Reply&&)>, Reply>>;
+
 struct Group {
   std::vector<std::vector<uint8_t>> buffers;  // encoded fact records
   std::vector<uint16_t> types;
   std::vector<size_t> transfer_records;  // indexes (in buffers) of transfers_created records
-  std::vector<std::pair<std::function<void(Reply&&)>, Reply>> replies;
+  ReplyList replies;
   std::vector<journal::RecordLocation> locations;  // filled only when `committed`
   bool committed = false;  // appended (and synced): `locations` are real
   bool stop = false;       // tells the journal thread to exit
@@ -132,7 +134,7 @@ class Engine::Impl {
   void JournalLoop();
   bool CommitGroup(Group& group);
   void Fail(EngineFailure failure);
-  static void FailReplies(Group& group, EngineError code);
+  static void FailReplies(ReplyList& replies, EngineError code);
 
   storage::Storage* storage_;
   EngineOptions options_;
@@ -147,6 +149,14 @@ class Engine::Impl {
   uint64_t records_since_snapshot_ = 0;
   crypto::Hash256 covered_hash_{};  // journal chain hash at the loaded snapshot's sequence
   std::vector<std::vector<uint8_t>> spare_buffers_;  // sequencer-owned, recycled record buffers
+  // The ledger's last_timestamp() as replaying the journal restores it: advanced only by facts
+  // whose replay advances it (accounts, transfers, expiry). Batches that create nothing still
+  // consume timestamps in the live ledger but are not journaled (or only as failed ids), so the
+  // live value can run ahead of this one. Snapshots save this value: a snapshot that saved the
+  // live one would be ahead of the facts a later run appends after recovering *without* that
+  // snapshot (say a read error made recovery skip it, then it is read fine next time), and
+  // replaying those facts on top of it would fail with replay_diverged. Sequencer thread only.
+  Timestamp journaled_timestamp_;
 
   // Requests: any thread -> sequencer.
   mutable std::mutex queue_mutex_;
@@ -222,6 +232,7 @@ EngineStatus Engine::Impl::Open() {
     if (EngineStatus s = Replay(covered + 1, trusted); !s.ok()) return s;
   }
   ledger_->CheckInvariants();
+  journaled_timestamp_ = ledger_->last_timestamp();
   recovery_.elapsed_ns = clock_->MonotonicNs() - start;
   PublishStats();
   {
@@ -543,6 +554,7 @@ void Engine::Impl::ExecuteCreateAccounts(Request& request, Reply& reply, Group& 
     created.push_back(account);
   }
   if (created.empty()) return;
+  journaled_timestamp_ = ledger_->last_timestamp();  // replay sets it to the batch's last
   const FactHeader header{first.ns, first.ns + events.size() - 1,
                           static_cast<uint32_t>(created.size())};
   std::vector<uint8_t> bytes;
@@ -561,6 +573,7 @@ void Engine::Impl::ExecuteCreateTransfers(Request& request, Reply& reply, Group&
   (void)ledger_->CreateTransfers(events, first, reply.transfer_results);
   const FactHeader batch{first.ns, first.ns + events.size() - 1, 0};
   if (const std::vector<Transfer>* created = store_->TakeTail()) {
+    journaled_timestamp_ = ledger_->last_timestamp();  // replay sets it to the batch's last
     FactHeader header = batch;
     header.count = static_cast<uint32_t>(created->size());
     std::vector<uint8_t> bytes = SpareBuffer();
@@ -636,6 +649,7 @@ void Engine::Impl::RunExpiry(Group& group) {
   std::vector<ledger::ExpiredTransfer> expired;
   (void)ledger_->ExpirePendingTransfers(now, options_.expiry_batch_max, expired);
   if (expired.empty()) return;
+  journaled_timestamp_ = ledger_->last_timestamp();
   std::vector<tpw::TransferId> ids;
   ids.reserve(expired.size());
   for (const ledger::ExpiredTransfer& e : expired) ids.push_back(e.id);
@@ -722,7 +736,7 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
   header.head_hash = journal_->stats().head_hash;
   if (options_.fsync == FsyncMode::never) header.sequence = journal_->stats().last_sequence.value;
   auto bytes = WriteSnapshot(*storage_, header, [&](ledger::StateSink& sink) {
-    ledger_->SaveState(sink);
+    ledger_->SaveState(sink, journaled_timestamp_);
     store_->SaveState(sink);
   });
   if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());
@@ -753,19 +767,28 @@ void Engine::Impl::JournalLoop() {
       to_journal_.pop_front();
     }
     const bool stop = group->stop;
-    if (!stop && !CommitGroup(*group)) FailReplies(*group, EngineError::storage_failed);
+    const bool committed = !stop && CommitGroup(*group);
+    // Hand the group back to the sequencer *before* answering. A caller that sends its next
+    // request on hearing a reply then always finds this group's transfers marked written
+    // (DrainCompletions runs before that request executes), so whether the request reads a
+    // transfer body from RAM or from the journal never depends on thread timing. The seeded
+    // simulator (tests/sim) relies on this: its storage operations must follow from the seed.
+    ReplyList replies = std::move(group->replies);
+    group->replies.clear();
     {
       std::lock_guard lock(pipe_mutex_);
       --in_flight_;
       completed_.push_back(std::move(group));
     }
     pipe_changed_.notify_all();
+    if (!committed) FailReplies(replies, EngineError::storage_failed);
+    for (auto& [done, reply] : replies) done(std::move(reply));
     if (stop) return;
   }
 }
 
-// Appends and syncs one group, then answers its requests. False after a failure (now or
-// earlier): nothing in the group may be acknowledged.
+// Appends and syncs one group and stamps its replies (JournalLoop sends them). False after a
+// failure (now or earlier): nothing in the group may be acknowledged.
 bool Engine::Impl::CommitGroup(Group& group) {
   if (failed_.load()) return false;
   if (!group.buffers.empty()) {
@@ -798,11 +821,9 @@ bool Engine::Impl::CommitGroup(Group& group) {
     stats_.journal_head_hash_hex = crypto::HashToHex(journal_stats.head_hash);
     ++stats_.groups_committed;
   }
-  for (auto& [done, reply] : group.replies) {
-    reply.durable_sequence = journal_stats.last_sequence.value;
-    done(std::move(reply));
+  for (auto& entry : group.replies) {
+    entry.second.durable_sequence = journal_stats.last_sequence.value;
   }
-  group.replies.clear();
   return true;
 }
 
@@ -815,13 +836,13 @@ void Engine::Impl::Fail(EngineFailure failure) {
   queue_space_.notify_all();
 }
 
-void Engine::Impl::FailReplies(Group& group, EngineError code) {
-  for (auto& [done, reply] : group.replies) {
+void Engine::Impl::FailReplies(ReplyList& replies, EngineError code) {
+  for (auto& [done, reply] : replies) {
     Reply failed;
     failed.error = code;
     done(std::move(failed));
   }
-  group.replies.clear();
+  replies.clear();
 }
 
 EngineStats Engine::Impl::Stats() const {

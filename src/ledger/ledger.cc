@@ -1133,9 +1133,10 @@ uint64_t Ledger::StateLayoutFingerprint() {
   return h;
 }
 
-void Ledger::SaveState(StateSink& sink) const {
+void Ledger::SaveState(StateSink& sink, Timestamp last_timestamp) const {
+  TPW_ASSERT(last_timestamp <= last_timestamp_);
   sink.U64(StateLayoutFingerprint());
-  sink.U64(last_timestamp_.ns);
+  sink.U64(last_timestamp.ns);
   sink.U64(pending_open_);
   sink.Vector(accounts_);
   account_index_.Save(sink);

@@ -115,7 +115,11 @@ class Ledger {
   // Streams the whole in-memory state (accounts, indexes, pending transfers, expiry queue,
   // totals) into `sink`; the store saves its own part. LoadState fills a freshly constructed
   // Ledger and returns false if the data is short or inconsistent.
-  void SaveState(StateSink& sink) const;
+  // `last_timestamp` is saved as the state's last_timestamp(): at most last_timestamp(), at least
+  // every stored timestamp. The engine passes the last timestamp its journal restores on replay
+  // (events that were rejected consumed timestamps but are not journaled), so that state loaded
+  // from a snapshot equals state rebuilt by replaying the journal up to the same point.
+  void SaveState(StateSink& sink, Timestamp last_timestamp) const;
   bool LoadState(StateSource& source);
   // Changes whenever the saved layout changes (struct sizes, format): snapshots from another
   // layout are rejected, not misread.
