@@ -21,7 +21,9 @@ struct LedgerBenchOptions {
   // Durable run only.
   std::string data_dir;       // empty: a fresh directory under $TMPDIR, removed afterwards
   std::string fsync = "always";
-  uint64_t in_flight = 4;     // batches submitted and not yet answered
+  // Batches submitted and not yet answered. 2 keeps both the sequencer and the journal thread
+  // busy (the engine pipelines two groups); more only adds queueing to every batch's latency.
+  uint64_t in_flight = 2;
   bool recovery = true;       // measure recovery (with and without a snapshot) afterwards
 };
 

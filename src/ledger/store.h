@@ -80,6 +80,10 @@ class InMemoryStore final : public LedgerStore {
   // blocks, plus one partly filled block per account.
   void Reserve(uint64_t transfers, uint64_t accounts) {
     transfers_.Reserve(transfers);
+    ReserveLists(transfers, accounts);
+  }
+  // The per-account lists alone (a store whose transfer bodies live elsewhere).
+  void ReserveLists(uint64_t transfers, uint64_t accounts) {
     blocks_.Reserve(transfers / (kBlockEntries / 2) + accounts);
   }
 
