@@ -52,6 +52,7 @@ int ExitCodeFor(engine::EngineError error) {
     case EngineError::shutting_down:
       return kExitStorage;
     case EngineError::too_many_events:
+    case EngineError::issuer_key_mismatch:
       return kExitUsage;
     case EngineError::invalid_request:
       return kExitInternal;  // the CLI checks requests first: this is a bug

@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "engine/engine_impl.h"
 
 #include <pthread.h>
 
@@ -60,128 +61,17 @@ EngineFailure FromStorage(const storage::StorageFailure& failure) {
 constexpr size_t kSpareBufferBytesMin = size_t{64} << 10;
 
 uint64_t EventsOf(const Request& request) {
-  return std::max<uint64_t>(1, request.accounts.size() + request.transfers.size());
+  // An offline batch becomes one settlement transfer per token.
+  const uint64_t offline = request.offline ? request.offline->tokens.size() : 0;
+  return std::max<uint64_t>(1, request.accounts.size() + request.transfers.size() + offline);
+}
+
+// What a snapshot's layout depends on: the ledger's and clearing's saved structures.
+uint64_t StateFingerprint() {
+  return Ledger::StateLayoutFingerprint() * 1000003 + offline::Clearing::kStateLayoutVersion;
 }
 
 }  // namespace
-
-// One group commit: the facts of several requests, their replies, and where the records land.
-using ReplyList = std::vector<std::pair<std::function<void(Reply&&)>, Reply>>;
-
-struct Group {
-  std::vector<std::vector<uint8_t>> buffers;  // encoded fact records
-  std::vector<uint16_t> types;
-  std::vector<size_t> transfer_records;  // indexes (in buffers) of transfers_created records
-  ReplyList replies;
-  std::vector<journal::RecordLocation> locations;  // filled only when `committed`
-  bool committed = false;  // appended (and synced): `locations` are real
-  bool stop = false;       // tells the journal thread to exit
-
-  void Add(FactType type, std::vector<uint8_t> bytes) {
-    if (type == FactType::transfers_created) transfer_records.push_back(buffers.size());
-    types.push_back(static_cast<uint16_t>(type));
-    buffers.push_back(std::move(bytes));
-  }
-};
-
-class Engine::Impl {
- public:
-  Impl(storage::Storage& storage, const EngineOptions& options, Clock* clock)
-      : storage_(&storage),
-        options_(options),
-        clock_(clock != nullptr ? clock : &system_clock_),
-        reader_(storage) {}
-
-  ~Impl() { Shutdown(); }
-
-  EngineStatus Open();
-  void Start();
-  void Submit(Request request);
-  bool TrySubmit(Request& request);
-  void EnqueueLocked(Request request, std::unique_lock<std::mutex>& lock);
-  EngineResult<SnapshotInfo> Snapshot();
-  void Shutdown();
-  EngineStats Stats() const;
-  std::optional<EngineFailure> failure() const;
-  const RecoveryReport& recovery() const { return recovery_; }
-
- private:
-  // ---- recovery
-  void ResetState();
-  EngineStatus OpenJournal(std::optional<journal::TrustedPrefix> trusted);
-  EngineStatus RemoveSnapshotsPastJournalEnd(uint64_t journal_last);
-  EngineStatus LoadNewestSnapshot(uint64_t& sequence);
-  EngineStatus Replay(uint64_t from, std::optional<journal::TrustedPrefix> trusted);
-  EngineStatus ApplyFact(const journal::RecordView& record);
-
-  // ---- sequencer thread
-  void SequencerLoop();
-  bool TakeRequests(std::vector<Request>& batch);
-  void Execute(Request& request, Group& group);
-  void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);
-  void ExecuteCreateTransfers(Request& request, Reply& reply, Group& group);
-  void ExecuteQuery(Request& request, Reply& reply);
-  void RunExpiry(Group& group);
-  void HandOff(std::unique_ptr<Group> group);
-  void DrainCompletions();
-  std::vector<uint8_t> SpareBuffer();
-  void WaitForPipelineEmpty();
-  EngineResult<SnapshotInfo> WriteSnapshotNow();
-  void ServeSnapshotRequests();
-  void PublishStats();
-
-  // ---- journal thread
-  void JournalLoop();
-  bool CommitGroup(Group& group);
-  void Fail(EngineFailure failure);
-  static void FailReplies(ReplyList& replies, EngineError code);
-
-  storage::Storage* storage_;
-  EngineOptions options_;
-  SystemClock system_clock_;
-  Clock* clock_;
-  std::unique_ptr<storage::DirectoryLock> lock_;
-  std::unique_ptr<journal::JournalWriter> journal_;
-  journal::RecordReader reader_;
-  std::unique_ptr<JournalStore> store_;
-  std::unique_ptr<Ledger> ledger_;
-  RecoveryReport recovery_;
-  uint64_t records_since_snapshot_ = 0;
-  crypto::Hash256 covered_hash_{};  // journal chain hash at the loaded snapshot's sequence
-  std::vector<std::vector<uint8_t>> spare_buffers_;  // sequencer-owned, recycled record buffers
-  // The ledger's last_timestamp() as replaying the journal restores it: advanced only by facts
-  // whose replay advances it (accounts, transfers, expiry). Batches that create nothing still
-  // consume timestamps in the live ledger but are not journaled (or only as failed ids), so the
-  // live value can run ahead of this one. Snapshots save this value: a snapshot that saved the
-  // live one would be ahead of the facts a later run appends after recovering *without* that
-  // snapshot (say a read error made recovery skip it, then it is read fine next time), and
-  // replaying those facts on top of it would fail with replay_diverged. Sequencer thread only.
-  Timestamp journaled_timestamp_;
-
-  // Requests: any thread -> sequencer.
-  mutable std::mutex queue_mutex_;
-  std::condition_variable queue_ready_;
-  std::condition_variable queue_space_;
-  std::deque<Request> queue_;
-  std::deque<std::promise<EngineResult<SnapshotInfo>>> snapshot_waiters_;
-  bool stopping_ = false;
-
-  // Groups: sequencer -> journal thread, and completions back.
-  std::mutex pipe_mutex_;
-  std::condition_variable pipe_changed_;
-  std::deque<std::unique_ptr<Group>> to_journal_;
-  std::deque<std::unique_ptr<Group>> completed_;
-  uint32_t in_flight_ = 0;
-
-  std::atomic<bool> failed_{false};
-  mutable std::mutex state_mutex_;  // guards failure_ and stats_
-  std::optional<EngineFailure> failure_;
-  EngineStats stats_;
-
-  std::thread sequencer_;
-  std::thread journal_thread_;
-  std::once_flag shutdown_once_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Recovery
@@ -192,6 +82,7 @@ void Engine::Impl::ResetState() {
   store_->Reserve(options_.expected_transfers, options_.expected_accounts);
   ledger_ = std::make_unique<Ledger>(
       *store_, ledger::LedgerOptions{options_.expected_accounts, options_.expected_transfers});
+  clearing_ = offline::Clearing{};
 }
 
 EngineStatus Engine::Impl::Open() {
@@ -232,6 +123,7 @@ EngineStatus Engine::Impl::Open() {
     if (EngineStatus s = Replay(covered + 1, trusted); !s.ok()) return s;
   }
   ledger_->CheckInvariants();
+  if (EngineStatus s = CheckIssuerKey(); !s.ok()) return s;
   journaled_timestamp_ = ledger_->last_timestamp();
   recovery_.elapsed_ns = clock_->MonotonicNs() - start;
   PublishStats();
@@ -303,7 +195,7 @@ EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t& sequence) {
     std::string why;
     if (!header.ok()) {
       why = header.error();
-    } else if (header.value().fingerprint != Ledger::StateLayoutFingerprint()) {
+    } else if (header.value().fingerprint != StateFingerprint()) {
       why = "written by a build with a different state layout";
     } else if (header.value().sequence > 0) {
       const journal::TrustedPrefix trusted{journal::SequenceNo{header.value().sequence},
@@ -317,7 +209,8 @@ EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t& sequence) {
       } else if (LoadSnapshot(
                      *storage_, name, header.value(),
                      [&](ledger::StateSource& source) {
-                       return ledger_->LoadState(source) && store_->LoadState(source);
+                       return ledger_->LoadState(source) && store_->LoadState(source) &&
+                              clearing_.LoadState(source);
                      },
                      why)) {
         recovery_.from_snapshot = true;
@@ -356,6 +249,7 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
     return EngineFail(EngineError::replay_diverged,
                       "journal record " + std::to_string(record.sequence.value) + ": " + why);
   };
+  if (record.type == static_cast<uint16_t>(FactType::offline)) return ApplyOfflineFact(record);
   auto decoded = DecodeFact(record.type, record.bytes);
   if (!decoded.ok()) return diverged(decoded.error());
   const Fact& fact = decoded.value();
@@ -373,6 +267,8 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
     case FactType::transfers_failed:
       if (!ledger_->ReplayFailures(fact.failed)) return diverged("failed ids do not apply");
       break;
+    case FactType::offline:
+      return diverged("an offline fact decoded as a ledger fact");
     case FactType::transfers_expired: {
       const Timestamp now{fact.header.batch_first};
       if (now <= ledger_->last_timestamp()) return diverged("expiry time is not after the last");
@@ -525,6 +421,9 @@ void Engine::Impl::Execute(Request& request, Group& group) {
     case RequestKind::create_transfers:
       ExecuteCreateTransfers(request, reply, group);
       break;
+    case RequestKind::offline:
+      ExecuteOffline(request, reply, group);
+      break;
     default:
       ExecuteQuery(request, reply);
       break;
@@ -634,9 +533,30 @@ void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
       break;
     case RequestKind::create_accounts:
     case RequestKind::create_transfers:
+    case RequestKind::offline:
       reply.error = EngineError::invalid_request;
       break;
   }
+}
+
+std::vector<ledger::CreateAccountsResult> Engine::Impl::CreateAccountsNow(
+    std::vector<Account> accounts, Group& group) {
+  Request request;
+  request.kind = RequestKind::create_accounts;
+  request.accounts = std::move(accounts);
+  Reply reply;
+  ExecuteCreateAccounts(request, reply, group);
+  return std::move(reply.account_results);
+}
+
+std::vector<ledger::CreateTransfersResult> Engine::Impl::CreateTransfersNow(
+    std::vector<Transfer> transfers, Group& group) {
+  Request request;
+  request.kind = RequestKind::create_transfers;
+  request.transfers = std::move(transfers);
+  Reply reply;
+  ExecuteCreateTransfers(request, reply, group);
+  return std::move(reply.transfer_results);
 }
 
 // Expiry is a fact like any other: the sequencer releases due pending transfers at a timestamp
@@ -731,13 +651,14 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
   if (failed_.load()) return EngineFail(EngineError::storage_failed);
   const uint64_t start = clock_->MonotonicNs();
   SnapshotHeader header;
-  header.fingerprint = Ledger::StateLayoutFingerprint();
+  header.fingerprint = StateFingerprint();
   header.sequence = journal_->durable_sequence().value;
   header.head_hash = journal_->stats().head_hash;
   if (options_.fsync == FsyncMode::never) header.sequence = journal_->stats().last_sequence.value;
   auto bytes = WriteSnapshot(*storage_, header, [&](ledger::StateSink& sink) {
     ledger_->SaveState(sink, journaled_timestamp_);
     store_->SaveState(sink);
+    clearing_.SaveState(sink);
   });
   if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());
   PruneSnapshots(*storage_, std::max<uint32_t>(1, options_.snapshots_kept));
@@ -953,6 +874,18 @@ Reply Engine::GetAccountBalances(const ledger::AccountFilter& filter) {
   request.kind = RequestKind::get_account_balances;
   request.filter = filter;
   return Execute(std::move(request));
+}
+
+void Engine::SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done) {
+  impl_->SubmitOffline(std::move(command), std::move(done));
+}
+
+OfflineReply Engine::ExecuteOffline(OfflineCommand command) {
+  std::promise<OfflineReply> promise;
+  std::future<OfflineReply> future = promise.get_future();
+  impl_->SubmitOffline(std::move(command),
+                       [&promise](OfflineReply&& reply) { promise.set_value(std::move(reply)); });
+  return future.get();
 }
 
 EngineResult<SnapshotInfo> Engine::Snapshot() { return impl_->Snapshot(); }

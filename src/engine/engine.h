@@ -26,7 +26,9 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "crypto/hash.h"
+#include "crypto/sign.h"
 #include "engine/errors.h"
+#include "engine/offline.h"
 #include "ledger/ledger.h"
 #include "storage/storage.h"
 
@@ -63,6 +65,20 @@ struct EngineOptions {
   bool expire_when_idle = true;
   // Journal segment size (journal::JournalOptions::segment_bytes_max); 0 = the default.
   uint64_t segment_bytes_max = 0;
+
+  // ---- Offline payments (docs/offline-protocol.md)
+  // The issuer's signing key, unlocked by the caller from its keystore. Without it the engine
+  // still clears batches and answers queries, but cannot enroll, sync or sign deny lists
+  // (issuer_key_unavailable). Its public key must be registered under issuer_key_id (the
+  // add_issuer_key command) before it signs anything; Open fails with issuer_key_mismatch if
+  // another key is registered under that id.
+  std::shared_ptr<const crypto::SecretKey> issuer_key;
+  uint32_t issuer_key_id = 1;
+  // Deny lists the engine signs tell terminals to stop accepting offline after this long.
+  uint64_t deny_list_max_age_ms = 24ull * 3600 * 1000;
+  // Threads that verify an uploaded batch's signatures (the caller's thread is one of them);
+  // 0 = one per hardware thread.
+  uint32_t verify_threads = 0;
 };
 
 // What recovery did, for the operator and the recovery benchmark.
@@ -107,6 +123,7 @@ enum class RequestKind : uint8_t {
   get_account_transfers,
   get_account_balances,
   get_pending_status,
+  offline,  // an offline-payment command (SubmitOffline)
 };
 
 struct Request;
@@ -121,11 +138,15 @@ struct Reply {
   std::vector<ledger::AccountBalance> balances;  // get_account_balances
   std::vector<ledger::PendingStatus> pending_statuses;  // get_pending_status, per id
   std::optional<ledger::QueryError> query_error;        // filter queries
+  std::optional<OfflineReply> offline;                  // offline commands
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
 };
 
+struct OfflineWork;  // engine_impl.h: an offline command and what was prepared for it
+
 struct Request {
   RequestKind kind = RequestKind::lookup_accounts;
+  std::shared_ptr<OfflineWork> offline;
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
   std::vector<u128> ids;
@@ -164,6 +185,13 @@ class Engine {
   Reply LookupTransfers(std::vector<tpw::TransferId> ids);
   Reply GetAccountTransfers(const ledger::AccountFilter& filter);
   Reply GetAccountBalances(const ledger::AccountFilter& filter);
+
+  // Offline payments: runs an offline command (docs/offline-protocol.md). An uploaded batch is
+  // decoded and its signatures verified on the calling thread plus verify_threads - 1 helpers
+  // before it enters the sequencer; everything else runs in the sequencer. `done` is called
+  // exactly once, when the outcome is durable (or failed).
+  void SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done);
+  OfflineReply ExecuteOffline(OfflineCommand command);
 
   // Writes a snapshot now (waits for the pipeline to drain first).
   EngineResult<SnapshotInfo> Snapshot();

@@ -26,7 +26,10 @@ namespace tpw::engine {
   X(replay_diverged, 10,                                                                           \
     "replaying the journal did not reproduce a recorded fact; report this as a bug")              \
   X(io_error, 11, "the data directory cannot be read or written (see the path and reason)")      \
-  X(invalid_request, 12, "the request is malformed")
+  X(invalid_request, 12, "the request is malformed")                                              \
+  X(issuer_key_mismatch, 13,                                                                       \
+    "the issuer key given does not match the public key registered under its id; use the right "  \
+    "keystore or another key id")
 
 enum class EngineError : uint8_t {
 #define TPW_X(name, value, message) name = value,

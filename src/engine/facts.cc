@@ -51,6 +51,8 @@ size_t ItemBytes(FactType type) {
       return kFailedFactBytes;
     case FactType::transfers_expired:
       return kExpiredFactBytes;
+    case FactType::offline:  // not items of a fixed size: DecodeOfflineFact
+      return 0;
   }
   return 0;
 }
@@ -197,6 +199,8 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
       break;
     case FactType::transfers_expired:
       for (uint32_t i = 0; i < count; ++i) fact.expired.push_back(TransferId{reader.U128()});
+      break;
+    case FactType::offline:  // refused by ItemBytes above
       break;
   }
   if (!reader.AtEndOk()) return Err{std::string("fact items are malformed")};

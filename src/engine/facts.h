@@ -27,6 +27,7 @@ enum class FactType : uint16_t {
   transfers_created = 2,
   transfers_failed = 3,   // transient failures: ids that can never succeed later
   transfers_expired = 4,  // pending transfers released by the sequencer's expiry timer
+  offline = 5,            // an offline-payment change: engine/offline_facts.h, not DecodeFact
 };
 
 inline constexpr uint32_t kFactVersion = 1;

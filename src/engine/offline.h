@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "common/amount.h"
 #include "common/ids.h"
+#include "ledger/results.h"
 #include "offline/clearing.h"
 #include "offline/messages.h"
 
@@ -40,7 +42,9 @@ inline constexpr uint16_t kGuaranteePaymentCode = 904;   // guarantee -> merchan
   X(bad_sync_request, 12, "the sync request is not signed by the device or does not fit")      \
   X(unknown_exception, 13, "no open exception with this id")                                   \
   X(guarantee_payment_failed, 14, "the ledger refused the guarantee payment")                 \
-  X(issuer_key_exists, 15, "an issuer key with this id is already registered")
+  X(issuer_key_exists, 15, "an issuer key with this id is already registered")                \
+  X(engine_failed, 16, "the engine could not run the command (see detail)")                   \
+  X(unknown_account, 17, "a ledger account the command names does not exist (see detail)")
 
 enum class OfflineError : uint8_t {
 #define TPW_X(name, value, message) name = value,

@@ -6,8 +6,6 @@ namespace tpw::offline {
 
 namespace {
 
-using CounterKey = std::pair<u128, uint64_t>;
-
 TokenOutcome Invalid(const crypto::Hash256& id, InvalidReason reason) {
   return TokenOutcome{id, Classification::invalid, reason, {}};
 }
@@ -76,15 +74,15 @@ TransferId SettlementTransferId(const crypto::Hash256& token_id) {
   return TransferId{id};
 }
 
-size_t Clearing::Hash256Hasher::operator()(const crypto::Hash256& h) const {
+size_t Hash256Hasher::operator()(const crypto::Hash256& h) const {
   size_t v = 0;
   std::memcpy(&v, h.data(), sizeof v);  // already a cryptographic hash: any 8 bytes will do
   return v;
 }
 
-size_t Clearing::PairHasher::operator()(const std::pair<u128, uint64_t>& p) const {
-  uint64_t h = Low64(p.first) ^ (High64(p.first) * 0x9e3779b97f4a7c15ULL) ^
-               (p.second * 0xc2b2ae3d27d4eb4fULL);
+size_t Clearing::CounterKeyHasher::operator()(const CounterKey& k) const {
+  uint64_t h = Low64(k.device_id) ^ (High64(k.device_id) * 0x9e3779b97f4a7c15ULL) ^
+               (k.counter * 0xc2b2ae3d27d4eb4fULL);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -133,7 +131,7 @@ bool Clearing::RevokeDevice(u128 device_id) {
   it->second.revoked = true;
   denied_.insert(device_id);
   ++deny_list_version_;
-  deny_log_.emplace_back(deny_list_version_, device_id);
+  deny_log_.push_back(DenyLogEntry{deny_list_version_, device_id});
   return true;
 }
 
@@ -359,8 +357,8 @@ const TerminalRecord* Clearing::Terminal(u128 terminal_id) const {
 
 std::vector<u128> Clearing::DeniedSince(uint64_t version) const {
   std::vector<u128> out;
-  for (const auto& [v, device] : deny_log_) {
-    if (v > version) out.push_back(device);
+  for (const DenyLogEntry& entry : deny_log_) {
+    if (entry.version > version) out.push_back(entry.device_id);
   }
   return out;
 }
@@ -369,6 +367,116 @@ std::optional<TokenOutcome> Clearing::TokenResult(const crypto::Hash256& token_i
   auto it = token_results_.find(token_id);
   if (it == token_results_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<const CertificateRecord*> Clearing::CertificatesOf(u128 device_id) const {
+  std::vector<const CertificateRecord*> out;
+  for (const auto& [serial, record] : certificates_) {
+    if (record.certificate.device_id == device_id) out.push_back(&record);
+  }
+  return out;
+}
+
+// ---- Snapshots
+
+namespace {
+
+static_assert(std::is_trivially_copyable_v<DeviceRecord>);
+static_assert(std::is_trivially_copyable_v<CertificateRecord>);
+static_assert(std::is_trivially_copyable_v<TerminalRecord>);
+static_assert(std::is_trivially_copyable_v<TokenOutcome>);
+static_assert(std::is_trivially_copyable_v<ExceptionRecord>);
+
+template <typename K, typename V>
+struct Pair {
+  K key;
+  V value;
+};
+
+template <typename Map>
+void SaveMap(ledger::StateSink& sink, const Map& map) {
+  using Item = Pair<typename Map::key_type, typename Map::mapped_type>;
+  std::vector<Item> items;
+  items.reserve(map.size());
+  for (const auto& [key, value] : map) items.push_back(Item{key, value});
+  sink.Vector(items);
+}
+
+template <typename Map>
+bool LoadMap(ledger::StateSource& source, Map& map) {
+  using Item = Pair<typename Map::key_type, typename Map::mapped_type>;
+  std::vector<Item> items;
+  if (!source.Vector(items)) return false;
+  map.clear();
+  for (const Item& item : items) {
+    if (!map.emplace(item.key, item.value).second) return false;  // duplicate key
+  }
+  return true;
+}
+
+template <typename Set>
+void SaveSet(ledger::StateSink& sink, const Set& set) {
+  std::vector<typename Set::key_type> items(set.begin(), set.end());
+  sink.Vector(items);
+}
+
+template <typename Set>
+bool LoadSet(ledger::StateSource& source, Set& set) {
+  std::vector<typename Set::key_type> items;
+  if (!source.Vector(items)) return false;
+  set.clear();
+  set.insert(items.begin(), items.end());
+  return set.size() == items.size();
+}
+
+}  // namespace
+
+void Clearing::SaveState(ledger::StateSink& sink) const {
+  SaveMap(sink, issuer_keys_);
+  SaveMap(sink, devices_);
+  SaveMap(sink, certificates_);
+  SaveMap(sink, terminals_);
+  SaveMap(sink, cleared_counters_);
+  SaveMap(sink, token_results_);
+  // batches_: (hash, outcome count) pairs, then every outcome in the same order.
+  std::vector<Pair<crypto::Hash256, uint64_t>> batch_index;
+  std::vector<TokenOutcome> batch_outcomes;
+  for (const auto& [hash, outcomes] : batches_) {
+    batch_index.push_back({hash, outcomes.size()});
+    batch_outcomes.insert(batch_outcomes.end(), outcomes.begin(), outcomes.end());
+  }
+  sink.Vector(batch_index);
+  sink.Vector(batch_outcomes);
+  SaveMap(sink, batch_ids_);
+  SaveSet(sink, denied_);
+  sink.Vector(deny_log_);
+  sink.U64(deny_list_version_);
+  sink.Vector(exceptions_);
+  sink.U64(next_serial_);
+}
+
+bool Clearing::LoadState(ledger::StateSource& source) {
+  *this = Clearing{};
+  if (!LoadMap(source, issuer_keys_) || !LoadMap(source, devices_) ||
+      !LoadMap(source, certificates_) || !LoadMap(source, terminals_) ||
+      !LoadMap(source, cleared_counters_) || !LoadMap(source, token_results_)) {
+    return false;
+  }
+  std::vector<Pair<crypto::Hash256, uint64_t>> batch_index;
+  std::vector<TokenOutcome> batch_outcomes;
+  if (!source.Vector(batch_index) || !source.Vector(batch_outcomes)) return false;
+  size_t next = 0;
+  for (const auto& [hash, count] : batch_index) {
+    if (count > batch_outcomes.size() - next) return false;
+    const auto first = batch_outcomes.begin() + static_cast<std::ptrdiff_t>(next);
+    if (!batches_.emplace(hash, std::vector<TokenOutcome>(first, first + static_cast<std::ptrdiff_t>(count))).second) {
+      return false;
+    }
+    next += count;
+  }
+  if (next != batch_outcomes.size()) return false;
+  return LoadMap(source, batch_ids_) && LoadSet(source, denied_) && source.Vector(deny_log_) &&
+         source.U64(deny_list_version_) && source.Vector(exceptions_) && source.U64(next_serial_);
 }
 
 }  // namespace tpw::offline

@@ -28,6 +28,7 @@
 #include "common/amount.h"
 #include "common/ids.h"
 #include "crypto/hash.h"
+#include "ledger/state_io.h"
 #include "offline/messages.h"
 
 namespace tpw::offline {
@@ -148,6 +149,24 @@ struct TerminalRecord {
   bool active = true;
 };
 
+// A (device, counter) pair: what each terminal and clearing accept at most once.
+struct CounterKey {
+  u128 device_id = 0;
+  uint64_t counter = 0;
+  friend auto operator<=>(const CounterKey&, const CounterKey&) = default;
+};
+
+// One deny-list change: `device_id` was added at `version`.
+struct DenyLogEntry {
+  uint64_t version = 0;
+  u128 device_id = 0;
+};
+
+// Any 8 bytes of a cryptographic hash are a good hash-table key.
+struct Hash256Hasher {
+  size_t operator()(const crypto::Hash256& h) const;
+};
+
 class Clearing {
  public:
   // ---- Registry (each call is one journaled fact in the engine)
@@ -189,17 +208,26 @@ class Clearing {
   std::vector<u128> DeniedSince(uint64_t version) const;
   uint64_t next_serial() const { return next_serial_; }
   std::optional<TokenOutcome> TokenResult(const crypto::Hash256& token_id) const;
+  uint64_t issuer_key_count() const { return issuer_keys_.size(); }
+  uint64_t terminal_count() const { return terminals_.size(); }
+  uint64_t device_count() const { return devices_.size(); }
+  // Certificates of one device, oldest first.
+  std::vector<const CertificateRecord*> CertificatesOf(u128 device_id) const;
+
+  // ---- Snapshots: the whole state as raw arrays (a snapshot is tied to this build's layout;
+  // kStateLayoutVersion goes into the engine's layout fingerprint). Load replaces the state
+  // and returns false on short or inconsistent data.
+  static constexpr uint64_t kStateLayoutVersion = 1;
+  void SaveState(ledger::StateSink& sink) const;
+  bool LoadState(ledger::StateSource& source);
 
  private:
-  struct Hash256Hasher {
-    size_t operator()(const crypto::Hash256& h) const;
-  };
-  struct PairHasher {
-    size_t operator()(const std::pair<u128, uint64_t>& p) const;
+  struct CounterKeyHasher {
+    size_t operator()(const CounterKey& k) const;
   };
 
   TokenOutcome Classify(const CheckedToken& checked, u128 uploading_terminal,
-                        const std::map<std::pair<u128, uint64_t>, crypto::Hash256>& batch_counters,
+                        const std::map<CounterKey, crypto::Hash256>& batch_counters,
                         const std::map<uint64_t, Amount>& batch_totals) const;
   void OpenException(const TokenOutcome& outcome, const PaymentToken& token);
 
@@ -207,12 +235,12 @@ class Clearing {
   std::map<u128, DeviceRecord> devices_;
   std::map<uint64_t, CertificateRecord> certificates_;
   std::map<u128, TerminalRecord> terminals_;
-  std::unordered_map<std::pair<u128, uint64_t>, crypto::Hash256, PairHasher> cleared_counters_;
+  std::unordered_map<CounterKey, crypto::Hash256, CounterKeyHasher> cleared_counters_;
   std::unordered_map<crypto::Hash256, TokenOutcome, Hash256Hasher> token_results_;
   std::unordered_map<crypto::Hash256, std::vector<TokenOutcome>, Hash256Hasher> batches_;
   std::map<Nonce, crypto::Hash256> batch_ids_;  // batch id -> hash of the batch's bytes
   std::set<u128> denied_;
-  std::vector<std::pair<uint64_t, u128>> deny_log_;  // (version, device) in order
+  std::vector<DenyLogEntry> deny_log_;  // in order
   uint64_t deny_list_version_ = 0;
   std::vector<ExceptionRecord> exceptions_;
   uint64_t next_serial_ = 1;

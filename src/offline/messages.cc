@@ -387,8 +387,11 @@ DecodeResult<DenyList> DecodeDenyList(std::span<const uint8_t> bytes) {
   if (!delta && m.base_version != 0) {
     return Fail(DecodeErrorCode::reserved_not_zero, "base_version of a full list");
   }
-  if (delta && m.base_version >= m.list_version) {
-    return Fail(DecodeErrorCode::field_out_of_range, "delta base_version is not below list_version");
+  // A delta from the current version is empty: it tells a terminal that is up to date so, and
+  // its `issued` restarts the list's age.
+  if (delta && (m.base_version > m.list_version || (m.base_version == m.list_version && count != 0))) {
+    return Fail(DecodeErrorCode::field_out_of_range,
+                "delta base_version is above list_version, or equal with entries");
   }
   if (m.max_age == 0) return Fail(DecodeErrorCode::field_out_of_range, "max_age is 0");
   m.device_ids.reserve(count);

@@ -88,6 +88,8 @@ std::string_view KindName(RequestKind kind) {
       return "get_account_balances";
     case RequestKind::get_pending_status:
       return "get_pending_status";
+    case RequestKind::offline:
+      return "offline";
   }
   return "?";
 }

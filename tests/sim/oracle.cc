@@ -139,6 +139,7 @@ void AnswerQuery(const Oracle& o, const Request& r, Expected& e) {
     }
     case RequestKind::create_accounts:
     case RequestKind::create_transfers:
+    case RequestKind::offline:  // the simulator's workload has no offline commands yet
       TPW_UNREACHABLE();
   }
 }

@@ -1,0 +1,193 @@
+// Engine::Impl: the engine's internals, shared by engine.cc (ledger requests, recovery, the
+// journal pipeline) and engine_offline.cc (offline-payment commands). Not a public header.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/facts.h"
+#include "engine/journal_store.h"
+#include "engine/offline.h"
+#include "engine/offline_facts.h"
+#include "journal/journal.h"
+#include "journal/record_reader.h"
+#include "offline/clearing.h"
+
+namespace tpw::engine {
+
+// An offline command on its way to the sequencer. For submit_batch, the batch is decoded and
+// its token and certificate signatures checked before the sequencer sees it.
+struct OfflineWork {
+  OfflineCommand command;
+  offline::TerminalBatch batch;
+  crypto::Hash256 batch_hash{};
+  std::vector<offline::CheckedToken> tokens;
+};
+
+// One group commit: the facts of several requests, their replies, and where the records land.
+using ReplyList = std::vector<std::pair<std::function<void(Reply&&)>, Reply>>;
+
+struct Group {
+  std::vector<std::vector<uint8_t>> buffers;  // encoded fact records
+  std::vector<uint16_t> types;
+  std::vector<size_t> transfer_records;  // indexes (in buffers) of transfers_created records
+  ReplyList replies;
+  std::vector<journal::RecordLocation> locations;  // filled only when `committed`
+  bool committed = false;  // appended (and synced): `locations` are real
+  bool stop = false;       // tells the journal thread to exit
+
+  void Add(FactType type, std::vector<uint8_t> bytes) {
+    if (type == FactType::transfers_created) transfer_records.push_back(buffers.size());
+    types.push_back(static_cast<uint16_t>(type));
+    buffers.push_back(std::move(bytes));
+  }
+};
+
+class Engine::Impl {
+ public:
+  Impl(storage::Storage& storage, const EngineOptions& options, Clock* clock)
+      : storage_(&storage),
+        options_(options),
+        clock_(clock != nullptr ? clock : &system_clock_),
+        reader_(storage) {}
+
+  ~Impl() { Shutdown(); }
+
+  EngineStatus Open();
+  void Start();
+  void Submit(Request request);
+  bool TrySubmit(Request& request);
+  void EnqueueLocked(Request request, std::unique_lock<std::mutex>& lock);
+  EngineResult<SnapshotInfo> Snapshot();
+  void Shutdown();
+  EngineStats Stats() const;
+  void SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done);
+  std::optional<EngineFailure> failure() const;
+  const RecoveryReport& recovery() const { return recovery_; }
+
+ private:
+  // ---- recovery
+  void ResetState();
+  EngineStatus OpenJournal(std::optional<journal::TrustedPrefix> trusted);
+  EngineStatus RemoveSnapshotsPastJournalEnd(uint64_t journal_last);
+  EngineStatus LoadNewestSnapshot(uint64_t& sequence);
+  EngineStatus Replay(uint64_t from, std::optional<journal::TrustedPrefix> trusted);
+  EngineStatus ApplyFact(const journal::RecordView& record);
+  EngineStatus ApplyOfflineFact(const journal::RecordView& record);
+  EngineStatus CheckIssuerKey();
+
+  // ---- sequencer thread
+  void SequencerLoop();
+  bool TakeRequests(std::vector<Request>& batch);
+  void Execute(Request& request, Group& group);
+  void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);
+  void ExecuteCreateTransfers(Request& request, Reply& reply, Group& group);
+  void ExecuteQuery(Request& request, Reply& reply);
+  // Runs ledger work for an offline command inside the current group (facts journaled as for
+  // any request); results are the Ledger's sparse failure lists.
+  std::vector<ledger::CreateAccountsResult> CreateAccountsNow(std::vector<ledger::Account> accounts,
+                                                              Group& group);
+  std::vector<ledger::CreateTransfersResult> CreateTransfersNow(
+      std::vector<ledger::Transfer> transfers, Group& group);
+
+  // ---- offline commands (engine_offline.cc), sequencer thread
+  void ExecuteOffline(Request& request, Reply& reply, Group& group);
+  OfflineReply AddIssuerKey(const OfflineCommand& c, Group& group);
+  OfflineReply EnrollDevice(const OfflineCommand& c, Group& group);
+  OfflineReply SyncDevice(const OfflineCommand& c, Group& group);
+  OfflineReply RegisterTerminal(const OfflineCommand& c, Group& group);
+  OfflineReply DeactivateTerminal(const OfflineCommand& c, Group& group);
+  OfflineReply RevokeDevice(const OfflineCommand& c, Group& group);
+  OfflineReply ClearBatch(OfflineWork& work, Group& group);
+  OfflineReply ResolveException(const OfflineCommand& c, Group& group);
+  OfflineReply DenyListReply(const OfflineCommand& c) const;
+  OfflineReply DeviceInfo(const OfflineCommand& c) const;
+  bool CanSign() const;
+  void AddOfflineFact(OfflineFact fact, Group& group);
+  uint64_t NowMs() const;
+  uint64_t StepStamp() const;
+  // Caller threads: decode a batch and verify its signatures in parallel.
+  std::optional<OfflineReply> PrepareBatch(OfflineWork& work);
+  std::optional<offline::Bytes32> PublishedIssuerKey(uint32_t key_id) const;
+  void PublishIssuerKey(uint32_t key_id, const offline::Bytes32& key);
+  void RunExpiry(Group& group);
+  void HandOff(std::unique_ptr<Group> group);
+  void DrainCompletions();
+  std::vector<uint8_t> SpareBuffer();
+  void WaitForPipelineEmpty();
+  EngineResult<SnapshotInfo> WriteSnapshotNow();
+  void ServeSnapshotRequests();
+  void PublishStats();
+
+  // ---- journal thread
+  void JournalLoop();
+  bool CommitGroup(Group& group);
+  void Fail(EngineFailure failure);
+  static void FailReplies(ReplyList& replies, EngineError code);
+
+  storage::Storage* storage_;
+  EngineOptions options_;
+  SystemClock system_clock_;
+  Clock* clock_;
+  std::unique_ptr<storage::DirectoryLock> lock_;
+  std::unique_ptr<journal::JournalWriter> journal_;
+  journal::RecordReader reader_;
+  std::unique_ptr<JournalStore> store_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  RecoveryReport recovery_;
+  uint64_t records_since_snapshot_ = 0;
+  crypto::Hash256 covered_hash_{};  // journal chain hash at the loaded snapshot's sequence
+  std::vector<std::vector<uint8_t>> spare_buffers_;  // sequencer-owned, recycled record buffers
+  // The ledger's last_timestamp() as replaying the journal restores it: advanced only by facts
+  // whose replay advances it (accounts, transfers, expiry). Batches that create nothing still
+  // consume timestamps in the live ledger but are not journaled (or only as failed ids), so the
+  // live value can run ahead of this one. Snapshots save this value: a snapshot that saved the
+  // live one would be ahead of the facts a later run appends after recovering *without* that
+  // snapshot (say a read error made recovery skip it, then it is read fine next time), and
+  // replaying those facts on top of it would fail with replay_diverged. Sequencer thread only.
+  tpw::Timestamp journaled_timestamp_;
+  offline::Clearing clearing_;  // sequencer thread (and recovery)
+
+  // Issuer public keys as the sequencer registered them, for the verifying caller threads; and
+  // certificates whose issuer signature verified (a certificate never changes, and a key id is
+  // never rebound, so a good verdict stays good). Positive verdicts only.
+  mutable std::mutex verify_mutex_;
+  std::map<uint32_t, offline::Bytes32> published_issuer_keys_;
+  std::unordered_set<crypto::Hash256, offline::Hash256Hasher> verified_certificates_;
+
+  // Requests: any thread -> sequencer.
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::condition_variable queue_space_;
+  std::deque<Request> queue_;
+  std::deque<std::promise<EngineResult<SnapshotInfo>>> snapshot_waiters_;
+  bool stopping_ = false;
+
+  // Groups: sequencer -> journal thread, and completions back.
+  std::mutex pipe_mutex_;
+  std::condition_variable pipe_changed_;
+  std::deque<std::unique_ptr<Group>> to_journal_;
+  std::deque<std::unique_ptr<Group>> completed_;
+  uint32_t in_flight_ = 0;
+
+  std::atomic<bool> failed_{false};
+  mutable std::mutex state_mutex_;  // guards failure_ and stats_
+  std::optional<EngineFailure> failure_;
+  EngineStats stats_;
+
+  std::thread sequencer_;
+  std::thread journal_thread_;
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace tpw::engine
