@@ -21,6 +21,7 @@ inline constexpr int kExitInternal = 70;  // a bug: please report it
 
 void RegisterDemo(CLI::App& app, int& exit_code);
 void RegisterBenchLedger(CLI::App& bench, int& exit_code);
+void RegisterBenchOffline(CLI::App& bench, int& exit_code);
 void RegisterSimulate(CLI::App& app, int& exit_code);
 
 // Data-directory commands (data_commands.cc, account_commands.cc, transfer_commands.cc).

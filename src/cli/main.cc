@@ -25,6 +25,7 @@ int Run(int argc, char** argv) {
                "Example: tpwallet bench ledger --in-memory");
   bench->require_subcommand(1);
   tpw::cli::RegisterBenchLedger(*bench, exit_code);
+  tpw::cli::RegisterBenchOffline(*bench, exit_code);
 
   try {
     app.parse(argc, argv);

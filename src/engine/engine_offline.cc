@@ -257,6 +257,7 @@ std::optional<OfflineReply> Engine::Impl::PrepareBatch(OfflineWork& work) {
   for (size_t i = 0; i < count; ++i) {
     work.tokens[i].token = work.batch.tokens[i];
     work.tokens[i].certificate_signature_ok = certificate_ok[certificate_of[i]] != 0;
+    work.tokens[i].certificate_hash = certificate_hashes[certificate_of[i]];
   }
   return std::nullopt;
 }
@@ -748,6 +749,8 @@ EngineStatus Engine::Impl::ApplyOfflineFact(const journal::RecordView& record) {
         tokens[i].token = batch.value().tokens[i];
         tokens[i].token_id = crypto::Blake2b256(std::span<const uint8_t>(fact.batch).subspan(
             offline::kBatchHeaderBytes + i * offline::kTokenBytes, offline::kTokenBytes));
+        tokens[i].certificate_hash = crypto::Blake2b256(std::span<const uint8_t>(fact.batch).subspan(
+            offline::kBatchHeaderBytes + i * offline::kTokenBytes + 8, offline::kCertificateBytes));
         tokens[i].certificate_signature_ok = (fact.token_checks[i] & kCertificateCheckOk) != 0;
         tokens[i].token_signature_ok = (fact.token_checks[i] & kTokenCheckOk) != 0;
       }

@@ -165,8 +165,7 @@ TokenOutcome Clearing::Classify(const CheckedToken& checked, u128 uploading_term
   const crypto::Hash256& id = checked.token_id;
   if (!checked.certificate_signature_ok) return Invalid(id, InvalidReason::bad_certificate_signature);
   auto record = certificates_.find(t.certificate.serial);
-  if (record == certificates_.end() ||
-      record->second.hash != crypto::Blake2b256(Encode(t.certificate))) {
+  if (record == certificates_.end() || record->second.hash != checked.certificate_hash) {
     return Invalid(id, InvalidReason::unknown_certificate);
   }
   const CertificateRecord& cert_record = record->second;

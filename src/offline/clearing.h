@@ -69,6 +69,8 @@ std::string_view InvalidReasonMessage(InvalidReason r);
 struct CheckedToken {
   PaymentToken token;
   crypto::Hash256 token_id{};
+  // BLAKE2b-256 of the embedded certificate's 232 bytes: must equal the issued certificate's.
+  crypto::Hash256 certificate_hash{};
   bool certificate_signature_ok = false;
   bool token_signature_ok = false;
 };

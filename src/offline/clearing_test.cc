@@ -52,6 +52,7 @@ class ClearingTest : public ::testing::Test {
     t.token.terminal_time = 5000;
     t.token.nonce[0] = variant;
     t.token_id = crypto::Blake2b256(Encode(t.token));
+    t.certificate_hash = crypto::Blake2b256(Encode(t.token.certificate));
     t.certificate_signature_ok = true;
     t.token_signature_ok = true;
     return t;
@@ -171,6 +172,7 @@ TEST_F(ClearingTest, EveryInvalidReasonIsDetected) {
     CheckedToken token = Token(10, 900, kTerminalA, batch);
     c.spoil(token);
     token.token_id = crypto::Blake2b256(Encode(token.token));
+    token.certificate_hash = crypto::Blake2b256(Encode(token.token.certificate));
     auto outcomes = Upload({token}, kTerminalA, batch++);
     ASSERT_EQ(outcomes.size(), 1u);
     EXPECT_EQ(outcomes[0].classification, Classification::invalid) << InvalidReasonName(c.reason);
