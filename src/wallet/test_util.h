@@ -48,11 +48,16 @@ class Issuer {
   // A certificate for `wallet` with sane limits; tests adjust fields before signing.
   offline::DeviceCertificate CertificateFor(const Wallet& wallet, uint64_t serial,
                                             uint64_t counter_first) const {
+    return CertificateFor(wallet.device_id(), wallet.device_public_key().bytes, serial,
+                          counter_first);
+  }
+  offline::DeviceCertificate CertificateFor(u128 device_id, const offline::Bytes32& device_key,
+                                            uint64_t serial, uint64_t counter_first) const {
     offline::DeviceCertificate c;
     c.issuer_key_id = key_id_;
     c.serial = serial;
-    c.device_id = wallet.device_id();
-    c.device_public_key = wallet.device_public_key().bytes;
+    c.device_id = device_id;
+    c.device_public_key = device_key;
     c.reserve_account_id = 900;
     c.asset = kAsset;
     c.payment_count_max = 5;
