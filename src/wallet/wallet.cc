@@ -426,7 +426,7 @@ WalletResult<InstallOutcome> Wallet::AddCertificate(const offline::DeviceCertifi
     return Fail(WalletError::too_many_certificates, std::to_string(kCertificatesMax) + " held");
   }
   State before = *state_;
-  if (replaced) state_->certificates.erase(state_->certificates.begin() + static_cast<long>(*replaced));
+  if (replaced) state_->certificates.erase(state_->certificates.begin() + static_cast<std::ptrdiff_t>(*replaced));
   CertificateState entry;
   entry.certificate = certificate;
   const auto at = std::upper_bound(
@@ -540,7 +540,7 @@ WalletResult<Payment> Wallet::SignAndPersist(size_t index, const offline::Paymen
   const crypto::Signature signature = crypto::Sign(
       key_, offline::kTokenDomain, offline::SignedPart(bytes, offline::MessageType::payment_token));
   std::copy(signature.bytes.begin(), signature.bytes.end(),
-            bytes.begin() + static_cast<long>(offline::kTokenSignedBytes));
+            bytes.begin() + static_cast<std::ptrdiff_t>(offline::kTokenSignedBytes));
   const crypto::Hash256 token_id = crypto::Blake2b256(bytes);
   // The counter is used from here on, in memory first: even if the write fails, this process
   // never signs it again, and after a crash the disk holds either this state or the one before,
