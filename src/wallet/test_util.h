@@ -20,7 +20,7 @@
 
 namespace tpw::wallet::test_support {
 
-inline constexpr uint64_t kNow = 1'700'000'000'000;   // device clock in the tests (ms)
+inline constexpr uint64_t kNow = 1'700'000'000'000;  // device clock in the tests (ms)
 inline constexpr uint64_t kDayMs = 86'400'000;
 inline constexpr uint32_t kAsset = 1;
 inline constexpr crypto::KdfParams kFastKdf = crypto::kKdfFastInsecureForTests;
@@ -98,8 +98,7 @@ class Issuer {
     const crypto::Signature s =
         crypto::Sign(key_, offline::kSyncStatementDomain,
                      offline::SignedPart(bytes, offline::MessageType::sync_statement));
-    std::copy(s.bytes.begin(), s.bytes.end(),
-              bytes.begin() + offline::kSyncStatementSignedBytes);
+    std::copy(s.bytes.begin(), s.bytes.end(), bytes.begin() + offline::kSyncStatementSignedBytes);
     return bytes;
   }
 

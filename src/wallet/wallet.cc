@@ -43,7 +43,9 @@ std::string SerialName(uint64_t serial) { return "certificate serial " + std::to
 
 std::string AmountText(Amount amount) { return U128ToDecimal(amount.minor()); }
 
-crypto::Signature ToSignature(const offline::Signature64& bytes) { return crypto::Signature{bytes}; }
+crypto::Signature ToSignature(const offline::Signature64& bytes) {
+  return crypto::Signature{bytes};
+}
 
 // A random device id, never 0 or 2^128-1 (reserved). Bounded retries: each draw is one of those
 // two with probability 2^-127, so a second failure means a broken random source.
@@ -66,9 +68,9 @@ std::pair<WalletError, std::string> Verdict(const CertificateState& e,
   const std::string name = SerialName(c.serial);
   if (e.sync_pending) return {WalletError::sync_pending, name + " awaits its sync statement"};
   if (now_ms < c.valid_from) {
-    return {WalletError::certificate_not_yet_valid,
-            name + " is valid from " + std::to_string(c.valid_from) + " (now " +
-                std::to_string(now_ms) + ")"};
+    return {WalletError::certificate_not_yet_valid, name + " is valid from " +
+                                                        std::to_string(c.valid_from) + " (now " +
+                                                        std::to_string(now_ms) + ")"};
   }
   if (now_ms >= c.valid_until) {
     return {WalletError::certificate_expired, name + " expired at " +
@@ -184,8 +186,7 @@ std::string WalletFailure::Message() const {
   return out;
 }
 
-std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial,
-                                      uint64_t last_counter_used) {
+std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial, uint64_t last_counter_used) {
   BinaryWriter w;
   w.U128(device_id);
   w.U64(serial);
@@ -321,15 +322,15 @@ WalletResult<WalletInfo> Wallet::Inspect(storage::Storage& storage) {
   auto state = ReadState(storage);
   if (!state.ok()) return Err{state.error()};
   const State& s = state.value();
-  return WalletInfo{s.device_id,         s.device_public_key, s.issuer,
+  return WalletInfo{s.device_id,         s.device_public_key,   s.issuer,
                     s.certificates,      s.previous_token_hash, s.tokens_signed,
                     s.counter_high_water};
 }
 
 WalletInfo Wallet::Info() const {
   const State& s = *state_;
-  return WalletInfo{s.device_id,    s.device_public_key,   s.issuer,
-                    s.certificates, s.previous_token_hash, s.tokens_signed,
+  return WalletInfo{s.device_id,         s.device_public_key,   s.issuer,
+                    s.certificates,      s.previous_token_hash, s.tokens_signed,
                     s.counter_high_water};
 }
 
@@ -370,9 +371,9 @@ WalletStatus CheckIssuerSignature(const std::optional<IssuerKey>& issuer, uint32
                                   const std::string& what) {
   if (!issuer) return Fail(WalletError::issuer_not_pinned, what);
   if (key_id != issuer->key_id) {
-    return Fail(WalletError::unknown_issuer_key,
-                what + " names issuer key id " + std::to_string(key_id) + ", pinned is " +
-                    std::to_string(issuer->key_id));
+    return Fail(WalletError::unknown_issuer_key, what + " names issuer key id " +
+                                                     std::to_string(key_id) + ", pinned is " +
+                                                     std::to_string(issuer->key_id));
   }
   if (!crypto::Verify(issuer->public_key, domain, signed_part, ToSignature(signature))) {
     return Fail(bad_signature, what);
@@ -387,10 +388,10 @@ WalletResult<offline::DeviceCertificate> CheckCertificate(const Wallet::State& s
   if (!decoded.ok()) return Fail(WalletError::malformed_certificate, decoded.error().Message());
   const offline::DeviceCertificate& c = decoded.value();
   const std::string name = SerialName(c.serial);
-  WalletStatus signed_ok = CheckIssuerSignature(
-      state.issuer, c.issuer_key_id, offline::kCertificateDomain,
-      offline::SignedPart(bytes, offline::MessageType::device_certificate), c.signature,
-      WalletError::bad_certificate_signature, name);
+  WalletStatus signed_ok =
+      CheckIssuerSignature(state.issuer, c.issuer_key_id, offline::kCertificateDomain,
+                           offline::SignedPart(bytes, offline::MessageType::device_certificate),
+                           c.signature, WalletError::bad_certificate_signature, name);
   if (!signed_ok.ok()) return Err{signed_ok.error()};
   if (c.device_id != state.device_id) {
     return Fail(WalletError::wrong_device, name + " is for device " + U128ToHex(c.device_id) +
@@ -426,7 +427,10 @@ WalletResult<InstallOutcome> Wallet::AddCertificate(const offline::DeviceCertifi
     return Fail(WalletError::too_many_certificates, std::to_string(kCertificatesMax) + " held");
   }
   State before = *state_;
-  if (replaced) state_->certificates.erase(state_->certificates.begin() + static_cast<std::ptrdiff_t>(*replaced));
+  if (replaced) {
+    state_->certificates.erase(state_->certificates.begin() +
+                               static_cast<std::ptrdiff_t>(*replaced));
+  }
   CertificateState entry;
   entry.certificate = certificate;
   const auto at = std::upper_bound(
@@ -464,13 +468,17 @@ WalletResult<InstallOutcome> Wallet::InstallSyncStatement(std::span<const uint8_
   auto certificate = CheckCertificate(*state_, certificate_bytes);
   if (!certificate.ok()) return Err{certificate.error()};
   const uint64_t new_serial = certificate->serial;
-  if (FindSerial(*state_, new_serial)) return AddCertificate(certificate.value(), certificate_bytes);
+  if (FindSerial(*state_, new_serial)) {  // a repeated delivery: no-op, or serial_conflict
+    return AddCertificate(certificate.value(), certificate_bytes);
+  }
   if (certificate->previous_serial != statement.previous_serial) {
     return Fail(WalletError::malformed_sync_statement,
                 "the new certificate's previous_serial differs from the statement's");
   }
   const std::optional<size_t> old = FindSerial(*state_, statement.previous_serial);
-  if (!old) return Fail(WalletError::unknown_previous_certificate, SerialName(statement.previous_serial));
+  if (!old) {
+    return Fail(WalletError::unknown_previous_certificate, SerialName(statement.previous_serial));
+  }
   const uint64_t last_used = state_->certificates[*old].last_counter_used();
   if (statement.last_counter_used != last_used) {
     return Fail(WalletError::sync_mismatch,
@@ -487,12 +495,18 @@ WalletResult<std::vector<Candidate>> Wallet::Candidates(std::span<const uint8_t>
                                                         uint64_t now_ms) const {
   auto request = DecodeRequestOrFail(request_bytes);
   if (!request.ok()) return Err{request.error()};
-  auto order = Eligible(*state_, request.value(), options);
+  return CandidatesFor(request.value(), options, now_ms);
+}
+
+WalletResult<std::vector<Candidate>> Wallet::CandidatesFor(const offline::PaymentRequest& request,
+                                                           const PayOptions& options,
+                                                           uint64_t now_ms) const {
+  auto order = Eligible(*state_, request, options);
   if (!order.ok()) return Err{order.error()};
   std::vector<Candidate> out;
   for (size_t index : order.value()) {
     const CertificateState& e = state_->certificates[index];
-    auto [verdict, detail] = Verdict(e, request.value(), options, now_ms);
+    auto [verdict, detail] = Verdict(e, request, options, now_ms);
     out.push_back(Candidate{e.certificate.serial, verdict, std::move(detail),
                             e.remaining_allowance(), e.remaining_payments(),
                             e.certificate.valid_until});
@@ -502,15 +516,16 @@ WalletResult<std::vector<Candidate>> Wallet::Candidates(std::span<const uint8_t>
 
 WalletResult<Payment> Wallet::Pay(std::span<const uint8_t> request_bytes, const PayOptions& options,
                                   uint64_t now_ms) {
-  auto candidates = Candidates(request_bytes, options, now_ms);
+  auto request = DecodeRequestOrFail(request_bytes);
+  if (!request.ok()) return Err{request.error()};
+  auto candidates = CandidatesFor(request.value(), options, now_ms);
   if (!candidates.ok()) return Err{candidates.error()};
   TPW_ASSERT(!candidates->empty());
   for (const Candidate& candidate : candidates.value()) {
     if (candidate.verdict != WalletError::ok) continue;
     const std::optional<size_t> index = FindSerial(*state_, candidate.serial);
     TPW_ASSERT(index.has_value());
-    const offline::PaymentRequest request = offline::DecodeRequest(request_bytes).value();
-    return SignAndPersist(*index, request, options, now_ms);
+    return SignAndPersist(*index, request.value(), options, now_ms);
   }
   // No certificate can pay: report why the preferred one (first in funding order) cannot.
   const Candidate& first = candidates->front();
@@ -552,12 +567,13 @@ WalletResult<Payment> Wallet::SignAndPersist(size_t index, const offline::Paymen
   if (WalletStatus s = Persist(); !s.ok()) {
     crypto::SecureWipe(std::span<uint8_t>(bytes));
     WalletFailure failure = s.error();
-    failure.detail += "; counter " + std::to_string(token.counter) + " is burned, no token released";
+    failure.detail +=
+        "; counter " + std::to_string(token.counter) + " is burned, no token released";
     return Err{failure};
   }
-  return Payment{std::move(bytes), token_id,   entry.certificate.serial, token.counter,
-                 request.amount,   token.cvm,  entry.remaining_allowance(),
-                 entry.remaining_payments()};
+  return Payment{
+      std::move(bytes), token_id,  entry.certificate.serial,    token.counter,
+      request.amount,   token.cvm, entry.remaining_allowance(), entry.remaining_payments()};
 }
 
 // ---- Sync
@@ -586,8 +602,8 @@ WalletResult<SyncRequest> Wallet::MakeSyncRequest(std::optional<uint64_t> serial
   request.serial = entry.certificate.serial;
   request.last_counter_used = entry.last_counter_used();
   request.spent = entry.spent;
-  request.signed_bytes = SyncRequestBytes(request.device_id, request.serial,
-                                          request.last_counter_used);
+  request.signed_bytes =
+      SyncRequestBytes(request.device_id, request.serial, request.last_counter_used);
   request.signature = crypto::Sign(key_, kSyncRequestDomain, request.signed_bytes);
   return request;
 }

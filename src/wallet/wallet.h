@@ -71,8 +71,7 @@ inline constexpr std::string_view kStateFileName = "wallet.state";
 //   device_id u128 LE (16) || serial u64 LE (8) || last_counter_used u64 LE (8) = 32 bytes.
 inline constexpr std::string_view kSyncRequestDomain = "tpwallet/v1/sync-request";
 inline constexpr size_t kSyncRequestBytes = 32;
-std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial,
-                                      uint64_t last_counter_used);
+std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial, uint64_t last_counter_used);
 
 struct IssuerKey {
   uint32_t key_id = 0;
@@ -142,7 +141,7 @@ struct Payment {
 
 struct InstallOutcome {
   uint64_t serial = 0;
-  bool already_installed = false;       // the identical certificate was already held: no change
+  bool already_installed = false;           // the identical certificate was already held: no change
   std::optional<uint64_t> replaced_serial;  // the certificate it superseded, if any
 };
 
@@ -150,7 +149,7 @@ struct SyncRequest {
   u128 device_id = 0;
   uint64_t serial = 0;
   uint64_t last_counter_used = 0;
-  Amount spent;                  // informational (not signed): spent under `serial`
+  Amount spent;                       // informational (not signed): spent under `serial`
   std::vector<uint8_t> signed_bytes;  // SyncRequestBytes(...)
   crypto::Signature signature;        // device key, domain kSyncRequestDomain
   // signed_bytes || signature (96 bytes): what the C API and a CLI hand to the server.
@@ -191,8 +190,7 @@ class Wallet {
   // what Pay picks). Errors: malformed_request, no_certificate_for_asset, unknown_serial,
   // asset_mismatch.
   WalletResult<std::vector<Candidate>> Candidates(std::span<const uint8_t> request,
-                                                  const PayOptions& options,
-                                                  uint64_t now_ms) const;
+                                                  const PayOptions& options, uint64_t now_ms) const;
   // Applies the policy, persists the used counter, then signs and returns the token. On any
   // error nothing is released. `now_ms` is the device clock (ms since the Unix epoch).
   WalletResult<Payment> Pay(std::span<const uint8_t> request, const PayOptions& options,
@@ -214,6 +212,9 @@ class Wallet {
   WalletStatus Persist();
   WalletResult<InstallOutcome> AddCertificate(const offline::DeviceCertificate& certificate,
                                               std::span<const uint8_t> bytes);
+  WalletResult<std::vector<Candidate>> CandidatesFor(const offline::PaymentRequest& request,
+                                                     const PayOptions& options,
+                                                     uint64_t now_ms) const;
   WalletResult<Payment> SignAndPersist(size_t index, const offline::PaymentRequest& request,
                                        const PayOptions& options, uint64_t now_ms);
 

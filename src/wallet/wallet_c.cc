@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -253,9 +254,9 @@ int tpw_wallet_get_certificate(const tpw_wallet* wallet, uint32_t index,
     if (wallet == nullptr || out == nullptr) return InvalidHandle();
     const tpw::wallet::WalletInfo info = wallet->wallet->Info();
     if (index >= info.certificates.size()) {
-      return Failed(WalletError::invalid_argument,
-                    "index " + std::to_string(index) + " of " +
-                        std::to_string(info.certificates.size()) + " certificates");
+      return Failed(WalletError::invalid_argument, "index " + std::to_string(index) + " of " +
+                                                       std::to_string(info.certificates.size()) +
+                                                       " certificates");
     }
     const tpw::wallet::CertificateState& e = info.certificates[index];
     const tpw::offline::DeviceCertificate& c = e.certificate;

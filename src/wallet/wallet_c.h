@@ -31,8 +31,8 @@ enum tpw_wallet_result {
 #undef TPW_WALLET_C_X
 };
 
-#define TPW_WALLET_TOKEN_BYTES 424        /* an encoded payment token */
-#define TPW_WALLET_SYNC_REQUEST_BYTES 96  /* device_id 16, serial 8, last_counter_used 8, sig 64 */
+#define TPW_WALLET_TOKEN_BYTES 424       /* an encoded payment token */
+#define TPW_WALLET_SYNC_REQUEST_BYTES 96 /* device_id 16, serial 8, last_counter_used 8, sig 64 */
 #define TPW_WALLET_PUBLIC_KEY_BYTES 32
 
 typedef struct tpw_wallet tpw_wallet;

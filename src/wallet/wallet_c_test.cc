@@ -1,5 +1,7 @@
 // Drives the C scenarios of wallet_c_test_scenario.c (compiled as C) on a real directory and
 // checks what they produce with the C++ crypto and codecs.
+#include "wallet/wallet_c.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -7,7 +9,6 @@
 #include "common/codec.h"
 #include "storage/test_temp_dir.h"
 #include "wallet/test_util.h"
-#include "wallet/wallet_c.h"
 
 extern "C" {
 int tpw_c_test_create(const char* directory, uint32_t issuer_key_id,

@@ -8,11 +8,11 @@
 
 #include "wallet/wallet_c.h"
 
-#define EXPECT(cond)    \
-  do {                  \
-    if (!(cond)) {      \
-      return __LINE__;  \
-    }                   \
+#define EXPECT(cond)   \
+  do {                 \
+    if (!(cond)) {     \
+      return __LINE__; \
+    }                  \
   } while (0)
 
 static const char kPassphrase[] = "c passphrase";
@@ -55,8 +55,7 @@ int tpw_c_test_pay(const char* directory, const uint8_t* certificate, size_t cer
   tpw_wallet_pay_options options;
   uint8_t small[16];
   size_t small_len = sizeof small;
-  EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &wallet) ==
-         TPW_WALLET_ok);
+  EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &wallet) == TPW_WALLET_ok);
   EXPECT(tpw_wallet_install_certificate(wallet, certificate, certificate_len) == TPW_WALLET_ok);
   /* A buffer that is too small says how big it must be and uses no counter. */
   EXPECT(tpw_wallet_pay(wallet, request, request_len, NULL, now_ms, small, &small_len) ==
@@ -70,8 +69,7 @@ int tpw_c_test_pay(const char* directory, const uint8_t* certificate, size_t cer
   EXPECT(certificate_status.last_counter_used == certificate_status.counter_first);
   EXPECT(certificate_status.remaining_payments == certificate_status.payment_count_max - 1);
   EXPECT(certificate_status.sync_pending == 0);
-  EXPECT(tpw_wallet_get_certificate(wallet, 1, &certificate_status) ==
-         TPW_WALLET_invalid_argument);
+  EXPECT(tpw_wallet_get_certificate(wallet, 1, &certificate_status) == TPW_WALLET_invalid_argument);
   tpw_wallet_close(wallet);
   return 0;
 }
@@ -82,8 +80,7 @@ int tpw_c_test_declines(const char* directory, const uint8_t* request, size_t re
   tpw_wallet_pay_options options;
   uint8_t token[TPW_WALLET_TOKEN_BYTES];
   size_t token_len = sizeof token;
-  EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &wallet) ==
-         TPW_WALLET_ok);
+  EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &wallet) == TPW_WALLET_ok);
   EXPECT(tpw_wallet_pay(wallet, request, request_len - 1, NULL, now_ms, token, &token_len) ==
          TPW_WALLET_malformed_request);
   EXPECT(strlen(tpw_wallet_last_detail()) > 0);
@@ -102,8 +99,7 @@ int tpw_c_test_declines(const char* directory, const uint8_t* request, size_t re
 int tpw_c_test_sync_request(const char* directory, uint8_t* out, size_t* out_len) {
   tpw_wallet* wallet = NULL;
   tpw_wallet_certificate_status certificate_status;
-  EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &wallet) ==
-         TPW_WALLET_ok);
+  EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &wallet) == TPW_WALLET_ok);
   EXPECT(tpw_wallet_sync_request(wallet, 0, 0, out, out_len) == TPW_WALLET_ok);
   EXPECT(*out_len == TPW_WALLET_SYNC_REQUEST_BYTES);
   EXPECT(tpw_wallet_get_certificate(wallet, 0, &certificate_status) == TPW_WALLET_ok);
@@ -132,8 +128,7 @@ int tpw_c_test_errors(const char* directory, const char* empty_directory) {
   EXPECT(tpw_wallet_get_status(NULL, NULL) == TPW_WALLET_invalid_argument);
   EXPECT(tpw_wallet_create(directory, kPassphrase, sizeof kPassphrase - 1, NULL, &wallet) ==
          TPW_WALLET_wallet_exists);
-  EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &wallet) ==
-         TPW_WALLET_ok);
+  EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &wallet) == TPW_WALLET_ok);
   {
     tpw_wallet* second = NULL;
     EXPECT(tpw_wallet_open(directory, kPassphrase, sizeof kPassphrase - 1, &second) ==

@@ -33,7 +33,7 @@
     "the certificate's counter range is not above every counter this wallet ever held")           \
   X(too_many_certificates, 19, "the wallet already holds the most certificates it may hold")      \
   X(malformed_sync_statement, 20, "the sync statement does not decode")                           \
-  X(bad_sync_statement_signature, 21, "the sync statement is not signed by the pinned issuer")     \
+  X(bad_sync_statement_signature, 21, "the sync statement is not signed by the pinned issuer")    \
   X(unknown_previous_certificate, 22,                                                             \
     "the sync statement replaces a certificate this wallet does not hold")                        \
   X(sync_mismatch, 23,                                                                            \

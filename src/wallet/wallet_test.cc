@@ -455,7 +455,8 @@ TEST_F(WalletTest, HostileCertificateBytesAreRefusedPrecisely) {
 
 TEST(SyncRequestBytesTest, LayoutIsDeviceIdSerialAndLastCounterLittleEndian) {
   const u128 device = MakeU128(0x0102030405060708, 0x090a0b0c0d0e0f10);
-  const std::vector<uint8_t> bytes = SyncRequestBytes(device, 0x1112131415161718, 0x2122232425262728);
+  const std::vector<uint8_t> bytes =
+      SyncRequestBytes(device, 0x1112131415161718, 0x2122232425262728);
   const std::vector<uint8_t> expected = {
       0x10, 0x0f, 0x0e, 0x0d, 0x0c, 0x0b, 0x0a, 0x09,  // device_id, low 64 bits first
       0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,  // device_id, high 64 bits
@@ -505,8 +506,8 @@ TEST_F(WalletTest, ASyncStatementReplacesTheCertificateAndResetsCounters) {
   ASSERT_TRUE(wallet_->Pay(Request(100), {}, kNow).ok());
   auto request = wallet_->MakeSyncRequest(1);
   ASSERT_TRUE(request.ok());
-  const auto statement = issuer_.Statement(old, issuer_.CertificateFor(*wallet_, 2, 15),
-                                           request->last_counter_used);
+  const auto statement =
+      issuer_.Statement(old, issuer_.CertificateFor(*wallet_, 2, 15), request->last_counter_used);
   auto installed = wallet_->InstallSyncStatement(statement);
   ASSERT_TRUE(installed.ok()) << installed.error().Message();
   EXPECT_EQ(installed->serial, 2u);
@@ -555,9 +556,9 @@ TEST_F(WalletTest, SyncStatementsAreCheckedBeforeAnythingChanges) {
 
 TEST(WalletErrorTest, EveryCodeHasADistinctNameAndAMessage) {
   std::set<std::string_view> names;
-#define TPW_X(name, value, message)                                   \
-  EXPECT_EQ(WalletErrorName(WalletError::name), #name);                \
-  EXPECT_FALSE(WalletErrorMessage(WalletError::name).empty());         \
+#define TPW_X(name, value, message)                            \
+  EXPECT_EQ(WalletErrorName(WalletError::name), #name);        \
+  EXPECT_FALSE(WalletErrorMessage(WalletError::name).empty()); \
   EXPECT_TRUE(names.insert(WalletErrorName(WalletError::name)).second);
   TPW_WALLET_ERRORS(TPW_X)
 #undef TPW_X
