@@ -47,13 +47,6 @@ std::string_view OfflineErrorMessage(OfflineError error) {
   return "unknown error";
 }
 
-std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial, uint64_t last_counter_used) {
-  BinaryWriter w;
-  w.U128(device_id);
-  w.U64(serial);
-  w.U64(last_counter_used);
-  return w.Take();
-}
 
 namespace {
 

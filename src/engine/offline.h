@@ -118,7 +118,7 @@ struct OfflineReply {
 
 // The bytes a device signs to request a sync (domain "tpwallet/v1/sync-request"): device id,
 // current certificate serial, last counter used, all little-endian.
-std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial, uint64_t last_counter_used);
-inline constexpr std::string_view kSyncRequestDomain = "tpwallet/v1/sync-request";
+using offline::kSyncRequestDomain;
+using offline::SyncRequestBytes;
 
 }  // namespace tpw::engine

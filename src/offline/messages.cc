@@ -454,4 +454,13 @@ std::span<const uint8_t> SignedPart(std::span<const uint8_t> encoded, MessageTyp
   }
 }
 
+std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial, uint64_t last_counter_used) {
+  BinaryWriter w;
+  w.U128(device_id);
+  w.U64(serial);
+  w.U64(last_counter_used);
+  TPW_ASSERT(w.size() == kSyncRequestBytes);
+  return w.Take();
+}
+
 }  // namespace tpw::offline

@@ -181,4 +181,10 @@ DecodeResult<SyncStatement> DecodeSyncStatement(std::span<const uint8_t> bytes);
 // The bytes each signature covers (a prefix of the encoding).
 std::span<const uint8_t> SignedPart(std::span<const uint8_t> encoded, MessageType type);
 
+// The sync request a device signs (domain kSyncRequestDomain) to ask the issuer for a sync:
+//   device_id u128 LE (16) || serial u64 LE (8) || last_counter_used u64 LE (8) = 32 bytes.
+inline constexpr std::string_view kSyncRequestDomain = "tpwallet/v1/sync-request";
+inline constexpr size_t kSyncRequestBytes = 32;
+std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial, uint64_t last_counter_used);
+
 }  // namespace tpw::offline

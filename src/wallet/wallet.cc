@@ -186,15 +186,6 @@ std::string WalletFailure::Message() const {
   return out;
 }
 
-std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial, uint64_t last_counter_used) {
-  BinaryWriter w;
-  w.U128(device_id);
-  w.U64(serial);
-  w.U64(last_counter_used);
-  TPW_ASSERT(w.size() == kSyncRequestBytes);
-  return w.Take();
-}
-
 std::vector<uint8_t> SyncRequest::Encode() const {
   std::vector<uint8_t> out = signed_bytes;
   out.insert(out.end(), signature.bytes.begin(), signature.bytes.end());

@@ -69,9 +69,10 @@ inline constexpr std::string_view kStateFileName = "wallet.state";
 // ---- Sync request: what the device signs to ask for a sync. The engine verifies these exact
 // bytes (engine/offline.h declares the same layout; the wallet does not depend on the engine):
 //   device_id u128 LE (16) || serial u64 LE (8) || last_counter_used u64 LE (8) = 32 bytes.
-inline constexpr std::string_view kSyncRequestDomain = "tpwallet/v1/sync-request";
-inline constexpr size_t kSyncRequestBytes = 32;
-std::vector<uint8_t> SyncRequestBytes(u128 device_id, uint64_t serial, uint64_t last_counter_used);
+// (Defined once, in offline/messages.h, for the engine and the wallet alike.)
+using offline::kSyncRequestBytes;
+using offline::kSyncRequestDomain;
+using offline::SyncRequestBytes;
 
 struct IssuerKey {
   uint32_t key_id = 0;
