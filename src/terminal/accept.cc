@@ -169,8 +169,8 @@ std::optional<AcceptResult> Terminal::CheckPayment(const offline::PaymentToken& 
 // Check 13: the token is in the journal and fdatasync'd before anyone hears `accepted`.
 AcceptResult Terminal::Store(std::span<const uint8_t> token_bytes,
                              const offline::PaymentToken& token, uint64_t now_ms) {
-  if (tokens_.size() - voided_count_ - uploaded_count_ >= kTokensNotUploadedMax) {
-    return Decline(AcceptCode::store_full, std::to_string(kTokensNotUploadedMax) +
+  if (tokens_.size() - voided_count_ - uploaded_count_ >= tokens_not_uploaded_max_) {
+    return Decline(AcceptCode::store_full, std::to_string(tokens_not_uploaded_max_) +
                                                " tokens are waiting for upload");
   }
   TokenAccepted record;

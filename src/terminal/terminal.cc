@@ -264,6 +264,13 @@ TerminalResult<std::unique_ptr<Terminal>> Terminal::Load(
 }
 
 TerminalStatus Terminal::OpenJournal(const TerminalOptions& options) {
+  if (options.tokens_not_uploaded_max == 0 ||
+      options.tokens_not_uploaded_max > kTokensNotUploadedMax) {
+    return TerminalFail(TerminalError::invalid_argument,
+                        "tokens_not_uploaded_max " +
+                            std::to_string(options.tokens_not_uploaded_max));
+  }
+  tokens_not_uploaded_max_ = options.tokens_not_uploaded_max;
   journal::JournalOptions journal_options;
   journal_options.lock_directory = false;  // this Terminal holds the directory lock
   journal_options.segment_bytes_max = options.segment_bytes_max;

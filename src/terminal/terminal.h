@@ -150,6 +150,8 @@ struct TerminalIdentity {
 struct TerminalOptions {
   crypto::KdfParams kdf = crypto::kKdfInteractive;  // keystore cost, used by Create only
   uint64_t segment_bytes_max = journal::kSegmentBytesDefault;
+  // 1..kTokensNotUploadedMax; lower only to test the limit.
+  uint64_t tokens_not_uploaded_max = kTokensNotUploadedMax;
 };
 
 // The deny list in force, seen at a given time.
@@ -317,6 +319,7 @@ class Terminal {
   crypto::SecretKey key_;
   std::unique_ptr<journal::JournalWriter> journal_;
   uint64_t torn_tail_bytes_ = 0;
+  uint64_t tokens_not_uploaded_max_ = kTokensNotUploadedMax;
   std::optional<DenyListState> deny_;
 
   std::deque<Outstanding> requests_;  // oldest first, at most kOutstandingRequestsMax
