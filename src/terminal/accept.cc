@@ -176,33 +176,36 @@ AcceptResult Terminal::Store(std::span<const uint8_t> token_bytes,
   TokenAccepted record;
   record.accepted_ms = now_ms;
   std::copy(token_bytes.begin(), token_bytes.end(), record.token.begin());
-  const std::vector<uint8_t> encoded = EncodeRecord(record);
-  if (TerminalStatus s = AppendDurably(RecordType::token_accepted, encoded); !s.ok()) {
+  if (TerminalStatus s = AppendDurably(RecordType::token_accepted, EncodeRecord(record)); !s.ok()) {
     return Decline(AcceptCode::storage_failed, s.error().Message());
   }
-  const std::optional<std::string> bad = ApplyAccepted(record);
-  TPW_ASSERT_MSG(!bad.has_value(), "a token that passed every check could not be applied");
   AcceptResult result;
   result.code = AcceptCode::accepted;
   result.token_id = crypto::Blake2b256(token_bytes);
   result.amount = token.amount;
+  const std::optional<std::string> bad =
+      AddToken(result.token_id, token.certificate.device_id, token.counter, token_bytes);
+  TPW_ASSERT_MSG(!bad.has_value(), "a token that passed every check could not be added");
   return result;
 }
 
 std::optional<std::string> Terminal::ApplyAccepted(const TokenAccepted& record) {
   auto token = offline::DecodeToken(record.token);
   if (!token.ok()) return "token_accepted holds a bad token: " + token.error().Message();
-  const TokenId id = crypto::Blake2b256(record.token);
-  const std::pair<u128, uint64_t> counter{token->certificate.device_id, token->counter};
+  return AddToken(crypto::Blake2b256(record.token), token->certificate.device_id, token->counter,
+                  record.token);
+}
+
+std::optional<std::string> Terminal::AddToken(const TokenId& id, u128 device_id, uint64_t counter,
+                                              std::span<const uint8_t> token_bytes) {
   if (token_index_.contains(id)) return "token " + crypto::HashToHex(id) + " accepted twice";
-  if (seen_counters_.contains(counter)) {
-    return "device " + FormatId(counter.first) + " counter " + std::to_string(counter.second) +
+  if (!seen_counters_.emplace(device_id, counter).second) {
+    return "device " + FormatId(device_id) + " counter " + std::to_string(counter) +
            " accepted twice";
   }
   token_index_.emplace(id, tokens_.size());
-  seen_counters_.insert(counter);
-  tokens_.push_back(TokenEntry{{record.token.begin(), record.token.end()}, counter.first,
-                               counter.second, TokenState::accepted});
+  tokens_.push_back(TokenEntry{{token_bytes.begin(), token_bytes.end()}, device_id, counter,
+                               TokenState::accepted});
   return std::nullopt;
 }
 

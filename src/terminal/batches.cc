@@ -123,6 +123,7 @@ std::optional<std::string> Terminal::ApplyBatchBuilt(const BatchBuilt& record) {
   }
   batch_index_.emplace(record.batch_id, batches_.size());
   batches_.push_back(BatchEntry{record, {}, false});
+  ++pending_batch_count_;
   return std::nullopt;
 }
 
@@ -189,6 +190,7 @@ std::optional<std::string> Terminal::ApplyBatchUploaded(const BatchUploaded& rec
   if (batch.uploaded) return "batch " + BatchIdText(record.batch_id) + " uploaded twice";
   batch.uploaded = true;
   batch.bytes = {};
+  --pending_batch_count_;
   for (const TokenId& id : batch.record.token_ids) {
     TokenEntry& entry = tokens_[token_index_.at(id)];
     TPW_ASSERT(entry.state == TokenState::batched);

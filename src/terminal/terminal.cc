@@ -359,7 +359,7 @@ TerminalStatusReport Terminal::Status(uint64_t now_ms) const {
   report.in_pending_batches = batched_count_;
   report.uploaded = uploaded_count_;
   report.ready = ReadyCount();
-  for (const BatchEntry& batch : batches_) report.pending_batches += batch.uploaded ? 0 : 1;
+  report.pending_batches = pending_batch_count_;
   report.outstanding_requests = requests_.size();
   report.deny_list = DenyList(now_ms);
   report.torn_tail_bytes = torn_tail_bytes_;

@@ -287,7 +287,11 @@ class Terminal {
   TerminalStatus OpenJournal(const TerminalOptions& options);
   TerminalStatus Replay();
   TerminalStatus ApplyRecord(const journal::RecordView& record);
+  // Apply*: one journaled fact into memory, shared by replay and the live path; a reason when
+  // the fact is impossible in the current state (replay then refuses the journal).
   std::optional<std::string> ApplyAccepted(const TokenAccepted& record);
+  std::optional<std::string> AddToken(const TokenId& id, u128 device_id, uint64_t counter,
+                                      std::span<const uint8_t> token_bytes);
   std::optional<std::string> ApplyVoided(const TokenVoided& record);
   std::optional<std::string> ApplyBatchBuilt(const BatchBuilt& record);
   std::optional<std::string> ApplyBatchUploaded(const BatchUploaded& record);
@@ -334,6 +338,7 @@ class Terminal {
   uint64_t voided_count_ = 0;
   uint64_t batched_count_ = 0;  // tokens in batches not yet uploaded
   uint64_t uploaded_count_ = 0;
+  uint64_t pending_batch_count_ = 0;
 };
 
 }  // namespace tpw::terminal
