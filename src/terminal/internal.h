@@ -35,6 +35,8 @@ inline TerminalFailure FromJournal(const journal::JournalFailure& failure) {
     code = TerminalError::storage_failed;
   } else if (failure.code == journal::JournalError::locked) {
     code = TerminalError::locked;
+  } else if (failure.code == journal::JournalError::invalid_options) {
+    code = TerminalError::invalid_argument;  // TerminalOptions::segment_bytes_max
   }
   return TerminalFailure{code, failure.Message()};
 }

@@ -782,6 +782,47 @@ TEST_F(TerminalTest, ATornJournalTailIsDroppedAndDamageElsewhereRefusesToOpen) {
   EXPECT_NE(opened.error().Message().find(segment), std::string::npos);
 }
 
+// Records that pass the journal's checksums but state impossible facts (a foreign writer, a bug)
+// refuse to open, naming the record: skipping one could lose or double a payment.
+TEST_F(TerminalTest, ImpossibleOrUnknownJournalRecordsRefuseToOpen) {
+  ASSERT_TRUE(PayOnce(*device_).accepted());
+  terminal_.reset();
+  const auto append = [&](uint16_t type, const std::vector<uint8_t>& bytes) {
+    journal::JournalOptions options;
+    auto writer = journal::JournalWriter::Open(disk_, options);
+    ASSERT_TRUE(writer.ok()) << writer.error().Message();
+    const journal::RecordInput input{type, bytes};
+    journal::RecordLocation location;
+    ASSERT_TRUE(writer.value()->AppendGroup(std::span(&input, 1), std::span(&location, 1)).ok());
+    ASSERT_TRUE(writer.value()->Sync().ok());
+  };
+  TokenVoided stray{kNow, {}};
+  stray.token_id.fill(0x44);
+  append(static_cast<uint16_t>(RecordType::token_voided), EncodeRecord(stray));
+  auto opened = Terminal::Open(disk_, TestPassphrase());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, TerminalError::journal_corrupt);
+  EXPECT_NE(opened.error().Message().find("record 2: void of unknown token"), std::string::npos)
+      << opened.error().Message();
+
+  SeededRandom random(9);
+  SimulatedStorage other(random);
+  ASSERT_TRUE(Terminal::Create(other, TestIdentity(issuer_), TestPassphrase(), FastOptions()).ok());
+  journal::JournalOptions options;
+  auto writer = journal::JournalWriter::Open(other, options);
+  ASSERT_TRUE(writer.ok());
+  const std::vector<uint8_t> bytes(8, 0);
+  const journal::RecordInput input{77, bytes};
+  journal::RecordLocation location;
+  ASSERT_TRUE(writer.value()->AppendGroup(std::span(&input, 1), std::span(&location, 1)).ok());
+  ASSERT_TRUE(writer.value()->Sync().ok());
+  writer.value().reset();
+  auto unknown = Terminal::Open(other, TestPassphrase());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().Message().find("unknown record type 77"), std::string::npos)
+      << unknown.error().Message();
+}
+
 TEST_F(TerminalTest, AMissingJournalRefusesToOpen) {
   terminal_.reset();
   ASSERT_TRUE(disk_.Remove(OnlySegment(disk_)).ok());
