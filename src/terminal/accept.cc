@@ -38,8 +38,7 @@ std::string RequestMismatch(const offline::PaymentToken& token,
 
 }  // namespace
 
-TerminalResult<IssuedRequest> Terminal::NewRequest(Amount amount, uint32_t asset,
-                                                   uint64_t now_ms) {
+TerminalResult<IssuedRequest> Terminal::NewRequest(Amount amount, uint32_t asset, uint64_t now_ms) {
   if (amount.is_zero()) return TerminalFail(TerminalError::invalid_argument, "amount is 0");
   if (asset == 0) return TerminalFail(TerminalError::invalid_argument, "asset is 0");
   ForgetExpiredRequests(now_ms);
@@ -105,14 +104,14 @@ std::optional<AcceptResult> Terminal::CheckCertificate(const offline::PaymentTok
   // The request's time, which the token repeats (check 8): clearing judges validity by it too.
   const uint64_t at = request.terminal_time;
   if (at < cert.valid_from) {
-    return Decline(AcceptCode::certificate_not_yet_valid,
-                   "valid from " + std::to_string(cert.valid_from) + ", request at " +
-                       std::to_string(at));
+    return Decline(
+        AcceptCode::certificate_not_yet_valid,
+        "valid from " + std::to_string(cert.valid_from) + ", request at " + std::to_string(at));
   }
   if (at >= cert.valid_until) {
-    return Decline(AcceptCode::certificate_expired, "valid until " +
-                                                        std::to_string(cert.valid_until) +
-                                                        ", request at " + std::to_string(at));
+    return Decline(
+        AcceptCode::certificate_expired,
+        "valid until " + std::to_string(cert.valid_until) + ", request at " + std::to_string(at));
   }
   if (DenyListStale(now_ms)) {
     return Decline(AcceptCode::deny_list_stale,
@@ -150,10 +149,10 @@ std::optional<AcceptResult> Terminal::CheckPayment(const offline::PaymentToken& 
                                                    std::to_string(cert.asset));
   }
   if (token.counter < cert.counter_first || token.counter > cert.counter_last()) {
-    return Decline(AcceptCode::counter_out_of_range,
-                   "counter " + std::to_string(token.counter) + " not in " +
-                       std::to_string(cert.counter_first) + ".." +
-                       std::to_string(cert.counter_last()));
+    return Decline(AcceptCode::counter_out_of_range, "counter " + std::to_string(token.counter) +
+                                                         " not in " +
+                                                         std::to_string(cert.counter_first) + ".." +
+                                                         std::to_string(cert.counter_last()));
   }
   if (seen_counters_.contains({cert.device_id, token.counter})) {
     return Decline(AcceptCode::replayed_counter, "device " + FormatId(cert.device_id) +
@@ -170,8 +169,8 @@ std::optional<AcceptResult> Terminal::CheckPayment(const offline::PaymentToken& 
 AcceptResult Terminal::Store(std::span<const uint8_t> token_bytes,
                              const offline::PaymentToken& token, uint64_t now_ms) {
   if (tokens_.size() - voided_count_ - uploaded_count_ >= tokens_not_uploaded_max_) {
-    return Decline(AcceptCode::store_full, std::to_string(tokens_not_uploaded_max_) +
-                                               " tokens are waiting for upload");
+    return Decline(AcceptCode::store_full,
+                   std::to_string(tokens_not_uploaded_max_) + " tokens are waiting for upload");
   }
   TokenAccepted record;
   record.accepted_ms = now_ms;
@@ -204,8 +203,8 @@ std::optional<std::string> Terminal::AddToken(const TokenId& id, u128 device_id,
            " accepted twice";
   }
   token_index_.emplace(id, tokens_.size());
-  tokens_.push_back(TokenEntry{{token_bytes.begin(), token_bytes.end()}, device_id, counter,
-                               TokenState::accepted});
+  tokens_.push_back(TokenEntry{
+      {token_bytes.begin(), token_bytes.end()}, device_id, counter, TokenState::accepted});
   return std::nullopt;
 }
 

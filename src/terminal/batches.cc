@@ -50,7 +50,8 @@ TerminalStatus Terminal::Void(const TokenId& token_id, uint64_t now_ms) {
 
 std::optional<std::string> Terminal::ApplyVoided(const TokenVoided& record) {
   const auto it = token_index_.find(record.token_id);
-  if (it == token_index_.end()) return "void of unknown token " + crypto::HashToHex(record.token_id);
+  if (it == token_index_.end())
+    return "void of unknown token " + crypto::HashToHex(record.token_id);
   TokenEntry& entry = tokens_[it->second];
   if (entry.state != TokenState::accepted) {
     return "void of a token in state " + std::string(TokenStateName(entry.state));
@@ -172,8 +173,7 @@ TerminalStatus Terminal::MarkUploaded(const BatchId& batch_id, uint64_t now_ms) 
     return TerminalFail(TerminalError::batch_already_uploaded, BatchIdText(batch_id));
   }
   const BatchUploaded record{now_ms, batch_id};
-  if (TerminalStatus s = AppendDurably(RecordType::batch_uploaded, EncodeRecord(record));
-      !s.ok()) {
+  if (TerminalStatus s = AppendDurably(RecordType::batch_uploaded, EncodeRecord(record)); !s.ok()) {
     return s;
   }
   const std::optional<std::string> bad = ApplyBatchUploaded(record);

@@ -31,8 +31,8 @@ TerminalStatus CheckVersion(const offline::DenyList& list,
     if (!installed.has_value() || installed->list_version != list.base_version) {
       return TerminalFail(TerminalError::deny_list_needs_full_list,
                           "delta " + std::to_string(list.list_version) + " applies to version " +
-                              std::to_string(list.base_version) + ", installed: " +
-                              VersionText(installed));
+                              std::to_string(list.base_version) +
+                              ", installed: " + VersionText(installed));
     }
     return TerminalStatus::Ok();
   }
@@ -65,8 +65,7 @@ TerminalResult<DenyListState> Merge(const offline::DenyList& list,
   if (next.device_ids.size() > offline::kDenyListEntriesMax) {
     return TerminalFail(TerminalError::deny_list_needs_full_list,
                         "the merged list would hold " + std::to_string(next.device_ids.size()) +
-                            " devices, more than " +
-                            std::to_string(offline::kDenyListEntriesMax));
+                            " devices, more than " + std::to_string(offline::kDenyListEntriesMax));
   }
   return next;
 }

@@ -61,8 +61,7 @@ std::optional<std::string> CheckFileFrame(std::span<const uint8_t> bytes, std::s
   if (!crypto::ConstantTimeEqual(sum, bytes.last(32))) return "checksum mismatch";
   const uint16_t format = static_cast<uint16_t>(bytes[8] | (bytes[9] << 8));
   if (format != kFileFormat) {
-    return "format " + std::to_string(format) + ", this build reads " +
-           std::to_string(kFileFormat);
+    return "format " + std::to_string(format) + ", this build reads " + std::to_string(kFileFormat);
   }
   if (bytes[10] != 0 || bytes[11] != 0) return "reserved bytes 10..11 are not zero";
   return std::nullopt;
@@ -252,8 +251,8 @@ RecordResult<DenyListState> DecodeDenyState(std::span<const uint8_t> bytes) {
   if (r.U32() != 0) return Fail("deny-list.state", "reserved bytes 44..47 are not zero");
   if (count > offline::kDenyListEntriesMax ||
       bytes.size() != kDenyStateHeaderBytes + uint64_t{16} * count + 32) {
-    return Fail("deny-list.state", std::to_string(bytes.size()) + " bytes for " +
-                                       std::to_string(count) + " entries");
+    return Fail("deny-list.state",
+                std::to_string(bytes.size()) + " bytes for " + std::to_string(count) + " entries");
   }
   s.device_ids.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {

@@ -27,8 +27,8 @@
 
 namespace tpw::terminal {
 
-using TokenId = crypto::Hash256;         // BLAKE2b-256 of the token's 424 bytes
-using BatchId = offline::Nonce;          // 16 random bytes, the upload's idempotency key
+using TokenId = crypto::Hash256;  // BLAKE2b-256 of the token's 424 bytes
+using BatchId = offline::Nonce;   // 16 random bytes, the upload's idempotency key
 using TokenBytes = std::array<uint8_t, offline::kTokenBytes>;
 
 inline constexpr uint8_t kRecordVersion = 1;

@@ -87,10 +87,14 @@ TEST(TerminalRecordsTest, EveryTruncationAndExtensionIsRefused) {
     const auto& full = records[kind];
     auto decode = [kind](std::span<const uint8_t> b) -> bool {
       switch (kind) {
-        case 0: return DecodeTokenAccepted(b).ok();
-        case 1: return DecodeTokenVoided(b).ok();
-        case 2: return DecodeBatchBuilt(b).ok();
-        default: return DecodeBatchUploaded(b).ok();
+        case 0:
+          return DecodeTokenAccepted(b).ok();
+        case 1:
+          return DecodeTokenVoided(b).ok();
+        case 2:
+          return DecodeBatchBuilt(b).ok();
+        default:
+          return DecodeBatchUploaded(b).ok();
       }
     };
     ASSERT_TRUE(decode(full)) << kind;

@@ -117,7 +117,8 @@ namespace {
 
 TerminalStatus CheckIdentity(const TerminalIdentity& identity) {
   if (identity.terminal_id.is_zero() || identity.merchant_id.is_zero()) {
-    return TerminalFail(TerminalError::invalid_argument, "terminal_id and merchant_id must not be 0");
+    return TerminalFail(TerminalError::invalid_argument,
+                        "terminal_id and merchant_id must not be 0");
   }
   if (identity.issuer_keys.empty() || identity.issuer_keys.size() > kPinnedIssuerKeysMax) {
     return TerminalFail(TerminalError::invalid_argument,
@@ -130,7 +131,8 @@ TerminalStatus CheckIdentity(const TerminalIdentity& identity) {
 // ok when `name` does not exist; already_exists when it does.
 TerminalStatus ExpectMissing(storage::Storage& storage, std::string_view name) {
   auto file = storage.Open(name, storage::OpenMode::read_only);
-  if (file.ok()) return TerminalFail(TerminalError::already_exists, storage.PathOf(name) + " exists");
+  if (file.ok())
+    return TerminalFail(TerminalError::already_exists, storage.PathOf(name) + " exists");
   if (file.error().code == storage::StorageError::not_found) return TerminalStatus::Ok();
   return Err{FromStorage(file.error())};
 }
@@ -266,9 +268,9 @@ TerminalResult<std::unique_ptr<Terminal>> Terminal::Load(
 TerminalStatus Terminal::OpenJournal(const TerminalOptions& options) {
   if (options.tokens_not_uploaded_max == 0 ||
       options.tokens_not_uploaded_max > kTokensNotUploadedMax) {
-    return TerminalFail(TerminalError::invalid_argument,
-                        "tokens_not_uploaded_max " +
-                            std::to_string(options.tokens_not_uploaded_max));
+    return TerminalFail(
+        TerminalError::invalid_argument,
+        "tokens_not_uploaded_max " + std::to_string(options.tokens_not_uploaded_max));
   }
   tokens_not_uploaded_max_ = options.tokens_not_uploaded_max;
   journal::JournalOptions journal_options;

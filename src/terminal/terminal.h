@@ -60,25 +60,27 @@ inline constexpr size_t kTokensNotUploadedMax = size_t{1} << 20;
 
 // Accept's answer. Codes 1..14 are docs/offline-protocol.md's checks 1..12, in that order;
 // storage_failed and store_full belong to check 13. Stable numeric values: append only.
-#define TPW_ACCEPT_CODES(X)                                                                       \
-  X(accepted, 0, "the payment is accepted and stored durably")                                   \
-  X(malformed, 1, "the token is not a well-formed payment token")                                \
-  X(unknown_request, 2, "the token answers no outstanding request of this terminal")             \
-  X(bad_certificate_signature, 3, "the certificate is not signed by a pinned issuer key")        \
-  X(certificate_not_yet_valid, 4, "the certificate is not valid yet at the request's time")      \
-  X(certificate_expired, 5, "the certificate has expired at the request's time")                 \
-  X(deny_list_stale, 6,                                                                          \
-    "the terminal's deny list is missing or older than its max age, so it accepts nothing offline") \
-  X(device_denied, 7, "the device is on the deny list")                                          \
-  X(bad_token_signature, 8, "the token is not signed by the certificate's device key")           \
-  X(request_mismatch, 9, "the token does not repeat the request's merchant, terminal, nonce, "   \
-                         "time, amount and asset")                                               \
-  X(over_per_payment_max, 10, "the amount is above the certificate's per-payment maximum")       \
-  X(asset_mismatch, 11, "the token's asset is not the certificate's asset")                      \
-  X(counter_out_of_range, 12, "the counter is outside the certificate's counter range")          \
-  X(replayed_counter, 13, "this terminal already accepted this device's counter")                \
-  X(cvm_required, 14, "the amount needs cardholder verification (PIN) and the token has none")   \
-  X(storage_failed, 15, "the token could not be stored durably; the payment is not accepted")    \
+#define TPW_ACCEPT_CODES(X)                                                                    \
+  X(accepted, 0, "the payment is accepted and stored durably")                                 \
+  X(malformed, 1, "the token is not a well-formed payment token")                              \
+  X(unknown_request, 2, "the token answers no outstanding request of this terminal")           \
+  X(bad_certificate_signature, 3, "the certificate is not signed by a pinned issuer key")      \
+  X(certificate_not_yet_valid, 4, "the certificate is not valid yet at the request's time")    \
+  X(certificate_expired, 5, "the certificate has expired at the request's time")               \
+  X(deny_list_stale, 6,                                                                        \
+    "the terminal's deny list is missing or older than its max age, so it accepts nothing "    \
+    "offline")                                                                                 \
+  X(device_denied, 7, "the device is on the deny list")                                        \
+  X(bad_token_signature, 8, "the token is not signed by the certificate's device key")         \
+  X(request_mismatch, 9,                                                                       \
+    "the token does not repeat the request's merchant, terminal, nonce, "                      \
+    "time, amount and asset")                                                                  \
+  X(over_per_payment_max, 10, "the amount is above the certificate's per-payment maximum")     \
+  X(asset_mismatch, 11, "the token's asset is not the certificate's asset")                    \
+  X(counter_out_of_range, 12, "the counter is outside the certificate's counter range")        \
+  X(replayed_counter, 13, "this terminal already accepted this device's counter")              \
+  X(cvm_required, 14, "the amount needs cardholder verification (PIN) and the token has none") \
+  X(storage_failed, 15, "the token could not be stored durably; the payment is not accepted")  \
   X(store_full, 16, "the terminal holds too many tokens not yet uploaded; upload batches first")
 
 enum class AcceptCode : uint8_t {
@@ -101,26 +103,27 @@ struct AcceptResult {
 };
 
 // Errors of every call but Accept. Stable numeric values: append only.
-#define TPW_TERMINAL_ERRORS(X)                                                                  \
-  X(invalid_argument, 1, "an argument is out of range")                                         \
-  X(already_exists, 2, "the directory already holds a terminal")                                \
-  X(not_a_terminal, 3, "the directory holds no terminal (terminal.conf is missing)")            \
-  X(config_corrupt, 4, "terminal.conf or deny-list.state is damaged or of another format")      \
-  X(keystore_failed, 5, "the terminal key could not be created or unlocked")                    \
-  X(storage_failed, 6, "the storage layer or the journal failed; reopen the terminal")          \
-  X(journal_corrupt, 7, "the terminal journal is damaged or holds an impossible record")        \
-  X(locked, 8, "another process holds the terminal directory")                                  \
-  X(deny_list_malformed, 9, "the deny list does not decode")                                    \
-  X(deny_list_unknown_issuer_key, 10, "the deny list names an issuer key this terminal does not pin") \
-  X(deny_list_bad_signature, 11, "the deny list is not signed by the pinned issuer key")        \
-  X(deny_list_needs_full_list, 12,                                                              \
-    "the delta does not apply to the installed version; install a full list")                   \
-  X(deny_list_outdated, 13, "the deny list is not newer than the one installed")                \
-  X(unknown_token, 14, "no token with this id was accepted here")                               \
-  X(token_already_voided, 15, "the token is already voided")                                    \
-  X(token_already_batched, 16, "the token is already in a batch; it can no longer be voided")   \
-  X(token_already_uploaded, 17, "the token was already uploaded; it can no longer be voided")   \
-  X(unknown_batch, 18, "no batch with this id was built here")                                  \
+#define TPW_TERMINAL_ERRORS(X)                                                                \
+  X(invalid_argument, 1, "an argument is out of range")                                       \
+  X(already_exists, 2, "the directory already holds a terminal")                              \
+  X(not_a_terminal, 3, "the directory holds no terminal (terminal.conf is missing)")          \
+  X(config_corrupt, 4, "terminal.conf or deny-list.state is damaged or of another format")    \
+  X(keystore_failed, 5, "the terminal key could not be created or unlocked")                  \
+  X(storage_failed, 6, "the storage layer or the journal failed; reopen the terminal")        \
+  X(journal_corrupt, 7, "the terminal journal is damaged or holds an impossible record")      \
+  X(locked, 8, "another process holds the terminal directory")                                \
+  X(deny_list_malformed, 9, "the deny list does not decode")                                  \
+  X(deny_list_unknown_issuer_key, 10,                                                         \
+    "the deny list names an issuer key this terminal does not pin")                           \
+  X(deny_list_bad_signature, 11, "the deny list is not signed by the pinned issuer key")      \
+  X(deny_list_needs_full_list, 12,                                                            \
+    "the delta does not apply to the installed version; install a full list")                 \
+  X(deny_list_outdated, 13, "the deny list is not newer than the one installed")              \
+  X(unknown_token, 14, "no token with this id was accepted here")                             \
+  X(token_already_voided, 15, "the token is already voided")                                  \
+  X(token_already_batched, 16, "the token is already in a batch; it can no longer be voided") \
+  X(token_already_uploaded, 17, "the token was already uploaded; it can no longer be voided") \
+  X(unknown_batch, 18, "no batch with this id was built here")                                \
   X(batch_already_uploaded, 19, "the batch is already marked uploaded")
 
 enum class TerminalError : uint8_t {
@@ -182,15 +185,15 @@ enum class TokenState : uint8_t { accepted = 1, voided = 2, batched = 3, uploade
 std::string_view TokenStateName(TokenState state);
 
 struct TerminalStatusReport {
-  uint64_t accepted = 0;           // ever accepted here (all states below)
+  uint64_t accepted = 0;  // ever accepted here (all states below)
   uint64_t voided = 0;
-  uint64_t ready = 0;              // accepted, not voided, not yet in a batch
+  uint64_t ready = 0;  // accepted, not voided, not yet in a batch
   uint64_t in_pending_batches = 0;
   uint64_t uploaded = 0;
   uint64_t pending_batches = 0;
   uint64_t outstanding_requests = 0;
   DenyListInfo deny_list;
-  uint64_t torn_tail_bytes = 0;   // dropped by the journal's recovery at Open
+  uint64_t torn_tail_bytes = 0;  // dropped by the journal's recovery at Open
 };
 
 class Terminal {
@@ -279,10 +282,9 @@ class Terminal {
 
   Terminal(storage::Storage& storage, std::unique_ptr<storage::DirectoryLock> lock,
            TerminalConfig config, crypto::SecretKey key);
-  static TerminalResult<std::unique_ptr<Terminal>> Load(storage::Storage& storage,
-                                                        std::unique_ptr<storage::DirectoryLock> lock,
-                                                        const crypto::Passphrase& passphrase,
-                                                        const TerminalOptions& options);
+  static TerminalResult<std::unique_ptr<Terminal>> Load(
+      storage::Storage& storage, std::unique_ptr<storage::DirectoryLock> lock,
+      const crypto::Passphrase& passphrase, const TerminalOptions& options);
   TerminalStatus LoadDenyList();
   TerminalStatus OpenJournal(const TerminalOptions& options);
   TerminalStatus Replay();
@@ -332,7 +334,7 @@ class Terminal {
   std::vector<TokenEntry> tokens_;  // in acceptance order
   std::unordered_map<TokenId, size_t, HashKey> token_index_;
   std::unordered_set<std::pair<u128, uint64_t>, HashKey> seen_counters_;  // (device, counter)
-  size_t first_ready_ = 0;  // tokens_ before this index are all voided or batched
+  size_t first_ready_ = 0;           // tokens_ before this index are all voided or batched
   std::vector<BatchEntry> batches_;  // in build order
   std::map<BatchId, size_t> batch_index_;
   uint64_t voided_count_ = 0;

@@ -232,13 +232,12 @@ bool CrashAt(uint64_t budget, uint64_t seed) {
   storage::SimulatedStorage disk(random);
   Scenario scenario;
   {
-    auto created = Terminal::Create(disk, TestIdentity(scenario.issuer), TestPassphrase(),
-                                    FastOptions());
+    auto created =
+        Terminal::Create(disk, TestIdentity(scenario.issuer), TestPassphrase(), FastOptions());
     EXPECT_TRUE(created.ok());
     if (!created.ok()) return false;
-    EXPECT_TRUE(created.value()
-                    ->InstallDenyList(scenario.issuer.DenyList(1, kNow, kDayMs, {}), kNow)
-                    .ok());
+    EXPECT_TRUE(
+        created.value()->InstallDenyList(scenario.issuer.DenyList(1, kNow, kDayMs, {}), kNow).ok());
   }
   Fuse fuse(budget);
   FusedStorage fused(disk, fuse);

@@ -102,7 +102,8 @@ TEST_F(TerminalTest, CreateRefusesInvalidIdentities) {
   auto no_keys = Terminal::Create(disk, identity, TestPassphrase(), FastOptions());
   ASSERT_FALSE(no_keys.ok());
   EXPECT_EQ(no_keys.error().code, TerminalError::invalid_argument);
-  for (uint32_t i = 0; i <= kPinnedIssuerKeysMax; ++i) identity.issuer_keys[i] = crypto::PublicKey{};
+  for (uint32_t i = 0; i <= kPinnedIssuerKeysMax; ++i)
+    identity.issuer_keys[i] = crypto::PublicKey{};
   auto too_many = Terminal::Create(disk, identity, TestPassphrase(), FastOptions());
   ASSERT_FALSE(too_many.ok());
   EXPECT_EQ(too_many.error().code, TerminalError::invalid_argument);
@@ -469,8 +470,8 @@ TEST_F(TerminalTest, ADeltaOnAnotherVersionNeedsAFullList) {
 
 TEST_F(TerminalTest, OlderOrRepeatedFullListsAreRefused) {
   Install(issuer_.DenyList(5, kNow, kDayMs, {42}));
-  for (const auto& list : {issuer_.DenyList(4, kNow + 5, kDayMs, {}),
-                           issuer_.DenyList(5, kNow, kDayMs, {})}) {
+  for (const auto& list :
+       {issuer_.DenyList(4, kNow + 5, kDayMs, {}), issuer_.DenyList(5, kNow, kDayMs, {})}) {
     auto installed = terminal_->InstallDenyList(list, kNow);
     ASSERT_FALSE(installed.ok());
     EXPECT_EQ(installed.error().code, TerminalError::deny_list_outdated);
@@ -844,7 +845,8 @@ TEST(TerminalNamesTest, EveryCodeHasANameAndAMessage) {
   AcceptResult declined;
   declined.code = AcceptCode::device_denied;
   declined.detail = "device 42";
-  EXPECT_EQ(declined.Message(), "declined: device_denied: the device is on the deny list (device 42)");
+  EXPECT_EQ(declined.Message(),
+            "declined: device_denied: the device is on the deny list (device 42)");
 }
 
 // ---- Real disk
@@ -859,8 +861,8 @@ TEST(TerminalPosixTest, AcceptBatchAndReopenOnARealDisk) {
   {
     auto disk = storage::PosixStorage::Open(dir.path(), false);
     ASSERT_TRUE(disk.ok());
-    auto terminal = Terminal::Create(*disk.value(), TestIdentity(issuer), TestPassphrase(),
-                                     FastOptions());
+    auto terminal =
+        Terminal::Create(*disk.value(), TestIdentity(issuer), TestPassphrase(), FastOptions());
     ASSERT_TRUE(terminal.ok()) << terminal.error().Message();
     Terminal& t = *terminal.value();
     ASSERT_TRUE(t.InstallDenyList(issuer.DenyList(1, kNow, kDayMs, {}), kNow).ok());

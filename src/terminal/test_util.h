@@ -50,9 +50,10 @@ inline TerminalOptions FastOptions() {
 // Signs the certificate in place with `key` (the issuer's or, for tests, someone else's).
 inline void SignCertificate(offline::DeviceCertificate& cert, const crypto::SecretKey& key) {
   const std::vector<uint8_t> bytes = offline::Encode(cert);
-  cert.signature = crypto::Sign(key, offline::kCertificateDomain,
-                                offline::SignedPart(bytes, offline::MessageType::device_certificate))
-                       .bytes;
+  cert.signature =
+      crypto::Sign(key, offline::kCertificateDomain,
+                   offline::SignedPart(bytes, offline::MessageType::device_certificate))
+          .bytes;
 }
 
 // Encodes the token with a fresh signature by `key`.
@@ -154,9 +155,11 @@ struct TestIssuer {
     list.max_age = max_age_ms;
     list.device_ids = std::move(ids);
     std::vector<uint8_t> bytes = offline::Encode(list);
-    const std::string_view domain = delta ? offline::kDenyListDeltaDomain : offline::kDenyListDomain;
+    const std::string_view domain =
+        delta ? offline::kDenyListDeltaDomain : offline::kDenyListDomain;
     list.signature =
-        crypto::Sign(key, domain, offline::SignedPart(bytes, offline::MessageType::deny_list)).bytes;
+        crypto::Sign(key, domain, offline::SignedPart(bytes, offline::MessageType::deny_list))
+            .bytes;
     return offline::Encode(list);
   }
   std::vector<uint8_t> Delta(uint64_t version, uint64_t base_version, uint64_t issued_ms,
