@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string encoded = tpw::crypto::Base64UrlEncode(rest);
   FUZZ_CHECK(encoded.size() == tpw::crypto::Base64UrlEncodedLength(rest.size()));
   const auto back = tpw::crypto::Base64UrlDecode(encoded, rest.size());
-  FUZZ_CHECK(back.ok() && std::equal(back.value().begin(), back.value().end(), rest.begin(),
-                                     rest.end()));
+  FUZZ_CHECK(back.ok() &&
+             std::equal(back.value().begin(), back.value().end(), rest.begin(), rest.end()));
   return 0;
 }

@@ -2,12 +2,11 @@
 // transfer (odd), the rest is the line. A line that parses is written again in the plainest
 // form the format allows — ids and 64-bit values as decimal strings, ledger as a number, flags
 // as their names, amounts as minor units — and that line must parse to the same event.
-#include <cstring>
-#include <string>
-
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstring>
+#include <string>
 
 #include "cli/batch_input.h"
 #include "common/ids.h"

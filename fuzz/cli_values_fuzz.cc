@@ -42,8 +42,8 @@ void Ids(std::string_view text) {
 void Flags(std::string_view text, bool account) {
   const auto list = SplitFlagList(text);
   if (!list.ok()) return;
-  const auto bits = account ? ParseAccountFlagNames(list.value())
-                            : ParseTransferFlagNames(list.value());
+  const auto bits =
+      account ? ParseAccountFlagNames(list.value()) : ParseTransferFlagNames(list.value());
   if (!bits.ok()) return;
   const std::vector<std::string> names =
       account ? AccountFlagNames(bits.value()) : TransferFlagNames(bits.value());
@@ -56,8 +56,8 @@ void Amounts(std::string_view text, uint32_t ledger) {
   if (ledger_parsed.ok()) FUZZ_CHECK(ledger_parsed.value() != 0);
   const auto amount = ParseAmountText("amount", text, ledger, false, Assets());
   if (!amount.ok()) return;
-  const auto minor = ParseAmountText("amount", FormatId(amount.value().minor()), ledger, true,
-                                     Assets());
+  const auto minor =
+      ParseAmountText("amount", FormatId(amount.value().minor()), ledger, true, Assets());
   FUZZ_CHECK(minor.ok() && minor.value() == amount.value());
 }
 
@@ -67,11 +67,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string_view text = tpw::fuzz::AsText(std::span(data + 1, size - 1));
   switch (data[0] % 5) {
-    case 0: Time(text); break;
-    case 1: Ids(text); break;
-    case 2: Flags(text, true); break;
-    case 3: Flags(text, false); break;
-    default: Amounts(text, uint32_t{data[0]} / 5 % 10); break;  // ledgers 0..9: USD 1 ... PTS 9
+    case 0:
+      Time(text);
+      break;
+    case 1:
+      Ids(text);
+      break;
+    case 2:
+      Flags(text, true);
+      break;
+    case 3:
+      Flags(text, false);
+      break;
+    default:
+      Amounts(text, uint32_t{data[0]} / 5 % 10);
+      break;  // ledgers 0..9: USD 1 ... PTS 9
   }
   return 0;
 }

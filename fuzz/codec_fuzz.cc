@@ -26,11 +26,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const uint8_t op : ops) {
     const auto limit = static_cast<uint32_t>(op >> 3) * 4;  // 0..124 bytes for blobs
     switch (op % 7) {
-      case 0: writer.U8(reader.U8()); break;
-      case 1: writer.U16(reader.U16()); break;
-      case 2: writer.U32(reader.U32()); break;
-      case 3: writer.U64(reader.U64()); break;
-      case 4: writer.U128(reader.U128()); break;
+      case 0:
+        writer.U8(reader.U8());
+        break;
+      case 1:
+        writer.U16(reader.U16());
+        break;
+      case 2:
+        writer.U32(reader.U32());
+        break;
+      case 3:
+        writer.U64(reader.U64());
+        break;
+      case 4:
+        writer.U128(reader.U128());
+        break;
       case 5: {
         const std::span<const uint8_t> blob = reader.Blob(limit);
         FUZZ_CHECK(blob.size() <= limit);

@@ -12,9 +12,8 @@
 namespace tpw::fuzz {
 
 template <typename Message>
-void CheckOfflineRoundTrip(
-    std::span<const uint8_t> input,
-    offline::DecodeResult<Message> (*decode)(std::span<const uint8_t> bytes)) {
+void CheckOfflineRoundTrip(std::span<const uint8_t> input, offline::DecodeResult<Message> (*decode)(
+                                                               std::span<const uint8_t> bytes)) {
   const offline::DecodeResult<Message> decoded = decode(input);
   if (!decoded.ok()) {
     FUZZ_CHECK(!decoded.error().Message().empty());

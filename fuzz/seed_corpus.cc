@@ -31,7 +31,8 @@ void Write(const std::string& target, const std::string& name, const Bytes& byte
   const std::filesystem::path dir = g_root / target;
   std::filesystem::create_directories(dir);
   std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   FUZZ_CHECK(out.good());
 }
 
@@ -68,8 +69,8 @@ void CommonSeeds() {
   w.Blob(blob);
   w.String("hello");
   const uint8_t limit64 = 16 << 3;  // limit 64 bytes
-  Write("codec", "all", Prefixed({7, 0, 1, 2, 3, 4, uint8_t(limit64 | 5), uint8_t(limit64 | 6)},
-                                 w.buffer()));
+  Write("codec", "all",
+        Prefixed({7, 0, 1, 2, 3, 4, uint8_t(limit64 | 5), uint8_t(limit64 | 6)}, w.buffer()));
 }
 
 // ---- offline ----
@@ -168,8 +169,8 @@ void CryptoSeeds() {
   auto passphrase = crypto::Passphrase::Copy("fuzz seed passphrase");  // keystore_fuzz.cc
   FUZZ_CHECK(passphrase.ok());
   for (const std::string_view label : {std::string_view("terminal 7"), std::string_view("")}) {
-    auto sealed = crypto::EncodeKeystore(key, passphrase.value(), label,
-                                         crypto::kKdfFastInsecureForTests);
+    auto sealed =
+        crypto::EncodeKeystore(key, passphrase.value(), label, crypto::kKdfFastInsecureForTests);
     FUZZ_CHECK(sealed.ok());
     FUZZ_CHECK(crypto::UnlockKeystore(sealed.value(), passphrase.value()).ok());
     Write("keystore", label.empty() ? "no-label" : "labelled", sealed.value());
@@ -218,13 +219,32 @@ void FillState(fuzz::EngineState& state, std::vector<ledger::Account>& accounts,
   state.store.TailIsInJournal(journal::RecordLocation::Make(0, 64));
 }
 
-void EngineSeeds() {
-  auto state = std::make_unique<fuzz::EngineState>();
-  std::vector<ledger::Account> accounts;
-  std::vector<ledger::Transfer> transfers;
-  FillState(*state, accounts, transfers);
+// Facts, as the engine journals them (stamped as the ledger stamped the events). Returns the
+// encoded records (accounts, transfers, failures, expiries) for the journal seeds.
+std::vector<Bytes> FactSeeds(std::vector<ledger::Account> accounts,
+                             std::vector<ledger::Transfer> transfers) {
+  for (size_t i = 0; i < accounts.size(); ++i) accounts[i].timestamp = Timestamp{1000 + i};
+  for (size_t i = 0; i < transfers.size(); ++i) transfers[i].timestamp = Timestamp{2000 + i};
+  std::vector<Bytes> facts(4);
+  engine::EncodeAccountsFact({1000, 1002, 3}, accounts, facts[0]);
+  engine::EncodeTransfersFact({2000, 2002, 3}, transfers, facts[1]);
+  const ledger::FailedTransfer failed[] = {
+      {TransferId(9), ledger::CreateTransferResult::exceeds_credits}};
+  engine::EncodeFailuresFact({2003, 2003, 1}, failed, facts[2]);
+  const TransferId expired[] = {TransferId(3)};
+  engine::EncodeExpiredFact({3000, 3000, 1}, expired, facts[3]);
+  const char* names[] = {"accounts", "transfers", "failures", "expired"};
+  for (uint8_t type = 1; type <= 4; ++type) {
+    FUZZ_CHECK(engine::DecodeFact(type, facts[type - 1]).ok());
+    Write("facts", names[type - 1], Prefixed({type}, facts[type - 1]));
+  }
+  return facts;
+}
+
+// The state sections alone, and as a snapshot file the engine writes.
+void StateSeeds(const fuzz::EngineState& state) {
   fuzz::VectorSink body;
-  state->Save(body);
+  state.Save(body);
   {
     fuzz::EngineState check;
     fuzz::SpanSource source(body.bytes());
@@ -232,103 +252,93 @@ void EngineSeeds() {
   }
   Write("ledger_state", "small", body.bytes());
 
-  // Facts, as the engine journals them (stamped as the ledger stamped the events).
-  for (size_t i = 0; i < accounts.size(); ++i) accounts[i].timestamp = Timestamp{1000 + i};
-  for (size_t i = 0; i < transfers.size(); ++i) transfers[i].timestamp = Timestamp{2000 + i};
-  Bytes fact;
-  engine::EncodeAccountsFact({1000, 1002, 3}, accounts, fact);
-  Write("facts", "accounts", Prefixed({1}, fact));
-  const Bytes accounts_fact = fact;
-  engine::EncodeTransfersFact({2000, 2002, 3}, transfers, fact);
-  Write("facts", "transfers", Prefixed({2}, fact));
-  const Bytes transfers_fact = fact;
-  const ledger::FailedTransfer failed[] = {
-      {TransferId(9), ledger::CreateTransferResult::exceeds_credits}};
-  engine::EncodeFailuresFact({2003, 2003, 1}, failed, fact);
-  Write("facts", "failures", Prefixed({3}, fact));
-  const TransferId expired[] = {TransferId(3)};
-  engine::EncodeExpiredFact({3000, 3000, 1}, expired, fact);
-  Write("facts", "expired", Prefixed({4}, fact));
+  SeededRandom random(3);
+  storage::SimulatedStorage storage(random);
+  engine::SnapshotHeader header;
+  header.fingerprint = ledger::Ledger::StateLayoutFingerprint();
+  header.sequence = 1;
+  header.head_hash.fill(0x77);
+  auto written =
+      engine::WriteSnapshot(storage, header, [&](ledger::StateSink& sink) { state.Save(sink); });
+  FUZZ_CHECK(written.ok());
+  const std::string name = engine::SnapshotFileName(1);
+  FUZZ_CHECK(engine::CheckSnapshot(storage, name).ok());
+  const Bytes file = fuzz::GetFile(storage, name);
+  Write("snapshot", "small", Prefixed({0}, file));
+  Write("snapshot", "small-repair", Prefixed({3}, file));
+}
 
-  // A snapshot file as the engine writes it.
-  {
-    SeededRandom random(3);
-    storage::SimulatedStorage storage(random);
-    engine::SnapshotHeader header;
-    header.fingerprint = ledger::Ledger::StateLayoutFingerprint();
-    header.sequence = 1;
-    header.head_hash.fill(0x77);
-    auto written = engine::WriteSnapshot(storage, header,
-                                         [&](ledger::StateSink& sink) { state->Save(sink); });
-    FUZZ_CHECK(written.ok());
-    const std::string name = engine::SnapshotFileName(1);
-    FUZZ_CHECK(engine::CheckSnapshot(storage, name).ok());
-    const Bytes file = fuzz::GetFile(storage, name);
-    Write("snapshot", "small", Prefixed({0}, file));
-    Write("snapshot", "small-repair", Prefixed({3}, file));
-  }
-
-  // Journals: one segment with three groups, and one rolled into two segments.
-  for (const bool two_segments : {false, true}) {
-    SeededRandom random(4);
-    storage::SimulatedStorage storage(random);
-    journal::JournalOptions options;
-    options.segment_bytes_max = two_segments ? journal::kSegmentBytesMin : options.segment_bytes_max;
-    auto writer = journal::JournalWriter::Open(storage, options);
-    FUZZ_CHECK(writer.ok());
-    const std::vector<std::vector<journal::RecordInput>> groups = {
-        {{1, accounts_fact}},
-        {{2, transfers_fact}, {4, fact}},
-        {{2, transfers_fact}, {2, transfers_fact}, {2, transfers_fact}, {2, transfers_fact}},
-        {{1, accounts_fact}},
-    };
-    // Two segments: the same groups again until the 4 KiB segment is full and a second starts.
-    const size_t rounds = two_segments ? 4 : 1;
-    for (size_t round = 0; round < rounds; ++round) {
-      for (const auto& group : groups) {
-        std::vector<journal::RecordLocation> locations(group.size());
-        FUZZ_CHECK(writer.value()->AppendGroup(group, locations).ok());
-        FUZZ_CHECK(writer.value()->Sync().ok());
-      }
-    }
-    writer.value().reset();
-    FUZZ_CHECK(journal::VerifyJournal(storage).ok());
-    auto names = storage.List();
-    FUZZ_CHECK(names.ok());
-    std::vector<std::string> segments;
-    for (const std::string& name : names.value()) {
-      if (journal::format::ParseSegmentFileName(name)) segments.push_back(name);
-    }
-    std::sort(segments.begin(), segments.end());
-    const Bytes first = fuzz::GetFile(storage, segments[0]);
-    if (!two_segments) {
-      FUZZ_CHECK(segments.size() == 1);
-      Write("journal_segment", "one-segment", Prefixed({0, 0, 0}, first));
-      // Header-level seeds from the same file.
-      const auto bytes = std::span<const uint8_t>(first);
-      Write("journal_headers", "segment-header",
-            Prefixed({0}, bytes.first(journal::format::kSegmentHeaderBytes)));
-      const auto group = journal::format::DecodeGroupHeader(
-          bytes.subspan<journal::format::kSegmentHeaderBytes, journal::format::kGroupHeaderBytes>());
-      FUZZ_CHECK(group.problem == journal::format::HeaderProblem::none);
-      const auto group_bytes = bytes.subspan(
-          journal::format::kSegmentHeaderBytes,
-          journal::format::kGroupHeaderBytes + group.header.payload_bytes);
-      Write("journal_headers", "group", Prefixed({1}, group_bytes));
-      Write("journal_headers", "record-header",
-            Prefixed({2}, group_bytes.subspan(journal::format::kGroupHeaderBytes,
-                                              journal::format::kRecordHeaderBytes)));
-      Write("journal_headers", "file-name", Text(3, segments[0]));
-    } else {
-      FUZZ_CHECK(segments.size() >= 2);
-      const Bytes second = fuzz::GetFile(storage, segments[1]);
-      FUZZ_CHECK(first.size() <= 0xffff);
-      Bytes input{1, static_cast<uint8_t>(first.size()), static_cast<uint8_t>(first.size() >> 8)};
-      input.insert(input.end(), first.begin(), first.end());
-      input.insert(input.end(), second.begin(), second.end());
-      Write("journal_segment", "two-segments", input);
+// The segment files of a journal of `facts`; with `two_segments`, 4 KiB segments and enough
+// groups to fill the first.
+std::vector<Bytes> MakeJournal(const std::vector<Bytes>& facts, bool two_segments) {
+  SeededRandom random(4);
+  storage::SimulatedStorage storage(random);
+  journal::JournalOptions options;
+  if (two_segments) options.segment_bytes_max = journal::kSegmentBytesMin;
+  auto writer = journal::JournalWriter::Open(storage, options);
+  FUZZ_CHECK(writer.ok());
+  const std::vector<std::vector<journal::RecordInput>> groups = {
+      {{1, facts[0]}},
+      {{2, facts[1]}, {3, facts[2]}, {4, facts[3]}},
+      {{2, facts[1]}, {2, facts[1]}, {2, facts[1]}, {2, facts[1]}},
+  };
+  for (size_t round = 0; round < (two_segments ? 4 : 1); ++round) {
+    for (const auto& group : groups) {
+      std::vector<journal::RecordLocation> locations(group.size());
+      FUZZ_CHECK(writer.value()->AppendGroup(group, locations).ok());
+      FUZZ_CHECK(writer.value()->Sync().ok());
     }
   }
+  writer.value().reset();
+  FUZZ_CHECK(journal::VerifyJournal(storage).ok());
+  auto names = storage.List();
+  FUZZ_CHECK(names.ok());
+  std::vector<std::string> segments;
+  for (const std::string& name : names.value()) {
+    if (journal::format::ParseSegmentFileName(name)) segments.push_back(name);
+  }
+  std::sort(segments.begin(), segments.end());
+  FUZZ_CHECK(two_segments ? segments.size() >= 2 : segments.size() == 1);
+  std::vector<Bytes> files;
+  for (size_t i = 0; i < std::min<size_t>(segments.size(), 2); ++i) {
+    files.push_back(fuzz::GetFile(storage, segments[i]));  // the first two are enough
+  }
+  return files;
+}
+
+void JournalSeeds(const std::vector<Bytes>& facts) {
+  namespace format = journal::format;
+  const Bytes one = MakeJournal(facts, false)[0];
+  Write("journal_segment", "one-segment", Prefixed({0, 0, 0}, one));
+  const std::vector<Bytes> two = MakeJournal(facts, true);
+  FUZZ_CHECK(two[0].size() <= 0xffff);
+  Bytes input{1, static_cast<uint8_t>(two[0].size()), static_cast<uint8_t>(two[0].size() >> 8)};
+  input.insert(input.end(), two[0].begin(), two[0].end());
+  input.insert(input.end(), two[1].begin(), two[1].end());
+  Write("journal_segment", "two-segments", input);
+
+  // Header-level seeds from the one-segment file.
+  const auto bytes = std::span<const uint8_t>(one);
+  Write("journal_headers", "segment-header",
+        Prefixed({0}, bytes.first<format::kSegmentHeaderBytes>()));
+  const auto group = format::DecodeGroupHeader(
+      bytes.subspan<format::kSegmentHeaderBytes, format::kGroupHeaderBytes>());
+  FUZZ_CHECK(group.problem == format::HeaderProblem::none);
+  const auto group_bytes = bytes.subspan(format::kSegmentHeaderBytes,
+                                         format::kGroupHeaderBytes + group.header.payload_bytes);
+  Write("journal_headers", "group", Prefixed({1}, group_bytes));
+  Write("journal_headers", "record-header",
+        Prefixed({2}, group_bytes.subspan(format::kGroupHeaderBytes, format::kRecordHeaderBytes)));
+  Write("journal_headers", "file-name", Text(3, format::SegmentFileName(1)));
+}
+
+void EngineSeeds() {
+  auto state = std::make_unique<fuzz::EngineState>();
+  std::vector<ledger::Account> accounts;
+  std::vector<ledger::Transfer> transfers;
+  FillState(*state, accounts, transfers);
+  StateSeeds(*state);
+  JournalSeeds(FactSeeds(accounts, transfers));
 }
 
 // ---- cli ----

@@ -45,9 +45,8 @@ void CheckRewriteIsIdentical(const tpw::engine::SnapshotHeader& header,
   tpw::SeededRandom random(2);
   tpw::storage::SimulatedStorage storage(random);
   const std::span<const uint8_t> body = std::span(file).subspan(kSnapshotHeaderBytes);
-  auto written = tpw::engine::WriteSnapshot(storage, header, [&](tpw::ledger::StateSink& sink) {
-    sink.Write(body);
-  });
+  auto written = tpw::engine::WriteSnapshot(
+      storage, header, [&](tpw::ledger::StateSink& sink) { sink.Write(body); });
   FUZZ_CHECK(written.ok() && written.value() == file.size());
   FUZZ_CHECK(tpw::fuzz::GetFile(storage, tpw::engine::SnapshotFileName(header.sequence)) == file);
 }
