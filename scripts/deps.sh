@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages tpwallet needs to build and test, if any are missing.
 set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev libsodium-dev libgtest-dev libgmock-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+          clang-14 libclang-rt-14-dev)  # clang + libFuzzer for scripts/fuzz.sh
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -15,6 +15,10 @@ template <typename E>
 struct Err {
   E code;
 };
+// `Err{code}` deduces Err<E>. C++20 deduces aggregates without this guide, but clang before 17
+// does not implement that rule (the fuzz build uses clang 14).
+template <typename E>
+Err(E) -> Err<E>;
 
 template <typename T, typename E>
 class [[nodiscard]] Result {

@@ -49,7 +49,12 @@ Result<SnapshotHeader, std::string> DecodeHeader(std::span<const uint8_t> bytes)
   if (journal::Crc32c(bytes.first(kHeaderCrcOffset)) != stored_crc) {
     return Err{std::string("header checksum mismatch")};
   }
-  r.U16();
+  // Reserved bytes (6..7, 68..91) are zero: a header has one encoding, and bytes this build does
+  // not understand behind a good checksum mean a writer it does not know.
+  const bool reserved_zero =
+      r.U16() == 0 && std::all_of(bytes.begin() + 68, bytes.begin() + kHeaderCrcOffset,
+                                  [](uint8_t b) { return b == 0; });
+  if (!reserved_zero) return Err{std::string("reserved header bytes are not zero")};
   SnapshotHeader h;
   h.fingerprint = r.U64();
   h.sequence = r.U64();

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "engine/engine_test_util.h"
+#include "journal/crc32c.h"
 #include "storage/posix_storage.h"
 #include "storage/simulated_storage.h"
 #include "storage/test_temp_dir.h"
@@ -213,6 +214,26 @@ TEST_F(SnapshotFileTest, AnotherVersionOrMagicIsRejectedWithItsReason) {
   header = CheckSnapshot(*storage_, name);
   ASSERT_FALSE(header.ok());
   EXPECT_NE(header.error().find("magic"), std::string::npos) << header.error();
+}
+
+// Found by fuzz/snapshot_fuzz.cc: the reserved bytes were ignored, so a header with non-zero
+// reserved bytes and a matching checksum was accepted (and did not round-trip).
+TEST_F(SnapshotFileTest, NonZeroReservedHeaderBytesAreRejectedEvenWithAGoodChecksum) {
+  ASSERT_TRUE(Write(*storage_, 9, Body(11, 10)).ok());
+  const std::string name = SnapshotFileName(9);
+  const std::vector<uint8_t> good = ReadAll(name);
+  for (const size_t offset : {size_t{6}, size_t{7}, size_t{68}, size_t{80}, size_t{91}}) {
+    std::vector<uint8_t> bytes = good;
+    bytes[offset] = 1;
+    const uint32_t crc = journal::Crc32c(std::span(bytes).first(92));
+    for (size_t i = 0; i < 4; ++i) bytes[92 + i] = static_cast<uint8_t>(crc >> (8 * i));
+    Replace(name, bytes);
+    auto header = CheckSnapshot(*storage_, name);
+    ASSERT_FALSE(header.ok()) << offset;
+    EXPECT_NE(header.error().find("reserved"), std::string::npos) << header.error();
+  }
+  Replace(name, good);
+  EXPECT_TRUE(CheckSnapshot(*storage_, name).ok());
 }
 
 TEST_F(SnapshotFileTest, LoadRejectsABodyTheReaderDoesNotConsumeOrFindsShort) {

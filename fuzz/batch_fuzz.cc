@@ -1,0 +1,8 @@
+// Offline terminal batch (header, 1..8189 tokens, signature) (offline/messages.h): DecodeBatch on
+// any bytes; what decodes must encode back to the same bytes.
+#include "offline_round_trip.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  tpw::fuzz::CheckOfflineRoundTrip(tpw::fuzz::AsSpan(data, size), &tpw::offline::DecodeBatch);
+  return 0;
+}

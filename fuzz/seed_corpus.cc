@@ -1,0 +1,384 @@
+// fuzz_seed_corpus <dir>: writes small valid inputs for every fuzz target into <dir>/<name>/,
+// made by the project's own encoders (so they follow the formats as the code writes them today)
+// and each checked to decode before it is written. scripts/fuzz.sh runs it before every run.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/codec.h"
+#include "crypto/base64.h"
+#include "crypto/keystore.h"
+#include "engine/facts.h"
+#include "engine/snapshot.h"
+#include "fuzz_check.h"
+#include "journal/format.h"
+#include "journal/journal.h"
+#include "offline/messages.h"
+#include "state_io.h"
+#include "storage_files.h"
+
+namespace {
+
+using namespace tpw;
+using Bytes = std::vector<uint8_t>;
+
+std::filesystem::path g_root;
+
+void Write(const std::string& target, const std::string& name, const Bytes& bytes) {
+  const std::filesystem::path dir = g_root / target;
+  std::filesystem::create_directories(dir);
+  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  FUZZ_CHECK(out.good());
+}
+
+Bytes Prefixed(std::initializer_list<uint8_t> prefix, std::span<const uint8_t> rest) {
+  Bytes out(prefix);
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+Bytes Text(uint8_t selector, std::string_view text) {
+  Bytes out{selector};
+  out.insert(out.end(), text.begin(), text.end());
+  return out;
+}
+
+// ---- common ----
+
+void CommonSeeds() {
+  Write("amount", "usd", Text(2, "12.34"));
+  Write("amount", "jpy", Text(0, "5"));
+  Write("amount", "eth", Text(18, "0.000000000000000001"));
+  Write("amount", "max", Text(0, "340282366920938463463374607431768211455"));
+  Write("id", "decimal", Text('4', "2"));
+  Write("id", "hex", Bytes{'0', 'x', '2', 'a'});
+  Write("id", "max", Text('3', "40282366920938463463374607431768211455"));
+
+  BinaryWriter w;
+  w.U8(7);
+  w.U16(0x1234);
+  w.U32(0xdeadbeef);
+  w.U64(42);
+  w.U128(MakeU128(1, 2));
+  const uint8_t blob[] = {1, 2, 3};
+  w.Blob(blob);
+  w.String("hello");
+  const uint8_t limit64 = 16 << 3;  // limit 64 bytes
+  Write("codec", "all",
+        Prefixed({7, 0, 1, 2, 3, 4, uint8_t(limit64 | 5), uint8_t(limit64 | 6)}, w.buffer()));
+}
+
+// ---- offline ----
+
+offline::DeviceCertificate Certificate() {
+  offline::DeviceCertificate c;
+  c.issuer_key_id = 7;
+  c.serial = 42;
+  c.device_id = MakeU128(1, 2);
+  c.device_public_key.fill(0xab);
+  c.reserve_account_id = MakeU128(3, 4);
+  c.asset = 1;
+  c.payment_count_max = 10;
+  c.per_payment_max = Amount::FromMinor(5000);
+  c.allowance = Amount::FromMinor(20000);
+  c.counter_first = 100;
+  c.cvm_threshold = Amount::FromMinor(2500);
+  c.valid_from = 1'700'000'000'000;
+  c.valid_until = 1'700'086'400'000;
+  c.previous_serial = 41;
+  c.signature.fill(0x5a);
+  return c;
+}
+
+offline::PaymentToken Token(uint64_t counter) {
+  offline::PaymentToken t;
+  t.cvm = offline::Cvm::pin;
+  t.asset = 1;
+  t.certificate = Certificate();
+  t.counter = counter;
+  t.amount = Amount::FromMinor(1234);
+  t.merchant_id = 77;
+  t.terminal_id = 88;
+  t.nonce.fill(0x11);
+  t.terminal_time = 1'700'000'100'000;
+  t.device_time = 1'700'000'100'123;
+  t.previous_token_hash.fill(0x22);
+  t.signature.fill(0x33);
+  return t;
+}
+
+template <typename Message>
+void WriteOffline(const std::string& target, const std::string& name, const Message& message,
+                  offline::DecodeResult<Message> (*decode)(std::span<const uint8_t>)) {
+  const Bytes bytes = offline::Encode(message);
+  FUZZ_CHECK(decode(bytes).ok());
+  Write(target, name, bytes);
+}
+
+void OfflineSeeds() {
+  WriteOffline("certificate", "sample", Certificate(), &offline::DecodeCertificate);
+  offline::PaymentRequest request{1, 77, 88, Amount::FromMinor(1234), {}, 1'700'000'100'000, 6};
+  request.nonce.fill(9);
+  WriteOffline("request", "sample", request, &offline::DecodeRequest);
+  WriteOffline("token", "sample", Token(101), &offline::DecodeToken);
+  offline::TerminalBatch batch;
+  batch.terminal_id = 88;
+  batch.batch_id.fill(4);
+  batch.created = 99;
+  batch.tokens = {Token(101)};
+  WriteOffline("batch", "one", batch, &offline::DecodeBatch);
+  batch.tokens.push_back(Token(102));
+  WriteOffline("batch", "two", batch, &offline::DecodeBatch);
+  offline::DenyList list;
+  list.issuer_key_id = 7;
+  list.list_version = 3;
+  list.issued = 1000;
+  list.max_age = 86'400'000;
+  list.device_ids = {1, 5, MakeU128(9, 0)};
+  WriteOffline("deny_list", "full", list, &offline::DecodeDenyList);
+  list.delta = true;
+  list.base_version = 2;
+  WriteOffline("deny_list", "delta", list, &offline::DecodeDenyList);
+  offline::SyncStatement statement;
+  statement.issuer_key_id = 7;
+  statement.device_id = Certificate().device_id;
+  statement.certificate = Certificate();
+  statement.last_counter_used = 105;
+  statement.cleared_amount = Amount::FromMinor(4000);
+  statement.reserve_balance = Amount::FromMinor(16000);
+  WriteOffline("sync_statement", "sample", statement, &offline::DecodeSyncStatement);
+}
+
+// ---- crypto ----
+
+void CryptoSeeds() {
+  const Bytes certificate = offline::Encode(Certificate());
+  const std::string text = crypto::Base64UrlEncode(certificate);
+  Write("base64", "certificate", Text(255, text));
+  Write("base64", "short", Text(1, "AQI"));
+  Write("base64", "empty", Bytes{0});
+
+  std::array<uint8_t, crypto::kSigningSeedBytes> seed{};
+  seed.fill(0x42);
+  const crypto::SecretKey key = crypto::SigningKeyFromSeed(seed);
+  auto passphrase = crypto::Passphrase::Copy("fuzz seed passphrase");  // keystore_fuzz.cc
+  FUZZ_CHECK(passphrase.ok());
+  for (const std::string_view label : {std::string_view("terminal 7"), std::string_view("")}) {
+    auto sealed =
+        crypto::EncodeKeystore(key, passphrase.value(), label, crypto::kKdfFastInsecureForTests);
+    FUZZ_CHECK(sealed.ok());
+    FUZZ_CHECK(crypto::UnlockKeystore(sealed.value(), passphrase.value()).ok());
+    Write("keystore", label.empty() ? "no-label" : "labelled", sealed.value());
+  }
+}
+
+// ---- engine state, facts, snapshots, journal ----
+
+ledger::Account MakeAccount(uint64_t id, uint16_t flags) {
+  ledger::Account a;
+  a.id = AccountId(id);
+  a.ledger = 1;
+  a.code = 10;
+  a.flags = flags;
+  return a;
+}
+
+ledger::Transfer MakeTransfer(uint64_t id, uint64_t debit, uint64_t credit, uint64_t amount,
+                              uint16_t flags) {
+  ledger::Transfer t;
+  t.id = TransferId(id);
+  t.debit_account_id = AccountId(debit);
+  t.credit_account_id = AccountId(credit);
+  t.amount = Amount::FromMinor(amount);
+  t.ledger = 1;
+  t.code = 20;
+  t.flags = flags;
+  if ((flags & ledger::transfer_flags::kPending) != 0) t.timeout = 3600;
+  return t;
+}
+
+// A small ledger with every state section non-empty: accounts (one with history), posted and
+// pending transfers (so the expiry queue holds one), per-account lists.
+void FillState(fuzz::EngineState& state, std::vector<ledger::Account>& accounts,
+               std::vector<ledger::Transfer>& transfers) {
+  accounts = {MakeAccount(1, 0), MakeAccount(2, ledger::account_flags::kHistory),
+              MakeAccount(3, 0)};
+  std::vector<ledger::CreateAccountsResult> account_results;
+  FUZZ_CHECK(state.ledger.CreateAccounts(accounts, Timestamp{1000}, account_results).ok());
+  FUZZ_CHECK(account_results.empty());
+  transfers = {MakeTransfer(1, 1, 2, 500, 0), MakeTransfer(2, 2, 3, 100, 0),
+               MakeTransfer(3, 1, 3, 50, ledger::transfer_flags::kPending)};
+  std::vector<ledger::CreateTransfersResult> transfer_results;
+  FUZZ_CHECK(state.ledger.CreateTransfers(transfers, Timestamp{2000}, transfer_results).ok());
+  FUZZ_CHECK(transfer_results.empty());
+  state.store.TailIsInJournal(journal::RecordLocation::Make(0, 64));
+}
+
+// Facts, as the engine journals them (stamped as the ledger stamped the events). Returns the
+// encoded records (accounts, transfers, failures, expiries) for the journal seeds.
+std::vector<Bytes> FactSeeds(std::vector<ledger::Account> accounts,
+                             std::vector<ledger::Transfer> transfers) {
+  for (size_t i = 0; i < accounts.size(); ++i) accounts[i].timestamp = Timestamp{1000 + i};
+  for (size_t i = 0; i < transfers.size(); ++i) transfers[i].timestamp = Timestamp{2000 + i};
+  std::vector<Bytes> facts(4);
+  engine::EncodeAccountsFact({1000, 1002, 3}, accounts, facts[0]);
+  engine::EncodeTransfersFact({2000, 2002, 3}, transfers, facts[1]);
+  const ledger::FailedTransfer failed[] = {
+      {TransferId(9), ledger::CreateTransferResult::exceeds_credits}};
+  engine::EncodeFailuresFact({2003, 2003, 1}, failed, facts[2]);
+  const TransferId expired[] = {TransferId(3)};
+  engine::EncodeExpiredFact({3000, 3000, 1}, expired, facts[3]);
+  const char* names[] = {"accounts", "transfers", "failures", "expired"};
+  for (uint8_t type = 1; type <= 4; ++type) {
+    FUZZ_CHECK(engine::DecodeFact(type, facts[type - 1]).ok());
+    Write("facts", names[type - 1], Prefixed({type}, facts[type - 1]));
+  }
+  return facts;
+}
+
+// The state sections alone, and as a snapshot file the engine writes.
+void StateSeeds(const fuzz::EngineState& state) {
+  fuzz::VectorSink body;
+  state.Save(body);
+  {
+    fuzz::EngineState check;
+    fuzz::SpanSource source(body.bytes());
+    FUZZ_CHECK(check.Load(source) && source.remaining() == 0);
+  }
+  Write("ledger_state", "small", body.bytes());
+
+  SeededRandom random(3);
+  storage::SimulatedStorage storage(random);
+  engine::SnapshotHeader header;
+  header.fingerprint = ledger::Ledger::StateLayoutFingerprint();
+  header.sequence = 1;
+  header.head_hash.fill(0x77);
+  auto written =
+      engine::WriteSnapshot(storage, header, [&](ledger::StateSink& sink) { state.Save(sink); });
+  FUZZ_CHECK(written.ok());
+  const std::string name = engine::SnapshotFileName(1);
+  FUZZ_CHECK(engine::CheckSnapshot(storage, name).ok());
+  const Bytes file = fuzz::GetFile(storage, name);
+  Write("snapshot", "small", Prefixed({0}, file));
+  Write("snapshot", "small-repair", Prefixed({3}, file));
+}
+
+// The segment files of a journal of `facts`; with `two_segments`, 4 KiB segments and enough
+// groups to fill the first.
+std::vector<Bytes> MakeJournal(const std::vector<Bytes>& facts, bool two_segments) {
+  SeededRandom random(4);
+  storage::SimulatedStorage storage(random);
+  journal::JournalOptions options;
+  if (two_segments) options.segment_bytes_max = journal::kSegmentBytesMin;
+  auto writer = journal::JournalWriter::Open(storage, options);
+  FUZZ_CHECK(writer.ok());
+  const std::vector<std::vector<journal::RecordInput>> groups = {
+      {{1, facts[0]}},
+      {{2, facts[1]}, {3, facts[2]}, {4, facts[3]}},
+      {{2, facts[1]}, {2, facts[1]}, {2, facts[1]}, {2, facts[1]}},
+  };
+  for (size_t round = 0; round < (two_segments ? 4 : 1); ++round) {
+    for (const auto& group : groups) {
+      std::vector<journal::RecordLocation> locations(group.size());
+      FUZZ_CHECK(writer.value()->AppendGroup(group, locations).ok());
+      FUZZ_CHECK(writer.value()->Sync().ok());
+    }
+  }
+  writer.value().reset();
+  FUZZ_CHECK(journal::VerifyJournal(storage).ok());
+  auto names = storage.List();
+  FUZZ_CHECK(names.ok());
+  std::vector<std::string> segments;
+  for (const std::string& name : names.value()) {
+    if (journal::format::ParseSegmentFileName(name)) segments.push_back(name);
+  }
+  std::sort(segments.begin(), segments.end());
+  FUZZ_CHECK(two_segments ? segments.size() >= 2 : segments.size() == 1);
+  std::vector<Bytes> files;
+  for (size_t i = 0; i < std::min<size_t>(segments.size(), 2); ++i) {
+    files.push_back(fuzz::GetFile(storage, segments[i]));  // the first two are enough
+  }
+  return files;
+}
+
+void JournalSeeds(const std::vector<Bytes>& facts) {
+  namespace format = journal::format;
+  const Bytes one = MakeJournal(facts, false)[0];
+  Write("journal_segment", "one-segment", Prefixed({0, 0, 0}, one));
+  const std::vector<Bytes> two = MakeJournal(facts, true);
+  FUZZ_CHECK(two[0].size() <= 0xffff);
+  Bytes input{1, static_cast<uint8_t>(two[0].size()), static_cast<uint8_t>(two[0].size() >> 8)};
+  input.insert(input.end(), two[0].begin(), two[0].end());
+  input.insert(input.end(), two[1].begin(), two[1].end());
+  Write("journal_segment", "two-segments", input);
+
+  // Header-level seeds from the one-segment file.
+  const auto bytes = std::span<const uint8_t>(one);
+  Write("journal_headers", "segment-header",
+        Prefixed({0}, bytes.first<format::kSegmentHeaderBytes>()));
+  const auto group = format::DecodeGroupHeader(
+      bytes.subspan<format::kSegmentHeaderBytes, format::kGroupHeaderBytes>());
+  FUZZ_CHECK(group.problem == format::HeaderProblem::none);
+  const auto group_bytes = bytes.subspan(format::kSegmentHeaderBytes,
+                                         format::kGroupHeaderBytes + group.header.payload_bytes);
+  Write("journal_headers", "group", Prefixed({1}, group_bytes));
+  Write("journal_headers", "record-header",
+        Prefixed({2}, group_bytes.subspan(format::kGroupHeaderBytes, format::kRecordHeaderBytes)));
+  Write("journal_headers", "file-name", Text(3, format::SegmentFileName(1)));
+}
+
+void EngineSeeds() {
+  auto state = std::make_unique<fuzz::EngineState>();
+  std::vector<ledger::Account> accounts;
+  std::vector<ledger::Transfer> transfers;
+  FillState(*state, accounts, transfers);
+  StateSeeds(*state);
+  JournalSeeds(FactSeeds(accounts, transfers));
+}
+
+// ---- cli ----
+
+void CliSeeds() {
+  Write("batch_line", "account",
+        Text(0, R"({"id":"1","ledger":"USD","code":10,"flags":["history"],)"
+                R"("user_data_64":"7","user_data_32":3})"));
+  Write("batch_line", "account-overdraft",
+        Text(0, R"({"id":"0x2a","ledger":1,"code":1,"flags":["debits_must_not_exceed_credits"],)"
+                R"("overdraft_limit":"10.50"})"));
+  Write("batch_line", "transfer",
+        Text(1, R"({"id":"100","debit_account_id":"1","credit_account_id":"2",)"
+                R"("amount":"12.34","ledger":"USD","code":1})"));
+  Write("batch_line", "transfer-pending",
+        Text(1, R"({"id":"101","debit_account_id":"1","credit_account_id":"2","amount_minor":)"
+                R"("5","ledger":1,"code":1,"flags":["pending","linked"],"timeout":60})"));
+  Write("batch_line", "transfer-post",
+        Text(1, R"({"id":"102","pending_id":"101","flags":["post_pending_transfer"]})"));
+  Write("cli_values", "time-rfc3339", Text(0, "2023-11-14T22:13:20.5Z"));
+  Write("cli_values", "time-ns", Text(0, "1700000000000000000"));
+  Write("cli_values", "id-hex", Text(1, "0x2a"));
+  Write("cli_values", "account-flags", Text(2, "linked,history"));
+  Write("cli_values", "transfer-flags", Text(3, "pending,closing_debit"));
+  Write("cli_values", "amount-usd", Text(9, "12.34"));  // 9: amounts (9 % 5), ledger 1 (9 / 5)
+  Write("cli_values", "ledger-code", Text(4, "USD"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: fuzz_seed_corpus <directory>\n");
+    return 2;
+  }
+  g_root = argv[1];
+  CommonSeeds();
+  OfflineSeeds();
+  CryptoSeeds();
+  EngineSeeds();
+  CliSeeds();
+  return 0;
+}
