@@ -9,6 +9,9 @@
 //   2. clearing: --uploaders threads upload the batches through Engine::SubmitOffline — decode,
 //      parallel signature checks, classification in the sequencer, one settlement transfer per
 //      token, one journal append + fdatasync per group — and wait for the durable replies.
+//   3. terminal acceptance: one terminal on the real disk accepts --terminal-payments tokens one
+//      by one (Accept: certificate + token verification, the checks, journal append +
+//      fdatasync), each timed.
 // The figure of merit is clearing tokens/s ÷ raw verifications/s: signature checking should be
 // the only real cost of clearing.
 #include <sys/stat.h>
@@ -28,6 +31,7 @@
 #include "engine/engine.h"
 #include "offline/messages.h"
 #include "storage/posix_storage.h"
+#include "terminal/terminal.h"
 
 namespace tpw::cli {
 namespace {
@@ -48,6 +52,7 @@ struct OfflineBenchOptions {
   std::string fsync = "always";
   std::string data_dir;
   uint64_t seed = 42;
+  uint64_t terminal_payments = 2'000;  // terminal acceptance part; 0 = skip it
 };
 
 constexpr uint32_t kAsset = 1;
@@ -296,6 +301,86 @@ ClearingResult RunClearing(Engine& engine, const OfflineBenchOptions& o, const W
   return result;
 }
 
+struct AcceptanceResult {
+  std::vector<uint64_t> latency_ns;  // Accept() alone, sorted
+  double seconds = 0;                // sum of Accept() times
+  std::string error;
+};
+
+// One merchant terminal on the real disk accepts --terminal-payments tokens, one at a time as a
+// point of sale would: request, the device signs (not timed), then Accept — certificate and
+// token verification, the checks, and the durable store (journal append + fdatasync) — timed.
+AcceptanceResult RunAcceptance(Engine& engine, const OfflineBenchOptions& o, const World& world,
+                               const std::string& dir) {
+  AcceptanceResult result;
+  SystemClock clock;
+  const std::string path = dir + "/terminal";
+  ::mkdir(path.c_str(), 0700);
+  auto storage = storage::PosixStorage::Open(path, true);
+  if (!storage.ok()) {
+    result.error = storage.error().Message();
+    return result;
+  }
+  terminal::TerminalIdentity identity;
+  identity.terminal_id = terminal::TerminalId{TerminalId(o.terminals)};
+  identity.merchant_id = terminal::MerchantId{MerchantId(o.terminals)};
+  identity.issuer_keys[1] = KeyFor(o.seed, 0, 0).public_key();
+  terminal::TerminalOptions terminal_options;
+  terminal_options.kdf = crypto::kKdfFastInsecureForTests;  // key set-up cost is not measured
+  auto passphrase = crypto::Passphrase::Copy("bench");
+  auto created = terminal::Terminal::Create(*storage.value(), identity, passphrase.value(),
+                                            terminal_options);
+  if (!created.ok()) {
+    result.error = created.error().Message();
+    return result;
+  }
+  terminal::Terminal& pos = *created.value();
+  OfflineCommand deny;
+  deny.kind = OfflineCommandKind::deny_list;
+  const engine::OfflineReply list = engine.ExecuteOffline(deny);
+  const uint64_t start_ms = clock.Now().ns / 1'000'000;
+  if (list.error != OfflineError::ok || !pos.InstallDenyList(list.deny_list, start_ms).ok()) {
+    result.error = "installing the deny list failed";
+    return result;
+  }
+  for (uint64_t i = 0; i < o.terminal_payments; ++i) {
+    const uint64_t now_ms = clock.Now().ns / 1'000'000;
+    const uint64_t d = i % o.devices;
+    auto request = pos.NewRequest(Amount::FromMinor(1 + i % 5'000), kAsset, now_ms);
+    if (!request.ok()) {
+      result.error = request.error().Message();
+      return result;
+    }
+    offline::PaymentToken token;
+    token.cvm = offline::Cvm::pin;
+    token.asset = kAsset;
+    token.certificate = world.certificates[d];
+    token.counter = token.certificate.counter_first + i / o.devices;
+    token.amount = request.value().request.amount;
+    token.merchant_id = request.value().request.merchant_id;
+    token.terminal_id = request.value().request.terminal_id;
+    token.nonce = request.value().request.nonce;
+    token.terminal_time = request.value().request.terminal_time;
+    token.device_time = now_ms;
+    std::vector<uint8_t> bytes = offline::Encode(token);
+    const crypto::Signature s =
+        crypto::Sign(world.device_keys[d], offline::kTokenDomain,
+                     offline::SignedPart(bytes, offline::MessageType::payment_token));
+    std::copy(s.bytes.begin(), s.bytes.end(), bytes.end() - 64);
+    const uint64_t before = clock.MonotonicNs();
+    const terminal::AcceptResult accepted = pos.Accept(bytes, now_ms);
+    const uint64_t took = clock.MonotonicNs() - before;
+    if (!accepted.accepted()) {
+      result.error = accepted.Message();
+      return result;
+    }
+    result.latency_ns.push_back(took);
+    result.seconds += static_cast<double>(took) / 1e9;
+  }
+  std::sort(result.latency_ns.begin(), result.latency_ns.end());
+  return result;
+}
+
 int RunOfflineBench(const OfflineBenchOptions& o) {
   std::string dir = o.data_dir;
   const bool remove_after = dir.empty();
@@ -375,6 +460,20 @@ int RunOfflineBench(const OfflineBenchOptions& o) {
               Millis(Percentile(clearing.latency_ns, 0.50)),
               Millis(Percentile(clearing.latency_ns, 0.99)), Millis(clearing.latency_ns.back()),
               clearing.latency_ns.size());
+  if (o.terminal_payments > 0) {
+    std::fprintf(stderr, "  terminal acceptance...\n");
+    const AcceptanceResult acceptance = RunAcceptance(*engine.value(), o, world, dir);
+    if (!acceptance.error.empty()) {
+      std::fprintf(stderr, "error: terminal acceptance failed: %s\n", acceptance.error.c_str());
+      return kExitFailure;
+    }
+    const std::vector<uint64_t>& l = acceptance.latency_ns;
+    std::printf(
+        "  terminal accept:     p50 %.3f ms  p99 %.3f ms  max %.3f ms  (%zu payments, one terminal,"
+        " fdatasync each; %.0f accepts/s)\n",
+        Millis(Percentile(l, 0.50)), Millis(Percentile(l, 0.99)), Millis(l.back()), l.size(),
+        static_cast<double>(l.size()) / acceptance.seconds);
+  }
   std::printf("  peak RSS:            %.1f MiB\n", static_cast<double>(PeakRssBytes()) / 1048576.0);
   return clearing.other == 0 ? kExitOk : kExitFailure;
 }
@@ -417,6 +516,10 @@ void RegisterBenchOffline(CLI::App& bench, int& exit_code) {
   cmd->add_option("--data-dir", options->data_dir,
                   "A new, empty data directory to use (kept afterwards); default: a temporary one");
   cmd->add_option("--seed", options->seed, "Seed for keys, amounts and nonces")->capture_default_str();
+  cmd->add_option("--terminal-payments", options->terminal_payments,
+                  "Payments one terminal accepts on the real disk (timed: Accept with its "
+                  "fdatasync); 0 = skip; at most --tokens")
+      ->capture_default_str();
   cmd->callback([options, &exit_code] { exit_code = RunOfflineBench(*options); });
 }
 
