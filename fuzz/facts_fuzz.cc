@@ -1,5 +1,6 @@
 // Engine facts (engine/facts.h), the records the engine journals. Byte 0 picks the record type
-// (1..4 are the known ones; 0 and 5 must be refused), the rest is the record. A decoded fact must
+// (1..4 are the known ones; 0, and 5 — offline facts, decoded by DecodeOfflineFact — must be
+// refused), the rest is the record. A decoded fact must
 // encode back to exactly the record: the layout is canonical (version fixed, reserved bytes and
 // padding zero, count matching the items).
 #include <algorithm>
@@ -26,6 +27,8 @@ std::vector<uint8_t> Reencode(const tpw::engine::Fact& fact) {
       break;
     case FactType::transfers_expired:
       tpw::engine::EncodeExpiredFact(fact.header, fact.expired, out);
+      break;
+    case FactType::offline:  // DecodeFact refuses it (offline_fact_fuzz.cc covers those)
       break;
   }
   return out;

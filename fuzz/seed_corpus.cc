@@ -12,6 +12,9 @@
 #include "crypto/base64.h"
 #include "crypto/keystore.h"
 #include "engine/facts.h"
+#include "engine/offline_facts.h"
+#include "terminal/records.h"
+#include "wallet/wallet_state.h"
 #include "engine/snapshot.h"
 #include "fuzz_check.h"
 #include "journal/format.h"
@@ -369,6 +372,96 @@ void CliSeeds() {
 
 }  // namespace
 
+// Writes `bytes` as a seed only if `decodes` (a seed that does not decode still fuzzes, but a
+// valid one gets the fuzzer past the checksums and ranges at once).
+void WriteIfValid(const std::string& target, const std::string& name, const Bytes& bytes,
+                  bool decodes) {
+  if (!decodes) {
+    std::fprintf(stderr, "fuzz_seed_corpus: seed %s/%s does not decode; skipped\n", target.c_str(),
+                 name.c_str());
+    return;
+  }
+  Write(target, name, bytes);
+}
+
+void DeviceSeeds() {
+  // Offline facts (engine journal).
+  engine::OfflineFact key;
+  key.kind = engine::OfflineFactKind::issuer_key;
+  key.issuer_key_id = 1;
+  key.public_key.fill(7);
+  engine::OfflineFact revoke;
+  revoke.kind = engine::OfflineFactKind::revocation;
+  revoke.device_id = 42;
+  engine::OfflineFact certificate;
+  certificate.kind = engine::OfflineFactKind::certificate;
+  certificate.user_account = AccountId{5};
+  certificate.certificate = offline::Encode(Certificate());
+  engine::OfflineFact batch;
+  batch.kind = engine::OfflineFactKind::batch;
+  batch.token_checks = {3};
+  batch.settlements_ok = {1};
+  offline::TerminalBatch tb;
+  tb.terminal_id = 9;
+  tb.tokens.push_back(Token(100));
+  batch.batch = offline::Encode(tb);
+  int n = 0;
+  for (const engine::OfflineFact* fact : {&key, &revoke, &certificate, &batch}) {
+    const Bytes bytes = engine::EncodeOfflineFact(*fact);
+    WriteIfValid("offline_fact", "kind-" + std::to_string(n++), bytes,
+                 engine::DecodeOfflineFact(bytes).ok());
+  }
+  // Terminal records and files: byte 0 picks the decoder (terminal_records_fuzz.cc).
+  terminal::TokenAccepted accepted;
+  accepted.accepted_ms = 1000;
+  const Bytes token = offline::Encode(Token(100));
+  std::copy(token.begin(), token.end(), accepted.token.begin());
+  terminal::TokenVoided voided;
+  voided.voided_ms = 2000;
+  voided.token_id.fill(3);
+  terminal::BatchBuilt built;
+  built.created_ms = 3000;
+  built.batch_id.fill(4);
+  built.token_ids.resize(2);
+  built.token_ids[1].fill(5);
+  terminal::BatchUploaded uploaded;
+  uploaded.uploaded_ms = 4000;
+  uploaded.batch_id.fill(4);
+  terminal::TerminalConfig config;
+  config.terminal_id = 9;
+  config.merchant_id = 10;
+  config.terminal_public_key.bytes.fill(6);
+  config.issuer_keys[1].bytes.fill(7);
+  terminal::DenyListState deny;
+  deny.issuer_key_id = 1;
+  deny.list_version = 2;
+  deny.issued_ms = 5000;
+  deny.max_age_ms = 60000;
+  deny.device_ids = {11, 12};
+  WriteIfValid("terminal_records", "accepted", Prefixed({0}, terminal::EncodeRecord(accepted)),
+               terminal::DecodeTokenAccepted(terminal::EncodeRecord(accepted)).ok());
+  WriteIfValid("terminal_records", "voided", Prefixed({1}, terminal::EncodeRecord(voided)),
+               terminal::DecodeTokenVoided(terminal::EncodeRecord(voided)).ok());
+  WriteIfValid("terminal_records", "built", Prefixed({2}, terminal::EncodeRecord(built)),
+               terminal::DecodeBatchBuilt(terminal::EncodeRecord(built)).ok());
+  WriteIfValid("terminal_records", "uploaded", Prefixed({3}, terminal::EncodeRecord(uploaded)),
+               terminal::DecodeBatchUploaded(terminal::EncodeRecord(uploaded)).ok());
+  WriteIfValid("terminal_records", "config", Prefixed({4}, terminal::EncodeConfig(config)),
+               terminal::DecodeConfig(terminal::EncodeConfig(config)).ok());
+  WriteIfValid("terminal_records", "deny-state", Prefixed({5}, terminal::EncodeDenyState(deny)),
+               terminal::DecodeDenyState(terminal::EncodeDenyState(deny)).ok());
+  // The wallet state file.
+  wallet::Wallet::State state;
+  state.generation = 1;
+  state.device_id = 77;
+  state.device_public_key.bytes.fill(8);
+  state.issuer = wallet::IssuerKey{7, crypto::PublicKey{}};
+  state.issuer->public_key.bytes.fill(0xab);
+  const Bytes wallet_bytes = wallet::EncodeState(state);
+  WriteIfValid("wallet_state", "no-certificates", wallet_bytes,
+               wallet::DecodeState(wallet_bytes).ok());
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seed_corpus <directory>\n");
@@ -380,5 +473,6 @@ int main(int argc, char** argv) {
   CryptoSeeds();
   EngineSeeds();
   CliSeeds();
+  DeviceSeeds();
   return 0;
 }
