@@ -381,6 +381,26 @@ AcceptanceResult RunAcceptance(Engine& engine, const OfflineBenchOptions& o, con
   return result;
 }
 
+// The disk's floor for the terminal: append one token-sized record and fdatasync it, as often as
+// the terminal part accepts, on the same directory. Sorted latencies.
+std::vector<uint64_t> RawSyncLatencies(const std::string& dir, uint64_t count) {
+  std::vector<uint64_t> latency;
+  auto storage = storage::PosixStorage::Open(dir, false);
+  if (!storage.ok()) return latency;
+  auto file = storage.value()->Open("raw-sync.bench", storage::OpenMode::create_new);
+  if (!file.ok()) return latency;
+  SystemClock clock;
+  const std::vector<uint8_t> record(16 + offline::kTokenBytes + 16, 0x5a);
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t before = clock.MonotonicNs();
+    if (!file.value()->Append(record).ok() || !file.value()->DataSync().ok()) break;
+    latency.push_back(clock.MonotonicNs() - before);
+  }
+  (void)storage.value()->Remove("raw-sync.bench");
+  std::sort(latency.begin(), latency.end());
+  return latency;
+}
+
 int RunOfflineBench(const OfflineBenchOptions& o) {
   std::string dir = o.data_dir;
   const bool remove_after = dir.empty();
@@ -466,6 +486,13 @@ int RunOfflineBench(const OfflineBenchOptions& o) {
     if (!acceptance.error.empty()) {
       std::fprintf(stderr, "error: terminal acceptance failed: %s\n", acceptance.error.c_str());
       return kExitFailure;
+    }
+    const std::vector<uint64_t> raw_sync = RawSyncLatencies(dir, o.terminal_payments);
+    if (!raw_sync.empty()) {
+      std::printf("  raw append+fdatasync: p50 %.3f ms  p99 %.3f ms  max %.3f ms  (%zu x 456 bytes, "
+                  "same disk: the floor of the next line)\n",
+                  Millis(Percentile(raw_sync, 0.50)), Millis(Percentile(raw_sync, 0.99)),
+                  Millis(raw_sync.back()), raw_sync.size());
     }
     const std::vector<uint64_t>& l = acceptance.latency_ns;
     std::printf(
