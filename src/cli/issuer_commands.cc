@@ -24,7 +24,8 @@ namespace bj = boost::json;
 constexpr size_t kIssuerKeystoresMax = 64;
 
 std::string KdfText(const crypto::KdfParams& kdf) {
-  return "Argon2id, " + std::to_string(kdf.opslimit) + " passes over " +
+  return "Argon2id, " + std::to_string(kdf.opslimit) + (kdf.opslimit == 1 ? " pass" : " passes") +
+         " over " +
          std::to_string(kdf.memlimit_kib) + " KiB";
 }
 
@@ -168,6 +169,7 @@ CommandResult<std::vector<KeystoreEntry>> ListKeystores(storage::Storage& storag
     if (error) {
       return Fail(CommandError{kExitKey, "keystore", std::string(crypto::KeystoreErrorName(*error)),
                                storage.PathOf(name) + ": " +
+                                   std::string(crypto::KeystoreErrorName(*error)) + " - " +
                                    std::string(crypto::KeystoreErrorMessage(*error))});
     }
   }
@@ -295,7 +297,7 @@ int RunDenyListExport(const DenyListExportOptions& o) {
     std::printf("  max age:  %s (terminals stop accepting offline after %s unless a newer list "
                 "arrives)\n",
                 FormatDurationMs(l.max_age).c_str(), FormatMsUtc(l.issued + l.max_age).c_str());
-    std::printf("  devices:  %zu%s\n", l.device_ids.size(), l.device_ids.empty() ? "" : ":");
+    std::printf("  devices:  %zu\n", l.device_ids.size());
     for (const u128 id : l.device_ids) std::printf("    %s\n", FormatId(id).c_str());
     if (out_file) std::printf("  written:  %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
     std::printf("text form (base64url):\n%s\n", text.c_str());

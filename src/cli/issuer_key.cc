@@ -29,7 +29,8 @@ CommandError KeyError(std::string code, std::string message) {
 }
 
 CommandError KeystoreErrorOf(crypto::KeystoreError error, const std::string& what) {
-  std::string message = what + ": " + std::string(crypto::KeystoreErrorMessage(error));
+  std::string message = what + ": " + std::string(crypto::KeystoreErrorName(error)) + " - " +
+                        std::string(crypto::KeystoreErrorMessage(error));
   if (error == crypto::KeystoreError::wrong_passphrase_or_tampered) {
     message += "; check the passphrase (--passphrase-file, $TPWALLET_ISSUER_PASSPHRASE or the "
                "prompt); nothing was changed";
@@ -171,12 +172,18 @@ uint32_t IssuerKeyIdOfName(std::string_view name) {
 CommandResult<crypto::KdfParams> IssuerKdfParams(std::string_view kdf_name, bool& fast) {
   const char* env = std::getenv(std::string(kFastKdfEnv).c_str());
   fast = env != nullptr && std::string_view(env) == "1";
-  if (fast) return crypto::kKdfFastInsecureForTests;
-  if (kdf_name == "interactive") return crypto::kKdfInteractive;
-  if (kdf_name == "moderate") return crypto::kKdfModerate;
-  if (kdf_name == "sensitive") return crypto::kKdfSensitive;
-  return Fail(UsageError("--kdf \"" + std::string(kdf_name) +
-                         "\" is not one of interactive, moderate, sensitive"));
+  crypto::KdfParams chosen;
+  if (kdf_name == "interactive") {
+    chosen = crypto::kKdfInteractive;
+  } else if (kdf_name == "moderate") {
+    chosen = crypto::kKdfModerate;
+  } else if (kdf_name == "sensitive") {
+    chosen = crypto::kKdfSensitive;
+  } else {
+    return Fail(UsageError("--kdf \"" + std::string(kdf_name) +
+                           "\" is not one of interactive, moderate, sensitive"));
+  }
+  return fast ? crypto::kKdfFastInsecureForTests : chosen;
 }
 
 CommandResult<crypto::Passphrase> ObtainPassphrase(const std::string& passphrase_file,
