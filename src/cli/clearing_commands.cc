@@ -181,11 +181,14 @@ Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply,
                          rows)
                  .c_str(),
              stdout);
-  std::printf("cleared %lu (%s), duplicate %lu, double_spend %lu, over_allowance %lu, invalid %lu\n",
-              totals.counts[1],
-              totals.mixed_assets ? "several assets"
-                                  : FormatMoney(assets, totals.asset, totals.cleared).c_str(),
-              totals.counts[2], totals.counts[3], totals.counts[4], totals.counts[5]);
+  std::string cleared = std::to_string(totals.counts[1]);
+  if (totals.counts[1] > 0) {
+    cleared += totals.mixed_assets ? " (several assets)"
+                                   : " (" + FormatMoney(assets, totals.asset, totals.cleared) + ")";
+  }
+  std::printf("cleared %s, duplicate %lu, double_spend %lu, over_allowance %lu, invalid %lu\n",
+              cleared.c_str(), totals.counts[2], totals.counts[3], totals.counts[4],
+              totals.counts[5]);
   if (declined > 0) {
     std::printf("%lu token%s declined: see `tpwallet clearing exceptions` (the batch itself was "
                 "accepted)\n",

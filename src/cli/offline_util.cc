@@ -276,7 +276,11 @@ CommandError OfflineErrorOf(const engine::OfflineReply& reply, bool submitting) 
   } else if (!reply.detail.empty()) {
     message += " (" + reply.detail + ")";
   }
-  const std::string_view advice = Advice(reply.error);
+  const std::string_view advice =
+      submitting && reply.error == engine::OfflineError::malformed
+          ? "nothing in it was classified; upload the batch file exactly as the terminal signed "
+            "it (binary, or its base64url text)"
+          : Advice(reply.error);
   if (!advice.empty()) message += "; " + std::string(advice);
   return CommandError{ExitCodeFor(reply.error, submitting), "offline",
                       std::string(engine::OfflineErrorName(reply.error)), message};
