@@ -77,10 +77,16 @@ int RunIssuerInit(const IssuerInitOptions& o) {
   const std::string name = IssuerKeystoreName(key_id.value());
   const std::string path = session.storage->PathOf(name);
   auto existing = session.storage->Open(name, storage::OpenMode::read_only);
-  if (existing.ok() || existing.error().code != storage::StorageError::not_found) {
+  if (existing.ok()) {
     return Report(o.common, CommandError{kExitKey, "keystore", "keystore_exists",
                                          path + " already exists; nothing was changed (a key is "
                                                 "never overwritten: use another --key-id)"});
+  }
+  if (existing.error().code != storage::StorageError::not_found) {
+    return Report(o.common, CommandError{kExitDataDir, "storage",
+                                         std::string(storage::StorageErrorName(existing.error().code)),
+                                         "cannot check for " + path + ": " +
+                                             existing.error().Message() + "; nothing was changed"});
   }
   CommandResult<crypto::Passphrase> passphrase = ObtainPassphrase(o.key.passphrase_file, true);
   if (!passphrase.ok()) return Report(o.common, passphrase.error());

@@ -387,6 +387,27 @@ TEST_F(CliOfflineTest, SigningWithAWrongPassphraseOrNoKeystoreChangesNothing) {
   ExpectRefusedChangingNothing(EnrollArgs(device), kKey, "bad_magic");
 }
 
+TEST_F(CliOfflineTest, AKeystoreWhoseKeyIsNotTheRegisteredOneCannotSign) {
+  InitWithAccounts();
+  IssuerInit();
+  Json({"issuer", "init", "--key-id", "2", "--passphrase-file", Path("pass.txt")});
+  Device device;
+  // Key 1's keystore copied under id 3: a key never registered under 3 (an interrupted init).
+  std::filesystem::copy_file(data_ + "/issuer-1.keystore", data_ + "/issuer-3.keystore");
+  std::vector<std::string> unregistered = EnrollArgs(device);
+  unregistered.insert(unregistered.end(), {"--key-id", "3"});
+  EXPECT_EQ(ErrorCode(unregistered, kKey), "issuer_key_unavailable");
+  EXPECT_EQ(ErrorCode({"issuer", "show", "--check", "--key-id", "3", "--passphrase-file",
+                       Path("pass.txt")},
+                      kKey),
+            "issuer_key_unavailable");
+  // Key 2's keystore put where key 1's was: the engine refuses to open with it.
+  std::filesystem::copy_file(data_ + "/issuer-2.keystore", data_ + "/issuer-1.keystore",
+                             std::filesystem::copy_options::overwrite_existing);
+  ExpectRefusedChangingNothing(EnrollArgs(device), kKey, "issuer_key_mismatch");
+  EXPECT_EQ(DebitsMinor("2"), "0");
+}
+
 // ---- enrollment, clearing, idempotent uploads -----------------------------------------------
 
 TEST_F(CliOfflineTest, EnrolledDevicesPaymentsClearToTheMerchantOnceHoweverOftenUploaded) {
