@@ -43,7 +43,8 @@ std::string_view StatusName(offline::ExceptionRecord::Status status) {
 }
 
 std::string ReasonText(offline::InvalidReason reason) {
-  return reason == offline::InvalidReason::none ? "-" : std::string(offline::InvalidReasonName(reason));
+  return reason == offline::InvalidReason::none ? "-"
+                                                : std::string(offline::InvalidReasonName(reason));
 }
 
 bool IsZero(const crypto::Hash256& hash) {
@@ -121,8 +122,8 @@ bj::object TokenJson(size_t index, const offline::TokenOutcome& outcome,
 }
 
 // Prints one classified batch; returns its totals.
-Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply,
-                  const AssetTable& assets, bj::object* json) {
+Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply, const AssetTable& assets,
+                  bj::object* json) {
   auto decoded = offline::DecodeBatch(upload.batch);  // the engine decoded the same bytes
   const offline::TerminalBatch* batch = decoded.ok() ? &decoded.value() : nullptr;
   Totals totals;
@@ -161,9 +162,9 @@ Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply,
     (*json)["terminal_id"] = batch ? bj::value(FormatId(batch->terminal_id)) : bj::value(nullptr);
     (*json)["tokens"] = std::move(tokens);
     bj::object t;
-    for (const Classification c : {Classification::cleared, Classification::duplicate,
-                                   Classification::double_spend, Classification::over_allowance,
-                                   Classification::invalid}) {
+    for (const Classification c :
+         {Classification::cleared, Classification::duplicate, Classification::double_spend,
+          Classification::over_allowance, Classification::invalid}) {
       t[offline::ClassificationName(c)] = totals.counts[static_cast<size_t>(c)];
     }
     if (!totals.mixed_assets) {
@@ -177,10 +178,10 @@ Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply,
               batch ? ShortHex(batch->batch_id).c_str() : "?",
               batch ? FormatId(batch->terminal_id).c_str() : "?", reply.outcomes.size(),
               reply.outcomes.size() == 1 ? "" : "s");
-  std::fputs(RenderTable({"#", "token", "device", "counter", "amount", "classification", "reason"},
-                         rows)
-                 .c_str(),
-             stdout);
+  std::fputs(
+      RenderTable({"#", "token", "device", "counter", "amount", "classification", "reason"}, rows)
+          .c_str(),
+      stdout);
   std::string cleared = std::to_string(totals.counts[1]);
   if (totals.counts[1] > 0) {
     cleared += totals.mixed_assets ? " (several assets)"
@@ -190,17 +191,18 @@ Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply,
               cleared.c_str(), totals.counts[2], totals.counts[3], totals.counts[4],
               totals.counts[5]);
   if (declined > 0) {
-    std::printf("%lu token%s declined: see `tpwallet clearing exceptions` (the batch itself was "
-                "accepted)\n",
-                declined, declined == 1 ? "" : "s");
+    std::printf(
+        "%lu token%s declined: see `tpwallet clearing exceptions` (the batch itself was "
+        "accepted)\n",
+        declined, declined == 1 ? "" : "s");
   }
   return totals;
 }
 
 int RunSubmit(const SubmitOptions& o) {
   if (o.files.size() > kSubmitFilesMax) {
-    return Report(o.common, UsageError("at most " + std::to_string(kSubmitFilesMax) +
-                                       " files per submit"));
+    return Report(o.common,
+                  UsageError("at most " + std::to_string(kSubmitFilesMax) + " files per submit"));
   }
   std::vector<Upload> uploads;
   for (const std::string& file : o.files) {
@@ -273,8 +275,9 @@ bj::object ExceptionJson(const offline::ExceptionRecord& e, const AssetTable& as
                       ? bj::value(nullptr)
                       : bj::value(offline::InvalidReasonName(e.reason));
   out["token_id"] = HexOf(e.token_id);
-  out["conflicting_token_id"] =
-      IsZero(e.conflicting_token_id) ? bj::value(nullptr) : bj::value(HexOf(e.conflicting_token_id));
+  out["conflicting_token_id"] = IsZero(e.conflicting_token_id)
+                                    ? bj::value(nullptr)
+                                    : bj::value(HexOf(e.conflicting_token_id));
   out["device_id"] = FormatId(e.device_id);
   out["terminal_id"] = FormatId(e.terminal_id);
   out["merchant_id"] = FormatId(e.merchant_id);
@@ -317,7 +320,8 @@ int RunExceptions(const ExceptionsOptions& o) {
                    .c_str(),
                stdout);
   }
-  std::printf("%zu %sexception%s\n", list.size(), o.all ? "" : "open ", list.size() == 1 ? "" : "s");
+  std::printf("%zu %sexception%s\n", list.size(), o.all ? "" : "open ",
+              list.size() == 1 ? "" : "s");
   return kExitOk;
 }
 
@@ -360,10 +364,11 @@ int RunResolve(const ResolveOptions& o) {
     out["exception"] = ExceptionJson(e, assets);
     PrintJson(out);
   } else if (pay) {
-    std::printf("exception %lu: paid_from_guarantee: %s from account %s to terminal %s's "
-                "settlement account (transfer code 904)\n",
-                e.id, FormatMoney(assets, e.asset, e.amount).c_str(),
-                FormatId(c.guarantee_account).c_str(), FormatId(e.terminal_id).c_str());
+    std::printf(
+        "exception %lu: paid_from_guarantee: %s from account %s to terminal %s's "
+        "settlement account (transfer code 904)\n",
+        e.id, FormatMoney(assets, e.asset, e.amount).c_str(), FormatId(c.guarantee_account).c_str(),
+        FormatId(e.terminal_id).c_str());
   } else {
     std::printf("exception %lu: rejected: the merchant is not paid; the token stays as evidence\n",
                 e.id);
@@ -413,10 +418,10 @@ void RegisterExceptionsResolve(CLI::App& clearing, int& exit_code) {
 }  // namespace
 
 void RegisterClearingCommands(CLI::App& app, int& exit_code) {
-  CLI::App* clearing = app.add_subcommand(
-      "clearing",
-      "Clear uploaded offline payments and work the exceptions queue.\n"
-      "Example: tpwallet clearing submit batch.bin");
+  CLI::App* clearing =
+      app.add_subcommand("clearing",
+                         "Clear uploaded offline payments and work the exceptions queue.\n"
+                         "Example: tpwallet clearing submit batch.bin");
   clearing->require_subcommand(1);
   RegisterSubmit(*clearing, exit_code);
   RegisterExceptionsResolve(*clearing, exit_code);

@@ -74,12 +74,13 @@ InputResult<engine::OfflineCommand> EnrollCommandOf(const EnrollOptions& o,
   c.asset = errors.Take(ParseLedgerText(o.ledger, assets));
   if (errors.failed()) return Err{errors.error()};
   c.allowance = PositiveAmount(errors, "--allowance", o.allowance, c.asset, assets);
-  c.per_payment_max = PositiveAmount(errors, "--per-payment-max", o.per_payment_max, c.asset, assets);
-  c.payment_count_max =
-      static_cast<uint32_t>(errors.Take(ParseUnsignedText("--payments-max", o.payments_max, UINT32_MAX)));
+  c.per_payment_max =
+      PositiveAmount(errors, "--per-payment-max", o.per_payment_max, c.asset, assets);
+  c.payment_count_max = static_cast<uint32_t>(
+      errors.Take(ParseUnsignedText("--payments-max", o.payments_max, UINT32_MAX)));
   if (!o.cvm_threshold.empty()) {
-    c.cvm_threshold = errors.Take(ParseAmountText("--cvm-threshold", o.cvm_threshold, c.asset,
-                                                  false, assets));
+    c.cvm_threshold =
+        errors.Take(ParseAmountText("--cvm-threshold", o.cvm_threshold, c.asset, false, assets));
   }
   c.valid_for_ms = errors.Take(ParseDurationText("--valid-for", o.valid_for));
   if (errors.failed()) return Err{errors.error()};
@@ -128,15 +129,18 @@ int RunEnroll(const EnrollOptions& o) {
   } else {
     std::printf("device %s: enrolled\n", FormatId(c.device_id).c_str());
     std::fputs(CertificateText(c, assets).c_str(), stdout);
-    std::printf("  reserve funded:    %s moved from account %s to reserve account %s (balance %s)\n",
-                FormatMoney(assets, c.asset, c.allowance).c_str(), FormatId(user).c_str(),
-                FormatId(reserve).c_str(), FormatMoney(assets, c.asset, balance).c_str());
+    std::printf(
+        "  reserve funded:    %s moved from account %s to reserve account %s (balance %s)\n",
+        FormatMoney(assets, c.asset, c.allowance).c_str(), FormatId(user).c_str(),
+        FormatId(reserve).c_str(), FormatMoney(assets, c.asset, balance).c_str());
     std::printf("  loss bound:        %s\n", LossBoundText(c, assets).c_str());
-    if (out_file) std::printf("  written:           %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
+    if (out_file)
+      std::printf("  written:           %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
     std::printf("certificate (base64url, for the device):\n%s\n", text.c_str());
   }
   if (out_file) {
-    if (std::optional<CommandError> failed = out_file->Write(bytes)) return Report(o.common, *failed);
+    if (std::optional<CommandError> failed = out_file->Write(bytes))
+      return Report(o.common, *failed);
   }
   return kExitOk;
 }
@@ -192,7 +196,8 @@ int RunDeviceShow(const DeviceIdOptions& o) {
               FormatMoney(assets, c.asset, record.cleared_total).c_str(), record.cleared_count,
               record.cleared_count == 1 ? "" : "s");
   if (synced_mark) {
-    std::printf("  void above:        counter %lu (declared at a sync)\n", record.void_above_counter);
+    std::printf("  void above:        counter %lu (declared at a sync)\n",
+                record.void_above_counter);
   }
   return kExitOk;
 }
@@ -240,20 +245,24 @@ struct SyncOptions {
 InputResult<engine::OfflineCommand> SyncOverrides(const SyncOptions& o, engine::OfflineCommand c,
                                                   const AssetTable& assets) {
   FirstError errors;
-  if (!o.allowance.empty()) c.allowance = PositiveAmount(errors, "--allowance", o.allowance, c.asset, assets);
+  if (!o.allowance.empty())
+    c.allowance = PositiveAmount(errors, "--allowance", o.allowance, c.asset, assets);
   if (!o.per_payment_max.empty()) {
-    c.per_payment_max = PositiveAmount(errors, "--per-payment-max", o.per_payment_max, c.asset, assets);
+    c.per_payment_max =
+        PositiveAmount(errors, "--per-payment-max", o.per_payment_max, c.asset, assets);
   }
   if (!o.payments_max.empty()) {
     c.payment_count_max = static_cast<uint32_t>(
         errors.Take(ParseUnsignedText("--payments-max", o.payments_max, UINT32_MAX)));
-    if (!errors.failed() && c.payment_count_max == 0) errors.Fail("--payments-max must be at least 1");
+    if (!errors.failed() && c.payment_count_max == 0)
+      errors.Fail("--payments-max must be at least 1");
   }
   if (!o.cvm_threshold.empty()) {
     c.cvm_threshold =
         errors.Take(ParseAmountText("--cvm-threshold", o.cvm_threshold, c.asset, false, assets));
   }
-  if (!o.valid_for.empty()) c.valid_for_ms = errors.Take(ParseDurationText("--valid-for", o.valid_for));
+  if (!o.valid_for.empty())
+    c.valid_for_ms = errors.Take(ParseDurationText("--valid-for", o.valid_for));
   if (errors.failed()) return Err{errors.error()};
   return c;
 }
@@ -263,7 +272,8 @@ int RunSync(const SyncOptions& o) {
   engine::OfflineCommand c;
   c.kind = engine::OfflineCommandKind::sync_device;
   c.device_id = errors.Take(ParseIdText("--device", o.device));
-  c.last_counter_used = errors.Take(ParseUnsignedText("--last-counter", o.last_counter, UINT64_MAX));
+  c.last_counter_used =
+      errors.Take(ParseUnsignedText("--last-counter", o.last_counter, UINT64_MAX));
   c.device_signature = errors.Take(ParseSignatureText("--signature", o.signature));
   if (errors.failed()) return Report(o.common, InputErrorOf(errors.error()));
   std::unique_ptr<OutputFile> out_file;
@@ -314,14 +324,17 @@ int RunSync(const SyncOptions& o) {
                 st.previous_serial);
     std::printf("  held:              %s (kept for tokens that may still be uploaded)\n",
                 money(st.held_amount).c_str());
-    std::printf("  reserve balance:   %s (held + new allowance)\n", money(st.reserve_balance).c_str());
+    std::printf("  reserve balance:   %s (held + new allowance)\n",
+                money(st.reserve_balance).c_str());
     std::printf("new certificate:\n");
     std::fputs(CertificateText(st.certificate, s.assets).c_str(), stdout);
-    if (out_file) std::printf("  written:           %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
+    if (out_file)
+      std::printf("  written:           %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
     std::printf("sync statement (base64url, for the device):\n%s\n", text.c_str());
   }
   if (out_file) {
-    if (std::optional<CommandError> failed = out_file->Write(bytes)) return Report(o.common, *failed);
+    if (std::optional<CommandError> failed = out_file->Write(bytes))
+      return Report(o.common, *failed);
   }
   return kExitOk;
 }
@@ -342,9 +355,11 @@ int RunTerminalRegister(const TerminalRegisterOptions& o) {
   c.kind = engine::OfflineCommandKind::register_terminal;
   c.terminal_id = errors.Take(ParseIdText("--terminal", o.terminal));
   c.merchant_id = errors.Take(ParseIdText("--merchant", o.merchant));
-  c.settlement_account = AccountId(errors.Take(ParseIdText("--settlement-account", o.settlement_account)));
+  c.settlement_account =
+      AccountId(errors.Take(ParseIdText("--settlement-account", o.settlement_account)));
   c.public_key = errors.Take(ParsePublicKeyText("--public-key", o.public_key));
-  if (!errors.failed() && c.terminal_id == 0) errors.Fail("--terminal 0 is reserved; ids start at 1");
+  if (!errors.failed() && c.terminal_id == 0)
+    errors.Fail("--terminal 0 is reserved; ids start at 1");
   if (errors.failed()) return Report(o.common, InputErrorOf(errors.error()));
   CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
   if (!session.ok()) return Report(o.common, session.error());
@@ -387,9 +402,10 @@ int RunTerminalDeactivate(const TerminalIdOptions& o) {
     out["active"] = false;
     PrintJson(out);
   } else {
-    std::printf("terminal %s: deactivated; its batches are refused from now on "
-                "(batch_rejected: terminal_inactive)\n",
-                FormatId(terminal_id.value()).c_str());
+    std::printf(
+        "terminal %s: deactivated; its batches are refused from now on "
+        "(batch_rejected: terminal_inactive)\n",
+        FormatId(terminal_id.value()).c_str());
   }
   return kExitOk;
 }
@@ -409,9 +425,11 @@ void RegisterEnroll(CLI::App& device, int& exit_code) {
   AddCommonOptions(*cmd, o->common);
   AddIssuerKeyOptions(*cmd, o->key);
   cmd->add_option("--device", o->device, "Device id (new; never reused)")->required();
-  cmd->add_option("--public-key", o->public_key, "The device's Ed25519 public key: hex or base64url")
+  cmd->add_option("--public-key", o->public_key,
+                  "The device's Ed25519 public key: hex or base64url")
       ->required();
-  cmd->add_option("--user-account", o->user_account, "Account the allowance comes from")->required();
+  cmd->add_option("--user-account", o->user_account, "Account the allowance comes from")
+      ->required();
   cmd->add_option("--reserve-account", o->reserve_account,
                   "Id for the device's new reserve account (code 900)")
       ->required();
@@ -424,7 +442,8 @@ void RegisterEnroll(CLI::App& device, int& exit_code) {
       ->required();
   cmd->add_option("--cvm-threshold", o->cvm_threshold,
                   "Payments above this need the PIN on the device (default: never)");
-  cmd->add_option("--valid-for", o->valid_for, "Certificate validity (default 24h; ms, s, m, h, d)");
+  cmd->add_option("--valid-for", o->valid_for,
+                  "Certificate validity (default 24h; ms, s, m, h, d)");
   cmd->add_option("--out", o->out, "Also write the binary certificate to FILE");
   cmd->callback([o, &exit_code] { exit_code = RunEnroll(*o); });
 }
@@ -479,10 +498,10 @@ void RegisterSync(CLI::App& device, int& exit_code) {
 }  // namespace
 
 void RegisterDeviceCommands(CLI::App& app, int& exit_code) {
-  CLI::App* device = app.add_subcommand(
-      "device",
-      "Wallet devices of offline payments: enroll, show, revoke, sync.\n"
-      "Example: tpwallet device show 7");
+  CLI::App* device =
+      app.add_subcommand("device",
+                         "Wallet devices of offline payments: enroll, show, revoke, sync.\n"
+                         "Example: tpwallet device show 7");
   device->require_subcommand(1);
   RegisterEnroll(*device, exit_code);
   RegisterDeviceShowRevoke(*device, exit_code);
@@ -490,10 +509,10 @@ void RegisterDeviceCommands(CLI::App& app, int& exit_code) {
 }
 
 void RegisterTerminalCommands(CLI::App& app, int& exit_code) {
-  CLI::App* terminal = app.add_subcommand(
-      "terminal",
-      "Merchant terminals that accept offline payments and upload them.\n"
-      "Example: tpwallet terminal deactivate 50");
+  CLI::App* terminal =
+      app.add_subcommand("terminal",
+                         "Merchant terminals that accept offline payments and upload them.\n"
+                         "Example: tpwallet terminal deactivate 50");
   terminal->require_subcommand(1);
 
   auto reg = std::make_shared<TerminalRegisterOptions>();
@@ -507,23 +526,23 @@ void RegisterTerminalCommands(CLI::App& app, int& exit_code) {
   reg_cmd->add_option("--terminal", reg->terminal, "Terminal id (new)")->required();
   reg_cmd->add_option("--merchant", reg->merchant, "Merchant id the terminal's tokens name")
       ->required();
-  reg_cmd->add_option("--settlement-account", reg->settlement_account,
-                      "Account credited with the merchant's cleared payments")
+  reg_cmd
+      ->add_option("--settlement-account", reg->settlement_account,
+                   "Account credited with the merchant's cleared payments")
       ->required();
   reg_cmd->add_option("--public-key", reg->public_key, "The terminal's Ed25519 public key")
       ->required();
   reg_cmd->callback([reg, &exit_code] { exit_code = RunTerminalRegister(*reg); });
 
   auto deactivate = std::make_shared<TerminalIdOptions>();
-  CLI::App* deactivate_cmd = terminal->add_subcommand(
-      "deactivate",
-      "Deactivate a terminal: its batches are refused from now on.\n"
-      "Example: tpwallet terminal deactivate 50");
+  CLI::App* deactivate_cmd =
+      terminal->add_subcommand("deactivate",
+                               "Deactivate a terminal: its batches are refused from now on.\n"
+                               "Example: tpwallet terminal deactivate 50");
   AddCommonOptions(*deactivate_cmd, deactivate->common);
   deactivate_cmd->add_option("terminal", deactivate->terminal, "Terminal id")->required();
-  deactivate_cmd->callback([deactivate, &exit_code] {
-    exit_code = RunTerminalDeactivate(*deactivate);
-  });
+  deactivate_cmd->callback(
+      [deactivate, &exit_code] { exit_code = RunTerminalDeactivate(*deactivate); });
 }
 
 }  // namespace tpw::cli

@@ -25,8 +25,7 @@ constexpr size_t kIssuerKeystoresMax = 64;
 
 std::string KdfText(const crypto::KdfParams& kdf) {
   return "Argon2id, " + std::to_string(kdf.opslimit) + (kdf.opslimit == 1 ? " pass" : " passes") +
-         " over " +
-         std::to_string(kdf.memlimit_kib) + " KiB";
+         " over " + std::to_string(kdf.memlimit_kib) + " KiB";
 }
 
 bj::object KeyJson(uint32_t key_id, const std::string& keystore, const crypto::KeystoreInfo& info) {
@@ -83,10 +82,11 @@ int RunIssuerInit(const IssuerInitOptions& o) {
                                                 "never overwritten: use another --key-id)"});
   }
   if (existing.error().code != storage::StorageError::not_found) {
-    return Report(o.common, CommandError{kExitDataDir, "storage",
-                                         std::string(storage::StorageErrorName(existing.error().code)),
-                                         "cannot check for " + path + ": " +
-                                             existing.error().Message() + "; nothing was changed"});
+    return Report(o.common,
+                  CommandError{kExitDataDir, "storage",
+                               std::string(storage::StorageErrorName(existing.error().code)),
+                               "cannot check for " + path + ": " + existing.error().Message() +
+                                   "; nothing was changed"});
   }
   CommandResult<crypto::Passphrase> passphrase = ObtainPassphrase(o.key.passphrase_file, true);
   if (!passphrase.ok()) return Report(o.common, passphrase.error());
@@ -95,20 +95,22 @@ int RunIssuerInit(const IssuerInitOptions& o) {
                  std::string(kFastKdfEnv).c_str());
   }
   const crypto::SecretKey key = crypto::GenerateSigningKey();
-  auto sealed = crypto::EncodeKeystore(key, passphrase.value(),
-                                       "tpwallet issuer key " + std::to_string(key_id.value()),
-                                       kdf.value());
+  auto sealed =
+      crypto::EncodeKeystore(key, passphrase.value(),
+                             "tpwallet issuer key " + std::to_string(key_id.value()), kdf.value());
   if (!sealed.ok()) {
-    return Report(o.common, CommandError{kExitKey, "keystore",
-                                         std::string(crypto::KeystoreErrorName(sealed.error())),
-                                         "cannot seal the key: " +
-                                             std::string(crypto::KeystoreErrorMessage(sealed.error()))});
+    return Report(
+        o.common,
+        CommandError{
+            kExitKey, "keystore", std::string(crypto::KeystoreErrorName(sealed.error())),
+            "cannot seal the key: " + std::string(crypto::KeystoreErrorMessage(sealed.error()))});
   }
   if (auto written = session.storage->WriteFileAtomically(name, sealed.value()); !written.ok()) {
-    return Report(o.common, CommandError{kExitStorage, "storage",
-                                         std::string(storage::StorageErrorName(written.error().code)),
-                                         "cannot write " + path + ": " + written.error().Message() +
-                                             "; the key was not registered"});
+    return Report(o.common,
+                  CommandError{kExitStorage, "storage",
+                               std::string(storage::StorageErrorName(written.error().code)),
+                               "cannot write " + path + ": " + written.error().Message() +
+                                   "; the key was not registered"});
   }
   engine::OfflineCommand command;
   command.kind = engine::OfflineCommandKind::add_issuer_key;
@@ -180,8 +182,8 @@ CommandResult<std::vector<KeystoreEntry>> ListKeystores(storage::Storage& storag
     }
   }
   if (entries.empty()) {
-    const std::string which =
-        only_key_id != 0 ? " " + IssuerKeystoreName(only_key_id) : std::string(" (issuer-N.keystore)");
+    const std::string which = only_key_id != 0 ? " " + IssuerKeystoreName(only_key_id)
+                                               : std::string(" (issuer-N.keystore)");
     return Fail(CommandError{kExitKey, "keystore", "keystore_missing",
                              "no issuer keystore" + which + " in " + storage.PathOf("") +
                                  "; create one with `tpwallet issuer init`"});
@@ -208,7 +210,8 @@ int RunIssuerShow(const IssuerShowOptions& o) {
     if (!key_id.ok()) return Report(o.common, key_id.error());
     only_key_id = key_id.value();
   }
-  CommandResult<std::unique_ptr<storage::PosixStorage>> storage = OpenStorage(o.common.data_dir, false);
+  CommandResult<std::unique_ptr<storage::PosixStorage>> storage =
+      OpenStorage(o.common.data_dir, false);
   if (!storage.ok()) return Report(o.common, storage.error());
   CommandResult<std::vector<KeystoreEntry>> entries = ListKeystores(*storage.value(), only_key_id);
   if (!entries.ok()) return Report(o.common, entries.error());
@@ -233,7 +236,8 @@ int RunIssuerShow(const IssuerShowOptions& o) {
   }
   for (const KeystoreEntry& e : entries.value()) {
     PrintKeyText(e.key_id, e.path, e.info);
-    if (o.check) std::printf("  registered:              yes (unlocked; the engine signs with it)\n");
+    if (o.check)
+      std::printf("  registered:              yes (unlocked; the engine signs with it)\n");
   }
   return kExitOk;
 }
@@ -300,16 +304,19 @@ int RunDenyListExport(const DenyListExportOptions& o) {
                 l.delta ? (" from version " + std::to_string(l.base_version)).c_str() : "",
                 l.issuer_key_id);
     std::printf("  issued:   %s\n", FormatMsUtc(l.issued).c_str());
-    std::printf("  max age:  %s (terminals stop accepting offline after %s unless a newer list "
-                "arrives)\n",
-                FormatDurationMs(l.max_age).c_str(), FormatMsUtc(l.issued + l.max_age).c_str());
+    std::printf(
+        "  max age:  %s (terminals stop accepting offline after %s unless a newer list "
+        "arrives)\n",
+        FormatDurationMs(l.max_age).c_str(), FormatMsUtc(l.issued + l.max_age).c_str());
     std::printf("  devices:  %zu\n", l.device_ids.size());
     for (const u128 id : l.device_ids) std::printf("    %s\n", FormatId(id).c_str());
-    if (out_file) std::printf("  written:  %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
+    if (out_file)
+      std::printf("  written:  %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
     std::printf("text form (base64url):\n%s\n", text.c_str());
   }
   if (out_file) {
-    if (std::optional<CommandError> failed = out_file->Write(bytes)) return Report(o.common, *failed);
+    if (std::optional<CommandError> failed = out_file->Write(bytes))
+      return Report(o.common, *failed);
   }
   return kExitOk;
 }
@@ -362,10 +369,10 @@ void RegisterIssuerCommands(CLI::App& app, int& exit_code) {
 }
 
 void RegisterDenyListCommands(CLI::App& app, int& exit_code) {
-  CLI::App* denylist = app.add_subcommand(
-      "denylist",
-      "The signed list of revoked devices that terminals load.\n"
-      "Example: tpwallet denylist export --out denylist.bin");
+  CLI::App* denylist =
+      app.add_subcommand("denylist",
+                         "The signed list of revoked devices that terminals load.\n"
+                         "Example: tpwallet denylist export --out denylist.bin");
   denylist->require_subcommand(1);
   auto o = std::make_shared<DenyListExportOptions>();
   CLI::App* cmd = denylist->add_subcommand(

@@ -32,8 +32,9 @@ CommandError KeystoreErrorOf(crypto::KeystoreError error, const std::string& wha
   std::string message = what + ": " + std::string(crypto::KeystoreErrorName(error)) + " - " +
                         std::string(crypto::KeystoreErrorMessage(error));
   if (error == crypto::KeystoreError::wrong_passphrase_or_tampered) {
-    message += "; check the passphrase (--passphrase-file, $TPWALLET_ISSUER_PASSPHRASE or the "
-               "prompt); nothing was changed";
+    message +=
+        "; check the passphrase (--passphrase-file, $TPWALLET_ISSUER_PASSPHRASE or the "
+        "prompt); nothing was changed";
   } else if (error == crypto::KeystoreError::invalid_passphrase) {
     message += " (1..1024 bytes; an empty first line reads as empty)";
   }
@@ -74,8 +75,8 @@ CommandResult<crypto::Passphrase> PassphraseFromFile(const std::string& path) {
   const size_t length = FirstLineLength(buffer, size);
   if (length == SIZE_MAX) {
     crypto::SecureWipe(std::span<char>(buffer));
-    return Fail(KeystoreErrorOf(crypto::KeystoreError::invalid_passphrase,
-                                "passphrase from " + path));
+    return Fail(
+        KeystoreErrorOf(crypto::KeystoreError::invalid_passphrase, "passphrase from " + path));
   }
   return TakePassphrase(buffer, length, path);
 }
@@ -138,9 +139,9 @@ CommandResult<crypto::Passphrase> PassphraseFromPrompt(bool confirm) {
   if (confirm) {
     PassphraseBuffer again{};
     const size_t again_length = PromptLine("again, to confirm: ", again);
-    const bool same = again_length == length &&
-                      std::equal(first.begin(), first.begin() + static_cast<ptrdiff_t>(length),
-                                 again.begin());
+    const bool same =
+        again_length == length &&
+        std::equal(first.begin(), first.begin() + static_cast<ptrdiff_t>(length), again.begin());
     crypto::SecureWipe(std::span<char>(again));
     if (!same) {
       crypto::SecureWipe(std::span<char>(first));
@@ -158,8 +159,8 @@ std::string IssuerKeystoreName(uint32_t key_id) {
 
 uint32_t IssuerKeyIdOfName(std::string_view name) {
   if (!name.starts_with(kKeystorePrefix) || !name.ends_with(kKeystoreSuffix)) return 0;
-  const std::string_view digits =
-      name.substr(kKeystorePrefix.size(), name.size() - kKeystorePrefix.size() - kKeystoreSuffix.size());
+  const std::string_view digits = name.substr(
+      kKeystorePrefix.size(), name.size() - kKeystorePrefix.size() - kKeystoreSuffix.size());
   if (digits.empty() || digits.size() > 10 || digits[0] == '0') return 0;
   uint64_t value = 0;
   for (const char c : digits) {
@@ -192,15 +193,15 @@ CommandResult<crypto::Passphrase> ObtainPassphrase(const std::string& passphrase
   if (const char* env = std::getenv(std::string(kIssuerPassphraseEnv).c_str()); env != nullptr) {
     auto copied = crypto::Passphrase::Copy(env);
     if (!copied.ok()) {
-      return Fail(KeystoreErrorOf(copied.error(), "passphrase from $" +
-                                                      std::string(kIssuerPassphraseEnv)));
+      return Fail(
+          KeystoreErrorOf(copied.error(), "passphrase from $" + std::string(kIssuerPassphraseEnv)));
     }
     return std::move(copied).value();
   }
   if (::isatty(STDIN_FILENO) == 1) return PassphraseFromPrompt(confirm);
-  return Fail(UsageError(
-      "the issuer keystore needs a passphrase: pass --passphrase-file FILE, set $" +
-      std::string(kIssuerPassphraseEnv) + ", or run on a terminal to be prompted"));
+  return Fail(
+      UsageError("the issuer keystore needs a passphrase: pass --passphrase-file FILE, set $" +
+                 std::string(kIssuerPassphraseEnv) + ", or run on a terminal to be prompted"));
 }
 
 void AddIssuerKeyOptions(CLI::App& command, IssuerKeyOptions& options) {
@@ -225,10 +226,11 @@ CommandResult<std::shared_ptr<const crypto::SecretKey>> UnlockIssuerKey(
   auto bytes = storage.ReadFile(name, crypto::kKeystoreBytesMax);
   if (!bytes.ok()) {
     if (bytes.error().code == storage::StorageError::not_found) {
-      return Fail(KeyError("keystore_missing",
-                           "no issuer keystore " + storage.PathOf(name) +
-                               "; create the key with `tpwallet issuer init --key-id " +
-                               std::to_string(key_id) + "`, or pass the --key-id of one that exists"));
+      return Fail(
+          KeyError("keystore_missing", "no issuer keystore " + storage.PathOf(name) +
+                                           "; create the key with `tpwallet issuer init --key-id " +
+                                           std::to_string(key_id) +
+                                           "`, or pass the --key-id of one that exists"));
     }
     if (bytes.error().code == storage::StorageError::too_large) {
       return Fail(KeystoreErrorOf(crypto::KeystoreError::too_large, storage.PathOf(name)));

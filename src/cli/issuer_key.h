@@ -42,7 +42,8 @@ uint32_t IssuerKeyIdOfName(std::string_view name);
 CommandResult<crypto::KdfParams> IssuerKdfParams(std::string_view kdf_name, bool& fast);
 
 // Reads the passphrase from the sources above. `confirm`: when prompting, ask twice (new keys).
-CommandResult<crypto::Passphrase> ObtainPassphrase(const std::string& passphrase_file, bool confirm);
+CommandResult<crypto::Passphrase> ObtainPassphrase(const std::string& passphrase_file,
+                                                   bool confirm);
 
 // How a signing command names its key.
 struct IssuerKeyOptions {

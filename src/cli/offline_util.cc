@@ -45,9 +45,9 @@ InputResult<std::array<uint8_t, N>> ParseFixedBytes(std::string_view field, std:
     }
     return out;
   }
-  const std::string expected = std::string(what) + " is " + std::to_string(2 * N) +
-                               " hex digits or " + std::to_string(crypto::Base64UrlEncodedLength(N)) +
-                               " base64url characters";
+  const std::string expected =
+      std::string(what) + " is " + std::to_string(2 * N) + " hex digits or " +
+      std::to_string(crypto::Base64UrlEncodedLength(N)) + " base64url characters";
   if (text.size() != crypto::Base64UrlEncodedLength(N)) {
     return InputFail(std::string(field) + " has " + std::to_string(text.size()) +
                      " characters: " + expected);
@@ -153,8 +153,8 @@ std::optional<CommandError> OutputFile::Write(std::span<const uint8_t> bytes) {
 CommandResult<std::vector<uint8_t>> ReadInputFile(const std::string& path, size_t bytes_max) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return Fail(UsageError("cannot read " + path + ": " + std::strerror(errno) +
-                           "; nothing was done"));
+    return Fail(
+        UsageError("cannot read " + path + ": " + std::strerror(errno) + "; nothing was done"));
   }
   std::vector<uint8_t> bytes;
   std::vector<uint8_t> chunk(64 << 10);
@@ -300,8 +300,8 @@ CommandResult<engine::OfflineReply> RunOffline(Session& session, engine::Offline
 
 // ---- certificates ---------------------------------------------------------------------------
 
-void PutAmountJson(bj::object& out, std::string_view key, const AssetTable& assets,
-                   uint32_t ledger, Amount amount) {
+void PutAmountJson(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
+                   Amount amount) {
   out[key] = FormatDecimalAmount(amount, LedgerScale(assets, ledger));
   out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
 }

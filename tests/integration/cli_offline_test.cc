@@ -89,7 +89,8 @@ struct Device {
   offline::DeviceCertificate certificate;
   crypto::Hash256 previous{};
 
-  Bytes Pay(u128 minor, uint64_t counter, u128 terminal = kTerminalId, u128 merchant = kMerchantId) {
+  Bytes Pay(u128 minor, uint64_t counter, u128 terminal = kTerminalId,
+            u128 merchant = kMerchantId) {
     offline::PaymentToken t;
     t.asset = certificate.asset;
     t.certificate = certificate;
@@ -102,24 +103,26 @@ struct Device {
     t.device_time = t.terminal_time;
     t.previous_token_hash = previous;
     Bytes bytes = offline::Encode(t);
-    const crypto::Signature s = crypto::Sign(
-        key, offline::kTokenDomain, offline::SignedPart(bytes, offline::MessageType::payment_token));
+    const crypto::Signature s =
+        crypto::Sign(key, offline::kTokenDomain,
+                     offline::SignedPart(bytes, offline::MessageType::payment_token));
     std::copy(s.bytes.begin(), s.bytes.end(), bytes.end() - 64);
     previous = crypto::Blake2b256(bytes);
     return bytes;
   }
 };
 
-Bytes MakeBatch(const crypto::SecretKey& terminal_key, u128 terminal, const std::vector<Bytes>& tokens) {
+Bytes MakeBatch(const crypto::SecretKey& terminal_key, u128 terminal,
+                const std::vector<Bytes>& tokens) {
   offline::TerminalBatch batch;
   batch.terminal_id = terminal;
   crypto::RandomBytes(batch.batch_id);
   batch.created = 1;
   for (const Bytes& bytes : tokens) batch.tokens.push_back(offline::DecodeToken(bytes).value());
   Bytes encoded = offline::Encode(batch);
-  const crypto::Signature s = crypto::Sign(
-      terminal_key, offline::kBatchDomain,
-      offline::SignedPart(encoded, offline::MessageType::terminal_batch));
+  const crypto::Signature s =
+      crypto::Sign(terminal_key, offline::kBatchDomain,
+                   offline::SignedPart(encoded, offline::MessageType::terminal_batch));
   std::copy(s.bytes.begin(), s.bytes.end(), encoded.end() - 64);
   return encoded;
 }
@@ -148,7 +151,8 @@ class CliOfflineTest : public ::testing::Test {
 
   // Runs tpwallet with `args` on the data directory; stdin is /dev/null, stdout/stderr go to
   // files. `env`: variables to set in the child (TPWALLET_TEST_FAST_KDF=1 always is).
-  ProcessResult On(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
+  ProcessResult On(std::vector<std::string> args,
+                   const std::map<std::string, std::string>& env = {}) {
     args.push_back("--data-dir");
     args.push_back(data_);
     const std::string out_path = Path("stdout.txt");
@@ -248,14 +252,30 @@ class CliOfflineTest : public ::testing::Test {
 
   std::vector<std::string> EnrollArgs(const Device& device, u128 device_id = kDeviceId,
                                       const std::string& reserve = "10") {
-    return {"device",          "enroll",          "--device",
-            FormatId(device_id), "--public-key",  crypto::Base64UrlEncode(device.key.public_key().bytes),
-            "--user-account",  "2",               "--reserve-account",
-            reserve,           "--ledger",        "USD",
-            "--allowance",     "100.00",          "--per-payment-max",
-            "20.00",           "--payments-max",  "10",
-            "--cvm-threshold", "15.00",           "--valid-for",
-            "24h",             "--passphrase-file", Path("pass.txt")};
+    return {"device",
+            "enroll",
+            "--device",
+            FormatId(device_id),
+            "--public-key",
+            crypto::Base64UrlEncode(device.key.public_key().bytes),
+            "--user-account",
+            "2",
+            "--reserve-account",
+            reserve,
+            "--ledger",
+            "USD",
+            "--allowance",
+            "100.00",
+            "--per-payment-max",
+            "20.00",
+            "--payments-max",
+            "10",
+            "--cvm-threshold",
+            "15.00",
+            "--valid-for",
+            "24h",
+            "--passphrase-file",
+            Path("pass.txt")};
   }
 
   // Enrolls `device` (its certificate from --out) and registers the terminal.
@@ -283,7 +303,8 @@ class CliOfflineTest : public ::testing::Test {
 
   static std::vector<std::string> Classifications(const bj::value& submitted, size_t batch = 0) {
     std::vector<std::string> out;
-    for (const bj::value& t : submitted.at("batches").as_array().at(batch).at("tokens").as_array()) {
+    for (const bj::value& t :
+         submitted.at("batches").as_array().at(batch).at("tokens").as_array()) {
       out.push_back(Str(t, "classification"));
     }
     return out;
@@ -323,7 +344,8 @@ TEST_F(CliOfflineTest, IssuerInitSealsAKeystoreRegistersTheKeyAndShowPrintsIt) {
   EXPECT_EQ(hex.size(), 64u);
   EXPECT_EQ(Str(key, "public_key_base64url").size(), 43u);
   EXPECT_TRUE(key.at("registered").is_null());
-  const bj::value checked = Json({"issuer", "show", "--check", "--passphrase-file", Path("pass.txt")});
+  const bj::value checked =
+      Json({"issuer", "show", "--check", "--passphrase-file", Path("pass.txt")});
   EXPECT_TRUE(checked.at("keys").as_array().at(0).at("registered").as_bool());
   // The passphrase may come from the environment too.
   Expect(On({"issuer", "show", "--check"}, {{"TPWALLET_ISSUER_PASSPHRASE", kPassphrase}}), kOk);
@@ -346,17 +368,16 @@ TEST_F(CliOfflineTest, IssuerInitRefusesAnExistingKeystoreAndLeavesItAlone) {
 TEST_F(CliOfflineTest, IssuerInitWithoutAPassphraseSourceIsAUsageError) {
   InitWithAccounts();
   ExpectRefusedChangingNothing({"issuer", "init"}, kUsage, "needs a passphrase");
-  ExpectRefusedChangingNothing({"issuer", "init", "--passphrase-file", Path("missing.txt")},
-                               kUsage, "cannot read --passphrase-file");
+  ExpectRefusedChangingNothing({"issuer", "init", "--passphrase-file", Path("missing.txt")}, kUsage,
+                               "cannot read --passphrase-file");
   WriteAll(Path("empty.txt"), "\n");
   ExpectRefusedChangingNothing({"issuer", "init", "--passphrase-file", Path("empty.txt")}, kKey,
                                "invalid_passphrase");
-  ExpectRefusedChangingNothing({"issuer", "init", "--key-id", "0", "--passphrase-file",
-                                Path("pass.txt")},
-                               kUsage, "--key-id 0");
-  ExpectRefusedChangingNothing({"issuer", "init", "--kdf", "cheap", "--passphrase-file",
-                                Path("pass.txt")},
-                               kUsage, "--kdf");
+  ExpectRefusedChangingNothing(
+      {"issuer", "init", "--key-id", "0", "--passphrase-file", Path("pass.txt")}, kUsage,
+      "--key-id 0");
+  ExpectRefusedChangingNothing(
+      {"issuer", "init", "--kdf", "cheap", "--passphrase-file", Path("pass.txt")}, kUsage, "--kdf");
 }
 
 TEST_F(CliOfflineTest, SigningWithAWrongPassphraseOrNoKeystoreChangesNothing) {
@@ -374,9 +395,9 @@ TEST_F(CliOfflineTest, SigningWithAWrongPassphraseOrNoKeystoreChangesNothing) {
   other_key.insert(other_key.end(), {"--key-id", "2"});
   ExpectRefusedChangingNothing(other_key, kKey, "issuer init --key-id 2");
   EXPECT_EQ(ErrorCode(other_key, kKey), "keystore_missing");
-  ExpectRefusedChangingNothing({"denylist", "export", "--key-id", "9", "--passphrase-file",
-                                Path("pass.txt")},
-                               kKey, "no issuer keystore");
+  ExpectRefusedChangingNothing(
+      {"denylist", "export", "--key-id", "9", "--passphrase-file", Path("pass.txt")}, kKey,
+      "no issuer keystore");
 
   // A tampered keystore does not unlock either (and says so the same way).
   std::string sealed = ReadAll(data_ + "/issuer-1.keystore");
@@ -434,8 +455,8 @@ TEST_F(CliOfflineTest, EnrolledDevicesPaymentsClearToTheMerchantOnceHoweverOften
   // Enrolling the same device id again is refused.
   EXPECT_EQ(ErrorCode(EnrollArgs(device), kRejected), "device_exists");
 
-  Expect(On({"terminal", "register", "--terminal", "50", "--merchant", "60",
-             "--settlement-account", "3", "--public-key", Hex(terminal_key_.public_key().bytes)}),
+  Expect(On({"terminal", "register", "--terminal", "50", "--merchant", "60", "--settlement-account",
+             "3", "--public-key", Hex(terminal_key_.public_key().bytes)}),
          kOk);
 
   const Bytes token_1 = device.Pay(500, 1);
@@ -505,12 +526,12 @@ TEST_F(CliOfflineTest, DoubleSpendOpensAnExceptionRevokesTheDeviceAndReachesTheD
   EXPECT_EQ(ErrorCode({"device", "revoke", "7"}, kRejected), "device_revoked");
 
   // The deny list: signed by the issuer key, names the device; the delta since version 1 is empty.
-  const bj::value full =
-      Json({"denylist", "export", "--out", Path("deny.bin"), "--max-age", "12h",
-            "--passphrase-file", Path("pass.txt")});
+  const bj::value full = Json({"denylist", "export", "--out", Path("deny.bin"), "--max-age", "12h",
+                               "--passphrase-file", Path("pass.txt")});
   const Bytes deny = ReadBytes(Path("deny.bin"));
   EXPECT_EQ(Str(full, "deny_list"), crypto::Base64UrlEncode(deny));
-  EXPECT_TRUE(VerifiedBy(issuer_hex_, offline::kDenyListDomain, offline::MessageType::deny_list, deny));
+  EXPECT_TRUE(
+      VerifiedBy(issuer_hex_, offline::kDenyListDomain, offline::MessageType::deny_list, deny));
   auto list = offline::DecodeDenyList(deny);
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list.value().device_ids, (std::vector<u128>{kDeviceId}));
@@ -545,13 +566,14 @@ TEST_F(CliOfflineTest, ExceptionsCanBeRejectedAndResolveNeedsExactlyOneChoice) {
   Device device;
   EnrollAndRegister(device);
   // Over the per-payment maximum (20.00): invalid, exception opened.
-  const bj::value over = Submit(MakeBatch(terminal_key_, kTerminalId, {device.Pay(2500, 1)}), "o.bin");
+  const bj::value over =
+      Submit(MakeBatch(terminal_key_, kTerminalId, {device.Pay(2500, 1)}), "o.bin");
   EXPECT_EQ(Classifications(over), (std::vector<std::string>{"invalid"}));
   const bj::value& token = over.at("batches").as_array().at(0).at("tokens").as_array().at(0);
   EXPECT_EQ(Str(token, "reason"), "over_per_payment_max");
   ExpectRefusedChangingNothing({"clearing", "resolve", "1"}, kUsage, "exactly one");
-  ExpectRefusedChangingNothing({"clearing", "resolve", "1", "--reject", "--pay-from-guarantee", "5"},
-                               kUsage, "exactly one");
+  ExpectRefusedChangingNothing(
+      {"clearing", "resolve", "1", "--reject", "--pay-from-guarantee", "5"}, kUsage, "exactly one");
   ExpectRefusedChangingNothing({"clearing", "resolve", "x1", "--reject"}, kUsage, "exception id");
   EXPECT_EQ(ErrorCode({"clearing", "resolve", "1", "--pay-from-guarantee", "99"}, kRejected),
             "guarantee_payment_failed");
@@ -574,18 +596,24 @@ TEST_F(CliOfflineTest, SyncChecksTheDeviceSignatureAndIssuesTheNextCertificate) 
     return crypto::Base64UrlEncode(s.bytes);
   };
   // A signature over another counter than the one declared is refused.
-  const std::vector<std::string> forged = {"device", "sync", "--device", "7", "--last-counter", "3",
-                                           "--signature", sign(1, 2), "--passphrase-file",
+  const std::vector<std::string> forged = {"device",
+                                           "sync",
+                                           "--device",
+                                           "7",
+                                           "--last-counter",
+                                           "3",
+                                           "--signature",
+                                           sign(1, 2),
+                                           "--passphrase-file",
                                            Path("pass.txt")};
   EXPECT_EQ(ErrorCode(forged, kRejected), "bad_sync_request");
   ExpectRefusedChangingNothing({"device", "sync", "--device", "7", "--last-counter", "2",
                                 "--signature", "AAAA", "--passphrase-file", Path("pass.txt")},
                                kUsage, "--signature");
 
-  const bj::value synced =
-      Json({"device", "sync", "--device", "7", "--last-counter", "2", "--signature", sign(1, 2),
-            "--allowance", "150.00", "--out", Path("sync.bin"), "--passphrase-file",
-            Path("pass.txt")});
+  const bj::value synced = Json({"device", "sync", "--device", "7", "--last-counter", "2",
+                                 "--signature", sign(1, 2), "--allowance", "150.00", "--out",
+                                 Path("sync.bin"), "--passphrase-file", Path("pass.txt")});
   const Bytes statement = ReadBytes(Path("sync.bin"));
   EXPECT_TRUE(VerifiedBy(issuer_hex_, offline::kSyncStatementDomain,
                          offline::MessageType::sync_statement, statement));
@@ -632,8 +660,8 @@ TEST_F(CliOfflineTest, GarbageTruncatedAndBadTextBatchesAreRefusedAndChangeNothi
   Bytes version = batch;
   version[1] = 9;
   WriteBytes(Path("version.bin"), version);
-  for (const char* name : {"truncated.bin", "garbage.bin", "empty.bin", "padded.txt",
-                           "spaced.txt", "standard.txt", "flipped.bin", "version.bin"}) {
+  for (const char* name : {"truncated.bin", "garbage.bin", "empty.bin", "padded.txt", "spaced.txt",
+                           "standard.txt", "flipped.bin", "version.bin"}) {
     SCOPED_TRACE(name);
     ExpectRefusedChangingNothing({"clearing", "submit", Path(name)}, kBatchRefused, name);
     const bj::value v = Json({"clearing", "submit", Path(name)}, kBatchRefused);
@@ -642,7 +670,10 @@ TEST_F(CliOfflineTest, GarbageTruncatedAndBadTextBatchesAreRefusedAndChangeNothi
     EXPECT_TRUE(b.at("error").is_object());
   }
   EXPECT_EQ(Str(Json({"clearing", "submit", Path("flipped.bin")}, kBatchRefused)
-                    .at("batches").as_array().at(0).at("error"),
+                    .at("batches")
+                    .as_array()
+                    .at(0)
+                    .at("error"),
                 "code"),
             "batch_rejected");
   ExpectRefusedChangingNothing({"clearing", "submit", Path("missing.bin")}, kUsage, "cannot read");
@@ -666,7 +697,8 @@ TEST_F(CliOfflineTest, BatchesFromUnknownWrongKeyedOrDeactivatedTerminalsAreReje
   const bj::value wrong_key =
       Submit(MakeBatch(stranger, kTerminalId, {device.Pay(500, 1)}), "w.bin", kBatchRefused);
   EXPECT_EQ(Str(wrong_key.at("batches").as_array().at(0), "status"), "rejected");
-  EXPECT_NE(Str(wrong_key.at("batches").as_array().at(0).at("error"), "message").find("bad_batch_signature"),
+  EXPECT_NE(Str(wrong_key.at("batches").as_array().at(0).at("error"), "message")
+                .find("bad_batch_signature"),
             std::string::npos);
   Submit(MakeBatch(terminal_key_, 51, {device.Pay(500, 2, 51)}), "u.bin", kBatchRefused);
 
@@ -674,8 +706,9 @@ TEST_F(CliOfflineTest, BatchesFromUnknownWrongKeyedOrDeactivatedTerminalsAreReje
   Expect(On({"terminal", "deactivate", "50"}), kOk);
   const bj::value inactive =
       Submit(MakeBatch(terminal_key_, kTerminalId, {device.Pay(500, 3)}), "i.bin", kBatchRefused);
-  EXPECT_NE(Str(inactive.at("batches").as_array().at(0).at("error"), "message").find("terminal_inactive"),
-            std::string::npos);
+  EXPECT_NE(
+      Str(inactive.at("batches").as_array().at(0).at("error"), "message").find("terminal_inactive"),
+      std::string::npos);
   EXPECT_EQ(CreditsMinor("3"), "0");
 }
 
@@ -714,8 +747,8 @@ TEST_F(CliOfflineTest, BadValuesUnknownIdsAndUnfundedUsersAreRefusedWithTheirCod
                        Hex(terminal_key_.public_key().bytes)},
                       kNotFound),
             "unknown_account");
-  Expect(On({"terminal", "register", "--terminal", "50", "--merchant", "60",
-             "--settlement-account", "3", "--public-key", Hex(terminal_key_.public_key().bytes)}),
+  Expect(On({"terminal", "register", "--terminal", "50", "--merchant", "60", "--settlement-account",
+             "3", "--public-key", Hex(terminal_key_.public_key().bytes)}),
          kOk);
   EXPECT_EQ(ErrorCode({"terminal", "register", "--terminal", "50", "--merchant", "60",
                        "--settlement-account", "3", "--public-key",

@@ -38,7 +38,8 @@ std::optional<Bytes> ReadFile(const std::string& path) {
 
 bool WriteFile(const std::string& path, const Bytes& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   return static_cast<bool>(out);
 }
 
@@ -53,8 +54,8 @@ std::optional<uint64_t> Number(const char* text) {
 std::optional<crypto::SecretKey> LoadKey(const std::string& path) {
   const std::optional<Bytes> seed = ReadFile(path);
   if (!seed || seed->size() != crypto::kSigningSeedBytes) return std::nullopt;
-  return crypto::SigningKeyFromSeed(std::span<const uint8_t, crypto::kSigningSeedBytes>(
-      seed->data(), crypto::kSigningSeedBytes));
+  return crypto::SigningKeyFromSeed(
+      std::span<const uint8_t, crypto::kSigningSeedBytes>(seed->data(), crypto::kSigningSeedBytes));
 }
 
 void SignLast64(const crypto::SecretKey& key, std::string_view domain, offline::MessageType type,
@@ -121,8 +122,8 @@ int SyncSign(char** a) {
   const std::optional<crypto::SecretKey> key = LoadKey(a[0]);
   const auto device = Number(a[1]), serial = Number(a[2]), last = Number(a[3]);
   if (!key || !device || !serial || !last) return 2;
-  const crypto::Signature s =
-      crypto::Sign(*key, engine::kSyncRequestDomain, engine::SyncRequestBytes(*device, *serial, *last));
+  const crypto::Signature s = crypto::Sign(*key, engine::kSyncRequestDomain,
+                                           engine::SyncRequestBytes(*device, *serial, *last));
   std::printf("%s\n", crypto::Base64UrlEncode(s.bytes).c_str());
   return 0;
 }
@@ -137,12 +138,13 @@ int main(int argc, char** argv) {
   if (command == "batch" && argc >= 6) code = Batch(argc - 2, argv + 2);
   if (command == "sync-sign" && argc == 6) code = SyncSign(argv + 2);
   if (code == 2) {
-    std::fprintf(stderr,
-                 "usage (test fixture, not a wallet):\n"
-                 "  offline_fixture keygen KEY_FILE\n"
-                 "  offline_fixture pay KEY_FILE CERT_FILE COUNTER AMOUNT_MINOR TERMINAL MERCHANT OUT\n"
-                 "  offline_fixture batch KEY_FILE TERMINAL OUT TOKEN_FILE...\n"
-                 "  offline_fixture sync-sign KEY_FILE DEVICE SERIAL LAST_COUNTER\n");
+    std::fprintf(
+        stderr,
+        "usage (test fixture, not a wallet):\n"
+        "  offline_fixture keygen KEY_FILE\n"
+        "  offline_fixture pay KEY_FILE CERT_FILE COUNTER AMOUNT_MINOR TERMINAL MERCHANT OUT\n"
+        "  offline_fixture batch KEY_FILE TERMINAL OUT TOKEN_FILE...\n"
+        "  offline_fixture sync-sign KEY_FILE DEVICE SERIAL LAST_COUNTER\n");
   }
   return code;
 }
