@@ -17,6 +17,12 @@ inline constexpr int kExitDataDir = 4;   // the data directory cannot be used: m
 inline constexpr int kExitDamaged = 5;   // the journal is damaged; nothing was changed
 inline constexpr int kExitStorage = 6;   // a write or sync failed while running: the outcome of
                                          // the request is unknown; rerun to see what is durable
+inline constexpr int kExitKey = 7;       // the issuer keystore is missing, already there (issuer
+                                         // init), unreadable or locked by another passphrase;
+                                         // or the key does not match the registered one
+inline constexpr int kExitBatchRefused = 8;  // clearing submit: a batch was refused as a whole
+                                             // (batch_rejected) or does not decode (malformed);
+                                             // nothing in it was classified
 inline constexpr int kExitInternal = 70;  // a bug: please report it
 
 void RegisterDemo(CLI::App& app, int& exit_code);
@@ -28,5 +34,9 @@ void RegisterSimulate(CLI::App& app, int& exit_code);
 void RegisterDataCommands(CLI::App& app, int& exit_code);     // init, snapshot, journal verify
 void RegisterAccountCommands(CLI::App& app, int& exit_code);  // account create/show/...
 void RegisterTransferCommands(CLI::App& app, int& exit_code);  // transfer, transfer show
+
+// Offline payments, the issuer and clearing side (offline_commands.cc): issuer, device,
+// terminal, clearing, denylist.
+void RegisterOfflineCommands(CLI::App& app, int& exit_code);
 
 }  // namespace tpw::cli

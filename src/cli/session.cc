@@ -95,11 +95,16 @@ CommandResult<std::unique_ptr<storage::PosixStorage>> OpenStorage(const std::str
 }
 
 CommandResult<std::unique_ptr<Session>> OpenSession(const CommonOptions& options) {
-  auto session = std::make_unique<Session>();
   auto storage = OpenStorage(options.data_dir, false);
   if (!storage.ok()) return Fail(storage.error());
-  session->storage = std::move(storage).value();
-  auto engine = engine::Engine::Open(*session->storage, engine::EngineOptions{});
+  return OpenSessionOn(std::move(storage).value(), engine::EngineOptions{});
+}
+
+CommandResult<std::unique_ptr<Session>> OpenSessionOn(
+    std::unique_ptr<storage::PosixStorage> storage, const engine::EngineOptions& options) {
+  auto session = std::make_unique<Session>();
+  session->storage = std::move(storage);
+  auto engine = engine::Engine::Open(*session->storage, options);
   if (!engine.ok()) return Fail(EngineErrorOf(engine.error()));
   session->engine = std::move(engine).value();
   return session;

@@ -70,6 +70,10 @@ struct Session {
 
 // Opens the data directory and recovers its state (snapshot + journal replay).
 CommandResult<std::unique_ptr<Session>> OpenSession(const CommonOptions& options);
+// The same on an already opened storage, with engine options (the offline commands pass the
+// issuer key).
+CommandResult<std::unique_ptr<Session>> OpenSessionOn(
+    std::unique_ptr<storage::PosixStorage> storage, const engine::EngineOptions& options);
 
 // The engine-level failure of a reply, if it has one (with the engine's detail when it stopped).
 std::optional<CommandError> ReplyFailure(const Session& session, const engine::Reply& reply);

@@ -1,0 +1,548 @@
+// tpwallet device enroll | show | revoke | sync, terminal register | deactivate: the registry of
+// offline payments, on the issuer / clearing side.
+#include <boost/json/object.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/issuer_key.h"
+#include "cli/offline_commands.h"
+#include "cli/offline_util.h"
+#include "cli/render.h"
+#include "cli/session.h"
+
+namespace tpw::cli {
+namespace {
+
+namespace bj = boost::json;
+
+constexpr std::string_view kValidForDefault = "24h";
+
+// A money amount of `ledger` that must be at least one minor unit.
+Amount PositiveAmount(FirstError& errors, std::string_view field, const std::string& text,
+                      uint32_t ledger, const AssetTable& assets) {
+  const Amount amount = errors.Take(ParseAmountText(field, text, ledger, false, assets));
+  if (!errors.failed() && amount.is_zero()) {
+    errors.Fail(std::string(field) + " must be more than zero");
+  }
+  return amount;
+}
+
+// per_payment_max x payment_count_max: what clones of a device key can take at one terminal
+// before the deny list reaches it (docs/offline-protocol.md, "Loss bound").
+std::string LossBoundText(const offline::DeviceCertificate& cert, const AssetTable& assets) {
+  u128 bound = 0;
+  if (__builtin_mul_overflow(cert.per_payment_max.minor(), u128{cert.payment_count_max}, &bound)) {
+    return "more than 2^128 minor units";
+  }
+  return FormatMoney(assets, cert.asset, cert.per_payment_max) + " x " +
+         std::to_string(cert.payment_count_max) + " = " +
+         FormatMoney(assets, cert.asset, Amount::FromMinor(bound)) +
+         " per terminal reached before revocation";
+}
+
+// ---- device enroll --------------------------------------------------------------------------
+
+struct EnrollOptions {
+  CommonOptions common;
+  IssuerKeyOptions key;
+  std::string device;
+  std::string public_key;
+  std::string user_account;
+  std::string reserve_account;
+  std::string ledger;
+  std::string allowance;
+  std::string per_payment_max;
+  std::string payments_max;
+  std::string cvm_threshold;
+  std::string valid_for{kValidForDefault};
+  std::string out;
+};
+
+InputResult<engine::OfflineCommand> EnrollCommandOf(const EnrollOptions& o,
+                                                    const AssetTable& assets) {
+  FirstError errors;
+  engine::OfflineCommand c;
+  c.kind = engine::OfflineCommandKind::enroll_device;
+  c.device_id = errors.Take(ParseIdText("--device", o.device));
+  c.public_key = errors.Take(ParsePublicKeyText("--public-key", o.public_key));
+  c.user_account = AccountId(errors.Take(ParseIdText("--user-account", o.user_account)));
+  c.reserve_account = AccountId(errors.Take(ParseIdText("--reserve-account", o.reserve_account)));
+  c.asset = errors.Take(ParseLedgerText(o.ledger, assets));
+  if (errors.failed()) return Err{errors.error()};
+  c.allowance = PositiveAmount(errors, "--allowance", o.allowance, c.asset, assets);
+  c.per_payment_max =
+      PositiveAmount(errors, "--per-payment-max", o.per_payment_max, c.asset, assets);
+  c.payment_count_max = static_cast<uint32_t>(
+      errors.Take(ParseUnsignedText("--payments-max", o.payments_max, UINT32_MAX)));
+  if (!o.cvm_threshold.empty()) {
+    c.cvm_threshold =
+        errors.Take(ParseAmountText("--cvm-threshold", o.cvm_threshold, c.asset, false, assets));
+  }
+  c.valid_for_ms = errors.Take(ParseDurationText("--valid-for", o.valid_for));
+  if (errors.failed()) return Err{errors.error()};
+  if (c.device_id == 0) return InputFail("--device 0 is reserved; device ids start at 1");
+  if (c.payment_count_max == 0) return InputFail("--payments-max must be at least 1");
+  if (c.allowance < c.per_payment_max) {
+    return InputFail("--allowance must be at least --per-payment-max (one payment must fit)");
+  }
+  if (c.reserve_account == c.user_account) {
+    return InputFail("--reserve-account must be a new account of its own, not --user-account");
+  }
+  return c;
+}
+
+int RunEnroll(const EnrollOptions& o) {
+  const AssetTable assets = AssetTable::Default();
+  InputResult<engine::OfflineCommand> command = EnrollCommandOf(o, assets);
+  if (!command.ok()) return Report(o.common, InputErrorOf(command.error()));
+  std::unique_ptr<OutputFile> out_file;
+  if (!o.out.empty()) {
+    auto created = OutputFile::Create(o.out);
+    if (!created.ok()) return Report(o.common, created.error());
+    out_file = std::move(created).value();
+  }
+  CommandResult<std::unique_ptr<Session>> session = OpenIssuerSession(o.common, o.key);
+  if (!session.ok()) return Report(o.common, session.error());
+  const AccountId user = command.value().user_account;
+  const AccountId reserve = command.value().reserve_account;
+  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), command.value());
+  if (!reply.ok()) return Report(o.common, reply.error());
+  const std::vector<uint8_t>& bytes = reply.value().certificate;
+  auto cert = offline::DecodeCertificate(bytes);
+  TPW_ASSERT(cert.ok());  // the engine just encoded it
+  const offline::DeviceCertificate& c = cert.value();
+  const Amount balance = AvailableBalance(*session.value(), reserve).value_or(Amount::Zero());
+  const std::string text = Base64Url(bytes);
+  if (o.common.json) {
+    bj::object out;
+    out["device_id"] = FormatId(c.device_id);
+    out["user_account_id"] = FormatId(user);
+    out["certificate"] = text;
+    out["certificate_fields"] = CertificateToJson(c, assets);
+    PutAmountJson(out, "reserve_balance", assets, c.asset, balance);
+    out["file"] = out_file ? bj::value(out_file->path()) : bj::value(nullptr);
+    PrintJson(out);
+  } else {
+    std::printf("device %s: enrolled\n", FormatId(c.device_id).c_str());
+    std::fputs(CertificateText(c, assets).c_str(), stdout);
+    std::printf(
+        "  reserve funded:    %s moved from account %s to reserve account %s (balance %s)\n",
+        FormatMoney(assets, c.asset, c.allowance).c_str(), FormatId(user).c_str(),
+        FormatId(reserve).c_str(), FormatMoney(assets, c.asset, balance).c_str());
+    std::printf("  loss bound:        %s\n", LossBoundText(c, assets).c_str());
+    if (out_file)
+      std::printf("  written:           %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
+    std::printf("certificate (base64url, for the device):\n%s\n", text.c_str());
+  }
+  if (out_file) {
+    if (std::optional<CommandError> failed = out_file->Write(bytes))
+      return Report(o.common, *failed);
+  }
+  return kExitOk;
+}
+
+// ---- device show / revoke -------------------------------------------------------------------
+
+struct DeviceIdOptions {
+  CommonOptions common;
+  std::string device;
+};
+
+int RunDeviceShow(const DeviceIdOptions& o) {
+  InputResult<u128> device_id = ParseIdText("device id", o.device);
+  if (!device_id.ok()) return Report(o.common, InputErrorOf(device_id.error()));
+  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
+  if (!session.ok()) return Report(o.common, session.error());
+  engine::OfflineCommand command;
+  command.kind = engine::OfflineCommandKind::device_info;
+  command.device_id = device_id.value();
+  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), std::move(command));
+  if (!reply.ok()) return Report(o.common, reply.error());
+  const offline::DeviceRecord& d = *reply.value().device;
+  const offline::CertificateRecord& record = *reply.value().current_certificate;
+  const offline::DeviceCertificate& c = record.certificate;
+  const AssetTable& assets = session.value()->assets;
+  const Amount balance =
+      AvailableBalance(*session.value(), d.reserve_account).value_or(Amount::Zero());
+  const bool synced_mark = record.void_above_counter != UINT64_MAX;
+  if (o.common.json) {
+    bj::object out;
+    out["device_id"] = FormatId(d.device_id);
+    out["revoked"] = d.revoked;
+    out["user_account_id"] = FormatId(d.user_account);
+    out["reserve_account_id"] = FormatId(d.reserve_account);
+    out["public_key"] = HexOf(d.public_key);
+    PutAmountJson(out, "reserve_balance", assets, c.asset, balance);
+    bj::object current = CertificateToJson(c, assets);
+    PutAmountJson(current, "cleared_total", assets, c.asset, record.cleared_total);
+    current["cleared_count"] = std::to_string(record.cleared_count);
+    current["void_above_counter"] =
+        synced_mark ? bj::value(std::to_string(record.void_above_counter)) : bj::value(nullptr);
+    out["current_certificate"] = std::move(current);
+    PrintJson(out);
+    return kExitOk;
+  }
+  std::printf("device %s: %s\n", FormatId(d.device_id).c_str(),
+              d.revoked ? "REVOKED (on the deny list; its payments no longer clear)" : "active");
+  std::printf("  user account:      %s\n", FormatId(d.user_account).c_str());
+  std::printf("  reserve balance:   %s\n", FormatMoney(assets, c.asset, balance).c_str());
+  std::printf("current certificate:\n");
+  std::fputs(CertificateText(c, assets).c_str(), stdout);
+  std::printf("  cleared:           %s in %lu payment%s\n",
+              FormatMoney(assets, c.asset, record.cleared_total).c_str(), record.cleared_count,
+              record.cleared_count == 1 ? "" : "s");
+  if (synced_mark) {
+    std::printf("  void above:        counter %lu (declared at a sync)\n",
+                record.void_above_counter);
+  }
+  return kExitOk;
+}
+
+int RunDeviceRevoke(const DeviceIdOptions& o) {
+  InputResult<u128> device_id = ParseIdText("device id", o.device);
+  if (!device_id.ok()) return Report(o.common, InputErrorOf(device_id.error()));
+  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
+  if (!session.ok()) return Report(o.common, session.error());
+  engine::OfflineCommand command;
+  command.kind = engine::OfflineCommandKind::revoke_device;
+  command.device_id = device_id.value();
+  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), std::move(command));
+  if (!reply.ok()) return Report(o.common, reply.error());
+  if (o.common.json) {
+    bj::object out;
+    out["device_id"] = FormatId(device_id.value());
+    out["revoked"] = true;
+    PrintJson(out);
+  } else {
+    std::printf(
+        "device %s: revoked. Publish the new deny list to terminals: tpwallet denylist export\n",
+        FormatId(device_id.value()).c_str());
+  }
+  return kExitOk;
+}
+
+// ---- device sync ----------------------------------------------------------------------------
+
+struct SyncOptions {
+  CommonOptions common;
+  IssuerKeyOptions key;
+  std::string device;
+  std::string last_counter;
+  std::string signature;
+  std::string allowance;
+  std::string per_payment_max;
+  std::string payments_max;
+  std::string cvm_threshold;
+  std::string valid_for;
+  std::string out;
+};
+
+// The limit overrides, read in the device's asset (known only once its record is read).
+InputResult<engine::OfflineCommand> SyncOverrides(const SyncOptions& o, engine::OfflineCommand c,
+                                                  const AssetTable& assets) {
+  FirstError errors;
+  if (!o.allowance.empty())
+    c.allowance = PositiveAmount(errors, "--allowance", o.allowance, c.asset, assets);
+  if (!o.per_payment_max.empty()) {
+    c.per_payment_max =
+        PositiveAmount(errors, "--per-payment-max", o.per_payment_max, c.asset, assets);
+  }
+  if (!o.payments_max.empty()) {
+    c.payment_count_max = static_cast<uint32_t>(
+        errors.Take(ParseUnsignedText("--payments-max", o.payments_max, UINT32_MAX)));
+    if (!errors.failed() && c.payment_count_max == 0)
+      errors.Fail("--payments-max must be at least 1");
+  }
+  if (!o.cvm_threshold.empty()) {
+    c.cvm_threshold =
+        errors.Take(ParseAmountText("--cvm-threshold", o.cvm_threshold, c.asset, false, assets));
+  }
+  if (!o.valid_for.empty())
+    c.valid_for_ms = errors.Take(ParseDurationText("--valid-for", o.valid_for));
+  if (errors.failed()) return Err{errors.error()};
+  return c;
+}
+
+int RunSync(const SyncOptions& o) {
+  FirstError errors;
+  engine::OfflineCommand c;
+  c.kind = engine::OfflineCommandKind::sync_device;
+  c.device_id = errors.Take(ParseIdText("--device", o.device));
+  c.last_counter_used =
+      errors.Take(ParseUnsignedText("--last-counter", o.last_counter, UINT64_MAX));
+  c.device_signature = errors.Take(ParseSignatureText("--signature", o.signature));
+  if (errors.failed()) return Report(o.common, InputErrorOf(errors.error()));
+  std::unique_ptr<OutputFile> out_file;
+  if (!o.out.empty()) {
+    auto created = OutputFile::Create(o.out);
+    if (!created.ok()) return Report(o.common, created.error());
+    out_file = std::move(created).value();
+  }
+  CommandResult<std::unique_ptr<Session>> session = OpenIssuerSession(o.common, o.key);
+  if (!session.ok()) return Report(o.common, session.error());
+  Session& s = *session.value();
+  engine::OfflineCommand info;
+  info.kind = engine::OfflineCommandKind::device_info;
+  info.device_id = c.device_id;
+  CommandResult<engine::OfflineReply> device = RunOffline(s, std::move(info));
+  if (!device.ok()) return Report(o.common, device.error());
+  c.asset = device.value().current_certificate->certificate.asset;
+  InputResult<engine::OfflineCommand> command = SyncOverrides(o, c, s.assets);
+  if (!command.ok()) return Report(o.common, InputErrorOf(command.error()));
+  CommandResult<engine::OfflineReply> reply = RunOffline(s, command.value());
+  if (!reply.ok()) return Report(o.common, reply.error());
+  const std::vector<uint8_t>& bytes = reply.value().sync_statement;
+  auto statement = offline::DecodeSyncStatement(bytes);
+  TPW_ASSERT(statement.ok());  // the engine just encoded it
+  const offline::SyncStatement& st = statement.value();
+  const uint32_t asset = st.certificate.asset;
+  const std::string text = Base64Url(bytes);
+  if (o.common.json) {
+    bj::object out;
+    out["device_id"] = FormatId(st.device_id);
+    out["previous_serial"] = std::to_string(st.previous_serial);
+    out["last_counter_used"] = std::to_string(st.last_counter_used);
+    PutAmountJson(out, "cleared", s.assets, asset, st.cleared_amount);
+    PutAmountJson(out, "held", s.assets, asset, st.held_amount);
+    PutAmountJson(out, "reserve_balance", s.assets, asset, st.reserve_balance);
+    out["certificate_fields"] = CertificateToJson(st.certificate, s.assets);
+    out["certificate"] = Base64Url(reply.value().certificate);
+    out["sync_statement"] = text;
+    out["file"] = out_file ? bj::value(out_file->path()) : bj::value(nullptr);
+    PrintJson(out);
+  } else {
+    const auto money = [&](Amount a) { return FormatMoney(s.assets, asset, a); };
+    std::printf("device %s: synced; certificate %lu replaces %lu\n", FormatId(st.device_id).c_str(),
+                st.certificate.serial, st.previous_serial);
+    std::printf("  last counter used: %lu (higher counters of certificate %lu are now void)\n",
+                st.last_counter_used, st.previous_serial);
+    std::printf("  cleared so far:    %s under certificate %lu\n", money(st.cleared_amount).c_str(),
+                st.previous_serial);
+    std::printf("  held:              %s (kept for tokens that may still be uploaded)\n",
+                money(st.held_amount).c_str());
+    std::printf("  reserve balance:   %s (held + new allowance)\n",
+                money(st.reserve_balance).c_str());
+    std::printf("new certificate:\n");
+    std::fputs(CertificateText(st.certificate, s.assets).c_str(), stdout);
+    if (out_file)
+      std::printf("  written:           %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
+    std::printf("sync statement (base64url, for the device):\n%s\n", text.c_str());
+  }
+  if (out_file) {
+    if (std::optional<CommandError> failed = out_file->Write(bytes))
+      return Report(o.common, *failed);
+  }
+  return kExitOk;
+}
+
+// ---- terminal register / deactivate ---------------------------------------------------------
+
+struct TerminalRegisterOptions {
+  CommonOptions common;
+  std::string terminal;
+  std::string merchant;
+  std::string settlement_account;
+  std::string public_key;
+};
+
+int RunTerminalRegister(const TerminalRegisterOptions& o) {
+  FirstError errors;
+  engine::OfflineCommand c;
+  c.kind = engine::OfflineCommandKind::register_terminal;
+  c.terminal_id = errors.Take(ParseIdText("--terminal", o.terminal));
+  c.merchant_id = errors.Take(ParseIdText("--merchant", o.merchant));
+  c.settlement_account =
+      AccountId(errors.Take(ParseIdText("--settlement-account", o.settlement_account)));
+  c.public_key = errors.Take(ParsePublicKeyText("--public-key", o.public_key));
+  if (!errors.failed() && c.terminal_id == 0)
+    errors.Fail("--terminal 0 is reserved; ids start at 1");
+  if (errors.failed()) return Report(o.common, InputErrorOf(errors.error()));
+  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
+  if (!session.ok()) return Report(o.common, session.error());
+  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), c);
+  if (!reply.ok()) return Report(o.common, reply.error());
+  if (o.common.json) {
+    bj::object out;
+    out["terminal_id"] = FormatId(c.terminal_id);
+    out["merchant_id"] = FormatId(c.merchant_id);
+    out["settlement_account_id"] = FormatId(c.settlement_account);
+    out["public_key"] = HexOf(c.public_key);
+    out["active"] = true;
+    PrintJson(out);
+  } else {
+    std::printf("terminal %s: registered for merchant %s; its cleared payments go to account %s\n",
+                FormatId(c.terminal_id).c_str(), FormatId(c.merchant_id).c_str(),
+                FormatId(c.settlement_account).c_str());
+  }
+  return kExitOk;
+}
+
+struct TerminalIdOptions {
+  CommonOptions common;
+  std::string terminal;
+};
+
+int RunTerminalDeactivate(const TerminalIdOptions& o) {
+  InputResult<u128> terminal_id = ParseIdText("terminal id", o.terminal);
+  if (!terminal_id.ok()) return Report(o.common, InputErrorOf(terminal_id.error()));
+  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
+  if (!session.ok()) return Report(o.common, session.error());
+  engine::OfflineCommand c;
+  c.kind = engine::OfflineCommandKind::deactivate_terminal;
+  c.terminal_id = terminal_id.value();
+  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), std::move(c));
+  if (!reply.ok()) return Report(o.common, reply.error());
+  if (o.common.json) {
+    bj::object out;
+    out["terminal_id"] = FormatId(terminal_id.value());
+    out["active"] = false;
+    PrintJson(out);
+  } else {
+    std::printf(
+        "terminal %s: deactivated; its batches are refused from now on "
+        "(batch_rejected: terminal_inactive)\n",
+        FormatId(terminal_id.value()).c_str());
+  }
+  return kExitOk;
+}
+
+// ---- registration ---------------------------------------------------------------------------
+
+void RegisterEnroll(CLI::App& device, int& exit_code) {
+  auto o = std::make_shared<EnrollOptions>();
+  CLI::App* cmd = device.add_subcommand(
+      "enroll",
+      "Enroll a wallet device: create its offline reserve account, fund it with the allowance "
+      "from the user's account, and issue a certificate signed by the issuer key.\n"
+      "Example: tpwallet device enroll --device 7 --public-key <64 hex or 43 base64url> "
+      "--user-account 2 --reserve-account 10 --ledger USD --allowance 100.00 "
+      "--per-payment-max 20.00 --payments-max 10 --cvm-threshold 10.00 --valid-for 24h "
+      "--out device-7.cert");
+  AddCommonOptions(*cmd, o->common);
+  AddIssuerKeyOptions(*cmd, o->key);
+  cmd->add_option("--device", o->device, "Device id (new; never reused)")->required();
+  cmd->add_option("--public-key", o->public_key,
+                  "The device's Ed25519 public key: hex or base64url")
+      ->required();
+  cmd->add_option("--user-account", o->user_account, "Account the allowance comes from")
+      ->required();
+  cmd->add_option("--reserve-account", o->reserve_account,
+                  "Id for the device's new reserve account (code 900)")
+      ->required();
+  cmd->add_option("--ledger", o->ledger, "Ledger number or asset code (USD, ...)")->required();
+  cmd->add_option("--allowance", o->allowance, "Total the device may spend offline, e.g. 100.00")
+      ->required();
+  cmd->add_option("--per-payment-max", o->per_payment_max, "Largest single payment, e.g. 20.00")
+      ->required();
+  cmd->add_option("--payments-max", o->payments_max, "Offline payments allowed (counter range)")
+      ->required();
+  cmd->add_option("--cvm-threshold", o->cvm_threshold,
+                  "Payments above this need the PIN on the device (default: never)");
+  cmd->add_option("--valid-for", o->valid_for,
+                  "Certificate validity (default 24h; ms, s, m, h, d)");
+  cmd->add_option("--out", o->out, "Also write the binary certificate to FILE");
+  cmd->callback([o, &exit_code] { exit_code = RunEnroll(*o); });
+}
+
+void RegisterDeviceShowRevoke(CLI::App& device, int& exit_code) {
+  auto show = std::make_shared<DeviceIdOptions>();
+  CLI::App* show_cmd = device.add_subcommand(
+      "show",
+      "Show a device: revoked or not, its current certificate, what cleared under it, its "
+      "reserve balance.\nExample: tpwallet device show 7");
+  AddCommonOptions(*show_cmd, show->common);
+  show_cmd->add_option("device", show->device, "Device id")->required();
+  show_cmd->callback([show, &exit_code] { exit_code = RunDeviceShow(*show); });
+
+  auto revoke = std::make_shared<DeviceIdOptions>();
+  CLI::App* revoke_cmd = device.add_subcommand(
+      "revoke",
+      "Revoke a device for good: it goes on the deny list (publish it with `tpwallet denylist "
+      "export`) and its later tokens do not clear.\nExample: tpwallet device revoke 7");
+  AddCommonOptions(*revoke_cmd, revoke->common);
+  revoke_cmd->add_option("device", revoke->device, "Device id")->required();
+  revoke_cmd->callback([revoke, &exit_code] { exit_code = RunDeviceRevoke(*revoke); });
+}
+
+void RegisterSync(CLI::App& device, int& exit_code) {
+  auto o = std::make_shared<SyncOptions>();
+  CLI::App* cmd = device.add_subcommand(
+      "sync",
+      "The server side of a device's online sync: check the device's signed declaration of its "
+      "last counter, keep what old tokens can still claim, rebalance the reserve, and issue a "
+      "new certificate in a signed sync statement. Limits not given stay as they were.\n"
+      "Example: tpwallet device sync --device 7 --last-counter 4 --signature <86 base64url> "
+      "--allowance 150.00 --out sync-7.bin");
+  AddCommonOptions(*cmd, o->common);
+  AddIssuerKeyOptions(*cmd, o->key);
+  cmd->add_option("--device", o->device, "Device id")->required();
+  cmd->add_option("--last-counter", o->last_counter,
+                  "The last counter the device used, as it signed it (0: none)")
+      ->required();
+  cmd->add_option("--signature", o->signature,
+                  "The device's signature of its sync request (128 hex or 86 base64url)")
+      ->required();
+  cmd->add_option("--allowance", o->allowance, "New allowance (default: unchanged)");
+  cmd->add_option("--per-payment-max", o->per_payment_max, "New largest payment");
+  cmd->add_option("--payments-max", o->payments_max, "New number of offline payments");
+  cmd->add_option("--cvm-threshold", o->cvm_threshold, "New PIN threshold");
+  cmd->add_option("--valid-for", o->valid_for, "New validity (default: as the old certificate)");
+  cmd->add_option("--out", o->out, "Also write the binary sync statement to FILE");
+  cmd->callback([o, &exit_code] { exit_code = RunSync(*o); });
+}
+
+}  // namespace
+
+void RegisterDeviceCommands(CLI::App& app, int& exit_code) {
+  CLI::App* device =
+      app.add_subcommand("device",
+                         "Wallet devices of offline payments: enroll, show, revoke, sync.\n"
+                         "Example: tpwallet device show 7");
+  device->require_subcommand(1);
+  RegisterEnroll(*device, exit_code);
+  RegisterDeviceShowRevoke(*device, exit_code);
+  RegisterSync(*device, exit_code);
+}
+
+void RegisterTerminalCommands(CLI::App& app, int& exit_code) {
+  CLI::App* terminal =
+      app.add_subcommand("terminal",
+                         "Merchant terminals that accept offline payments and upload them.\n"
+                         "Example: tpwallet terminal deactivate 50");
+  terminal->require_subcommand(1);
+
+  auto reg = std::make_shared<TerminalRegisterOptions>();
+  CLI::App* reg_cmd = terminal->add_subcommand(
+      "register",
+      "Register a terminal: its Ed25519 key (which signs its batches), its merchant and the "
+      "account its cleared payments are credited to.\n"
+      "Example: tpwallet terminal register --terminal 50 --merchant 60 --settlement-account 3 "
+      "--public-key <64 hex or 43 base64url>");
+  AddCommonOptions(*reg_cmd, reg->common);
+  reg_cmd->add_option("--terminal", reg->terminal, "Terminal id (new)")->required();
+  reg_cmd->add_option("--merchant", reg->merchant, "Merchant id the terminal's tokens name")
+      ->required();
+  reg_cmd
+      ->add_option("--settlement-account", reg->settlement_account,
+                   "Account credited with the merchant's cleared payments")
+      ->required();
+  reg_cmd->add_option("--public-key", reg->public_key, "The terminal's Ed25519 public key")
+      ->required();
+  reg_cmd->callback([reg, &exit_code] { exit_code = RunTerminalRegister(*reg); });
+
+  auto deactivate = std::make_shared<TerminalIdOptions>();
+  CLI::App* deactivate_cmd =
+      terminal->add_subcommand("deactivate",
+                               "Deactivate a terminal: its batches are refused from now on.\n"
+                               "Example: tpwallet terminal deactivate 50");
+  AddCommonOptions(*deactivate_cmd, deactivate->common);
+  deactivate_cmd->add_option("terminal", deactivate->terminal, "Terminal id")->required();
+  deactivate_cmd->callback(
+      [deactivate, &exit_code] { exit_code = RunTerminalDeactivate(*deactivate); });
+}
+
+}  // namespace tpw::cli

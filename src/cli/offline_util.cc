@@ -1,0 +1,376 @@
+#include "cli/offline_util.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/values.h"
+#include "common/int128.h"
+#include "crypto/base64.h"
+#include "crypto/hash.h"
+#include "ledger/results.h"
+
+namespace tpw::cli {
+namespace {
+
+namespace bj = boost::json;
+
+constexpr uint64_t kNanosPerMs = 1'000'000;
+
+bool IsHexText(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+
+// `N` bytes from 2N hex digits or their base64url text.
+template <size_t N>
+InputResult<std::array<uint8_t, N>> ParseFixedBytes(std::string_view field, std::string_view text,
+                                                    std::string_view what) {
+  std::array<uint8_t, N> out{};
+  if (text.size() == 2 * N && IsHexText(text)) {
+    for (size_t i = 0; i < N; ++i) {
+      out[i] = static_cast<uint8_t>(HexDigit(text[2 * i]) << 4 | HexDigit(text[2 * i + 1]));
+    }
+    return out;
+  }
+  const std::string expected =
+      std::string(what) + " is " + std::to_string(2 * N) + " hex digits or " +
+      std::to_string(crypto::Base64UrlEncodedLength(N)) + " base64url characters";
+  if (text.size() != crypto::Base64UrlEncodedLength(N)) {
+    return InputFail(std::string(field) + " has " + std::to_string(text.size()) +
+                     " characters: " + expected);
+  }
+  auto decoded = crypto::Base64UrlDecode(text, N);
+  if (!decoded.ok()) {
+    return InputFail(std::string(field) + " is not base64url (" +
+                     std::string(crypto::Base64ErrorName(decoded.error())) + ": " +
+                     std::string(crypto::Base64ErrorMessage(decoded.error())) + "); " + expected);
+  }
+  std::copy(decoded.value().begin(), decoded.value().end(), out.begin());
+  return out;
+}
+
+}  // namespace
+
+InputResult<offline::Bytes32> ParsePublicKeyText(std::string_view field, std::string_view text) {
+  return ParseFixedBytes<offline::kPublicKeyBytes>(field, text, "an Ed25519 public key");
+}
+
+InputResult<offline::Signature64> ParseSignatureText(std::string_view field,
+                                                     std::string_view text) {
+  return ParseFixedBytes<offline::kSignatureBytes>(field, text, "an Ed25519 signature");
+}
+
+InputResult<uint64_t> ParseDurationText(std::string_view field, std::string_view text) {
+  const std::string help = std::string(field) + " \"" + std::string(text) +
+                           "\" is not a duration: digits and a unit ms, s, m, h or d, e.g. 24h";
+  const size_t digits = static_cast<size_t>(
+      std::find_if(text.begin(), text.end(), [](char c) { return c < '0' || c > '9'; }) -
+      text.begin());
+  if (digits == 0 || digits > 19 || (digits > 1 && text[0] == '0')) return InputFail(help);
+  const std::string_view unit = text.substr(digits);
+  uint64_t per_unit = 0;
+  if (unit == "ms") per_unit = 1;
+  if (unit == "s") per_unit = 1000;
+  if (unit == "m") per_unit = 60'000;
+  if (unit == "h") per_unit = 3'600'000;
+  if (unit == "d") per_unit = 86'400'000;
+  if (per_unit == 0) return InputFail(help);
+  uint64_t count = 0;
+  for (size_t i = 0; i < digits; ++i) count = count * 10 + static_cast<uint64_t>(text[i] - '0');
+  uint64_t ms = 0;
+  if (__builtin_mul_overflow(count, per_unit, &ms) || ms > kDurationMsMax || ms == 0) {
+    return InputFail(std::string(field) + " \"" + std::string(text) +
+                     "\" is out of range: 1ms .. 3660d");
+  }
+  return ms;
+}
+
+std::string FormatDurationMs(uint64_t ms) {
+  if (ms != 0 && ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "d";
+  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string FormatMsUtc(uint64_t ms) {
+  if (ms > UINT64_MAX / kNanosPerMs) return std::to_string(ms) + " ms";
+  const std::string nine = FormatTimeUtc(Timestamp{ms * kNanosPerMs});  // ...SS.nnnnnnnnnZ
+  return nine.substr(0, nine.size() - 7) + "Z";
+}
+
+std::string Base64Url(std::span<const uint8_t> bytes) { return crypto::Base64UrlEncode(bytes); }
+std::string HexOf(std::span<const uint8_t> bytes) { return crypto::ToHex(bytes); }
+std::string ShortHex(std::span<const uint8_t> bytes) {
+  return crypto::ToHex(bytes.first(std::min<size_t>(bytes.size(), 8)));
+}
+
+// ---- files ----------------------------------------------------------------------------------
+
+CommandResult<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Fail(UsageError("cannot write --out " + path + ": " + std::strerror(errno) +
+                           "; nothing was done"));
+  }
+  return std::unique_ptr<OutputFile>(new OutputFile(fd, path));
+}
+
+OutputFile::~OutputFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<CommandError> OutputFile::Write(std::span<const uint8_t> bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  if (done != bytes.size() || ::fsync(fd_) != 0) {
+    return CommandError{kExitStorage, "storage", "io_error",
+                        "writing " + path_ + " failed: " + std::strerror(errno) +
+                            "; the command itself was done: the text form printed above is the "
+                            "same message"};
+  }
+  return std::nullopt;
+}
+
+CommandResult<std::vector<uint8_t>> ReadInputFile(const std::string& path, size_t bytes_max) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Fail(
+        UsageError("cannot read " + path + ": " + std::strerror(errno) + "; nothing was done"));
+  }
+  std::vector<uint8_t> bytes;
+  std::vector<uint8_t> chunk(64 << 10);
+  bool failed = false;
+  while (bytes.size() <= bytes_max) {
+    const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) failed = true;
+    if (n <= 0) break;
+    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + n);
+  }
+  const int read_errno = errno;
+  ::close(fd);
+  if (failed) {
+    return Fail(UsageError("cannot read " + path + ": " + std::strerror(read_errno)));
+  }
+  if (bytes.size() > bytes_max) {
+    return Fail(CommandError{kExitUsage, "input", "too_long",
+                             path + " is larger than any message (" + std::to_string(bytes_max) +
+                                 " bytes); nothing was done"});
+  }
+  return bytes;
+}
+
+// ---- engine errors --------------------------------------------------------------------------
+
+int ExitCodeFor(engine::OfflineError error, bool submitting) {
+  using engine::OfflineError;
+  switch (error) {
+    case OfflineError::ok:
+      return kExitOk;
+    case OfflineError::issuer_key_unavailable:
+      return kExitKey;
+    case OfflineError::unknown_device:
+    case OfflineError::unknown_terminal:
+    case OfflineError::unknown_exception:
+    case OfflineError::unknown_account:
+      return kExitNotFound;
+    case OfflineError::batch_rejected:
+      return kExitBatchRefused;
+    case OfflineError::malformed:
+      return submitting ? kExitBatchRefused : kExitRejected;
+    case OfflineError::engine_failed:
+      return kExitStorage;
+    case OfflineError::device_exists:
+    case OfflineError::device_revoked:
+    case OfflineError::invalid_limits:
+    case OfflineError::funding_failed:
+    case OfflineError::reserve_account_failed:
+    case OfflineError::terminal_exists:
+    case OfflineError::bad_sync_request:
+    case OfflineError::guarantee_payment_failed:
+    case OfflineError::issuer_key_exists:
+      return kExitRejected;
+  }
+  return kExitInternal;
+}
+
+namespace {
+
+// What the operator can do about an offline error.
+std::string_view Advice(engine::OfflineError error) {
+  using engine::OfflineError;
+  switch (error) {
+    case OfflineError::ok:
+      return "";
+    case OfflineError::issuer_key_unavailable:
+      return "the keystore's key is not registered in this data directory (was `tpwallet issuer "
+             "init` interrupted? then remove the keystore file and run it again)";
+    case OfflineError::unknown_device:
+      return "check the device id (`tpwallet device show ID`), or enroll it with `tpwallet "
+             "device enroll`";
+    case OfflineError::device_exists:
+      return "device ids are never reused: enroll under a new --device id";
+    case OfflineError::device_revoked:
+      return "revocation is permanent: enroll the device again under a new device id";
+    case OfflineError::invalid_limits:
+      return "use --per-payment-max >= 0.01, --allowance >= --per-payment-max, --payments-max >= 1";
+    case OfflineError::funding_failed:
+      return "the user account must hold the allowance (and be of the same ledger); fund it "
+             "and run the command again";
+    case OfflineError::reserve_account_failed:
+      return "the reserve account id is taken by another account: pass a new --reserve-account";
+    case OfflineError::unknown_terminal:
+      return "check the terminal id, or register it with `tpwallet terminal register`";
+    case OfflineError::terminal_exists:
+      return "terminal ids are never reused: register under a new --terminal id";
+    case OfflineError::batch_rejected:
+      return "nothing in the batch was classified; the terminal must upload a batch signed by "
+             "its registered key, from an active terminal, with a fresh batch id";
+    case OfflineError::malformed:
+      return "nothing was done; check the input";
+    case OfflineError::bad_sync_request:
+      return "the signature must be the device key's over (device id, current certificate "
+             "serial, last counter used), domain tpwallet/v1/sync-request";
+    case OfflineError::unknown_exception:
+      return "list open exceptions with `tpwallet clearing exceptions`";
+    case OfflineError::guarantee_payment_failed:
+      return "the guarantee account must exist, be of the token's ledger and hold the amount";
+    case OfflineError::issuer_key_exists:
+      return "choose another --key-id";
+    case OfflineError::engine_failed:
+      return "the outcome is unknown; run a read command (e.g. `tpwallet device show`) to see "
+             "what is durable";
+    case OfflineError::unknown_account:
+      return "create the account first with `tpwallet account create`";
+  }
+  return "";
+}
+
+}  // namespace
+
+CommandError OfflineErrorOf(const engine::OfflineReply& reply, bool submitting) {
+  std::string message = std::string(engine::OfflineErrorName(reply.error)) + ": " +
+                        std::string(engine::OfflineErrorMessage(reply.error));
+  if (reply.ledger_result.has_value()) {
+    message += " (ledger: " + std::string(ledger::ResultName(*reply.ledger_result)) + " - " +
+               std::string(ledger::ResultMessage(*reply.ledger_result)) + ")";
+  } else if (!reply.detail.empty()) {
+    message += " (" + reply.detail + ")";
+  }
+  const std::string_view advice =
+      submitting && reply.error == engine::OfflineError::malformed
+          ? "nothing in it was classified; upload the batch file exactly as the terminal signed "
+            "it (binary, or its base64url text)"
+          : Advice(reply.error);
+  if (!advice.empty()) message += "; " + std::string(advice);
+  return CommandError{ExitCodeFor(reply.error, submitting), "offline",
+                      std::string(engine::OfflineErrorName(reply.error)), message};
+}
+
+CommandResult<engine::OfflineReply> RunOffline(Session& session, engine::OfflineCommand command,
+                                               bool submitting) {
+  engine::OfflineReply reply = session.engine->ExecuteOffline(std::move(command));
+  if (reply.error == engine::OfflineError::engine_failed) {
+    if (const std::optional<engine::EngineFailure> stopped = session.engine->failure()) {
+      return Fail(EngineErrorOf(*stopped));
+    }
+  }
+  if (reply.error != engine::OfflineError::ok) return Fail(OfflineErrorOf(reply, submitting));
+  return reply;
+}
+
+// ---- certificates ---------------------------------------------------------------------------
+
+void PutAmountJson(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
+                   Amount amount) {
+  out[key] = FormatDecimalAmount(amount, LedgerScale(assets, ledger));
+  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
+}
+
+bj::object CertificateToJson(const offline::DeviceCertificate& cert, const AssetTable& assets) {
+  bj::object out;
+  out["serial"] = std::to_string(cert.serial);
+  out["issuer_key_id"] = cert.issuer_key_id;
+  out["device_id"] = FormatId(cert.device_id);
+  out["device_public_key"] = HexOf(cert.device_public_key);
+  out["reserve_account_id"] = FormatId(cert.reserve_account_id);
+  out["ledger"] = cert.asset;
+  const Asset* asset = assets.FindByLedger(cert.asset);
+  if (asset != nullptr) {
+    out["asset"] = asset->code;
+  } else {
+    out["asset"] = nullptr;
+  }
+  out["payment_count_max"] = cert.payment_count_max;
+  PutAmountJson(out, "per_payment_max", assets, cert.asset, cert.per_payment_max);
+  PutAmountJson(out, "allowance", assets, cert.asset, cert.allowance);
+  out["counter_first"] = std::to_string(cert.counter_first);
+  out["counter_last"] = std::to_string(cert.counter_last());
+  if (cert.cvm_threshold == Amount::Max()) {
+    out["cvm_threshold"] = nullptr;
+    out["cvm_threshold_minor"] = nullptr;
+  } else {
+    PutAmountJson(out, "cvm_threshold", assets, cert.asset, cert.cvm_threshold);
+  }
+  out["valid_from"] = std::to_string(cert.valid_from);
+  out["valid_from_time"] = FormatMsUtc(cert.valid_from);
+  out["valid_until"] = std::to_string(cert.valid_until);
+  out["valid_until_time"] = FormatMsUtc(cert.valid_until);
+  out["previous_serial"] = std::to_string(cert.previous_serial);
+  return out;
+}
+
+std::string CertificateText(const offline::DeviceCertificate& cert, const AssetTable& assets) {
+  const auto money = [&](Amount a) { return FormatMoney(assets, cert.asset, a); };
+  std::string out;
+  out += "  serial:            " + std::to_string(cert.serial) +
+         (cert.previous_serial != 0 ? " (replaces " + std::to_string(cert.previous_serial) + ")"
+                                    : std::string()) +
+         "\n";
+  out += "  issuer key id:     " + std::to_string(cert.issuer_key_id) + "\n";
+  out += "  device:            " + FormatId(cert.device_id) + "\n";
+  out += "  device key:        " + HexOf(cert.device_public_key) + "\n";
+  out += "  reserve account:   " + FormatId(cert.reserve_account_id) + "\n";
+  out += "  counters:          " + std::to_string(cert.counter_first) + ".." +
+         std::to_string(cert.counter_last()) + " (" + std::to_string(cert.payment_count_max) +
+         " payments)\n";
+  out += "  per payment max:   " + money(cert.per_payment_max) + "\n";
+  out += "  allowance:         " + money(cert.allowance) + "\n";
+  out += "  PIN above:         " +
+         (cert.cvm_threshold == Amount::Max() ? std::string("never required")
+                                              : money(cert.cvm_threshold)) +
+         "\n";
+  out += "  valid:             " + FormatMsUtc(cert.valid_from) + " .. " +
+         FormatMsUtc(cert.valid_until) + "\n";
+  return out;
+}
+
+std::optional<Amount> AvailableBalance(Session& session, AccountId account) {
+  engine::Reply reply = session.engine->LookupAccounts({account});
+  if (reply.error.has_value() || reply.accounts.empty()) return std::nullopt;
+  const ledger::Account& a = reply.accounts[0];
+  const std::optional<Amount> after_debits = a.credits_posted.CheckedSub(a.debits_posted);
+  if (!after_debits) return Amount::Zero();
+  return after_debits->CheckedSub(a.debits_pending).value_or(Amount::Zero());
+}
+
+}  // namespace tpw::cli
