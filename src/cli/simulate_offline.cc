@@ -34,7 +34,8 @@ std::string ReproduceCommand(const SimulateOfflineArgs& a) {
                      std::to_string(o.terminals) + " --payments " + std::to_string(o.payments) +
                      " --hours " + std::to_string(a.hours) + " --clone-ppm " +
                      std::to_string(o.clone_ppm) + " --clones-per-device " +
-                     std::to_string(o.clones_per_device) + " --replay-ppm " +
+                     std::to_string(o.clones_per_device) + " --clone-activity-ppm " +
+                     std::to_string(o.clone_activity_ppm) + " --replay-ppm " +
                      std::to_string(o.replay_ppm) + " --connect-interval-min " +
                      std::to_string(a.connect_interval_min) + " --offline-ppm " +
                      std::to_string(o.offline_ppm) + " --late-upload-ppm " +
@@ -118,6 +119,11 @@ void RegisterSimulateOffline(CLI::App& simulate, int& exit_code) {
   cmd->add_option("--clones-per-device", o.clones_per_device, "Copies of a cloned wallet")
       ->capture_default_str()
       ->check(CLI::Range(1u, sim::kOfflineSimClonesPerDeviceMax))
+      ->group(attacks);
+  cmd->add_option("--clone-activity-ppm", o.clone_activity_ppm,
+                  "Share of payment attempts made by a clone (once clones exist)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, sim::kPpm))
       ->group(attacks);
   cmd->add_option("--replay-ppm", o.replay_ppm,
                   "Per accepted payment: present the token again to the same and another terminal")

@@ -112,6 +112,7 @@ struct TokenRecord {
   u128 amount = 0;
   uint64_t accepted_ms = 0;
   bool classified = false;
+  uint64_t classified_order = 0;  // 1, 2, ... in the order clearing classified tokens
   Classification classification = Classification::invalid;
   offline::InvalidReason reason = offline::InvalidReason::none;
 };
@@ -138,7 +139,7 @@ class OfflineSimulation {
   bool RegisterTerminals();
   wallet::Wallet* OpenWallet(size_t payer);
   void CloseOldestWallet();
-  void MakeClones(size_t device, uint64_t now_ms);
+  void MakeClones(size_t device);
   void Pay(uint64_t now_ms);
   void Replay(const std::vector<uint8_t>& token, size_t terminal, uint64_t now_ms);
   void Sync(size_t device, uint64_t now_ms);
@@ -170,6 +171,7 @@ class OfflineSimulation {
   std::unique_ptr<engine::Engine> engine_;
   std::vector<Device> devices_;
   std::vector<Payer> payers_;
+  std::vector<size_t> clones_;  // payer indices of every clone made so far
   std::deque<size_t> open_wallets_;  // payers with an open wallet, oldest first
   std::vector<TerminalSim> terminals_;
   std::vector<TokenRecord> tokens_;
@@ -177,6 +179,7 @@ class OfflineSimulation {
   std::set<terminal::BatchId> held_batches_;
   u128 guarantee_expected_ = kGuaranteeFunding;
   uint64_t failures_total_ = 0;
+  uint64_t classified_count_ = 0;
   OfflineSimReport r_;
 };
 
@@ -361,8 +364,7 @@ bool OfflineSimulation::RegisterTerminals() {
 }
 
 // A copy of the device's wallet directory, key and state: the clone reuses its counters.
-void OfflineSimulation::MakeClones(size_t device, uint64_t now_ms) {
-  (void)now_ms;
+void OfflineSimulation::MakeClones(size_t device) {
   Device& dev = devices_[device];
   storage::Storage& from = *payers_[device].storage;
   auto names = from.List();
@@ -386,18 +388,17 @@ void OfflineSimulation::MakeClones(size_t device, uint64_t now_ms) {
     }
     TPW_ASSERT(clone.storage->SyncDirectory().ok());
     dev.copies.push_back(payers_.size());
+    clones_.push_back(payers_.size());
     payers_.push_back(std::move(clone));
   }
 }
 
 void OfflineSimulation::Pay(uint64_t now_ms) {
-  const size_t d = static_cast<size_t>(random_.Uniform(devices_.size()));
-  Device& dev = devices_[d];
-  if (dev.compromised && dev.copies.empty() && now_ms >= dev.clone_at_ms) MakeClones(d, now_ms);
+  size_t d = static_cast<size_t>(random_.Uniform(devices_.size()));
   size_t payer = d;
-  if (!dev.copies.empty()) {
-    const size_t k = static_cast<size_t>(random_.Uniform(dev.copies.size() + 1));
-    if (k > 0) payer = dev.copies[k - 1];
+  if (!clones_.empty() && random_.Chance(o_.clone_activity_ppm, kPpm)) {
+    payer = clones_[static_cast<size_t>(random_.Uniform(clones_.size()))];
+    d = payers_[payer].device;
   }
   const bool clone = payer != d;
   if (!clone && random_.Chance(o_.sync_ppm, kPpm)) Sync(d, now_ms);
@@ -614,6 +615,7 @@ void OfflineSimulation::Classify(const offline::TokenOutcome& outcome, uint64_t 
     return;
   }
   token.classified = true;
+  token.classified_order = ++classified_count_;
   token.classification = outcome.classification;
   token.reason = outcome.reason;
   Device& dev = devices_[token.device];
@@ -650,6 +652,12 @@ void OfflineSimulation::RunDay() {
   for (size_t t = 0; t < terminals_.size(); ++t) {
     connections.emplace(day_start + random_.Uniform(interval), t);
   }
+  std::vector<std::pair<uint64_t, size_t>> clone_schedule;  // when, device
+  for (size_t d = 0; d < devices_.size(); ++d) {
+    if (devices_[d].compromised) clone_schedule.emplace_back(devices_[d].clone_at_ms, d);
+  }
+  std::sort(clone_schedule.begin(), clone_schedule.end());
+  size_t next_clone = 0;
   const uint64_t progress_every = std::max<uint64_t>(1, o_.payments / 10);
   for (uint64_t i = 0; i < o_.payments; ++i) {
     const uint64_t now = day_start + static_cast<uint64_t>(
@@ -659,6 +667,10 @@ void OfflineSimulation::RunDay() {
       connections.pop();
       Connect(t, at, false);
       connections.emplace(at + interval / 2 + random_.Uniform(interval), t);
+    }
+    for (; next_clone < clone_schedule.size() && clone_schedule[next_clone].first <= now;
+         ++next_clone) {
+      MakeClones(clone_schedule[next_clone].second);
     }
     Pay(now);
     if (o_.progress != nullptr && (i + 1) % progress_every == 0) {
@@ -754,24 +766,43 @@ void OfflineSimulation::CheckDoubleSpends() {
     ++r_.double_spends_injected;
     spenders.insert(key.first);
     uint64_t cleared = 0;
+    uint64_t cleared_order = 0;
     bool detected = false;
     bool unexplained = false;
+    uint64_t first_over_allowance = UINT64_MAX;
     for (const size_t i : members) {
-      switch (tokens_[i].classification) {
-        case Classification::cleared: ++cleared; break;
+      const TokenRecord& token = tokens_[i];
+      switch (token.classification) {
+        case Classification::cleared:
+          ++cleared;
+          cleared_order = token.classified_order;
+          break;
         case Classification::double_spend: detected = true; break;
         case Classification::invalid: break;
-        default: unexplained = true; break;
+        case Classification::over_allowance:
+          first_over_allowance = std::min(first_over_allowance, token.classified_order);
+          unexplained = true;
+          break;
+        case Classification::duplicate: unexplained = true; break;
       }
     }
-    if (cleared > 1 || (cleared == 1 && (!detected || unexplained))) {
+    if (cleared > 1 || (cleared == 1 && !detected && unexplained)) {
       ++r_.double_spends_missed;
+      // The known clearing gap (src/offline/clearing_test.cc,
+      // DISABLED_ACounterFirstSeenOverAllowanceIsStillADoubleSpendLater): an over_allowance
+      // token does not claim its counter, so the other copy's token clears afterwards.
+      const bool behind = cleared == 1 && !detected && first_over_allowance < cleared_order;
+      if (behind) ++r_.double_spends_missed_behind_over_allowance;
       Fail("double spend missed: device " + std::to_string(key.first) + " counter " +
            std::to_string(key.second) + " accepted at " + std::to_string(members.size()) +
-           " terminals, " + std::to_string(cleared) + " cleared");
-    } else if (cleared == 1) {
+           " terminals, " + std::to_string(cleared) + " cleared" +
+           (behind ? " after the other token was classified over_allowance" : ""));
+    } else if (detected) {
       ++r_.double_spends_detected;
     } else {
+      // No token paid twice, but no double_spend either: e.g. one copy's token cleared before
+      // the owner synced and the other's came after, refused as counter_after_sync (checked
+      // before the double-spend check), or every token of the pair was refused.
       ++r_.double_spends_refused_otherwise;
     }
   }
@@ -849,7 +880,7 @@ void OfflineSimulation::CheckMoney() {
     ids.push_back(AccountId{ReserveAccount(d)});
   }
   for (uint64_t t = 0; t < o_.terminals; ++t) ids.push_back(AccountId{MerchantAccount(t)});
-  std::unordered_map<u128, ledger::Account> accounts;
+  std::map<u128, ledger::Account> accounts;
   for (size_t i = 0; i < ids.size(); i += kBatchEventsMax) {
     const size_t n = std::min(kBatchEventsMax, ids.size() - i);
     const auto first = ids.begin() + static_cast<std::ptrdiff_t>(i);
@@ -967,7 +998,8 @@ std::string FormatSettings(const OfflineSimOptions& o) {
   std::ostringstream out;
   out << "seed=" << o.seed << " devices=" << o.devices << " terminals=" << o.terminals
       << " payments=" << o.payments << " day_ms=" << o.day_ms << " clone_ppm=" << o.clone_ppm
-      << " clones_per_device=" << o.clones_per_device << " replay_ppm=" << o.replay_ppm
+      << " clones_per_device=" << o.clones_per_device
+      << " clone_activity_ppm=" << o.clone_activity_ppm << " replay_ppm=" << o.replay_ppm
       << " connect_interval_ms=" << o.connect_interval_ms << " offline_ppm=" << o.offline_ppm
       << " late_upload_ppm=" << o.late_upload_ppm << " reupload_ppm=" << o.reupload_ppm
       << " sync_ppm=" << o.sync_ppm << " deny_list_max_age_ms=" << o.deny_list_max_age_ms
@@ -1011,7 +1043,8 @@ std::string FormatReport(const OfflineSimReport& r) {
       << "    injected " << r.double_spends_injected << " (device, counter) pairs by "
       << r.devices_double_spending << " devices; detected " << r.double_spends_detected
       << ", refused otherwise " << r.double_spends_refused_otherwise << ", missed "
-      << r.double_spends_missed << "; compromised devices revoked " << r.devices_revoked << "/"
+      << r.double_spends_missed << " (of them after an over_allowance token "
+      << r.double_spends_missed_behind_over_allowance << "); compromised devices revoked " << r.devices_revoked << "/"
       << r.compromised.size() << "\n"
       << "  honest tokens: accepted " << r.honest_tokens_accepted << ", cleared "
       << r.honest_tokens_cleared << "\n"

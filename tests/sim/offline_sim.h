@@ -43,9 +43,13 @@ struct OfflineSimOptions {
   uint64_t day_ms = 24ull * 3'600'000;  // simulated time the payments span
   // Compromised devices: this share of devices (parts per million) has its wallet copied,
   // key and state, `clones_per_device` times at a random moment of the first half of the day;
-  // from then on the copies pay too, reusing the original's counters (double spends).
+  // from then on the copies pay too, reusing the original's counters (double spends), while
+  // the owner keeps paying with the original. clone_activity_ppm of the payment attempts are
+  // made by a random clone (once clones exist), at random terminals, until its certificate is
+  // spent (clones cannot sync).
   uint32_t clone_ppm = 10'000;
   uint32_t clones_per_device = 2;
+  uint32_t clone_activity_ppm = 50'000;
   // Per accepted payment: the same token bytes are presented again, to the same terminal and
   // to another one (both must decline).
   uint32_t replay_ppm = 5'000;
@@ -131,9 +135,14 @@ struct OfflineSimReport {
   u128 amount_paid_from_guarantee = 0;
   // Double spends: (device, counter) pairs accepted by terminals with different tokens.
   uint64_t double_spends_injected = 0;
-  uint64_t double_spends_detected = 0;  // one token cleared, the others classified double_spend
-  uint64_t double_spends_refused_otherwise = 0;  // no token of the pair cleared (e.g. after sync)
+  uint64_t double_spends_detected = 0;  // a token of the pair classified double_spend
+  // At most one token cleared and the others were refused for another reason first (e.g.
+  // counter_after_sync): no money paid twice, but this pair did not revoke the device.
+  uint64_t double_spends_refused_otherwise = 0;
   uint64_t double_spends_missed = 0;             // must be 0
+  // Of the missed: one copy's token was over_allowance, the other's cleared later (a known
+  // clearing gap: src/offline/clearing_test.cc, DISABLED_ACounterFirstSeenOverAllowance...).
+  uint64_t double_spends_missed_behind_over_allowance = 0;
   uint64_t devices_double_spending = 0;
   uint64_t devices_revoked = 0;
   // Honest devices.

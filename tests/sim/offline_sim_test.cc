@@ -13,15 +13,21 @@ namespace tpw::sim {
 namespace {
 
 // Small and hostile: 5% of the devices cloned three times, frequent replays, terminals often
-// offline and late, short deny-list age.
+// offline and late, short deny-list age. The allowance is per_payment_max × payment_count_max,
+// so no certificate can clear past it and over_allowance cannot happen: see
+// KnownGapOnlyMissesDoubleSpendsBehindAnOverAllowanceToken for the case where it can.
 OfflineSimOptions Small(uint64_t seed) {
   OfflineSimOptions o;
   o.seed = seed;
   o.devices = 200;
   o.terminals = 10;
   o.payments = 2'000;
+  o.per_payment_max = 5'000;
+  o.payment_count_max = 10;
+  o.allowance = 50'000;
   o.clone_ppm = 50'000;
   o.clones_per_device = 3;
+  o.clone_activity_ppm = 80'000;
   o.replay_ppm = 20'000;
   o.offline_ppm = 200'000;
   o.late_upload_ppm = 300'000;
@@ -68,6 +74,31 @@ TEST(OfflineSimTest, TheSameSeedGivesTheSameReport) {
   const OfflineSimOptions o = Small(test_support::TestSeed("OfflineSimTest.TheSameSeedGivesTheSameReport"));
   const std::string first = FormatReport(RunOfflineSimulation(o));
   EXPECT_EQ(first, FormatReport(RunOfflineSimulation(o)));
+}
+
+// With an allowance below per_payment_max × payment_count_max, two copies of a wallet can
+// push a certificate past its allowance. Clearing then has a gap (src/offline/clearing_test.cc,
+// DISABLED_ACounterFirstSeenOverAllowanceIsStillADoubleSpendLater): a counter whose first token
+// was over_allowance is not remembered, so the other copy's token with that counter clears and
+// the double spend is never classified. Everything else must still hold. When clearing closes
+// the gap, expect double_spends_missed == 0 here and drop this comment.
+TEST(OfflineSimTest, KnownGapOnlyMissesDoubleSpendsBehindAnOverAllowanceToken) {
+  uint64_t over_allowance = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    OfflineSimOptions o = Small(seed);
+    o.allowance = 20'000;
+    o.clone_activity_ppm = 200'000;
+    const OfflineSimReport r = RunOfflineSimulation(o);
+    SCOPED_TRACE(FormatReport(r));
+    over_allowance += r.over_allowance;
+    EXPECT_EQ(r.double_spends_missed, r.double_spends_missed_behind_over_allowance);
+    EXPECT_EQ(r.honest_tokens_cleared, r.honest_tokens_accepted);
+    EXPECT_TRUE(r.money_conserved);
+    EXPECT_LE(r.loss_total, r.bound_total);
+    EXPECT_EQ(r.amount_paid_from_guarantee, r.loss_total);
+    EXPECT_EQ(r.replays_accepted, 0u);
+  }
+  EXPECT_GT(over_allowance, 0u);
 }
 
 TEST(OfflineSimTest, NoClonesMeansNoLossAndEverythingClears) {
