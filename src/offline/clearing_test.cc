@@ -141,8 +141,10 @@ TEST_F(ClearingTest, PaymentsPastTheAllowanceAreOverAllowance) {
   EXPECT_EQ(clearing_.Exceptions(true).size(), 1u);
 }
 
-// Found by `tpwallet simulate offline` (seed 1, default options): a clone's token that is
-// over_allowance does not record its (device, counter), so the other copy's token with the same
+// Found while reading clearing to explain a `tpwallet simulate offline` report (the simulator
+// counts such pairs as double_spends_missed_behind_over_allowance; the seeds tried so far have
+// not produced one). A clone's token that is over_allowance does not record its
+// (device, counter), so the other copy's token with the same
 // counter, uploaded later, clears: two different tokens with one counter reached clearing, the
 // double spend is never classified and the device is not revoked. Clearing keys double spends
 // on *cleared* counters only (docs/offline-protocol.md, "Clearing"), while "Loss bound" promises
