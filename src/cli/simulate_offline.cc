@@ -29,25 +29,21 @@ struct SimulateOfflineArgs {
 
 std::string ReproduceCommand(const SimulateOfflineArgs& a) {
   const sim::OfflineSimOptions& o = a.options;
-  std::string line = "tpwallet simulate offline --seed " + std::to_string(o.seed) +
-                     " --devices " + std::to_string(o.devices) + " --terminals " +
-                     std::to_string(o.terminals) + " --payments " + std::to_string(o.payments) +
-                     " --hours " + std::to_string(a.hours) + " --clone-ppm " +
-                     std::to_string(o.clone_ppm) + " --clones-per-device " +
-                     std::to_string(o.clones_per_device) + " --clone-activity-ppm " +
-                     std::to_string(o.clone_activity_ppm) + " --replay-ppm " +
-                     std::to_string(o.replay_ppm) + " --connect-interval-min " +
-                     std::to_string(a.connect_interval_min) + " --offline-ppm " +
-                     std::to_string(o.offline_ppm) + " --late-upload-ppm " +
-                     std::to_string(o.late_upload_ppm) + " --reupload-ppm " +
-                     std::to_string(o.reupload_ppm) + " --sync-ppm " + std::to_string(o.sync_ppm) +
-                     " --deny-list-max-age-min " + std::to_string(a.deny_list_max_age_min) +
-                     " --certificate-validity-hours " +
-                     std::to_string(a.certificate_validity_hours) + " --payment-count-max " +
-                     std::to_string(o.payment_count_max) + " --per-payment-max " +
-                     std::to_string(o.per_payment_max) + " --allowance " +
-                     std::to_string(o.allowance) + " --cvm-threshold " +
-                     std::to_string(o.cvm_threshold);
+  std::string line =
+      "tpwallet simulate offline --seed " + std::to_string(o.seed) + " --devices " +
+      std::to_string(o.devices) + " --terminals " + std::to_string(o.terminals) + " --payments " +
+      std::to_string(o.payments) + " --hours " + std::to_string(a.hours) + " --clone-ppm " +
+      std::to_string(o.clone_ppm) + " --clones-per-device " + std::to_string(o.clones_per_device) +
+      " --clone-activity-ppm " + std::to_string(o.clone_activity_ppm) + " --replay-ppm " +
+      std::to_string(o.replay_ppm) + " --connect-interval-min " +
+      std::to_string(a.connect_interval_min) + " --offline-ppm " + std::to_string(o.offline_ppm) +
+      " --late-upload-ppm " + std::to_string(o.late_upload_ppm) + " --reupload-ppm " +
+      std::to_string(o.reupload_ppm) + " --sync-ppm " + std::to_string(o.sync_ppm) +
+      " --deny-list-max-age-min " + std::to_string(a.deny_list_max_age_min) +
+      " --certificate-validity-hours " + std::to_string(a.certificate_validity_hours) +
+      " --payment-count-max " + std::to_string(o.payment_count_max) + " --per-payment-max " +
+      std::to_string(o.per_payment_max) + " --allowance " + std::to_string(o.allowance) +
+      " --cvm-threshold " + std::to_string(o.cvm_threshold);
   if (a.no_guarantee) line += " --no-guarantee";
   return line;
 }
@@ -55,7 +51,8 @@ std::string ReproduceCommand(const SimulateOfflineArgs& a) {
 int RunSimulateOffline(SimulateOfflineArgs args) {
   sim::OfflineSimOptions& o = args.options;
   if (o.allowance < o.per_payment_max) {
-    std::fprintf(stderr, "tpwallet simulate offline: --allowance must be at least --per-payment-max\n");
+    std::fprintf(stderr,
+                 "tpwallet simulate offline: --allowance must be at least --per-payment-max\n");
     return kExitUsage;
   }
   o.day_ms = args.hours * kMsPerHour;

@@ -42,7 +42,7 @@ constexpr uint64_t kNsPerMs = 1'000'000;
 constexpr u128 kFunderAccount = 1;
 constexpr u128 kGuaranteeAccount = 2;
 constexpr u128 kGuaranteeFunding = u128{1'000'000'000'000'000};
-constexpr uint64_t kUserFundingAllowances = 32;  // a user holds this many allowances at the start
+constexpr uint64_t kUserFundingAllowances = 32;   // a user holds this many allowances at the start
 constexpr uint32_t kOverLimitAmountPpm = 20'000;  // payments asked above per_payment_max
 constexpr uint32_t kPinForgottenPpm = 10'000;     // a PIN-needing payment without the PIN
 constexpr size_t kFailuresMax = 50;               // failures listed; more are only counted
@@ -53,9 +53,7 @@ u128 MerchantAccount(uint64_t t) { return 30'000'000 + u128{t}; }
 u128 TerminalIdOf(uint64_t t) { return 40'000'000 + u128{t}; }
 u128 MerchantIdOf(uint64_t t) { return 50'000'000 + u128{t}; }
 
-void AddTo(u128& total, u128 amount) {
-  TPW_ASSERT(!__builtin_add_overflow(total, amount, &total));
-}
+void AddTo(u128& total, u128 amount) { TPW_ASSERT(!__builtin_add_overflow(total, amount, &total)); }
 void SubFrom(u128& total, u128 amount) {
   TPW_ASSERT(!__builtin_sub_overflow(total, amount, &total));
 }
@@ -90,7 +88,7 @@ struct Device {
   // The oracle: what the ledger must hold for it, kept from the messages it got.
   u128 reserve_expected = 0;
   u128 user_expected = 0;
-  uint64_t serial = 0;                      // its current certificate
+  uint64_t serial = 0;                         // its current certificate
   std::map<uint64_t, u128> cleared_by_serial;  // cleared amount per certificate
   std::optional<uint64_t> revoked_at_ms;       // first double_spend seen at clearing
 };
@@ -171,7 +169,7 @@ class OfflineSimulation {
   std::unique_ptr<engine::Engine> engine_;
   std::vector<Device> devices_;
   std::vector<Payer> payers_;
-  std::vector<size_t> clones_;  // payer indices of every clone made so far
+  std::vector<size_t> clones_;       // payer indices of every clone made so far
   std::deque<size_t> open_wallets_;  // payers with an open wallet, oldest first
   std::vector<TerminalSim> terminals_;
   std::vector<TokenRecord> tokens_;
@@ -273,8 +271,8 @@ wallet::Wallet* OfflineSimulation::OpenWallet(size_t payer) {
   while (open_wallets_.size() >= o_.open_wallets_max) CloseOldestWallet();
   auto opened = wallet::Wallet::Open(*p.storage, passphrase_);
   if (!opened.ok()) {
-    Fail("wallet of device " + std::to_string(p.device) + " does not reopen: " +
-         opened.error().Message());
+    Fail("wallet of device " + std::to_string(p.device) +
+         " does not reopen: " + opened.error().Message());
     return nullptr;
   }
   p.wallet = std::move(opened).value();
@@ -325,7 +323,8 @@ bool OfflineSimulation::EnrollDevices() {
     device.reserve_expected = o_.allowance;
     device.user_expected = u128{o_.allowance} * (kUserFundingAllowances - 1);
     device.compromised = random_.Chance(o_.clone_ppm, kPpm);
-    device.clone_at_ms = kStartMs + kSetUpMs + random_.Uniform(std::max<uint64_t>(1, o_.day_ms / 2));
+    device.clone_at_ms =
+        kStartMs + kSetUpMs + random_.Uniform(std::max<uint64_t>(1, o_.day_ms / 2));
     payers_.push_back(std::move(payer));
     while (open_wallets_.size() >= o_.open_wallets_max) CloseOldestWallet();
     payers_.back().wallet = std::move(w);
@@ -533,7 +532,8 @@ void OfflineSimulation::RefreshDenyList(size_t t, uint64_t now_ms) {
     return;
   }
   auto installed = term.InstallDenyList(reply.deny_list, now_ms);
-  if (!installed.ok() && installed.error().code == terminal::TerminalError::deny_list_needs_full_list) {
+  if (!installed.ok() &&
+      installed.error().code == terminal::TerminalError::deny_list_needs_full_list) {
     query.since_version = 0;
     reply = Exec(query, now_ms);
     installed = term.InstallDenyList(reply.deny_list, now_ms);
@@ -542,8 +542,8 @@ void OfflineSimulation::RefreshDenyList(size_t t, uint64_t now_ms) {
     ++r_.deny_list_full_installs;
   }
   if (!installed.ok()) {
-    Fail("terminal " + std::to_string(t) + " refused the deny list: " +
-         installed.error().Message());
+    Fail("terminal " + std::to_string(t) +
+         " refused the deny list: " + installed.error().Message());
     return;
   }
   ++r_.deny_list_installs;
@@ -660,8 +660,8 @@ void OfflineSimulation::RunDay() {
   size_t next_clone = 0;
   const uint64_t progress_every = std::max<uint64_t>(1, o_.payments / 10);
   for (uint64_t i = 0; i < o_.payments; ++i) {
-    const uint64_t now = day_start + static_cast<uint64_t>(
-                                         (u128{i} * o_.day_ms) / std::max<uint64_t>(1, o_.payments));
+    const uint64_t now = day_start + static_cast<uint64_t>((u128{i} * o_.day_ms) /
+                                                           std::max<uint64_t>(1, o_.payments));
     while (!connections.empty() && connections.top().first <= now) {
       const auto [at, t] = connections.top();
       connections.pop();
@@ -727,7 +727,6 @@ void OfflineSimulation::ResolveExceptions(uint64_t now_ms) {
   }
 }
 
-
 // Every accepted token got exactly one classification; every honest device's token cleared.
 void OfflineSimulation::CheckClearing() {
   uint64_t unclassified = 0;
@@ -742,9 +741,9 @@ void OfflineSimulation::CheckClearing() {
       ++r_.honest_tokens_cleared;
     } else {
       Fail("an honest token of device " + std::to_string(token.device) + " (counter " +
-           std::to_string(token.counter) + ") was not cleared: " +
-           std::string(offline::ClassificationName(token.classification)) + " " +
-           std::string(offline::InvalidReasonName(token.reason)));
+           std::to_string(token.counter) +
+           ") was not cleared: " + std::string(offline::ClassificationName(token.classification)) +
+           " " + std::string(offline::InvalidReasonName(token.reason)));
     }
   }
   if (unclassified != 0) {
@@ -777,13 +776,18 @@ void OfflineSimulation::CheckDoubleSpends() {
           ++cleared;
           cleared_order = token.classified_order;
           break;
-        case Classification::double_spend: detected = true; break;
-        case Classification::invalid: break;
+        case Classification::double_spend:
+          detected = true;
+          break;
+        case Classification::invalid:
+          break;
         case Classification::over_allowance:
           first_over_allowance = std::min(first_over_allowance, token.classified_order);
           unexplained = true;
           break;
-        case Classification::duplicate: unexplained = true; break;
+        case Classification::duplicate:
+          unexplained = true;
+          break;
       }
     }
     if (cleared > 1 || (cleared == 1 && !detected && unexplained)) {
@@ -1015,8 +1019,8 @@ std::string FormatReport(const OfflineSimReport& r) {
   out << "  payments\n"
       << "    attempted " << r.payments_attempted << " (by clones " << r.clone_payments_attempted
       << "), accepted " << r.accepted << " (by clones " << r.clone_payments_accepted
-      << "), declined by wallets " << r.wallet_declined << ", by terminals "
-      << r.terminal_declined << "\n"
+      << "), declined by wallets " << r.wallet_declined << ", by terminals " << r.terminal_declined
+      << "\n"
       << "    amount accepted " << Dec(r.amount_accepted) << "\n";
   PrintCounts(out, "wallet declines", r.wallet_declines);
   PrintCounts(out, "terminal declines", r.terminal_declines);
@@ -1044,24 +1048,22 @@ std::string FormatReport(const OfflineSimReport& r) {
       << r.devices_double_spending << " devices; detected " << r.double_spends_detected
       << ", refused otherwise " << r.double_spends_refused_otherwise << ", missed "
       << r.double_spends_missed << " (of them after an over_allowance token "
-      << r.double_spends_missed_behind_over_allowance << "); compromised devices revoked " << r.devices_revoked << "/"
-      << r.compromised.size() << "\n"
+      << r.double_spends_missed_behind_over_allowance << "); compromised devices revoked "
+      << r.devices_revoked << "/" << r.compromised.size() << "\n"
       << "  honest tokens: accepted " << r.honest_tokens_accepted << ", cleared "
       << r.honest_tokens_cleared << "\n"
       << "  money\n"
       << "    ledger balanced " << (r.ledger_balanced ? "yes" : "NO") << "; conserved "
       << (r.money_conserved ? "yes" : "NO") << "; users funded " << Dec(r.funded_users)
       << " = users " << Dec(r.users_total) << " + reserves " << Dec(r.reserves_total)
-      << " + cleared " << Dec(r.amount_cleared) << "; merchants " << Dec(r.merchants_total)
-      << "\n"
+      << " + cleared " << Dec(r.amount_cleared) << "; merchants " << Dec(r.merchants_total) << "\n"
       << "  loss (compromised devices: " << r.compromised.size() << ")\n"
       << "    total " << Dec(r.loss_total) << ", worst device " << Dec(r.loss_max)
       << "; bound (T = terminals reached) " << Dec(r.bound_total) << "; a-priori bound (T = all) "
       << Dec(r.bound_all_total) << "\n";
   std::vector<CompromisedDeviceReport> worst = r.compromised;
-  std::stable_sort(worst.begin(), worst.end(), [](const auto& a, const auto& b) {
-    return a.loss > b.loss;
-  });
+  std::stable_sort(worst.begin(), worst.end(),
+                   [](const auto& a, const auto& b) { return a.loss > b.loss; });
   for (size_t i = 0; i < worst.size() && i < 5; ++i) {
     const CompromisedDeviceReport& c = worst[i];
     out << "    device " << c.device_index << ": accepted " << Dec(c.accepted) << " in "

@@ -84,17 +84,17 @@ struct OfflineSimOptions {
 // One compromised device: what its copies did and what it cost.
 struct CompromisedDeviceReport {
   uint64_t device_index = 0;
-  uint64_t tokens_accepted = 0;      // by terminals, from the original and its copies
+  uint64_t tokens_accepted = 0;        // by terminals, from the original and its copies
   uint64_t double_spent_counters = 0;  // (device, counter) pairs accepted at ≥ 2 terminals
-  uint64_t certificates = 0;         // certificates with accepted tokens
-  uint64_t terminals_reached = 0;    // distinct terminals that accepted any of its tokens
+  uint64_t certificates = 0;           // certificates with accepted tokens
+  uint64_t terminals_reached = 0;      // distinct terminals that accepted any of its tokens
   bool revoked = false;
   uint64_t accepted_after_revocation = 0;  // at terminals whose deny list was not yet updated
-  u128 accepted = 0;      // amount merchants accepted
-  u128 cleared = 0;       // amount its reserve paid
-  u128 loss = 0;          // accepted - cleared
-  u128 bound = 0;         // Σ per certificate: per_payment_max × payment_count_max × T reached
-  u128 bound_all = 0;     // the same with T = every terminal (the a-priori bound)
+  u128 accepted = 0;                       // amount merchants accepted
+  u128 cleared = 0;                        // amount its reserve paid
+  u128 loss = 0;                           // accepted - cleared
+  u128 bound = 0;      // Σ per certificate: per_payment_max × payment_count_max × T reached
+  u128 bound_all = 0;  // the same with T = every terminal (the a-priori bound)
 };
 
 struct OfflineSimReport {
@@ -139,7 +139,7 @@ struct OfflineSimReport {
   // At most one token cleared and the others were refused for another reason first (e.g.
   // counter_after_sync): no money paid twice, but this pair did not revoke the device.
   uint64_t double_spends_refused_otherwise = 0;
-  uint64_t double_spends_missed = 0;             // must be 0
+  uint64_t double_spends_missed = 0;  // must be 0
   // Of the missed: one copy's token was over_allowance, the other's cleared later (a known
   // clearing gap: src/offline/clearing_test.cc, DISABLED_ACounterFirstSeenOverAllowance...).
   uint64_t double_spends_missed_behind_over_allowance = 0;

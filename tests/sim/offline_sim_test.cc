@@ -43,8 +43,7 @@ void ExpectPasses(const OfflineSimOptions& o) {
   EXPECT_TRUE(r.ok()) << FormatReport(r);
   EXPECT_GT(r.accepted, 0u);
   EXPECT_EQ(r.double_spends_missed, 0u);
-  EXPECT_EQ(r.double_spends_injected,
-            r.double_spends_detected + r.double_spends_refused_otherwise);
+  EXPECT_EQ(r.double_spends_injected, r.double_spends_detected + r.double_spends_refused_otherwise);
   EXPECT_EQ(r.honest_tokens_cleared, r.honest_tokens_accepted);
   EXPECT_EQ(r.replays_accepted, 0u);
   EXPECT_TRUE(r.ledger_balanced);
@@ -71,7 +70,8 @@ TEST(OfflineSimTest, ClonesActuallyDoubleSpendAndGetRevoked) {
 }
 
 TEST(OfflineSimTest, TheSameSeedGivesTheSameReport) {
-  const OfflineSimOptions o = Small(test_support::TestSeed("OfflineSimTest.TheSameSeedGivesTheSameReport"));
+  const OfflineSimOptions o =
+      Small(test_support::TestSeed("OfflineSimTest.TheSameSeedGivesTheSameReport"));
   const std::string first = FormatReport(RunOfflineSimulation(o));
   EXPECT_EQ(first, FormatReport(RunOfflineSimulation(o)));
 }
