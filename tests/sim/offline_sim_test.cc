@@ -80,8 +80,9 @@ TEST(OfflineSimTest, TheSameSeedGivesTheSameReport) {
 // push a certificate past its allowance. Clearing then has a gap (src/offline/clearing_test.cc,
 // DISABLED_ACounterFirstSeenOverAllowanceIsStillADoubleSpendLater): a counter whose first token
 // was over_allowance is not remembered, so the other copy's token with that counter clears and
-// the double spend is never classified. With over_allowance in play, a miss of that kind is
-// tolerated here (the seeds below have not produced one), any other kind fails, and everything
+// the double spend is never classified (the big run of docs/offline-protocol.md, "Simulation",
+// produces ten). With over_allowance in play, a miss of that kind is tolerated here (these
+// small seeds have not produced one), any other kind fails, and everything
 // else must hold. When clearing closes the gap, expect double_spends_missed == 0 here.
 TEST(OfflineSimTest, WithOverAllowanceInPlayOnlyTheKnownGapMayMissADoubleSpend) {
   uint64_t over_allowance = 0;
