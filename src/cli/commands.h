@@ -29,6 +29,7 @@ void RegisterDemo(CLI::App& app, int& exit_code);
 void RegisterBenchLedger(CLI::App& bench, int& exit_code);
 void RegisterBenchOffline(CLI::App& bench, int& exit_code);
 void RegisterSimulate(CLI::App& app, int& exit_code);
+void RegisterSimulateOffline(CLI::App& simulate, int& exit_code);  // simulate_offline.cc
 
 // Data-directory commands (data_commands.cc, account_commands.cc, transfer_commands.cc).
 void RegisterDataCommands(CLI::App& app, int& exit_code);     // init, snapshot, journal verify

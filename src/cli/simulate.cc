@@ -121,7 +121,11 @@ void RegisterSimulate(CLI::App& app, int& exit_code) {
       ->group(faults);
   // The oracle's self-test (sends a request the oracle does not see): hidden.
   cmd->add_option("--self-test-forget-step", args->self_test_forget_step)->group("");
-  cmd->callback([args, &exit_code] { exit_code = RunSimulate(*args); });
+  RegisterSimulateOffline(*cmd, exit_code);
+  cmd->callback([args, cmd, &exit_code] {
+    if (cmd->got_subcommand("offline")) return;  // `simulate offline` ran its own callback
+    exit_code = RunSimulate(*args);
+  });
 }
 
 }  // namespace tpw::cli

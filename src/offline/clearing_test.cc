@@ -141,6 +141,27 @@ TEST_F(ClearingTest, PaymentsPastTheAllowanceAreOverAllowance) {
   EXPECT_EQ(clearing_.Exceptions(true).size(), 1u);
 }
 
+// Found by `tpwallet simulate offline --devices 10000 --terminals 200 --payments 200000`
+// (seed 1: ten such pairs, counted as double_spends_missed_behind_over_allowance). A clone's
+// token that is over_allowance does not record its (device, counter), so the other copy's
+// token with the same
+// counter, uploaded later, clears: two different tokens with one counter reached clearing, the
+// double spend is never classified and the device is not revoked. Clearing keys double spends
+// on *cleared* counters only (docs/offline-protocol.md, "Clearing"), while "Loss bound" promises
+// detection "as soon as both tokens are uploaded". Disabled until clearing decides: fixing it
+// changes classification (and so replay of existing journals) and the snapshot layout.
+TEST_F(ClearingTest, DISABLED_ACounterFirstSeenOverAllowanceIsStillADoubleSpendLater) {
+  ASSERT_EQ(Upload({Token(10, 1000), Token(11, 1000)})[1].classification, Classification::cleared);
+  // One copy spends counter 12 past the allowance (2000 + 600 > 2500) ...
+  const CheckedToken first = Token(12, 600, kTerminalA, 1);
+  ASSERT_EQ(Upload({first}, kTerminalA, 2)[0].classification, Classification::over_allowance);
+  // ... the other copy spends counter 12 again, small enough to fit.
+  const auto second = Upload({Token(12, 400, kTerminalB, 2)}, kTerminalB, 3);
+  EXPECT_EQ(second[0].classification, Classification::double_spend);  // today: cleared
+  EXPECT_EQ(second[0].conflicting_token_id, first.token_id);
+  EXPECT_TRUE(clearing_.Device(kDevice)->revoked);
+}
+
 TEST_F(ClearingTest, ASettlementTheLedgerRefusesBecomesOverAllowance) {
   auto outcomes = Upload({Token(10, 100)}, kTerminalA, 1, {true});
   EXPECT_EQ(outcomes[0].classification, Classification::over_allowance);
