@@ -17,6 +17,10 @@ inline constexpr int kExitDataDir = 4;   // the data directory cannot be used: m
 inline constexpr int kExitDamaged = 5;   // the journal is damaged; nothing was changed
 inline constexpr int kExitStorage = 6;   // a write or sync failed while running: the outcome of
                                          // the request is unknown; rerun to see what is durable
+// Offline payments on a wallet or terminal directory (docs/cli.md, "Offline payments: wallet
+// and terminal"). 7 and 8 are left to the issuer and clearing commands.
+inline constexpr int kExitDeclined = 10;    // a payment was declined (wallet pay, terminal accept)
+inline constexpr int kExitPassphrase = 11;  // the passphrase does not unlock the keystore
 inline constexpr int kExitInternal = 70;  // a bug: please report it
 
 void RegisterDemo(CLI::App& app, int& exit_code);
@@ -28,5 +32,10 @@ void RegisterSimulate(CLI::App& app, int& exit_code);
 void RegisterDataCommands(CLI::App& app, int& exit_code);     // init, snapshot, journal verify
 void RegisterAccountCommands(CLI::App& app, int& exit_code);  // account create/show/...
 void RegisterTransferCommands(CLI::App& app, int& exit_code);  // transfer, transfer show
+
+// Offline payments, the device side (wallet_commands.cc, terminal_commands.cc). The terminal
+// one adds to an existing `terminal` subcommand (or creates it), so the order does not matter.
+void RegisterWalletCommands(CLI::App& app, int& exit_code);
+void RegisterTerminalDeviceCommands(CLI::App& app, int& exit_code);
 
 }  // namespace tpw::cli
