@@ -605,5 +605,41 @@ TEST_F(OfflineCliTest, InstallRefusesCertificatesOfAnotherIssuerOrDevice) {
   EXPECT_TRUE(Expect({"wallet", "install", Path("cert-again")}, kUsage).json.is_object());
 }
 
+// ---- the outstanding-requests file (cli-requests.state)
+
+TEST_F(OfflineCliTest, RequestsSurviveBetweenCommandsAndADamagedFileStopsLoudly) {
+  SetUpBoth();
+  std::filesystem::copy(wallet_, Path("clone"));
+  const std::string first = Request("1.00");
+  const std::string second = Request("2.00");
+  EXPECT_EQ(Expect({"terminal", "status"}, kOk).Str("outstanding_requests"), "2");
+  Accept(Pay(second), kOk);  // counter 1
+  EXPECT_EQ(Expect({"terminal", "status"}, kOk).Str("outstanding_requests"), "1");
+  // A declined token leaves its request in place: the same request can still be paid.
+  const std::string third = Request("3.00");
+  const Outcome cloned = Expect({"wallet", "pay", third, "--wallet-dir", Path("clone")}, kOk);
+  EXPECT_EQ(Accept(cloned.Str("token"), kDeclined).Str("code"), "replayed_counter");
+  EXPECT_EQ(Expect({"terminal", "status"}, kOk).Str("outstanding_requests"), "2");
+  Accept(Pay(third), kOk);  // counter 2
+  EXPECT_EQ(Expect({"terminal", "status"}, kOk).Str("outstanding_requests"), "1");
+
+  const std::string file = terminal_ + "/cli-requests.state";
+  std::string bytes = ReadAll(file);
+  ASSERT_FALSE(bytes.empty());
+  for (const size_t at : {size_t{0}, size_t{9}, size_t{20}, bytes.size() - 1}) {
+    std::string flipped = bytes;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x40);
+    WriteBytes(file, std::vector<uint8_t>(flipped.begin(), flipped.end()));
+    const Outcome damaged = Expect({"terminal", "status"}, 5);
+    EXPECT_EQ(ErrorCode(damaged), "requests_corrupt");
+    EXPECT_NE(damaged.err.find("remove it"), std::string::npos) << damaged.err;
+  }
+  WriteBytes(file, std::vector<uint8_t>(bytes.begin(), bytes.begin() + 20));  // truncated
+  EXPECT_EQ(ErrorCode(Expect({"terminal", "status"}, 5)), "requests_corrupt");
+  std::filesystem::remove(file);  // forgetting the requests is the documented remedy
+  EXPECT_EQ(Expect({"terminal", "status"}, kOk).Str("outstanding_requests"), "0");
+  EXPECT_EQ(Accept(Pay(first), kDeclined).Str("code"), "unknown_request");
+}
+
 }  // namespace
 }  // namespace tpw
