@@ -631,8 +631,8 @@ int RunBatch(const BatchOptions& o) {
   std::printf("%zu new batch%s; %zu waiting for upload:\n", new_count, new_count == 1 ? "" : "es",
               pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {
-    std::printf("  batch %s: %u tokens -> %s\n", HexText(pending[i].batch_id).c_str(),
-                pending[i].token_count, files[i].c_str());
+    std::printf("  batch %s: %u token%s -> %s\n", HexText(pending[i].batch_id).c_str(),
+                pending[i].token_count, pending[i].token_count == 1 ? "" : "s", files[i].c_str());
   }
   std::printf("next: upload each file, and after clearing accepts it mark it uploaded:\n");
   for (size_t i = 0; i < pending.size(); ++i) {
@@ -669,7 +669,7 @@ int RunDenyListUpdate(const DenyListOptions& o) {
     PrintJson(out);
     return kExitOk;
   }
-  std::printf("deny list %s installed: version %llu (was %llu)\n", delta ? "delta" : "full list",
+  std::printf("%s installed: version %llu (was %llu)\n", delta ? "deny-list delta" : "full deny list",
               static_cast<unsigned long long>(d.version), static_cast<unsigned long long>(before));
   PrintDenyList(d);
   return kExitOk;
@@ -717,8 +717,8 @@ int RunStatus(const DeviceOptions& o) {
   std::printf("  batches:    %llu waiting for upload\n",
               static_cast<unsigned long long>(s.pending_batches));
   for (const auto& b : pending) {
-    std::printf("    %s: %u tokens, built %s\n", HexText(b.batch_id).c_str(), b.token_count,
-                FormatMs(b.created_ms).c_str());
+    std::printf("    %s: %u token%s, built %s\n", HexText(b.batch_id).c_str(), b.token_count,
+                b.token_count == 1 ? "" : "s", FormatMs(b.created_ms).c_str());
   }
   std::printf("  requests:   %llu outstanding\n",
               static_cast<unsigned long long>(s.outstanding_requests));

@@ -596,6 +596,10 @@ int RunSync(const SyncCliOptions& o) {
   auto request = open.value().wallet->MakeSyncRequest(serial);
   if (!request.ok()) return Report(o.device.common, WalletErrorOf(request.error(), o.device.dir));
   const wallet::SyncRequest& s = request.value();
+  uint32_t ledger = 0;  // the synced certificate's asset, for the spent figure
+  for (const auto& c : open.value().wallet->Info().certificates) {
+    if (c.certificate.serial == s.serial) ledger = c.certificate.asset;
+  }
   const std::string id = DeviceIdText(s.device_id);
   const std::string signature = Base64UrlText(s.signature.bytes);
   const std::string command = "tpwallet device sync --device " + id + " --last-counter " +
@@ -606,7 +610,8 @@ int RunSync(const SyncCliOptions& o) {
     out["device_id"] = id;
     out["serial"] = std::to_string(s.serial);
     out["last_counter_used"] = std::to_string(s.last_counter_used);
-    out["spent_minor"] = U128ToDecimal(s.spent.minor());
+    out["ledger"] = ledger;
+    PutAmount(out, "spent", Assets(), ledger, s.spent);
     out["signature"] = signature;
     out["request"] = Base64UrlText(s.Encode());
     out["issuer_command"] = command;
@@ -620,8 +625,8 @@ int RunSync(const SyncCliOptions& o) {
   std::printf("  serial:             %llu\n", static_cast<unsigned long long>(s.serial));
   std::printf("  last counter used:  %llu\n",
               static_cast<unsigned long long>(s.last_counter_used));
-  std::printf("  spent (device's own figure, not signed): %s minor units\n",
-              U128ToDecimal(s.spent.minor()).c_str());
+  std::printf("  spent:              %s (the device's own figure; not signed, not trusted)\n",
+              Money(ledger, s.spent).c_str());
   std::printf("  signature:          %s\n", signature.c_str());
   std::printf("next: on the issuer, run\n  %s\nthen install the statement here:\n"
               "  tpwallet wallet install sync-%s.bin --wallet-dir %s\n",
