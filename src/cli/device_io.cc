@@ -92,8 +92,7 @@ CommandResult<crypto::Passphrase> FromFile(const std::string& path) {
   std::vector<char> buffer(crypto::kPassphraseBytesMax + 2);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return Fail(UsageError("cannot read --passphrase-file " + path + ": " +
-                           std::strerror(errno)));
+    return Fail(UsageError("cannot read --passphrase-file " + path + ": " + std::strerror(errno)));
   }
   size_t filled = 0;
   while (filled < buffer.size()) {
@@ -174,17 +173,18 @@ CommandResult<crypto::Passphrase> ReadPassphrase(const DeviceOptions& options,
     return std::move(taken).value();
   }
   if (::isatty(STDIN_FILENO) == 0) {
-    return Fail(PassphraseUsage(
-        "the " + std::string(kind.noun) + " passphrase is needed: give --passphrase-file FILE, "
-        "set $" + std::string(kind.passphrase_env) + ", or run the command in a terminal to be "
-        "asked for it"));
+    return Fail(PassphraseUsage("the " + std::string(kind.noun) +
+                                " passphrase is needed: give --passphrase-file FILE, "
+                                "set $" +
+                                std::string(kind.passphrase_env) +
+                                ", or run the command in a terminal to be "
+                                "asked for it"));
   }
   return Prompt(kind.noun, confirm);
 }
 
 crypto::KdfParams KdfForNewKeystore() {
-  return EnvOr(kFastKdfEnv, "") == "1" ? crypto::kKdfFastInsecureForTests
-                                       : crypto::kKdfInteractive;
+  return EnvOr(kFastKdfEnv, "") == "1" ? crypto::kKdfFastInsecureForTests : crypto::kKdfInteractive;
 }
 
 CommandResult<std::vector<uint8_t>> ReadMessageArg(std::string_view field, const std::string& arg) {
@@ -201,8 +201,8 @@ CommandResult<std::vector<uint8_t>> ReadMessageArg(std::string_view field, const
       in.read(chunk.data(), chunk.size());
       const size_t got = static_cast<size_t>(in.gcount());
       if (bytes.size() + got > kMessageTextBytesMax) {
-        return Fail(UsageError(std::string(field) + ": " + source +
-                               " is larger than any offline message"));
+        return Fail(
+            UsageError(std::string(field) + ": " + source + " is larger than any offline message"));
       }
       bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
     }
@@ -226,9 +226,9 @@ CommandResult<std::vector<uint8_t>> ReadMessageArg(std::string_view field, const
   auto decoded = crypto::Base64UrlDecode(text, kMessageBytesMax);
   if (!decoded.ok()) {
     std::string message = std::string(field) + ": " + source +
-                           " is not the base64url text of a message (" +
-                           std::string(crypto::Base64ErrorName(decoded.error())) + ": " +
-                           std::string(crypto::Base64ErrorMessage(decoded.error())) + ")";
+                          " is not the base64url text of a message (" +
+                          std::string(crypto::Base64ErrorName(decoded.error())) + ": " +
+                          std::string(crypto::Base64ErrorMessage(decoded.error())) + ")";
     if (given_as_text) {
       message = std::string(field) + " \"" + (arg.size() > 40 ? arg.substr(0, 40) + "..." : arg) +
                 "\" is neither an existing file nor the base64url text of a message (" +

@@ -230,11 +230,10 @@ CommandResult<OpenTerminal> Open(const DeviceOptions& o, uint64_t now_ms) {
   auto saved = open.storage->ReadFile(kRequestsFileName, kRequestsFileBytesMax);
   if (!saved.ok()) {
     if (saved.error().code == storage::StorageError::not_found) return open;
-    return Fail(CommandError{kExitDamaged, "storage",
-                             std::string(storage::StorageErrorName(saved.error().code)),
-                             "cannot read " + open.storage->PathOf(kRequestsFileName) + ": " +
-                                 saved.error().Message() +
-                                 "; remove it to forget the outstanding requests"});
+    return Fail(CommandError{
+        kExitDamaged, "storage", std::string(storage::StorageErrorName(saved.error().code)),
+        "cannot read " + open.storage->PathOf(kRequestsFileName) + ": " + saved.error().Message() +
+            "; remove it to forget the outstanding requests"});
   }
   std::string why;
   auto requests = DecodeRequests(saved.value(), why);
@@ -276,16 +275,16 @@ std::string DurationText(uint64_t ms) {
 
 void PrintDenyList(const terminal::DenyListInfo& d) {
   if (!d.installed) {
-    std::printf("  deny list:  none installed: every payment is declined (deny_list_stale); run "
-                "`tpwallet terminal denylist update FILE`\n");
+    std::printf(
+        "  deny list:  none installed: every payment is declined (deny_list_stale); run "
+        "`tpwallet terminal denylist update FILE`\n");
     return;
   }
   std::printf("  deny list:  version %llu, %llu devices, issued %s, age %s of max %s%s\n",
               static_cast<unsigned long long>(d.version),
               static_cast<unsigned long long>(d.entries), FormatMs(d.issued_ms).c_str(),
               DurationText(d.age_ms).c_str(), DurationText(d.max_age_ms).c_str(),
-              d.stale ? " - STALE: every payment is declined until a newer list is installed"
-                      : "");
+              d.stale ? " - STALE: every payment is declined until a newer list is installed" : "");
 }
 
 template <size_t N>
@@ -322,8 +321,10 @@ struct InitOptions {
 int RunInit(const InitOptions& o) {
   FirstError errors;
   terminal::TerminalIdentity identity;
-  identity.terminal_id = terminal::TerminalId(errors.Take(ParseIdText("--terminal", o.terminal_id)));
-  identity.merchant_id = terminal::MerchantId(errors.Take(ParseIdText("--merchant", o.merchant_id)));
+  identity.terminal_id =
+      terminal::TerminalId(errors.Take(ParseIdText("--terminal", o.terminal_id)));
+  identity.merchant_id =
+      terminal::MerchantId(errors.Take(ParseIdText("--merchant", o.merchant_id)));
   for (const std::string& text : o.issuer_keys) {
     const IssuerKeyArg key = errors.Take(ParseIssuerKeyArg("--issuer-key", text));
     if (!errors.failed() && !identity.issuer_keys.emplace(key.key_id, key.public_key).second) {
@@ -368,13 +369,14 @@ int RunInit(const InitOptions& o) {
   std::printf("terminal %s of merchant %s created in %s\n", tid.c_str(), mid.c_str(),
               o.device.dir.c_str());
   std::printf("  public key:  %s\n", key.c_str());
-  std::printf("next: register it on the issuer, and install a deny list (until then it "
-              "declines every payment):\n"
-              "  tpwallet terminal register --terminal %s --merchant %s --settlement-account "
-              "ACCOUNT --public-key %s\n"
-              "  tpwallet denylist export --out denylist.bin\n"
-              "  tpwallet terminal denylist update denylist.bin --terminal-dir %s\n",
-              tid.c_str(), mid.c_str(), key.c_str(), o.device.dir.c_str());
+  std::printf(
+      "next: register it on the issuer, and install a deny list (until then it "
+      "declines every payment):\n"
+      "  tpwallet terminal register --terminal %s --merchant %s --settlement-account "
+      "ACCOUNT --public-key %s\n"
+      "  tpwallet denylist export --out denylist.bin\n"
+      "  tpwallet terminal denylist update denylist.bin --terminal-dir %s\n",
+      tid.c_str(), mid.c_str(), key.c_str(), o.device.dir.c_str());
   return kExitOk;
 }
 
@@ -430,13 +432,14 @@ int RunRequest(const RequestOptions& o) {
     return kExitOk;
   }
   std::printf("request %llu: %s, valid until %s (5 minutes)\n",
-              static_cast<unsigned long long>(r.request_number),
-              Money(r.asset, r.amount).c_str(), FormatMs(expires).c_str());
+              static_cast<unsigned long long>(r.request_number), Money(r.asset, r.amount).c_str(),
+              FormatMs(expires).c_str());
   if (deny.stale) {
-    std::printf("warning: the deny list is %s: `terminal accept` will decline every payment "
-                "(deny_list_stale) until `tpwallet terminal denylist update` installs a fresh "
-                "one\n",
-                deny.installed ? "stale" : "missing");
+    std::printf(
+        "warning: the deny list is %s: `terminal accept` will decline every payment "
+        "(deny_list_stale) until `tpwallet terminal denylist update` installs a fresh "
+        "one\n",
+        deny.installed ? "stale" : "missing");
   }
   std::printf("request (show it to the wallet: `tpwallet wallet pay REQUEST`):\n%s\n",
               text.c_str());
@@ -516,10 +519,10 @@ int RunAccept(const AcceptOptions& o) {
   }
   const std::string name(terminal::AcceptCodeName(result.code));
   const int exit_code = result.code == AcceptCode::storage_failed ? kExitStorage : kExitDeclined;
-  std::string message = "payment declined: " + result.Message().substr(
-                                                   result.Message().rfind("declined: ", 0) == 0
-                                                       ? std::strlen("declined: ")
-                                                       : 0);
+  std::string message =
+      "payment declined: " + result.Message().substr(result.Message().rfind("declined: ", 0) == 0
+                                                         ? std::strlen("declined: ")
+                                                         : 0);
   const std::string advice = AcceptAdvice(result.code);
   if (!advice.empty()) message += "; " + advice;
   std::fprintf(stderr, "%s\n", message.c_str());
@@ -669,7 +672,8 @@ int RunDenyListUpdate(const DenyListOptions& o) {
     PrintJson(out);
     return kExitOk;
   }
-  std::printf("%s installed: version %llu (was %llu)\n", delta ? "deny-list delta" : "full deny list",
+  std::printf("%s installed: version %llu (was %llu)\n",
+              delta ? "deny-list delta" : "full deny list",
               static_cast<unsigned long long>(d.version), static_cast<unsigned long long>(before));
   PrintDenyList(d);
   return kExitOk;
@@ -707,13 +711,12 @@ int RunStatus(const DeviceOptions& o) {
   std::printf("terminal %s of merchant %s (%s)\n", U128ToDecimal(t.terminal_id().value).c_str(),
               U128ToDecimal(t.merchant_id().value).c_str(), o.dir.c_str());
   std::printf("  public key: %s\n", HexText(t.public_key().bytes).c_str());
-  std::printf("  tokens:     %llu accepted: %llu ready to batch, %llu in pending batches, %llu "
-              "uploaded, %llu voided\n",
-              static_cast<unsigned long long>(s.accepted),
-              static_cast<unsigned long long>(s.ready),
-              static_cast<unsigned long long>(s.in_pending_batches),
-              static_cast<unsigned long long>(s.uploaded),
-              static_cast<unsigned long long>(s.voided));
+  std::printf(
+      "  tokens:     %llu accepted: %llu ready to batch, %llu in pending batches, %llu "
+      "uploaded, %llu voided\n",
+      static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.ready),
+      static_cast<unsigned long long>(s.in_pending_batches),
+      static_cast<unsigned long long>(s.uploaded), static_cast<unsigned long long>(s.voided));
   std::printf("  batches:    %llu waiting for upload\n",
               static_cast<unsigned long long>(s.pending_batches));
   for (const auto& b : pending) {
@@ -734,9 +737,10 @@ CLI::App* FindOrAddTerminal(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands({})) {
     if (sub->get_name() == "terminal") return sub;
   }
-  CLI::App* terminal = app.add_subcommand(
-      "terminal", "A merchant terminal: payment requests, offline acceptance, batches for "
-                  "clearing.\nExample: tpwallet terminal status");
+  CLI::App* terminal =
+      app.add_subcommand("terminal",
+                         "A merchant terminal: payment requests, offline acceptance, batches for "
+                         "clearing.\nExample: tpwallet terminal status");
   terminal->require_subcommand(1);
   return terminal;
 }
@@ -789,10 +793,10 @@ void RegisterTerminalDeviceCommands(CLI::App& app, int& exit_code) {
   accept_cmd->callback([accept, &exit_code] { exit_code = RunAccept(*accept); });
 
   auto void_options = std::make_shared<IdOptions>();
-  CLI::App* void_cmd = terminal->add_subcommand(
-      "void",
-      "Reverse an accepted token before it is batched.\n"
-      "Example: tpwallet terminal void 3f5c...(64 hex digits)");
+  CLI::App* void_cmd =
+      terminal->add_subcommand("void",
+                               "Reverse an accepted token before it is batched.\n"
+                               "Example: tpwallet terminal void 3f5c...(64 hex digits)");
   AddDeviceOptions(*void_cmd, void_options->device, kTerminalKind, true);
   void_cmd->add_option("TOKEN_ID", void_options->id, "The token id `terminal accept` printed")
       ->required();

@@ -179,8 +179,9 @@ int RunCreate(const CreateOptions& o) {
   // Refuse an existing wallet before asking for a passphrase.
   auto existing = Wallet::Inspect(*storage.value());
   if (existing.ok()) {
-    return Report(o.device.common,
-                  WalletErrorOf(WalletFailure{WalletError::wallet_exists, o.device.dir}, o.device.dir));
+    return Report(
+        o.device.common,
+        WalletErrorOf(WalletFailure{WalletError::wallet_exists, o.device.dir}, o.device.dir));
   }
   auto passphrase = ReadPassphrase(o.device, kWalletKind, true);
   if (!passphrase.ok()) return Report(o.device.common, passphrase.error());
@@ -295,27 +296,28 @@ int RunShow(const DeviceOptions& o) {
   std::printf("  last token id:      %s\n",
               any_token ? HexText(w.previous_token_hash).c_str() : "none");
   if (w.certificates.empty()) {
-    std::printf("no certificate installed: enroll the device on the issuer and "
-                "`tpwallet wallet install` the certificate\n");
+    std::printf(
+        "no certificate installed: enroll the device on the issuer and "
+        "`tpwallet wallet install` the certificate\n");
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : w.certificates) {
     const offline::DeviceCertificate& cert = c.certificate;
-    rows.push_back({std::to_string(cert.serial), AssetText(Assets(), cert.asset),
-                    Money(cert.asset, cert.per_payment_max), Money(cert.asset, cert.allowance),
-                    Money(cert.asset, c.spent), Money(cert.asset, c.remaining_allowance()),
-                    std::to_string(c.remaining_payments()) + " of " +
-                        std::to_string(cert.payment_count_max),
-                    std::to_string(cert.counter_first) + ".." + std::to_string(cert.counter_last()),
-                    Money(cert.asset, cert.cvm_threshold), FormatMs(cert.valid_until),
-                    CertificateStatus(c, now)});
+    rows.push_back(
+        {std::to_string(cert.serial), AssetText(Assets(), cert.asset),
+         Money(cert.asset, cert.per_payment_max), Money(cert.asset, cert.allowance),
+         Money(cert.asset, c.spent), Money(cert.asset, c.remaining_allowance()),
+         std::to_string(c.remaining_payments()) + " of " + std::to_string(cert.payment_count_max),
+         std::to_string(cert.counter_first) + ".." + std::to_string(cert.counter_last()),
+         Money(cert.asset, cert.cvm_threshold), FormatMs(cert.valid_until),
+         CertificateStatus(c, now)});
   }
-  std::printf("%s", RenderTable({"serial", "asset", "per payment max", "allowance", "spent",
-                                 "remaining", "payments left", "counters", "PIN above",
-                                 "valid until", "status"},
-                                rows)
-                        .c_str());
+  std::printf("%s",
+              RenderTable({"serial", "asset", "per payment max", "allowance", "spent", "remaining",
+                           "payments left", "counters", "PIN above", "valid until", "status"},
+                          rows)
+                  .c_str());
   return kExitOk;
 }
 
@@ -340,13 +342,13 @@ int RunInstall(const InstallOptions& o) {
   const auto type = static_cast<offline::MessageType>(m.empty() ? 0 : m[0]);
   const bool is_statement = type == offline::MessageType::sync_statement;
   if (type != offline::MessageType::device_certificate && !is_statement) {
-    return Report(o.device.common,
-                  CommandError{kExitUsage, "input", "wrong_type",
-                               "FILE|TEXT is a message of type " +
-                                   std::to_string(m.empty() ? 0 : m[0]) +
-                                   ", not a device certificate (type 1) or a sync statement "
-                                   "(type 7): give what `tpwallet device enroll` or "
-                                   "`tpwallet device sync` wrote"});
+    return Report(
+        o.device.common,
+        CommandError{kExitUsage, "input", "wrong_type",
+                     "FILE|TEXT is a message of type " + std::to_string(m.empty() ? 0 : m[0]) +
+                         ", not a device certificate (type 1) or a sync statement "
+                         "(type 7): give what `tpwallet device enroll` or "
+                         "`tpwallet device sync` wrote"});
   }
   auto open = Unlock(o.device);
   if (!open.ok()) return Report(o.device.common, open.error());
@@ -564,9 +566,9 @@ int RunCandidates(const PayCliOptions& o) {
     rows.push_back({std::to_string(c.serial), Money(r.asset, c.remaining_allowance),
                     std::to_string(c.remaining_payments), FormatMs(c.valid_until), verdict});
   }
-  std::printf("%s", RenderTable({"serial", "remaining", "payments left", "valid until", "verdict"},
-                                rows)
-                        .c_str());
+  std::printf("%s",
+              RenderTable({"serial", "remaining", "payments left", "valid until", "verdict"}, rows)
+                  .c_str());
   if (chosen != nullptr) {
     std::printf("would pay from serial %llu\n", static_cast<unsigned long long>(chosen->serial));
     return kExitOk;
@@ -618,19 +620,20 @@ int RunSync(const SyncCliOptions& o) {
     PrintJson(out);
     return kExitOk;
   }
-  std::printf("sync request signed; certificate serial %llu pays no more until you install the "
-              "sync statement\n",
-              static_cast<unsigned long long>(s.serial));
+  std::printf(
+      "sync request signed; certificate serial %llu pays no more until you install the "
+      "sync statement\n",
+      static_cast<unsigned long long>(s.serial));
   std::printf("  device id:          %s\n", id.c_str());
   std::printf("  serial:             %llu\n", static_cast<unsigned long long>(s.serial));
-  std::printf("  last counter used:  %llu\n",
-              static_cast<unsigned long long>(s.last_counter_used));
+  std::printf("  last counter used:  %llu\n", static_cast<unsigned long long>(s.last_counter_used));
   std::printf("  spent:              %s (the device's own figure; not signed, not trusted)\n",
               Money(ledger, s.spent).c_str());
   std::printf("  signature:          %s\n", signature.c_str());
-  std::printf("next: on the issuer, run\n  %s\nthen install the statement here:\n"
-              "  tpwallet wallet install sync-%s.bin --wallet-dir %s\n",
-              command.c_str(), id.c_str(), o.device.dir.c_str());
+  std::printf(
+      "next: on the issuer, run\n  %s\nthen install the statement here:\n"
+      "  tpwallet wallet install sync-%s.bin --wallet-dir %s\n",
+      command.c_str(), id.c_str(), o.device.dir.c_str());
   return kExitOk;
 }
 
@@ -649,8 +652,9 @@ void AddPayOptions(CLI::App& cmd, PayCliOptions& o) {
 
 void RegisterWalletCommands(CLI::App& app, int& exit_code) {
   CLI::App* wallet = app.add_subcommand(
-      "wallet", "The device side of offline payments: a wallet directory with the device key, "
-                "certificates and counters.\nExample: tpwallet wallet show");
+      "wallet",
+      "The device side of offline payments: a wallet directory with the device key, "
+      "certificates and counters.\nExample: tpwallet wallet show");
   wallet->require_subcommand(1);
 
   auto create = std::make_shared<CreateOptions>();

@@ -85,9 +85,8 @@ TerminalStatus Terminal::RestoreRequest(const OutstandingRequest& outstanding, u
   }
   ForgetExpiredRequests(now_ms);
   if (now_ms - outstanding.issued_ms >= kRequestLifetimeMs) return {};
-  const bool known = std::any_of(requests_.begin(), requests_.end(), [&](const Outstanding& o) {
-    return o.request.nonce == r.nonce;
-  });
+  const bool known = std::any_of(requests_.begin(), requests_.end(),
+                                 [&](const Outstanding& o) { return o.request.nonce == r.nonce; });
   if (known) return {};
   if (requests_.size() == kOutstandingRequestsMax) requests_.pop_front();
   requests_.push_back(Outstanding{r, outstanding.issued_ms});

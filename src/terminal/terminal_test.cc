@@ -213,12 +213,10 @@ TEST_F(TerminalTest, RestoreRefusesForeignOrFutureRequestsAndIgnoresExpiredOnes)
   Reopen();
   OutstandingRequest foreign = saved;
   foreign.request.terminal_id += 1;
-  EXPECT_EQ(terminal_->RestoreRequest(foreign, kNow).error().code,
-            TerminalError::invalid_argument);
+  EXPECT_EQ(terminal_->RestoreRequest(foreign, kNow).error().code, TerminalError::invalid_argument);
   foreign = saved;
   foreign.request.merchant_id += 1;
-  EXPECT_EQ(terminal_->RestoreRequest(foreign, kNow).error().code,
-            TerminalError::invalid_argument);
+  EXPECT_EQ(terminal_->RestoreRequest(foreign, kNow).error().code, TerminalError::invalid_argument);
   EXPECT_EQ(terminal_->RestoreRequest(saved, kNow - 1).error().code,
             TerminalError::invalid_argument);
   EXPECT_TRUE(terminal_->RestoreRequest(saved, kNow + kRequestLifetimeMs).ok());

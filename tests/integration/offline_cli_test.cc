@@ -62,7 +62,8 @@ std::string ReadAll(const std::string& path) {
 
 void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 uint64_t NowMs() {
@@ -107,7 +108,7 @@ class OfflineCliTest : public ::testing::Test {
   // Runs tpwallet with `args`; stdin is /dev/null (never a TTY). The passphrases come from the
   // environment unless `env` overrides them ("" unsets one).
   Outcome Tpwallet(std::vector<std::string> args, bool json = false,
-               std::vector<std::pair<std::string, std::string>> env = {}) {
+                   std::vector<std::pair<std::string, std::string>> env = {}) {
     if (json) args.push_back("--json");
     const std::string out_path = Path("stdout.txt");
     const std::string err_path = Path("stderr.txt");
@@ -121,8 +122,7 @@ class OfflineCliTest : public ::testing::Test {
       const int in = open("/dev/null", O_RDONLY);
       const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-          dup2(err, 2) < 0) {
+      if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
         _exit(127);
       }
       setenv("TPWALLET_TEST_FAST_KDF", "1", 1);
@@ -202,10 +202,10 @@ class OfflineCliTest : public ::testing::Test {
     list.max_age = kDayMs;
     list.device_ids = std::move(ids);
     const std::vector<uint8_t> bytes = offline::Encode(list);
-    list.signature = crypto::Sign(issuer_,
-                                  delta ? offline::kDenyListDeltaDomain : offline::kDenyListDomain,
-                                  offline::SignedPart(bytes, offline::MessageType::deny_list))
-                         .bytes;
+    list.signature =
+        crypto::Sign(issuer_, delta ? offline::kDenyListDeltaDomain : offline::kDenyListDomain,
+                     offline::SignedPart(bytes, offline::MessageType::deny_list))
+            .bytes;
     return offline::Encode(list);
   }
 
@@ -217,8 +217,8 @@ class OfflineCliTest : public ::testing::Test {
   }
   void InitTerminal() {
     const Outcome init = Expect({"terminal", "init", "--terminal", "50", "--merchant", "60",
-                             "--issuer-key", IssuerKeyArg()},
-                            kOk);
+                                 "--issuer-key", IssuerKeyArg()},
+                                kOk);
     terminal_key_ = FromHex(init.Str("public_key"));
     ASSERT_EQ(terminal_key_.size(), 32u);
   }
@@ -316,9 +316,9 @@ TEST_F(OfflineCliTest, PassphraseProblems) {
   EXPECT_NE(none.err.find("--passphrase-file"), std::string::npos) << none.err;
 
   std::ofstream(Path("pass.txt")) << "wallet secret\nignored second line\n";
-  const Outcome from_file = Tpwallet({"wallet", "candidates", Request("1.00"), "--passphrase-file",
-                                  Path("pass.txt")},
-                                 true, {{"TPWALLET_WALLET_PASSPHRASE", ""}});
+  const Outcome from_file =
+      Tpwallet({"wallet", "candidates", Request("1.00"), "--passphrase-file", Path("pass.txt")},
+               true, {{"TPWALLET_WALLET_PASSPHRASE", ""}});
   EXPECT_EQ(from_file.exit_code, kOk) << from_file.err;
 }
 
@@ -326,16 +326,15 @@ TEST_F(OfflineCliTest, PassphraseProblems) {
 
 TEST_F(OfflineCliTest, RequestPayAcceptRoundTripWithoutAServer) {
   SetUpBoth();
-  const Outcome request = Expect({"terminal", "request", "--amount", "12.34", "--ledger", "USD", "--out",
-                              Path("request.txt")},
-                             kOk);
+  const Outcome request = Expect(
+      {"terminal", "request", "--amount", "12.34", "--ledger", "USD", "--out", Path("request.txt")},
+      kOk);
   EXPECT_EQ(request.Str("amount_minor"), "1234");
   EXPECT_FALSE(request.json.at("deny_list_stale").as_bool());
 
   // Text output: the token's text and a QR code in half blocks; the request read from a file.
-  const Outcome paid = Expect({"wallet", "pay", Path("request.txt"), "--pin", "--out",
-                           Path("token.txt")},
-                          kOk, false);
+  const Outcome paid = Expect(
+      {"wallet", "pay", Path("request.txt"), "--pin", "--out", Path("token.txt")}, kOk, false);
   EXPECT_NE(paid.out.find("paid 12.34 USD to merchant 60 at terminal 50"), std::string::npos)
       << paid.out;
   EXPECT_NE(paid.out.find("\u2588"), std::string::npos);
@@ -397,7 +396,8 @@ TEST_F(OfflineCliTest, TerminalDeclinesReplaysUnknownRequestsAndAClonedCounter) 
   EXPECT_EQ(again.Str("code"), "unknown_request");
   EXPECT_FALSE(again.json.at("accepted").as_bool());
 
-  const Outcome cloned = Expect({"wallet", "pay", Request("4.00"), "--wallet-dir", Path("clone")}, kOk);
+  const Outcome cloned =
+      Expect({"wallet", "pay", Request("4.00"), "--wallet-dir", Path("clone")}, kOk);
   EXPECT_EQ(cloned.Str("counter"), "1");
   const Outcome replayed = Accept(cloned.Str("token"), kDeclined);
   EXPECT_EQ(replayed.Str("code"), "replayed_counter");
@@ -415,7 +415,8 @@ TEST_F(OfflineCliTest, TerminalDeclinesEverythingWhileTheDenyListIsStale) {
   WriteBytes(Path("old.bin"), DenyList(1, NowMs() - 2 * kDayMs, {}));
   const Outcome installed = Expect({"terminal", "denylist", "update", Path("old.bin")}, kOk);
   EXPECT_TRUE(installed.json.at("stale").as_bool());
-  const Outcome request = Expect({"terminal", "request", "--amount", "1.00", "--ledger", "USD"}, kOk);
+  const Outcome request =
+      Expect({"terminal", "request", "--amount", "1.00", "--ledger", "USD"}, kOk);
   EXPECT_TRUE(request.json.at("deny_list_stale").as_bool());
   EXPECT_EQ(Accept(Pay(request.Str("request")), kDeclined).Str("code"), "deny_list_stale");
 }
@@ -509,9 +510,9 @@ TEST_F(OfflineCliTest, BatchWritesASignedTerminalBatchToUploadAndUploadedRetires
 TEST_F(OfflineCliTest, DenyListDeltaAddsTheDeviceAndItsPaymentsAreDeclined) {
   SetUpBoth();
   WriteBytes(Path("wrong-base.bin"), DenyList(3, NowMs(), {device_id_}, true, 2));
-  EXPECT_EQ(ErrorCode(Expect({"terminal", "denylist", "update", Path("wrong-base.bin")},
-                             kRejected)),
-            "deny_list_needs_full_list");
+  EXPECT_EQ(
+      ErrorCode(Expect({"terminal", "denylist", "update", Path("wrong-base.bin")}, kRejected)),
+      "deny_list_needs_full_list");
   const std::string delta = crypto::Base64UrlEncode(DenyList(2, NowMs(), {device_id_}, true, 1));
   const Outcome updated = Expect({"terminal", "denylist", "update", delta}, kOk);  // as text
   EXPECT_EQ(updated.Str("kind"), "delta");
@@ -539,9 +540,10 @@ TEST_F(OfflineCliTest, SyncPrintsTheIssuerCommandAndAStatementRestoresPaying) {
   EXPECT_EQ(sync.Str("serial"), "1");
   EXPECT_EQ(sync.Str("last_counter_used"), "1");
   const std::string expected_command = "tpwallet device sync --device " +
-                                       U128ToDecimal(device_id_) + " --last-counter 1 --signature " +
-                                       sync.Str("signature");
-  EXPECT_EQ(sync.Str("issuer_command").rfind(expected_command, 0), 0u) << sync.Str("issuer_command");
+                                       U128ToDecimal(device_id_) +
+                                       " --last-counter 1 --signature " + sync.Str("signature");
+  EXPECT_EQ(sync.Str("issuer_command").rfind(expected_command, 0), 0u)
+      << sync.Str("issuer_command");
   const auto signature = crypto::Base64UrlDecode(sync.Str("signature"), 64);
   ASSERT_TRUE(signature.ok());
   crypto::Signature sig;
@@ -587,8 +589,7 @@ TEST_F(OfflineCliTest, InstallRefusesCertificatesOfAnotherIssuerOrDevice) {
   offline::DeviceCertificate other = Certificate(1, 1);
   other.device_id += 1;
   WriteBytes(Path("other.bin"), Signed(other));
-  EXPECT_EQ(ErrorCode(Expect({"wallet", "install", Path("other.bin")}, kRejected)),
-            "wrong_device");
+  EXPECT_EQ(ErrorCode(Expect({"wallet", "install", Path("other.bin")}, kRejected)), "wrong_device");
   const crypto::SecretKey stranger = MakeKey(0x22);
   offline::DeviceCertificate forged = Certificate(1, 1);
   const std::vector<uint8_t> bytes = offline::Encode(forged);
@@ -597,10 +598,9 @@ TEST_F(OfflineCliTest, InstallRefusesCertificatesOfAnotherIssuerOrDevice) {
                    offline::SignedPart(bytes, offline::MessageType::device_certificate))
           .bytes;
   const std::string text = crypto::Base64UrlEncode(offline::Encode(forged));
-  EXPECT_EQ(ErrorCode(Expect({"wallet", "install", text}, kRejected)),
-            "bad_certificate_signature");
-  const Outcome ok = Expect({"wallet", "install", crypto::Base64UrlEncode(Signed(Certificate(1, 1)))},
-                        kOk);
+  EXPECT_EQ(ErrorCode(Expect({"wallet", "install", text}, kRejected)), "bad_certificate_signature");
+  const Outcome ok =
+      Expect({"wallet", "install", crypto::Base64UrlEncode(Signed(Certificate(1, 1)))}, kOk);
   EXPECT_FALSE(ok.json.at("already_installed").as_bool());
   EXPECT_TRUE(Expect({"wallet", "install", Path("cert-again")}, kUsage).json.is_object());
 }
