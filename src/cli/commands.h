@@ -23,6 +23,10 @@ inline constexpr int kExitKey = 7;       // the issuer keystore is missing, alre
 inline constexpr int kExitBatchRefused = 8;  // clearing submit: a batch was refused as a whole
                                              // (batch_rejected) or does not decode (malformed);
                                              // nothing in it was classified
+// Offline payments on a wallet or terminal directory (docs/cli.md, "Offline payments: wallet
+// and terminal"). 7 and 8 are left to the issuer and clearing commands.
+inline constexpr int kExitDeclined = 10;    // a payment was declined (wallet pay, terminal accept)
+inline constexpr int kExitPassphrase = 11;  // the passphrase does not unlock the keystore
 inline constexpr int kExitInternal = 70;  // a bug: please report it
 
 void RegisterDemo(CLI::App& app, int& exit_code);
@@ -39,5 +43,9 @@ void RegisterTransferCommands(CLI::App& app, int& exit_code);  // transfer, tran
 // Offline payments, the issuer and clearing side (offline_commands.cc): issuer, device,
 // terminal, clearing, denylist.
 void RegisterOfflineCommands(CLI::App& app, int& exit_code);
+// Offline payments, the device side (wallet_commands.cc, terminal_commands.cc). The terminal
+// one adds to an existing `terminal` subcommand (or creates it), so the order does not matter.
+void RegisterWalletCommands(CLI::App& app, int& exit_code);
+void RegisterTerminalDeviceCommands(CLI::App& app, int& exit_code);
 
 }  // namespace tpw::cli

@@ -58,6 +58,46 @@ TerminalResult<IssuedRequest> Terminal::NewRequest(Amount amount, uint32_t asset
   return issued;
 }
 
+std::vector<OutstandingRequest> Terminal::OutstandingRequests(uint64_t now_ms) const {
+  std::vector<OutstandingRequest> out;
+  out.reserve(requests_.size());
+  for (const Outstanding& o : requests_) {
+    const bool expired = now_ms >= o.issued_ms && now_ms - o.issued_ms >= kRequestLifetimeMs;
+    if (!expired) out.push_back(OutstandingRequest{o.request, o.issued_ms});
+  }
+  TPW_ASSERT(out.size() <= kOutstandingRequestsMax);
+  return out;
+}
+
+TerminalStatus Terminal::RestoreRequest(const OutstandingRequest& outstanding, uint64_t now_ms) {
+  const offline::PaymentRequest& r = outstanding.request;
+  if (r.terminal_id != config_.terminal_id || r.merchant_id != config_.merchant_id) {
+    return TerminalFail(TerminalError::invalid_argument,
+                        "the request names another terminal or merchant");
+  }
+  if (r.amount.is_zero() || r.asset == 0) {
+    return TerminalFail(TerminalError::invalid_argument, "the request's amount or asset is 0");
+  }
+  if (outstanding.issued_ms > now_ms) {
+    return TerminalFail(TerminalError::invalid_argument,
+                        "the request was issued at " + std::to_string(outstanding.issued_ms) +
+                            ", after now (" + std::to_string(now_ms) + ")");
+  }
+  ForgetExpiredRequests(now_ms);
+  if (now_ms - outstanding.issued_ms >= kRequestLifetimeMs) return {};
+  const bool known = std::any_of(requests_.begin(), requests_.end(),
+                                 [&](const Outstanding& o) { return o.request.nonce == r.nonce; });
+  if (known) return {};
+  if (requests_.size() == kOutstandingRequestsMax) requests_.pop_front();
+  requests_.push_back(Outstanding{r, outstanding.issued_ms});
+  // Later requests of this process continue the numbering, for the logs.
+  if (r.request_number >= next_request_number_ && r.request_number != UINT64_MAX) {
+    next_request_number_ = r.request_number + 1;
+  }
+  TPW_ASSERT(requests_.size() <= kOutstandingRequestsMax);
+  return {};
+}
+
 void Terminal::ForgetExpiredRequests(uint64_t now_ms) {
   std::erase_if(requests_, [now_ms](const Outstanding& o) {
     return now_ms >= o.issued_ms && now_ms - o.issued_ms >= kRequestLifetimeMs;

@@ -173,6 +173,14 @@ struct IssuedRequest {
   std::vector<uint8_t> bytes;  // the 88-byte encoding to show the wallet (QR / NFC)
 };
 
+// A request waiting for its token, as the terminal remembers it. For a front end whose process
+// ends between calls (the CLI runs one command per process): it saves these after each call and
+// hands them back with RestoreRequest after Open. They are never journaled.
+struct OutstandingRequest {
+  offline::PaymentRequest request;
+  uint64_t issued_ms = 0;  // terminal clock when NewRequest issued it
+};
+
 // A signed batch waiting for clearing's acknowledgement.
 struct PendingBatch {
   BatchId batch_id{};
@@ -235,6 +243,14 @@ class Terminal {
   // A payment request with a fresh random nonce, remembered until answered, expired or pushed
   // out (kOutstandingRequestsMax). Errors: invalid_argument (amount or asset 0).
   TerminalResult<IssuedRequest> NewRequest(Amount amount, uint32_t asset, uint64_t now_ms);
+
+  // The requests still outstanding at `now_ms` (not answered, not expired), oldest first.
+  std::vector<OutstandingRequest> OutstandingRequests(uint64_t now_ms) const;
+  // Remembers again a request this terminal issued in an earlier process. Errors:
+  // invalid_argument (another terminal's or merchant's request, amount or asset 0, issued after
+  // `now_ms`). An expired request or a nonce already remembered is ignored (ok). At
+  // kOutstandingRequestsMax the oldest is forgotten, as for NewRequest.
+  TerminalStatus RestoreRequest(const OutstandingRequest& outstanding, uint64_t now_ms);
 
   // Runs the checks of docs/offline-protocol.md in order; `accepted` only after the token is in
   // the journal and fdatasync'd. An accepted token consumes its request.

@@ -189,6 +189,40 @@ TEST_F(TerminalTest, RequestsLiveUntilJustBeforeTheirLifetime) {
   EXPECT_TRUE(Accept(token, kNow + kRequestLifetimeMs - 1).accepted());
 }
 
+TEST_F(TerminalTest, RestoredRequestsSurviveAReopenAndAreAnsweredOnce) {
+  const std::vector<uint8_t> request = Request(1'000, kAsset, kNow);
+  const std::vector<OutstandingRequest> saved = terminal_->OutstandingRequests(kNow + 1);
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].issued_ms, kNow);
+  EXPECT_EQ(offline::Encode(saved[0].request), request);
+
+  Reopen();  // a restart forgets requests; the front end hands them back
+  const std::vector<uint8_t> token = device_->Pay(request);
+  ExpectDecline(Accept(token, kNow + 2), AcceptCode::unknown_request);
+  ASSERT_TRUE(terminal_->RestoreRequest(saved[0], kNow + 2).ok());
+  ASSERT_TRUE(terminal_->RestoreRequest(saved[0], kNow + 2).ok());  // a known nonce: no-op
+  EXPECT_EQ(terminal_->OutstandingRequests(kNow + 2).size(), 1u);
+  EXPECT_TRUE(Accept(token, kNow + 3).accepted());
+  EXPECT_TRUE(terminal_->OutstandingRequests(kNow + 3).empty());
+  // Later requests of the new process continue the old numbering.
+  EXPECT_GT(Decoded(Request()).request_number, saved[0].request.request_number);
+}
+
+TEST_F(TerminalTest, RestoreRefusesForeignOrFutureRequestsAndIgnoresExpiredOnes) {
+  const OutstandingRequest saved{Decoded(Request()), kNow};
+  Reopen();
+  OutstandingRequest foreign = saved;
+  foreign.request.terminal_id += 1;
+  EXPECT_EQ(terminal_->RestoreRequest(foreign, kNow).error().code, TerminalError::invalid_argument);
+  foreign = saved;
+  foreign.request.merchant_id += 1;
+  EXPECT_EQ(terminal_->RestoreRequest(foreign, kNow).error().code, TerminalError::invalid_argument);
+  EXPECT_EQ(terminal_->RestoreRequest(saved, kNow - 1).error().code,
+            TerminalError::invalid_argument);
+  EXPECT_TRUE(terminal_->RestoreRequest(saved, kNow + kRequestLifetimeMs).ok());
+  EXPECT_TRUE(terminal_->OutstandingRequests(kNow + kRequestLifetimeMs).empty());
+}
+
 TEST_F(TerminalTest, Check3CertificatesNotSignedByAPinnedKeyAreDeclined) {
   TestIssuer stranger;
   stranger.key_id = 99;
