@@ -158,6 +158,12 @@ std::optional<BatchRejection> Clearing::CheckBatch(const TerminalBatch& batch, b
   return std::nullopt;
 }
 
+bool Clearing::IsAuthentic(const CheckedToken& checked) const {
+  if (!checked.certificate_signature_ok || !checked.token_signature_ok) return false;
+  auto record = certificates_.find(checked.token.certificate.serial);
+  return record != certificates_.end() && record->second.hash == checked.certificate_hash;
+}
+
 TokenOutcome Clearing::Classify(const CheckedToken& checked, u128 uploading_terminal,
                                 const std::map<CounterKey, crypto::Hash256>& batch_counters,
                                 const std::map<uint64_t, Amount>& batch_totals) const {
@@ -181,21 +187,24 @@ TokenOutcome Clearing::Classify(const CheckedToken& checked, u128 uploading_term
   if (t.counter < cert.counter_first || t.counter > cert.counter_last()) {
     return Invalid(id, InvalidReason::counter_out_of_range);
   }
+  // Two different authentic tokens for one (device, counter) prove a cloned or extracted key,
+  // whatever became of the first one (cleared, over the allowance, refused for a later check):
+  // the wallet never signs a counter twice.
+  const CounterKey key{cert.device_id, t.counter};
+  const crypto::Hash256* first = nullptr;
+  if (auto it = counters_.find(key); it != counters_.end()) first = &it->second;
+  if (auto it = batch_counters.find(key); first == nullptr && it != batch_counters.end()) {
+    first = &it->second;
+  }
+  if (first != nullptr && *first != id) {
+    return TokenOutcome{id, Classification::double_spend, InvalidReason::none, *first};
+  }
   if (t.counter > cert_record.void_above_counter) {
     return Invalid(id, InvalidReason::counter_after_sync);
   }
   if (t.amount > cert.per_payment_max) return Invalid(id, InvalidReason::over_per_payment_max);
   if (t.amount > cert.cvm_threshold && t.cvm == Cvm::none) {
     return Invalid(id, InvalidReason::cvm_missing);
-  }
-  const CounterKey key{cert.device_id, t.counter};
-  const crypto::Hash256* first = nullptr;
-  if (auto it = cleared_counters_.find(key); it != cleared_counters_.end()) first = &it->second;
-  if (auto it = batch_counters.find(key); first == nullptr && it != batch_counters.end()) {
-    first = &it->second;
-  }
-  if (first != nullptr) {
-    return TokenOutcome{id, Classification::double_spend, InvalidReason::none, *first};
   }
   Amount total = cert_record.cleared_total;
   if (auto it = batch_totals.find(cert.serial); it != batch_totals.end()) total = it->second;
@@ -235,10 +244,13 @@ BatchPlan Clearing::Plan(const TerminalBatch& batch, const crypto::Hash256& batc
     } else {
       outcome = Classify(checked, batch.terminal_id, batch_counters, batch_totals);
     }
+    if (IsAuthentic(checked)) {
+      batch_counters.try_emplace(CounterKey{checked.token.certificate.device_id, checked.token.counter},
+                                 checked.token_id);
+    }
     if (outcome.classification == Classification::cleared) {
       const PaymentToken& t = checked.token;
       const DeviceCertificate& cert = t.certificate;
-      batch_counters[{cert.device_id, t.counter}] = checked.token_id;
       Amount& total = batch_totals.try_emplace(cert.serial, certificates_.at(cert.serial).cleared_total)
                           .first->second;
       total = *total.CheckedAdd(t.amount);
@@ -271,9 +283,11 @@ std::vector<TokenOutcome> Clearing::Commit(const BatchPlan& plan,
     const TokenOutcome& outcome = outcomes[i];
     const PaymentToken& t = tokens[i].token;
     const bool seen = token_results_.count(outcome.token_id) != 0;
+    if (IsAuthentic(tokens[i])) {
+      counters_.try_emplace(CounterKey{t.certificate.device_id, t.counter}, outcome.token_id);
+    }
     switch (outcome.classification) {
       case Classification::cleared: {
-        cleared_counters_[{t.certificate.device_id, t.counter}] = outcome.token_id;
         CertificateRecord& record = certificates_.at(t.certificate.serial);
         record.cleared_total = *record.cleared_total.CheckedAdd(t.amount);
         ++record.cleared_count;
@@ -292,7 +306,11 @@ std::vector<TokenOutcome> Clearing::Commit(const BatchPlan& plan,
         if (!seen) OpenException(outcome, t);
         break;
     }
-    if (!seen && outcome.classification != Classification::duplicate) {
+    // A verdict that depends on who uploaded (wrong_terminal) is not the token's: the right
+    // terminal may still upload it and be paid. Every other verdict is final.
+    const bool uploader_verdict = outcome.classification == Classification::invalid &&
+                                  outcome.reason == InvalidReason::wrong_terminal;
+    if (!seen && !uploader_verdict && outcome.classification != Classification::duplicate) {
       token_results_[outcome.token_id] = outcome;
     }
   }
@@ -435,7 +453,7 @@ void Clearing::SaveState(ledger::StateSink& sink) const {
   SaveMap(sink, devices_);
   SaveMap(sink, certificates_);
   SaveMap(sink, terminals_);
-  SaveMap(sink, cleared_counters_);
+  SaveMap(sink, counters_);
   SaveMap(sink, token_results_);
   // batches_: (hash, outcome count) pairs, then every outcome in the same order.
   std::vector<Pair<crypto::Hash256, uint64_t>> batch_index;
@@ -458,7 +476,7 @@ bool Clearing::LoadState(ledger::StateSource& source) {
   *this = Clearing{};
   if (!LoadMap(source, issuer_keys_) || !LoadMap(source, devices_) ||
       !LoadMap(source, certificates_) || !LoadMap(source, terminals_) ||
-      !LoadMap(source, cleared_counters_) || !LoadMap(source, token_results_)) {
+      !LoadMap(source, counters_) || !LoadMap(source, token_results_)) {
     return false;
   }
   std::vector<Pair<crypto::Hash256, uint64_t>> batch_index;

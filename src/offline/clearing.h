@@ -219,7 +219,7 @@ class Clearing {
   // ---- Snapshots: the whole state as raw arrays (a snapshot is tied to this build's layout;
   // kStateLayoutVersion goes into the engine's layout fingerprint). Load replaces the state
   // and returns false on short or inconsistent data.
-  static constexpr uint64_t kStateLayoutVersion = 1;
+  static constexpr uint64_t kStateLayoutVersion = 2;  // 2: counters_ holds every authentic token
   void SaveState(ledger::StateSink& sink) const;
   bool LoadState(ledger::StateSource& source);
 
@@ -228,6 +228,8 @@ class Clearing {
     size_t operator()(const CounterKey& k) const;
   };
 
+  // Signed by a known certificate's device key under a certificate this clearing issued.
+  bool IsAuthentic(const CheckedToken& checked) const;
   TokenOutcome Classify(const CheckedToken& checked, u128 uploading_terminal,
                         const std::map<CounterKey, crypto::Hash256>& batch_counters,
                         const std::map<uint64_t, Amount>& batch_totals) const;
@@ -237,7 +239,8 @@ class Clearing {
   std::map<u128, DeviceRecord> devices_;
   std::map<uint64_t, CertificateRecord> certificates_;
   std::map<u128, TerminalRecord> terminals_;
-  std::unordered_map<CounterKey, crypto::Hash256, CounterKeyHasher> cleared_counters_;
+  // (device, counter) -> the first authentic token seen with it (cleared or not).
+  std::unordered_map<CounterKey, crypto::Hash256, CounterKeyHasher> counters_;
   std::unordered_map<crypto::Hash256, TokenOutcome, Hash256Hasher> token_results_;
   std::unordered_map<crypto::Hash256, std::vector<TokenOutcome>, Hash256Hasher> batches_;
   std::map<Nonce, crypto::Hash256> batch_ids_;  // batch id -> hash of the batch's bytes

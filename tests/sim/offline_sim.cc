@@ -792,9 +792,9 @@ void OfflineSimulation::CheckDoubleSpends() {
     }
     if (cleared > 1 || (cleared == 1 && !detected && unexplained)) {
       ++r_.double_spends_missed;
-      // The known clearing gap (src/offline/clearing_test.cc,
-      // DISABLED_ACounterFirstSeenOverAllowanceIsStillADoubleSpendLater): an over_allowance
-      // token does not claim its counter, so the other copy's token clears afterwards.
+      // The gap clearing had until counters were claimed by every authentic token (see
+      // ClearingTest.ACounterFirstSeenOverAllowanceIsStillADoubleSpendLater): an over_allowance
+      // token did not claim its counter, so the other copy's token cleared afterwards.
       const bool behind = cleared == 1 && !detected && first_over_allowance < cleared_order;
       if (behind) ++r_.double_spends_missed_behind_over_allowance;
       Fail("double spend missed: device " + std::to_string(key.first) + " counter " +
@@ -804,9 +804,9 @@ void OfflineSimulation::CheckDoubleSpends() {
     } else if (detected) {
       ++r_.double_spends_detected;
     } else {
-      // No token paid twice, but no double_spend either: e.g. one copy's token cleared before
-      // the owner synced and the other's came after, refused as counter_after_sync (checked
-      // before the double-spend check), or every token of the pair was refused.
+      // No token paid twice, but no double_spend either: every token of the pair was refused
+      // for a check that comes before the double-spend check (wrong terminal or merchant,
+      // expiry, counter range) or was not authentic.
       ++r_.double_spends_refused_otherwise;
     }
   }

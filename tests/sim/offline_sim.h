@@ -136,12 +136,12 @@ struct OfflineSimReport {
   // Double spends: (device, counter) pairs accepted by terminals with different tokens.
   uint64_t double_spends_injected = 0;
   uint64_t double_spends_detected = 0;  // a token of the pair classified double_spend
-  // At most one token cleared and the others were refused for another reason first (e.g.
-  // counter_after_sync): no money paid twice, but this pair did not revoke the device.
+  // At most one token cleared and the others were refused for a check that comes before the
+  // double-spend check: no money paid twice, but this pair did not revoke the device.
   uint64_t double_spends_refused_otherwise = 0;
   uint64_t double_spends_missed = 0;  // must be 0
-  // Of the missed: one copy's token was over_allowance, the other's cleared later (a known
-  // clearing gap: src/offline/clearing_test.cc, DISABLED_ACounterFirstSeenOverAllowance...).
+  // Of the missed: one copy's token was over_allowance, the other's cleared later (a gap
+  // clearing had; ClearingTest.ACounterFirstSeenOverAllowanceIsStillADoubleSpendLater).
   uint64_t double_spends_missed_behind_over_allowance = 0;
   uint64_t devices_double_spending = 0;
   uint64_t devices_revoked = 0;
