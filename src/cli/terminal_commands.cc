@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -606,6 +607,10 @@ int RunBatch(const BatchOptions& o) {
   const size_t new_count = built.ok() ? built.value().size() : 0;
   // Every batch not yet acknowledged is written: new ones and any left from an earlier run.
   const std::vector<terminal::PendingBatch> pending = t.PendingBatches();
+  if (!pending.empty()) {
+    std::error_code ignored;  // a failure shows up as the write error below, naming the file
+    std::filesystem::create_directories(o.out_dir, ignored);
+  }
   bj::array items;
   std::vector<std::string> files;
   for (const terminal::PendingBatch& b : pending) {
@@ -809,7 +814,7 @@ void RegisterTerminalDeviceCommands(CLI::App& app, int& exit_code) {
       "a file for `tpwallet clearing submit`.\nExample: tpwallet terminal batch --out-dir ./out");
   AddDeviceOptions(*batch_cmd, batch->device, kTerminalKind, true);
   batch_cmd->add_option("--out-dir", batch->out_dir,
-                        "Directory the batch files go to (default: the current one)");
+                        "Directory the batch files go to, created if missing (default: the current one)");
   batch_cmd->callback([batch, &exit_code] { exit_code = RunBatch(*batch); });
 
   auto uploaded = std::make_shared<IdOptions>();

@@ -310,7 +310,8 @@ int RunShow(const DeviceOptions& o) {
          Money(cert.asset, c.spent), Money(cert.asset, c.remaining_allowance()),
          std::to_string(c.remaining_payments()) + " of " + std::to_string(cert.payment_count_max),
          std::to_string(cert.counter_first) + ".." + std::to_string(cert.counter_last()),
-         Money(cert.asset, cert.cvm_threshold), FormatMs(cert.valid_until),
+         cert.cvm_threshold == Amount::Max() ? std::string("never") : Money(cert.asset, cert.cvm_threshold),
+         FormatMs(cert.valid_until),
          CertificateStatus(c, now)});
   }
   std::printf("%s",
@@ -401,9 +402,12 @@ int RunInstall(const InstallOptions& o) {
   }
   std::printf("\n");
   const offline::DeviceCertificate& cert = state->certificate;
-  std::printf("  allowance:        %s (per payment at most %s; PIN above %s)\n",
+  const std::string pin_rule = cert.cvm_threshold == Amount::Max()
+                              ? std::string("never required")
+                              : "above " + Money(ledger, cert.cvm_threshold);
+  std::printf("  allowance:        %s (per payment at most %s; PIN %s)\n",
               Money(ledger, cert.allowance).c_str(), Money(ledger, cert.per_payment_max).c_str(),
-              Money(ledger, cert.cvm_threshold).c_str());
+              pin_rule.c_str());
   std::printf("  payments:         %u (counters %llu..%llu)\n", cert.payment_count_max,
               static_cast<unsigned long long>(cert.counter_first),
               static_cast<unsigned long long>(cert.counter_last()));
