@@ -114,6 +114,12 @@ class Engine::Impl {
   OfflineReply DeviceInfo(const OfflineCommand& c) const;
   bool CanSign() const;
   void AddOfflineFact(OfflineFact fact, Group& group);
+  // One money movement of an offline command: nullopt when the ledger took it, else the
+  // refusal `error` carrying the ledger's result.
+  std::optional<OfflineReply> MoveMoney(const ledger::Transfer& transfer, OfflineError error,
+                                        Group& group);
+  // Signs `cert` with the issuer key (filling its signature) and returns its encoding.
+  std::vector<uint8_t> SignCertificate(offline::DeviceCertificate& cert) const;
   uint64_t NowMs() const;
   uint64_t StepStamp() const;
   // Caller threads: decode a batch and verify its signatures in parallel.

@@ -269,6 +269,23 @@ bool Engine::Impl::CanSign() const {
   return registered && *registered == options_.issuer_key->public_key().bytes;
 }
 
+std::optional<OfflineReply> Engine::Impl::MoveMoney(const Transfer& transfer, OfflineError error,
+                                                    Group& group) {
+  const auto results = CreateTransfersNow({transfer}, group);
+  if (results.empty()) return std::nullopt;
+  OfflineReply reply = Refuse(error, std::string(ledger::ResultName(results[0].result)));
+  reply.ledger_result = results[0].result;
+  return reply;
+}
+
+std::vector<uint8_t> Engine::Impl::SignCertificate(DeviceCertificate& cert) const {
+  std::vector<uint8_t> encoded = offline::Encode(cert);
+  SignInPlace(*options_.issuer_key, offline::kCertificateDomain,
+              offline::MessageType::device_certificate, encoded);
+  std::copy(encoded.end() - 64, encoded.end(), cert.signature.begin());
+  return encoded;
+}
+
 void Engine::Impl::AddOfflineFact(OfflineFact fact, Group& group) {
   fact.time_ms = NowMs();
   group.Add(FactType::offline, EncodeOfflineFact(fact));
@@ -380,18 +397,9 @@ OfflineReply Engine::Impl::EnrollDevice(const OfflineCommand& c, Group& group) {
   funding.amount = c.allowance;
   funding.ledger = c.asset;
   funding.code = kReserveFundingCode;
-  const auto transfer_results = CreateTransfersNow({funding}, group);
-  if (!transfer_results.empty()) {
-    OfflineReply reply = Refuse(OfflineError::funding_failed,
-                              std::string(ledger::ResultName(transfer_results[0].result)));
-    reply.ledger_result = transfer_results[0].result;
-    return reply;
-  }
+  if (auto refused = MoveMoney(funding, OfflineError::funding_failed, group)) return *refused;
 
-  std::vector<uint8_t> encoded = offline::Encode(cert);
-  SignInPlace(*options_.issuer_key, offline::kCertificateDomain,
-              offline::MessageType::device_certificate, encoded);
-  std::copy(encoded.end() - 64, encoded.end(), cert.signature.begin());
+  std::vector<uint8_t> encoded = SignCertificate(cert);
   OfflineFact fact;
   fact.kind = OfflineFactKind::certificate;
   fact.user_account = c.user_account;
@@ -461,19 +469,10 @@ OfflineReply Engine::Impl::SyncDevice(const OfflineCommand& c, Group& group) {
     move.amount = Amount::FromMinor(top_up ? target->minor() - balance : balance - target->minor());
     move.ledger = cert.asset;
     move.code = top_up ? kReserveFundingCode : kReserveReturnCode;
-    const auto results = CreateTransfersNow({move}, group);
-    if (!results.empty()) {
-      OfflineReply reply = Refuse(OfflineError::funding_failed,
-                                std::string(ledger::ResultName(results[0].result)));
-      reply.ledger_result = results[0].result;
-      return reply;
-    }
+    if (auto refused = MoveMoney(move, OfflineError::funding_failed, group)) return *refused;
   }
 
-  std::vector<uint8_t> encoded = offline::Encode(cert);
-  SignInPlace(*options_.issuer_key, offline::kCertificateDomain,
-              offline::MessageType::device_certificate, encoded);
-  std::copy(encoded.end() - 64, encoded.end(), cert.signature.begin());
+  std::vector<uint8_t> encoded = SignCertificate(cert);
   OfflineFact fact;
   fact.kind = OfflineFactKind::sync;
   fact.user_account = device->user_account;
@@ -623,12 +622,8 @@ OfflineReply Engine::Impl::ResolveException(const OfflineCommand& c, Group& grou
     payment.amount = record->amount;
     payment.ledger = record->asset;
     payment.code = kGuaranteePaymentCode;
-    const auto results = CreateTransfersNow({payment}, group);
-    if (!results.empty()) {
-      OfflineReply reply = Refuse(OfflineError::guarantee_payment_failed,
-                                std::string(ledger::ResultName(results[0].result)));
-      reply.ledger_result = results[0].result;
-      return reply;
+    if (auto refused = MoveMoney(payment, OfflineError::guarantee_payment_failed, group)) {
+      return *refused;
     }
   }
   OfflineFact fact;
