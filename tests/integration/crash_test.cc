@@ -238,7 +238,13 @@ void CheckDirectory(const std::string& data_dir, const Expected& expected, bool 
   std::vector<AccountId> account_ids;
   for (const ledger::Account& a : Accounts()) account_ids.push_back(a.id);
   engine::Reply accounts = engine.LookupAccounts(account_ids);
-  ASSERT_EQ(accounts.accounts.size(), account_ids.size());
+  // The child creates every account in one batch before its first request. Until a request was
+  // acknowledged, a kill may land before that batch was durable: then none exist (never some).
+  if (started || !accounts.accounts.empty()) {
+    ASSERT_EQ(accounts.accounts.size(), account_ids.size());
+  } else {
+    std::printf("[ round    ] killed before the accounts were durable\n");
+  }
   u128 debits_pending = 0, debits_posted = 0, credits_pending = 0, credits_posted = 0;
   for (const ledger::Account& a : accounts.accounts) {
     debits_pending += a.debits_pending.minor();
