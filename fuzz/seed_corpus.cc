@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "access/access.h"
 #include "common/codec.h"
 #include "crypto/base64.h"
 #include "crypto/keystore.h"
@@ -462,6 +463,27 @@ void DeviceSeeds() {
                wallet::DecodeState(wallet_bytes).ok());
 }
 
+// API keys and idempotency records: byte 0 picks the decoder (access_fuzz.cc).
+void AccessSeeds() {
+  access::ApiKey key;
+  key.id = 42;
+  key.scope = access::Scope::merchant;
+  key.name = "shop";
+  key.rate_per_second = 100;
+  key.created_ms = 1000;
+  const Bytes key_bytes = access::EncodeApiKey(key);
+  WriteIfValid("access", "api-key", Prefixed({0}, key_bytes), access::DecodeApiKey(key_bytes).has_value());
+  access::IdempotencyRecord record;
+  record.scope = 42;
+  record.key = "order-1";
+  record.status = 201;
+  record.body = "{\"id\":\"1\"}";
+  record.created_ms = 1000;
+  const Bytes record_bytes = access::EncodeIdempotencyRecord(record);
+  WriteIfValid("access", "idempotency-record", Prefixed({1}, record_bytes),
+               access::DecodeIdempotencyRecord(record_bytes).has_value());
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seed_corpus <directory>\n");
@@ -474,5 +496,6 @@ int main(int argc, char** argv) {
   EngineSeeds();
   CliSeeds();
   DeviceSeeds();
+  AccessSeeds();
   return 0;
 }

@@ -66,9 +66,12 @@ uint64_t EventsOf(const Request& request) {
   return std::max<uint64_t>(1, request.accounts.size() + request.transfers.size() + offline);
 }
 
-// What a snapshot's layout depends on: the ledger's and clearing's saved structures.
+// What a snapshot's layout depends on: the ledger's, clearing's and the access state's saved
+// structures.
 uint64_t StateFingerprint() {
-  return Ledger::StateLayoutFingerprint() * 1000003 + offline::Clearing::kStateLayoutVersion;
+  return (Ledger::StateLayoutFingerprint() * 1000003 + offline::Clearing::kStateLayoutVersion) *
+             1000003 +
+         access::kStateLayoutVersion;
 }
 
 }  // namespace
@@ -83,6 +86,8 @@ void Engine::Impl::ResetState() {
   ledger_ = std::make_unique<Ledger>(
       *store_, ledger::LedgerOptions{options_.expected_accounts, options_.expected_transfers});
   clearing_ = offline::Clearing{};
+  api_keys_ = access::ApiKeyTable{};
+  idempotency_ = access::IdempotencyTable{options_.idempotency_ttl_ms};
 }
 
 EngineStatus Engine::Impl::Open() {
@@ -127,6 +132,7 @@ EngineStatus Engine::Impl::Open() {
   journaled_timestamp_ = ledger_->last_timestamp();
   recovery_.elapsed_ns = clock_->MonotonicNs() - start;
   PublishStats();
+  PublishApiKeys();
   {
     const journal::JournalStats& js = journal_->stats();
     std::lock_guard stats_lock(state_mutex_);
@@ -210,7 +216,8 @@ EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t& sequence) {
                      *storage_, name, header.value(),
                      [&](ledger::StateSource& source) {
                        return ledger_->LoadState(source) && store_->LoadState(source) &&
-                              clearing_.LoadState(source);
+                              clearing_.LoadState(source) && api_keys_.LoadState(source) &&
+                              idempotency_.LoadState(source);
                      },
                      why)) {
         recovery_.from_snapshot = true;
@@ -250,6 +257,10 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
                       "journal record " + std::to_string(record.sequence.value) + ": " + why);
   };
   if (record.type == static_cast<uint16_t>(FactType::offline)) return ApplyOfflineFact(record);
+  if (record.type == static_cast<uint16_t>(FactType::api_key) ||
+      record.type == static_cast<uint16_t>(FactType::idempotency)) {
+    return ApplyAccessFact(record);
+  }
   auto decoded = DecodeFact(record.type, record.bytes);
   if (!decoded.ok()) return diverged(decoded.error());
   const Fact& fact = decoded.value();
@@ -268,7 +279,9 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
       if (!ledger_->ReplayFailures(fact.failed)) return diverged("failed ids do not apply");
       break;
     case FactType::offline:
-      return diverged("an offline fact decoded as a ledger fact");
+    case FactType::api_key:
+    case FactType::idempotency:
+      return diverged("an offline or access fact decoded as a ledger fact");
     case FactType::transfers_expired: {
       const Timestamp now{fact.header.batch_first};
       if (now <= ledger_->last_timestamp()) return diverged("expiry time is not after the last");
@@ -397,6 +410,7 @@ void Engine::Impl::SequencerLoop() {
     }
     auto group = std::make_unique<Group>();
     if (options_.expire_when_idle || !batch.empty()) RunExpiry(*group);
+    idempotency_.Expire(NowMs());
     for (Request& request : batch) Execute(request, *group);
     if (group->buffers.empty() && group->replies.empty()) continue;
     records_since_snapshot_ += group->buffers.size();
@@ -414,6 +428,15 @@ void Engine::Impl::SequencerLoop() {
 
 void Engine::Impl::Execute(Request& request, Group& group) {
   Reply reply;
+  if (request.idempotency != nullptr && IsWrite(request.kind)) {
+    ExecuteIdempotent(request, reply, group);
+  } else {
+    ExecuteOnce(request, reply, group);
+  }
+  group.replies.emplace_back(std::move(request.done), std::move(reply));
+}
+
+void Engine::Impl::ExecuteOnce(Request& request, Reply& reply, Group& group) {
   switch (request.kind) {
     case RequestKind::create_accounts:
       ExecuteCreateAccounts(request, reply, group);
@@ -424,11 +447,13 @@ void Engine::Impl::Execute(Request& request, Group& group) {
     case RequestKind::offline:
       ExecuteOffline(request, reply, group);
       break;
+    case RequestKind::access:
+      ExecuteAccess(request, reply, group);
+      break;
     default:
       ExecuteQuery(request, reply);
       break;
   }
-  group.replies.emplace_back(std::move(request.done), std::move(reply));
 }
 
 void Engine::Impl::ExecuteCreateAccounts(Request& request, Reply& reply, Group& group) {
@@ -534,6 +559,7 @@ void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
     case RequestKind::create_accounts:
     case RequestKind::create_transfers:
     case RequestKind::offline:
+    case RequestKind::access:
       reply.error = EngineError::invalid_request;
       break;
   }
@@ -659,6 +685,8 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
     ledger_->SaveState(sink, journaled_timestamp_);
     store_->SaveState(sink);
     clearing_.SaveState(sink);
+    api_keys_.SaveState(sink);
+    idempotency_.SaveState(sink);
   });
   if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());
   PruneSnapshots(*storage_, std::max<uint32_t>(1, options_.snapshots_kept));
@@ -673,6 +701,9 @@ void Engine::Impl::PublishStats() {
   stats_.transfers = ledger_->transfer_count();
   stats_.pending = ledger_->pending_count();
   stats_.last_timestamp = ledger_->last_timestamp();
+  stats_.api_keys = api_keys_.size();
+  stats_.idempotency_records = idempotency_.size();
+  stats_.idempotency_body_bytes = idempotency_.body_bytes();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -874,6 +905,11 @@ Reply Engine::GetAccountBalances(const ledger::AccountFilter& filter) {
   request.kind = RequestKind::get_account_balances;
   request.filter = filter;
   return Execute(std::move(request));
+}
+
+void Engine::SubmitOffline(OfflineCommand command, std::shared_ptr<IdempotencyRequest> idempotency,
+                           std::function<void(Reply&&)> done) {
+  impl_->SubmitOffline(std::move(command), std::move(idempotency), std::move(done));
 }
 
 void Engine::SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "access/access.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "crypto/hash.h"
@@ -79,6 +80,10 @@ struct EngineOptions {
   // Threads that verify an uploaded batch's signatures (the caller's thread is one of them);
   // 0 = one per hardware thread.
   uint32_t verify_threads = 0;
+
+  // ---- API access state (docs/api.md)
+  // Idempotency records are forgotten this long after they were stored; 0 = 24 hours.
+  uint64_t idempotency_ttl_ms = 0;
 };
 
 // What recovery did, for the operator and the recovery benchmark.
@@ -104,6 +109,9 @@ struct EngineStats {
   uint64_t groups_committed = 0;
   uint64_t queue_depth = 0;
   tpw::Timestamp last_timestamp;
+  uint64_t api_keys = 0;
+  uint64_t idempotency_records = 0;
+  uint64_t idempotency_body_bytes = 0;
 };
 
 struct SnapshotInfo {
@@ -124,6 +132,48 @@ enum class RequestKind : uint8_t {
   get_account_balances,
   get_pending_status,
   offline,  // an offline-payment command (SubmitOffline)
+  access,   // an API-key command (AccessCommand)
+};
+
+// ---- API access: API keys and idempotency ----------------------------------------------------
+
+enum class AccessCommandKind : uint8_t { create_api_key, revoke_api_key, list_api_keys };
+
+struct AccessCommand {
+  AccessCommandKind kind = AccessCommandKind::list_api_keys;
+  // create_api_key: the key as the caller made it (id, scope, name, secret hash, rate);
+  // the engine stamps created_ms.
+  access::ApiKey key;
+  uint64_t key_id = 0;  // revoke_api_key
+};
+
+enum class AccessError : uint8_t { ok = 0, key_exists = 1, unknown_key = 2, already_revoked = 3, invalid = 4 };
+std::string_view AccessErrorName(AccessError error);
+
+struct AccessReply {
+  AccessError error = AccessError::ok;
+  std::vector<access::ApiKey> keys;  // create: the new key; revoke: the revoked key; list: all
+};
+
+struct Reply;
+// Asks the engine to make a write idempotent: the first execution's response is journaled with
+// its effects (same group, so both or neither survive a crash) and later requests with the
+// same (scope, key) get it back instead of executing.
+struct IdempotencyRequest {
+  uint64_t scope = 0;  // the API key id of the caller
+  std::string key;     // 1..255 bytes
+  crypto::Hash256 fingerprint{};  // what makes two requests "the same"
+  // Renders the executed request's reply as the stored response (HTTP status, body). Runs once,
+  // on the sequencer thread, right after execution; it must be quick and must not block.
+  std::function<std::pair<uint16_t, std::string>(const Reply&)> render;
+};
+
+struct IdempotentResponse {
+  // absent: executed now and stored; replay: the stored response of an earlier execution;
+  // mismatch: the key was used for a different request (nothing executed; status/body empty).
+  access::IdempotencyLookup outcome = access::IdempotencyLookup::absent;
+  uint16_t status = 0;
+  std::string body;
 };
 
 struct Request;
@@ -139,6 +189,9 @@ struct Reply {
   std::vector<ledger::PendingStatus> pending_statuses;  // get_pending_status, per id
   std::optional<ledger::QueryError> query_error;        // filter queries
   std::optional<OfflineReply> offline;                  // offline commands
+  std::optional<AccessReply> access;                    // access commands
+  // Set when the request carried an IdempotencyRequest (and no engine error occurred).
+  std::optional<IdempotentResponse> idempotent;
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
 };
 
@@ -147,6 +200,9 @@ struct OfflineWork;  // engine_impl.h: an offline command and what was prepared 
 struct Request {
   RequestKind kind = RequestKind::lookup_accounts;
   std::shared_ptr<OfflineWork> offline;
+  std::shared_ptr<AccessCommand> access;
+  // Optional for writes: see IdempotencyRequest. Ignored for queries.
+  std::shared_ptr<IdempotencyRequest> idempotency;
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
   std::vector<u128> ids;
@@ -191,12 +247,22 @@ class Engine {
   // before it enters the sequencer; everything else runs in the sequencer. `done` is called
   // exactly once, when the outcome is durable (or failed).
   void SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done);
+  // As SubmitOffline, optionally idempotent, answering with the whole Reply: `offline` holds the
+  // OfflineReply (always set, engine failures included), `idempotent` the response stored or
+  // replayed. A batch that does not decode is refused before the sequencer and not stored.
+  void SubmitOffline(OfflineCommand command, std::shared_ptr<IdempotencyRequest> idempotency,
+                     std::function<void(Reply&&)> done);
   OfflineReply ExecuteOffline(OfflineCommand command);
 
   // Writes a snapshot now (waits for the pipeline to drain first).
   EngineResult<SnapshotInfo> Snapshot();
   // Stops accepting, finishes everything queued, makes it durable, stops threads. Idempotent.
   void Shutdown();
+
+  // API keys as the sequencer last changed them, for authenticating requests on any thread
+  // without a trip through the queue. Never null.
+  std::shared_ptr<const access::ApiKeyTable> ApiKeys() const;
+  Reply ExecuteAccess(AccessCommand command);
 
   EngineStats Stats() const;
   const RecoveryReport& recovery() const;

@@ -34,6 +34,9 @@ struct OfflineWork {
   std::vector<offline::CheckedToken> tokens;
 };
 
+// Requests that change state (and so may carry an IdempotencyRequest).
+bool IsWrite(RequestKind kind);
+
 // One group commit: the facts of several requests, their replies, and where the records land.
 using ReplyList = std::vector<std::pair<std::function<void(Reply&&)>, Reply>>;
 
@@ -71,7 +74,10 @@ class Engine::Impl {
   EngineResult<SnapshotInfo> Snapshot();
   void Shutdown();
   EngineStats Stats() const;
+  std::shared_ptr<const access::ApiKeyTable> ApiKeys() const;
   void SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done);
+  void SubmitOffline(OfflineCommand command, std::shared_ptr<IdempotencyRequest> idempotency,
+                     std::function<void(Reply&&)> done);
   std::optional<EngineFailure> failure() const;
   const RecoveryReport& recovery() const { return recovery_; }
 
@@ -84,12 +90,18 @@ class Engine::Impl {
   EngineStatus Replay(uint64_t from, std::optional<journal::TrustedPrefix> trusted);
   EngineStatus ApplyFact(const journal::RecordView& record);
   EngineStatus ApplyOfflineFact(const journal::RecordView& record);
+  EngineStatus ApplyAccessFact(const journal::RecordView& record);
   EngineStatus CheckIssuerKey();
 
   // ---- sequencer thread
   void SequencerLoop();
   bool TakeRequests(std::vector<Request>& batch);
   void Execute(Request& request, Group& group);
+  void ExecuteOnce(Request& request, Reply& reply, Group& group);
+  // ---- access (engine_access.cc), sequencer thread
+  void ExecuteIdempotent(Request& request, Reply& reply, Group& group);
+  void ExecuteAccess(Request& request, Reply& reply, Group& group);
+  void PublishApiKeys();
   void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);
   void ExecuteCreateTransfers(Request& request, Reply& reply, Group& group);
   void ExecuteQuery(Request& request, Reply& reply);
@@ -113,7 +125,8 @@ class Engine::Impl {
   OfflineReply DenyListReply(const OfflineCommand& c) const;
   OfflineReply DeviceInfo(const OfflineCommand& c) const;
   bool CanSign() const;
-  void AddOfflineFact(OfflineFact fact, Group& group);
+  void AddOfflineFact(OfflineFact fact, Group& group);  // stamped with NowMs()
+  void AddOfflineFactAt(OfflineFact fact, uint64_t time_ms, Group& group);
   // One money movement of an offline command: nullopt when the ledger took it, else the
   // refusal `error` carrying the ledger's result.
   std::optional<OfflineReply> MoveMoney(const ledger::Transfer& transfer, OfflineError error,
@@ -163,6 +176,12 @@ class Engine::Impl {
   // replaying those facts on top of it would fail with replay_diverged. Sequencer thread only.
   tpw::Timestamp journaled_timestamp_;
   offline::Clearing clearing_;  // sequencer thread (and recovery)
+  access::ApiKeyTable api_keys_;  // sequencer thread (and recovery)
+  access::IdempotencyTable idempotency_;  // sequencer thread (and recovery)
+  // api_keys_ as last published for other threads (copy-on-write; keys change rarely).
+  mutable std::mutex api_keys_mutex_;
+  std::shared_ptr<const access::ApiKeyTable> published_api_keys_ =
+      std::make_shared<access::ApiKeyTable>();
 
   // Issuer public keys as the sequencer registered them, for the verifying caller threads; and
   // certificates whose issuer signature verified (a certificate never changes, and a key id is

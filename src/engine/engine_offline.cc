@@ -6,6 +6,7 @@
 // caller's thread and verify_threads - 1 helpers, so that the sequencer's share of clearing is
 // bookkeeping and the cores spend their time on Ed25519.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <thread>
 
@@ -94,9 +95,10 @@ std::string AccountResultText(ledger::CreateAccountResult result) {
 // What the issuer must keep in the reserve for one certificate: the most its remaining tokens
 // can still claim. Counters above `mark` are void; every counter up to it that has not cleared
 // may still arrive, each for at most per_payment_max, and all of them together for at most
-// what is left of the allowance.
-Amount ClaimableUnder(const CertificateRecord& record, uint64_t mark) {
+// what is left of the allowance — until the claim window closes at `now_ms`: then nothing.
+Amount ClaimableUnder(const CertificateRecord& record, uint64_t mark, uint64_t now_ms) {
   const DeviceCertificate& cert = record.certificate;
+  if (now_ms >= offline::ClaimDeadlineMs(cert.valid_until)) return Amount::Zero();
   const uint64_t last = std::min(mark, cert.counter_last());
   const uint64_t counters = last >= cert.counter_first ? last - cert.counter_first + 1 : 0;
   const uint64_t uncleared = counters > record.cleared_count ? counters - record.cleared_count : 0;
@@ -119,26 +121,38 @@ bool ValidLimits(const OfflineCommand& c) {
 
 void Engine::Impl::SubmitOffline(OfflineCommand command,
                                  std::function<void(OfflineReply&&)> done) {
+  SubmitOffline(std::move(command), nullptr,
+                [done = std::move(done)](Reply&& reply) { done(std::move(*reply.offline)); });
+}
+
+void Engine::Impl::SubmitOffline(OfflineCommand command,
+                                 std::shared_ptr<IdempotencyRequest> idempotency,
+                                 std::function<void(Reply&&)> done) {
   auto work = std::make_shared<OfflineWork>();
   work->command = std::move(command);
   if (work->command.kind == OfflineCommandKind::submit_batch) {
     if (std::optional<OfflineReply> refused = PrepareBatch(*work)) {
-      done(std::move(*refused));
+      Reply reply;
+      reply.offline = std::move(*refused);
+      done(std::move(reply));
       return;
     }
   }
   Request request;
   request.kind = RequestKind::offline;
   request.offline = std::move(work);
+  request.idempotency = std::move(idempotency);
   request.done = [done = std::move(done)](Reply&& reply) {
     if (reply.error) {
-      OfflineReply failed = Refuse(OfflineError::engine_failed,
-                                 std::string(EngineErrorName(*reply.error)) + ": " +
-                                     std::string(EngineErrorMessage(*reply.error)));
-      done(std::move(failed));
-      return;
+      reply.offline = Refuse(OfflineError::engine_failed,
+                             std::string(EngineErrorName(*reply.error)) + ": " +
+                                 std::string(EngineErrorMessage(*reply.error)));
+    } else if (!reply.offline && !reply.idempotent) {
+      reply.offline = Refuse(OfflineError::engine_failed, "no reply");
+    } else if (!reply.offline) {
+      reply.offline = OfflineReply{};  // a replayed or refused idempotent request: see idempotent
     }
-    done(reply.offline ? std::move(*reply.offline) : Refuse(OfflineError::engine_failed, "no reply"));
+    done(std::move(reply));
   };
   Submit(std::move(request));
 }
@@ -231,13 +245,19 @@ std::optional<OfflineReply> Engine::Impl::PrepareBatch(OfflineWork& work) {
   uint32_t threads = options_.verify_threads != 0 ? options_.verify_threads
                                                   : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<uint32_t>(std::min<size_t>(threads, std::max<size_t>(1, items / 64)));
+  // Threads take small chunks from a shared cursor rather than fixed shares: a core that is
+  // also running the sequencer or another upload's verification does less, and nobody waits
+  // at the join for the slowest share.
+  std::atomic<size_t> cursor{0};
+  const auto verify_chunks = [&] {
+    constexpr size_t kChunk = 32;
+    for (size_t first = cursor.fetch_add(kChunk); first < items; first = cursor.fetch_add(kChunk)) {
+      for (size_t item = first; item < std::min(items, first + kChunk); ++item) verify_item(item);
+    }
+  };
   std::vector<std::thread> helpers;
-  for (uint32_t t = 1; t < threads; ++t) {
-    helpers.emplace_back([&, t] {
-      for (size_t item = t; item < items; item += threads) verify_item(item);
-    });
-  }
-  for (size_t item = 0; item < items; item += threads) verify_item(item);
+  for (uint32_t t = 1; t < threads; ++t) helpers.emplace_back(verify_chunks);
+  verify_chunks();
   for (std::thread& helper : helpers) helper.join();
 
   {
@@ -287,7 +307,11 @@ std::vector<uint8_t> Engine::Impl::SignCertificate(DeviceCertificate& cert) cons
 }
 
 void Engine::Impl::AddOfflineFact(OfflineFact fact, Group& group) {
-  fact.time_ms = NowMs();
+  AddOfflineFactAt(std::move(fact), NowMs(), group);
+}
+
+void Engine::Impl::AddOfflineFactAt(OfflineFact fact, uint64_t time_ms, Group& group) {
+  fact.time_ms = time_ms;
   group.Add(FactType::offline, EncodeOfflineFact(fact));
 }
 
@@ -328,6 +352,10 @@ void Engine::Impl::ExecuteOffline(Request& request, Reply& reply, Group& group) 
       break;
     case OfflineCommandKind::device_info:
       reply.offline = DeviceInfo(c);
+      break;
+    case OfflineCommandKind::issuer_keys:
+      reply.offline = OfflineReply{};
+      reply.offline->issuer_keys = clearing_.IssuerKeys();
       break;
   }
 }
@@ -447,12 +475,14 @@ OfflineReply Engine::Impl::SyncDevice(const OfflineCommand& c, Group& group) {
     return Refuse(OfflineError::invalid_limits);
   }
 
-  // Held: what every certificate of the device can still claim, the current one up to `mark`.
+  // Held: what every certificate of the device can still claim, the current one up to `mark`;
+  // certificates whose claim window has closed hold nothing any more.
+  const uint64_t now_ms = NowMs();
   Amount held = Amount::Zero();
   for (const CertificateRecord* record : clearing_.CertificatesOf(c.device_id)) {
     const uint64_t record_mark =
         record->certificate.serial == old.serial ? mark : record->void_above_counter;
-    held = held.CheckedAdd(ClaimableUnder(*record, record_mark)).value_or(Amount::Max());
+    held = held.CheckedAdd(ClaimableUnder(*record, record_mark, now_ms)).value_or(Amount::Max());
   }
   const Account reserve = *ledger_->LookupAccount(device->reserve_account);
   const u128 balance = reserve.credits_posted.minor() - reserve.debits_posted.minor() -
@@ -564,10 +594,15 @@ OfflineReply Engine::Impl::ClearBatch(OfflineWork& work, Group& group) {
     reply.batch_rejection = rejection;
     return reply;
   }
-  const offline::BatchPlan plan = clearing_.Plan(work.batch, work.batch_hash, work.tokens);
+  // Read once: the claim window is judged at this instant, and the batch fact records it so a
+  // replay judges the same.
+  const uint64_t upload_time_ms = NowMs();
+  const offline::BatchPlan plan =
+      clearing_.Plan(work.batch, work.batch_hash, work.tokens, upload_time_ms);
   OfflineReply reply;
   if (plan.repeated) {
     reply.outcomes = plan.outcomes;
+    reply.batch_repeated = true;
     return reply;
   }
   std::vector<Transfer> transfers;
@@ -597,7 +632,7 @@ OfflineReply Engine::Impl::ClearBatch(OfflineWork& work, Group& group) {
   }
   for (const bool ok : transfer_ok) fact.settlements_ok.push_back(ok ? 1 : 0);
   fact.batch = bytes;
-  AddOfflineFact(std::move(fact), group);
+  AddOfflineFactAt(std::move(fact), upload_time_ms, group);
   reply.outcomes = clearing_.Commit(plan, work.batch_hash, work.tokens, transfer_ok);
   return reply;
 }
@@ -743,7 +778,7 @@ EngineStatus Engine::Impl::ApplyOfflineFact(const journal::RecordView& record) {
         tokens[i].token_signature_ok = (fact.token_checks[i] & kTokenCheckOk) != 0;
       }
       const crypto::Hash256 hash = crypto::Blake2b256(fact.batch);
-      const offline::BatchPlan plan = clearing_.Plan(batch.value(), hash, tokens);
+      const offline::BatchPlan plan = clearing_.Plan(batch.value(), hash, tokens, fact.time_ms);
       if (plan.repeated || plan.settlements.size() != fact.settlements_ok.size()) {
         return diverged("a batch that classifies differently on replay");
       }

@@ -129,7 +129,7 @@ class EngineOfflineTest : public ::testing::Test {
     if (with_key) options.issuer_key = issuer_;
     options.ignore_snapshots = ignore_snapshots;
     options.deny_list_max_age_ms = 3'600'000;
-    auto engine = Engine::Open(*storage_, options);
+    auto engine = Engine::Open(*storage_, options, clock_);
     ASSERT_TRUE(engine.ok()) << engine.error().Message();
     engine_ = std::move(engine.value());
   }
@@ -187,12 +187,32 @@ class EngineOfflineTest : public ::testing::Test {
     const ledger::Account a = Balance(id);
     return a.credits_posted.minor() - a.debits_posted.minor();
   }
-  uint64_t Now() { return SystemClock().Now().ns / 1'000'000; }
+  uint64_t Now() { return (clock_ != nullptr ? clock_->Now() : SystemClock().Now()).ns / 1'000'000; }
+
+  // A sync request for `device`'s current certificate declaring `last_counter_used`.
+  static OfflineCommand SyncCommand(const Device& device, uint64_t last_counter_used) {
+    OfflineCommand sync;
+    sync.kind = OfflineCommandKind::sync_device;
+    sync.device_id = kDevice;
+    sync.last_counter_used = last_counter_used;
+    const auto request = SyncRequestBytes(kDevice, device.certificate.serial, last_counter_used);
+    sync.device_signature = crypto::Sign(device.key, kSyncRequestDomain, request).bytes;
+    return sync;
+  }
+
+  // Switches the engine to a manual clock starting at the system time (nullptr = system clock).
+  void UseManualClock() {
+    manual_clock_.Set(SystemClock().Now());
+    clock_ = &manual_clock_;
+    Reopen();
+  }
 
   storage::TempDir dir_;
   std::unique_ptr<storage::PosixStorage> storage_;
   std::shared_ptr<crypto::SecretKey> issuer_;
   crypto::SecretKey terminal_key_ = crypto::GenerateSigningKey();
+  ManualClock manual_clock_{Timestamp{0}};
+  Clock* clock_ = nullptr;
   std::unique_ptr<Engine> engine_;
 };
 
@@ -247,6 +267,13 @@ TEST_F(EngineOfflineTest, WithoutTheIssuerKeyNothingIsSignedButClearingWorks) {
   OfflineCommand deny;
   deny.kind = OfflineCommandKind::deny_list;
   EXPECT_EQ(Run(deny).error, OfflineError::issuer_key_unavailable);
+  // The registered public key is still known (terminals pin it, auditors check it).
+  OfflineCommand keys;
+  keys.kind = OfflineCommandKind::issuer_keys;
+  const OfflineReply registered = Run(keys);
+  ASSERT_EQ(registered.issuer_keys.size(), 1u);
+  EXPECT_EQ(registered.issuer_keys[0].first, 1u);
+  EXPECT_EQ(registered.issuer_keys[0].second, KeyBytes(*issuer_));
   OfflineReply cleared = Upload(MakeBatch(terminal_key_, kTerminal, {device.Pay(100, Now())}));
   ASSERT_EQ(cleared.error, OfflineError::ok) << cleared.detail;
   EXPECT_EQ(cleared.outcomes.at(0).classification, Classification::cleared);
@@ -272,6 +299,7 @@ TEST_F(EngineOfflineTest, HonestTokensClearOnceAndPayTheMerchantFromTheReserve) 
   const std::vector<uint8_t> batch = MakeBatch(terminal_key_, kTerminal, tokens);
   OfflineReply reply = Upload(batch);
   ASSERT_EQ(reply.error, OfflineError::ok) << reply.detail;
+  EXPECT_FALSE(reply.batch_repeated);
   ASSERT_EQ(reply.outcomes.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(reply.outcomes[i].classification, Classification::cleared) << i;
@@ -286,6 +314,7 @@ TEST_F(EngineOfflineTest, HonestTokensClearOnceAndPayTheMerchantFromTheReserve) 
   // The same upload again: same answers, nothing moves.
   OfflineReply again = Upload(batch);
   ASSERT_EQ(again.error, OfflineError::ok);
+  EXPECT_TRUE(again.batch_repeated);
   EXPECT_EQ(again.outcomes.size(), 3u);
   EXPECT_EQ(again.outcomes[0].classification, Classification::cleared);
   EXPECT_EQ(Credit(kMerchantAccount), 1'350u);
@@ -473,6 +502,8 @@ TEST_F(EngineOfflineTest, SyncVoidsLaterCountersAndKeepsWhatCanStillBeClaimed) {
   EXPECT_EQ(late.outcomes.at(0).classification, Classification::cleared);
   EXPECT_EQ(late.outcomes.at(1).classification, Classification::invalid);
   EXPECT_EQ(late.outcomes.at(1).reason, InvalidReason::counter_after_sync);
+  // The declaration was signed before the clone's token: the device is revoked.
+  EXPECT_EQ(Run(SyncCommand(device, 2)).error, OfflineError::device_revoked);
 
   device.certificate = next;
   device.next_counter = next.counter_first;
@@ -480,6 +511,66 @@ TEST_F(EngineOfflineTest, SyncVoidsLaterCountersAndKeepsWhatCanStillBeClaimed) {
   EXPECT_EQ(Upload(MakeBatch(terminal_key_, kTerminal, {t4})).outcomes.at(0).classification,
             Classification::cleared);
   EXPECT_EQ(Credit(kMerchantAccount), 500u + 700u + 900u);
+}
+
+TEST_F(EngineOfflineTest, AfterTheClaimWindowTheReserveIsReleasedAndLateTokensAreNotPaid) {
+  UseManualClock();
+  Device device;
+  EnrollAndRegister(device);  // valid for one day, allowance 10,000
+  const auto t1 = device.Pay(500, Now());
+  const auto t2 = device.Pay(700, Now());  // made, but its terminal uploads it too late
+  ASSERT_EQ(Upload(MakeBatch(terminal_key_, kTerminal, {t1})).outcomes.at(0).classification,
+            Classification::cleared);
+  const uint64_t deadline = offline::ClaimDeadlineMs(device.certificate.valid_until);
+
+  // The claim window has closed: the old certificate holds nothing back, so the reserve is
+  // exactly the new allowance (9,500 left + 500 topped up) and held is 0.
+  manual_clock_.Set(Timestamp{deadline * 1'000'000});
+  OfflineReply reply = Run(SyncCommand(device, 2));
+  ASSERT_EQ(reply.error, OfflineError::ok) << reply.detail;
+  const auto statement = offline::DecodeSyncStatement(reply.sync_statement).value();
+  EXPECT_EQ(statement.held_amount, Amount::Zero());
+  EXPECT_EQ(statement.reserve_balance, Amount::FromMinor(10'000));
+  EXPECT_EQ(Credit(kReserve), 10'000u);
+
+  const auto batch = MakeBatch(terminal_key_, kTerminal, {t2});
+  OfflineReply late = Upload(batch);
+  ASSERT_EQ(late.error, OfflineError::ok);
+  EXPECT_EQ(late.outcomes.at(0).classification, Classification::invalid);
+  EXPECT_EQ(late.outcomes.at(0).reason, InvalidReason::claim_window_closed);
+  EXPECT_EQ(Credit(kMerchantAccount), 500u);
+
+  // After a full replay the same batch repeated answers the same, and nothing moved.
+  Reopen(true, /*ignore_snapshots=*/true);
+  OfflineReply repeated = Upload(batch);
+  ASSERT_EQ(repeated.error, OfflineError::ok);
+  EXPECT_EQ(repeated.outcomes.at(0).reason, InvalidReason::claim_window_closed);
+  EXPECT_EQ(Credit(kMerchantAccount), 500u);
+  EXPECT_EQ(Credit(kReserve), 10'000u);
+}
+
+TEST_F(EngineOfflineTest, BeforeTheClaimWindowClosesASyncKeepsTheReserveForLateTokens) {
+  UseManualClock();
+  Device device;
+  EnrollAndRegister(device);
+  const auto t1 = device.Pay(700, Now());
+  const uint64_t deadline = offline::ClaimDeadlineMs(device.certificate.valid_until);
+  manual_clock_.Set(Timestamp{(deadline - 1) * 1'000'000});
+  OfflineReply reply = Run(SyncCommand(device, 1));
+  ASSERT_EQ(reply.error, OfflineError::ok) << reply.detail;
+  // Counter 1 may still arrive: held = min(10,000, 1 x 2,000) = 2,000.
+  EXPECT_EQ(offline::DecodeSyncStatement(reply.sync_statement).value().held_amount,
+            Amount::FromMinor(2'000));
+  EXPECT_EQ(Upload(MakeBatch(terminal_key_, kTerminal, {t1})).outcomes.at(0).classification,
+            Classification::cleared);
+  EXPECT_EQ(Credit(kMerchantAccount), 700u);
+
+  // Replay judges the window with the upload time in the journal, not the clock at restart:
+  // restarted after the deadline, the batch replays as cleared (else Open would fail with
+  // replay_diverged).
+  manual_clock_.Set(Timestamp{(deadline + 1000) * 1'000'000});
+  Reopen(true, /*ignore_snapshots=*/true);
+  EXPECT_EQ(Credit(kMerchantAccount), 700u);
 }
 
 TEST_F(EngineOfflineTest, ExceptionsAreResolvedOnceFromTheGuaranteeFund) {

@@ -52,6 +52,8 @@ size_t ItemBytes(FactType type) {
     case FactType::transfers_expired:
       return kExpiredFactBytes;
     case FactType::offline:  // not items of a fixed size: DecodeOfflineFact
+    case FactType::api_key:  // nor these: access::DecodeApiKey / DecodeIdempotencyRecord
+    case FactType::idempotency:
       return 0;
   }
   return 0;
@@ -201,6 +203,8 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
       for (uint32_t i = 0; i < count; ++i) fact.expired.push_back(TransferId{reader.U128()});
       break;
     case FactType::offline:  // refused by ItemBytes above
+    case FactType::api_key:
+    case FactType::idempotency:
       break;
   }
   if (!reader.AtEndOk()) return Err{std::string("fact items are malformed")};

@@ -28,6 +28,8 @@ enum class FactType : uint16_t {
   transfers_failed = 3,   // transient failures: ids that can never succeed later
   transfers_expired = 4,  // pending transfers released by the sequencer's expiry timer
   offline = 5,            // an offline-payment change: engine/offline_facts.h, not DecodeFact
+  api_key = 6,            // an API key created or revoked: access::EncodeApiKey, not DecodeFact
+  idempotency = 7,        // a stored response: access::EncodeIdempotencyRecord, not DecodeFact
 };
 
 inline constexpr uint32_t kFactVersion = 1;

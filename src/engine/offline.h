@@ -66,6 +66,7 @@ enum class OfflineCommandKind : uint8_t {
   list_exceptions,
   deny_list,
   device_info,
+  issuer_keys,  // the registered issuer public keys (for terminals to pin, auditors to check)
 };
 
 struct OfflineCommand {
@@ -110,6 +111,10 @@ struct OfflineReply {
   std::vector<uint8_t> certificate;     // enroll / sync: the encoded device certificate
   std::vector<uint8_t> sync_statement;  // sync: the encoded, signed statement
   std::vector<offline::TokenOutcome> outcomes;  // submit_batch, per token in batch order
+  // submit_batch: the batch (same id, same bytes) was cleared before; `outcomes` are the ones
+  // recorded then and nothing changed now.
+  bool batch_repeated = false;
+  std::vector<std::pair<uint32_t, offline::Bytes32>> issuer_keys;  // issuer_keys, by key id
   std::vector<offline::ExceptionRecord> exceptions;
   std::vector<uint8_t> deny_list;  // deny_list: encoded and signed
   std::optional<offline::DeviceRecord> device;

@@ -11,7 +11,8 @@
 //   offset 1  u8  version    kOfflineFactVersion
 //   offset 2  u16 reserved   zero
 //   offset 4  u32 reserved   zero
-//   offset 8  u64 time_ms    the sequencer's wall clock (informational: audits and displays)
+//   offset 8  u64 time_ms    the sequencer's wall clock; for a batch fact, the upload time the
+//                            claim window was judged at (replay uses it), else informational
 #pragma once
 
 #include <cstdint>

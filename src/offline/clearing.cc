@@ -1,6 +1,7 @@
 #include "offline/clearing.h"
 
 #include <cstring>
+#include <unordered_set>
 
 namespace tpw::offline {
 
@@ -165,8 +166,9 @@ bool Clearing::IsAuthentic(const CheckedToken& checked) const {
 }
 
 TokenOutcome Clearing::Classify(const CheckedToken& checked, u128 uploading_terminal,
-                                const std::map<CounterKey, crypto::Hash256>& batch_counters,
-                                const std::map<uint64_t, Amount>& batch_totals) const {
+                                uint64_t upload_time_ms,
+                                const BatchCounters& batch_counters,
+                                const std::unordered_map<uint64_t, Amount>& batch_totals) const {
   const PaymentToken& t = checked.token;
   const crypto::Hash256& id = checked.token_id;
   if (!checked.certificate_signature_ok) return Invalid(id, InvalidReason::bad_certificate_signature);
@@ -199,6 +201,11 @@ TokenOutcome Clearing::Classify(const CheckedToken& checked, u128 uploading_term
   if (first != nullptr && *first != id) {
     return TokenOutcome{id, Classification::double_spend, InvalidReason::none, *first};
   }
+  // After the deadline the reserve behind this certificate may already be back with the user,
+  // so nothing more is paid from it (a double spend above is still caught: it is evidence).
+  if (upload_time_ms >= ClaimDeadlineMs(cert.valid_until)) {
+    return Invalid(id, InvalidReason::claim_window_closed);
+  }
   if (t.counter > cert_record.void_above_counter) {
     return Invalid(id, InvalidReason::counter_after_sync);
   }
@@ -216,7 +223,7 @@ TokenOutcome Clearing::Classify(const CheckedToken& checked, u128 uploading_term
 }
 
 BatchPlan Clearing::Plan(const TerminalBatch& batch, const crypto::Hash256& batch_hash,
-                         const std::vector<CheckedToken>& tokens) const {
+                         const std::vector<CheckedToken>& tokens, uint64_t upload_time_ms) const {
   TPW_ASSERT(tokens.size() == batch.tokens.size());
   BatchPlan plan;
   plan.batch_id = batch.batch_id;
@@ -228,9 +235,10 @@ BatchPlan Clearing::Plan(const TerminalBatch& batch, const crypto::Hash256& batc
   }
   // What this batch's own earlier tokens would change, so two tokens of one batch are judged
   // exactly as if they had come in two batches.
-  std::map<CounterKey, crypto::Hash256> batch_counters;
-  std::map<uint64_t, Amount> batch_totals;
-  std::set<crypto::Hash256> batch_cleared_ids;
+  // Hash tables sized for the batch: this runs in the sequencer, once per token.
+  BatchCounters batch_counters(tokens.size());
+  std::unordered_map<uint64_t, Amount> batch_totals(tokens.size());
+  std::unordered_set<crypto::Hash256, Hash256Hasher> batch_cleared_ids(tokens.size());
   for (const CheckedToken& checked : tokens) {
     TokenOutcome outcome;
     if (auto earlier = token_results_.find(checked.token_id); earlier != token_results_.end()) {
@@ -242,7 +250,7 @@ BatchPlan Clearing::Plan(const TerminalBatch& batch, const crypto::Hash256& batc
     } else if (batch_cleared_ids.count(checked.token_id) != 0) {
       outcome = TokenOutcome{checked.token_id, Classification::duplicate, InvalidReason::none, {}};
     } else {
-      outcome = Classify(checked, batch.terminal_id, batch_counters, batch_totals);
+      outcome = Classify(checked, batch.terminal_id, upload_time_ms, batch_counters, batch_totals);
     }
     if (IsAuthentic(checked)) {
       batch_counters.try_emplace(CounterKey{checked.token.certificate.device_id, checked.token.counter},
@@ -302,8 +310,16 @@ std::vector<TokenOutcome> Clearing::Commit(const BatchPlan& plan,
         }
         break;
       case Classification::over_allowance:
-      case Classification::invalid:
         if (!seen) OpenException(outcome, t);
+        break;
+      case Classification::invalid:
+        if (!seen) {
+          // Only an authentic token gets this far, and the wallet stops paying durably before
+          // it signs its sync declaration: a token above the declared counter was signed by a
+          // copy of the key, so it revokes the device like a double spend.
+          if (outcome.reason == InvalidReason::counter_after_sync) RevokeDevice(t.certificate.device_id);
+          OpenException(outcome, t);
+        }
         break;
     }
     // A verdict that depends on who uploaded (wrong_terminal) is not the token's: the right

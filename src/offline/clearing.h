@@ -53,7 +53,8 @@ enum class Classification : uint8_t {
   X(counter_after_sync, 8, "the counter is above the last counter the device declared at sync") \
   X(over_per_payment_max, 9, "the amount is above the certificate's per-payment maximum") \
   X(asset_mismatch, 10, "the token's asset is not the certificate's")                   \
-  X(cvm_missing, 11, "the amount needed cardholder verification and the token has none")
+  X(cvm_missing, 11, "the amount needed cardholder verification and the token has none") \
+  X(claim_window_closed, 12, "the batch was uploaded after the certificate's claim deadline (valid_until + 14 days)")
 
 enum class InvalidReason : uint8_t {
 #define TPW_X(name, value, message) name = value,
@@ -174,6 +175,9 @@ class Clearing {
   // ---- Registry (each call is one journaled fact in the engine)
   void AddIssuerKey(uint32_t key_id, const Bytes32& public_key);
   std::optional<Bytes32> IssuerKey(uint32_t key_id) const;
+  std::vector<std::pair<uint32_t, Bytes32>> IssuerKeys() const {
+    return {issuer_keys_.begin(), issuer_keys_.end()};
+  }
   // Records a certificate the issuer has signed (enrollment or sync) for a device.
   void RecordCertificate(const DeviceCertificate& certificate, AccountId user_account);
   void RegisterTerminal(const TerminalRecord& terminal);
@@ -187,8 +191,10 @@ class Clearing {
   // The batch's signature is checked by the caller against TerminalKey(terminal_id).
   std::optional<BatchRejection> CheckBatch(const TerminalBatch& batch, bool signature_ok,
                                            const crypto::Hash256& batch_hash) const;
+  // `upload_time_ms` is when clearing received the batch (the engine journals it with the batch,
+  // so a replay judges the claim window exactly as the first run did).
   BatchPlan Plan(const TerminalBatch& batch, const crypto::Hash256& batch_hash,
-                 const std::vector<CheckedToken>& tokens) const;
+                 const std::vector<CheckedToken>& tokens, uint64_t upload_time_ms) const;
   // `transfer_ok[i]` is the ledger's verdict on plan.settlements[i]. Returns the final outcomes.
   std::vector<TokenOutcome> Commit(const BatchPlan& plan, const crypto::Hash256& batch_hash,
                                    const std::vector<CheckedToken>& tokens,
@@ -227,12 +233,15 @@ class Clearing {
   struct CounterKeyHasher {
     size_t operator()(const CounterKey& k) const;
   };
+  // (device, counter) -> first authentic token, for the whole state or one batch's tokens.
+  using BatchCounters = std::unordered_map<CounterKey, crypto::Hash256, CounterKeyHasher>;
 
   // Signed by a known certificate's device key under a certificate this clearing issued.
   bool IsAuthentic(const CheckedToken& checked) const;
   TokenOutcome Classify(const CheckedToken& checked, u128 uploading_terminal,
-                        const std::map<CounterKey, crypto::Hash256>& batch_counters,
-                        const std::map<uint64_t, Amount>& batch_totals) const;
+                        uint64_t upload_time_ms,
+                        const BatchCounters& batch_counters,
+                        const std::unordered_map<uint64_t, Amount>& batch_totals) const;
   void OpenException(const TokenOutcome& outcome, const PaymentToken& token);
 
   std::map<uint32_t, Bytes32> issuer_keys_;

@@ -60,7 +60,8 @@ class ClearingTest : public ::testing::Test {
 
   // Uploads tokens as one batch; every planned settlement succeeds unless `failing` says.
   std::vector<TokenOutcome> Upload(std::vector<CheckedToken> tokens, u128 terminal = kTerminalA,
-                                   uint8_t batch_number = 1, std::vector<bool> failing = {}) {
+                                   uint8_t batch_number = 1, std::vector<bool> failing = {},
+                                   uint64_t upload_time_ms = 6000) {
     TerminalBatch batch;
     batch.terminal_id = terminal;
     batch.batch_id[0] = batch_number;
@@ -68,7 +69,7 @@ class ClearingTest : public ::testing::Test {
     for (const CheckedToken& t : tokens) batch.tokens.push_back(t.token);
     const crypto::Hash256 hash = crypto::Blake2b256(Encode(batch));
     EXPECT_FALSE(clearing_.CheckBatch(batch, true, hash).has_value());
-    BatchPlan plan = clearing_.Plan(batch, hash, tokens);
+    BatchPlan plan = clearing_.Plan(batch, hash, tokens, upload_time_ms);
     std::vector<bool> ok(plan.settlements.size(), true);
     for (size_t i = 0; i < failing.size() && i < ok.size(); ++i) ok[i] = !failing[i];
     return clearing_.Commit(plan, hash, tokens, ok);
@@ -211,6 +212,41 @@ TEST_F(ClearingTest, CountersAboveTheSyncDeclarationAreVoid) {
   EXPECT_EQ(outcomes[0].classification, Classification::cleared);
   EXPECT_EQ(outcomes[1].classification, Classification::invalid);
   EXPECT_EQ(outcomes[1].reason, InvalidReason::counter_after_sync);
+  // The wallet stops paying before it declares: a token above the declaration is a clone's.
+  EXPECT_TRUE(clearing_.Device(kDevice)->revoked);
+  EXPECT_EQ(clearing_.deny_list_version(), 1u);
+  ASSERT_EQ(clearing_.Exceptions(true).size(), 1u);
+  EXPECT_EQ(clearing_.Exceptions(true)[0].reason, InvalidReason::counter_after_sync);
+}
+
+TEST_F(ClearingTest, TokensUploadedAfterTheClaimDeadlineAreNotPaid) {
+  // The certificate is valid until 100000: its tokens are paid if uploaded before
+  // 100000 + kClaimGraceMs, whenever they were made.
+  const uint64_t deadline = ClaimDeadlineMs(Certificate().valid_until);
+  EXPECT_EQ(deadline, 100000 + kClaimGraceMs);
+  auto last_moment = Upload({Token(10, 100)}, kTerminalA, 1, {}, deadline - 1);
+  EXPECT_EQ(last_moment[0].classification, Classification::cleared);
+  auto too_late = Upload({Token(11, 100)}, kTerminalA, 2, {}, deadline);
+  EXPECT_EQ(too_late[0].classification, Classification::invalid);
+  EXPECT_EQ(too_late[0].reason, InvalidReason::claim_window_closed);
+  EXPECT_EQ(clearing_.Certificate(1)->cleared_total, Amount::FromMinor(100));
+  // The verdict is final: the same token comes back the same even if a clock ran backwards.
+  auto again = Upload({Token(11, 100)}, kTerminalA, 3, {}, deadline - 1);
+  EXPECT_EQ(again[0].reason, InvalidReason::claim_window_closed);
+}
+
+TEST_F(ClearingTest, ALateDoubleSpendIsStillADoubleSpend) {
+  // Late evidence of a clone still revokes the device, though neither token is paid late.
+  const uint64_t deadline = ClaimDeadlineMs(Certificate().valid_until);
+  EXPECT_EQ(Upload({Token(10, 100, kTerminalA, 1)})[0].classification, Classification::cleared);
+  auto late = Upload({Token(10, 200, kTerminalB, 2)}, kTerminalB, 2, {}, deadline + 1);
+  EXPECT_EQ(late[0].classification, Classification::double_spend);
+  EXPECT_TRUE(clearing_.Device(kDevice)->revoked);
+}
+
+TEST_F(ClearingTest, ClaimDeadlineSaturates) {
+  EXPECT_EQ(ClaimDeadlineMs(UINT64_MAX - 1), UINT64_MAX);
+  EXPECT_EQ(ClaimDeadlineMs(0), kClaimGraceMs);
 }
 
 TEST_F(ClearingTest, UploadsFromAnUnknownOrInactiveTerminalAreRejectedWhole) {

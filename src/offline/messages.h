@@ -55,6 +55,16 @@ inline constexpr size_t kSyncStatementSignedBytes = 328;
 inline constexpr size_t kSignatureBytes = 64;
 inline constexpr size_t kPublicKeyBytes = 32;
 inline constexpr size_t kNonceBytes = 16;
+// The claim window: clearing pays a certificate's tokens only if their batch is uploaded before
+// the certificate's valid_until + this grace. After it, what the certificate could still claim
+// is released from the device's reserve at the next sync. A protocol constant (not an option)
+// so that a journal replays the same verdicts on every build that reads it.
+inline constexpr uint64_t kClaimGraceMs = 14ull * 24 * 3600 * 1000;
+// The instant (ms since the epoch) after which no token of a certificate valid until
+// `valid_until` is paid. Saturates instead of wrapping.
+constexpr uint64_t ClaimDeadlineMs(uint64_t valid_until) {
+  return valid_until > UINT64_MAX - kClaimGraceMs ? UINT64_MAX : valid_until + kClaimGraceMs;
+}
 
 using Bytes32 = std::array<uint8_t, 32>;
 using Signature64 = std::array<uint8_t, kSignatureBytes>;

@@ -90,6 +90,8 @@ std::string_view KindName(RequestKind kind) {
       return "get_pending_status";
     case RequestKind::offline:
       return "offline";
+    case RequestKind::access:
+      return "access";
   }
   return "?";
 }

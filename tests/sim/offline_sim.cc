@@ -90,7 +90,9 @@ struct Device {
   u128 user_expected = 0;
   uint64_t serial = 0;                         // its current certificate
   std::map<uint64_t, u128> cleared_by_serial;  // cleared amount per certificate
-  std::optional<uint64_t> revoked_at_ms;       // first double_spend seen at clearing
+  // First clone evidence seen at clearing: a double_spend, or a token above the counter the
+  // owner declared at sync (counter_after_sync); either revokes the device.
+  std::optional<uint64_t> revoked_at_ms;
 };
 
 struct TerminalSim {
@@ -640,6 +642,9 @@ void OfflineSimulation::Classify(const offline::TokenOutcome& outcome, uint64_t 
     case Classification::invalid:
       ++r_.invalid;
       ++r_.invalid_reasons[std::string(offline::InvalidReasonName(outcome.reason))];
+      if (outcome.reason == offline::InvalidReason::counter_after_sync && !dev.revoked_at_ms) {
+        dev.revoked_at_ms = now_ms;
+      }
       break;
   }
 }
@@ -858,7 +863,7 @@ void OfflineSimulation::CheckLoss(uint64_t now_ms) {
     c.revoked = reply.device.has_value() && reply.device->revoked;
     if (c.revoked) ++r_.devices_revoked;
     if (devices_[d].revoked_at_ms && !c.revoked) {
-      Fail("device " + std::to_string(d) + " double-spent at clearing but is not revoked");
+      Fail("device " + std::to_string(d) + " gave clone evidence at clearing but is not revoked");
     }
     if (c.loss > c.bound) {
       Fail("device " + std::to_string(d) + " lost " + Dec(c.loss) + ", above its bound " +

@@ -139,7 +139,8 @@ void AnswerQuery(const Oracle& o, const Request& r, Expected& e) {
     }
     case RequestKind::create_accounts:
     case RequestKind::create_transfers:
-    case RequestKind::offline:  // the simulator's workload has no offline commands yet
+    case RequestKind::offline:  // the simulator's workload has no offline or access commands yet
+    case RequestKind::access:
       TPW_UNREACHABLE();
   }
 }

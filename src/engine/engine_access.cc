@@ -1,0 +1,169 @@
+// The engine's API access state: API keys and idempotency records (docs/api.md). Both are
+// sequencer state like the ledger's: changed only on the sequencer thread, journaled as facts
+// in the same group as the effects they describe, replayed at start and saved in snapshots.
+#include "engine/engine_impl.h"
+
+namespace tpw::engine {
+
+bool IsWrite(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::create_accounts:
+    case RequestKind::create_transfers:
+    case RequestKind::offline:
+    case RequestKind::access:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view AccessErrorName(AccessError error) {
+  switch (error) {
+    case AccessError::ok:
+      return "ok";
+    case AccessError::key_exists:
+      return "key_exists";
+    case AccessError::unknown_key:
+      return "unknown_key";
+    case AccessError::already_revoked:
+      return "already_revoked";
+    case AccessError::invalid:
+      return "invalid";
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool Storable(const access::IdempotencyRecord& record) {
+  return !record.key.empty() && record.key.size() <= access::kIdempotencyKeyBytesMax &&
+         record.body.size() <= access::kStoredBodyBytesMax && record.status >= 100 &&
+         record.status <= 599;
+}
+
+bool ValidNewKey(const access::ApiKey& key) {
+  const auto scope = static_cast<uint8_t>(key.scope);
+  return key.id != 0 && scope >= 1 && scope <= access::kScopeMax &&
+         key.name.size() <= access::kKeyNameBytesMax;
+}
+
+}  // namespace
+
+// Looks the key up first: a repeat of the same request gets the stored response and executes
+// nothing; a different request under the key is refused. A request that executes stores its
+// rendered response in the same group as its effects. A second request with the key in the same
+// group finds the first's record, so it is answered as a replay once both are durable.
+void Engine::Impl::ExecuteIdempotent(Request& request, Reply& reply, Group& group) {
+  const IdempotencyRequest& idempotency = *request.idempotency;
+  const uint64_t now_ms = NowMs();
+  const access::IdempotencyRecord* stored = nullptr;
+  switch (idempotency_.Lookup(idempotency.scope, idempotency.key, idempotency.fingerprint, now_ms,
+                              &stored)) {
+    case access::IdempotencyLookup::replay:
+      reply.idempotent = IdempotentResponse{access::IdempotencyLookup::replay, stored->status, stored->body};
+      return;
+    case access::IdempotencyLookup::mismatch:
+      reply.idempotent = IdempotentResponse{access::IdempotencyLookup::mismatch, 0, {}};
+      return;
+    case access::IdempotencyLookup::absent:
+      break;
+  }
+  ExecuteOnce(request, reply, group);
+  if (reply.error) return;  // refused before executing (too_many_events): nothing to remember
+  auto [status, body] = idempotency.render(reply);
+  access::IdempotencyRecord record{idempotency.scope, idempotency.key, idempotency.fingerprint,
+                                   status, std::move(body), now_ms};
+  reply.idempotent = IdempotentResponse{access::IdempotencyLookup::absent, record.status, record.body};
+  // A response too large to keep (over 4 MiB) is sent but not stored: a retry executes again,
+  // which the ledger's own ids make harmless.
+  if (!Storable(record)) return;
+  group.Add(FactType::idempotency, access::EncodeIdempotencyRecord(record));
+  idempotency_.Put(std::move(record));
+}
+
+void Engine::Impl::ExecuteAccess(Request& request, Reply& reply, Group& group) {
+  const AccessCommand& c = *request.access;
+  AccessReply out;
+  switch (c.kind) {
+    case AccessCommandKind::create_api_key: {
+      access::ApiKey key = c.key;
+      key.created_ms = NowMs();
+      key.revoked = false;
+      key.revoked_ms = 0;
+      if (!ValidNewKey(key)) {
+        out.error = AccessError::invalid;
+      } else if (api_keys_.Find(key.id) != nullptr) {
+        out.error = AccessError::key_exists;
+      } else {
+        group.Add(FactType::api_key, access::EncodeApiKey(key));
+        api_keys_.Add(key);
+        out.keys.push_back(key);
+        PublishApiKeys();
+      }
+      break;
+    }
+    case AccessCommandKind::revoke_api_key: {
+      const access::ApiKey* found = api_keys_.Find(c.key_id);
+      if (found == nullptr) {
+        out.error = AccessError::unknown_key;
+      } else if (found->revoked) {
+        out.error = AccessError::already_revoked;
+      } else {
+        access::ApiKey revoked = *found;
+        revoked.revoked = true;
+        revoked.revoked_ms = NowMs();
+        group.Add(FactType::api_key, access::EncodeApiKey(revoked));
+        api_keys_.Revoke(revoked.id, revoked.revoked_ms);
+        out.keys.push_back(revoked);
+        PublishApiKeys();
+      }
+      break;
+    }
+    case AccessCommandKind::list_api_keys:
+      out.keys = api_keys_.List();
+      break;
+  }
+  reply.access = std::move(out);
+}
+
+void Engine::Impl::PublishApiKeys() {
+  auto copy = std::make_shared<const access::ApiKeyTable>(api_keys_);
+  std::lock_guard lock(api_keys_mutex_);
+  published_api_keys_ = std::move(copy);
+}
+
+std::shared_ptr<const access::ApiKeyTable> Engine::Impl::ApiKeys() const {
+  std::lock_guard lock(api_keys_mutex_);
+  return published_api_keys_;
+}
+
+EngineStatus Engine::Impl::ApplyAccessFact(const journal::RecordView& record) {
+  const auto diverged = [&](const std::string& why) {
+    return EngineFail(EngineError::replay_diverged,
+                      "journal record " + std::to_string(record.sequence.value) + ": " + why);
+  };
+  if (record.type == static_cast<uint16_t>(FactType::idempotency)) {
+    std::optional<access::IdempotencyRecord> stored = access::DecodeIdempotencyRecord(record.bytes);
+    if (!stored) return diverged("an idempotency record that does not decode");
+    idempotency_.Put(std::move(*stored));
+    return EngineStatus::Ok();
+  }
+  std::optional<access::ApiKey> key = access::DecodeApiKey(record.bytes);
+  if (!key) return diverged("an API key fact that does not decode");
+  const bool applied = key->revoked ? api_keys_.Revoke(key->id, key->revoked_ms) : api_keys_.Add(*key);
+  if (!applied) return diverged("an API key fact that does not fit the keys (id " + std::to_string(key->id) + ")");
+  return EngineStatus::Ok();
+}
+
+// ---- Engine (public)
+
+std::shared_ptr<const access::ApiKeyTable> Engine::ApiKeys() const { return impl_->ApiKeys(); }
+
+Reply Engine::ExecuteAccess(AccessCommand command) {
+  Request request;
+  request.kind = RequestKind::access;
+  request.access = std::make_shared<AccessCommand>(std::move(command));
+  return Execute(std::move(request));
+}
+
+}  // namespace tpw::engine
