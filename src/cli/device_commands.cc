@@ -99,12 +99,9 @@ int RunEnroll(const EnrollOptions& o) {
   const AssetTable assets = AssetTable::Default();
   InputResult<engine::OfflineCommand> command = EnrollCommandOf(o, assets);
   if (!command.ok()) return Report(o.common, InputErrorOf(command.error()));
-  std::unique_ptr<OutputFile> out_file;
-  if (!o.out.empty()) {
-    auto created = OutputFile::Create(o.out);
-    if (!created.ok()) return Report(o.common, created.error());
-    out_file = std::move(created).value();
-  }
+  auto created = CreateOutFileIfGiven(o.out);
+  if (!created.ok()) return Report(o.common, created.error());
+  const std::unique_ptr<OutputFile> out_file = std::move(created).value();
   CommandResult<std::unique_ptr<Session>> session = OpenIssuerSession(o.common, o.key);
   if (!session.ok()) return Report(o.common, session.error());
   const AccountId user = command.value().user_account;
@@ -138,14 +135,37 @@ int RunEnroll(const EnrollOptions& o) {
       std::printf("  written:           %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
     std::printf("certificate (base64url, for the device):\n%s\n", text.c_str());
   }
-  if (out_file) {
-    if (std::optional<CommandError> failed = out_file->Write(bytes))
-      return Report(o.common, *failed);
+  if (std::optional<CommandError> failed = WriteOutFileIfGiven(out_file.get(), bytes)) {
+    return Report(o.common, *failed);
   }
   return kExitOk;
 }
 
-// ---- device show / revoke -------------------------------------------------------------------
+// ---- device show / revoke, terminal deactivate: one offline command on one id ---------------
+
+// An id argument's command, done: the id, the open data directory and the engine's reply.
+struct IdCommandDone {
+  u128 id = 0;
+  std::unique_ptr<Session> session;
+  engine::OfflineReply reply;
+};
+
+// Parses `id_text` (named `what` in errors), opens the data directory and runs the offline
+// command `kind` with that id in `id_field` (device_id or terminal_id).
+CommandResult<IdCommandDone> RunOnId(const CommonOptions& common, std::string_view what,
+                                     const std::string& id_text, engine::OfflineCommandKind kind,
+                                     u128 engine::OfflineCommand::*id_field) {
+  InputResult<u128> id = ParseIdText(what, id_text);
+  if (!id.ok()) return Fail(InputErrorOf(id.error()));
+  CommandResult<std::unique_ptr<Session>> session = OpenSession(common);
+  if (!session.ok()) return Fail(session.error());
+  engine::OfflineCommand command;
+  command.kind = kind;
+  command.*id_field = id.value();
+  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), std::move(command));
+  if (!reply.ok()) return Fail(reply.error());
+  return IdCommandDone{id.value(), std::move(session).value(), std::move(reply).value()};
+}
 
 struct DeviceIdOptions {
   CommonOptions common;
@@ -153,21 +173,16 @@ struct DeviceIdOptions {
 };
 
 int RunDeviceShow(const DeviceIdOptions& o) {
-  InputResult<u128> device_id = ParseIdText("device id", o.device);
-  if (!device_id.ok()) return Report(o.common, InputErrorOf(device_id.error()));
-  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
-  if (!session.ok()) return Report(o.common, session.error());
-  engine::OfflineCommand command;
-  command.kind = engine::OfflineCommandKind::device_info;
-  command.device_id = device_id.value();
-  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), std::move(command));
-  if (!reply.ok()) return Report(o.common, reply.error());
-  const offline::DeviceRecord& d = *reply.value().device;
-  const offline::CertificateRecord& record = *reply.value().current_certificate;
+  CommandResult<IdCommandDone> done =
+      RunOnId(o.common, "device id", o.device, engine::OfflineCommandKind::device_info,
+              &engine::OfflineCommand::device_id);
+  if (!done.ok()) return Report(o.common, done.error());
+  Session& session = *done.value().session;
+  const offline::DeviceRecord& d = *done.value().reply.device;
+  const offline::CertificateRecord& record = *done.value().reply.current_certificate;
   const offline::DeviceCertificate& c = record.certificate;
-  const AssetTable& assets = session.value()->assets;
-  const Amount balance =
-      AvailableBalance(*session.value(), d.reserve_account).value_or(Amount::Zero());
+  const AssetTable& assets = session.assets;
+  const Amount balance = AvailableBalance(session, d.reserve_account).value_or(Amount::Zero());
   const bool synced_mark = record.void_above_counter != UINT64_MAX;
   if (o.common.json) {
     bj::object out;
@@ -203,24 +218,20 @@ int RunDeviceShow(const DeviceIdOptions& o) {
 }
 
 int RunDeviceRevoke(const DeviceIdOptions& o) {
-  InputResult<u128> device_id = ParseIdText("device id", o.device);
-  if (!device_id.ok()) return Report(o.common, InputErrorOf(device_id.error()));
-  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
-  if (!session.ok()) return Report(o.common, session.error());
-  engine::OfflineCommand command;
-  command.kind = engine::OfflineCommandKind::revoke_device;
-  command.device_id = device_id.value();
-  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), std::move(command));
-  if (!reply.ok()) return Report(o.common, reply.error());
+  CommandResult<IdCommandDone> done =
+      RunOnId(o.common, "device id", o.device, engine::OfflineCommandKind::revoke_device,
+              &engine::OfflineCommand::device_id);
+  if (!done.ok()) return Report(o.common, done.error());
+  const std::string device_id = FormatId(done.value().id);
   if (o.common.json) {
     bj::object out;
-    out["device_id"] = FormatId(device_id.value());
+    out["device_id"] = device_id;
     out["revoked"] = true;
     PrintJson(out);
   } else {
     std::printf(
         "device %s: revoked. Publish the new deny list to terminals: tpwallet denylist export\n",
-        FormatId(device_id.value()).c_str());
+        device_id.c_str());
   }
   return kExitOk;
 }
@@ -276,12 +287,9 @@ int RunSync(const SyncOptions& o) {
       errors.Take(ParseUnsignedText("--last-counter", o.last_counter, UINT64_MAX));
   c.device_signature = errors.Take(ParseSignatureText("--signature", o.signature));
   if (errors.failed()) return Report(o.common, InputErrorOf(errors.error()));
-  std::unique_ptr<OutputFile> out_file;
-  if (!o.out.empty()) {
-    auto created = OutputFile::Create(o.out);
-    if (!created.ok()) return Report(o.common, created.error());
-    out_file = std::move(created).value();
-  }
+  auto created = CreateOutFileIfGiven(o.out);
+  if (!created.ok()) return Report(o.common, created.error());
+  const std::unique_ptr<OutputFile> out_file = std::move(created).value();
   CommandResult<std::unique_ptr<Session>> session = OpenIssuerSession(o.common, o.key);
   if (!session.ok()) return Report(o.common, session.error());
   Session& s = *session.value();
@@ -332,9 +340,8 @@ int RunSync(const SyncOptions& o) {
       std::printf("  written:           %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
     std::printf("sync statement (base64url, for the device):\n%s\n", text.c_str());
   }
-  if (out_file) {
-    if (std::optional<CommandError> failed = out_file->Write(bytes))
-      return Report(o.common, *failed);
+  if (std::optional<CommandError> failed = WriteOutFileIfGiven(out_file.get(), bytes)) {
+    return Report(o.common, *failed);
   }
   return kExitOk;
 }
@@ -387,25 +394,21 @@ struct TerminalIdOptions {
 };
 
 int RunTerminalDeactivate(const TerminalIdOptions& o) {
-  InputResult<u128> terminal_id = ParseIdText("terminal id", o.terminal);
-  if (!terminal_id.ok()) return Report(o.common, InputErrorOf(terminal_id.error()));
-  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
-  if (!session.ok()) return Report(o.common, session.error());
-  engine::OfflineCommand c;
-  c.kind = engine::OfflineCommandKind::deactivate_terminal;
-  c.terminal_id = terminal_id.value();
-  CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), std::move(c));
-  if (!reply.ok()) return Report(o.common, reply.error());
+  CommandResult<IdCommandDone> done =
+      RunOnId(o.common, "terminal id", o.terminal, engine::OfflineCommandKind::deactivate_terminal,
+              &engine::OfflineCommand::terminal_id);
+  if (!done.ok()) return Report(o.common, done.error());
+  const std::string terminal_id = FormatId(done.value().id);
   if (o.common.json) {
     bj::object out;
-    out["terminal_id"] = FormatId(terminal_id.value());
+    out["terminal_id"] = terminal_id;
     out["active"] = false;
     PrintJson(out);
   } else {
     std::printf(
         "terminal %s: deactivated; its batches are refused from now on "
         "(batch_rejected: terminal_inactive)\n",
-        FormatId(terminal_id.value()).c_str());
+        terminal_id.c_str());
   }
   return kExitOk;
 }

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <qrencode.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <array>
@@ -15,6 +14,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/passphrase.h"
 #include "cli/values.h"
 #include "common/assert.h"
 #include "crypto/base64.h"
@@ -44,15 +44,11 @@ using PromptBuffer = std::array<char, crypto::kPassphraseBytesMax + 2>;
 size_t PromptLine(const char* prompt, PromptBuffer& buffer) {
   std::fprintf(stderr, "%s", prompt);
   std::fflush(stderr);
-  termios saved{};
-  const bool have_termios = tcgetattr(STDIN_FILENO, &saved) == 0;
-  if (have_termios) {
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  bool got = false;
+  {
+    EchoOff quiet(STDIN_FILENO);
+    got = std::fgets(buffer.data(), static_cast<int>(buffer.size()), stdin) != nullptr;
   }
-  const bool got = std::fgets(buffer.data(), static_cast<int>(buffer.size()), stdin) != nullptr;
-  if (have_termios) (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
   std::fprintf(stderr, "\n");
   size_t length = got ? std::strlen(buffer.data()) : 0;
   if (length > 0 && buffer[length - 1] == '\n') --length;
@@ -90,21 +86,9 @@ CommandResult<crypto::Passphrase> Prompt(std::string_view noun, bool confirm) {
 
 CommandResult<crypto::Passphrase> FromFile(const std::string& path) {
   std::vector<char> buffer(crypto::kPassphraseBytesMax + 2);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Fail(UsageError("cannot read --passphrase-file " + path + ": " + std::strerror(errno)));
-  }
-  size_t filled = 0;
-  while (filled < buffer.size()) {
-    const ssize_t n = ::read(fd, buffer.data() + filled, buffer.size() - filled);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    filled += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  size_t length = 0;
-  while (length < filled && buffer[length] != '\n') ++length;
-  if (length > 0 && buffer[length - 1] == '\r') --length;
+  CommandResult<size_t> line = ReadPassphraseFileLine(path, buffer);
+  if (!line.ok()) return Fail(line.error());
+  const size_t length = line.value();
   const bool too_long = length > crypto::kPassphraseBytesMax;
   if (length == 0 || too_long) {
     crypto::SecureWipe(std::span<char>(buffer));

@@ -261,12 +261,9 @@ int RunDenyListExport(const DenyListExportOptions& o) {
     if (!parsed.ok()) return Report(o.common, InputErrorOf(parsed.error()));
     max_age_ms = parsed.value();
   }
-  std::unique_ptr<OutputFile> out_file;
-  if (!o.out.empty()) {
-    auto created = OutputFile::Create(o.out);
-    if (!created.ok()) return Report(o.common, created.error());
-    out_file = std::move(created).value();
-  }
+  auto created = CreateOutFileIfGiven(o.out);
+  if (!created.ok()) return Report(o.common, created.error());
+  const std::unique_ptr<OutputFile> out_file = std::move(created).value();
   CommandResult<std::unique_ptr<Session>> session = OpenIssuerSession(o.common, o.key, max_age_ms);
   if (!session.ok()) return Report(o.common, session.error());
   engine::OfflineCommand command;
@@ -314,9 +311,8 @@ int RunDenyListExport(const DenyListExportOptions& o) {
       std::printf("  written:  %s (%zu bytes)\n", out_file->path().c_str(), bytes.size());
     std::printf("text form (base64url):\n%s\n", text.c_str());
   }
-  if (out_file) {
-    if (std::optional<CommandError> failed = out_file->Write(bytes))
-      return Report(o.common, *failed);
+  if (std::optional<CommandError> failed = WriteOutFileIfGiven(out_file.get(), bytes)) {
+    return Report(o.common, *failed);
   }
   return kExitOk;
 }

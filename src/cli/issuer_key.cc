@@ -1,7 +1,5 @@
 #include "cli/issuer_key.h"
 
-#include <fcntl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,9 +7,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 #include "cli/commands.h"
+#include "cli/passphrase.h"
 #include "crypto/limits.h"
 #include "crypto/secure.h"
 
@@ -41,15 +39,6 @@ CommandError KeystoreErrorOf(crypto::KeystoreError error, const std::string& wha
   return KeyError(std::string(crypto::KeystoreErrorName(error)), message);
 }
 
-// The first line of `buffer[0, size)`: its length, or SIZE_MAX if the line is too long.
-size_t FirstLineLength(const PassphraseBuffer& buffer, size_t size) {
-  const char* end = std::find(buffer.data(), buffer.data() + size, '\n');
-  size_t length = static_cast<size_t>(end - buffer.data());
-  if (length > 0 && buffer[length - 1] == '\r') --length;
-  if (length > crypto::kPassphraseBytesMax) return SIZE_MAX;
-  return length;
-}
-
 CommandResult<crypto::Passphrase> TakePassphrase(PassphraseBuffer& buffer, size_t length,
                                                  const std::string& source) {
   auto taken = crypto::Passphrase::TakeFrom(std::span<char>(buffer.data(), length));
@@ -59,48 +48,16 @@ CommandResult<crypto::Passphrase> TakePassphrase(PassphraseBuffer& buffer, size_
 }
 
 CommandResult<crypto::Passphrase> PassphraseFromFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Fail(UsageError("cannot read --passphrase-file " + path + ": " + std::strerror(errno)));
-  }
   PassphraseBuffer buffer{};
-  size_t size = 0;
-  while (size < buffer.size()) {
-    const ssize_t n = ::read(fd, buffer.data() + size, buffer.size() - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    size += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  const size_t length = FirstLineLength(buffer, size);
-  if (length == SIZE_MAX) {
+  CommandResult<size_t> length = ReadPassphraseFileLine(path, buffer);
+  if (!length.ok()) return Fail(length.error());
+  if (length.value() > crypto::kPassphraseBytesMax) {
     crypto::SecureWipe(std::span<char>(buffer));
     return Fail(
         KeystoreErrorOf(crypto::KeystoreError::invalid_passphrase, "passphrase from " + path));
   }
-  return TakePassphrase(buffer, length, path);
+  return TakePassphrase(buffer, length.value(), path);
 }
-
-// Turns terminal echo off for its lifetime.
-class EchoOff {
- public:
-  explicit EchoOff(int fd) : fd_(fd) {
-    if (::tcgetattr(fd_, &saved_) != 0) return;
-    termios quiet = saved_;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    active_ = ::tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
-  }
-  ~EchoOff() {
-    if (active_) ::tcsetattr(fd_, TCSAFLUSH, &saved_);
-  }
-  EchoOff(const EchoOff&) = delete;
-  EchoOff& operator=(const EchoOff&) = delete;
-
- private:
-  int fd_;
-  termios saved_{};
-  bool active_ = false;
-};
 
 // One line typed on the terminal, without echo. SIZE_MAX when it was too long or input ended.
 size_t PromptLine(const char* prompt, PassphraseBuffer& buffer) {

@@ -150,6 +150,16 @@ std::optional<CommandError> OutputFile::Write(std::span<const uint8_t> bytes) {
   return std::nullopt;
 }
 
+CommandResult<std::unique_ptr<OutputFile>> CreateOutFileIfGiven(const std::string& path) {
+  if (path.empty()) return std::unique_ptr<OutputFile>();
+  return OutputFile::Create(path);
+}
+
+std::optional<CommandError> WriteOutFileIfGiven(OutputFile* file, std::span<const uint8_t> bytes) {
+  if (file == nullptr) return std::nullopt;
+  return file->Write(bytes);
+}
+
 CommandResult<std::vector<uint8_t>> ReadInputFile(const std::string& path, size_t bytes_max) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

@@ -59,6 +59,12 @@ class OutputFile {
   std::string path_;
 };
 
+// The --out FILE of a command that writes a message: created now (see OutputFile), or nullptr
+// when `path` is empty (the option was not given).
+CommandResult<std::unique_ptr<OutputFile>> CreateOutFileIfGiven(const std::string& path);
+// Writes `bytes` to `file` and makes them durable; nothing when `file` is nullptr.
+std::optional<CommandError> WriteOutFileIfGiven(OutputFile* file, std::span<const uint8_t> bytes);
+
 // A whole input file of at most `bytes_max` bytes (usage error otherwise, naming the file).
 CommandResult<std::vector<uint8_t>> ReadInputFile(const std::string& path, size_t bytes_max);
 
