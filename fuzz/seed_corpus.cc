@@ -369,6 +369,15 @@ void CliSeeds() {
   Write("cli_values", "transfer-flags", Text(3, "pending,closing_debit"));
   Write("cli_values", "amount-usd", Text(9, "12.34"));  // 9: amounts (9 % 5), ledger 1 (9 / 5)
   Write("cli_values", "ledger-code", Text(4, "USD"));
+  // api_body: byte 0 picks the decoder (api_body_fuzz.cc).
+  Write("api_body", "accounts", Text(0, R"({"accounts":[{"id":"1","ledger":"USD","code":1}]})"));
+  Write("api_body", "transfer",
+        Text(1, R"({"id":"100","debit_account_id":"1","credit_account_id":"2",)"
+                R"("amount":"12.34","ledger":"USD","code":1})"));
+  Write("api_body", "batch",
+        Text(2, R"({"transfers":[{"id":"1","pending_id":"9","flags":["void_pending_transfer"]}]})"));
+  Write("api_body", "query", Text(3, "from=2024-01-31T12%3A00%3A00Z&limit=5&debits=true"));
+  Write("api_body", "route", Text(5, "/v1/accounts/0x2a/transfers?limit=2"));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "cli/engine_calls.h"
 #include "cli/render.h"
 #include "cli/session.h"
+#include "cli/query.h"
 #include "cli/write_report.h"
 #include "common/limits.h"
 
@@ -19,9 +20,6 @@ namespace tpw::cli {
 namespace {
 
 namespace bj = boost::json;
-
-// Rows a query prints when --limit is not given.
-constexpr uint32_t kQueryLimitDefault = 100;
 
 struct AccountCreateOptions {
   CommonOptions common;
@@ -179,75 +177,11 @@ int RunAccountShow(const AccountShowOptions& o) {
 
 struct AccountQueryOptions {
   CommonOptions common;
-  std::string account;
-  std::string from;
-  std::string to;
-  std::string code;
-  std::string limit;
-  std::string after;
-  bool debits = false;
-  bool credits = false;
-  bool reverse = false;
+  AccountQueryText text;
 };
-
-struct AccountQuery {
-  ledger::AccountFilter filter;
-  bool past_the_end = false;  // the cursor leaves nothing to read: answer an empty page
-};
-
-AccountQuery PastTheEnd(const ledger::AccountFilter& f) { return AccountQuery{f, true}; }
 
 InputResult<AccountQuery> QueryFromOptions(const AccountQueryOptions& o) {
-  ledger::AccountFilter f;
-  InputResult<AccountId> account = ParseIdTextAs<AccountIdTag>("account id", o.account);
-  if (!account.ok()) return Err{account.error()};
-  f.account_id = account.value();
-  if (!o.from.empty()) {
-    InputResult<Timestamp> from = ParseTimeText("--from", o.from);
-    if (!from.ok()) return Err{from.error()};
-    f.timestamp_min = from.value();
-  }
-  if (!o.to.empty()) {
-    InputResult<Timestamp> to = ParseTimeText("--to", o.to);
-    if (!to.ok()) return Err{to.error()};
-    f.timestamp_max = to.value();
-  }
-  if (f.timestamp_min.ns != 0 && f.timestamp_max.ns != 0 && f.timestamp_min > f.timestamp_max) {
-    return InputFail("--from is later than --to");
-  }
-  if (!o.code.empty()) {
-    InputResult<uint64_t> code = ParseUnsignedText("--code", o.code, UINT16_MAX);
-    if (!code.ok()) return Err{code.error()};
-    f.code = static_cast<uint16_t>(code.value());
-  }
-  f.limit = kQueryLimitDefault;
-  if (!o.limit.empty()) {
-    InputResult<uint64_t> limit = ParseUnsignedText("--limit", o.limit, kQueryLimitMax);
-    if (!limit.ok() || limit.value() == 0) {
-      return InputFail("--limit must be 1 to " + std::to_string(kQueryLimitMax));
-    }
-    f.limit = static_cast<uint32_t>(limit.value());
-  }
-  // Neither --debits nor --credits means both.
-  const bool both = o.debits == o.credits;
-  f.flags = (both || o.debits ? ledger::filter_flags::kDebits : 0u) |
-            (both || o.credits ? ledger::filter_flags::kCredits : 0u) |
-            (o.reverse ? ledger::filter_flags::kReversed : 0u);
-  if (o.after.empty()) return AccountQuery{f};
-  // The cursor is the timestamp of the last row seen; timestamps are unique, so the next page
-  // starts just past it (before it when reversed).
-  InputResult<Timestamp> after = ParseTimeText("--after", o.after);
-  if (!after.ok()) return Err{after.error()};
-  if (!o.reverse) {
-    if (after.value().ns == UINT64_MAX) return PastTheEnd(f);
-    f.timestamp_min = std::max(f.timestamp_min, Timestamp{after.value().ns + 1});
-  } else {
-    if (after.value().ns <= 1) return PastTheEnd(f);
-    const Timestamp before{after.value().ns - 1};
-    f.timestamp_max = f.timestamp_max.ns == 0 ? before : std::min(f.timestamp_max, before);
-  }
-  if (f.timestamp_max.ns != 0 && f.timestamp_min > f.timestamp_max) return PastTheEnd(f);
-  return AccountQuery{f};
+  return ParseAccountQuery(o.text, "--");
 }
 
 CommandError QueryErrorOf(ledger::QueryError error) {
@@ -255,12 +189,6 @@ CommandError QueryErrorOf(ledger::QueryError error) {
   return CommandError{
       not_found ? kExitNotFound : kExitRejected, "ledger", std::string(ledger::ResultName(error)),
       std::string(ledger::ResultName(error)) + ": " + std::string(ledger::ResultMessage(error))};
-}
-
-// Prints the "more may follow" cursor when the page is full.
-std::optional<Timestamp> NextCursor(size_t rows, uint32_t limit, Timestamp last) {
-  if (rows == 0 || rows < limit) return std::nullopt;
-  return last;
 }
 
 void PrintPageFooter(size_t rows, const char* noun, std::optional<Timestamp> next) {
@@ -402,17 +330,17 @@ void RegisterShow(CLI::App& account, int& exit_code) {
 
 void AddQueryOptions(CLI::App& cmd, AccountQueryOptions& o, bool transfer_filters) {
   AddCommonOptions(cmd, o.common);
-  cmd.add_option("account", o.account, "Account id")->required();
-  cmd.add_option("--from", o.from, "Earliest time: ns since 1970, or 2024-01-31T12:00:00Z");
-  cmd.add_option("--to", o.to, "Latest time (inclusive), same forms as --from");
-  cmd.add_option("--limit", o.limit, "Rows per page, 1..8189 (default 100)");
-  cmd.add_flag("--reverse", o.reverse, "Newest first");
-  cmd.add_option("--after", o.after,
+  cmd.add_option("account", o.text.account, "Account id")->required();
+  cmd.add_option("--from", o.text.from, "Earliest time: ns since 1970, or 2024-01-31T12:00:00Z");
+  cmd.add_option("--to", o.text.to, "Latest time (inclusive), same forms as --from");
+  cmd.add_option("--limit", o.text.limit, "Rows per page, 1..8189 (default 100)");
+  cmd.add_flag("--reverse", o.text.reverse, "Newest first");
+  cmd.add_option("--after", o.text.after,
                  "Next page: the cursor printed under the previous page (its last timestamp)");
   if (!transfer_filters) return;
-  cmd.add_option("--code", o.code, "Only transfers with this code");
-  cmd.add_flag("--debits", o.debits, "Only transfers that debit the account");
-  cmd.add_flag("--credits", o.credits, "Only transfers that credit the account");
+  cmd.add_option("--code", o.text.code, "Only transfers with this code");
+  cmd.add_flag("--debits", o.text.debits, "Only transfers that debit the account");
+  cmd.add_flag("--credits", o.text.credits, "Only transfers that credit the account");
 }
 
 void RegisterTransfers(CLI::App& account, int& exit_code) {

@@ -75,10 +75,11 @@ bool IsBlank(std::string_view line) {
 
 class RepeatedKeyFinder {
  public:
-  static constexpr std::size_t max_object_size = kBatchLineBytesMax;
-  static constexpr std::size_t max_array_size = kBatchLineBytesMax;
-  static constexpr std::size_t max_key_size = kBatchLineBytesMax;
-  static constexpr std::size_t max_string_size = kBatchLineBytesMax;
+  // No limits of its own: its callers bound the text (a batch line, an HTTP body).
+  static constexpr std::size_t max_object_size = SIZE_MAX;
+  static constexpr std::size_t max_array_size = SIZE_MAX;
+  static constexpr std::size_t max_key_size = SIZE_MAX;
+  static constexpr std::size_t max_string_size = SIZE_MAX;
 
   bool on_document_begin(bj::error_code&) { return true; }
   bool on_document_end(bj::error_code&) { return true; }
@@ -125,6 +126,8 @@ class RepeatedKeyFinder {
   std::string repeated_;
 };
 
+}  // namespace
+
 std::optional<std::string> FindRepeatedKey(std::string_view text) {
   bj::basic_parser<RepeatedKeyFinder> parser{bj::parse_options{}};
   bj::error_code ec;
@@ -133,7 +136,23 @@ std::optional<std::string> FindRepeatedKey(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
 // ---- One line -----------------------------------------------------------------------------
+
+template <size_t N>
+InputResult<bool> CheckKeys(const bj::object& object,
+                            const std::array<std::string_view, N>& known_keys) {
+  for (const auto& entry : object) {
+    const std::string_view key(entry.key().data(), entry.key().size());
+    if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
+      std::string known;
+      for (std::string_view k : known_keys) known += (known.empty() ? "" : ", ") + std::string(k);
+      return InputFail("unknown key \"" + std::string(key) + "\"; known keys: " + known);
+    }
+  }
+  return true;
+}
 
 template <size_t N>
 InputResult<bj::object> ParseObjectLine(std::string_view text,
@@ -145,14 +164,8 @@ InputResult<bj::object> ParseObjectLine(std::string_view text,
   if (const std::optional<std::string> repeated = FindRepeatedKey(text)) {
     return InputFail("key \"" + *repeated + "\" appears twice");
   }
-  for (const auto& entry : value.get_object()) {
-    const std::string_view key(entry.key().data(), entry.key().size());
-    if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
-      std::string known;
-      for (std::string_view k : known_keys) known += (known.empty() ? "" : ", ") + std::string(k);
-      return InputFail("unknown key \"" + std::string(key) + "\"; known keys: " + known);
-    }
-  }
+  InputResult<bool> keys = CheckKeys(value.get_object(), known_keys);
+  if (!keys.ok()) return Err{keys.error()};
   return std::move(value.get_object());
 }
 
@@ -314,10 +327,69 @@ InputResult<ledger::Transfer> ResolveTransferAmount(const TransferDraft& draft,
   return transfer;
 }
 
+namespace {
+
+bool NeedsPendingLedger(const TransferDraft& draft) {
+  return IsPostOrVoid(draft.transfer) && draft.transfer.ledger == 0 && draft.amount.has_value() &&
+         !draft.amount->minor_units;
+}
+
+}  // namespace
+
+std::vector<TransferId> PendingLedgersToLookUp(const std::vector<TransferDraft>& drafts) {
+  std::set<u128> earlier;  // ids of the events before, that carry a ledger
+  std::set<u128> wanted;
+  std::vector<TransferId> ids;
+  for (const TransferDraft& d : drafts) {
+    const u128 pending = d.transfer.pending_id.value;
+    if (NeedsPendingLedger(d) && earlier.count(pending) == 0 && wanted.insert(pending).second) {
+      ids.push_back(d.transfer.pending_id);
+    }
+    if (d.transfer.ledger != 0) earlier.insert(d.transfer.id.value);
+  }
+  return ids;
+}
+
+Result<std::vector<ledger::Transfer>, DraftError> ResolveTransferDrafts(
+    const std::vector<TransferDraft>& drafts, const std::map<u128, uint32_t>& stored_ledgers,
+    const AssetTable& assets) {
+  std::map<u128, uint32_t> batch_ledgers;  // id → ledger of the events before
+  std::vector<ledger::Transfer> transfers;
+  transfers.reserve(drafts.size());
+  for (size_t i = 0; i < drafts.size(); ++i) {
+    const TransferDraft& d = drafts[i];
+    uint32_t amount_ledger = d.transfer.ledger;
+    if (NeedsPendingLedger(d)) {
+      const u128 pending = d.transfer.pending_id.value;
+      auto in_batch = batch_ledgers.find(pending);
+      auto stored = stored_ledgers.find(pending);
+      if (in_batch == batch_ledgers.end() && stored == stored_ledgers.end()) {
+        return Err{DraftError{i, true,
+                              "pending transfer " + FormatId(pending) +
+                                  " is not found, so the asset of the amount is unknown; give "
+                                  "the ledger, or the amount in minor units; nothing was "
+                                  "submitted"}};
+      }
+      amount_ledger = in_batch != batch_ledgers.end() ? in_batch->second : stored->second;
+    }
+    InputResult<ledger::Transfer> t = ResolveTransferAmount(d, amount_ledger, assets);
+    if (!t.ok()) return Err{DraftError{i, false, t.error().message}};
+    if (d.transfer.ledger != 0) batch_ledgers.emplace(d.transfer.id.value, d.transfer.ledger);
+    transfers.push_back(t.value());
+  }
+  return transfers;
+}
+
 InputResult<ledger::Account> ParseAccountLine(std::string_view text, const AssetTable& assets) {
   InputResult<bj::object> object = ParseObjectLine(text, kAccountKeys);
   if (!object.ok()) return Err{object.error()};
-  LineFields fields(object.value(), assets);
+  return AccountFromJson(object.value(), assets);
+}
+
+InputResult<ledger::Account> AccountFromJson(const bj::object& object, const AssetTable& assets) {
+  InputResult<bool> keys = CheckKeys(object, kAccountKeys);
+  if (!keys.ok()) return Err{keys.error()};
+  LineFields fields(object, assets);
   ledger::Account account;
   account.id = AccountId(fields.Id("id"));
   account.ledger = fields.Ledger();
@@ -338,7 +410,14 @@ InputResult<ledger::Account> ParseAccountLine(std::string_view text, const Asset
 InputResult<TransferDraft> ParseTransferLine(std::string_view text, const AssetTable& assets) {
   InputResult<bj::object> object = ParseObjectLine(text, kTransferKeys);
   if (!object.ok()) return Err{object.error()};
-  LineFields fields(object.value(), assets);
+  return TransferDraftFromJson(object.value(), assets);
+}
+
+InputResult<TransferDraft> TransferDraftFromJson(const bj::object& object,
+                                                 const AssetTable& assets) {
+  InputResult<bool> keys = CheckKeys(object, kTransferKeys);
+  if (!keys.ok()) return Err{keys.error()};
+  LineFields fields(object, assets);
   TransferDraft draft;
   ledger::Transfer& t = draft.transfer;
   t.id = TransferId(fields.Id("id"));

@@ -4,7 +4,9 @@
 // errors naming the file and line, and a file with any bad line is refused whole.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +55,36 @@ bool IsPostOrVoid(const ledger::Transfer& transfer);
 InputResult<ledger::Transfer> ResolveTransferAmount(const TransferDraft& draft,
                                                     uint32_t amount_ledger,
                                                     const AssetTable& assets);
+
+// A post or void whose amount is written as a decimal without a ledger is read in the pending
+// transfer's asset: from an earlier event of the same batch, or else from the ledger. These are
+// the pending ids to look up for that (each once, in batch order).
+std::vector<TransferId> PendingLedgersToLookUp(const std::vector<TransferDraft>& drafts);
+
+// Why a draft of a batch could not be resolved: `index` in the batch; `pending_not_found` when
+// the pending transfer whose asset the amount needs is unknown.
+struct DraftError {
+  size_t index = 0;
+  bool pending_not_found = false;
+  std::string message;
+};
+
+// Reads every draft's amount in the right asset. `stored_ledgers` maps each looked-up pending
+// id (PendingLedgersToLookUp) that exists to its ledger.
+Result<std::vector<ledger::Transfer>, DraftError> ResolveTransferDrafts(
+    const std::vector<TransferDraft>& drafts, const std::map<u128, uint32_t>& stored_ledgers,
+    const AssetTable& assets);
+
+// The first key repeated inside one JSON object of `text`, if any (boost::json keeps the last
+// of repeated keys; {"amount":"1","amount":"1000"} must not quietly mean 1000).
+std::optional<std::string> FindRepeatedKey(std::string_view text);
+
+// An already parsed JSON object → an account / a transfer draft: the fields of a batch line
+// (unknown keys and wrong types are errors). The API decodes its request bodies with these.
+InputResult<ledger::Account> AccountFromJson(const boost::json::object& object,
+                                             const AssetTable& assets);
+InputResult<TransferDraft> TransferDraftFromJson(const boost::json::object& object,
+                                                 const AssetTable& assets);
 
 // One JSON line → an account (every field; amounts read in the account's ledger).
 InputResult<ledger::Account> ParseAccountLine(std::string_view text, const AssetTable& assets);

@@ -30,6 +30,7 @@ inline constexpr int kExitPassphrase = 11;  // the passphrase does not unlock th
 inline constexpr int kExitInternal = 70;  // a bug: please report it
 
 void RegisterDemo(CLI::App& app, int& exit_code);
+void RegisterServe(CLI::App& app, int& exit_code);  // serve.cc: the HTTP API
 void RegisterBenchLedger(CLI::App& bench, int& exit_code);
 void RegisterBenchOffline(CLI::App& bench, int& exit_code);
 void RegisterSimulate(CLI::App& app, int& exit_code);

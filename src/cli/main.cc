@@ -21,6 +21,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterOfflineCommands(app, exit_code);
   tpw::cli::RegisterWalletCommands(app, exit_code);
   tpw::cli::RegisterTerminalDeviceCommands(app, exit_code);
+  tpw::cli::RegisterServe(app, exit_code);
   tpw::cli::RegisterDemo(app, exit_code);
   tpw::cli::RegisterSimulate(app, exit_code);
   CLI::App* bench = app.add_subcommand(

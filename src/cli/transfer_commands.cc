@@ -129,13 +129,6 @@ InputResult<std::vector<TransferDraft>> DraftsFromFile(const std::string& path,
 
 // ---- Reading amounts in the right asset ------------------------------------------------------
 
-// A post or void written as a decimal amount without a ledger is read in the pending transfer's
-// asset: from an earlier line of the same batch, or else from the data directory.
-bool NeedsPendingLedger(const TransferDraft& draft) {
-  return IsPostOrVoid(draft.transfer) && draft.transfer.ledger == 0 && draft.amount.has_value() &&
-         !draft.amount->minor_units;
-}
-
 // `source`: the batch file, or "" for the command line.
 CommandError WhereError(std::string_view source, const TransferDraft& draft, int exit_code,
                         const std::string& message) {
@@ -147,43 +140,20 @@ CommandError WhereError(std::string_view source, const TransferDraft& draft, int
 
 CommandResult<std::vector<ledger::Transfer>> ResolveAmounts(
     Session& session, const std::vector<TransferDraft>& drafts, std::string_view source) {
-  std::map<u128, uint32_t> batch_ledgers;  // id → ledger of the events before
-  std::vector<TransferId> to_look_up;
-  for (const TransferDraft& d : drafts) {
-    if (NeedsPendingLedger(d) && batch_ledgers.count(d.transfer.pending_id.value) == 0) {
-      to_look_up.push_back(d.transfer.pending_id);
-    }
-    if (d.transfer.ledger != 0) batch_ledgers.emplace(d.transfer.id.value, d.transfer.ledger);
-  }
+  const std::vector<TransferId> to_look_up = PendingLedgersToLookUp(drafts);
   std::map<u128, uint32_t> stored_ledgers;
   if (!to_look_up.empty()) {
     CommandResult<std::vector<ledger::Transfer>> found = LookupTransfers(session, to_look_up);
     if (!found.ok()) return Fail(found.error());
     for (const ledger::Transfer& t : found.value()) stored_ledgers.emplace(t.id.value, t.ledger);
   }
-  batch_ledgers.clear();
-  std::vector<ledger::Transfer> transfers;
-  for (const TransferDraft& d : drafts) {
-    uint32_t amount_ledger = d.transfer.ledger;
-    if (NeedsPendingLedger(d)) {
-      const u128 pending = d.transfer.pending_id.value;
-      auto in_batch = batch_ledgers.find(pending);
-      auto stored = stored_ledgers.find(pending);
-      if (in_batch == batch_ledgers.end() && stored == stored_ledgers.end()) {
-        return Fail(
-            WhereError(source, d, kExitNotFound,
-                       "pending transfer " + FormatId(pending) +
-                           " is not found, so the asset of the amount is unknown; give "
-                           "the ledger, or the amount in minor units; nothing was submitted"));
-      }
-      amount_ledger = in_batch != batch_ledgers.end() ? in_batch->second : stored->second;
-    }
-    InputResult<ledger::Transfer> t = ResolveTransferAmount(d, amount_ledger, session.assets);
-    if (!t.ok()) return Fail(WhereError(source, d, kExitUsage, t.error().message));
-    if (d.transfer.ledger != 0) batch_ledgers.emplace(d.transfer.id.value, d.transfer.ledger);
-    transfers.push_back(t.value());
+  auto resolved = ResolveTransferDrafts(drafts, stored_ledgers, session.assets);
+  if (!resolved.ok()) {
+    const DraftError& e = resolved.error();
+    return Fail(WhereError(source, drafts[e.index],
+                           e.pending_not_found ? kExitNotFound : kExitUsage, e.message));
   }
-  return transfers;
+  return std::move(resolved).value();
 }
 
 // ---- transfer -------------------------------------------------------------------------------

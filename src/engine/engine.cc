@@ -464,6 +464,7 @@ void Engine::Impl::ExecuteCreateAccounts(Request& request, Reply& reply, Group& 
   }
   if (events.empty()) return;
   const Timestamp first = ledger_->NextTimestamp(clock_->Now());
+  reply.first_timestamp = first;
   (void)ledger_->CreateAccounts(events, first, reply.account_results);
   std::vector<Account> created;
   size_t next_result = 0;
@@ -494,6 +495,7 @@ void Engine::Impl::ExecuteCreateTransfers(Request& request, Reply& reply, Group&
   }
   if (events.empty()) return;
   const Timestamp first = ledger_->NextTimestamp(clock_->Now());
+  reply.first_timestamp = first;
   (void)ledger_->CreateTransfers(events, first, reply.transfer_results);
   const FactHeader batch{first.ns, first.ns + events.size() - 1, 0};
   if (const std::vector<Transfer>* created = store_->TakeTail()) {

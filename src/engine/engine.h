@@ -193,6 +193,10 @@ struct Reply {
   // Set when the request carried an IdempotencyRequest (and no engine error occurred).
   std::optional<IdempotentResponse> idempotent;
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
+  // create_accounts / create_transfers: the batch's first timestamp. Event i was stamped
+  // first_timestamp + i (a failed event consumes its stamp too), so a caller can show what it
+  // created without looking it up again.
+  tpw::Timestamp first_timestamp;
 };
 
 struct OfflineWork;  // engine_impl.h: an offline command and what was prepared for it

@@ -1,0 +1,61 @@
+// The API's request decoders (src/api/body.h): byte 0 picks the decoder, the rest is the body,
+// path id or query string. Any input must give a value or a 4xx error with a code and a
+// message, never a crash; a decoded batch holds 1..8189 events.
+#include <string>
+
+#include "api/body.h"
+#include "api/router.h"
+#include "fuzz_check.h"
+
+namespace {
+
+using namespace tpw;
+using namespace tpw::api;
+
+const AssetTable& Assets() {
+  static const AssetTable assets = AssetTable::Default();
+  return assets;
+}
+
+template <typename T>
+void CheckError(const ApiResult<T>& result) {
+  if (result.ok()) return;
+  FUZZ_CHECK(!result.error().code.empty() && !result.error().message.empty());
+  FUZZ_CHECK(static_cast<unsigned>(result.error().status) / 100 == 4);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const std::string_view text = tpw::fuzz::AsText(std::span(data + 1, size - 1));
+  switch (data[0] % 6) {
+    case 0: {
+      const auto accounts = DecodeAccountsBody(text, Assets());
+      CheckError(accounts);
+      if (accounts.ok()) FUZZ_CHECK(!accounts.value().empty() && accounts.value().size() <= 8189);
+      break;
+    }
+    case 1:
+      CheckError(DecodeTransferBody(text, Assets()));
+      break;
+    case 2: {
+      const auto drafts = DecodeTransfersBatchBody(text, Assets());
+      CheckError(drafts);
+      if (drafts.ok()) FUZZ_CHECK(!drafts.value().empty() && drafts.value().size() <= 8189);
+      break;
+    }
+    case 3:
+      CheckError(DecodeAccountQuery("1", text, true));
+      break;
+    case 4:
+      CheckError(DecodePathId(text));
+      break;
+    default: {
+      const RouteMatch m = MatchRoute(http::verb::get, text);
+      FUZZ_CHECK(!(m.method_not_allowed && m.route != Route::unmatched));
+      break;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,489 @@
+#include "api/server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "api/access_log.h"
+#include "common/assert.h"
+
+namespace tpw::api {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+          .count());
+}
+
+// Bytes read at once while waiting for a request to begin.
+constexpr size_t kReadChunkBytes = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool IsHttpParseError(const beast::error_code& ec) {
+  return &ec.category() == &beast::http::make_error_code(http::error::bad_method).category();
+}
+
+ApiError ReadError(http::status status, std::string code, std::string message) {
+  return ApiError{status, error_type::kInvalidRequest, std::move(code), std::move(message), ""};
+}
+
+}  // namespace
+
+// What every connection shares; owned by Server::Impl, outlives every connection.
+struct Shared {
+  Shared(engine::Engine& engine, const AssetTable& assets, ServerOptions opts, uint32_t threads)
+      : options(std::move(opts)), metrics(threads), service(engine, assets, metrics) {}
+
+  ServerOptions options;
+  Metrics metrics;
+  Service service;
+  AccessLog access_log;
+  std::mutex connections_mutex;  // connect and disconnect only, never per request
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+  std::atomic<bool> stopping{false};
+  // Set (under connections_mutex) when stopping: called once no connection is left.
+  std::function<void()> on_last_connection_closed;
+};
+
+// One client connection, owned by one I/O thread: every member is touched only there.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, Shared& shared, uint32_t thread)
+      : socket_(std::move(socket)), deadline_(socket_.get_executor()), shared_(shared),
+        thread_(thread) {
+    beast::error_code ec;
+    const tcp::endpoint peer = socket_.remote_endpoint(ec);
+    if (!ec) remote_ = peer.address().to_string() + ":" + std::to_string(peer.port());
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+
+  ~Connection() {
+    shared_.metrics.ConnectionClosed();
+    std::function<void()> on_last;
+    {
+      std::lock_guard lock(shared_.connections_mutex);
+      shared_.connections.erase(this);
+      if (shared_.connections.empty()) on_last = shared_.on_last_connection_closed;
+    }
+    if (on_last) on_last();
+  }
+
+  net::any_io_executor executor() { return socket_.get_executor(); }
+
+  void Start() {
+    shared_.metrics.ConnectionOpened();
+    {
+      std::lock_guard lock(shared_.connections_mutex);
+      shared_.connections.emplace(this, weak_from_this());
+    }
+    if (shared_.stopping.load()) return Close();
+    WaitForRequest();
+  }
+
+  // Graceful shutdown: no new requests; the one being read or handled is still answered.
+  void Drain() {
+    draining_ = true;
+    if (phase_ == Phase::idle) Close();
+  }
+
+  // Forced close at the end of the shutdown grace period.
+  void ForceClose() { Close(); }
+
+  void Respond(HttpResponse response);
+
+ private:
+  enum class Phase { idle, reading, handling, writing, closed };
+
+  void WaitForRequest();
+  void OnFirstBytes(const beast::error_code& ec, size_t n);
+  void ReadRequest();
+  void OnHeader(const beast::error_code& ec);
+  void ReadBody();
+  void OnRequest(const beast::error_code& ec);
+  void ReadFailed(const beast::error_code& ec);
+  void Dispatch();
+  void OnWrite(const beast::error_code& ec);
+  void ArmDeadline(uint32_t ms);
+  void Close();
+  void LogAndCount(const HttpResponse& response);
+
+  tcp::socket socket_;
+  net::steady_timer deadline_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;
+  RouteMatch match_;
+  HttpResponse response_;
+  Phase phase_ = Phase::idle;
+  bool keep_alive_ = false;
+  bool draining_ = false;
+  bool timed_out_ = false;
+  uint64_t started_ns_ = 0;
+  Shared& shared_;
+  const uint32_t thread_;
+  std::string remote_;
+};
+
+// ---- Reading --------------------------------------------------------------------------------
+
+void Connection::WaitForRequest() {
+  phase_ = Phase::idle;
+  if (draining_) return Close();
+  if (buffer_.size() > 0) return ReadRequest();  // a pipelined request is already here
+  ArmDeadline(shared_.options.idle_timeout_ms);
+  socket_.async_read_some(buffer_.prepare(kReadChunkBytes),
+                          [self = shared_from_this()](const beast::error_code& ec, size_t n) {
+                            self->OnFirstBytes(ec, n);
+                          });
+}
+
+void Connection::OnFirstBytes(const beast::error_code& ec, size_t n) {
+  buffer_.commit(n);
+  if (ec || n == 0) return Close();  // idle timeout, client gone, or shutdown
+  ReadRequest();
+}
+
+void Connection::ReadRequest() {
+  phase_ = Phase::reading;
+  parser_.emplace();
+  parser_->header_limit(shared_.options.header_bytes_max);
+  parser_->body_limit(shared_.options.body_bytes_max);
+  ArmDeadline(shared_.options.read_timeout_ms);
+  http::async_read_header(socket_, buffer_, *parser_,
+                          [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                            self->OnHeader(ec);
+                          });
+}
+
+void Connection::OnHeader(const beast::error_code& ec) {
+  if (ec) return ReadFailed(ec);
+  const auto expect = parser_->get()[http::field::expect];
+  if (!beast::iequals(expect, "100-continue")) return ReadBody();
+  // curl asks before sending a body over 1 KiB; answer at once rather than make it wait.
+  net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                   [self = shared_from_this()](const beast::error_code& write_ec, size_t) {
+                     if (write_ec) return self->Close();
+                     self->ReadBody();
+                   });
+}
+
+void Connection::ReadBody() {
+  if (parser_->is_done()) return OnRequest({});
+  http::async_read(socket_, buffer_, *parser_,
+                   [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                     self->OnRequest(ec);
+                   });
+}
+
+void Connection::OnRequest(const beast::error_code& ec) {
+  if (ec) return ReadFailed(ec);
+  deadline_.cancel();
+  request_ = parser_->release();
+  parser_.reset();
+  keep_alive_ = request_.keep_alive();
+  started_ns_ = NowNs();
+  Dispatch();
+}
+
+// A request that could not be read: answered with the reason when the client can still hear
+// it, and the connection is closed after (its byte stream is no longer in step).
+void Connection::ReadFailed(const beast::error_code& ec) {
+  std::optional<ApiError> error;
+  if (timed_out_) {
+    error = ReadError(http::status::request_timeout, "request_timeout",
+                      "the request did not arrive within " +
+                          std::to_string(shared_.options.read_timeout_ms) + " ms");
+  } else if (ec == http::error::header_limit) {
+    error = ReadError(http::status::request_header_fields_too_large, "headers_too_large",
+                      "the request line and headers exceed " +
+                          std::to_string(shared_.options.header_bytes_max) + " bytes");
+  } else if (ec == http::error::body_limit) {
+    error = ReadError(http::status::payload_too_large, "body_too_large",
+                      "the body exceeds " + std::to_string(shared_.options.body_bytes_max) +
+                          " bytes; split the batch");
+  } else if (ec == http::error::partial_message) {
+    error = ReadError(http::status::bad_request, "malformed_request",
+                      "the request ended before its end (truncated)");
+  } else if (ec != http::error::end_of_stream && IsHttpParseError(ec)) {
+    error = ReadError(http::status::bad_request, "malformed_request",
+                      "the request is not valid HTTP/1.1 (" + ec.message() + ")");
+  }
+  if (!error.has_value() || phase_ == Phase::closed) return Close();
+  deadline_.cancel();
+  request_ = {};
+  match_ = {};
+  keep_alive_ = false;
+  started_ns_ = NowNs();
+  phase_ = Phase::handling;
+  Respond(ErrorResponse(*error));
+}
+
+// ---- Handling -------------------------------------------------------------------------------
+
+void Connection::Dispatch() {
+  phase_ = Phase::handling;
+  match_ = MatchRoute(request_.method(), request_.target());
+  if (match_.method_not_allowed) {
+    HttpResponse response = ErrorResponse(
+        {http::status::method_not_allowed, error_type::kInvalidRequest, "method_not_allowed",
+         "this path answers " + std::string(http::to_string(match_.allow)) + " only", ""});
+    response.set(http::field::allow, http::to_string(match_.allow));
+    return Respond(std::move(response));
+  }
+  if (match_.route == Route::unmatched) {
+    return Respond(ErrorResponse({http::status::not_found, error_type::kInvalidRequest,
+                                  "route_not_found", "no such endpoint; see docs/api.md", ""}));
+  }
+  const Responder responder(shared_from_this(),
+                            net::prefer(executor(), net::execution::outstanding_work.tracked));
+  const RequestContext context{request_, match_};
+  if (!shared_.options.hooks.before_dispatch) return shared_.service.Handle(context, responder);
+  shared_.options.hooks.before_dispatch(context, responder, [this, context, responder] {
+    shared_.service.Handle(context, responder);
+  });
+}
+
+void Connection::Respond(HttpResponse response) {
+  if (phase_ == Phase::closed) return;  // force-closed at the end of a shutdown
+  TPW_ASSERT(phase_ == Phase::handling);
+  if (shared_.options.hooks.before_send) {
+    shared_.options.hooks.before_send(RequestContext{request_, match_}, response);
+  }
+  response_ = std::move(response);
+  keep_alive_ = keep_alive_ && !draining_;
+  response_.version(11);
+  response_.keep_alive(keep_alive_);
+  LogAndCount(response_);
+  phase_ = Phase::writing;
+  ArmDeadline(shared_.options.write_timeout_ms);
+  http::async_write(socket_, response_,
+                    [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                      self->OnWrite(ec);
+                    });
+}
+
+void Connection::LogAndCount(const HttpResponse& response) {
+  const uint64_t duration_ns = NowNs() - started_ns_;
+  const unsigned status = response.result_int();
+  shared_.metrics.RecordRequest(thread_, match_.route, status, duration_ns);
+  if (!shared_.access_log.enabled()) return;
+  shared_.access_log.Write(AccessRecord{remote_, request_.method_string(), request_.target(),
+                                        match_.route, status, request_.body().size(),
+                                        response.body().size(), duration_ns / 1000});
+}
+
+void Connection::OnWrite(const beast::error_code& ec) {
+  deadline_.cancel();
+  response_ = {};
+  request_ = {};
+  if (ec || !keep_alive_) return Close();
+  WaitForRequest();
+}
+
+// ---- Deadlines and closing ------------------------------------------------------------------
+
+// One timer per connection for the phase it is in (idle, reading, writing). When it fires, the
+// socket's operations are cancelled and the phase's handler sees timed_out_.
+void Connection::ArmDeadline(uint32_t ms) {
+  timed_out_ = false;
+  deadline_.expires_after(std::chrono::milliseconds(ms));
+  deadline_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
+    if (ec) return;  // cancelled or re-armed
+    if (auto self = weak.lock()) {
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->socket_.cancel(ignored);
+    }
+  });
+}
+
+void Connection::Close() {
+  if (phase_ == Phase::closed) return;
+  phase_ = Phase::closed;
+  deadline_.cancel();
+  beast::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+// ---- Responder::Send --------------------------------------------------------------------------
+
+void Responder::Send(HttpResponse response) const {
+  net::dispatch(executor_, [connection = connection_, r = std::move(response)]() mutable {
+    connection->Respond(std::move(r));
+  });
+}
+
+// ---- Server ---------------------------------------------------------------------------------
+
+class Server::Impl {
+ public:
+  Impl(engine::Engine& engine, const AssetTable& assets, ServerOptions options, uint32_t threads)
+      : shared_(engine, assets, std::move(options), threads) {
+    for (uint32_t i = 0; i < threads; ++i) {
+      contexts_.push_back(std::make_unique<net::io_context>(1));
+      guards_.emplace_back(contexts_.back()->get_executor());
+    }
+    acceptor_.emplace(*contexts_[0]);
+    grace_timer_.emplace(*contexts_[0]);
+  }
+
+  Result<bool, std::string> Listen() {
+    if (!shared_.access_log.Open(shared_.options.access_log)) {
+      return Err{"cannot open access log " + shared_.options.access_log + ": " +
+                 std::strerror(errno)};
+    }
+    beast::error_code ec;
+    const auto address = net::ip::make_address(shared_.options.address, ec);
+    if (ec) return Err{"--listen address " + shared_.options.address + " is not an IP address"};
+    const tcp::endpoint endpoint(address, shared_.options.port);
+    acceptor_->open(endpoint.protocol(), ec);
+    if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(endpoint, ec);
+    if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Err{"cannot listen on " + shared_.options.address + ":" +
+                 std::to_string(shared_.options.port) + ": " + ec.message()};
+    }
+    return true;
+  }
+
+  uint16_t port() const { return acceptor_->local_endpoint().port(); }
+  uint32_t threads() const { return static_cast<uint32_t>(contexts_.size()); }
+
+  void Run() {
+    Accept();
+    for (size_t i = 0; i < contexts_.size(); ++i) {
+      threads_.emplace_back([context = contexts_[i].get()] { context->run(); });
+    }
+  }
+
+  void Wait() {
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  void Stop() {
+    net::post(*contexts_[0], [this] { StopOnAcceptorThread(); });
+  }
+
+  void StopOnSignals() {
+    signals_.emplace(*contexts_[0], SIGINT, SIGTERM);
+    signals_->async_wait([this](const beast::error_code& ec, int) {
+      if (!ec) StopOnAcceptorThread();
+    });
+  }
+
+ private:
+  void Accept() {
+    net::io_context& target = *contexts_[next_context_];
+    const uint32_t thread = next_context_;
+    next_context_ = (next_context_ + 1) % threads();
+    acceptor_->async_accept(target, [this, thread](const beast::error_code& ec,
+                                                   tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
+      if (!ec) {
+        auto connection = std::make_shared<Connection>(std::move(socket), shared_, thread);
+        net::post(connection->executor(), [connection] { connection->Start(); });
+      }
+      Accept();  // also after an error such as too many open files: keep serving
+    });
+  }
+
+  // On context 0 (the acceptor's): stop accepting, drain every connection, release the
+  // threads' work guards so each loop ends once its connections and engine replies are done.
+  void StopOnAcceptorThread() {
+    if (shared_.stopping.load()) return;
+    {
+      std::lock_guard lock(shared_.connections_mutex);
+      shared_.on_last_connection_closed = [this] {
+        net::post(*contexts_[0], [this] { grace_timer_->cancel(); });
+      };
+    }
+    shared_.stopping.store(true);
+    shared_.service.SetShuttingDown();
+    beast::error_code ignored;
+    acceptor_->close(ignored);
+    if (signals_) signals_->cancel(ignored);
+    const auto connections = Snapshot();
+    for (const auto& weak : connections) {
+      if (auto c = weak.lock()) net::post(c->executor(), [c] { c->Drain(); });
+    }
+    if (!connections.empty()) {
+      grace_timer_->expires_after(std::chrono::milliseconds(shared_.options.shutdown_grace_ms));
+      grace_timer_->async_wait([this](const beast::error_code& ec) {
+        if (ec) return;  // every connection closed in time
+        for (const auto& weak : Snapshot()) {
+          if (auto c = weak.lock()) net::post(c->executor(), [c] { c->ForceClose(); });
+        }
+      });
+    }
+    for (auto& guard : guards_) guard.reset();
+  }
+
+  std::vector<std::weak_ptr<Connection>> Snapshot() {
+    std::lock_guard lock(shared_.connections_mutex);
+    std::vector<std::weak_ptr<Connection>> out;
+    out.reserve(shared_.connections.size());
+    for (const auto& [pointer, weak] : shared_.connections) out.push_back(weak);
+    return out;
+  }
+
+  Shared shared_;
+  std::vector<std::unique_ptr<net::io_context>> contexts_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::optional<net::steady_timer> grace_timer_;
+  std::optional<net::signal_set> signals_;
+  std::vector<std::thread> threads_;
+  uint32_t next_context_ = 0;
+};
+
+Result<std::unique_ptr<Server>, std::string> Server::Start(engine::Engine& engine,
+                                                           const AssetTable& assets,
+                                                           ServerOptions options) {
+  uint32_t threads = options.threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  auto impl = std::make_unique<Impl>(engine, assets, std::move(options), threads);
+  Result<bool, std::string> listening = impl->Listen();
+  if (!listening.ok()) return Err{listening.error()};
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  Stop();
+  Wait();
+}
+
+uint16_t Server::port() const { return impl_->port(); }
+uint32_t Server::threads() const { return impl_->threads(); }
+void Server::Run() { impl_->Run(); }
+void Server::Wait() { impl_->Wait(); }
+void Server::Stop() { impl_->Stop(); }
+void Server::StopOnSignals() { impl_->StopOnSignals(); }
+
+}  // namespace tpw::api

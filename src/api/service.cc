@@ -1,0 +1,441 @@
+#include "api/service.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <map>
+
+#include "api/body.h"
+#include "cli/outcomes.h"
+#include "cli/query.h"
+#include "cli/render.h"
+#include "common/assert.h"
+#include "ledger/results.h"
+
+namespace tpw::api {
+namespace {
+
+namespace bj = boost::json;
+namespace tf = ledger::transfer_flags;
+
+HttpResponse Json(http::status status, const bj::value& value) {
+  return JsonResponse(status, bj::serialize(value));
+}
+
+ApiError NotFound(std::string code, std::string message) {
+  return ApiError{http::status::not_found, error_type::kInvalidRequest, std::move(code),
+                  std::move(message), "id"};
+}
+
+// Content-Type must be application/json (parameters such as charset allowed).
+bool IsJsonContentType(std::string_view value) {
+  constexpr std::string_view kJson = "application/json";
+  if (value.size() < kJson.size()) return false;
+  for (size_t i = 0; i < kJson.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kJson[i]) return false;
+  }
+  const std::string_view rest = value.substr(kJson.size());
+  return rest.empty() || rest[0] == ';' || rest[0] == ' ';
+}
+
+bool IsPost(Route route) { return RouteMethod(route) == http::verb::post; }
+
+// A ledger refusal of the single-transfer endpoint: 409 when the id is taken by another
+// transfer (or burnt by an earlier failure), 422 when the transfer cannot be applied.
+ApiError LedgerRefusal(ledger::CreateTransferResult result) {
+  const std::string name(ledger::ResultName(result));
+  const bool conflict = name.rfind("exists_with_different_", 0) == 0 ||
+                        result == ledger::CreateTransferResult::id_already_failed;
+  return ApiError{conflict ? http::status::conflict : http::status::unprocessable_entity,
+                  error_type::kLedger, name, std::string(ledger::ResultMessage(result)), ""};
+}
+
+ApiError QueryRefusal(ledger::QueryError error) {
+  if (error == ledger::QueryError::account_not_found) {
+    return NotFound("account_not_found", "no account has this id");
+  }
+  return ApiError{http::status::bad_request, error_type::kInvalidRequest,
+                  std::string(ledger::ResultName(error)),
+                  std::string(ledger::ResultMessage(error)), ""};
+}
+
+// The amount and accounts of these are decided by the ledger (from the pending transfer, or
+// clamped to the balance): the response shows the stored transfer, looked up.
+bool LedgerDecidesFields(const ledger::Transfer& t) {
+  return (t.flags & (tf::kPostPendingTransfer | tf::kVoidPendingTransfer | tf::kBalancingDebit |
+                     tf::kBalancingCredit)) != 0;
+}
+
+std::optional<ledger::PendingStatus> StatusIfPending(const ledger::Transfer& t,
+                                                     ledger::PendingStatus status) {
+  if ((t.flags & tf::kPending) == 0) return std::nullopt;
+  return status;
+}
+
+void PutCursor(bj::object& out, std::optional<Timestamp> next) {
+  if (next.has_value()) {
+    out["next_cursor"] = std::to_string(next->ns);
+  } else {
+    out["next_cursor"] = nullptr;
+  }
+}
+
+}  // namespace
+
+HttpResponse EngineErrorResponse(engine::EngineError error) {
+  using engine::EngineError;
+  const std::string name(engine::EngineErrorName(error));
+  switch (error) {
+    case EngineError::storage_failed:
+      return ErrorResponse({http::status::service_unavailable, error_type::kEngine, name,
+                            "the journal could not be written: the outcome of this request is "
+                            "unknown; retry with the same ids once the server is back",
+                            ""});
+    case EngineError::shutting_down:
+      return ErrorResponse({http::status::service_unavailable, error_type::kEngine, name,
+                            "the server is shutting down; retry with the same ids", ""});
+    case EngineError::too_many_events:
+      return ErrorResponse({http::status::bad_request, error_type::kInvalidRequest, name,
+                            std::string(engine::EngineErrorMessage(error)), ""});
+    default:
+      return ErrorResponse({http::status::internal_server_error, error_type::kInternal, name,
+                            std::string(engine::EngineErrorMessage(error)), ""});
+  }
+}
+
+// ---- Responder ----------------------------------------------------------------------------
+// (Send is in server.cc, beside the Connection it calls.)
+
+Responder::Responder(std::shared_ptr<Connection> connection, boost::asio::any_io_executor executor)
+    : connection_(std::move(connection)), executor_(std::move(executor)) {}
+
+// ---- Service ------------------------------------------------------------------------------
+
+Service::Service(engine::Engine& engine, AssetTable assets, const Metrics& metrics)
+    : engine_(engine), assets_(std::move(assets)), metrics_(metrics) {}
+
+template <typename OnReply>
+void Service::Call(engine::Request request, const Responder& responder, OnReply on_reply) {
+  request.done = [responder, on_reply = std::move(on_reply)](engine::Reply&& reply) mutable {
+    // On an engine thread: only move the reply over; the JSON is written on the I/O thread.
+    responder.Post([responder, on_reply = std::move(on_reply),
+                    reply = std::move(reply)]() mutable {
+      if (reply.error.has_value()) {
+        responder.Send(EngineErrorResponse(*reply.error));
+        return;
+      }
+      on_reply(reply);
+    });
+  };
+  if (!engine_.TrySubmit(request)) {
+    // The engine's queue is full: refuse rather than block an I/O thread.
+    HttpResponse response = ErrorResponse({http::status::service_unavailable, error_type::kEngine,
+                                           "overloaded",
+                                           "the server is at capacity; retry shortly", ""});
+    response.set(http::field::retry_after, "1");
+    responder.Send(std::move(response));
+  }
+}
+
+void Service::Handle(const RequestContext& context, const Responder& responder) {
+  const Route route = context.match.route;
+  if (IsPost(route) &&
+      !IsJsonContentType(context.request[http::field::content_type])) {
+    responder.Send(ErrorResponse({http::status::unsupported_media_type,
+                                  error_type::kInvalidRequest, "unsupported_media_type",
+                                  "send the body as Content-Type: application/json",
+                                  "Content-Type"}));
+    return;
+  }
+  switch (route) {
+    case Route::healthz:
+      return Health(responder);
+    case Route::readyz:
+      return Ready(responder);
+    case Route::metrics:
+      return MetricsText(responder);
+    case Route::journal_head:
+      return JournalHead(responder);
+    case Route::accounts_create:
+      return CreateAccounts(context, responder);
+    case Route::account_get:
+      return GetAccount(context, responder);
+    case Route::account_transfers:
+      return AccountTransfers(context, responder);
+    case Route::account_balances:
+      return AccountBalances(context, responder);
+    case Route::transfers_create:
+      return CreateTransfer(context, responder);
+    case Route::transfers_batch:
+      return CreateTransfersBatch(context, responder);
+    case Route::transfer_get:
+      return GetTransfer(context, responder);
+    case Route::unmatched:
+      break;
+  }
+  TPW_ASSERT(false && "Handle needs a matched route");
+}
+
+void Service::Health(const Responder& responder) {
+  responder.Send(JsonResponse(http::status::ok, R"({"status":"ok"})"));
+}
+
+void Service::Ready(const Responder& responder) {
+  if (const std::optional<engine::EngineFailure> failure = engine_.failure()) {
+    responder.Send(ErrorResponse({http::status::service_unavailable, error_type::kEngine,
+                                  std::string(engine::EngineErrorName(failure->code)),
+                                  failure->Message(), ""}));
+    return;
+  }
+  if (shutting_down_.load(std::memory_order_relaxed)) {
+    responder.Send(EngineErrorResponse(engine::EngineError::shutting_down));
+    return;
+  }
+  responder.Send(JsonResponse(http::status::ok, R"({"status":"ready"})"));
+}
+
+void Service::MetricsText(const Responder& responder) {
+  HttpResponse response{http::status::ok, 11};
+  response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  response.body() = metrics_.Render(engine_.Stats());
+  response.prepare_payload();
+  responder.Send(std::move(response));
+}
+
+void Service::JournalHead(const Responder& responder) {
+  // Stats carry the head as of the last group commit, which is durable (fsync=always).
+  const engine::EngineStats stats = engine_.Stats();
+  bj::object out;
+  out["sequence"] = std::to_string(stats.journal_last_sequence);
+  out["durable_sequence"] = std::to_string(stats.durable_sequence);
+  out["head_hash"] = stats.journal_head_hash_hex;
+  out["records"] = std::to_string(stats.journal_records);
+  out["bytes"] = std::to_string(stats.journal_bytes);
+  responder.Send(Json(http::status::ok, out));
+}
+
+void Service::CreateAccounts(const RequestContext& context, const Responder& responder) {
+  ApiResult<std::vector<ledger::Account>> accounts =
+      DecodeAccountsBody(context.request.body(), assets_);
+  if (!accounts.ok()) return responder.Send(ErrorResponse(accounts.error()));
+  engine::Request request;
+  request.kind = engine::RequestKind::create_accounts;
+  request.accounts = std::move(accounts).value();
+  std::vector<ledger::Account> sent = request.accounts;
+  Call(std::move(request), responder, [responder, sent = std::move(sent)](engine::Reply& reply) {
+    const auto outcomes = cli::AccountOutcomes(sent, {}, reply.account_results);
+    responder.Send(Json(http::status::ok, cli::OutcomesToJson("account", outcomes)));
+  });
+}
+
+void Service::GetAccount(const RequestContext& context, const Responder& responder) {
+  ApiResult<u128> id = DecodePathId(context.match.id);
+  if (!id.ok()) return responder.Send(ErrorResponse(id.error()));
+  engine::Request request;
+  request.kind = engine::RequestKind::lookup_accounts;
+  request.ids = {id.value()};
+  Call(std::move(request), responder, [this, responder](engine::Reply& reply) {
+    if (reply.accounts.empty()) {
+      return responder.Send(ErrorResponse(NotFound("account_not_found", "no account has this id")));
+    }
+    responder.Send(Json(http::status::ok, cli::AccountToJson(reply.accounts[0], assets_)));
+  });
+}
+
+void Service::SendTransfersPage(AccountId account, std::vector<ledger::Transfer> transfers,
+                                uint32_t limit, const Responder& responder) {
+  auto send = [this, responder, account, limit, transfers](
+                  const std::vector<ledger::PendingStatus>& statuses) {
+    bj::array items;
+    items.reserve(transfers.size());
+    size_t next_status = 0;
+    for (const ledger::Transfer& t : transfers) {
+      std::optional<ledger::PendingStatus> status;
+      if ((t.flags & tf::kPending) != 0) status = statuses.at(next_status++);
+      items.push_back(cli::TransferToJson(t, status, assets_));
+    }
+    bj::object out;
+    out["account_id"] = FormatId(account);
+    out["transfers"] = std::move(items);
+    PutCursor(out, cli::NextCursor(transfers.size(), limit,
+                                   transfers.empty() ? Timestamp{} : transfers.back().timestamp));
+    responder.Send(Json(http::status::ok, out));
+  };
+  engine::Request request;
+  request.kind = engine::RequestKind::get_pending_status;
+  for (const ledger::Transfer& t : transfers) {
+    if ((t.flags & tf::kPending) != 0) request.ids.push_back(t.id.value);
+  }
+  if (request.ids.empty()) return send({});
+  Call(std::move(request), responder,
+       [send](engine::Reply& reply) { send(reply.pending_statuses); });
+}
+
+void Service::AccountTransfers(const RequestContext& context, const Responder& responder) {
+  ApiResult<cli::AccountQuery> query =
+      DecodeAccountQuery(context.match.id, context.match.query, true);
+  if (!query.ok()) return responder.Send(ErrorResponse(query.error()));
+  const ledger::AccountFilter filter = query.value().filter;
+  if (query.value().past_the_end) return SendTransfersPage(filter.account_id, {}, 1, responder);
+  engine::Request request;
+  request.kind = engine::RequestKind::get_account_transfers;
+  request.filter = filter;
+  Call(std::move(request), responder, [this, responder, filter](engine::Reply& reply) {
+    if (reply.query_error.has_value()) {
+      return responder.Send(ErrorResponse(QueryRefusal(*reply.query_error)));
+    }
+    SendTransfersPage(filter.account_id, std::move(reply.transfers), filter.limit, responder);
+  });
+}
+
+void Service::AccountBalances(const RequestContext& context, const Responder& responder) {
+  ApiResult<cli::AccountQuery> query =
+      DecodeAccountQuery(context.match.id, context.match.query, false);
+  if (!query.ok()) return responder.Send(ErrorResponse(query.error()));
+  const cli::AccountQuery q = query.value();
+  // The account's ledger says how to write its amounts: look it up first.
+  engine::Request lookup;
+  lookup.kind = engine::RequestKind::lookup_accounts;
+  lookup.ids = {q.filter.account_id.value};
+  Call(std::move(lookup), responder, [this, responder, q](engine::Reply& found) {
+    if (found.accounts.empty()) {
+      return responder.Send(ErrorResponse(QueryRefusal(ledger::QueryError::account_not_found)));
+    }
+    const uint32_t ledger_number = found.accounts[0].ledger;
+    auto send = [this, responder, q, ledger_number](const std::vector<ledger::AccountBalance>& b) {
+      bj::array items;
+      items.reserve(b.size());
+      for (const ledger::AccountBalance& balance : b) {
+        items.push_back(cli::BalanceToJson(balance, ledger_number, assets_));
+      }
+      bj::object out;
+      out["account_id"] = FormatId(q.filter.account_id);
+      out["balances"] = std::move(items);
+      PutCursor(out, cli::NextCursor(b.size(), q.filter.limit,
+                                     b.empty() ? Timestamp{} : b.back().timestamp));
+      responder.Send(Json(http::status::ok, out));
+    };
+    if (q.past_the_end) return send({});
+    engine::Request request;
+    request.kind = engine::RequestKind::get_account_balances;
+    request.filter = q.filter;
+    Call(std::move(request), responder, [responder, send](engine::Reply& reply) {
+      if (reply.query_error.has_value()) {
+        return responder.Send(ErrorResponse(QueryRefusal(*reply.query_error)));
+      }
+      send(reply.balances);
+    });
+  });
+}
+
+void Service::ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Responder& responder,
+                            std::function<void(std::vector<ledger::Transfer>)> then) {
+  auto finish = [this, responder, then](const std::vector<cli::TransferDraft>& d,
+                                        const std::map<u128, uint32_t>& stored) {
+    auto resolved = cli::ResolveTransferDrafts(d, stored, assets_);
+    if (resolved.ok()) return then(std::move(resolved).value());
+    const cli::DraftError& e = resolved.error();
+    const std::string param = d.size() == 1 ? "amount" : "transfers[" + std::to_string(e.index) + "]";
+    if (e.pending_not_found) {
+      return responder.Send(ErrorResponse(
+          {http::status::not_found, error_type::kInvalidRequest, "pending_transfer_not_found",
+           e.message, param}));
+    }
+    responder.Send(ErrorResponse(InvalidBody(e.message, param)));
+  };
+  const std::vector<TransferId> to_look_up = cli::PendingLedgersToLookUp(drafts);
+  if (to_look_up.empty()) return finish(drafts, {});
+  engine::Request request;
+  request.kind = engine::RequestKind::lookup_transfers;
+  for (TransferId id : to_look_up) request.ids.push_back(id.value);
+  Call(std::move(request), responder,
+       [finish, drafts = std::move(drafts)](engine::Reply& reply) {
+         std::map<u128, uint32_t> stored;
+         for (const ledger::Transfer& t : reply.transfers) stored.emplace(t.id.value, t.ledger);
+         finish(drafts, stored);
+       });
+}
+
+void Service::CreateTransfer(const RequestContext& context, const Responder& responder) {
+  ApiResult<cli::TransferDraft> draft = DecodeTransferBody(context.request.body(), assets_);
+  if (!draft.ok()) return responder.Send(ErrorResponse(draft.error()));
+  ResolveDrafts({std::move(draft).value()}, responder,
+                [this, responder](std::vector<ledger::Transfer> transfers) {
+                  SubmitTransfer(transfers.at(0), responder);
+                });
+}
+
+void Service::SubmitTransfer(ledger::Transfer transfer, const Responder& responder) {
+  engine::Request request;
+  request.kind = engine::RequestKind::create_transfers;
+  request.transfers = {transfer};
+  Call(std::move(request), responder, [this, responder, transfer](engine::Reply& reply) {
+    const auto result = reply.transfer_results.empty() ? ledger::CreateTransferResult::created
+                                                       : reply.transfer_results[0].result;
+    if (result == ledger::CreateTransferResult::exists) {
+      return SendStoredTransfer(transfer.id, http::status::ok, responder);
+    }
+    if (result != ledger::CreateTransferResult::created) {
+      return responder.Send(ErrorResponse(LedgerRefusal(result)));
+    }
+    if (LedgerDecidesFields(transfer)) {
+      return SendStoredTransfer(transfer.id, http::status::created, responder);
+    }
+    // Created as sent, stamped with the batch's first timestamp (it is the only event).
+    ledger::Transfer stored = transfer;
+    stored.timestamp = reply.first_timestamp;
+    responder.Send(Json(http::status::created,
+                        cli::TransferToJson(stored, StatusIfPending(stored,
+                                                                    ledger::PendingStatus::pending),
+                                            assets_)));
+  });
+}
+
+void Service::SendStoredTransfer(TransferId id, http::status status, const Responder& responder) {
+  engine::Request request;
+  request.kind = engine::RequestKind::lookup_transfers;
+  request.ids = {id.value};
+  Call(std::move(request), responder, [this, responder, status](engine::Reply& reply) {
+    if (reply.transfers.empty()) {
+      return responder.Send(
+          ErrorResponse(NotFound("transfer_not_found", "no transfer has this id")));
+    }
+    const ledger::Transfer t = reply.transfers[0];
+    if ((t.flags & tf::kPending) == 0) {
+      return responder.Send(Json(status, cli::TransferToJson(t, std::nullopt, assets_)));
+    }
+    engine::Request pending;
+    pending.kind = engine::RequestKind::get_pending_status;
+    pending.ids = {t.id.value};
+    Call(std::move(pending), responder, [this, responder, status, t](engine::Reply& statuses) {
+      responder.Send(Json(status, cli::TransferToJson(t, statuses.pending_statuses.at(0), assets_)));
+    });
+  });
+}
+
+void Service::CreateTransfersBatch(const RequestContext& context, const Responder& responder) {
+  ApiResult<std::vector<cli::TransferDraft>> drafts =
+      DecodeTransfersBatchBody(context.request.body(), assets_);
+  if (!drafts.ok()) return responder.Send(ErrorResponse(drafts.error()));
+  ResolveDrafts(std::move(drafts).value(), responder,
+                [this, responder](std::vector<ledger::Transfer> transfers) {
+                  engine::Request request;
+                  request.kind = engine::RequestKind::create_transfers;
+                  request.transfers = transfers;
+                  Call(std::move(request), responder,
+                       [responder, transfers = std::move(transfers)](engine::Reply& reply) {
+                         const auto outcomes =
+                             cli::TransferOutcomes(transfers, {}, reply.transfer_results);
+                         responder.Send(
+                             Json(http::status::ok, cli::OutcomesToJson("transfer", outcomes)));
+                       });
+                });
+}
+
+void Service::GetTransfer(const RequestContext& context, const Responder& responder) {
+  ApiResult<u128> id = DecodePathId(context.match.id);
+  if (!id.ok()) return responder.Send(ErrorResponse(id.error()));
+  SendStoredTransfer(TransferId(id.value()), http::status::ok, responder);
+}
+
+}  // namespace tpw::api

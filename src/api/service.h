@@ -1,0 +1,111 @@
+// The endpoints: each turns a request into engine requests and the engine's reply into a
+// response (docs/api.md). Handlers never block: they submit to the engine with a callback, and
+// the callback moves the reply to the connection's I/O thread (Responder::Post) where the JSON is
+// written.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "api/http.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "cli/batch_input.h"
+#include "common/asset.h"
+#include "engine/engine.h"
+
+namespace tpw::api {
+
+class Connection;  // server.cc
+
+// Where a handler sends its one response. Copyable. Send() and Post() may be called on any
+// thread (an engine thread): they run on the connection's I/O thread. Holding a Responder keeps
+// the connection alive and the I/O thread's loop running (outstanding work), so a graceful
+// shutdown waits for every reply the engine owes.
+class Responder {
+ public:
+  Responder(std::shared_ptr<Connection> connection, boost::asio::any_io_executor executor);
+  // Answers the request (exactly once per request).
+  void Send(HttpResponse response) const;
+  // Runs `work` on the connection's I/O thread.
+  template <typename Work>
+  void Post(Work&& work) const {
+    boost::asio::post(executor_, std::forward<Work>(work));
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  boost::asio::any_io_executor executor_;  // work-tracked
+};
+
+// One request as the pipeline sees it; valid until its response is sent.
+struct RequestContext {
+  const HttpRequest& request;
+  RouteMatch match;
+};
+
+// Steps the request pipeline runs around dispatch (README.md, "Pipeline"). Both optional.
+struct PipelineHooks {
+  // After routing and before the handler: authentication (401/403), rate limits (429), the
+  // idempotency-key lookup (replay a stored response, 409 while one is in flight). Calls
+  // `dispatch()` to go on, or answers with `responder.Send(...)` instead; either may happen
+  // later, on any thread.
+  std::function<void(const RequestContext&, const Responder&, std::function<void()> dispatch)>
+      before_dispatch;
+  // On the I/O thread, once the response is final and before it is written (also for errors the
+  // server itself produced, then with match.route == unmatched): the idempotency step stores
+  // it here; headers may be added.
+  std::function<void(const RequestContext&, HttpResponse&)> before_send;
+};
+
+class Service {
+ public:
+  // `engine`, `metrics` must outlive the Service.
+  Service(engine::Engine& engine, AssetTable assets, const Metrics& metrics);
+
+  // Answers one routed request (route != unmatched; method already checked).
+  void Handle(const RequestContext& context, const Responder& responder);
+
+  // From now on /readyz answers 503 (graceful shutdown began).
+  void SetShuttingDown() { shutting_down_.store(true, std::memory_order_relaxed); }
+
+ private:
+  template <typename OnReply>
+  void Call(engine::Request request, const Responder& responder, OnReply on_reply);
+
+  void Health(const Responder& responder);
+  void Ready(const Responder& responder);
+  void MetricsText(const Responder& responder);
+  void JournalHead(const Responder& responder);
+  void CreateAccounts(const RequestContext& context, const Responder& responder);
+  void GetAccount(const RequestContext& context, const Responder& responder);
+  void AccountTransfers(const RequestContext& context, const Responder& responder);
+  void AccountBalances(const RequestContext& context, const Responder& responder);
+  void CreateTransfer(const RequestContext& context, const Responder& responder);
+  void CreateTransfersBatch(const RequestContext& context, const Responder& responder);
+  void GetTransfer(const RequestContext& context, const Responder& responder);
+
+  // Resolves the drafts' amounts (looking up pending transfers' ledgers if needed), then calls
+  // `then(transfers)` on the I/O thread, or answers the error.
+  void ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Responder& responder,
+                     std::function<void(std::vector<ledger::Transfer>)> then);
+  void SubmitTransfer(ledger::Transfer transfer, const Responder& responder);
+  void SendStoredTransfer(TransferId id, http::status status, const Responder& responder);
+  // Sends `transfers` as a page, with what became of the pending ones.
+  void SendTransfersPage(AccountId account, std::vector<ledger::Transfer> transfers,
+                         uint32_t limit, const Responder& responder);
+
+  engine::Engine& engine_;
+  const AssetTable assets_;
+  const Metrics& metrics_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+// The response for an engine-level failure (503 storage_failed / shutting_down, ...).
+HttpResponse EngineErrorResponse(engine::EngineError error);
+
+}  // namespace tpw::api

@@ -1,0 +1,156 @@
+// tpwallet serve: the HTTP API over a data directory (src/api, docs/api.md).
+#include <boost/json/object.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "api/server.h"
+#include "cli/commands.h"
+#include "cli/render.h"
+#include "cli/session.h"
+
+namespace tpw::cli {
+namespace {
+
+struct ServeOptions {
+  CommonOptions common;
+  std::string listen = "127.0.0.1:8080";
+  std::string threads;
+  std::string header_bytes_max;
+  std::string body_bytes_max;
+  std::string read_timeout_ms;
+  std::string idle_timeout_ms;
+  std::string write_timeout_ms;
+  std::string shutdown_grace_ms;
+  std::string access_log;
+};
+
+// "127.0.0.1:8080", "[::1]:8080" → address and port.
+InputResult<bool> ParseListen(const std::string& text, api::ServerOptions& out) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return InputFail("--listen \"" + text + "\" is not HOST:PORT, e.g. 127.0.0.1:8080");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  InputResult<uint64_t> port = ParseUnsignedText("--listen port", text.substr(colon + 1), 65535);
+  if (!port.ok()) return Err{port.error()};
+  out.address = host;
+  out.port = static_cast<uint16_t>(port.value());
+  return true;
+}
+
+// Sets `field` from `text` when the option was given (1..max).
+template <typename T>
+void SetLimit(FirstError& errors, const char* name, const std::string& text, uint64_t max,
+              T& field) {
+  if (text.empty()) return;
+  InputResult<uint64_t> value = ParseUnsignedText(name, text, max);
+  if (value.ok() && value.value() == 0) {
+    errors.Fail(std::string(name) + " must be at least 1");
+    return;
+  }
+  field = static_cast<T>(errors.Take(std::move(value), uint64_t{field}));
+}
+
+InputResult<api::ServerOptions> ServerOptionsOf(const ServeOptions& o) {
+  api::ServerOptions out;
+  InputResult<bool> listen = ParseListen(o.listen, out);
+  if (!listen.ok()) return Err{listen.error()};
+  FirstError errors;
+  SetLimit(errors, "--threads", o.threads, 256, out.threads);
+  SetLimit(errors, "--header-bytes-max", o.header_bytes_max, 1u << 20, out.header_bytes_max);
+  SetLimit(errors, "--body-bytes-max", o.body_bytes_max, uint64_t{1} << 30, out.body_bytes_max);
+  SetLimit(errors, "--read-timeout-ms", o.read_timeout_ms, 3'600'000, out.read_timeout_ms);
+  SetLimit(errors, "--idle-timeout-ms", o.idle_timeout_ms, 86'400'000, out.idle_timeout_ms);
+  SetLimit(errors, "--write-timeout-ms", o.write_timeout_ms, 3'600'000, out.write_timeout_ms);
+  SetLimit(errors, "--shutdown-grace-ms", o.shutdown_grace_ms, 3'600'000, out.shutdown_grace_ms);
+  if (errors.failed()) return Err{errors.error()};
+  out.access_log = o.access_log;
+  return out;
+}
+
+void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
+                    const api::Server& server) {
+  const bool v6 = options.address.find(':') != std::string::npos;
+  const std::string host = v6 ? "[" + options.address + "]" : options.address;
+  const std::string url = "http://" + host + ":" + std::to_string(server.port());
+  if (o.common.json) {
+    boost::json::object out;
+    out["listening"] = url;
+    out["port"] = server.port();
+    out["threads"] = server.threads();
+    out["data_dir"] = o.common.data_dir;
+    PrintJson(out);
+  } else {
+    std::printf("tpwallet serving %s on %s (%u I/O threads); SIGTERM or Ctrl-C stops it\n",
+                o.common.data_dir.c_str(), url.c_str(), server.threads());
+    std::printf("try: curl -s %s/v1/journal/head\n", url.c_str());
+  }
+  std::fflush(stdout);
+}
+
+int RunServe(const ServeOptions& o) {
+  InputResult<api::ServerOptions> options = ServerOptionsOf(o);
+  if (!options.ok()) return Report(o.common, InputErrorOf(options.error()));
+  CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
+  if (!opened.ok()) return Report(o.common, opened.error());
+  Session& session = *opened.value();
+  auto started = api::Server::Start(*session.engine, session.assets, options.value());
+  if (!started.ok()) return Report(o.common, UsageError(started.error()));
+  api::Server& server = *started.value();
+  server.StopOnSignals();
+  server.Run();
+  PrintListening(o, options.value(), server);
+  server.Wait();
+  // Every request that was read has been answered; make the rest of the queue durable.
+  session.engine->Shutdown();
+  std::fprintf(stderr, "tpwallet serve: stopped\n");
+  if (const std::optional<engine::EngineFailure> failure = session.engine->failure()) {
+    return Report(o.common, EngineErrorOf(*failure));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Serve the HTTP API (docs/api.md) on a data directory until SIGTERM or SIGINT; then stop\n"
+      "accepting, answer every request already read, make everything durable and exit 0.\n"
+      "Example: tpwallet serve --data-dir ./tpwallet-data --listen 127.0.0.1:8080");
+  AddCommonOptions(*cmd, o->common);
+  cmd->add_option("--listen", o->listen,
+                  "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 = any free port; "
+                  "IPv6 as [::1]:8080). Example: --listen 0.0.0.0:8080");
+  cmd->add_option("--threads", o->threads,
+                  "I/O threads (default: one per hardware thread). Example: --threads 2");
+  cmd->add_option("--header-bytes-max", o->header_bytes_max,
+                  "Request line + headers limit, else 431 (default 16384). "
+                  "Example: --header-bytes-max 8192");
+  cmd->add_option("--body-bytes-max", o->body_bytes_max,
+                  "Request body limit, else 413 (default 8388608: 8189 transfers fit). "
+                  "Example: --body-bytes-max 1048576");
+  cmd->add_option("--read-timeout-ms", o->read_timeout_ms,
+                  "A request must arrive whole within this many ms of its first byte, else 408 "
+                  "(default 10000). Example: --read-timeout-ms 5000");
+  cmd->add_option("--idle-timeout-ms", o->idle_timeout_ms,
+                  "Close a keep-alive connection idle this long (default 60000). "
+                  "Example: --idle-timeout-ms 30000");
+  cmd->add_option("--write-timeout-ms", o->write_timeout_ms,
+                  "Close a connection that does not read its response within this many ms "
+                  "(default 10000). Example: --write-timeout-ms 5000");
+  cmd->add_option("--shutdown-grace-ms", o->shutdown_grace_ms,
+                  "On SIGTERM, force-close connections still open after this long "
+                  "(default 15000). Example: --shutdown-grace-ms 5000");
+  cmd->add_option("--access-log", o->access_log,
+                  "Write one JSON line per request to this file (\"-\" = standard output; "
+                  "default: off). Example: --access-log /var/log/tpwallet-access.jsonl");
+  cmd->callback([o, &exit_code] { exit_code = RunServe(*o); });
+}
+
+}  // namespace tpw::cli

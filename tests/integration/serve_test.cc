@@ -1,0 +1,196 @@
+// `tpwallet serve` as a real child process on a real data directory, loaded by real HTTP
+// clients:
+//   - kill -9 in the middle of the load, restart, and every transfer that got a 2xx is there;
+//   - SIGTERM in the middle of the load: the process exits 0, and again every 2xx is durable.
+// Kill points are random (TPW_TEST_SEED=N reproduces a run's choices); nothing depends on how
+// fast the machine is: the test waits for the server's own signals (its start line, exit).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/api_test_client.h"
+#include "common/test_seed.h"
+#include "storage/test_temp_dir.h"
+
+extern char** environ;
+
+namespace tpw::serve_test {
+namespace {
+
+using api::HttpResponse;
+using api::testing::JsonOf;
+using api::testing::TestClient;
+
+constexpr int kClients = 4;
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& stdout_path) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << args[0];
+  return pid;
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  return status;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const pid_t init = Spawn({TPW_BINARY, "init", "--data-dir", dir_.path()}, Out("init"));
+    const int status = WaitExit(init);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+
+  std::string Out(const std::string& name) const { return dir_.path() + "/" + name + ".out"; }
+
+  // Starts the server and waits for its start line; returns its port.
+  uint16_t Start() {
+    ++starts_;
+    const std::string out = Out("serve" + std::to_string(starts_));
+    pid_ = Spawn({TPW_BINARY, "serve", "--data-dir", dir_.path(), "--listen", "127.0.0.1:0",
+                  "--threads", "2", "--json"},
+                 out);
+    while (true) {  // the child prints one JSON line once it listens
+      std::ifstream in(out);
+      std::string line;
+      if (std::getline(in, line) && !in.eof()) {
+        return static_cast<uint16_t>(boost::json::parse(line).at("port").as_int64());
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        ADD_FAILURE() << "serve exited before listening";
+        return 0;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  void CreateAccounts(uint16_t port) {
+    TestClient client(port);
+    const HttpResponse r = client.Post(
+        "/v1/accounts",
+        R"({"accounts":[{"id":"1","ledger":"USD","code":1},{"id":"2","ledger":"USD","code":1}]})");
+    ASSERT_EQ(r.result_int(), 200u);
+  }
+
+  // Clients post transfers until the server goes away; each 2xx id is recorded.
+  void StartLoad(uint16_t port) {
+    stop_load_ = false;
+    for (int c = 0; c < kClients; ++c) {
+      load_.emplace_back([this, port, c] {
+        try {
+          TestClient client(port);
+          while (!stop_load_) {
+            const uint64_t id = next_id_.fetch_add(1);
+            const std::string body =
+                R"({"id":")" + std::to_string(id) +
+                R"(","debit_account_id":"1","credit_account_id":"2","amount_minor":"1","ledger":"USD","code":1})";
+            const HttpResponse r = client.Post("/v1/transfers", body);
+            if (r.result_int() / 100 == 2) {
+              std::lock_guard lock(mutex_);
+              acknowledged_.push_back(id);
+            } else if (r.result_int() != 503u) {
+              ADD_FAILURE() << c << ": " << r.result_int() << " " << r.body();
+            }
+            if (!r.keep_alive()) break;
+          }
+        } catch (const std::exception&) {
+          // the server was killed or stopped under us
+        }
+      });
+    }
+  }
+
+  void JoinLoad() {
+    stop_load_ = true;
+    for (std::thread& t : load_) t.join();
+    load_.clear();
+  }
+
+  void ExpectEveryAcknowledgedTransfer(uint16_t port) {
+    TestClient client(port);
+    std::lock_guard lock(mutex_);
+    for (uint64_t id : acknowledged_) {
+      const HttpResponse r = client.Get("/v1/transfers/" + std::to_string(id));
+      ASSERT_EQ(r.result_int(), 200u) << "acknowledged transfer " << id << " is lost";
+    }
+    const auto account = JsonOf(client.Get("/v1/accounts/2"));
+    EXPECT_GE(std::stoull(std::string(account.at("credits_posted_minor").as_string())),
+              acknowledged_.size());
+  }
+
+  storage::TempDir dir_;
+  pid_t pid_ = 0;
+  int starts_ = 0;
+  std::vector<std::thread> load_;
+  std::atomic<bool> stop_load_{false};
+  std::atomic<uint64_t> next_id_{1000};
+  std::mutex mutex_;
+  std::vector<uint64_t> acknowledged_;
+};
+
+TEST_F(ServeTest, KillNineMidLoadLosesNothingAcknowledged) {
+  const uint64_t seed = test_support::TestSeed("ServeTest.KillNineMidLoadLosesNothingAcknowledged");
+  std::mt19937_64 random(seed);
+  SCOPED_TRACE("reproduce with TPW_TEST_SEED=" + std::to_string(seed));
+  uint16_t port = Start();
+  CreateAccounts(port);
+  for (int round = 0; round < 3; ++round) {
+    StartLoad(port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 300));
+    ASSERT_EQ(kill(pid_, SIGKILL), 0);
+    const int status = WaitExit(pid_);
+    EXPECT_TRUE(WIFSIGNALED(status));
+    JoinLoad();
+    port = Start();
+    ExpectEveryAcknowledgedTransfer(port);
+  }
+  EXPECT_GT(acknowledged_.size(), 0u);
+  kill(pid_, SIGTERM);
+  WaitExit(pid_);
+}
+
+TEST_F(ServeTest, SigtermMidLoadExitsZeroWithEverythingAcknowledgedDurable) {
+  uint16_t port = Start();
+  CreateAccounts(port);
+  StartLoad(port);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  const int status = WaitExit(pid_);
+  JoinLoad();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  port = Start();
+  ExpectEveryAcknowledgedTransfer(port);
+  kill(pid_, SIGTERM);
+  EXPECT_EQ(WEXITSTATUS(WaitExit(pid_)), 0);
+}
+
+}  // namespace
+}  // namespace tpw::serve_test
