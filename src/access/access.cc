@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "common/codec.h"
+#include "crypto/base64.h"
+#include "crypto/secure.h"
 
 namespace tpw::access {
 
@@ -46,6 +48,56 @@ std::optional<Scope> ParseScope(std::string_view name) {
 }
 
 // ---- API keys
+
+std::string FormatKeyText(const KeyText& key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text = "tpw_";
+  for (int shift = 60; shift >= 0; shift -= 4) text.push_back(kHex[(key.id >> shift) & 0xf]);
+  text.push_back('_');
+  text += crypto::Base64UrlEncode(key.secret);
+  return text;
+}
+
+std::optional<KeyText> ParseKeyText(std::string_view text) {
+  if (text.size() != kKeyTextBytes || text.substr(0, 4) != "tpw_" || text[20] != '_') return std::nullopt;
+  KeyText key;
+  for (const char c : text.substr(4, 16)) {
+    uint64_t digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    key.id = (key.id << 4) | digit;
+  }
+  auto secret = crypto::Base64UrlDecode(text.substr(21), kSecretBytes);
+  if (!secret.ok() || secret.value().size() != kSecretBytes || key.id == 0) return std::nullopt;
+  std::copy(secret.value().begin(), secret.value().end(), key.secret.begin());
+  crypto::SecureWipe(secret.value());
+  return key;
+}
+
+crypto::Hash256 SecretHash(std::span<const uint8_t, kSecretBytes> secret) {
+  return crypto::Blake2b256(secret);
+}
+
+KeyText GenerateKeyText() {
+  KeyText key;
+  while (key.id == 0) {
+    std::array<uint8_t, 8> id{};
+    crypto::RandomBytes(id);
+    for (const uint8_t b : id) key.id = (key.id << 8) | b;
+  }
+  crypto::RandomBytes(key.secret);
+  return key;
+}
+
+bool SecretMatches(const ApiKey& record, const KeyText& key) {
+  const crypto::Hash256 hash = SecretHash(key.secret);
+  return crypto::ConstantTimeEqual(hash, record.secret_hash);
+}
 
 bool ApiKeyTable::Add(const ApiKey& key) {
   if (key.id == 0) return false;

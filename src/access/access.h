@@ -8,9 +8,11 @@
 // response; the engine asks it to on the sequencer thread).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,6 +53,25 @@ struct ApiKey {
   bool revoked = false;
   uint64_t revoked_ms = 0;
 };
+
+// The text of an API key, as shown once when it is made and sent as `Authorization: Bearer …`:
+// "tpw_" + the id in 16 lowercase hex digits + "_" + the 32-byte secret in base64url (43
+// characters, no padding) — 64 characters. The id is public (lists, logs); only the secret's
+// BLAKE2b-256 is stored.
+inline constexpr size_t kSecretBytes = 32;
+inline constexpr size_t kKeyTextBytes = 64;
+struct KeyText {
+  uint64_t id = 0;
+  std::array<uint8_t, kSecretBytes> secret{};
+};
+std::string FormatKeyText(const KeyText& key);
+// Parses the exact form above; nullopt for anything else (the caller answers 401).
+std::optional<KeyText> ParseKeyText(std::string_view text);
+crypto::Hash256 SecretHash(std::span<const uint8_t, kSecretBytes> secret);
+// A new random key (id never 0).
+KeyText GenerateKeyText();
+// Whether `key` (from ParseKeyText) is the stored `record`'s secret, in constant time.
+bool SecretMatches(const ApiKey& record, const KeyText& key);
 
 class ApiKeyTable {
  public:

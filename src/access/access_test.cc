@@ -53,6 +53,44 @@ IdempotencyRecord Record(uint64_t scope, std::string key, uint8_t seed, uint64_t
   return r;
 }
 
+TEST(KeyTextTest, GeneratedKeysFormatAndParseBack) {
+  const KeyText key = GenerateKeyText();
+  EXPECT_NE(key.id, 0u);
+  const std::string text = FormatKeyText(key);
+  EXPECT_EQ(text.size(), kKeyTextBytes);
+  EXPECT_EQ(text.substr(0, 4), "tpw_");
+  const std::optional<KeyText> parsed = ParseKeyText(text);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->id, key.id);
+  EXPECT_EQ(parsed->secret, key.secret);
+  ApiKey record;
+  record.secret_hash = SecretHash(key.secret);
+  EXPECT_TRUE(SecretMatches(record, *parsed));
+  KeyText other = *parsed;
+  other.secret[0] ^= 1;
+  EXPECT_FALSE(SecretMatches(record, other));
+}
+
+TEST(KeyTextTest, AnythingButTheExactFormIsRefused) {
+  const std::string good = FormatKeyText(GenerateKeyText());
+  EXPECT_FALSE(ParseKeyText("").has_value());
+  EXPECT_FALSE(ParseKeyText(good.substr(0, 63)).has_value());
+  EXPECT_FALSE(ParseKeyText(good + "A").has_value());
+  std::string upper_hex = good;
+  upper_hex[4] = 'A';
+  EXPECT_FALSE(ParseKeyText(upper_hex).has_value());
+  std::string bad_prefix = good;
+  bad_prefix[0] = 'x';
+  EXPECT_FALSE(ParseKeyText(bad_prefix).has_value());
+  std::string bad_separator = good;
+  bad_separator[20] = '-';
+  EXPECT_FALSE(ParseKeyText(bad_separator).has_value());
+  std::string bad_secret = good;
+  bad_secret[40] = '*';
+  EXPECT_FALSE(ParseKeyText(bad_secret).has_value());
+  EXPECT_FALSE(ParseKeyText("tpw_0000000000000000_" + good.substr(21)).has_value());  // id 0
+}
+
 TEST(ScopeTest, NamesRoundTripAndUnknownNamesAreRefused) {
   for (uint8_t i = 1; i <= kScopeMax; ++i) {
     const auto scope = static_cast<Scope>(i);
