@@ -25,6 +25,7 @@ HttpResponse TestClient::Send(http::verb method, std::string_view target, std::s
                               std::string_view content_type) {
   HttpRequest request{method, std::string(target), 11};
   request.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : headers_) request.set(name, value);
   if (!body.empty() || method == http::verb::post) {
     if (!content_type.empty()) request.set(http::field::content_type, content_type);
     request.body() = std::string(body);

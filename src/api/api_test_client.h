@@ -2,6 +2,9 @@
 // real sockets, Beast's parser. Test-only (also used by tests/integration/serve_test.cc).
 #pragma once
 
+#include <map>
+#include <string>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -28,6 +31,17 @@ class TestClient {
     return Send(http::verb::post, target, body);
   }
 
+  // Sent with every request from now on (Authorization, Idempotency-Key); "" removes it.
+  void SetHeader(const std::string& name, const std::string& value) {
+    if (value.empty()) {
+      headers_.erase(name);
+    } else {
+      headers_[name] = value;
+    }
+  }
+  // Authorization: Bearer `key`.
+  void UseKey(const std::string& key) { SetHeader("Authorization", "Bearer " + key); }
+
   // Raw bytes out, one response in (pipelining, hostile input).
   void Write(std::string_view bytes);
   HttpResponse Read();
@@ -40,6 +54,7 @@ class TestClient {
   boost::asio::io_context context_;
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
+  std::map<std::string, std::string> headers_;
 };
 
 // The body as JSON (a test failure if it is not).

@@ -20,6 +20,10 @@ inline constexpr std::string_view kInvalidRequest = "invalid_request_error";  //
 inline constexpr std::string_view kLedger = "ledger_error";    // the ledger refused the event
 inline constexpr std::string_view kEngine = "engine_error";    // 503: retry with the same ids
 inline constexpr std::string_view kInternal = "api_error";     // 500: a bug
+inline constexpr std::string_view kAuthentication = "authentication_error";  // 401: which key
+inline constexpr std::string_view kPermission = "permission_error";  // 403: the key's scope
+inline constexpr std::string_view kRateLimit = "rate_limit_error";   // 429: slow down
+inline constexpr std::string_view kIdempotency = "idempotency_error";  // 409 / 422: the key
 }  // namespace error_type
 
 // {"error": {"type", "code", "message", "param"}}. `code` is a stable name: an API code

@@ -259,8 +259,8 @@ void Connection::Dispatch() {
                             net::prefer(executor(), net::execution::outstanding_work.tracked));
   const RequestContext context{request_, match_};
   if (!shared_.options.hooks.before_dispatch) return shared_.service.Handle(context, responder);
-  shared_.options.hooks.before_dispatch(context, responder, [this, context, responder] {
-    shared_.service.Handle(context, responder);
+  shared_.options.hooks.before_dispatch(context, responder, [this, context](const Responder& r) {
+    shared_.service.Handle(context, r);
   });
 }
 
@@ -329,7 +329,19 @@ void Connection::Close() {
 
 // ---- Responder::Send --------------------------------------------------------------------------
 
+Responder Responder::WithSendHook(SendHook hook) const {
+  Responder hooked = *this;
+  hooked.send_hook_ = std::make_shared<const SendHook>(std::move(hook));
+  return hooked;
+}
+
 void Responder::Send(HttpResponse response) const {
+  if (send_hook_ != nullptr) {
+    Responder plain = *this;
+    plain.send_hook_ = nullptr;
+    (*send_hook_)(std::move(response), plain);
+    return;
+  }
   net::dispatch(executor_, [connection = connection_, r = std::move(response)]() mutable {
     connection->Respond(std::move(r));
   });

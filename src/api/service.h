@@ -28,9 +28,15 @@ class Connection;  // server.cc
 // shutdown waits for every reply the engine owes.
 class Responder {
  public:
+  // Sees the response instead of the client; sends it on (or another) with `plain`.
+  using SendHook = std::function<void(HttpResponse&& response, const Responder& plain)>;
+
   Responder(std::shared_ptr<Connection> connection, boost::asio::any_io_executor executor);
-  // Answers the request (exactly once per request).
+  // Answers the request (exactly once per request): through the send hook, if one was added.
   void Send(HttpResponse response) const;
+  // A copy whose Send goes to `hook` first (the idempotency step stores the response before
+  // the client hears it).
+  Responder WithSendHook(SendHook hook) const;
   // Runs `work` on the connection's I/O thread.
   template <typename Work>
   void Post(Work&& work) const {
@@ -40,6 +46,7 @@ class Responder {
  private:
   std::shared_ptr<Connection> connection_;
   boost::asio::any_io_executor executor_;  // work-tracked
+  std::shared_ptr<const SendHook> send_hook_;
 };
 
 // One request as the pipeline sees it; valid until its response is sent.
@@ -52,9 +59,10 @@ struct RequestContext {
 struct PipelineHooks {
   // After routing and before the handler: authentication (401/403), rate limits (429), the
   // idempotency-key lookup (replay a stored response, 409 while one is in flight). Calls
-  // `dispatch()` to go on, or answers with `responder.Send(...)` instead; either may happen
-  // later, on any thread.
-  std::function<void(const RequestContext&, const Responder&, std::function<void()> dispatch)>
+  // `dispatch(responder)` to go on (with the responder, or one with a send hook added), or
+  // answers with `responder.Send(...)` instead; either may happen later, on any thread.
+  std::function<void(const RequestContext&, const Responder&,
+                     std::function<void(const Responder&)> dispatch)>
       before_dispatch;
   // On the I/O thread, once the response is final and before it is written (also for errors the
   // server itself produced, then with match.route == unmatched): the idempotency step stores

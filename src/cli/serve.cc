@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "access/access.h"
+#include "api/access_control.h"
 #include "api/server.h"
 #include "cli/commands.h"
 #include "cli/render.h"
@@ -23,6 +25,8 @@ struct ServeOptions {
   std::string write_timeout_ms;
   std::string shutdown_grace_ms;
   std::string access_log;
+  bool no_auth = false;
+  std::string rate_limit;
 };
 
 // "127.0.0.1:8080", "[::1]:8080" → address and port.
@@ -72,8 +76,28 @@ InputResult<api::ServerOptions> ServerOptionsOf(const ServeOptions& o) {
   return out;
 }
 
+// The first start of an authenticated server on a directory with no API keys makes one admin
+// key and shows it once: otherwise nobody could call anything (the CLI cannot open the
+// directory while the server holds it). Returns the key text, or "" if none was made.
+CommandResult<std::string> BootstrapAdminKey(const ServeOptions& o, engine::Engine& engine) {
+  if (o.no_auth || engine.ApiKeys()->size() != 0) return std::string();
+  const access::KeyText text = access::GenerateKeyText();
+  engine::AccessCommand create;
+  create.kind = engine::AccessCommandKind::create_api_key;
+  create.key.id = text.id;
+  create.key.scope = access::Scope::admin;
+  create.key.name = "admin (made by the first tpwallet serve)";
+  create.key.secret_hash = access::SecretHash(text.secret);
+  const engine::Reply reply = engine.ExecuteAccess(create);
+  if (reply.error) return Err{EngineErrorOf(engine::EngineFailure{*reply.error, "creating the first admin API key"})};
+  if (!reply.access || reply.access->error != engine::AccessError::ok) {
+    return Err{UsageError("could not create the first admin API key")};
+  }
+  return access::FormatKeyText(text);
+}
+
 void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
-                    const api::Server& server) {
+                    const api::Server& server, const std::string& admin_key) {
   const bool v6 = options.address.find(':') != std::string::npos;
   const std::string host = v6 ? "[" + options.address + "]" : options.address;
   const std::string url = "http://" + host + ":" + std::to_string(server.port());
@@ -83,11 +107,20 @@ void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
     out["port"] = server.port();
     out["threads"] = server.threads();
     out["data_dir"] = o.common.data_dir;
+    out["auth"] = !o.no_auth;
+    if (!admin_key.empty()) out["admin_key"] = admin_key;
     PrintJson(out);
   } else {
     std::printf("tpwallet serving %s on %s (%u I/O threads); SIGTERM or Ctrl-C stops it\n",
                 o.common.data_dir.c_str(), url.c_str(), server.threads());
-    std::printf("try: curl -s %s/v1/journal/head\n", url.c_str());
+    if (!admin_key.empty()) {
+      std::printf("first start: made an admin API key; keep it, it is not shown again:\n  %s\n",
+                  admin_key.c_str());
+    }
+    const std::string auth =
+        o.no_auth ? "" : " -H \"Authorization: Bearer " + (admin_key.empty() ? "$TPWALLET_KEY" : admin_key) + "\"";
+    std::printf("try: curl -s%s %s/v1/journal/head\n", auth.c_str(), url.c_str());
+    if (o.no_auth) std::printf("warning: --no-auth: anyone who can connect is an admin\n");
   }
   std::fflush(stdout);
 }
@@ -98,12 +131,25 @@ int RunServe(const ServeOptions& o) {
   CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
   if (!opened.ok()) return Report(o.common, opened.error());
   Session& session = *opened.value();
+  CommandResult<std::string> admin_key = BootstrapAdminKey(o, *session.engine);
+  if (!admin_key.ok()) return Report(o.common, admin_key.error());
+  api::AccessOptions access_options;
+  access_options.require_api_key = !o.no_auth;
+  if (!o.rate_limit.empty()) {
+    InputResult<uint64_t> rate = ParseUnsignedText("--rate-limit", o.rate_limit, 10'000'000);
+    if (!rate.ok() || rate.value() == 0) {
+      return Report(o.common, UsageError("--rate-limit must be 1..10000000 requests per second"));
+    }
+    access_options.default_rate_per_second = static_cast<uint32_t>(rate.value());
+  }
+  api::AccessControl access_control(*session.engine, access_options);
+  options.value().hooks = access_control.Hooks();
   auto started = api::Server::Start(*session.engine, session.assets, options.value());
   if (!started.ok()) return Report(o.common, UsageError(started.error()));
   api::Server& server = *started.value();
   server.StopOnSignals();
   server.Run();
-  PrintListening(o, options.value(), server);
+  PrintListening(o, options.value(), server, admin_key.value());
   server.Wait();
   // Every request that was read has been answered; make the rest of the queue durable.
   session.engine->Shutdown();
@@ -150,6 +196,12 @@ void RegisterServe(CLI::App& app, int& exit_code) {
   cmd->add_option("--access-log", o->access_log,
                   "Write one JSON line per request to this file (\"-\" = standard output; "
                   "default: off). Example: --access-log /var/log/tpwallet-access.jsonl");
+  cmd->add_flag("--no-auth", o->no_auth,
+                "Serve without API keys: every caller is an admin. Only for local experiments. "
+                "Example: --no-auth");
+  cmd->add_option("--rate-limit", o->rate_limit,
+                  "Requests per second per API key when the key sets none, else 429 "
+                  "(default 10000). Example: --rate-limit 500");
   cmd->callback([o, &exit_code] { exit_code = RunServe(*o); });
 }
 

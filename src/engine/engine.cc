@@ -428,15 +428,6 @@ void Engine::Impl::SequencerLoop() {
 
 void Engine::Impl::Execute(Request& request, Group& group) {
   Reply reply;
-  if (request.idempotency != nullptr && IsWrite(request.kind)) {
-    ExecuteIdempotent(request, reply, group);
-  } else {
-    ExecuteOnce(request, reply, group);
-  }
-  group.replies.emplace_back(std::move(request.done), std::move(reply));
-}
-
-void Engine::Impl::ExecuteOnce(Request& request, Reply& reply, Group& group) {
   switch (request.kind) {
     case RequestKind::create_accounts:
       ExecuteCreateAccounts(request, reply, group);
@@ -454,6 +445,7 @@ void Engine::Impl::ExecuteOnce(Request& request, Reply& reply, Group& group) {
       ExecuteQuery(request, reply);
       break;
   }
+  group.replies.emplace_back(std::move(request.done), std::move(reply));
 }
 
 void Engine::Impl::ExecuteCreateAccounts(Request& request, Reply& reply, Group& group) {
@@ -907,11 +899,6 @@ Reply Engine::GetAccountBalances(const ledger::AccountFilter& filter) {
   request.kind = RequestKind::get_account_balances;
   request.filter = filter;
   return Execute(std::move(request));
-}
-
-void Engine::SubmitOffline(OfflineCommand command, std::shared_ptr<IdempotencyRequest> idempotency,
-                           std::function<void(Reply&&)> done) {
-  impl_->SubmitOffline(std::move(command), std::move(idempotency), std::move(done));
 }
 
 void Engine::SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done) {

@@ -137,7 +137,16 @@ enum class RequestKind : uint8_t {
 
 // ---- API access: API keys and idempotency ----------------------------------------------------
 
-enum class AccessCommandKind : uint8_t { create_api_key, revoke_api_key, list_api_keys };
+enum class AccessCommandKind : uint8_t {
+  create_api_key,
+  revoke_api_key,
+  list_api_keys,
+  // Idempotency-Key (docs/api.md): what became of (scope, key) before, and storing the response
+  // a request got. The server sends a response only once its record is durable, so a client
+  // never sees a response that a crash could take back.
+  lookup_response,
+  store_response,
+};
 
 struct AccessCommand {
   AccessCommandKind kind = AccessCommandKind::list_api_keys;
@@ -145,6 +154,9 @@ struct AccessCommand {
   // the engine stamps created_ms.
   access::ApiKey key;
   uint64_t key_id = 0;  // revoke_api_key
+  // lookup_response: scope, key and fingerprint; store_response: the whole record (the engine
+  // stamps created_ms).
+  access::IdempotencyRecord record;
 };
 
 enum class AccessError : uint8_t { ok = 0, key_exists = 1, unknown_key = 2, already_revoked = 3, invalid = 4 };
@@ -153,28 +165,11 @@ std::string_view AccessErrorName(AccessError error);
 struct AccessReply {
   AccessError error = AccessError::ok;
   std::vector<access::ApiKey> keys;  // create: the new key; revoke: the revoked key; list: all
+  // lookup_response: absent, replay (with `stored`), or mismatch.
+  access::IdempotencyLookup lookup = access::IdempotencyLookup::absent;
+  std::optional<access::IdempotencyRecord> stored;
 };
 
-struct Reply;
-// Asks the engine to make a write idempotent: the first execution's response is journaled with
-// its effects (same group, so both or neither survive a crash) and later requests with the
-// same (scope, key) get it back instead of executing.
-struct IdempotencyRequest {
-  uint64_t scope = 0;  // the API key id of the caller
-  std::string key;     // 1..255 bytes
-  crypto::Hash256 fingerprint{};  // what makes two requests "the same"
-  // Renders the executed request's reply as the stored response (HTTP status, body). Runs once,
-  // on the sequencer thread, right after execution; it must be quick and must not block.
-  std::function<std::pair<uint16_t, std::string>(const Reply&)> render;
-};
-
-struct IdempotentResponse {
-  // absent: executed now and stored; replay: the stored response of an earlier execution;
-  // mismatch: the key was used for a different request (nothing executed; status/body empty).
-  access::IdempotencyLookup outcome = access::IdempotencyLookup::absent;
-  uint16_t status = 0;
-  std::string body;
-};
 
 struct Request;
 struct Reply {
@@ -190,8 +185,6 @@ struct Reply {
   std::optional<ledger::QueryError> query_error;        // filter queries
   std::optional<OfflineReply> offline;                  // offline commands
   std::optional<AccessReply> access;                    // access commands
-  // Set when the request carried an IdempotencyRequest (and no engine error occurred).
-  std::optional<IdempotentResponse> idempotent;
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
   // create_accounts / create_transfers: the batch's first timestamp. Event i was stamped
   // first_timestamp + i (a failed event consumes its stamp too), so a caller can show what it
@@ -205,8 +198,6 @@ struct Request {
   RequestKind kind = RequestKind::lookup_accounts;
   std::shared_ptr<OfflineWork> offline;
   std::shared_ptr<AccessCommand> access;
-  // Optional for writes: see IdempotencyRequest. Ignored for queries.
-  std::shared_ptr<IdempotencyRequest> idempotency;
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
   std::vector<u128> ids;
@@ -251,11 +242,6 @@ class Engine {
   // before it enters the sequencer; everything else runs in the sequencer. `done` is called
   // exactly once, when the outcome is durable (or failed).
   void SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done);
-  // As SubmitOffline, optionally idempotent, answering with the whole Reply: `offline` holds the
-  // OfflineReply (always set, engine failures included), `idempotent` the response stored or
-  // replayed. A batch that does not decode is refused before the sequencer and not stored.
-  void SubmitOffline(OfflineCommand command, std::shared_ptr<IdempotencyRequest> idempotency,
-                     std::function<void(Reply&&)> done);
   OfflineReply ExecuteOffline(OfflineCommand command);
 
   // Writes a snapshot now (waits for the pipeline to drain first).

@@ -1,21 +1,9 @@
 // The engine's API access state: API keys and idempotency records (docs/api.md). Both are
-// sequencer state like the ledger's: changed only on the sequencer thread, journaled as facts
-// in the same group as the effects they describe, replayed at start and saved in snapshots.
+// sequencer state like the ledger's: changed only on the sequencer thread, journaled as facts,
+// replayed at start and saved in snapshots.
 #include "engine/engine_impl.h"
 
 namespace tpw::engine {
-
-bool IsWrite(RequestKind kind) {
-  switch (kind) {
-    case RequestKind::create_accounts:
-    case RequestKind::create_transfers:
-    case RequestKind::offline:
-    case RequestKind::access:
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::string_view AccessErrorName(AccessError error) {
   switch (error) {
@@ -48,38 +36,6 @@ bool ValidNewKey(const access::ApiKey& key) {
 }
 
 }  // namespace
-
-// Looks the key up first: a repeat of the same request gets the stored response and executes
-// nothing; a different request under the key is refused. A request that executes stores its
-// rendered response in the same group as its effects. A second request with the key in the same
-// group finds the first's record, so it is answered as a replay once both are durable.
-void Engine::Impl::ExecuteIdempotent(Request& request, Reply& reply, Group& group) {
-  const IdempotencyRequest& idempotency = *request.idempotency;
-  const uint64_t now_ms = NowMs();
-  const access::IdempotencyRecord* stored = nullptr;
-  switch (idempotency_.Lookup(idempotency.scope, idempotency.key, idempotency.fingerprint, now_ms,
-                              &stored)) {
-    case access::IdempotencyLookup::replay:
-      reply.idempotent = IdempotentResponse{access::IdempotencyLookup::replay, stored->status, stored->body};
-      return;
-    case access::IdempotencyLookup::mismatch:
-      reply.idempotent = IdempotentResponse{access::IdempotencyLookup::mismatch, 0, {}};
-      return;
-    case access::IdempotencyLookup::absent:
-      break;
-  }
-  ExecuteOnce(request, reply, group);
-  if (reply.error) return;  // refused before executing (too_many_events): nothing to remember
-  auto [status, body] = idempotency.render(reply);
-  access::IdempotencyRecord record{idempotency.scope, idempotency.key, idempotency.fingerprint,
-                                   status, std::move(body), now_ms};
-  reply.idempotent = IdempotentResponse{access::IdempotencyLookup::absent, record.status, record.body};
-  // A response too large to keep (over 4 MiB) is sent but not stored: a retry executes again,
-  // which the ledger's own ids make harmless.
-  if (!Storable(record)) return;
-  group.Add(FactType::idempotency, access::EncodeIdempotencyRecord(record));
-  idempotency_.Put(std::move(record));
-}
 
 void Engine::Impl::ExecuteAccess(Request& request, Reply& reply, Group& group) {
   const AccessCommand& c = *request.access;
@@ -122,6 +78,24 @@ void Engine::Impl::ExecuteAccess(Request& request, Reply& reply, Group& group) {
     case AccessCommandKind::list_api_keys:
       out.keys = api_keys_.List();
       break;
+    case AccessCommandKind::lookup_response: {
+      const access::IdempotencyRecord* stored = nullptr;
+      out.lookup = idempotency_.Lookup(c.record.scope, c.record.key, c.record.fingerprint, NowMs(),
+                                       &stored);
+      if (stored != nullptr) out.stored = *stored;
+      break;
+    }
+    case AccessCommandKind::store_response: {
+      access::IdempotencyRecord record = c.record;
+      record.created_ms = NowMs();
+      if (!Storable(record)) {
+        out.error = AccessError::invalid;
+        break;
+      }
+      group.Add(FactType::idempotency, access::EncodeIdempotencyRecord(record));
+      idempotency_.Put(std::move(record));
+      break;
+    }
   }
   reply.access = std::move(out);
 }

@@ -1,10 +1,8 @@
 // The engine's access state over a real journal on disk: API keys created, listed, revoked and
-// published to other threads; idempotent writes executed once, replayed, refused for another
-// request, expired after their ttl — all surviving a full replay and a snapshot restart.
+// published to other threads; stored responses replayed for the same request, refused for
+// another, forgotten after their ttl — all surviving a full replay and a snapshot restart.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <future>
 #include <memory>
 
 #include "common/clock.h"
@@ -18,7 +16,6 @@ namespace {
 
 using access::IdempotencyLookup;
 using testing::MakeAccount;
-using testing::MakeTransfer;
 
 class EngineAccessTest : public ::testing::Test {
  protected:
@@ -64,24 +61,26 @@ class EngineAccessTest : public ::testing::Test {
     return *engine_->ExecuteAccess(c).access;
   }
 
-  // A transfer request made idempotent under `key`; the render counts its calls.
-  Request IdempotentTransfer(const std::string& key, u128 transfer_id, u128 amount) {
-    Request request;
-    request.kind = RequestKind::create_transfers;
-    request.transfers = {MakeTransfer(transfer_id, 1, 2, amount)};
-    auto idempotency = std::make_shared<IdempotencyRequest>();
-    idempotency->scope = 7;
-    idempotency->key = key;
-    idempotency->fingerprint = crypto::Blake2b256(std::vector<uint8_t>{
-        static_cast<uint8_t>(transfer_id), static_cast<uint8_t>(amount)});
-    idempotency->render = [this, transfer_id](const Reply& reply) {
-      ++renders_;
-      const bool ok = reply.transfer_results.empty();
-      return std::pair<uint16_t, std::string>(
-          ok ? 201 : 422, "{\"transfer\":" + std::to_string(static_cast<uint64_t>(transfer_id)) + "}");
-    };
-    request.idempotency = std::move(idempotency);
-    return request;
+  static access::IdempotencyRecord Record(const std::string& key, uint8_t request, uint16_t status = 201) {
+    access::IdempotencyRecord r;
+    r.scope = 7;
+    r.key = key;
+    r.fingerprint = crypto::Blake2b256(std::vector<uint8_t>{request});
+    r.status = status;
+    r.body = "{\"request\":" + std::to_string(request) + "}";
+    return r;
+  }
+  AccessReply Lookup(const std::string& key, uint8_t request) {
+    AccessCommand c;
+    c.kind = AccessCommandKind::lookup_response;
+    c.record = Record(key, request);
+    return *engine_->ExecuteAccess(c).access;
+  }
+  AccessReply Store(const access::IdempotencyRecord& record) {
+    AccessCommand c;
+    c.kind = AccessCommandKind::store_response;
+    c.record = record;
+    return *engine_->ExecuteAccess(c).access;
   }
 
   u128 Credit(u128 id) { return engine_->LookupAccounts({AccountId{id}}).accounts.at(0).credits_posted.minor(); }
@@ -91,7 +90,6 @@ class EngineAccessTest : public ::testing::Test {
   std::unique_ptr<storage::PosixStorage> storage_;
   ManualClock clock_{Timestamp{0}};
   std::unique_ptr<Engine> engine_;
-  std::atomic<int> renders_{0};
 };
 
 TEST_F(EngineAccessTest, KeysAreCreatedListedRevokedAndPublished) {
@@ -134,89 +132,56 @@ TEST_F(EngineAccessTest, KeysSurviveReplayAndSnapshots) {
   EXPECT_EQ(engine_->Stats().api_keys, 2u);
 }
 
-TEST_F(EngineAccessTest, AnIdempotentWriteExecutesOnceAndReplaysItsFirstResponse) {
-  Reply first = engine_->Execute(IdempotentTransfer("pay-1", 100, 50));
-  ASSERT_TRUE(first.idempotent.has_value());
-  EXPECT_EQ(first.idempotent->outcome, IdempotencyLookup::absent);
-  EXPECT_EQ(first.idempotent->status, 201);
-  EXPECT_EQ(renders_.load(), 1);
-
-  Reply again = engine_->Execute(IdempotentTransfer("pay-1", 100, 50));
-  ASSERT_TRUE(again.idempotent.has_value());
-  EXPECT_EQ(again.idempotent->outcome, IdempotencyLookup::replay);
-  EXPECT_EQ(again.idempotent->status, 201);
-  EXPECT_EQ(again.idempotent->body, first.idempotent->body);
-  EXPECT_TRUE(again.transfer_results.empty());  // nothing executed
-  EXPECT_EQ(renders_.load(), 1);
-
-  Reply other = engine_->Execute(IdempotentTransfer("pay-1", 101, 60));
-  ASSERT_TRUE(other.idempotent.has_value());
-  EXPECT_EQ(other.idempotent->outcome, IdempotencyLookup::mismatch);
-  EXPECT_EQ(Credit(2), 50u);
-  EXPECT_TRUE(engine_->LookupTransfers({TransferId{101}}).transfers.empty());
+TEST_F(EngineAccessTest, AStoredResponseIsReplayedForTheSameRequestOnly) {
+  EXPECT_EQ(Lookup("pay-1", 1).lookup, IdempotencyLookup::absent);
+  ASSERT_EQ(Store(Record("pay-1", 1)).error, AccessError::ok);
+  AccessReply again = Lookup("pay-1", 1);
+  EXPECT_EQ(again.lookup, IdempotencyLookup::replay);
+  ASSERT_TRUE(again.stored.has_value());
+  EXPECT_EQ(again.stored->status, 201);
+  EXPECT_EQ(again.stored->body, "{\"request\":1}");
+  EXPECT_EQ(again.stored->created_ms, 1'700'000'000'000ull);  // stamped by the engine
+  EXPECT_EQ(Lookup("pay-1", 2).lookup, IdempotencyLookup::mismatch);
+  EXPECT_EQ(Lookup("pay-2", 1).lookup, IdempotencyLookup::absent);
   EXPECT_EQ(engine_->Stats().idempotency_records, 1u);
+}
+
+TEST_F(EngineAccessTest, RecordsThatCannotBeKeptAreRefused) {
+  EXPECT_EQ(Store(Record("", 1)).error, AccessError::invalid);
+  EXPECT_EQ(Store(Record(std::string(256, 'k'), 1)).error, AccessError::invalid);
+  EXPECT_EQ(Store(Record("k", 1, 99)).error, AccessError::invalid);
+  access::IdempotencyRecord huge = Record("k", 1);
+  huge.body.assign(access::kStoredBodyBytesMax + 1, 'x');
+  EXPECT_EQ(Store(huge).error, AccessError::invalid);
+  EXPECT_EQ(engine_->Stats().idempotency_records, 0u);
 }
 
 TEST_F(EngineAccessTest, StoredResponsesSurviveReplayAndSnapshots) {
-  ASSERT_EQ(engine_->Execute(IdempotentTransfer("pay-2", 200, 70)).idempotent->status, 201);
+  ASSERT_EQ(Store(Record("pay-3", 3, 422)).error, AccessError::ok);
   Reopen(/*ignore_snapshots=*/true);
-  EXPECT_EQ(engine_->Execute(IdempotentTransfer("pay-2", 200, 70)).idempotent->outcome,
-            IdempotencyLookup::replay);
+  EXPECT_EQ(Lookup("pay-3", 3).lookup, IdempotencyLookup::replay);
   ASSERT_TRUE(engine_->Snapshot().ok());
   Reopen();
   ASSERT_TRUE(engine_->recovery().from_snapshot);
-  Reply after = engine_->Execute(IdempotentTransfer("pay-2", 200, 70));
-  EXPECT_EQ(after.idempotent->outcome, IdempotencyLookup::replay);
-  EXPECT_EQ(after.idempotent->body, "{\"transfer\":200}");
-  EXPECT_EQ(renders_.load(), 1);
-  EXPECT_EQ(Credit(2), 70u);
+  AccessReply after = Lookup("pay-3", 3);
+  EXPECT_EQ(after.lookup, IdempotencyLookup::replay);
+  EXPECT_EQ(after.stored->status, 422);
+  EXPECT_EQ(Lookup("pay-3", 4).lookup, IdempotencyLookup::mismatch);
 }
 
-TEST_F(EngineAccessTest, ARefusedWriteIsStoredAndReplayedToo) {
-  // Stripe stores the response of every request that executed, errors included.
-  Reply refused = engine_->Execute(IdempotentTransfer("pay-3", 0, 5));  // id 0: refused
-  ASSERT_TRUE(refused.idempotent.has_value());
-  EXPECT_FALSE(refused.transfer_results.empty());
-  EXPECT_EQ(refused.idempotent->status, 422);
-  Reply again = engine_->Execute(IdempotentTransfer("pay-3", 0, 5));
-  EXPECT_EQ(again.idempotent->outcome, IdempotencyLookup::replay);
-  EXPECT_EQ(again.idempotent->status, 422);
-}
-
-TEST_F(EngineAccessTest, AfterTheTtlAKeyIsForgottenAndExecutesAnew) {
-  ASSERT_EQ(engine_->Execute(IdempotentTransfer("pay-4", 400, 10)).idempotent->outcome,
-            IdempotencyLookup::absent);
+TEST_F(EngineAccessTest, AfterTheTtlAKeyIsForgottenAndMayBeReused) {
+  ASSERT_EQ(Store(Record("pay-4", 4)).error, AccessError::ok);
   clock_.Advance((kTtlMs - 1) * 1'000'000);
-  EXPECT_EQ(engine_->Execute(IdempotentTransfer("pay-4", 400, 10)).idempotent->outcome,
-            IdempotencyLookup::replay);
+  EXPECT_EQ(Lookup("pay-4", 5).lookup, IdempotencyLookup::mismatch);
   clock_.Advance(1'000'000);
-  // Forgotten: another request may use the key (the ledger's own id keeps transfer 400 once).
-  Reply reused = engine_->Execute(IdempotentTransfer("pay-4", 401, 11));
-  EXPECT_EQ(reused.idempotent->outcome, IdempotencyLookup::absent);
-  EXPECT_EQ(Credit(2), 21u);
-  EXPECT_EQ(engine_->Stats().idempotency_records, 1u);
-}
-
-TEST_F(EngineAccessTest, ConcurrentRequestsWithOneKeyExecuteOnce) {
-  constexpr int kRequests = 64;
-  std::vector<std::promise<Reply>> promises(kRequests);
-  for (int i = 0; i < kRequests; ++i) {
-    Request request = IdempotentTransfer("race", 500, 5);
-    request.done = [&promises, i](Reply&& reply) { promises[static_cast<size_t>(i)].set_value(std::move(reply)); };
-    engine_->Submit(std::move(request));
-  }
-  int executed = 0;
-  int replayed = 0;
-  for (auto& promise : promises) {
-    const Reply reply = promise.get_future().get();
-    ASSERT_TRUE(reply.idempotent.has_value());
-    executed += reply.idempotent->outcome == IdempotencyLookup::absent ? 1 : 0;
-    replayed += reply.idempotent->outcome == IdempotencyLookup::replay ? 1 : 0;
-    EXPECT_EQ(reply.idempotent->body, "{\"transfer\":500}");
-  }
-  EXPECT_EQ(executed, 1);
-  EXPECT_EQ(replayed, kRequests - 1);
-  EXPECT_EQ(Credit(2), 5u);
+  EXPECT_EQ(Lookup("pay-4", 5).lookup, IdempotencyLookup::absent);
+  ASSERT_EQ(Store(Record("pay-4", 5)).error, AccessError::ok);
+  EXPECT_EQ(Lookup("pay-4", 5).lookup, IdempotencyLookup::replay);
+  // The sequencer forgets expired records as time passes (any request makes it look).
+  clock_.Advance(kTtlMs * 1'000'000);
+  (void)Lookup("other", 1);
+  (void)Lookup("other", 2);  // stats are published after each step: wait one more
+  EXPECT_EQ(engine_->Stats().idempotency_records, 0u);
 }
 
 }  // namespace

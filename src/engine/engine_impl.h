@@ -34,9 +34,6 @@ struct OfflineWork {
   std::vector<offline::CheckedToken> tokens;
 };
 
-// Requests that change state (and so may carry an IdempotencyRequest).
-bool IsWrite(RequestKind kind);
-
 // One group commit: the facts of several requests, their replies, and where the records land.
 using ReplyList = std::vector<std::pair<std::function<void(Reply&&)>, Reply>>;
 
@@ -76,8 +73,6 @@ class Engine::Impl {
   EngineStats Stats() const;
   std::shared_ptr<const access::ApiKeyTable> ApiKeys() const;
   void SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done);
-  void SubmitOffline(OfflineCommand command, std::shared_ptr<IdempotencyRequest> idempotency,
-                     std::function<void(Reply&&)> done);
   std::optional<EngineFailure> failure() const;
   const RecoveryReport& recovery() const { return recovery_; }
 
@@ -97,9 +92,7 @@ class Engine::Impl {
   void SequencerLoop();
   bool TakeRequests(std::vector<Request>& batch);
   void Execute(Request& request, Group& group);
-  void ExecuteOnce(Request& request, Reply& reply, Group& group);
   // ---- access (engine_access.cc), sequencer thread
-  void ExecuteIdempotent(Request& request, Reply& reply, Group& group);
   void ExecuteAccess(Request& request, Reply& reply, Group& group);
   void PublishApiKeys();
   void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);

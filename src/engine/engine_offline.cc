@@ -121,38 +121,26 @@ bool ValidLimits(const OfflineCommand& c) {
 
 void Engine::Impl::SubmitOffline(OfflineCommand command,
                                  std::function<void(OfflineReply&&)> done) {
-  SubmitOffline(std::move(command), nullptr,
-                [done = std::move(done)](Reply&& reply) { done(std::move(*reply.offline)); });
-}
-
-void Engine::Impl::SubmitOffline(OfflineCommand command,
-                                 std::shared_ptr<IdempotencyRequest> idempotency,
-                                 std::function<void(Reply&&)> done) {
   auto work = std::make_shared<OfflineWork>();
   work->command = std::move(command);
   if (work->command.kind == OfflineCommandKind::submit_batch) {
     if (std::optional<OfflineReply> refused = PrepareBatch(*work)) {
-      Reply reply;
-      reply.offline = std::move(*refused);
-      done(std::move(reply));
+      done(std::move(*refused));
       return;
     }
   }
   Request request;
   request.kind = RequestKind::offline;
   request.offline = std::move(work);
-  request.idempotency = std::move(idempotency);
   request.done = [done = std::move(done)](Reply&& reply) {
     if (reply.error) {
-      reply.offline = Refuse(OfflineError::engine_failed,
-                             std::string(EngineErrorName(*reply.error)) + ": " +
-                                 std::string(EngineErrorMessage(*reply.error)));
-    } else if (!reply.offline && !reply.idempotent) {
-      reply.offline = Refuse(OfflineError::engine_failed, "no reply");
-    } else if (!reply.offline) {
-      reply.offline = OfflineReply{};  // a replayed or refused idempotent request: see idempotent
+      OfflineReply failed = Refuse(OfflineError::engine_failed,
+                                 std::string(EngineErrorName(*reply.error)) + ": " +
+                                     std::string(EngineErrorMessage(*reply.error)));
+      done(std::move(failed));
+      return;
     }
-    done(std::move(reply));
+    done(reply.offline ? std::move(*reply.offline) : Refuse(OfflineError::engine_failed, "no reply"));
   };
   Submit(std::move(request));
 }

@@ -33,6 +33,7 @@ namespace tpw::serve_test {
 namespace {
 
 using api::HttpResponse;
+using api::testing::ErrorCode;
 using api::testing::JsonOf;
 using api::testing::TestClient;
 
@@ -80,7 +81,10 @@ class ServeTest : public ::testing::Test {
       std::ifstream in(out);
       std::string line;
       if (std::getline(in, line) && !in.eof()) {
-        return static_cast<uint16_t>(boost::json::parse(line).at("port").as_int64());
+        const boost::json::object start = boost::json::parse(line).as_object();
+        // The first start makes the directory's first admin API key and shows it once.
+        if (const auto* key = start.if_contains("admin_key")) admin_key_ = key->as_string().c_str();
+        return static_cast<uint16_t>(start.at("port").as_int64());
       }
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -93,6 +97,7 @@ class ServeTest : public ::testing::Test {
 
   void CreateAccounts(uint16_t port) {
     TestClient client(port);
+    client.UseKey(admin_key_);
     const HttpResponse r = client.Post(
         "/v1/accounts",
         R"({"accounts":[{"id":"1","ledger":"USD","code":1},{"id":"2","ledger":"USD","code":1}]})");
@@ -106,6 +111,7 @@ class ServeTest : public ::testing::Test {
       load_.emplace_back([this, port, c] {
         try {
           TestClient client(port);
+          client.UseKey(admin_key_);
           while (!stop_load_) {
             const uint64_t id = next_id_.fetch_add(1);
             const std::string body =
@@ -135,6 +141,7 @@ class ServeTest : public ::testing::Test {
 
   void ExpectEveryAcknowledgedTransfer(uint16_t port) {
     TestClient client(port);
+    client.UseKey(admin_key_);
     std::lock_guard lock(mutex_);
     for (uint64_t id : acknowledged_) {
       const HttpResponse r = client.Get("/v1/transfers/" + std::to_string(id));
@@ -148,6 +155,7 @@ class ServeTest : public ::testing::Test {
   storage::TempDir dir_;
   pid_t pid_ = 0;
   int starts_ = 0;
+  std::string admin_key_;  // from the first start line
   std::vector<std::thread> load_;
   std::atomic<bool> stop_load_{false};
   std::atomic<uint64_t> next_id_{1000};
@@ -188,6 +196,33 @@ TEST_F(ServeTest, SigtermMidLoadExitsZeroWithEverythingAcknowledgedDurable) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   port = Start();
   ExpectEveryAcknowledgedTransfer(port);
+  kill(pid_, SIGTERM);
+  EXPECT_EQ(WEXITSTATUS(WaitExit(pid_)), 0);
+}
+
+TEST_F(ServeTest, TheFirstStartMakesOneAdminKeyAndEveryCallNeedsAKey) {
+  uint16_t port = Start();
+  ASSERT_EQ(admin_key_.size(), 64u);
+  {
+    TestClient anonymous(port);
+    const HttpResponse refused = anonymous.Get("/v1/journal/head");
+    EXPECT_EQ(refused.result_int(), 401u);
+    EXPECT_EQ(ErrorCode(refused), "missing_api_key");
+    EXPECT_EQ(anonymous.Get("/healthz").result_int(), 200u);  // probes need no key
+    TestClient admin(port);
+    admin.UseKey(admin_key_);
+    EXPECT_EQ(admin.Get("/v1/journal/head").result_int(), 200u);
+  }
+  kill(pid_, SIGTERM);
+  ASSERT_EQ(WEXITSTATUS(WaitExit(pid_)), 0);
+  // Keys exist now: the second start makes none, and the first key still works.
+  const std::string first_key = admin_key_;
+  admin_key_.clear();
+  port = Start();
+  EXPECT_TRUE(admin_key_.empty());
+  TestClient admin(port);
+  admin.UseKey(first_key);
+  EXPECT_EQ(admin.Get("/v1/journal/head").result_int(), 200u);
   kill(pid_, SIGTERM);
   EXPECT_EQ(WEXITSTATUS(WaitExit(pid_)), 0);
 }
