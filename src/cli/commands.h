@@ -40,6 +40,8 @@ void RegisterSimulateOffline(CLI::App& simulate, int& exit_code);  // simulate_o
 void RegisterDataCommands(CLI::App& app, int& exit_code);     // init, snapshot, journal verify
 void RegisterAccountCommands(CLI::App& app, int& exit_code);  // account create/show/...
 void RegisterTransferCommands(CLI::App& app, int& exit_code);  // transfer, transfer show
+// API keys of the HTTP API (apikey_commands.cc): apikey create/list/revoke.
+void RegisterApiKeyCommands(CLI::App& app, int& exit_code);
 
 // Offline payments, the issuer and clearing side (offline_commands.cc): issuer, device,
 // terminal, clearing, denylist.

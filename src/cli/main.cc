@@ -22,6 +22,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterWalletCommands(app, exit_code);
   tpw::cli::RegisterTerminalDeviceCommands(app, exit_code);
   tpw::cli::RegisterServe(app, exit_code);
+  tpw::cli::RegisterApiKeyCommands(app, exit_code);
   tpw::cli::RegisterDemo(app, exit_code);
   tpw::cli::RegisterSimulate(app, exit_code);
   CLI::App* bench = app.add_subcommand(

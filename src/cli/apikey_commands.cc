@@ -1,0 +1,461 @@
+// tpwallet apikey create | list | revoke: the API keys `tpwallet serve` authenticates
+// (`Authorization: Bearer <key text>`), kept by the engine as journaled state (src/access).
+// docs/cli.md, "API keys", is the contract.
+//
+// The key text is made here (GenerateKeyText), printed once, and only the BLAKE2b-256 of its
+// secret goes to the engine: nothing this program can print later contains the secret.
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/access.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/offline_util.h"
+#include "cli/render.h"
+#include "cli/session.h"
+#include "cli/values.h"
+#include "common/assert.h"
+#include "crypto/secure.h"
+#include "engine/engine.h"
+
+namespace tpw::cli {
+namespace {
+
+namespace bj = boost::json;
+
+// The largest --rate. The engine stores any 32-bit figure; past a million requests a second the
+// limit no longer limits anything one server can serve, so a larger number is a typo.
+inline constexpr uint64_t kRatePerSecondMax = 1'000'000;
+// Attempts at a fresh random id when the engine says it is taken (a 1-in-2^64 event per key;
+// more than one in a row means the generator is broken, and we stop).
+inline constexpr int kCreateAttemptsMax = 3;
+inline constexpr size_t kKeyIdHexDigits = 16;
+
+struct CreateOptions {
+  CommonOptions common;
+  std::string scope;
+  std::string name;
+  std::string rate;  // raw text; "" = the server's default limit
+};
+
+struct RevokeOptions {
+  CommonOptions common;
+  std::string key;  // 16 hex digits, or the whole key text
+};
+
+// A validated `apikey create` request.
+struct NewKey {
+  access::Scope scope = access::Scope::auditor;
+  std::string name;
+  uint32_t rate_per_second = 0;
+};
+
+// ---- Values ---------------------------------------------------------------------------------
+
+std::string KeyIdHex(uint64_t id) {
+  char text[kKeyIdHexDigits + 1] = {};
+  std::snprintf(text, sizeof text, "%016lx", id);
+  return text;
+}
+
+// Length of the UTF-8 sequence `lead` starts (0: not a lead byte), and the smallest second
+// byte it allows (refusing overlong forms and surrogates, as RFC 3629 does).
+size_t Utf8SequenceBytes(uint8_t lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+bool Utf8SecondByteFits(uint8_t lead, uint8_t second) {
+  if (lead == 0xe0) return second >= 0xa0 && second <= 0xbf;
+  if (lead == 0xed) return second >= 0x80 && second <= 0x9f;  // no surrogates
+  if (lead == 0xf0) return second >= 0x90 && second <= 0xbf;
+  if (lead == 0xf4) return second >= 0x80 && second <= 0x8f;  // at most U+10FFFF
+  return second >= 0x80 && second <= 0xbf;
+}
+
+// Names go into tables and JSON, so they must be valid UTF-8.
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<uint8_t>(text[i]);
+    const size_t length = Utf8SequenceBytes(lead);
+    if (length == 0 || i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<uint8_t>(text[i + k]);
+      const bool fits = k == 1 ? Utf8SecondByteFits(lead, next) : (next >= 0x80 && next <= 0xbf);
+      if (!fits) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+// Control characters would break the table's lines or drive the operator's terminal.
+bool HasControlCharacter(std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<uint8_t>(c);
+    if (byte < 0x20 || byte == 0x7f) return true;
+  }
+  return false;
+}
+
+InputResult<access::Scope> ParseScopeText(std::string_view text) {
+  std::optional<access::Scope> scope = access::ParseScope(text);
+  if (!scope) {
+    return InputFail("--scope \"" + std::string(text) +
+                     "\" is not a scope; use one of admin, merchant, terminal, device, auditor");
+  }
+  return *scope;
+}
+
+InputResult<std::string> ParseKeyName(std::string_view text) {
+  if (text.empty()) return InputFail("--name is empty; give the key a label, e.g. \"shop 12\"");
+  if (text.size() > access::kKeyNameBytesMax) {
+    return InputFail("--name is " + std::to_string(text.size()) + " bytes; at most " +
+                     std::to_string(access::kKeyNameBytesMax) + " are allowed");
+  }
+  if (!IsValidUtf8(text)) return InputFail("--name is not valid UTF-8");
+  if (HasControlCharacter(text)) {
+    return InputFail("--name contains a control character (a tab, line break, escape...)");
+  }
+  return std::string(text);
+}
+
+InputResult<NewKey> ParseCreateOptions(const CreateOptions& o) {
+  FirstError errors;
+  NewKey key;
+  key.scope = errors.Take(ParseScopeText(o.scope), access::Scope::auditor);
+  key.name = errors.Take(ParseKeyName(o.name));
+  key.rate_per_second = static_cast<uint32_t>(
+      errors.Take(ParseOptionalUnsignedText("--rate", o.rate, kRatePerSecondMax)));
+  if (errors.failed()) return Err{errors.error()};
+  return key;
+}
+
+InputResult<uint64_t> ParseKeyIdHex(std::string_view text) {
+  const auto bad = [&] {
+    return InputFail("\"" + std::string(text) +
+                     "\" is not an API key id: give the 16 lowercase hex digits `tpwallet apikey "
+                     "list` shows, or the whole key text (tpw_...)");
+  };
+  if (text.size() != kKeyIdHexDigits) return bad();
+  uint64_t id = 0;
+  for (const char c : text) {
+    uint64_t digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return bad();
+    }
+    id = (id << 4) | digit;
+  }
+  if (id == 0) return InputFail("API key id 0000000000000000 does not exist: ids are never 0");
+  return id;
+}
+
+// The id of the key named on the command line: its id, or the id inside its whole key text.
+// Only the id part of a key text is used; the secret is not checked (the operator owns the
+// directory) and is wiped from our copy.
+InputResult<uint64_t> ParseKeyReference(std::string_view text) {
+  if (!text.starts_with("tpw_")) return ParseKeyIdHex(text);
+  std::optional<access::KeyText> key = access::ParseKeyText(text);
+  if (!key) {
+    return InputFail(
+        "the key text is malformed: an API key is tpw_, 16 hex digits, _ and 43 base64url "
+        "characters (64 in all); or give just the 16-digit id from `tpwallet apikey list`");
+  }
+  const uint64_t id = key->id;
+  crypto::SecureWipe(std::span<uint8_t>(key->secret));
+  return id;
+}
+
+// ---- Engine calls ---------------------------------------------------------------------------
+
+// Opens the data directory as every data-directory command does. A running `tpwallet serve`
+// holds its lock, so the common case of `locked` gets a sentence on what to do.
+CommandResult<std::unique_ptr<Session>> OpenKeySession(const CommonOptions& o) {
+  CommandResult<std::unique_ptr<Session>> session = OpenSession(o);
+  if (session.ok() || session.error().code != "locked") return session;
+  CommandError error = session.error();
+  error.message +=
+      "; if `tpwallet serve` is running on this directory, stop it (SIGTERM) and run the "
+      "command again (managing keys through the HTTP API is planned)";
+  return Fail(std::move(error));
+}
+
+CommandResult<engine::AccessReply> Access(Session& session, engine::AccessCommand command) {
+  engine::Reply reply = session.engine->ExecuteAccess(std::move(command));
+  if (std::optional<CommandError> failure = ReplyFailure(session, reply)) return Fail(*failure);
+  TPW_ASSERT(reply.access.has_value());
+  return std::move(*reply.access);
+}
+
+CommandError AccessErrorOf(engine::AccessError error, std::string message, int exit_code) {
+  return CommandError{exit_code, "access", std::string(engine::AccessErrorName(error)),
+                      std::move(message)};
+}
+
+// Stores a new key under a fresh random id. `text` receives the key text (the only copy of the
+// secret; the caller prints and wipes it).
+CommandResult<access::ApiKey> StoreNewKey(Session& session, const NewKey& wanted,
+                                          access::KeyText& text) {
+  for (int attempt = 0; attempt < kCreateAttemptsMax; ++attempt) {
+    text = access::GenerateKeyText();
+    engine::AccessCommand command;
+    command.kind = engine::AccessCommandKind::create_api_key;
+    command.key.id = text.id;
+    command.key.scope = wanted.scope;
+    command.key.name = wanted.name;
+    command.key.secret_hash = access::SecretHash(text.secret);
+    command.key.rate_per_second = wanted.rate_per_second;
+    CommandResult<engine::AccessReply> reply = Access(session, std::move(command));
+    if (!reply.ok()) return Fail(reply.error());
+    if (reply.value().error == engine::AccessError::key_exists) continue;
+    if (reply.value().error != engine::AccessError::ok) {
+      return Fail(AccessErrorOf(reply.value().error,
+                                "the engine refused the new key as invalid (a bug in tpwallet; "
+                                "please report it)",
+                                kExitInternal));
+    }
+    TPW_ASSERT(reply.value().keys.size() == 1);
+    return reply.value().keys.front();
+  }
+  crypto::SecureWipe(std::span<uint8_t>(text.secret));
+  return Fail(AccessErrorOf(engine::AccessError::key_exists,
+                            "every random key id tried was taken (" +
+                                std::to_string(kCreateAttemptsMax) +
+                                " attempts): the random generator looks broken; nothing was "
+                                "stored",
+                            kExitInternal));
+}
+
+// ---- Output ---------------------------------------------------------------------------------
+
+std::string RateText(uint32_t rate_per_second) {
+  return rate_per_second == 0 ? "default" : std::to_string(rate_per_second) + "/s";
+}
+
+std::string StatusText(const access::ApiKey& key) {
+  return key.revoked ? "revoked " + FormatMsUtc(key.revoked_ms) : "active";
+}
+
+// Everything about a key except secrets: the same fields in every command's JSON.
+bj::object KeyToJson(const access::ApiKey& key) {
+  bj::object out;
+  out["id"] = KeyIdHex(key.id);
+  out["scope"] = access::ScopeName(key.scope);
+  out["name"] = key.name;
+  out["rate_per_second"] = key.rate_per_second;
+  out["created"] = std::to_string(key.created_ms);
+  out["created_time"] = FormatMsUtc(key.created_ms);
+  out["revoked"] = key.revoked;
+  if (key.revoked) {
+    out["revoked_at"] = std::to_string(key.revoked_ms);
+    out["revoked_at_time"] = FormatMsUtc(key.revoked_ms);
+  } else {
+    out["revoked_at"] = nullptr;
+    out["revoked_at_time"] = nullptr;
+  }
+  return out;
+}
+
+void PrintKeyFields(const access::ApiKey& key) {
+  std::printf("  id:       %s\n", KeyIdHex(key.id).c_str());
+  std::printf("  scope:    %s\n", std::string(access::ScopeName(key.scope)).c_str());
+  std::printf("  name:     %s\n", key.name.c_str());
+  const std::string rate = key.rate_per_second == 0
+                               ? "the server's default limit"
+                               : std::to_string(key.rate_per_second) + " requests/s";
+  std::printf("  rate:     %s\n", rate.c_str());
+  std::printf("  created:  %s\n", FormatMsUtc(key.created_ms).c_str());
+}
+
+void PrintCreated(const CommonOptions& o, const access::ApiKey& key, std::string& key_text) {
+  if (o.json) {
+    bj::object out;
+    out["id"] = KeyIdHex(key.id);
+    out["key"] = key_text;
+    out["scope"] = access::ScopeName(key.scope);
+    out["name"] = key.name;
+    out["rate_per_second"] = key.rate_per_second;
+    out["created"] = std::to_string(key.created_ms);
+    out["created_time"] = FormatMsUtc(key.created_ms);
+    PrintJson(out);
+    bj::string& copy = out["key"].as_string();
+    crypto::SecureWipe(std::span<char>(copy.data(), copy.size()));
+    return;
+  }
+  std::printf("API key created\n");
+  PrintKeyFields(key);
+  std::printf(
+      "key (shown only this once: it cannot be shown again; store it in a secret store now):\n");
+  std::printf("%s\n", key_text.c_str());
+}
+
+// ---- Commands -------------------------------------------------------------------------------
+
+int RunCreate(const CreateOptions& o) {
+  InputResult<NewKey> wanted = ParseCreateOptions(o);
+  if (!wanted.ok()) return Report(o.common, InputErrorOf(wanted.error()));
+  CommandResult<std::unique_ptr<Session>> session = OpenKeySession(o.common);
+  if (!session.ok()) return Report(o.common, session.error());
+  access::KeyText text;
+  CommandResult<access::ApiKey> stored = StoreNewKey(*session.value(), wanted.value(), text);
+  if (!stored.ok()) return Report(o.common, stored.error());
+  std::string key_text = access::FormatKeyText(text);
+  crypto::SecureWipe(std::span<uint8_t>(text.secret));
+  PrintCreated(o.common, stored.value(), key_text);
+  std::fflush(stdout);
+  crypto::SecureWipe(std::span<char>(key_text.data(), key_text.size()));
+  return kExitOk;
+}
+
+int RunList(const CommonOptions& o) {
+  CommandResult<std::unique_ptr<Session>> session = OpenKeySession(o);
+  if (!session.ok()) return Report(o, session.error());
+  engine::AccessCommand command;
+  command.kind = engine::AccessCommandKind::list_api_keys;
+  CommandResult<engine::AccessReply> reply = Access(*session.value(), std::move(command));
+  if (!reply.ok()) return Report(o, reply.error());
+  const std::vector<access::ApiKey>& keys = reply.value().keys;
+  if (o.json) {
+    bj::array array;
+    for (const access::ApiKey& key : keys) array.push_back(KeyToJson(key));
+    bj::object out;
+    out["keys"] = std::move(array);
+    PrintJson(out);
+    return kExitOk;
+  }
+  if (keys.empty()) {
+    std::printf("no API keys; make one with `tpwallet apikey create --scope admin --name NAME`\n");
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const access::ApiKey& key : keys) {
+    rows.push_back({KeyIdHex(key.id), std::string(access::ScopeName(key.scope)), key.name,
+                    RateText(key.rate_per_second), FormatMsUtc(key.created_ms), StatusText(key)});
+  }
+  std::printf("%s",
+              RenderTable({"id", "scope", "name", "rate", "created", "status"}, rows).c_str());
+  std::printf("%zu API key%s\n", keys.size(), keys.size() == 1 ? "" : "s");
+  return kExitOk;
+}
+
+CommandError RevokeRefusal(const Session& session, engine::AccessError error, uint64_t id) {
+  const std::string id_hex = KeyIdHex(id);
+  if (error == engine::AccessError::unknown_key) {
+    return AccessErrorOf(
+        error,
+        "no API key " + id_hex + " in this data directory; `tpwallet apikey list` shows the keys",
+        kExitNotFound);
+  }
+  if (error == engine::AccessError::already_revoked) {
+    const access::ApiKey* key = session.engine->ApiKeys()->Find(id);
+    const std::string when = key != nullptr ? " at " + FormatMsUtc(key->revoked_ms) : "";
+    return AccessErrorOf(
+        error, "API key " + id_hex + " was already revoked" + when + "; nothing was changed",
+        kExitRejected);
+  }
+  return AccessErrorOf(error, "the engine refused to revoke API key " + id_hex, kExitInternal);
+}
+
+int RunRevoke(const RevokeOptions& o) {
+  InputResult<uint64_t> id = ParseKeyReference(o.key);
+  if (!id.ok()) return Report(o.common, InputErrorOf(id.error()));
+  CommandResult<std::unique_ptr<Session>> session = OpenKeySession(o.common);
+  if (!session.ok()) return Report(o.common, session.error());
+  engine::AccessCommand command;
+  command.kind = engine::AccessCommandKind::revoke_api_key;
+  command.key_id = id.value();
+  CommandResult<engine::AccessReply> reply = Access(*session.value(), std::move(command));
+  if (!reply.ok()) return Report(o.common, reply.error());
+  if (reply.value().error != engine::AccessError::ok) {
+    return Report(o.common, RevokeRefusal(*session.value(), reply.value().error, id.value()));
+  }
+  TPW_ASSERT(reply.value().keys.size() == 1);
+  const access::ApiKey& key = reply.value().keys.front();
+  if (o.common.json) {
+    PrintJson(KeyToJson(key));
+  } else {
+    std::printf(
+        "API key %s (%s, \"%s\"): revoked at %s; `tpwallet serve` refuses it from its next start\n",
+        KeyIdHex(key.id).c_str(), std::string(access::ScopeName(key.scope)).c_str(),
+        key.name.c_str(), FormatMsUtc(key.revoked_ms).c_str());
+  }
+  return kExitOk;
+}
+
+// ---- Registration ---------------------------------------------------------------------------
+
+void RegisterCreate(CLI::App& apikey, int& exit_code) {
+  auto o = std::make_shared<CreateOptions>();
+  CLI::App* cmd = apikey.add_subcommand(
+      "create",
+      "Make a new API key, store its scope, name and rate limit (and a hash of its secret), and "
+      "print the key text once: it cannot be shown again.\n"
+      "Example: tpwallet apikey create --scope merchant --name \"shop 12\" --rate 500");
+  AddCommonOptions(*cmd, o->common);
+  cmd->add_option("--scope", o->scope,
+                  "What the key may do: admin, merchant, terminal, device, auditor (docs/api.md)")
+      ->required();
+  cmd->add_option("--name", o->name,
+                  "A label for people: 1..100 bytes of UTF-8, no control "
+                  "characters")
+      ->required();
+  cmd->add_option("--rate", o->rate,
+                  "Requests per second this key may make, 1..1000000 (default or 0: the "
+                  "server's default limit)");
+  cmd->callback([o, &exit_code] { exit_code = RunCreate(*o); });
+}
+
+void RegisterList(CLI::App& apikey, int& exit_code) {
+  auto o = std::make_shared<CommonOptions>();
+  CLI::App* cmd = apikey.add_subcommand(
+      "list",
+      "List the API keys: id, scope, name, rate limit, creation time (UTC) and status. Never "
+      "prints secrets or their hashes.\n"
+      "Example: tpwallet apikey list --json");
+  AddCommonOptions(*cmd, *o);
+  cmd->callback([o, &exit_code] { exit_code = RunList(*o); });
+}
+
+void RegisterRevoke(CLI::App& apikey, int& exit_code) {
+  auto o = std::make_shared<RevokeOptions>();
+  CLI::App* cmd = apikey.add_subcommand(
+      "revoke",
+      "Revoke an API key for good, named by its 16-hex-digit id or its whole key text.\n"
+      "Example: tpwallet apikey revoke 3f9c2a7b1d0e4c85");
+  AddCommonOptions(*cmd, o->common);
+  cmd->add_option("ID", o->key, "The key's id (16 hex digits, from `apikey list`) or key text")
+      ->required();
+  cmd->callback([o, &exit_code] { exit_code = RunRevoke(*o); });
+}
+
+}  // namespace
+
+void RegisterApiKeyCommands(CLI::App& app, int& exit_code) {
+  CLI::App* apikey = app.add_subcommand(
+      "apikey",
+      "The API keys `tpwallet serve` accepts (Authorization: Bearer <key>). Run while the "
+      "server is stopped: it holds the data directory.\n"
+      "Example: tpwallet apikey create --scope merchant --name \"shop 12\"");
+  apikey->require_subcommand(1);
+  RegisterCreate(*apikey, exit_code);
+  RegisterList(*apikey, exit_code);
+  RegisterRevoke(*apikey, exit_code);
+}
+
+}  // namespace tpw::cli
