@@ -10,9 +10,7 @@
 #include <thread>
 
 #include "api/api_test_client.h"
-#include "api/server.h"
-#include "storage/posix_storage.h"
-#include "storage/test_temp_dir.h"
+#include "api/server_fixture.h"
 
 namespace tpw::api {
 namespace {
@@ -22,44 +20,17 @@ using testing::ErrorCode;
 using testing::JsonOf;
 using testing::TestClient;
 
-class AccessControlTest : public ::testing::Test {
+class AccessControlTest : public testing::ServerFixture {
  protected:
   void SetUp() override { Start(); }
-  void TearDown() override { Stop(); }
 
   void Start(AccessOptions access_options = {}) {
-    auto storage = storage::PosixStorage::Open(dir_.path(), false);
-    ASSERT_TRUE(storage.ok());
-    storage_ = std::move(storage).value();
-    if (!initialized_) {
-      ASSERT_TRUE(engine::Engine::Initialize(*storage_).ok());
-      initialized_ = true;
-    }
-    auto engine = engine::Engine::Open(*storage_, engine::EngineOptions{});
-    ASSERT_TRUE(engine.ok());
-    engine_ = std::move(engine).value();
-    access_ = std::make_unique<AccessControl>(*engine_, access_options);
-    ServerOptions options;
-    options.port = 0;
-    options.threads = 2;
-    options.hooks = access_->Hooks();
-    auto server = Server::Start(*engine_, AssetTable::Default(), std::move(options));
-    ASSERT_TRUE(server.ok()) << server.error();
-    server_ = std::move(server).value();
-    server_->Run();
+    StartServer(ServerOptions{}, [&](engine::Engine& engine, ServerOptions& options) {
+      access_ = std::make_unique<AccessControl>(engine, access_options);
+      options.hooks = access_->Hooks();
+    });
   }
-
-  void Stop() {
-    if (server_) {
-      server_->Stop();
-      server_->Wait();
-    }
-    if (engine_) engine_->Shutdown();
-    server_.reset();
-    access_.reset();
-    engine_.reset();
-    storage_.reset();
-  }
+  void Stop() { StopServer(); }
 
   // Makes a key as `tpwallet apikey create` does and returns its text.
   std::string MakeKey(Scope scope, uint32_t rate = 0) {
@@ -101,14 +72,8 @@ class AccessControlTest : public ::testing::Test {
     return std::stoull(std::string(account.at("credits_posted_minor").as_string()));
   }
 
-  uint16_t port() const { return server_->port(); }
-
-  storage::TempDir dir_;
-  bool initialized_ = false;
-  std::unique_ptr<storage::PosixStorage> storage_;
-  std::unique_ptr<engine::Engine> engine_;
+  // The server's hooks point here; TearDown stops the server before the fixture is destroyed.
   std::unique_ptr<AccessControl> access_;
-  std::unique_ptr<Server> server_;
 };
 
 // ---- Authentication --------------------------------------------------------------------------

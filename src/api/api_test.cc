@@ -13,6 +13,7 @@
 
 #include "api/api_test_client.h"
 #include "api/server.h"
+#include "api/server_fixture.h"
 #include "engine/engine.h"
 #include "storage/posix_storage.h"
 #include "storage/test_temp_dir.h"
@@ -25,47 +26,9 @@ using testing::ErrorCode;
 using testing::JsonOf;
 using testing::TestClient;
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public testing::ServerFixture {
  protected:
   void SetUp() override { StartServer(ServerOptions{}); }
-  void TearDown() override { StopServer(); }
-
-  void StartServer(ServerOptions options) {
-    auto storage = storage::PosixStorage::Open(dir_.path(), false);
-    ASSERT_TRUE(storage.ok());
-    storage_ = std::move(storage).value();
-    if (!initialized_) {
-      ASSERT_TRUE(engine::Engine::Initialize(*storage_).ok());
-      initialized_ = true;
-    }
-    auto engine = engine::Engine::Open(*storage_, engine::EngineOptions{});
-    ASSERT_TRUE(engine.ok());
-    engine_ = std::move(engine).value();
-    options.port = 0;
-    options.threads = 2;
-    auto server = Server::Start(*engine_, AssetTable::Default(), std::move(options));
-    ASSERT_TRUE(server.ok()) << server.error();
-    server_ = std::move(server).value();
-    server_->Run();
-  }
-
-  void StopServer() {
-    if (server_) {
-      server_->Stop();
-      server_->Wait();
-    }
-    if (engine_) engine_->Shutdown();
-    server_.reset();
-    engine_.reset();
-    storage_.reset();
-  }
-
-  void RestartServer(ServerOptions options) {
-    StopServer();
-    StartServer(std::move(options));
-  }
-
-  uint16_t port() const { return server_->port(); }
 
   // Accounts 1 and 2 in USD (1 may go negative), 3 with history, 4 in EUR.
   void CreateAccounts(TestClient& client) {
@@ -86,11 +49,6 @@ class ApiTest : public ::testing::Test {
            std::string(extra) + "}";
   }
 
-  storage::TempDir dir_;
-  bool initialized_ = false;
-  std::unique_ptr<storage::PosixStorage> storage_;
-  std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<Server> server_;
 };
 
 // ---- Operations -----------------------------------------------------------------------------
