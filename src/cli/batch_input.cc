@@ -86,11 +86,14 @@ class RepeatedKeyFinder {
   bool on_array_begin(bj::error_code&) { return true; }
   bool on_array_end(std::size_t, bj::error_code&) { return true; }
   bool on_object_begin(bj::error_code&) {
-    keys_.emplace_back();
+    starts_.push_back(used_);
+    sets_.emplace_back();
     return true;
   }
   bool on_object_end(std::size_t, bj::error_code&) {
-    keys_.pop_back();
+    used_ = starts_.back();
+    starts_.pop_back();
+    sets_.pop_back();
     return true;
   }
   bool on_string_part(bj::string_view, std::size_t, bj::error_code&) { return true; }
@@ -101,11 +104,13 @@ class RepeatedKeyFinder {
   }
   bool on_key(bj::string_view s, std::size_t, bj::error_code& ec) {
     key_.append(s.data(), s.size());
-    if (!keys_.back().insert(key_).second) {
+    if (Seen()) {
       repeated_ = key_;
       ec = bj::error::syntax;  // any error stops the parse; repeated_ says why
       return false;
     }
+    if (used_ == keys_.size()) keys_.emplace_back();
+    keys_[used_++] = key_;  // reuses the slot's capacity: small objects allocate nothing
     key_.clear();
     return true;
   }
@@ -121,7 +126,31 @@ class RepeatedKeyFinder {
   const std::string& repeated() const { return repeated_; }
 
  private:
-  std::vector<std::set<std::string>> keys_;
+  // Whether key_ is already a key of the innermost open object: a linear scan while the object
+  // is small (the common case: a transfer has a handful of keys), a set once it has more than
+  // kLinearKeysMax, so a hostile object with many keys stays O(n log n).
+  bool Seen() {
+    const size_t first = starts_.back();
+    std::unique_ptr<std::set<std::string>>& set = sets_.back();
+    if (set != nullptr) return !set->insert(key_).second;
+    for (size_t i = first; i < used_; ++i) {
+      if (keys_[i] == key_) return true;
+    }
+    if (used_ - first + 1 > kLinearKeysMax) {
+      set = std::make_unique<std::set<std::string>>(keys_.begin() + static_cast<std::ptrdiff_t>(first),
+                                                    keys_.begin() + static_cast<std::ptrdiff_t>(used_));
+      set->insert(key_);
+    }
+    return false;
+  }
+
+  static constexpr size_t kLinearKeysMax = 16;
+  // The keys of the open objects, outermost first: the innermost object's are
+  // keys_[starts_.back(), used_). Slots past used_ are kept for reuse.
+  std::vector<std::string> keys_;
+  size_t used_ = 0;
+  std::vector<size_t> starts_;
+  std::vector<std::unique_ptr<std::set<std::string>>> sets_;  // per open object; null if small
   std::string key_;
   std::string repeated_;
 };

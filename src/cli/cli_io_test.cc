@@ -220,6 +220,20 @@ TEST(CliBatch, RepeatedKeyErrorNamesTheKey) {
   EXPECT_NE(d.error().message.find("\"amount\" appears twice"), std::string::npos);
 }
 
+// The finder scans small objects linearly and switches to a set past 16 keys; nested objects
+// have their own keys (the same key in an inner and an outer object is not a repeat).
+TEST(CliBatch, RepeatedKeyIsFoundInSmallLargeAndNestedObjects) {
+  EXPECT_EQ(FindRepeatedKey(R"({"a":1,"b":{"a":2,"b":3},"c":4})"), std::nullopt);
+  EXPECT_EQ(FindRepeatedKey(R"({"a":1,"b":{"x":2,"x":3}})"), "x");
+  EXPECT_EQ(FindRepeatedKey(R"({"a":{"x":1},"b":2,"a":3})"), "a");
+  EXPECT_EQ(FindRepeatedKey(R"([{"a":1},{"a":2},{"b":1,"b":2}])"), "b");
+  std::string many = "{";
+  for (int i = 0; i < 40; ++i) many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  EXPECT_EQ(FindRepeatedKey(many + "\"last\":0}"), std::nullopt);
+  EXPECT_EQ(FindRepeatedKey(many + "\"k3\":0}"), "k3");    // found by the set
+  EXPECT_EQ(FindRepeatedKey(many + "\"k39\":0}"), "k39");  // added to the set after it was made
+}
+
 class CliBatchFile : public ::testing::Test {
  protected:
   std::string Write(const std::string& contents) {

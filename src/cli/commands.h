@@ -33,6 +33,7 @@ void RegisterDemo(CLI::App& app, int& exit_code);
 void RegisterServe(CLI::App& app, int& exit_code);  // serve.cc: the HTTP API
 void RegisterBenchLedger(CLI::App& bench, int& exit_code);
 void RegisterBenchOffline(CLI::App& bench, int& exit_code);
+void RegisterBenchHttp(CLI::App& bench, int& exit_code);  // bench_http.cc: the HTTP API
 void RegisterSimulate(CLI::App& app, int& exit_code);
 void RegisterSimulateOffline(CLI::App& simulate, int& exit_code);  // simulate_offline.cc
 

@@ -31,6 +31,7 @@ int Run(int argc, char** argv) {
   bench->require_subcommand(1);
   tpw::cli::RegisterBenchLedger(*bench, exit_code);
   tpw::cli::RegisterBenchOffline(*bench, exit_code);
+  tpw::cli::RegisterBenchHttp(*bench, exit_code);
 
   try {
     app.parse(argc, argv);
