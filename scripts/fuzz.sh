@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/, clang 14, ASan+UBSan) in build-fuzz and runs each for a
-# while, two at a time. Exits non-zero if any target crashes, leaks, times out or breaks one of
+# Builds the libFuzzer targets (fuzz/, clang 14, ASan+UBSan) in build-fuzz (or the --build
+# directory) and runs each for a while, two at a time. Exits non-zero if any target crashes, leaks, times out or breaks one of
 # its round-trip checks, and prints the saved input and the command that replays it.
 #
 #   scripts/fuzz.sh                    # brief: 10 s per target (what scripts/test.sh runs)
 #   scripts/fuzz.sh --seconds 600      # long: 10 minutes per target
 #   scripts/fuzz.sh --seconds 60 token batch   # only these targets
+#   scripts/fuzz.sh --build build-asan # reuse a clang TPW_SANITIZE build (what scripts/test.sh does)
 #
 # Corpora: seeds are regenerated from the real encoders into build-fuzz/fuzz-seeds/<target>/;
 # what the fuzzer finds accumulates in build-fuzz/corpus/<target>/ (kept between runs); inputs
 # in fuzz/corpus/<target>/ (checked in: regressions) are always replayed. Crashes are saved in
-# build-fuzz/artifacts/. See fuzz/README.md.
+# build-fuzz/artifacts/ (with --build DIR: under DIR instead). See fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=10
 parallel=2
+build=build-fuzz
+reuse=0
 targets=()
 while (($#)); do
   case "$1" in
+    --build) build="$2"; reuse=1; shift 2 ;;
+    --build=*) build="${1#*=}"; reuse=1; shift ;;
     --seconds) seconds="$2"; shift 2 ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
     --parallel) parallel="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -31,10 +36,16 @@ done
 [[ "$parallel" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --parallel needs a positive integer" >&2; exit 2; }
 
 command -v clang++-14 >/dev/null || scripts/deps.sh  # clang-14 + libclang-rt-14-dev (libFuzzer)
-build=build-fuzz
 start=$(date +%s)
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTPW_FUZZ=ON >/dev/null
+if ((reuse)); then
+  # An existing build configured with CC=clang-14 CXX=clang++-14 -DTPW_SANITIZE=ON: its objects
+  # carry the same instrumentation as a TPW_FUZZ build and it has the fuzz targets.
+  [ -f "$build/fuzz/targets.txt" ] || { echo "fuzz.sh: $build has no fuzz targets (configure it" \
+    "with CC=clang-14 CXX=clang++-14 -DTPW_SANITIZE=ON, or drop --build)" >&2; exit 2; }
+else
+  CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTPW_FUZZ=ON >/dev/null
+fi
 cmake --build "$build" -j"$(nproc)" --target fuzz_all
 built=$(date +%s)
 
