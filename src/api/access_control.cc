@@ -105,7 +105,7 @@ void AccessControl::BeforeDispatch(const RequestContext& context, const Responde
                                    const std::function<void(const Responder&)>& dispatch) {
   if (IsPublic(context.match.route)) return dispatch(responder);
   Result<Caller, HttpResponse> caller = Authenticate(context);
-  if (!caller.ok()) return responder.Send(std::move(caller.error()));
+  if (!caller.ok()) return responder.Send(caller.error());
   if (const uint32_t wait_s = TakeToken(caller.value()); wait_s != 0) {
     HttpResponse response = ErrorResponse(
         {http::status::too_many_requests, error_type::kRateLimit, "rate_limited",
