@@ -49,19 +49,17 @@ std::optional<Scope> ParseScope(std::string_view name) {
 
 // ---- API keys
 
-std::string FormatKeyText(const KeyText& key) {
+std::string KeyIdText(uint64_t id) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string text = "tpw_";
-  for (int shift = 60; shift >= 0; shift -= 4) text.push_back(kHex[(key.id >> shift) & 0xf]);
-  text.push_back('_');
-  text += crypto::Base64UrlEncode(key.secret);
+  std::string text;
+  for (int shift = 60; shift >= 0; shift -= 4) text.push_back(kHex[(id >> shift) & 0xf]);
   return text;
 }
 
-std::optional<KeyText> ParseKeyText(std::string_view text) {
-  if (text.size() != kKeyTextBytes || text.substr(0, 4) != "tpw_" || text[20] != '_') return std::nullopt;
-  KeyText key;
-  for (const char c : text.substr(4, 16)) {
+std::optional<uint64_t> ParseKeyId(std::string_view text) {
+  if (text.size() != kKeyIdHexDigits) return std::nullopt;
+  uint64_t id = 0;
+  for (const char c : text) {
     uint64_t digit = 0;
     if (c >= '0' && c <= '9') {
       digit = static_cast<uint64_t>(c - '0');
@@ -70,10 +68,24 @@ std::optional<KeyText> ParseKeyText(std::string_view text) {
     } else {
       return std::nullopt;
     }
-    key.id = (key.id << 4) | digit;
+    id = (id << 4) | digit;
   }
+  if (id == 0) return std::nullopt;
+  return id;
+}
+
+std::string FormatKeyText(const KeyText& key) {
+  return "tpw_" + KeyIdText(key.id) + "_" + crypto::Base64UrlEncode(key.secret);
+}
+
+std::optional<KeyText> ParseKeyText(std::string_view text) {
+  if (text.size() != kKeyTextBytes || text.substr(0, 4) != "tpw_" || text[20] != '_') return std::nullopt;
+  const std::optional<uint64_t> id = ParseKeyId(text.substr(4, kKeyIdHexDigits));
+  if (!id) return std::nullopt;
+  KeyText key;
+  key.id = *id;
   auto secret = crypto::Base64UrlDecode(text.substr(21), kSecretBytes);
-  if (!secret.ok() || secret.value().size() != kSecretBytes || key.id == 0) return std::nullopt;
+  if (!secret.ok() || secret.value().size() != kSecretBytes) return std::nullopt;
   std::copy(secret.value().begin(), secret.value().end(), key.secret.begin());
   crypto::SecureWipe(secret.value());
   return key;

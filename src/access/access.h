@@ -65,6 +65,11 @@ struct KeyText {
   std::array<uint8_t, kSecretBytes> secret{};
 };
 std::string FormatKeyText(const KeyText& key);
+// The id part alone: exactly 16 lowercase hex digits (what lists and logs show).
+inline constexpr size_t kKeyIdHexDigits = 16;
+std::string KeyIdText(uint64_t id);
+// Exactly 16 lowercase hex digits; nullopt for anything else (0 included: no key has id 0).
+std::optional<uint64_t> ParseKeyId(std::string_view text);
 // Parses the exact form above; nullopt for anything else (the caller answers 401).
 std::optional<KeyText> ParseKeyText(std::string_view text);
 crypto::Hash256 SecretHash(std::span<const uint8_t, kSecretBytes> secret);

@@ -71,6 +71,16 @@ TEST(KeyTextTest, GeneratedKeysFormatAndParseBack) {
   EXPECT_FALSE(SecretMatches(record, other));
 }
 
+TEST(KeyTextTest, KeyIdsAreSixteenLowercaseHexDigits) {
+  EXPECT_EQ(KeyIdText(0x2a), "000000000000002a");
+  EXPECT_EQ(ParseKeyId("000000000000002a"), 0x2au);
+  EXPECT_EQ(ParseKeyId(KeyIdText(UINT64_MAX)), UINT64_MAX);
+  EXPECT_FALSE(ParseKeyId("0000000000000000").has_value());
+  EXPECT_FALSE(ParseKeyId("00000000000002a").has_value());
+  EXPECT_FALSE(ParseKeyId("000000000000002A").has_value());
+  EXPECT_FALSE(ParseKeyId("000000000000002g").has_value());
+}
+
 TEST(KeyTextTest, AnythingButTheExactFormIsRefused) {
   const std::string good = FormatKeyText(GenerateKeyText());
   EXPECT_FALSE(ParseKeyText("").has_value());

@@ -37,7 +37,6 @@ inline constexpr uint64_t kRatePerSecondMax = 1'000'000;
 // Attempts at a fresh random id when the engine says it is taken (a 1-in-2^64 event per key;
 // more than one in a row means the generator is broken, and we stop).
 inline constexpr int kCreateAttemptsMax = 3;
-inline constexpr size_t kKeyIdHexDigits = 16;
 
 struct CreateOptions {
   CommonOptions common;
@@ -59,12 +58,6 @@ struct NewKey {
 };
 
 // ---- Values ---------------------------------------------------------------------------------
-
-std::string KeyIdHex(uint64_t id) {
-  char text[kKeyIdHexDigits + 1] = {};
-  std::snprintf(text, sizeof text, "%016lx", id);
-  return text;
-}
 
 // Length of the UTF-8 sequence `lead` starts (0: not a lead byte), and the smallest second
 // byte it allows (refusing overlong forms and surrogates, as RFC 3629 does).
@@ -143,34 +136,21 @@ InputResult<NewKey> ParseCreateOptions(const CreateOptions& o) {
   return key;
 }
 
-InputResult<uint64_t> ParseKeyIdHex(std::string_view text) {
-  const auto bad = [&] {
-    return InputFail("\"" + std::string(text) +
-                     "\" is not an API key id: give the 16 lowercase hex digits `tpwallet apikey "
-                     "list` shows, or the whole key text (tpw_...)");
-  };
-  if (text.size() != kKeyIdHexDigits) return bad();
-  uint64_t id = 0;
-  for (const char c : text) {
-    uint64_t digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<uint64_t>(c - 'a' + 10);
-    } else {
-      return bad();
-    }
-    id = (id << 4) | digit;
+InputResult<uint64_t> ParseKeyIdArgument(std::string_view text) {
+  if (text == std::string(access::kKeyIdHexDigits, '0')) {
+    return InputFail("API key id 0000000000000000 does not exist: ids are never 0");
   }
-  if (id == 0) return InputFail("API key id 0000000000000000 does not exist: ids are never 0");
-  return id;
+  if (const std::optional<uint64_t> id = access::ParseKeyId(text)) return *id;
+  return InputFail("\"" + std::string(text) +
+                   "\" is not an API key id: give the 16 lowercase hex digits `tpwallet apikey "
+                   "list` shows, or the whole key text (tpw_...)");
 }
 
 // The id of the key named on the command line: its id, or the id inside its whole key text.
 // Only the id part of a key text is used; the secret is not checked (the operator owns the
 // directory) and is wiped from our copy.
 InputResult<uint64_t> ParseKeyReference(std::string_view text) {
-  if (!text.starts_with("tpw_")) return ParseKeyIdHex(text);
+  if (!text.starts_with("tpw_")) return ParseKeyIdArgument(text);
   std::optional<access::KeyText> key = access::ParseKeyText(text);
   if (!key) {
     return InputFail(
@@ -255,7 +235,7 @@ std::string StatusText(const access::ApiKey& key) {
 // Everything about a key except secrets: the same fields in every command's JSON.
 bj::object KeyToJson(const access::ApiKey& key) {
   bj::object out;
-  out["id"] = KeyIdHex(key.id);
+  out["id"] = access::KeyIdText(key.id);
   out["scope"] = access::ScopeName(key.scope);
   out["name"] = key.name;
   out["rate_per_second"] = key.rate_per_second;
@@ -273,7 +253,7 @@ bj::object KeyToJson(const access::ApiKey& key) {
 }
 
 void PrintKeyFields(const access::ApiKey& key) {
-  std::printf("  id:       %s\n", KeyIdHex(key.id).c_str());
+  std::printf("  id:       %s\n", access::KeyIdText(key.id).c_str());
   std::printf("  scope:    %s\n", std::string(access::ScopeName(key.scope)).c_str());
   std::printf("  name:     %s\n", key.name.c_str());
   const std::string rate = key.rate_per_second == 0
@@ -286,7 +266,7 @@ void PrintKeyFields(const access::ApiKey& key) {
 void PrintCreated(const CommonOptions& o, const access::ApiKey& key, std::string& key_text) {
   if (o.json) {
     bj::object out;
-    out["id"] = KeyIdHex(key.id);
+    out["id"] = access::KeyIdText(key.id);
     out["key"] = key_text;
     out["scope"] = access::ScopeName(key.scope);
     out["name"] = key.name;
@@ -345,7 +325,7 @@ int RunList(const CommonOptions& o) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const access::ApiKey& key : keys) {
-    rows.push_back({KeyIdHex(key.id), std::string(access::ScopeName(key.scope)), key.name,
+    rows.push_back({access::KeyIdText(key.id), std::string(access::ScopeName(key.scope)), key.name,
                     RateText(key.rate_per_second), FormatMsUtc(key.created_ms), StatusText(key)});
   }
   std::printf("%s",
@@ -355,7 +335,7 @@ int RunList(const CommonOptions& o) {
 }
 
 CommandError RevokeRefusal(const Session& session, engine::AccessError error, uint64_t id) {
-  const std::string id_hex = KeyIdHex(id);
+  const std::string id_hex = access::KeyIdText(id);
   if (error == engine::AccessError::unknown_key) {
     return AccessErrorOf(
         error,
@@ -392,7 +372,7 @@ int RunRevoke(const RevokeOptions& o) {
   } else {
     std::printf(
         "API key %s (%s, \"%s\"): revoked at %s; `tpwallet serve` refuses it from its next start\n",
-        KeyIdHex(key.id).c_str(), std::string(access::ScopeName(key.scope)).c_str(),
+        access::KeyIdText(key.id).c_str(), std::string(access::ScopeName(key.scope)).c_str(),
         key.name.c_str(), FormatMsUtc(key.revoked_ms).c_str());
   }
   return kExitOk;

@@ -170,7 +170,6 @@ struct AccessReply {
   std::optional<access::IdempotencyRecord> stored;
 };
 
-
 struct Request;
 struct Reply {
   // Engine-level failure (storage_failed, shutting_down, too_many_events, ...). When set, no

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "access/access.h"
+#include "child_process.h"
 #include "crypto/hash.h"
 #include "storage/test_temp_dir.h"
 
@@ -28,6 +29,10 @@ namespace tpw {
 namespace {
 
 namespace bj = boost::json;
+using test_support::DirectoryListing;
+using test_support::ProcessResult;
+using test_support::ReadAll;
+using test_support::RunToFiles;
 
 // Exit codes of docs/cli.md.
 constexpr int kOk = 0;
@@ -41,19 +46,6 @@ constexpr auto kServeStartMax = std::chrono::seconds(20);
 
 const std::regex kKeyTextForm("tpw_[0-9a-f]{16}_[A-Za-z0-9_-]{43}");
 
-struct ProcessResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // Every file of a directory, concatenated: to look for a secret anywhere on disk.
 std::string AllFileBytes(const std::string& dir) {
   std::string out;
@@ -63,38 +55,6 @@ std::string AllFileBytes(const std::string& dir) {
   return out;
 }
 
-// File names and sizes, to show a refused command changed nothing.
-std::string DirectoryListing(const std::string& dir) {
-  std::vector<std::string> entries;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "LOCK") continue;  // the engine's lock file, created by any opener
-    entries.push_back(name + ":" + std::to_string(entry.is_regular_file() ? entry.file_size() : 0));
-  }
-  std::sort(entries.begin(), entries.end());
-  std::string out;
-  for (const std::string& e : entries) out += e + "\n";
-  return out;
-}
-
-// Starts `args` with stdout and stderr going to files (no pipe can fill up and block).
-pid_t Spawn(std::vector<std::string> args, const std::string& out_path,
-            const std::string& err_path) {
-  std::vector<char*> argv;
-  for (std::string& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
-    unsetenv("TPWALLET_DATA_DIR");
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 class ApiKeyCliTest : public ::testing::Test {
  protected:
   std::string Path(const std::string& name) const { return temp_.path() + "/" + name; }
@@ -102,14 +62,7 @@ class ApiKeyCliTest : public ::testing::Test {
   ProcessResult Tpwallet(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {TPW_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    const pid_t pid = Spawn(argv, Path("stdout.txt"), Path("stderr.txt"));
-    ProcessResult run;
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) return run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    run.out = ReadAll(Path("stdout.txt"));
-    run.err = ReadAll(Path("stderr.txt"));
-    return run;
+    return RunToFiles(argv, Path("stdout.txt"), Path("stderr.txt"));
   }
 
   ProcessResult On(std::vector<std::string> args) {
@@ -419,9 +372,10 @@ TEST_F(ApiKeyCliTest, WhileServeRunsTheCommandsAreLockedAndSayToStopTheServer) {
   Init();
   const std::string id = Str(Create("merchant", "shop"), "id");
   const std::string serve_out = Path("serve.out");
-  const pid_t serve = Spawn({TPW_BINARY, "serve", "--data-dir", data_, "--listen", "127.0.0.1:0",
-                             "--threads", "1", "--json"},
-                            serve_out, Path("serve.err"));
+  const pid_t serve = test_support::SpawnToFiles(
+      {TPW_BINARY, "serve", "--data-dir", data_, "--listen", "127.0.0.1:0", "--threads", "1",
+       "--json"},
+      serve_out, Path("serve.err"));
   ASSERT_GT(serve, 0);
   const auto deadline = std::chrono::steady_clock::now() + kServeStartMax;
   while (ReadAll(serve_out).find("listening") == std::string::npos) {

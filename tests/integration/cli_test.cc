@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "storage/posix_storage.h"
 #include "storage/test_temp_dir.h"
 
@@ -23,6 +24,10 @@ namespace tpw {
 namespace {
 
 namespace bj = boost::json;
+using test_support::DirectoryListing;
+using test_support::ProcessResult;
+using test_support::ReadAll;
+using test_support::RunToFiles;
 
 // Exit codes of docs/cli.md.
 constexpr int kOk = 0;
@@ -32,35 +37,8 @@ constexpr int kNotFound = 3;
 constexpr int kDataDir = 4;
 constexpr int kDamaged = 5;
 
-struct ProcessResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 void WriteAll(const std::string& path, const std::string& contents) {
   std::ofstream(path, std::ios::binary) << contents;
-}
-
-// Snapshot of a directory's file names and sizes, to show a command changed nothing.
-std::string DirectoryListing(const std::string& dir) {
-  std::vector<std::string> entries;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "LOCK") continue;  // the engine's lock file, created by any opener
-    entries.push_back(name + ":" + std::to_string(entry.is_regular_file() ? entry.file_size() : 0));
-  }
-  std::sort(entries.begin(), entries.end());
-  std::string out;
-  for (const std::string& e : entries) out += e + "\n";
-  return out;
 }
 
 class CliTest : public ::testing::Test {
@@ -71,33 +49,9 @@ class CliTest : public ::testing::Test {
   // `data_dir_env`: the value of TPWALLET_DATA_DIR for the child ("" = unset).
   ProcessResult Tpwallet(const std::vector<std::string>& args,
                          const std::string& data_dir_env = "") {
-    const std::string out_path = Path("stdout.txt");
-    const std::string err_path = Path("stderr.txt");
-    std::vector<std::string> argv_strings = {TPW_BINARY};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
-      if (data_dir_env.empty()) {
-        unsetenv("TPWALLET_DATA_DIR");
-      } else {
-        setenv("TPWALLET_DATA_DIR", data_dir_env.c_str(), 1);
-      }
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    ProcessResult run;
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) return run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    run.out = ReadAll(out_path);
-    run.err = ReadAll(err_path);
-    return run;
+    std::vector<std::string> argv = {TPW_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunToFiles(argv, Path("stdout.txt"), Path("stderr.txt"), data_dir_env);
   }
 
   // Runs a command on the test's data directory.
