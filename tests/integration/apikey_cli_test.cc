@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "access/access.h"
-#include "child_process.h"
+#include "tpwallet_fixture.h"
 #include "crypto/hash.h"
 #include "storage/test_temp_dir.h"
 
@@ -32,7 +32,6 @@ namespace bj = boost::json;
 using test_support::DirectoryListing;
 using test_support::ProcessResult;
 using test_support::ReadAll;
-using test_support::RunToFiles;
 
 // Exit codes of docs/cli.md.
 constexpr int kOk = 0;
@@ -55,41 +54,8 @@ std::string AllFileBytes(const std::string& dir) {
   return out;
 }
 
-class ApiKeyCliTest : public ::testing::Test {
+class ApiKeyCliTest : public test_support::TpwalletFixture {
  protected:
-  std::string Path(const std::string& name) const { return temp_.path() + "/" + name; }
-
-  ProcessResult Tpwallet(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {TPW_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunToFiles(argv, Path("stdout.txt"), Path("stderr.txt"));
-  }
-
-  ProcessResult On(std::vector<std::string> args) {
-    args.push_back("--data-dir");
-    args.push_back(data_);
-    return Tpwallet(args);
-  }
-
-  bj::value Json(std::vector<std::string> args, int expected_exit = kOk) {
-    args.push_back("--json");
-    const ProcessResult run = On(args);
-    EXPECT_EQ(run.exit_code, expected_exit) << run.out << run.err;
-    bj::error_code ec;
-    bj::value value = bj::parse(run.out, ec);
-    EXPECT_FALSE(ec) << "not JSON: " << run.out;
-    return value;
-  }
-
-  static std::string Str(const bj::value& v, const char* key) {
-    const bj::string& s = v.at(key).as_string();
-    return std::string(s.data(), s.size());
-  }
-
-  static void Expect(const ProcessResult& run, int expected) {
-    EXPECT_EQ(run.exit_code, expected) << "stdout:\n" << run.out << "stderr:\n" << run.err;
-  }
-
   void Init() { Expect(On({"init"}), kOk); }
 
   // Creates a key with --json and returns the output object.
@@ -113,8 +79,6 @@ class ApiKeyCliTest : public ::testing::Test {
     EXPECT_EQ(DirectoryListing(data_), before);
   }
 
-  storage::TempDir temp_;
-  std::string data_ = temp_.path() + "/data";
 };
 
 // ---- create / list / revoke -----------------------------------------------------------------

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
+#include "tpwallet_fixture.h"
 #include "storage/posix_storage.h"
 #include "storage/test_temp_dir.h"
 
@@ -27,7 +27,6 @@ namespace bj = boost::json;
 using test_support::DirectoryListing;
 using test_support::ProcessResult;
 using test_support::ReadAll;
-using test_support::RunToFiles;
 
 // Exit codes of docs/cli.md.
 constexpr int kOk = 0;
@@ -41,42 +40,8 @@ void WriteAll(const std::string& path, const std::string& contents) {
   std::ofstream(path, std::ios::binary) << contents;
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public test_support::TpwalletFixture {
  protected:
-  std::string Path(const std::string& name) const { return temp_.path() + "/" + name; }
-
-  // Runs tpwallet with `args`, stdout/stderr going to files (no pipe can fill up and block).
-  // `data_dir_env`: the value of TPWALLET_DATA_DIR for the child ("" = unset).
-  ProcessResult Tpwallet(const std::vector<std::string>& args,
-                         const std::string& data_dir_env = "") {
-    std::vector<std::string> argv = {TPW_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunToFiles(argv, Path("stdout.txt"), Path("stderr.txt"), data_dir_env);
-  }
-
-  // Runs a command on the test's data directory.
-  ProcessResult On(std::vector<std::string> args) {
-    args.push_back("--data-dir");
-    args.push_back(data_);
-    return Tpwallet(args);
-  }
-
-  // Runs a command with --json on the data directory and parses its standard output.
-  bj::value Json(std::vector<std::string> args, int expected_exit = kOk) {
-    args.push_back("--json");
-    const ProcessResult run = On(args);
-    EXPECT_EQ(run.exit_code, expected_exit) << run.out << run.err;
-    bj::error_code ec;
-    bj::value value = bj::parse(run.out, ec);
-    EXPECT_FALSE(ec) << "not JSON: " << run.out;
-    return value;
-  }
-
-  static std::string Str(const bj::value& v, const char* key) {
-    const bj::string& s = v.at(key).as_string();
-    return std::string(s.data(), s.size());
-  }
-
   void Init() { ASSERT_EQ(On({"init"}).exit_code, kOk); }
 
   // Accounts: 1 issuer (no limit), 2 alice (debits <= credits, history), 3 shop, 4 bob (JPY).
@@ -100,10 +65,6 @@ class CliTest : public ::testing::Test {
     Expect(On(args), expected);
   }
 
-  static void Expect(const ProcessResult& run, int expected) {
-    EXPECT_EQ(run.exit_code, expected) << "stdout:\n" << run.out << "stderr:\n" << run.err;
-  }
-
   bj::value Account(const std::string& id) {
     bj::value shown = Json({"account", "show", id});
     EXPECT_EQ(shown.at("accounts").as_array().size(), 1u);
@@ -123,8 +84,6 @@ class CliTest : public ::testing::Test {
     EXPECT_EQ(DirectoryListing(data_), before);
   }
 
-  storage::TempDir temp_;
-  std::string data_ = temp_.path() + "/data";
 };
 
 // ---- init -----------------------------------------------------------------------------------
