@@ -135,8 +135,9 @@ Result<AccessControl::Caller, HttpResponse> AccessControl::Authenticate(
   const auto header = context.request.find(http::field::authorization);
   if (header == context.request.end()) {
     return Err{Unauthenticated("missing_api_key",
-                               "send an API key as 'Authorization: Bearer tpw_…' (create one with "
-                               "`tpwallet apikey create`)")};
+                               "send an API key as 'Authorization: Bearer tpw_…': the first "
+                               "`tpwallet serve` on a data directory prints an admin key; make "
+                               "more with `tpwallet apikey create` while the server is stopped")};
   }
   const std::optional<std::string_view> token =
       BearerToken(std::string_view(header->value().data(), header->value().size()));
