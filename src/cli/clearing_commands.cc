@@ -116,7 +116,7 @@ bj::object TokenJson(size_t index, const offline::TokenOutcome& outcome,
     t["device_id"] = FormatId(token->certificate.device_id);
     t["counter"] = std::to_string(token->counter);
     t["ledger"] = token->asset;
-    PutAmountJson(t, "amount", assets, token->asset, token->amount);
+    PutAmount(t, "amount", assets, token->asset, token->amount);
   }
   return t;
 }
@@ -169,7 +169,7 @@ Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply, const
     }
     if (!totals.mixed_assets) {
       t["ledger"] = totals.asset;
-      PutAmountJson(t, "cleared_amount", assets, totals.asset, totals.cleared);
+      PutAmount(t, "cleared_amount", assets, totals.asset, totals.cleared);
     }
     (*json)["totals"] = std::move(t);
     return totals;
@@ -282,7 +282,7 @@ bj::object ExceptionJson(const offline::ExceptionRecord& e, const AssetTable& as
   out["terminal_id"] = FormatId(e.terminal_id);
   out["merchant_id"] = FormatId(e.merchant_id);
   out["ledger"] = e.asset;
-  PutAmountJson(out, "amount", assets, e.asset, e.amount);
+  PutAmount(out, "amount", assets, e.asset, e.amount);
   return out;
 }
 

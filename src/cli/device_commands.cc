@@ -120,7 +120,7 @@ int RunEnroll(const EnrollOptions& o) {
     out["user_account_id"] = FormatId(user);
     out["certificate"] = text;
     out["certificate_fields"] = CertificateToJson(c, assets);
-    PutAmountJson(out, "reserve_balance", assets, c.asset, balance);
+    PutAmount(out, "reserve_balance", assets, c.asset, balance);
     out["file"] = out_file ? bj::value(out_file->path()) : bj::value(nullptr);
     PrintJson(out);
   } else {
@@ -191,9 +191,9 @@ int RunDeviceShow(const DeviceIdOptions& o) {
     out["user_account_id"] = FormatId(d.user_account);
     out["reserve_account_id"] = FormatId(d.reserve_account);
     out["public_key"] = HexOf(d.public_key);
-    PutAmountJson(out, "reserve_balance", assets, c.asset, balance);
+    PutAmount(out, "reserve_balance", assets, c.asset, balance);
     bj::object current = CertificateToJson(c, assets);
-    PutAmountJson(current, "cleared_total", assets, c.asset, record.cleared_total);
+    PutAmount(current, "cleared_total", assets, c.asset, record.cleared_total);
     current["cleared_count"] = std::to_string(record.cleared_count);
     current["void_above_counter"] =
         synced_mark ? bj::value(std::to_string(record.void_above_counter)) : bj::value(nullptr);
@@ -314,9 +314,9 @@ int RunSync(const SyncOptions& o) {
     out["device_id"] = FormatId(st.device_id);
     out["previous_serial"] = std::to_string(st.previous_serial);
     out["last_counter_used"] = std::to_string(st.last_counter_used);
-    PutAmountJson(out, "cleared", s.assets, asset, st.cleared_amount);
-    PutAmountJson(out, "held", s.assets, asset, st.held_amount);
-    PutAmountJson(out, "reserve_balance", s.assets, asset, st.reserve_balance);
+    PutAmount(out, "cleared", s.assets, asset, st.cleared_amount);
+    PutAmount(out, "held", s.assets, asset, st.held_amount);
+    PutAmount(out, "reserve_balance", s.assets, asset, st.reserve_balance);
     out["certificate_fields"] = CertificateToJson(st.certificate, s.assets);
     out["certificate"] = Base64Url(reply.value().certificate);
     out["sync_statement"] = text;

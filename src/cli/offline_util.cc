@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/render.h"
 #include "cli/values.h"
 #include "common/int128.h"
 #include "crypto/base64.h"
@@ -310,12 +311,6 @@ CommandResult<engine::OfflineReply> RunOffline(Session& session, engine::Offline
 
 // ---- certificates ---------------------------------------------------------------------------
 
-void PutAmountJson(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
-                   Amount amount) {
-  out[key] = FormatDecimalAmount(amount, LedgerScale(assets, ledger));
-  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
-}
-
 bj::object CertificateToJson(const offline::DeviceCertificate& cert, const AssetTable& assets) {
   bj::object out;
   out["serial"] = std::to_string(cert.serial);
@@ -331,15 +326,15 @@ bj::object CertificateToJson(const offline::DeviceCertificate& cert, const Asset
     out["asset"] = nullptr;
   }
   out["payment_count_max"] = cert.payment_count_max;
-  PutAmountJson(out, "per_payment_max", assets, cert.asset, cert.per_payment_max);
-  PutAmountJson(out, "allowance", assets, cert.asset, cert.allowance);
+  PutAmount(out, "per_payment_max", assets, cert.asset, cert.per_payment_max);
+  PutAmount(out, "allowance", assets, cert.asset, cert.allowance);
   out["counter_first"] = std::to_string(cert.counter_first);
   out["counter_last"] = std::to_string(cert.counter_last());
   if (cert.cvm_threshold == Amount::Max()) {
     out["cvm_threshold"] = nullptr;
     out["cvm_threshold_minor"] = nullptr;
   } else {
-    PutAmountJson(out, "cvm_threshold", assets, cert.asset, cert.cvm_threshold);
+    PutAmount(out, "cvm_threshold", assets, cert.asset, cert.cvm_threshold);
   }
   out["valid_from"] = std::to_string(cert.valid_from);
   out["valid_from_time"] = FormatMsUtc(cert.valid_from);

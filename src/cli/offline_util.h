@@ -78,9 +78,6 @@ CommandError OfflineErrorOf(const engine::OfflineReply& reply, bool submitting =
 CommandResult<engine::OfflineReply> RunOffline(Session& session, engine::OfflineCommand command,
                                                bool submitting = false);
 
-// Amount JSON fields: `key` exact decimal of the ledger's asset, `key`_minor minor units.
-void PutAmountJson(boost::json::object& out, std::string_view key, const AssetTable& assets,
-                   uint32_t ledger, Amount amount);
 boost::json::object CertificateToJson(const offline::DeviceCertificate& cert,
                                       const AssetTable& assets);
 // Indented "  name: value" lines describing a certificate.

@@ -15,13 +15,6 @@ std::string Decimal(const AssetTable& assets, uint32_t ledger, Amount amount) {
   return FormatDecimalAmount(amount, LedgerScale(assets, ledger));
 }
 
-// `key`: exact decimal in the ledger's asset; `key`_minor: minor units.
-void PutAmount(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
-               Amount amount) {
-  out[key] = Decimal(assets, ledger, amount);
-  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
-}
-
 void PutAsset(bj::object& out, const AssetTable& assets, uint32_t ledger) {
   out["ledger"] = ledger;
   const Asset* asset = assets.FindByLedger(ledger);
@@ -69,6 +62,12 @@ std::string AssetLabel(const AssetTable& assets, uint32_t ledger) {
 }
 
 }  // namespace
+
+void PutAmount(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
+               Amount amount) {
+  out[key] = Decimal(assets, ledger, amount);
+  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
+}
 
 std::string_view PendingStatusName(ledger::PendingStatus status) {
   switch (status) {

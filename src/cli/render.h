@@ -20,6 +20,10 @@ namespace tpw::cli {
 
 std::string_view PendingStatusName(ledger::PendingStatus status);
 
+// Amount fields: `key` the exact decimal in the ledger's asset, `key`_minor the minor units.
+void PutAmount(boost::json::object& out, std::string_view key, const AssetTable& assets,
+               uint32_t ledger, Amount amount);
+
 boost::json::object AccountToJson(const ledger::Account& account, const AssetTable& assets);
 // `status` is set for pending transfers (what became of them) and omitted (null) otherwise.
 boost::json::object TransferToJson(const ledger::Transfer& transfer,
