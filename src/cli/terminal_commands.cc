@@ -680,6 +680,27 @@ int RunDenyListUpdate(const DenyListOptions& o) {
 
 // ---- terminal status ------------------------------------------------------------------------
 
+// The upload deadline of the tokens still held, with a warning when some are due within
+// terminal::kClaimWarningMs or already past it (clearing refuses those: the merchant is unpaid).
+void PrintClaimDeadlines(const terminal::TerminalStatusReport& s) {
+  if (s.earliest_claim_deadline_ms == 0) return;
+  std::printf("  upload by:  %s (the earliest claim deadline of the tokens held here)\n",
+              FormatMsUtc(s.earliest_claim_deadline_ms).c_str());
+  if (s.claims_past_deadline > 0) {
+    std::printf("  WARNING: %llu token%s passed %s claim deadline; clearing will not pay them. Upload "
+                "the rest now (terminal batch, then clearing submit)\n",
+                static_cast<unsigned long long>(s.claims_past_deadline),
+                s.claims_past_deadline == 1 ? "" : "s", s.claims_past_deadline == 1 ? "its" : "their");
+  }
+  if (s.claims_due_soon > 0) {
+    std::printf("  WARNING: %llu token%s reach%s the claim deadline within %llu days: upload soon "
+                "(terminal batch, then clearing submit)\n",
+                static_cast<unsigned long long>(s.claims_due_soon), s.claims_due_soon == 1 ? "" : "s",
+                s.claims_due_soon == 1 ? "es" : "",
+                static_cast<unsigned long long>(terminal::kClaimWarningMs / 86'400'000));
+  }
+}
+
 int RunStatus(const DeviceOptions& o) {
   const uint64_t now = NowMs();
   auto open = Open(o, now);
@@ -701,6 +722,13 @@ int RunStatus(const DeviceOptions& o) {
     out["outstanding_requests"] = std::to_string(s.outstanding_requests);
     out["torn_tail_bytes"] = std::to_string(s.torn_tail_bytes);
     out["deny_list"] = DenyListJson(s.deny_list);
+    if (s.earliest_claim_deadline_ms != 0) {
+      out["earliest_claim_deadline"] = FormatMsUtc(s.earliest_claim_deadline_ms);
+    } else {
+      out["earliest_claim_deadline"] = nullptr;
+    }
+    out["claims_due_soon"] = std::to_string(s.claims_due_soon);
+    out["claims_past_deadline"] = std::to_string(s.claims_past_deadline);
     bj::array batches;
     for (const auto& b : pending) batches.push_back(bj::value(HexOf(b.batch_id)));
     out["pending_batch_ids"] = std::move(batches);
@@ -724,6 +752,7 @@ int RunStatus(const DeviceOptions& o) {
   }
   std::printf("  requests:   %llu outstanding\n",
               static_cast<unsigned long long>(s.outstanding_requests));
+  PrintClaimDeadlines(s);
   PrintDenyList(s.deny_list);
   if (s.torn_tail_bytes > 0) {
     std::printf("  journal:    %llu bytes of an unfinished write were dropped at open\n",
