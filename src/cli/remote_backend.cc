@@ -44,8 +44,11 @@ CommandError ServerError(std::string code, std::string message) {
 CommandError FromApiError(unsigned status, const ApiErrorBody& e, const std::string& retry_after) {
   const std::string said = " (" + e.code + "): " + e.message;
   if (status == 401) {
+    const std::string what = e.code == "missing_api_key"
+                                 ? "no API key was sent and the server requires one"
+                                 : "the server refused the API key" + said;
     return CommandError{kExitAccess, "auth", e.code,
-                        "the server refused the API key" + said + ". Set $" +
+                        what + ". Set $" +
                             std::string(kApiKeyEnv) +
                             " (or --api-key) to a key made by `tpwallet apikey create`, or to "
                             "the admin key `tpwallet serve` printed on its first start"};
