@@ -20,6 +20,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "cli/commands.h"
 #include "tpwallet_fixture.h"
 
 namespace tpw {
@@ -30,12 +31,12 @@ using test_support::ProcessResult;
 using test_support::ReadAll;
 
 // Exit codes (docs/cli.md, "Exit codes").
-constexpr int kOk = 0;
-constexpr int kRejected = 1;
-constexpr int kUsage = 2;
-constexpr int kNotFound = 3;
-constexpr int kServer = 9;
-constexpr int kAccess = 12;
+constexpr int kOk = cli::kExitOk;
+constexpr int kRejected = cli::kExitRejected;
+constexpr int kUsage = cli::kExitUsage;
+constexpr int kNotFound = cli::kExitNotFound;
+constexpr int kServer = cli::kExitServer;
+constexpr int kAccess = cli::kExitAccess;
 
 constexpr auto kServeStartMax = std::chrono::seconds(30);
 
