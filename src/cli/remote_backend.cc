@@ -74,6 +74,10 @@ CommandError FromApiError(unsigned status, const ApiErrorBody& e, const std::str
                         e.message + " (Idempotency-Key; leave out --idempotency-key for a fresh "
                                     "one)"};
   }
+  if (status == 404 && e.code == "route_not_found") {
+    return ServerError(e.code, "the server has no such endpoint" + said +
+                                   "; is it a tpwallet server of the same version?");
+  }
   if (status == 404) return CommandError{kExitNotFound, "not_found", e.code, e.message};
   if (const std::optional<ledger::QueryError> query = QueryErrorNamed(e.code)) {
     return QueryErrorOf(*query);
