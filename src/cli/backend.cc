@@ -1,7 +1,7 @@
 #include "cli/backend.h"
 
-#include "cli/engine_calls.h"
 #include "cli/commands.h"
+#include "cli/engine_calls.h"
 #include "ledger/results.h"
 
 namespace tpw::cli {

@@ -179,7 +179,8 @@ Result<HttpAnswer, TransportError> HttpClient::Exchange(bool post, const std::st
       auto fresh = std::make_unique<Connection>(timeout_);
       if (std::optional<std::string> error = fresh->Connect(url_)) {
         // Nothing was sent on this attempt; an earlier attempt may have been.
-        last = TransportError{last.maybe_received, "cannot connect to " + url_.text + ": " + *error};
+        last =
+            TransportError{last.maybe_received, "cannot connect to " + url_.text + ": " + *error};
         continue;
       }
       connection_ = std::move(fresh);

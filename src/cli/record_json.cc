@@ -74,8 +74,7 @@ class RecordFields {
         static_cast<uint64_t>(value->get_int64()) <= max) {
       return static_cast<uint64_t>(value->get_int64());
     }
-    errors_.Fail("\"" + std::string(key) + "\" is not a whole number up to " +
-                 std::to_string(max));
+    errors_.Fail("\"" + std::string(key) + "\" is not a whole number up to " + std::to_string(max));
     return 0;
   }
 
@@ -127,8 +126,8 @@ class RecordFields {
 
 InputResult<ledger::PendingStatus> PendingStatusFromName(std::string_view name) {
   using ledger::PendingStatus;
-  for (PendingStatus status : {PendingStatus::pending, PendingStatus::posted,
-                               PendingStatus::voided, PendingStatus::expired}) {
+  for (PendingStatus status : {PendingStatus::pending, PendingStatus::posted, PendingStatus::voided,
+                               PendingStatus::expired}) {
     if (PendingStatusName(status) == name) return status;
   }
   return InputFail("unknown pending_status \"" + std::string(name) + "\"");
@@ -196,7 +195,8 @@ bj::object TransferToRequestJson(const ledger::Transfer& t) {
   if (t.timeout != 0) out["timeout"] = t.timeout;
   if (t.flags != 0) out["flags"] = NamesArray(TransferFlagNames(t.flags));
   // Without an amount, the API posts the full pending amount and voids with 0 (as the CLI).
-  const bool post_all = (t.flags & tf::kPostPendingTransfer) != 0 && t.amount == ledger::kPostFullAmount;
+  const bool post_all =
+      (t.flags & tf::kPostPendingTransfer) != 0 && t.amount == ledger::kPostFullAmount;
   const bool void_zero = (t.flags & tf::kVoidPendingTransfer) != 0 && t.amount.is_zero();
   if (!post_all && !void_zero) out["amount_minor"] = U128ToDecimal(t.amount.minor());
   return out;
@@ -266,7 +266,7 @@ InputResult<std::vector<ledger::CreateAccountsResult>> AccountResultsFromJson(
 InputResult<std::vector<ledger::CreateTransfersResult>> TransferResultsFromJson(
     const bj::value& value, size_t events) {
   return ResultsFromJson<ledger::CreateTransferResult, ledger::CreateTransfersResult>(value,
-                                                                                       events);
+                                                                                      events);
 }
 
 std::optional<ApiErrorBody> ParseApiErrorBody(std::string_view body) {

@@ -1,6 +1,8 @@
 // The JSON of --server: request bodies read back by the API's decoders, and the API's records,
 // outcomes and errors read back into ledger records; truncated, malformed and hostile answers
 // are errors, never records.
+#include "cli/record_json.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -9,7 +11,6 @@
 
 #include "cli/batch_input.h"
 #include "cli/outcomes.h"
-#include "cli/record_json.h"
 #include "cli/render.h"
 
 namespace tpw::cli {
@@ -182,8 +183,8 @@ TEST(RecordJson, TruncatedOrAlteredRecordsAreRefusedNamingTheField) {
         << back.error().message;
   }
   const std::vector<std::pair<std::string, bj::value>> bad = {
-      {"id", bj::value(7)},                        // ids are strings
-      {"amount_minor", bj::value("1.5")},          // minor units are whole
+      {"id", bj::value(7)},                // ids are strings
+      {"amount_minor", bj::value("1.5")},  // minor units are whole
       {"amount_minor", bj::value("-1")},
       {"amount_minor", bj::value("1e3")},
       {"amount_minor", bj::value("340282366920938463463374607431768211456")},  // 2^128
@@ -211,9 +212,10 @@ TEST(RecordJson, ApiErrorBodiesAreReadOnlyWhenWhole) {
   EXPECT_EQ(error->code, "invalid_api_key");
   EXPECT_EQ(error->param, "");
   for (const char* body :
-       {"", "<html>502</html>", R"({"error":{"type":"x","code":"y"}})",  // no message
+       {"", "<html>502</html>", R"({"error":{"type":"x","code":"y"}})",    // no message
         R"({"error":{"type":"x","code":"y","message":"m","param":null})",  // truncated
-        R"({"error":"boom"})", R"([{"error":{}}])", R"({"error":{"type":1,"code":"y","message":"m","param":null}})"}) {
+        R"({"error":"boom"})", R"([{"error":{}}])",
+        R"({"error":{"type":1,"code":"y","message":"m","param":null}})"}) {
     EXPECT_FALSE(ParseApiErrorBody(body).has_value()) << body;
   }
 }

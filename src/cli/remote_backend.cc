@@ -48,8 +48,7 @@ CommandError FromApiError(unsigned status, const ApiErrorBody& e, const std::str
                                  ? "no API key was sent and the server requires one"
                                  : "the server refused the API key" + said;
     return CommandError{kExitAccess, "auth", e.code,
-                        what + ". Set $" +
-                            std::string(kApiKeyEnv) +
+                        what + ". Set $" + std::string(kApiKeyEnv) +
                             " (or --api-key) to a key made by `tpwallet apikey create`, or to "
                             "the admin key `tpwallet serve` printed on its first start"};
   }
@@ -60,10 +59,10 @@ CommandError FromApiError(unsigned status, const ApiErrorBody& e, const std::str
                             "e.g. from `tpwallet apikey create --scope merchant`"};
   }
   if (status == 429) {
-    return ServerError(e.code, "the server's rate limit for this API key was reached; retry in " +
-                                   (retry_after.empty() ? std::string("a moment") :
-                                                          retry_after + " s") +
-                                   ", or use a key made with a higher --rate");
+    return ServerError(e.code,
+                       "the server's rate limit for this API key was reached; retry in " +
+                           (retry_after.empty() ? std::string("a moment") : retry_after + " s") +
+                           ", or use a key made with a higher --rate");
   }
   if (status == 503 && e.code == "storage_failed") {
     return CommandError{kExitStorage, "engine", e.code, e.message};
@@ -71,8 +70,9 @@ CommandError FromApiError(unsigned status, const ApiErrorBody& e, const std::str
   if (status >= 500) return ServerError(e.code, "the server failed" + said);
   if (e.type == "idempotency_error") {
     return CommandError{kExitUsage, "idempotency", e.code,
-                        e.message + " (Idempotency-Key; leave out --idempotency-key for a fresh "
-                                    "one)"};
+                        e.message +
+                            " (Idempotency-Key; leave out --idempotency-key for a fresh "
+                            "one)"};
   }
   if (status == 404 && e.code == "route_not_found") {
     return ServerError(e.code, "the server has no such endpoint" + said +
@@ -92,16 +92,18 @@ CommandError AnswerError(const HttpAnswer& answer, const ServerUrl& url) {
   if (const std::optional<ApiErrorBody> body = ParseApiErrorBody(answer.body)) {
     return FromApiError(answer.status, *body, answer.retry_after);
   }
-  return ServerError("unexpected_answer",
-                     url.text + " answered HTTP " + std::to_string(answer.status) +
-                         " without an API error body: \"" +
-                         answer.body.substr(0, kErrorBodyQuoteMax) +
-                         "\"; is --server the address of `tpwallet serve`?");
+  return ServerError("unexpected_answer", url.text + " answered HTTP " +
+                                              std::to_string(answer.status) +
+                                              " without an API error body: \"" +
+                                              answer.body.substr(0, kErrorBodyQuoteMax) +
+                                              "\"; is --server the address of `tpwallet serve`?");
 }
 
 CommandError UnreadableAnswer(const ServerUrl& url, const std::string& why) {
-  return ServerError("unexpected_answer", url.text + " answered something this tpwallet cannot "
-                                                     "read (" + why +
+  return ServerError("unexpected_answer", url.text +
+                                              " answered something this tpwallet cannot "
+                                              "read (" +
+                                              why +
                                               "); is it a tpwallet server of the same version?");
 }
 
@@ -220,12 +222,13 @@ class RemoteBackend final : public LedgerBackend {
   CommandError TransportFailure(const TransportError& error, bool post) const {
     std::string message = error.message;
     if (!error.maybe_received) {
-      message += "; is `tpwallet serve` running there? Check --server / $" +
-                 std::string(kServerEnv);
+      message +=
+          "; is `tpwallet serve` running there? Check --server / $" + std::string(kServerEnv);
     } else if (post) {
-      message += "; the request may have been applied: rerun the same command with "
-                 "--idempotency-key " + idempotency_key_ +
-                 " to get its answer (it will not be applied twice)";
+      message +=
+          "; the request may have been applied: rerun the same command with "
+          "--idempotency-key " +
+          idempotency_key_ + " to get its answer (it will not be applied twice)";
     } else {
       message += "; retry";
     }
@@ -269,8 +272,8 @@ class RemoteBackend final : public LedgerBackend {
   // The `field` array of one page of GET /v1/accounts/{id}`suffix`.
   CommandResult<bj::array> GetPage(const ledger::AccountFilter& filter, std::string_view suffix,
                                    std::string_view field, bool transfer_filters) {
-    const std::string target = "/v1/accounts/" + FormatId(filter.account_id) +
-                               std::string(suffix) + QueryOf(filter, transfer_filters);
+    const std::string target = "/v1/accounts/" + FormatId(filter.account_id) + std::string(suffix) +
+                               QueryOf(filter, transfer_filters);
     Result<HttpAnswer, TransportError> answer = client_.Get(target);
     if (answer.ok() && answer.value().status == 404) {
       const std::optional<ApiErrorBody> error = ParseApiErrorBody(answer.value().body);

@@ -11,14 +11,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <thread>
-
-#include <boost/json/serialize.hpp>
 
 #include "cli/commands.h"
 #include "tpwallet_fixture.h"
@@ -286,9 +285,8 @@ TEST_F(CliServerTest, WritesPrintTheSameOutcomesAsOnTheDataDirectory) {
   ExpectSameBothWays({"account", "create", "--id", "4", "--ledger", "EUR", "--code", "10",
                       "--flags", "credits_must_not_exceed_debits", "--overdraft-limit", "1.00"},
                      kOk);
-  ExpectSameBothWays({"account", "create", "--id", "4", "--ledger", "EUR", "--code", "11",
-                      "--json"},
-                     kRejected);
+  ExpectSameBothWays(
+      {"account", "create", "--id", "4", "--ledger", "EUR", "--code", "11", "--json"}, kRejected);
   ExpectSameBothWays({"transfer", "--id", "200", "--debit", "1", "--credit", "2", "--amount",
                       "0.01", "--ledger", "USD", "--code", "1"},
                      kOk);
@@ -327,8 +325,10 @@ TEST_F(CliServerTest, BatchFilesGiveTheSameOutcomesAndLinesBothWays) {
       << "\n";
   ExpectSameBothWays({"transfer", "--file", file, "--json"}, kRejected);
   const std::string accounts = Path("accounts.jsonl");
-  std::ofstream(accounts) << R"({"id":"50","ledger":"EUR","code":1})" << "\n"
-                          << R"({"id":"51","ledger":1,"code":0})" << "\n";
+  std::ofstream(accounts) << R"({"id":"50","ledger":"EUR","code":1})"
+                          << "\n"
+                          << R"({"id":"51","ledger":1,"code":0})"
+                          << "\n";
   ExpectSameBothWays({"account", "create", "--file", accounts}, kRejected);
 }
 
@@ -396,10 +396,10 @@ TEST_F(CliServerTest, AServerThatNeverAnswersTimesOutAndSaysHowToRetryTheWrite) 
     while (read(fd, &byte, 1) > 0) {
     }  // never answers; waits until the client gives up and closes
   });
-  const ProcessResult run = Tpwallet(
-      {"transfer", "--id", "500", "--debit", "1", "--credit", "2", "--amount", "1", "--ledger",
-       "USD", "--code", "1", "--server", silent.url(), "--server-timeout-ms", "150",
-       "--idempotency-key", "retry-me"});
+  const ProcessResult run =
+      Tpwallet({"transfer", "--id", "500", "--debit", "1", "--credit", "2", "--amount", "1",
+                "--ledger", "USD", "--code", "1", "--server", silent.url(), "--server-timeout-ms",
+                "150", "--idempotency-key", "retry-me"});
   Expect(run, kServer);
   EXPECT_TRUE(Contains(run.err, "no answer within 150 ms")) << run.err;
   EXPECT_TRUE(Contains(run.err, "--idempotency-key retry-me")) << run.err;
@@ -421,10 +421,9 @@ TEST_F(CliServerTest, ALostAnswerIsRetriedUnderTheSameKeyAndAppliedOnce) {
       return;
     }
   });
-  const ProcessResult run =
-      Tpwallet({"transfer", "--id", "500", "--debit", "1", "--credit", "2", "--amount", "2.50",
-                "--ledger", "USD", "--code", "1", "--server", proxy.url(), "--api-key",
-                admin_key_, "--json"});
+  const ProcessResult run = Tpwallet({"transfer", "--id", "500", "--debit", "1", "--credit", "2",
+                                      "--amount", "2.50", "--ledger", "USD", "--code", "1",
+                                      "--server", proxy.url(), "--api-key", admin_key_, "--json"});
   Expect(run, kOk);
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_FALSE(keys[0].empty());
@@ -457,8 +456,8 @@ TEST_F(CliServerTest, AnswersThatAreNotTheApisAreErrorsNotData) {
     FakeServer fake([&answer](int fd) {
       if (!ReadRequest(fd).empty()) WriteAll(fd, answer);
     });
-    const ProcessResult run = Tpwallet({"account", "show", "1", "--server", fake.url(),
-                                        "--server-timeout-ms", "2000"});
+    const ProcessResult run =
+        Tpwallet({"account", "show", "1", "--server", fake.url(), "--server-timeout-ms", "2000"});
     Expect(run, kServer);
     EXPECT_TRUE(run.out.empty()) << run.out;
     EXPECT_TRUE(Contains(run.err, "error: ")) << run.err;
@@ -466,8 +465,8 @@ TEST_F(CliServerTest, AnswersThatAreNotTheApisAreErrorsNotData) {
 }
 
 TEST_F(CliServerTest, ServerUrlsThatCannotBeUsedAreUsageErrors) {
-  for (const char* url : {"https://127.0.0.1:8443", "127.0.0.1:8080", "http://",
-                                  "http://host:0", "http://host:99999", "http://h/v1"}) {
+  for (const char* url : {"https://127.0.0.1:8443", "127.0.0.1:8080", "http://", "http://host:0",
+                          "http://host:99999", "http://h/v1"}) {
     SCOPED_TRACE(url);
     const ProcessResult run = Tpwallet({"account", "show", "1", "--server", url});
     Expect(run, kUsage);
@@ -479,9 +478,13 @@ TEST_F(CliServerTest, ServerUrlsThatCannotBeUsedAreUsageErrors) {
 
 TEST_F(CliServerTest, CommandsWithoutAServerEndpointRefuseServer) {
   const std::string listing = test_support::DirectoryListing(data_);
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"init"}, {"snapshot"}, {"journal", "verify"}, {"apikey", "list"},
-        {"issuer", "show"}, {"device", "show", "1"}, {"clearing", "exceptions"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"init"},
+                                               {"snapshot"},
+                                               {"journal", "verify"},
+                                               {"apikey", "list"},
+                                               {"issuer", "show"},
+                                               {"device", "show", "1"},
+                                               {"clearing", "exceptions"}}) {
     SCOPED_TRACE(args[0]);
     const ProcessResult run = On(Plus(args, {"--server", url_}));
     Expect(run, kUsage);
