@@ -148,6 +148,10 @@ std::string HeaderValue(const std::string& request, const std::string& name) {
 class CliServerTest : public test_support::TpwalletFixture {
  protected:
   void SetUp() override {
+    // The children inherit the environment: a server named there would turn the local runs
+    // into refusals.
+    unsetenv("TPWALLET_SERVER");
+    unsetenv("TPWALLET_API_KEY");
     Expect(On({"init"}), kOk);
     Local({"account", "create", "--id", "1", "--ledger", "USD", "--code", "10"});
     Local({"account", "create", "--id", "2", "--ledger", "USD", "--code", "10", "--flags",
