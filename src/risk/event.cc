@@ -18,7 +18,7 @@ std::string_view CvmName(Cvm cvm) {
 
 std::string_view DecisionName(Decision decision) {
   static constexpr std::array<std::string_view, 4> kNames = {"approve", "step_up", "review",
-                                                              "decline"};
+                                                             "decline"};
   return kNames[static_cast<size_t>(decision)];
 }
 
@@ -51,7 +51,7 @@ std::string CountryText(uint16_t country) {
 
 std::optional<u128> ParseIp(std::string_view text) {
   if (text.empty() || text.size() > 45) return std::nullopt;  // INET6_ADDRSTRLEN - 1
-  const std::string copy(text);                                // inet_pton needs a C string
+  const std::string copy(text);                               // inet_pton needs a C string
   std::array<uint8_t, 16> bytes{};
   if (inet_pton(AF_INET, copy.c_str(), bytes.data() + 12) == 1) {
     bytes[10] = 0xff;

@@ -43,8 +43,8 @@ struct Event {
   u128 terminal = 0;
   uint16_t merchant_category = 0;  // ISO 18245 MCC
   Channel channel = Channel::online;
-  uint16_t country = 0;  // ParseCountry
-  u128 ip = 0;           // ParseIp
+  uint16_t country = 0;             // ParseCountry
+  u128 ip = 0;                      // ParseIp
   uint64_t device_age_seconds = 0;  // since the device was enrolled
   Cvm cvm_performed = Cvm::none;
 };

@@ -18,8 +18,25 @@ constexpr uint64_t kDurationSecondsMax = 100ull * 365 * 86400;
 // ---- Tokens ---------------------------------------------------------------------------------
 
 enum class Tok : uint8_t {
-  end, number, duration, string, ident, lparen, rparen, lbracket, rbracket, comma,
-  plus, minus, star, eq, ne, lt, le, gt, ge,
+  end,
+  number,
+  duration,
+  string,
+  ident,
+  lparen,
+  rparen,
+  lbracket,
+  rbracket,
+  comma,
+  plus,
+  minus,
+  star,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
 };
 
 struct Token {
@@ -35,25 +52,42 @@ bool IsIdentChar(char c) { return IsIdentStart(c) || IsDigit(c); }
 
 std::optional<uint64_t> UnitSeconds(char unit) {
   switch (unit) {
-    case 's': return 1;
-    case 'm': return 60;
-    case 'h': return 3600;
-    case 'd': return 86400;
-    default: return std::nullopt;
+    case 's':
+      return 1;
+    case 'm':
+      return 60;
+    case 'h':
+      return 3600;
+    case 'd':
+      return 86400;
+    default:
+      return std::nullopt;
   }
 }
 
 // ---- Types ----------------------------------------------------------------------------------
 
 enum class Type : uint8_t {
-  boolean, integer, amount, duration, asset, account, device, merchant, terminal, country, ip,
-  channel, cvm, string,
+  boolean,
+  integer,
+  amount,
+  duration,
+  asset,
+  account,
+  device,
+  merchant,
+  terminal,
+  country,
+  ip,
+  channel,
+  cvm,
+  string,
 };
 
 std::string_view TypeName(Type type) {
   static constexpr std::array<std::string_view, 14> kNames = {
-      "boolean", "integer", "amount", "duration", "asset", "account id", "device id",
-      "merchant id", "terminal id", "country", "ip", "channel", "cvm", "string"};
+      "boolean",     "integer",     "amount",  "duration", "asset",   "account id", "device id",
+      "merchant id", "terminal id", "country", "ip",       "channel", "cvm",        "string"};
   return kNames[static_cast<size_t>(type)];
 }
 
@@ -78,17 +112,23 @@ constexpr std::array<FieldInfo, kFieldCount> kFields = {{
     {"cvm_performed", Field::cvm_performed, Type::cvm},
 }};
 
-constexpr std::array<std::string_view, 6> kKeyKindNames = {"account", "device",   "merchant",
-                                                            "terminal", "ip", "country"};
+constexpr std::array<std::string_view, 6> kKeyKindNames = {"account",  "device", "merchant",
+                                                           "terminal", "ip",     "country"};
 
 Type KeyType(KeyKind kind) {
   switch (kind) {
-    case KeyKind::account: return Type::account;
-    case KeyKind::device: return Type::device;
-    case KeyKind::merchant: return Type::merchant;
-    case KeyKind::terminal: return Type::terminal;
-    case KeyKind::ip: return Type::ip;
-    case KeyKind::country: return Type::country;
+    case KeyKind::account:
+      return Type::account;
+    case KeyKind::device:
+      return Type::device;
+    case KeyKind::merchant:
+      return Type::merchant;
+    case KeyKind::terminal:
+      return Type::terminal;
+    case KeyKind::ip:
+      return Type::ip;
+    case KeyKind::country:
+      return Type::country;
   }
   TPW_UNREACHABLE();
 }
@@ -99,19 +139,31 @@ bool IsOrdered(Type t) { return IsNumeric(t) || t == Type::duration || t == Type
 // ---- Syntax tree ----------------------------------------------------------------------------
 
 enum class NodeKind : uint8_t {
-  number, amount, duration, string, boolean, field, feature, not_op, and_op, or_op, compare,
-  arith, in_set, in_list,
+  number,
+  amount,
+  duration,
+  string,
+  boolean,
+  field,
+  feature,
+  not_op,
+  and_op,
+  or_op,
+  compare,
+  arith,
+  in_set,
+  in_list,
 };
 
 struct Node {
   NodeKind kind = NodeKind::number;
   size_t offset = 0;
-  Op op = Op::eq;            // compare and arith
-  u128 number = 0;           // number, amount (minor units), duration (seconds), boolean
-  uint32_t asset = 0;        // amount literal
+  Op op = Op::eq;      // compare and arith
+  u128 number = 0;     // number, amount (minor units), duration (seconds), boolean
+  uint32_t asset = 0;  // amount literal
   Field field = Field::amount;
-  uint32_t index = 0;        // feature: feature index; in_list: list index
-  std::string_view text;     // string literal
+  uint32_t index = 0;     // feature: feature index; in_list: list index
+  std::string_view text;  // string literal
   std::vector<int> children;
 };
 
@@ -200,8 +252,7 @@ class Compiler {
       }
       const std::optional<u128> count = ParseU128Decimal(digits);
       if (!count || *count > kDurationSecondsMax / *seconds) {
-        return Fail(start, "duration '" + std::string(token_.text) +
-                               "' is longer than 100 years");
+        return Fail(start, "duration '" + std::string(token_.text) + "' is longer than 100 years");
       }
       token_.kind = Tok::duration;
       token_.number = *count * *seconds;
@@ -323,13 +374,20 @@ class Compiler {
 
   std::optional<Op> ComparisonOp() const {
     switch (token_.kind) {
-      case Tok::eq: return Op::eq;
-      case Tok::ne: return Op::ne;
-      case Tok::lt: return Op::lt;
-      case Tok::le: return Op::le;
-      case Tok::gt: return Op::gt;
-      case Tok::ge: return Op::ge;
-      default: return std::nullopt;
+      case Tok::eq:
+        return Op::eq;
+      case Tok::ne:
+        return Op::ne;
+      case Tok::lt:
+        return Op::lt;
+      case Tok::le:
+        return Op::le;
+      case Tok::gt:
+        return Op::gt;
+      case Tok::ge:
+        return Op::ge;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -340,7 +398,10 @@ class Compiler {
       const size_t offset = token_.offset;
       Advance();
       const int right = ParseSum(depth + 1);
-      return AddNode(NodeKind::compare, offset, [&](Node& n) { n.op = *op; n.children = {left, right}; });
+      return AddNode(NodeKind::compare, offset, [&](Node& n) {
+        n.op = *op;
+        n.children = {left, right};
+      });
     }
     bool negate = false;
     size_t offset = token_.offset;
@@ -366,7 +427,10 @@ class Compiler {
       Advance();
       for (size_t i = 0; i < lists_.size(); ++i) {
         if (lists_[i].name == name) {
-          return AddNode(NodeKind::in_list, name_offset, [&](Node& n) { n.index = static_cast<uint32_t>(i); n.children = {left}; });
+          return AddNode(NodeKind::in_list, name_offset, [&](Node& n) {
+            n.index = static_cast<uint32_t>(i);
+            n.children = {left};
+          });
         }
       }
       Fail(name_offset, "unknown list '" + std::string(name) + "': declare it as [lists." +
@@ -401,7 +465,10 @@ class Compiler {
       const size_t offset = token_.offset;
       Advance();
       const int right = ParseProduct(depth + 1);
-      left = AddNode(NodeKind::arith, offset, [&](Node& n) { n.op = op; n.children = {left, right}; });
+      left = AddNode(NodeKind::arith, offset, [&](Node& n) {
+        n.op = op;
+        n.children = {left, right};
+      });
     }
     return left;
   }
@@ -413,7 +480,10 @@ class Compiler {
       const size_t offset = token_.offset;
       Advance();
       const int right = ParseAtom(depth + 1);
-      left = AddNode(NodeKind::arith, offset, [&](Node& n) { n.op = Op::mul; n.children = {left, right}; });
+      left = AddNode(NodeKind::arith, offset, [&](Node& n) {
+        n.op = Op::mul;
+        n.children = {left, right};
+      });
     }
     return left;
   }
@@ -422,7 +492,8 @@ class Compiler {
     if (failed_ || TooDeep(depth)) return -1;
     const Token token = token_;
     switch (token.kind) {
-      case Tok::number: return ParseNumber(token);
+      case Tok::number:
+        return ParseNumber(token);
       case Tok::duration:
         Advance();
         return AddNode(NodeKind::duration, token.offset, [&](Node& n) { n.number = token.number; });
@@ -432,14 +503,17 @@ class Compiler {
       case Tok::lparen: {
         Advance();
         const int inner = ParseOr(depth + 1);
-        if (!Expect(Tok::rparen, "')' closing the '(' at column offset " +
-                                     std::to_string(token.offset + 1))) {
+        if (!Expect(Tok::rparen,
+                    "')' closing the '(' at column offset " + std::to_string(token.offset + 1))) {
           return -1;
         }
         return inner;
       }
-      case Tok::ident: return ParseName(token, depth);
-      case Tok::end: Fail(token.offset, "condition ends too early: a value is missing"); return -1;
+      case Tok::ident:
+        return ParseName(token, depth);
+      case Tok::end:
+        Fail(token.offset, "condition ends too early: a value is missing");
+        return -1;
       default:
         Fail(token.offset, "expected a value here, not '" + std::string(token.text) + "'");
         return -1;
@@ -452,14 +526,16 @@ class Compiler {
     if (token_.kind == Tok::ident && assets.FindByCode(token_.text) != nullptr) {
       const Result<Amount, AmountError> amount = assets.Parse(token_.text, token.text);
       if (!amount.ok()) {
-        Fail(token.offset, "amount '" + std::string(token.text) + " " +
-                               std::string(token_.text) + "': " +
-                               std::string(AmountErrorMessage(amount.error())));
+        Fail(token.offset, "amount '" + std::string(token.text) + " " + std::string(token_.text) +
+                               "': " + std::string(AmountErrorMessage(amount.error())));
         return -1;
       }
       const uint32_t ledger = assets.FindByCode(token_.text)->ledger;
       Advance();
-      return AddNode(NodeKind::amount, token.offset, [&](Node& n) { n.number = amount->minor(); n.asset = ledger; });
+      return AddNode(NodeKind::amount, token.offset, [&](Node& n) {
+        n.number = amount->minor();
+        n.asset = ledger;
+      });
     }
     if (token.text.find('.') != std::string_view::npos) {
       Fail(token.offset, "'" + std::string(token.text) +
@@ -478,7 +554,8 @@ class Compiler {
   int ParseName(const Token& token, size_t depth) {
     Advance();
     if (token.text == "true" || token.text == "false") {
-      return AddNode(NodeKind::boolean, token.offset, [&](Node& n) { n.number = token.text == "true" ? 1u : 0u; });
+      return AddNode(NodeKind::boolean, token.offset,
+                     [&](Node& n) { n.number = token.text == "true" ? 1u : 0u; });
     }
     if (token_.kind == Tok::lparen) return ParseFeature(token, depth);
     for (const FieldInfo& info : kFields) {
@@ -487,7 +564,8 @@ class Compiler {
       }
     }
     std::string names;
-    for (const FieldInfo& info : kFields) names += (names.empty() ? "" : ", ") + std::string(info.name);
+    for (const FieldInfo& info : kFields)
+      names += (names.empty() ? "" : ", ") + std::string(info.name);
     Fail(token.offset, "unknown field '" + std::string(token.text) + "' (fields: " + names + ")");
     return -1;
   }
@@ -520,15 +598,15 @@ class Compiler {
       return -1;
     }
     if (!Expect(Tok::comma, "',' before the window")) return -1;
-    if (token_.kind != Tok::duration || token_.number == 0 ||
-        token_.number > kWindowSecondsMax) {
+    if (token_.kind != Tok::duration || token_.number == 0 || token_.number > kWindowSecondsMax) {
       Fail(token_.offset, "expected a window here: a duration from 1s to 30d, e.g. 1h");
       return -1;
     }
     spec.window_seconds = static_cast<uint64_t>(token_.number);
     Advance();
     if (!Expect(Tok::rparen, "')' closing the feature")) return -1;
-    return AddNode(NodeKind::feature, name.offset, [&](Node& n) { n.index = FeatureIndex(spec, name.offset); });
+    return AddNode(NodeKind::feature, name.offset,
+                   [&](Node& n) { n.index = FeatureIndex(spec, name.offset); });
   }
 
   bool ParseKeyArgument(KeyKind& kind) {
@@ -537,8 +615,7 @@ class Compiler {
       Advance();
       return true;
     }
-    Fail(token_.offset,
-         "expected a key here: account, device, merchant, terminal, ip or country");
+    Fail(token_.offset, "expected a key here: account, device, merchant, terminal, ip or country");
     return false;
   }
 
@@ -571,24 +648,33 @@ class Compiler {
     if (failed_) return Type::boolean;
     const Node& node = At(index);
     switch (node.kind) {
-      case NodeKind::number: return Type::integer;
-      case NodeKind::amount: return Type::amount;
-      case NodeKind::duration: return Type::duration;
-      case NodeKind::string: return Type::string;
-      case NodeKind::boolean: return Type::boolean;
-      case NodeKind::field: return kFields[static_cast<size_t>(node.field)].type;
+      case NodeKind::number:
+        return Type::integer;
+      case NodeKind::amount:
+        return Type::amount;
+      case NodeKind::duration:
+        return Type::duration;
+      case NodeKind::string:
+        return Type::string;
+      case NodeKind::boolean:
+        return Type::boolean;
+      case NodeKind::field:
+        return kFields[static_cast<size_t>(node.field)].type;
       case NodeKind::feature:
         return program_.features[node.index].kind == FeatureKind::sum ? Type::amount
-                                                                     : Type::integer;
+                                                                      : Type::integer;
       case NodeKind::not_op:
       case NodeKind::and_op:
       case NodeKind::or_op:
         for (int child : node.children) RequireBoolean(child);
         return Type::boolean;
-      case NodeKind::compare: return CheckComparison(node);
-      case NodeKind::arith: return CheckArithmetic(node);
+      case NodeKind::compare:
+        return CheckComparison(node);
+      case NodeKind::arith:
+        return CheckArithmetic(node);
       case NodeKind::in_set:
-      case NodeKind::in_list: return CheckMembership(node);
+      case NodeKind::in_list:
+        return CheckMembership(node);
     }
     TPW_UNREACHABLE();
   }
@@ -596,8 +682,8 @@ class Compiler {
   void RequireBoolean(int index) {
     const Type type = TypeOf(index);
     if (!failed_ && type != Type::boolean) {
-      Fail(At(index).offset, "'and', 'or' and 'not' take true/false, this is a " +
-                                 std::string(TypeName(type)));
+      Fail(At(index).offset,
+           "'and', 'or' and 'not' take true/false, this is a " + std::string(TypeName(type)));
     }
   }
 
@@ -612,11 +698,19 @@ class Compiler {
 
   static bool LiteralFits(const Node& literal, Type type) {
     switch (type) {
-      case Type::account: case Type::device: case Type::merchant: case Type::terminal:
+      case Type::account:
+      case Type::device:
+      case Type::merchant:
+      case Type::terminal:
         return true;  // an id as a number or a decimal string
-      case Type::country: case Type::ip: case Type::asset: case Type::channel: case Type::cvm:
+      case Type::country:
+      case Type::ip:
+      case Type::asset:
+      case Type::channel:
+      case Type::cvm:
         return literal.kind == NodeKind::string;
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -672,17 +766,18 @@ class Compiler {
     if (node.kind == NodeKind::in_list) {
       const ListDecl& list = lists_[node.index];
       if (KeyType(list.kind) != type) {
-        Fail(At(node.children[0]).offset,
-             "list '" + list.name + "' holds " + std::string(KeyKindName(list.kind)) +
-                 " values; this is a " + std::string(TypeName(type)));
+        Fail(At(node.children[0]).offset, "list '" + list.name + "' holds " +
+                                              std::string(KeyKindName(list.kind)) +
+                                              " values; this is a " + std::string(TypeName(type)));
       }
       return Type::boolean;
     }
     if (type == Type::amount || type == Type::boolean || type == Type::string ||
         type == Type::duration) {
-      Fail(At(node.children[0]).offset, "'in [..]' works on ids, integers, countries, ips, "
-                                        "assets, channels and cvms; not on a " +
-                                            std::string(TypeName(type)));
+      Fail(At(node.children[0]).offset,
+           "'in [..]' works on ids, integers, countries, ips, "
+           "assets, channels and cvms; not on a " +
+               std::string(TypeName(type)));
       return Type::boolean;
     }
     for (size_t i = 1; i < node.children.size(); ++i) {
@@ -709,9 +804,16 @@ class Compiler {
   // Values an instruction adds to the stack (a jump's effect is the path that falls through).
   static int StackEffect(Op op) {
     switch (op) {
-      case Op::field: case Op::constant: case Op::feature: return 1;
-      case Op::logical_not: case Op::in_set: case Op::in_list: return 0;
-      default: return -1;
+      case Op::field:
+      case Op::constant:
+      case Op::feature:
+        return 1;
+      case Op::logical_not:
+      case Op::in_set:
+      case Op::in_list:
+        return 0;
+      default:
+        return -1;
     }
   }
   uint32_t AddConstant(Value value) {
@@ -724,27 +826,38 @@ class Compiler {
     if (failed_) return;
     const Node& node = At(index);
     switch (node.kind) {
-      case NodeKind::number: case NodeKind::string: case NodeKind::amount:
-      case NodeKind::duration: case NodeKind::boolean: {
+      case NodeKind::number:
+      case NodeKind::string:
+      case NodeKind::amount:
+      case NodeKind::duration:
+      case NodeKind::boolean: {
         Value value;
         if (!LiteralValue(node, as, value)) return;
         EmitOp(Op::constant, AddConstant(value));
         return;
       }
-      case NodeKind::field: EmitOp(Op::field, static_cast<uint32_t>(node.field)); return;
-      case NodeKind::feature: EmitOp(Op::feature, node.index); return;
+      case NodeKind::field:
+        EmitOp(Op::field, static_cast<uint32_t>(node.field));
+        return;
+      case NodeKind::feature:
+        EmitOp(Op::feature, node.index);
+        return;
       case NodeKind::not_op:
         Emit(node.children[0], Type::boolean);
         EmitOp(Op::logical_not, 0);
         return;
-      case NodeKind::and_op: case NodeKind::or_op: return EmitLogical(node);
-      case NodeKind::compare: return EmitComparison(node);
+      case NodeKind::and_op:
+      case NodeKind::or_op:
+        return EmitLogical(node);
+      case NodeKind::compare:
+        return EmitComparison(node);
       case NodeKind::arith:
         Emit(node.children[0], TypeOf(node.children[0]));
         Emit(node.children[1], TypeOf(node.children[1]));
         EmitOp(node.op, 0);
         return;
-      case NodeKind::in_set: return EmitInSet(node);
+      case NodeKind::in_set:
+        return EmitInSet(node);
       case NodeKind::in_list:
         Emit(node.children[0], TypeOf(node.children[0]));
         EmitOp(Op::in_list, node.index);
@@ -802,13 +915,18 @@ class Compiler {
     const std::string_view text = node.text;
     std::optional<u128> parsed;
     switch (as) {
-      case Type::account: case Type::device: case Type::merchant: case Type::terminal:
+      case Type::account:
+      case Type::device:
+      case Type::merchant:
+      case Type::terminal:
         parsed = ParseU128Decimal(text);
         break;
       case Type::country:
         if (const auto c = ParseCountry(text)) parsed = *c;
         break;
-      case Type::ip: parsed = ParseIp(text); break;
+      case Type::ip:
+        parsed = ParseIp(text);
+        break;
       case Type::asset:
         if (const Asset* asset = Assets().FindByCode(text)) parsed = asset->ledger;
         break;
@@ -818,11 +936,12 @@ class Compiler {
       case Type::cvm:
         if (const auto c = ParseCvm(text)) parsed = static_cast<u128>(*c);
         break;
-      default: break;
+      default:
+        break;
     }
     if (!parsed) {
-      Fail(node.offset, "'" + std::string(text) + "' is not a valid " +
-                            std::string(TypeName(as)) + ExampleOf(as));
+      Fail(node.offset, "'" + std::string(text) + "' is not a valid " + std::string(TypeName(as)) +
+                            ExampleOf(as));
       return false;
     }
     value = Value{*parsed, 0};
@@ -831,12 +950,18 @@ class Compiler {
 
   static std::string ExampleOf(Type type) {
     switch (type) {
-      case Type::country: return " (two upper-case letters, e.g. \"FR\")";
-      case Type::ip: return " (e.g. \"203.0.113.7\" or \"2001:db8::1\")";
-      case Type::asset: return " (an asset code such as \"EUR\")";
-      case Type::channel: return " (\"online\" or \"offline\")";
-      case Type::cvm: return " (\"none\", \"pin\" or \"strong\")";
-      default: return " (decimal digits)";
+      case Type::country:
+        return " (two upper-case letters, e.g. \"FR\")";
+      case Type::ip:
+        return " (e.g. \"203.0.113.7\" or \"2001:db8::1\")";
+      case Type::asset:
+        return " (an asset code such as \"EUR\")";
+      case Type::channel:
+        return " (\"online\" or \"offline\")";
+      case Type::cvm:
+        return " (\"none\", \"pin\" or \"strong\")";
+      default:
+        return " (decimal digits)";
     }
   }
 
@@ -876,7 +1001,9 @@ bool ParseKeyValue(KeyKind kind, std::string_view text, u128& value) {
     case KeyKind::country:
       if (const auto c = ParseCountry(text)) parsed = *c;
       break;
-    case KeyKind::ip: parsed = ParseIp(text); break;
+    case KeyKind::ip:
+      parsed = ParseIp(text);
+      break;
     default:
       if (!text.empty() && (text.size() == 1 || text[0] != '0')) parsed = ParseU128Decimal(text);
       break;
@@ -888,9 +1015,12 @@ bool ParseKeyValue(KeyKind kind, std::string_view text, u128& value) {
 
 std::string KeyValueText(KeyKind kind, u128 value) {
   switch (kind) {
-    case KeyKind::country: return CountryText(static_cast<uint16_t>(value));
-    case KeyKind::ip: return IpText(value);
-    default: return U128ToDecimal(value);
+    case KeyKind::country:
+      return CountryText(static_cast<uint16_t>(value));
+    case KeyKind::ip:
+      return IpText(value);
+    default:
+      return U128ToDecimal(value);
   }
 }
 

@@ -71,9 +71,11 @@ TEST(RiskExpr, ArithmeticIsExactAndSaturates) {
   EXPECT_TRUE(Holds("amount * 3 == 30000", e));
   EXPECT_TRUE(Holds("2 * amount == 20000", e));
   EXPECT_TRUE(Holds("amount - 20000 == 0", e));  // saturates at zero, never wraps
-  EXPECT_TRUE(Holds("amount * 340282366920938463463374607431768211455 == "
-                    "340282366920938463463374607431768211455", e));  // saturates at 2^128-1
-  EXPECT_TRUE(Holds("amount + 1 * 2 == 10002", e));   // * binds tighter than +
+  EXPECT_TRUE(
+      Holds("amount * 340282366920938463463374607431768211455 == "
+            "340282366920938463463374607431768211455",
+            e));                                     // saturates at 2^128-1
+  EXPECT_TRUE(Holds("amount + 1 * 2 == 10002", e));  // * binds tighter than +
   EXPECT_TRUE(Holds("(amount + 1) * 2 == 20002", e));
   EXPECT_TRUE(Holds("amount + 50.00 EUR == 150.00 EUR", e));
   EXPECT_FALSE(Holds("amount + 50.00 USD >= 0", e));  // EUR + USD is no amount at all
@@ -90,9 +92,9 @@ TEST(RiskExpr, LogicalOperatorsAndPrecedence) {
   EXPECT_FALSE(Holds("false or false", e));
   EXPECT_TRUE(Holds("not false", e));
   EXPECT_TRUE(Holds("not not true", e));
-  EXPECT_TRUE(Holds("true or true and false", e));     // and binds tighter than or
+  EXPECT_TRUE(Holds("true or true and false", e));  // and binds tighter than or
   EXPECT_FALSE(Holds("(true or true) and false", e));
-  EXPECT_FALSE(Holds("not true or false", e));         // not binds tightest
+  EXPECT_FALSE(Holds("not true or false", e));  // not binds tightest
   EXPECT_TRUE(Holds("amount > 1 and (country == \"FR\" or country == \"DE\")", e));
 }
 
@@ -139,8 +141,8 @@ TEST(RiskExpr, InLiteralLists) {
 
 TEST(RiskExpr, InNamedListsFollowRunTimeChanges) {
   Event e = SampleEvent();
-  std::shared_ptr<const RuleSet> rules =
-      test::MustCompile(test::OneRuleFile("device in blocked_devices or country in watched_countries"));
+  std::shared_ptr<const RuleSet> rules = test::MustCompile(
+      test::OneRuleFile("device in blocked_devices or country in watched_countries"));
   ASSERT_NE(rules, nullptr);
   RiskEngine engine(rules);
   EXPECT_EQ(engine.Evaluate(e, At(0)).decision, Decision::approve);
@@ -179,7 +181,8 @@ TEST(RiskExpr, ErrorsPointAtTheOffendingCharacter) {
   EXPECT_EQ(ConditionError("account == country"), "8: cannot compare a account id with a country");
   EXPECT_EQ(ConditionError("country == \"France\""),
             "11: 'France' is not a valid country (two upper-case letters, e.g. \"FR\")");
-  EXPECT_EQ(ConditionError("(amount > 5"), "11: expected ')' closing the '(' at column offset 1 here");
+  EXPECT_EQ(ConditionError("(amount > 5"),
+            "11: expected ')' closing the '(' at column offset 1 here");
   EXPECT_EQ(ConditionError("device in blocked"),
             "10: unknown list 'blocked': declare it as [lists.blocked] in the rules file");
   EXPECT_EQ(ConditionError("account in blocked_devices"),
@@ -194,7 +197,8 @@ TEST(RiskExpr, ErrorsPointAtTheOffendingCharacter) {
   EXPECT_EQ(ConditionError("count(account, 1w) > 2").substr(0, 3), "16:");
   EXPECT_EQ(ConditionError("count(account, 31d) > 2"),
             "15: expected a window here: a duration from 1s to 30d, e.g. 1h");
-  EXPECT_EQ(ConditionError("device_age > 36501d"), "13: duration '36501d' is longer than 100 years");
+  EXPECT_EQ(ConditionError("device_age > 36501d"),
+            "13: duration '36501d' is longer than 100 years");
   EXPECT_EQ(ConditionError("device_age > 400d"), "compiles");
   EXPECT_EQ(ConditionError("amount > 5 amount"),
             "11: unexpected 'amount' after the end of the condition (missing 'and'/'or'?)");

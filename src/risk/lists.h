@@ -47,9 +47,7 @@ class ListSet {
   [[nodiscard]] Status<ListError> Remove(std::string_view list, std::string_view value);
 
   // Index is the list's position in RuleSet::lists() (the one this set was made for).
-  bool Contains(uint32_t index, u128 value) const {
-    return lists_[index].items.count(value) != 0;
-  }
+  bool Contains(uint32_t index, u128 value) const { return lists_[index].items.count(value) != 0; }
   size_t size() const { return lists_.size(); }
   const std::string& name(size_t index) const { return lists_[index].name; }
   KeyKind kind(size_t index) const { return lists_[index].kind; }

@@ -17,8 +17,19 @@ namespace tpw::risk {
 
 // What a condition can read from the event (docs/risk-rules.md, "Fields").
 enum class Field : uint8_t {
-  amount, asset, account, device, merchant, terminal, merchant_category, channel, country, ip,
-  hour, device_age, cvm_performed,
+  amount,
+  asset,
+  account,
+  device,
+  merchant,
+  terminal,
+  merchant_category,
+  channel,
+  country,
+  ip,
+  hour,
+  device_age,
+  cvm_performed,
 };
 inline constexpr size_t kFieldCount = 13;
 
@@ -47,12 +58,19 @@ struct Value {
 inline constexpr uint32_t kAssetMismatch = UINT32_MAX;
 
 enum class Op : uint8_t {
-  field,          // push event field `arg` (a Field)
-  constant,       // push constants[arg]
-  feature,        // push velocity feature `arg`
-  eq, ne, lt, le, gt, ge,  // pop b, pop a, push a OP b
+  field,     // push event field `arg` (a Field)
+  constant,  // push constants[arg]
+  feature,   // push velocity feature `arg`
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,  // pop b, pop a, push a OP b
   logical_not,
-  add, sub, mul,  // saturating at 0 and 2^128-1; asset tags combine
+  add,
+  sub,
+  mul,            // saturating at 0 and 2^128-1; asset tags combine
   in_set,         // pop a, push a ∈ sets[arg] (sorted)
   in_list,        // pop a, push a ∈ named list `arg`
   jump_if_false,  // top false: jump to arg keeping it; else pop it (`and`)
@@ -95,13 +113,20 @@ inline u128 SaturatingMul(u128 a, u128 b) {
 inline bool Compare(Op op, const Value& a, const Value& b) {
   if (!AssetsComparable(a, b)) return false;
   switch (op) {
-    case Op::eq: return a.v == b.v;
-    case Op::ne: return a.v != b.v;
-    case Op::lt: return a.v < b.v;
-    case Op::le: return a.v <= b.v;
-    case Op::gt: return a.v > b.v;
-    case Op::ge: return a.v >= b.v;
-    default: TPW_UNREACHABLE();
+    case Op::eq:
+      return a.v == b.v;
+    case Op::ne:
+      return a.v != b.v;
+    case Op::lt:
+      return a.v < b.v;
+    case Op::le:
+      return a.v <= b.v;
+    case Op::gt:
+      return a.v > b.v;
+    case Op::ge:
+      return a.v >= b.v;
+    default:
+      TPW_UNREACHABLE();
   }
 }
 
@@ -116,14 +141,27 @@ bool RunCondition(const Program& program, uint32_t begin, uint32_t end, Ctx& ctx
   for (uint32_t pc = begin; pc < end; ++pc) {
     const Instr& in = code[pc];
     switch (in.op) {
-      case Op::field: stack[top++] = ctx.Field(static_cast<Field>(in.arg)); break;
-      case Op::constant: stack[top++] = program.constants[in.arg]; break;
-      case Op::feature: stack[top++] = ctx.Feature(in.arg); break;
-      case Op::eq: case Op::ne: case Op::lt: case Op::le: case Op::gt: case Op::ge:
+      case Op::field:
+        stack[top++] = ctx.Field(static_cast<Field>(in.arg));
+        break;
+      case Op::constant:
+        stack[top++] = program.constants[in.arg];
+        break;
+      case Op::feature:
+        stack[top++] = ctx.Feature(in.arg);
+        break;
+      case Op::eq:
+      case Op::ne:
+      case Op::lt:
+      case Op::le:
+      case Op::gt:
+      case Op::ge:
         --top;
         stack[top - 1] = Value{Compare(in.op, stack[top - 1], stack[top]) ? 1u : 0u, 0};
         break;
-      case Op::logical_not: stack[top - 1].v = stack[top - 1].v == 0 ? 1 : 0; break;
+      case Op::logical_not:
+        stack[top - 1].v = stack[top - 1].v == 0 ? 1 : 0;
+        break;
       case Op::add:
         --top;
         stack[top - 1] = Value{SaturatingAdd(stack[top - 1].v, stack[top].v),

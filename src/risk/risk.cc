@@ -17,19 +17,32 @@ class EvalContext {
 
   Value Field(Field field) const {
     switch (field) {
-      case Field::amount: return Value{event_.amount.minor(), event_.asset};
-      case Field::asset: return Value{event_.asset, 0};
-      case Field::account: return Value{event_.account, 0};
-      case Field::device: return Value{event_.device, 0};
-      case Field::merchant: return Value{event_.merchant, 0};
-      case Field::terminal: return Value{event_.terminal, 0};
-      case Field::merchant_category: return Value{event_.merchant_category, 0};
-      case Field::channel: return Value{static_cast<u128>(event_.channel), 0};
-      case Field::country: return Value{event_.country, 0};
-      case Field::ip: return Value{event_.ip, 0};
-      case Field::hour: return Value{now_.ns / kNanosPerSecond / kSecondsPerHour % 24, 0};
-      case Field::device_age: return Value{event_.device_age_seconds, 0};
-      case Field::cvm_performed: return Value{static_cast<u128>(event_.cvm_performed), 0};
+      case Field::amount:
+        return Value{event_.amount.minor(), event_.asset};
+      case Field::asset:
+        return Value{event_.asset, 0};
+      case Field::account:
+        return Value{event_.account, 0};
+      case Field::device:
+        return Value{event_.device, 0};
+      case Field::merchant:
+        return Value{event_.merchant, 0};
+      case Field::terminal:
+        return Value{event_.terminal, 0};
+      case Field::merchant_category:
+        return Value{event_.merchant_category, 0};
+      case Field::channel:
+        return Value{static_cast<u128>(event_.channel), 0};
+      case Field::country:
+        return Value{event_.country, 0};
+      case Field::ip:
+        return Value{event_.ip, 0};
+      case Field::hour:
+        return Value{now_.ns / kNanosPerSecond / kSecondsPerHour % 24, 0};
+      case Field::device_age:
+        return Value{event_.device_age_seconds, 0};
+      case Field::cvm_performed:
+        return Value{static_cast<u128>(event_.cvm_performed), 0};
     }
     TPW_UNREACHABLE();
   }
@@ -57,10 +70,14 @@ class EvalContext {
 
 Decision ActionDecision(Action action) {
   switch (action) {
-    case Action::allow: return Decision::approve;
-    case Action::block: return Decision::decline;
-    case Action::review: return Decision::review;
-    case Action::step_up: return Decision::step_up;
+    case Action::allow:
+      return Decision::approve;
+    case Action::block:
+      return Decision::decline;
+    case Action::review:
+      return Decision::review;
+    case Action::step_up:
+      return Decision::step_up;
   }
   TPW_UNREACHABLE();
 }
@@ -82,7 +99,8 @@ void ApplyThresholds(const Thresholds& t, RiskDecision& out) {
 
 std::string_view StateErrorMessage(StateError error) {
   switch (error) {
-    case StateError::not_risk_state: return "not a risk state (wrong magic number)";
+    case StateError::not_risk_state:
+      return "not a risk state (wrong magic number)";
     case StateError::unsupported_version:
       return "risk state written by a newer tpwallet: upgrade to load it";
     case StateError::malformed:

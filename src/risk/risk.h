@@ -23,10 +23,10 @@
 namespace tpw::risk {
 
 enum class StateError : uint8_t {
-  not_risk_state = 1,        // the bytes do not start with the risk state magic
-  unsupported_version = 2,   // written by a newer format
-  malformed = 3,             // truncated, trailing bytes, bad counts, bad values, duplicates
-  too_many_keys = 4,         // a feature holds more keys than this engine's keys_max
+  not_risk_state = 1,       // the bytes do not start with the risk state magic
+  unsupported_version = 2,  // written by a newer format
+  malformed = 3,            // truncated, trailing bytes, bad counts, bad values, duplicates
+  too_many_keys = 4,        // a feature holds more keys than this engine's keys_max
 };
 std::string_view StateErrorMessage(StateError error);
 

@@ -4,16 +4,16 @@
 #define TOML_ENABLE_FORMATTERS 0
 #include "risk/rules.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <array>
 #include <set>
-#include <toml++/toml.h>
 
 namespace tpw::risk {
 
 std::string_view ActionName(Action action) {
-  static constexpr std::array<std::string_view, 4> kNames = {"allow", "block", "review",
-                                                              "step_up"};
+  static constexpr std::array<std::string_view, 4> kNames = {"allow", "block", "review", "step_up"};
   return kNames[static_cast<size_t>(action)];
 }
 
@@ -23,12 +23,11 @@ std::string_view ListRoleName(ListRole role) {
 }
 
 std::string FormatRuleError(std::string_view file, const RuleError& error) {
-  return std::string(file) + ":" + std::to_string(error.line) + ":" +
-         std::to_string(error.column) + ": " + error.message;
+  return std::string(file) + ":" + std::to_string(error.line) + ":" + std::to_string(error.column) +
+         ": " + error.message;
 }
 
 namespace {
-
 
 // Where byte `offset` of a string value lies in the file, given where the value's first
 // delimiter is. Follows the raw text through the quotes, the newline trimmed after an opening
@@ -73,9 +72,12 @@ class StringPosition {
     return index + (position.column > 0 ? position.column - 1 : 0);
   }
   void SkipTrimmedNewline(size_t& raw, uint32_t& line, uint32_t& column) const {
-    if (source_.substr(raw, 2) == "\r\n") raw += 2;
-    else if (source_.substr(raw, 1) == "\n") raw += 1;
-    else return;
+    if (source_.substr(raw, 2) == "\r\n")
+      raw += 2;
+    else if (source_.substr(raw, 1) == "\n")
+      raw += 1;
+    else
+      return;
     ++line;
     column = 1;
   }
@@ -109,8 +111,8 @@ std::string KeyList(const std::array<std::string_view, N>& keys) {
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > kNameLengthMax) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -123,9 +125,10 @@ class RuleSetBuilder {
   CompileResult Build() {
     CompileResult result;
     if (text_.size() > kRulesFileBytesMax) {
-      result.errors.push_back(RuleError{1, 1, "rules file is larger than " +
-                                                  std::to_string(kRulesFileBytesMax) +
-                                                  " bytes; split lists out of it"});
+      result.errors.push_back(RuleError{1, 1,
+                                        "rules file is larger than " +
+                                            std::to_string(kRulesFileBytesMax) +
+                                            " bytes; split lists out of it"});
       return result;
     }
     toml::parse_result parsed = toml::parse(text_);
@@ -229,8 +232,8 @@ class RuleSetBuilder {
     }
     value = integer->get();
     if (value < -kWeightAbsMax || value > kWeightAbsMax) {
-      Error(node.source(), what + " must be between -" + std::to_string(kWeightAbsMax) +
-                               " and " + std::to_string(kWeightAbsMax));
+      Error(node.source(), what + " must be between -" + std::to_string(kWeightAbsMax) + " and " +
+                               std::to_string(kWeightAbsMax));
       return false;
     }
     return true;
@@ -275,16 +278,22 @@ class RuleSetBuilder {
     if (const toml::node* kind = Required(*table, "kind", table->source(), what)) {
       const std::optional<std::string> text = StringOf(*kind, "kind");
       if (text && !ParseKeyKind(*text, spec.kind)) {
-        Error(kind->source(), "kind must be one of account, device, merchant, terminal, ip, "
-                              "country; not \"" + *text + "\"");
+        Error(kind->source(),
+              "kind must be one of account, device, merchant, terminal, ip, "
+              "country; not \"" +
+                  *text + "\"");
       }
     }
     if (const toml::node* role = Required(*table, "role", table->source(), what)) {
       const std::optional<std::string> text = StringOf(*role, "role");
-      if (text && *text == "allow") spec.role = ListRole::allow;
-      else if (text && *text == "deny") spec.role = ListRole::deny;
-      else if (text && *text == "watch") spec.role = ListRole::watch;
-      else if (text) Error(role->source(), "role must be allow, deny or watch; not \"" + *text + "\"");
+      if (text && *text == "allow")
+        spec.role = ListRole::allow;
+      else if (text && *text == "deny")
+        spec.role = ListRole::deny;
+      else if (text && *text == "watch")
+        spec.role = ListRole::watch;
+      else if (text)
+        Error(role->source(), "role must be allow, deny or watch; not \"" + *text + "\"");
     }
     if (const toml::node* items = table->get("items")) ReadItems(*items, spec);
     set_.lists_.push_back(std::move(spec));
@@ -299,8 +308,10 @@ class RuleSetBuilder {
     }
     for (const toml::node& item : *items) {
       std::string text;
-      if (const auto* s = item.as_string()) text = s->get();
-      else if (const auto* i = item.as_integer(); i != nullptr && i->get() >= 0) text = std::to_string(i->get());
+      if (const auto* s = item.as_string())
+        text = s->get();
+      else if (const auto* i = item.as_integer(); i != nullptr && i->get() >= 0)
+        text = std::to_string(i->get());
       u128 value = 0;
       if (text.empty() || !ParseKeyValue(spec.kind, text, value)) {
         Error(item.source(), "item is not a valid " + std::string(KeyKindName(spec.kind)) +
@@ -367,8 +378,9 @@ class RuleSetBuilder {
     const toml::node* action = table.get("action");
     const toml::node* weight = table.get("weight");
     if ((action == nullptr) == (weight == nullptr)) {
-      return Error(table.source(), what + " needs exactly one of 'action' (allow, block, "
-                                          "review, step_up) or 'weight' (an integer)");
+      return Error(table.source(), what +
+                                       " needs exactly one of 'action' (allow, block, "
+                                       "review, step_up) or 'weight' (an integer)");
     }
     const toml::node* cvm = table.get("cvm");
     if (weight != nullptr) {
@@ -383,8 +395,8 @@ class RuleSetBuilder {
       if (ActionName(a) == *text) rule.action = a;
     }
     if (ActionName(rule.action) != *text) {
-      return Error(action->source(), "action must be allow, block, review or step_up; not \"" +
-                                         *text + "\"");
+      return Error(action->source(),
+                   "action must be allow, block, review or step_up; not \"" + *text + "\"");
     }
     if (rule.action == Action::step_up) {
       rule.cvm = Cvm::strong;
@@ -397,8 +409,8 @@ class RuleSetBuilder {
   void CompileRuleCondition(const toml::node& node, Rule& rule) {
     const ExprResult compiled = CompileCondition(rule.condition, decls_, set_.program_);
     if (!compiled.ok) {
-      errors_.push_back(strings_.At(node.source().begin, compiled.error.offset,
-                                    compiled.error.message));
+      errors_.push_back(
+          strings_.At(node.source().begin, compiled.error.offset, compiled.error.message));
       return;
     }
     rule.code = compiled.range;

@@ -176,10 +176,12 @@ TEST(RiskRules, StructuralErrors) {
                                 "action = \"block\"\n")),
             "7:1: rule 'x' needs exactly one of 'action' (allow, block, review, step_up) or "
             "'weight' (an integer)");
-  EXPECT_EQ(ErrorText(WithRules("[[rule]]\nname = \"x\"\ncondition = \"true\"\naction = \"deny\"\n")),
-            "10:10: action must be allow, block, review or step_up; not \"deny\"");
-  EXPECT_EQ(ErrorText(WithRules("[[rule]]\nname = \"x\"\ncondition = \"true\"\nweight = 2000000\n")),
-            "10:10: weight must be between -1000000 and 1000000");
+  EXPECT_EQ(
+      ErrorText(WithRules("[[rule]]\nname = \"x\"\ncondition = \"true\"\naction = \"deny\"\n")),
+      "10:10: action must be allow, block, review or step_up; not \"deny\"");
+  EXPECT_EQ(
+      ErrorText(WithRules("[[rule]]\nname = \"x\"\ncondition = \"true\"\nweight = 2000000\n")),
+      "10:10: weight must be between -1000000 and 1000000");
   EXPECT_EQ(ErrorText(WithRules("[[rule]]\nname = \"x\"\ncondition = \"true\"\nweight = 1\n"
                                 "cvm = \"pin\"\n")),
             "11:7: 'cvm' goes with action = \"step_up\" only");
@@ -196,15 +198,14 @@ TEST(RiskRules, StructuralErrors) {
             "\"203.0.113.7\")");
   EXPECT_EQ(ErrorText(WithRules("[lists.c]\nkind = \"country\"\nrole = \"block\"\n")),
             "9:8: role must be allow, deny or watch; not \"block\"");
-  EXPECT_EQ(ErrorText(WithRules("[lists.c]\nkind = \"country\"\n")),
-            "7:1: list 'c' needs 'role'");
+  EXPECT_EQ(ErrorText(WithRules("[lists.c]\nkind = \"country\"\n")), "7:1: list 'c' needs 'role'");
 }
 
 TEST(RiskRules, EveryErrorIsReportedInFileOrder) {
-  const CompileResult result = RuleSet::Compile(WithRules(
-      "[[rule]]\nname = \"a\"\ncondition = \"amout > 1\"\nweight = 1\n"
-      "[[rule]]\nname = \"b\"\ncondition = \"true\"\naction = \"nope\"\n"
-      "[[rule]]\nname = \"a\"\ncondition = \"country == 1\"\nweight = 1\n"));
+  const CompileResult result = RuleSet::Compile(
+      WithRules("[[rule]]\nname = \"a\"\ncondition = \"amout > 1\"\nweight = 1\n"
+                "[[rule]]\nname = \"b\"\ncondition = \"true\"\naction = \"nope\"\n"
+                "[[rule]]\nname = \"a\"\ncondition = \"country == 1\"\nweight = 1\n"));
   EXPECT_EQ(result.rules, nullptr);
   ASSERT_EQ(result.errors.size(), 4u);
   EXPECT_EQ(result.errors[0].line, 9u);

@@ -23,12 +23,18 @@ constexpr size_t kIndexSlotsMin = 16;
 
 u128 KeyOf(const Event& event, KeyKind kind) {
   switch (kind) {
-    case KeyKind::account: return event.account;
-    case KeyKind::device: return event.device;
-    case KeyKind::merchant: return event.merchant;
-    case KeyKind::terminal: return event.terminal;
-    case KeyKind::ip: return event.ip;
-    case KeyKind::country: return event.country;
+    case KeyKind::account:
+      return event.account;
+    case KeyKind::device:
+      return event.device;
+    case KeyKind::merchant:
+      return event.merchant;
+    case KeyKind::terminal:
+      return event.terminal;
+    case KeyKind::ip:
+      return event.ip;
+    case KeyKind::country:
+      return event.country;
   }
   TPW_UNREACHABLE();
 }
@@ -96,8 +102,14 @@ void FeatureTable::EraseFromIndex(uint32_t slot) {
 
 void FeatureTable::Unlink(uint32_t slot) {
   Header& h = headers_[slot];
-  if (h.newer != kNone) headers_[h.newer].older = h.older; else newest_ = h.older;
-  if (h.older != kNone) headers_[h.older].newer = h.newer; else oldest_ = h.newer;
+  if (h.newer != kNone)
+    headers_[h.newer].older = h.older;
+  else
+    newest_ = h.older;
+  if (h.older != kNone)
+    headers_[h.older].newer = h.newer;
+  else
+    oldest_ = h.newer;
   h.newer = h.older = kNone;
 }
 
@@ -288,8 +300,8 @@ bool FeatureTable::LoadSlot(BinaryReader& reader) {
       v.bucket_plus_one = reader.U64();
       // An entry is empty (both zero) or a fingerprint (odd) seen in a bucket the ring holds.
       const bool empty = v.fingerprint == 0 && v.bucket_plus_one == 0;
-      const bool held = (v.fingerprint & 1) == 1 && v.bucket_plus_one != 0 &&
-                        v.bucket_plus_one - 1 <= head;
+      const bool held =
+          (v.fingerprint & 1) == 1 && v.bucket_plus_one != 0 && v.bucket_plus_one - 1 <= head;
       if (!empty && !held) return false;
     }
   }

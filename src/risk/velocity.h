@@ -67,7 +67,7 @@ class FeatureTable {
     uint32_t older = kNone;
   };
   struct DistinctValue {
-    uint64_t fingerprint = 0;  // 64-bit hash of the value
+    uint64_t fingerprint = 0;      // 64-bit hash of the value
     uint64_t bucket_plus_one = 0;  // 0: empty
   };
   using Counts = std::array<uint32_t, kWindowBuckets>;

@@ -24,7 +24,7 @@ Timestamp AtNs(uint64_t ns) { return Timestamp{ns}; }
 TEST(RiskVelocity, EventCountsUntilExactlyOneWindowAfterItsBucketStarts) {
   FeatureTable table(Spec(FeatureKind::count, KeyKind::account, 3600), {});
   const Event e = SampleEvent();
-  table.Record(e, At(7200));  // 7200 s starts a bucket (buckets of 225 s)
+  table.Record(e, At(7200));               // 7200 s starts a bucket (buckets of 225 s)
   EXPECT_EQ(table.Read(e, At(7199)), 0u);  // before the event
   EXPECT_EQ(table.Read(e, At(7200)), 1u);
   EXPECT_EQ(table.Read(e, AtNs(10800 * kNanosPerSecond - 1)), 1u);  // last ns of the window
@@ -105,7 +105,7 @@ TEST(RiskVelocity, DistinctCountsEachValueOnceAndSaturates) {
   EXPECT_EQ(table.Read(e, At(21)), kDistinctValuesMax);
   EXPECT_EQ(table.Read(e, At(3599)), kDistinctValuesMax);
   EXPECT_EQ(table.Read(e, At(3600)), 0u);  // all were in the bucket [0, 225 s)
-  e.merchant = 0;  // an event without the counted value is not recorded
+  e.merchant = 0;                          // an event without the counted value is not recorded
   table.Record(e, At(5000));
   EXPECT_EQ(table.Read(e, At(5000)), 0u);
 }
