@@ -793,8 +793,9 @@ class Compiler {
   }
 
   // ---- code generation (after type checking succeeded) ----
-  void EmitOp(Op op, uint32_t arg) {
-    program_.code.push_back(Instr{op, {0, 0, 0}, arg});
+  void EmitOp(Op op, uint32_t arg) { EmitFused(op, 0, 0, arg); }
+  void EmitFused(Op op, uint8_t accepted, uint8_t operand, uint32_t arg) {
+    program_.code.push_back(Instr{op, accepted, operand, 0, arg});
     stack_depth_ += StackEffect(op);
     if (stack_depth_ > static_cast<int>(kStackSlotsMax)) {
       Fail(0, "condition needs more than " + std::to_string(kStackSlotsMax) +
@@ -807,6 +808,10 @@ class Compiler {
       case Op::field:
       case Op::constant:
       case Op::feature:
+      case Op::field_compare:
+      case Op::feature_compare:
+      case Op::field_in_set:
+      case Op::field_in_list:
         return 1;
       case Op::logical_not:
       case Op::in_set:
@@ -831,7 +836,7 @@ class Compiler {
       case NodeKind::amount:
       case NodeKind::duration:
       case NodeKind::boolean: {
-        Value value;
+        Value value{0, 0};
         if (!LiteralValue(node, as, value)) return;
         EmitOp(Op::constant, AddConstant(value));
         return;
@@ -859,6 +864,10 @@ class Compiler {
       case NodeKind::in_set:
         return EmitInSet(node);
       case NodeKind::in_list:
+        if (At(node.children[0]).kind == NodeKind::field) {
+          return EmitFused(Op::field_in_list, 0, static_cast<uint8_t>(At(node.children[0]).field),
+                           node.index);
+        }
         Emit(node.children[0], TypeOf(node.children[0]));
         EmitOp(Op::in_list, node.index);
         return;
@@ -877,24 +886,47 @@ class Compiler {
     const int a = node.children[0];
     const int b = node.children[1];
     const Type common = *CommonType(a, TypeOf(a), b, TypeOf(b));
-    Emit(a, common);
-    Emit(b, common);
-    EmitOp(node.op, 0);
+    const Node& left = At(a);
+    const bool fusable =
+        (left.kind == NodeKind::field || left.kind == NodeKind::feature) && IsConstant(At(b));
+    if (!fusable) {
+      Emit(a, common);
+      Emit(b, common);
+      EmitOp(node.op, 0);
+      return;
+    }
+    Value constant{0, 0};
+    if (!LiteralValue(At(b), common, constant)) return;
+    const bool field = left.kind == NodeKind::field;
+    EmitFused(field ? Op::field_compare : Op::feature_compare, OutcomesAccepted(node.op),
+              static_cast<uint8_t>(field ? static_cast<uint32_t>(left.field) : left.index),
+              AddConstant(constant));
+  }
+
+  static bool IsConstant(const Node& node) {
+    return node.kind == NodeKind::number || node.kind == NodeKind::string ||
+           node.kind == NodeKind::amount || node.kind == NodeKind::duration ||
+           node.kind == NodeKind::boolean;
   }
 
   void EmitInSet(const Node& node) {
     const Type type = TypeOf(node.children[0]);
     std::vector<u128> set;
     for (size_t i = 1; i < node.children.size(); ++i) {
-      Value value;
+      Value value{0, 0};
       if (!LiteralValue(At(node.children[i]), type, value)) return;
       set.push_back(value.v);
     }
     std::sort(set.begin(), set.end());
     set.erase(std::unique(set.begin(), set.end()), set.end());
-    Emit(node.children[0], type);
     program_.sets.push_back(std::move(set));
-    EmitOp(Op::in_set, static_cast<uint32_t>(program_.sets.size() - 1));
+    const uint32_t index = static_cast<uint32_t>(program_.sets.size() - 1);
+    const Node& value = At(node.children[0]);
+    if (value.kind == NodeKind::field) {
+      return EmitFused(Op::field_in_set, 0, static_cast<uint8_t>(value.field), index);
+    }
+    Emit(node.children[0], type);
+    EmitOp(Op::in_set, index);
   }
 
   // The value of a literal read as `as` (ids from numbers or strings, countries, ips, assets,

@@ -69,6 +69,29 @@ uint64_t FeatureTable::Hash(u128 key, uint32_t asset) const {
   return Mix(Low64(key) ^ hash_seed_) ^ Mix(High64(key) + (uint64_t{asset} << 1) + 0x51);
 }
 
+void FeatureTable::PrefetchIndex(const Event& event) const {
+  const u128 key = KeyOf(event, spec_.key);
+  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
+  __builtin_prefetch(&index_[Hash(key, asset) & (index_.size() - 1)]);
+}
+
+void FeatureTable::PrefetchSlot(const Event& event) const {
+  const u128 key = KeyOf(event, spec_.key);
+  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
+  const uint32_t entry = index_[Hash(key, asset) & (index_.size() - 1)];
+  if (entry == 0) return;
+  const uint32_t slot = entry - 1;
+  __builtin_prefetch(&headers_[slot]);
+  const auto prefetch_lines = [](const void* start, size_t bytes) {
+    const char* p = static_cast<const char*>(start);
+    for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset);
+    __builtin_prefetch(p + bytes - 1);  // the payload need not start on a cache line
+  };
+  if (spec_.kind == FeatureKind::count) prefetch_lines(&counts_[slot], sizeof(Counts));
+  if (spec_.kind == FeatureKind::sum) prefetch_lines(&sums_[slot], sizeof(Sums));
+  if (spec_.kind == FeatureKind::distinct) prefetch_lines(&distincts_[slot], sizeof(Distincts));
+}
+
 uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
   const size_t mask = index_.size() - 1;
   for (size_t i = Hash(key, asset) & mask;; i = (i + 1) & mask) {

@@ -47,6 +47,10 @@ class FeatureTable {
   // asset, or a number of distinct values.
   u128 Read(const Event& event, Timestamp now) const;
   void Record(const Event& event, Timestamp now);
+  // Hints for the cache, no effect on results: PrefetchIndex asks for the index line the
+  // event's key hashes to; PrefetchSlot (after it) for the slot that index entry names.
+  void PrefetchIndex(const Event& event) const;
+  void PrefetchSlot(const Event& event) const;
   // Bytes this table holds (capacity of its arrays).
   size_t BytesUsed() const;
   static size_t BytesPerKey(FeatureKind kind);
