@@ -192,6 +192,7 @@ RiskDecision RiskEngine::Decide(const Event& event, Timestamp now) {
 }
 
 void RiskEngine::Record(const Event& event, Timestamp now) {
+  for (const FeatureTable& table : tables_) table.PrefetchForRecord(event);
   for (FeatureTable& table : tables_) table.Record(event, now);
 }
 

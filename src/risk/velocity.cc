@@ -92,6 +92,18 @@ void FeatureTable::PrefetchSlot(const Event& event) const {
   if (spec_.kind == FeatureKind::distinct) prefetch_lines(&distincts_[slot], sizeof(Distincts));
 }
 
+void FeatureTable::PrefetchForRecord(const Event& event) const {
+  const u128 key = KeyOf(event, spec_.key);
+  if (key == 0) return;
+  const uint32_t slot = Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0);
+  if (slot != kNone) {
+    if (headers_[slot].newer != kNone) __builtin_prefetch(&headers_[headers_[slot].newer]);
+    if (headers_[slot].older != kNone) __builtin_prefetch(&headers_[headers_[slot].older]);
+  } else if (headers_.size() >= keys_max_ && oldest_ != kNone) {
+    __builtin_prefetch(&headers_[oldest_]);
+  }
+}
+
 uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
   const size_t mask = index_.size() - 1;
   for (size_t i = Hash(key, asset) & mask;; i = (i + 1) & mask) {

@@ -51,6 +51,9 @@ class FeatureTable {
   // event's key hashes to; PrefetchSlot (after it) for the slot that index entry names.
   void PrefetchIndex(const Event& event) const;
   void PrefetchSlot(const Event& event) const;
+  // Before Record: the recency-list neighbours of the event's key (Record unlinks it from them)
+  // and, when the table is full, the key Record would evict.
+  void PrefetchForRecord(const Event& event) const;
   // Bytes this table holds (capacity of its arrays).
   size_t BytesUsed() const;
   static size_t BytesPerKey(FeatureKind kind);
