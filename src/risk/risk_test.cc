@@ -154,7 +154,7 @@ TEST(RiskEngine, LoadStateRejectsEveryTruncation) {
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
   RiskEngine engine(rules);
-  DecideAll(engine, EventStream(3, 50));
+  DecideAll(engine, EventStream(3, 20));
   ASSERT_TRUE(engine.lists().Add("blocked_devices", "5").ok());
   const std::vector<uint8_t> saved = engine.SaveState();
   RiskEngine target(rules);
@@ -174,7 +174,7 @@ TEST(RiskEngine, LoadStateNamesEachKindOfDamage) {
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
   RiskEngine engine(rules);
-  DecideAll(engine, EventStream(4, 100));
+  DecideAll(engine, EventStream(4, 30));
   const std::vector<uint8_t> saved = engine.SaveState();
   RiskEngine target(rules);
   std::vector<uint8_t> bytes = saved;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <set>
 
 namespace tpw::risk {
@@ -116,6 +117,95 @@ bool ValidName(std::string_view name) {
   });
 }
 
+// toml++ 3.3.0 (Debian 12) aborts on an assertion — undefined behaviour when built with NDEBUG —
+// when a table header has no key after its brackets ("[", "[[|]]", "[[[1]]]"); fixed upstream
+// in marzer/tomlplusplus#301. Until Debian ships the fix, such a header is found here first:
+// a lexer that knows where strings and comments are checks every line that starts with '['
+// outside a multi-line string. Returns the position of the first bad header, if any.
+class TableHeaderGuard {
+ public:
+  explicit TableHeaderGuard(std::string_view text) : text_(text) {}
+
+  std::optional<RuleError> FirstBadHeader() {
+    bool line_start = true;
+    while (i_ < text_.size()) {
+      if (line_start) {
+        if (std::optional<RuleError> error = CheckLineStart()) return error;
+      }
+      const char c = text_[i_];
+      line_start = c == '\n';
+      if (c == '\n') {
+        ++line_;
+        column_ = 1;
+        ++i_;
+      } else if (c == '#') {
+        SkipUntilNewline();
+      } else if (c == '"' || c == '\'') {
+        SkipString(c);
+      } else {
+        Step();
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<RuleError> CheckLineStart() {
+    size_t j = i_;
+    while (j < text_.size() && (text_[j] == ' ' || text_[j] == '\t')) ++j;
+    if (j >= text_.size() || text_[j] != '[') return std::nullopt;
+    const uint32_t column = column_ + static_cast<uint32_t>(j - i_);
+    ++j;
+    if (j < text_.size() && text_[j] == '[') ++j;
+    while (j < text_.size() && (text_[j] == ' ' || text_[j] == '\t')) ++j;
+    const char next = j < text_.size() ? text_[j] : '\n';
+    const bool key_start = (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') ||
+                           (next >= '0' && next <= '9') || next == '_' || next == '-' ||
+                           next == '"' || next == '\'';
+    if (key_start) return std::nullopt;
+    return RuleError{line_, column,
+                     "TOML syntax: a table header needs a name after its '[': write [thresholds], "
+                     "[lists.NAME] or [[rule]]"};
+  }
+  void Step() {
+    ++i_;
+    ++column_;
+  }
+  void SkipUntilNewline() {
+    while (i_ < text_.size() && text_[i_] != '\n') Step();
+  }
+  // Skips a string starting at i_ (basic or literal, one line or multi-line), counting lines.
+  void SkipString(char quote) {
+    const bool multi_line = text_.substr(i_, 3) == std::string(3, quote);
+    for (int k = 0; k < (multi_line ? 3 : 1); ++k) Step();
+    while (i_ < text_.size()) {
+      const char c = text_[i_];
+      if (c == '\\' && quote == '"') {
+        Step();
+        if (i_ < text_.size() && text_[i_] != '\n') Step();
+        continue;
+      }
+      if (c == '\n') {
+        if (!multi_line) return;  // an unterminated string: toml++ reports it
+        ++line_;
+        column_ = 1;
+        ++i_;
+        continue;
+      }
+      if (c == quote && (!multi_line || text_.substr(i_, 3) == std::string(3, quote))) {
+        for (int k = 0; k < (multi_line ? 3 : 1); ++k) Step();
+        return;
+      }
+      Step();
+    }
+  }
+
+  std::string_view text_;
+  size_t i_ = 0;
+  uint32_t line_ = 1;
+  uint32_t column_ = 1;
+};
+
 }  // namespace
 
 class RuleSetBuilder {
@@ -129,6 +219,10 @@ class RuleSetBuilder {
                                         "rules file is larger than " +
                                             std::to_string(kRulesFileBytesMax) +
                                             " bytes; split lists out of it"});
+      return result;
+    }
+    if (std::optional<RuleError> header = TableHeaderGuard(text_).FirstBadHeader()) {
+      result.errors.push_back(std::move(*header));
       return result;
     }
     toml::parse_result parsed = toml::parse(text_);

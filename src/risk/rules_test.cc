@@ -215,6 +215,26 @@ TEST(RiskRules, EveryErrorIsReportedInFileOrder) {
   EXPECT_EQ(FormatRuleError("r.toml", result.errors[0]).substr(0, 13), "r.toml:9:14: ");
 }
 
+TEST(RiskRules, TableHeadersWithoutANameAreErrorsNotAborts) {
+  // toml++ 3.3.0 asserts on these (fuzz/corpus/risk_rules/table-header-without-key).
+  for (const char* text : {"[", "[[", "[ ", "[|hresholds]\n", "[[|]]", "[[[1]]]",
+                           "[[=", "a = 1\n  [\n", "x = 1 # \"\"\"\n[|]\n", "x = '\"\"\"'\n[|]\n"}) {
+    const RuleError e = test::FirstError(text);
+    EXPECT_NE(e.message.find("a table header needs a name"), std::string::npos) << text;
+  }
+  EXPECT_EQ(ErrorText("a = 1\n  [[|]]\n"),
+            "2:3: TOML syntax: a table header needs a name after its '[': write [thresholds], "
+            "[lists.NAME] or [[rule]]");
+  // A '[' line inside a multi-line string is part of the string, not a header.
+  EXPECT_EQ(ErrorText(WithRules("[[rule]]\nname = \"x\"\ncondition = \"\"\"\n[\ntrue\"\"\"\n"
+                                "weight = 1\n")),
+            "10:1: expected a value here, not '['");
+  EXPECT_EQ(ErrorText(WithRules("[[rule]]\nname = \"x\"\ncondition = '''amount in\n[ 1 ]\n"
+                                "and true'''\nweight = 1\n")),
+            "9:16: 'in [..]' works on ids, integers, countries, ips, assets, channels and cvms; "
+            "not on a amount");
+}
+
 TEST(RiskRules, HostileFilesAreErrorsNotCrashes) {
   EXPECT_NE(ErrorText(""), "compiles");
   EXPECT_NE(ErrorText(std::string(5'000'000, 'a')), "compiles");
