@@ -1,5 +1,6 @@
 // Shared by the risk fuzz targets and seed_corpus.cc: the rules the state decoder is fuzzed
-// against, and events built from fuzz bytes.
+// against (the tests' velocity rules: one feature of each kind, a list), and events built from
+// fuzz bytes.
 #pragma once
 
 #include <cstdint>
@@ -7,45 +8,13 @@
 #include <span>
 
 #include "risk/risk.h"
+#include "risk/test_rules.h"
 
 namespace tpw::fuzz {
 
-// One feature of each kind, and a list, so a state can hold every table and list layout.
-inline constexpr const char* kRiskStateRules = R"(
-version = "fuzz-1"
-[thresholds]
-step_up = 30
-review = 60
-decline = 90
-[lists.blocked_devices]
-kind = "device"
-role = "deny"
-items = ["1"]
-[lists.watched_countries]
-kind = "country"
-role = "watch"
-items = ["RU"]
-[[rule]]
-name = "blocked"
-condition = "device in blocked_devices or country in watched_countries"
-action = "block"
-[[rule]]
-name = "burst"
-condition = "count(account, 1h) >= 3"
-weight = 30
-[[rule]]
-name = "spend"
-condition = "sum(account, 24h) + amount > 500.00 EUR"
-weight = 40
-[[rule]]
-name = "hops"
-condition = "distinct(merchant, device, 10m) >= 3"
-weight = 40
-)";
-
 inline std::shared_ptr<const risk::RuleSet> RiskStateRules() {
   static const std::shared_ptr<const risk::RuleSet> rules =
-      risk::RuleSet::Compile(kRiskStateRules).rules;
+      risk::RuleSet::Compile(risk::test::kVelocityRules).rules;
   return rules;
 }
 

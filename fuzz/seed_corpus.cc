@@ -497,7 +497,7 @@ void AccessSeeds() {
 // ---- risk ----
 
 void RiskSeeds() {
-  const std::string_view rules = fuzz::kRiskStateRules;
+  const std::string_view rules = risk::test::kVelocityRules;
   FUZZ_CHECK(risk::RuleSet::Compile(rules).errors.empty());
   Write("risk_rules", "file", Text(0, rules));
   Write("risk_rules", "condition",

@@ -26,20 +26,28 @@ std::string ConditionError(const std::string& condition) {
   return std::to_string(error.column - 16) + ": " + error.message;
 }
 
+// Checks each (condition, holds) pair against `event`.
+void ExpectConditions(const Event& event,
+                      std::initializer_list<std::pair<const char*, bool>> cases) {
+  for (const auto& [condition, holds] : cases) {
+    EXPECT_EQ(Holds(condition, event), holds) << condition;
+  }
+}
+
 TEST(RiskExpr, AmountComparisonsAtTheirBoundaries) {
-  const Event e = SampleEvent();  // 10000 minor units
-  EXPECT_TRUE(Holds("amount == 10000", e));
-  EXPECT_FALSE(Holds("amount == 9999", e));
-  EXPECT_TRUE(Holds("amount != 9999", e));
-  EXPECT_FALSE(Holds("amount != 10000", e));
-  EXPECT_TRUE(Holds("amount < 10001", e));
-  EXPECT_FALSE(Holds("amount < 10000", e));
-  EXPECT_TRUE(Holds("amount <= 10000", e));
-  EXPECT_FALSE(Holds("amount <= 9999", e));
-  EXPECT_TRUE(Holds("amount > 9999", e));
-  EXPECT_FALSE(Holds("amount > 10000", e));
-  EXPECT_TRUE(Holds("amount >= 10000", e));
-  EXPECT_FALSE(Holds("amount >= 10001", e));
+  ExpectConditions(SampleEvent(),  // 10000 minor units
+                   {{"amount == 10000", true},
+                    {"amount == 9999", false},
+                    {"amount != 9999", true},
+                    {"amount != 10000", false},
+                    {"amount < 10001", true},
+                    {"amount < 10000", false},
+                    {"amount <= 10000", true},
+                    {"amount <= 9999", false},
+                    {"amount > 9999", true},
+                    {"amount > 10000", false},
+                    {"amount >= 10000", true},
+                    {"amount >= 10001", false}});
 }
 
 TEST(RiskExpr, AmountLiteralsCompareOnlyWithinTheirAsset) {
@@ -83,19 +91,19 @@ TEST(RiskExpr, ArithmeticIsExactAndSaturates) {
 }
 
 TEST(RiskExpr, LogicalOperatorsAndPrecedence) {
-  const Event e = SampleEvent();
-  EXPECT_TRUE(Holds("true", e));
-  EXPECT_FALSE(Holds("false", e));
-  EXPECT_TRUE(Holds("true and true", e));
-  EXPECT_FALSE(Holds("true and false", e));
-  EXPECT_TRUE(Holds("false or true", e));
-  EXPECT_FALSE(Holds("false or false", e));
-  EXPECT_TRUE(Holds("not false", e));
-  EXPECT_TRUE(Holds("not not true", e));
-  EXPECT_TRUE(Holds("true or true and false", e));  // and binds tighter than or
-  EXPECT_FALSE(Holds("(true or true) and false", e));
-  EXPECT_FALSE(Holds("not true or false", e));  // not binds tightest
-  EXPECT_TRUE(Holds("amount > 1 and (country == \"FR\" or country == \"DE\")", e));
+  ExpectConditions(SampleEvent(),
+                   {{"true", true},
+                    {"false", false},
+                    {"true and true", true},
+                    {"true and false", false},
+                    {"false or true", true},
+                    {"false or false", false},
+                    {"not false", true},
+                    {"not not true", true},
+                    {"true or true and false", true},  // and binds tighter than or
+                    {"(true or true) and false", false},
+                    {"not true or false", false},  // not binds tightest
+                    {"amount > 1 and (country == \"FR\" or country == \"DE\")", true}});
 }
 
 TEST(RiskExpr, EveryEventField) {
@@ -127,47 +135,44 @@ TEST(RiskExpr, EveryEventField) {
 }
 
 TEST(RiskExpr, InLiteralLists) {
-  const Event e = SampleEvent();
-  EXPECT_TRUE(Holds("country in [\"DE\", \"FR\"]", e));
-  EXPECT_FALSE(Holds("country in [\"DE\", \"IT\"]", e));
-  EXPECT_TRUE(Holds("country not in [\"DE\", \"IT\"]", e));
-  EXPECT_FALSE(Holds("country not in [\"FR\"]", e));
-  EXPECT_TRUE(Holds("merchant_category in [5411, 5812, 7995]", e));
-  EXPECT_TRUE(Holds("account in [1, 42]", e));
-  EXPECT_FALSE(Holds("account in []", e));
-  EXPECT_TRUE(Holds("cvm_performed in [\"none\", \"pin\"]", e));
-  EXPECT_TRUE(Holds("asset in [\"EUR\", \"USD\"]", e));
+  ExpectConditions(SampleEvent(), {{"country in [\"DE\", \"FR\"]", true},
+                                   {"country in [\"DE\", \"IT\"]", false},
+                                   {"country not in [\"DE\", \"IT\"]", true},
+                                   {"country not in [\"FR\"]", false},
+                                   {"merchant_category in [5411, 5812, 7995]", true},
+                                   {"account in [1, 42]", true},
+                                   {"account in []", false},
+                                   {"cvm_performed in [\"none\", \"pin\"]", true},
+                                   {"asset in [\"EUR\", \"USD\"]", true}});
 }
 
 TEST(RiskExpr, InNamedListsFollowRunTimeChanges) {
   Event e = SampleEvent();
-  std::shared_ptr<const RuleSet> rules = test::MustCompile(
+  std::unique_ptr<RiskEngine> engine = test::EngineFor(
       test::OneRuleFile("device in blocked_devices or country in watched_countries"));
-  ASSERT_NE(rules, nullptr);
-  RiskEngine engine(rules);
-  EXPECT_EQ(engine.Evaluate(e, At(0)).decision, Decision::approve);
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->Evaluate(e, At(0)).decision, Decision::approve);
   e.device = 7;  // declared in the file
-  EXPECT_EQ(engine.Evaluate(e, At(0)).decision, Decision::decline);
+  EXPECT_EQ(engine->Evaluate(e, At(0)).decision, Decision::decline);
   e.device = 1001;
-  ASSERT_TRUE(engine.lists().Add("blocked_devices", "1001").ok());
-  EXPECT_EQ(engine.Evaluate(e, At(0)).decision, Decision::decline);
-  ASSERT_TRUE(engine.lists().Remove("blocked_devices", "1001").ok());
-  EXPECT_EQ(engine.Evaluate(e, At(0)).decision, Decision::approve);
-  ASSERT_TRUE(engine.lists().Add("watched_countries", "FR").ok());
-  EXPECT_EQ(engine.Evaluate(e, At(0)).decision, Decision::decline);
+  ASSERT_TRUE(engine->lists().Add("blocked_devices", "1001").ok());
+  EXPECT_EQ(engine->Evaluate(e, At(0)).decision, Decision::decline);
+  ASSERT_TRUE(engine->lists().Remove("blocked_devices", "1001").ok());
+  EXPECT_EQ(engine->Evaluate(e, At(0)).decision, Decision::approve);
+  ASSERT_TRUE(engine->lists().Add("watched_countries", "FR").ok());
+  EXPECT_EQ(engine->Evaluate(e, At(0)).decision, Decision::decline);
 }
 
 TEST(RiskExpr, ListUpdatesRejectBadInput) {
-  std::shared_ptr<const RuleSet> rules = test::MustCompile(test::OneRuleFile("true"));
-  ASSERT_NE(rules, nullptr);
-  RiskEngine engine(rules);
-  EXPECT_EQ(engine.lists().Add("no_such_list", "1").error(), ListError::unknown_list);
-  EXPECT_EQ(engine.lists().Add("blocked_devices", "12x").error(), ListError::invalid_value);
-  EXPECT_EQ(engine.lists().Add("blocked_devices", "").error(), ListError::invalid_value);
-  EXPECT_EQ(engine.lists().Add("blocked_devices", "0012").error(), ListError::invalid_value);
-  EXPECT_EQ(engine.lists().Add("watched_countries", "France").error(), ListError::invalid_value);
-  EXPECT_EQ(engine.lists().Remove("blocked_devices", "-1").error(), ListError::invalid_value);
-  EXPECT_EQ(engine.lists().Remove("nope", "1").error(), ListError::unknown_list);
+  std::unique_ptr<RiskEngine> engine = test::EngineFor(test::OneRuleFile("true"));
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->lists().Add("no_such_list", "1").error(), ListError::unknown_list);
+  EXPECT_EQ(engine->lists().Add("blocked_devices", "12x").error(), ListError::invalid_value);
+  EXPECT_EQ(engine->lists().Add("blocked_devices", "").error(), ListError::invalid_value);
+  EXPECT_EQ(engine->lists().Add("blocked_devices", "0012").error(), ListError::invalid_value);
+  EXPECT_EQ(engine->lists().Add("watched_countries", "France").error(), ListError::invalid_value);
+  EXPECT_EQ(engine->lists().Remove("blocked_devices", "-1").error(), ListError::invalid_value);
+  EXPECT_EQ(engine->lists().Remove("nope", "1").error(), ListError::unknown_list);
 }
 
 TEST(RiskExpr, ErrorsPointAtTheOffendingCharacter) {

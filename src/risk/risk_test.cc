@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/test_seed.h"
+#include "risk/test_rules.h"
 #include "risk/test_util.h"
 
 namespace tpw::risk {
@@ -15,40 +16,7 @@ namespace {
 using test::At;
 using test::SampleEvent;
 
-// Velocity rules over every feature kind, and a list.
-const char* kVelocityRules = R"(
-version = "velocity-1"
-[thresholds]
-step_up = 30
-review = 60
-decline = 100
-[lists.blocked_devices]
-kind = "device"
-role = "deny"
-items = []
-[[rule]]
-name = "blocked"
-condition = "device in blocked_devices"
-action = "block"
-[[rule]]
-name = "burst"
-condition = "count(account, 1h) >= 3"
-weight = 30
-[[rule]]
-name = "spend"
-condition = "sum(account, 24h) + amount > 500.00 EUR"
-weight = 40
-[[rule]]
-name = "many_merchants"
-condition = "distinct(merchant, device, 1h) >= 4"
-weight = 40
-[[rule]]
-name = "terminal_burst"
-condition = "count(terminal, 10m) >= 20"
-weight = 100
-)";
-
-std::shared_ptr<const RuleSet> VelocityRules() { return test::MustCompile(kVelocityRules); }
+std::shared_ptr<const RuleSet> VelocityRules() { return test::MustCompile(test::kVelocityRules); }
 
 // A reproducible stream of events over a few hundred keys, a few seconds apart.
 std::vector<std::pair<Event, Timestamp>> EventStream(uint64_t seed, size_t count) {
@@ -76,38 +44,36 @@ std::vector<Decision> DecideAll(RiskEngine& engine,
 }
 
 TEST(RiskEngine, DecideRecordsOnlyApprovals) {
-  std::shared_ptr<const RuleSet> rules = VelocityRules();
-  ASSERT_NE(rules, nullptr);
-  RiskEngine engine(rules);
+  std::unique_ptr<RiskEngine> engine = test::EngineFor(test::kVelocityRules);
+  ASSERT_NE(engine, nullptr);
   Event e = SampleEvent();
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(engine.Decide(e, At(100)).decision, Decision::approve);
-  RiskDecision d = engine.Decide(e, At(100));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(engine->Decide(e, At(100)).decision, Decision::approve);
+  RiskDecision d = engine->Decide(e, At(100));
   EXPECT_EQ(d.decision, Decision::step_up);  // count(account, 1h) = 3 → 30
   EXPECT_EQ(d.score, 30);
   // The step-up was not recorded: the count is still 3, not 4.
-  d = engine.Decide(e, At(100));
+  d = engine->Decide(e, At(100));
   EXPECT_EQ(d.score, 30);
-  ASSERT_TRUE(engine.lists().Add("blocked_devices", "1001").ok());
-  EXPECT_EQ(engine.Decide(e, At(100)).decision, Decision::decline);
+  ASSERT_TRUE(engine->lists().Add("blocked_devices", "1001").ok());
+  EXPECT_EQ(engine->Decide(e, At(100)).decision, Decision::decline);
   // Record counts whatever the decision (e.g. a payment approved after review).
-  engine.Record(e, At(100));
-  ASSERT_TRUE(engine.lists().Remove("blocked_devices", "1001").ok());
-  d = engine.Evaluate(e, At(100));
+  engine->Record(e, At(100));
+  ASSERT_TRUE(engine->lists().Remove("blocked_devices", "1001").ok());
+  d = engine->Evaluate(e, At(100));
   EXPECT_EQ(d.score, 30);
   // Sum: 4 × 100.00 recorded + 100.00 now = 500.00, not above 500.00; one more cent is.
   e.amount = Amount::FromMinor(10'001);
-  EXPECT_EQ(engine.Evaluate(e, At(100)).score, 70);
+  EXPECT_EQ(engine->Evaluate(e, At(100)).score, 70);
 }
 
 TEST(RiskEngine, EvaluateChangesNothing) {
-  std::shared_ptr<const RuleSet> rules = VelocityRules();
-  ASSERT_NE(rules, nullptr);
-  RiskEngine engine(rules);
+  std::unique_ptr<RiskEngine> engine = test::EngineFor(test::kVelocityRules);
+  ASSERT_NE(engine, nullptr);
   const auto events = EventStream(1, 200);
-  DecideAll(engine, events);
-  const std::vector<uint8_t> before = engine.SaveState();
-  for (const auto& [event, now] : events) (void)engine.Evaluate(event, now);
-  EXPECT_EQ(engine.SaveState(), before);
+  DecideAll(*engine, events);
+  const std::vector<uint8_t> before = engine->SaveState();
+  for (const auto& [event, now] : events) (void)engine->Evaluate(event, now);
+  EXPECT_EQ(engine->SaveState(), before);
 }
 
 TEST(RiskEngine, SameEventsGiveSameStateAndDecisions) {
@@ -223,22 +189,21 @@ TEST(RiskEngine, LoadStateRejectsDuplicatesAndUnsortedLists) {
 }
 
 TEST(RiskEngine, NewRulesKeepTheStateOfFeaturesTheyShare) {
-  std::shared_ptr<const RuleSet> rules = VelocityRules();
-  ASSERT_NE(rules, nullptr);
-  RiskEngine engine(rules);
+  std::unique_ptr<RiskEngine> engine = test::EngineFor(test::kVelocityRules);
+  ASSERT_NE(engine, nullptr);
   Event e = SampleEvent();
-  for (int i = 0; i < 3; ++i) engine.Decide(e, At(100));
-  ASSERT_TRUE(engine.lists().Add("blocked_devices", "77").ok());
-  std::string next = kVelocityRules;
+  for (int i = 0; i < 3; ++i) engine->Decide(e, At(100));
+  ASSERT_TRUE(engine->lists().Add("blocked_devices", "77").ok());
+  std::string next = test::kVelocityRules;
   next.replace(next.find("velocity-1"), 10, "velocity-2");
   next.replace(next.find("count(terminal, 10m)"), 20, "count(terminal, 5m)");
   std::shared_ptr<const RuleSet> rules2 = test::MustCompile(next);
   ASSERT_NE(rules2, nullptr);
-  engine.UseRules(rules2);
-  EXPECT_EQ(engine.Evaluate(e, At(100)).score, 30);  // count(account, 1h) kept its 3
-  EXPECT_EQ(engine.Evaluate(e, At(100)).rules_version, "velocity-2");
+  engine->UseRules(rules2);
+  EXPECT_EQ(engine->Evaluate(e, At(100)).score, 30);  // count(account, 1h) kept its 3
+  EXPECT_EQ(engine->Evaluate(e, At(100)).rules_version, "velocity-2");
   e.device = 77;
-  EXPECT_EQ(engine.Evaluate(e, At(100)).decision, Decision::decline);  // list contents kept
+  EXPECT_EQ(engine->Evaluate(e, At(100)).decision, Decision::decline);  // list contents kept
 }
 
 TEST(ActiveRules, BadRulesNeverReplaceGoodOnes) {
@@ -247,7 +212,7 @@ TEST(ActiveRules, BadRulesNeverReplaceGoodOnes) {
   const std::vector<RuleError> errors = active.Replace("version = \"broken\"\n[[rule]]\n");
   EXPECT_FALSE(errors.empty());
   EXPECT_EQ(active.Version(), "velocity-1");
-  std::string next = kVelocityRules;
+  std::string next = test::kVelocityRules;
   next.replace(next.find("velocity-1"), 10, "velocity-2");
   EXPECT_TRUE(active.Replace(next).empty());
   EXPECT_EQ(active.Version(), "velocity-2");
@@ -256,10 +221,10 @@ TEST(ActiveRules, BadRulesNeverReplaceGoodOnes) {
 TEST(ActiveRules, ReadersKeepEvaluatingWhileRulesAreReplaced) {
   // Two versions decide the same event differently; every reader must see one whole version,
   // never a mix, and never crash while its set is replaced under it.
-  std::string allow = kVelocityRules;
+  std::string allow = test::kVelocityRules;
   allow.replace(allow.find("velocity-1"), 10, "allow-all");
   allow += "[[rule]]\nname = \"all\"\ncondition = \"true\"\naction = \"allow\"\n";
-  std::string block = kVelocityRules;
+  std::string block = test::kVelocityRules;
   block.replace(block.find("velocity-1"), 10, "block-all");
   block += "[[rule]]\nname = \"all\"\ncondition = \"true\"\naction = \"block\"\n";
   ActiveRules active(test::MustCompile(allow));

@@ -46,17 +46,16 @@ TEST(RiskRules, FirstMatchingActionRuleInFileOrderWins) {
       "[[rule]]\nname = \"review_big\"\ncondition = \"amount > 5000\"\naction = \"review\"\n"
       "[[rule]]\nname = \"block_big\"\ncondition = \"amount > 5000\"\naction = \"block\"\n"
       "[[rule]]\nname = \"allow_small\"\ncondition = \"amount <= 5000\"\naction = \"allow\"\n");
-  std::shared_ptr<const RuleSet> rules = test::MustCompile(text);
-  ASSERT_NE(rules, nullptr);
-  RiskEngine engine(rules);
+  std::unique_ptr<RiskEngine> engine = test::EngineFor(text);
+  ASSERT_NE(engine, nullptr);
   Event e = SampleEvent();
-  RiskDecision d = engine.Evaluate(e, At(0));
+  RiskDecision d = engine->Evaluate(e, At(0));
   EXPECT_EQ(d.decision, Decision::review);
   EXPECT_EQ(d.decided_by, "review_big");
   ASSERT_EQ(d.matched_rules.size(), 1u);
   EXPECT_EQ(d.rules_version, "2026-11-24.1");
   e.amount = Amount::FromMinor(10);
-  d = engine.Evaluate(e, At(0));
+  d = engine->Evaluate(e, At(0));
   EXPECT_EQ(d.decision, Decision::approve);
   EXPECT_EQ(d.decided_by, "allow_small");
 }
@@ -68,9 +67,8 @@ TEST(RiskRules, WeightsAddUpAndThresholdsDecide) {
       "[[rule]]\nname = \"c\"\ncondition = \"amount >= 300\"\nweight = 20\n"
       "[[rule]]\nname = \"d\"\ncondition = \"amount >= 400\"\nweight = 30\n"
       "[[rule]]\nname = \"trusted\"\ncondition = \"merchant == 1\"\nweight = -50\n");
-  std::shared_ptr<const RuleSet> rules = test::MustCompile(text);
-  ASSERT_NE(rules, nullptr);
-  RiskEngine engine(rules);
+  std::unique_ptr<RiskEngine> engine = test::EngineFor(text);
+  ASSERT_NE(engine, nullptr);
   Event e = SampleEvent();
   struct Case {
     uint64_t amount;
@@ -81,7 +79,7 @@ TEST(RiskRules, WeightsAddUpAndThresholdsDecide) {
                         Case{200, 40, Decision::step_up}, Case{300, 60, Decision::review},
                         Case{400, 90, Decision::decline}}) {
     e.amount = Amount::FromMinor(c.amount);
-    const RiskDecision d = engine.Evaluate(e, At(0));
+    const RiskDecision d = engine->Evaluate(e, At(0));
     EXPECT_EQ(d.score, c.score) << c.amount;
     EXPECT_EQ(d.decision, c.decision) << c.amount;
     EXPECT_EQ(d.required_cvm, c.decision == Decision::step_up ? Cvm::pin : Cvm::none);
@@ -89,7 +87,7 @@ TEST(RiskRules, WeightsAddUpAndThresholdsDecide) {
   }
   e.amount = Amount::FromMinor(400);
   e.merchant = 1;
-  const RiskDecision d = engine.Evaluate(e, At(0));
+  const RiskDecision d = engine->Evaluate(e, At(0));
   EXPECT_EQ(d.score, 40);
   EXPECT_EQ(d.decision, Decision::step_up);
   ASSERT_EQ(d.matched_rules.size(), 5u);
@@ -103,11 +101,10 @@ TEST(RiskRules, ActionRuleOverridesScoreButScoreIsStillReported) {
       "[[rule]]\nname = \"needs_pin\"\ncondition = \"cvm_performed < \\\"pin\\\"\"\n"
       "action = \"step_up\"\ncvm = \"pin\"\n"
       "[[rule]]\nname = \"strong\"\ncondition = \"true\"\naction = \"step_up\"\n");
-  std::shared_ptr<const RuleSet> rules = test::MustCompile(text);
-  ASSERT_NE(rules, nullptr);
-  RiskEngine engine(rules);
+  std::unique_ptr<RiskEngine> engine = test::EngineFor(text);
+  ASSERT_NE(engine, nullptr);
   Event e = SampleEvent();
-  RiskDecision d = engine.Evaluate(e, At(0));
+  RiskDecision d = engine->Evaluate(e, At(0));
   EXPECT_EQ(d.decision, Decision::step_up);
   EXPECT_EQ(d.required_cvm, Cvm::pin);
   EXPECT_EQ(d.score, 95);
@@ -115,7 +112,7 @@ TEST(RiskRules, ActionRuleOverridesScoreButScoreIsStillReported) {
   EXPECT_EQ(d.matched_rules[0], "heavy");
   EXPECT_EQ(d.matched_rules[1], "needs_pin");
   e.cvm_performed = Cvm::pin;
-  d = engine.Evaluate(e, At(0));
+  d = engine->Evaluate(e, At(0));
   EXPECT_EQ(d.decided_by, "strong");
   EXPECT_EQ(d.required_cvm, Cvm::strong);  // step_up without cvm asks for strong
 }
@@ -233,6 +230,17 @@ TEST(RiskRules, TableHeadersWithoutANameAreErrorsNotAborts) {
                                 "and true'''\nweight = 1\n")),
             "9:16: 'in [..]' works on ids, integers, countries, ips, assets, channels and cvms; "
             "not on a amount");
+}
+
+TEST(RiskRules, NonAsciiTextIsAnErrorBeforeTomlSeesIt) {
+  // toml++ 3.3.0 reaches __builtin_unreachable() on some code points
+  // (fuzz/corpus/risk_rules/non-ascii-whitespace-check).
+  EXPECT_EQ(ErrorText("\xef\xbb\xbd"),
+            "1:1: non-ASCII character: rules files are ASCII (names, "
+            "descriptions and comments too); replace it");
+  EXPECT_EQ(ErrorText("version = \"1\"\n# caf\xc3\xa9\n").substr(0, 27),
+            "2:6: non-ASCII character: r");
+  EXPECT_EQ(ErrorText(" \xc2\xa1").substr(0, 4), "1:2:");
 }
 
 TEST(RiskRules, HostileFilesAreErrorsNotCrashes) {

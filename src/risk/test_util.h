@@ -33,6 +33,12 @@ inline std::shared_ptr<const RuleSet> MustCompile(const std::string& text) {
   return result.rules;
 }
 
+// An engine over the rules `text` compiles to, or null (the errors reported as failures).
+inline std::unique_ptr<RiskEngine> EngineFor(const std::string& text) {
+  std::shared_ptr<const RuleSet> rules = MustCompile(text);
+  return rules == nullptr ? nullptr : std::make_unique<RiskEngine>(rules);
+}
+
 // The first error compiling `text` ("" when it compiles).
 inline RuleError FirstError(const std::string& text) {
   CompileResult result = RuleSet::Compile(text);
