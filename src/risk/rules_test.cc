@@ -232,6 +232,13 @@ TEST(RiskRules, TableHeadersWithoutANameAreErrorsNotAborts) {
             "not on a amount");
 }
 
+TEST(RiskRules, MalformedArraysAreSyntaxErrorsNotAborts) {
+  // toml++ 3.3.0 asserts on these (fuzz/corpus/risk_rules/value-terminator-in-nested-array).
+  for (const char* text : {"a = [[}", "a = [}", "a = [[1], }", "a = {b = [[}]}"}) {
+    EXPECT_NE(ErrorText(text).find("TOML syntax"), std::string::npos) << text;
+  }
+}
+
 TEST(RiskRules, NonAsciiTextIsAnErrorBeforeTomlSeesIt) {
   // toml++ 3.3.0 reaches __builtin_unreachable() on some code points
   // (fuzz/corpus/risk_rules/non-ascii-whitespace-check).
