@@ -17,40 +17,12 @@ class EvalContext {
     // Start every feature's cache misses at once (index, then the key's slot) so they overlap
     // instead of stalling one after the other when the rules read them.
     for (const FeatureTable& table : tables_) table.PrefetchIndex(event_);
+    LayOutFields();
     for (const FeatureTable& table : tables_) table.PrefetchSlot(event_);
   }
 
-  Value Field(Field field) const {
-    switch (field) {
-      case Field::amount:
-        return Value{event_.amount.minor(), event_.asset};
-      case Field::asset:
-        return Value{event_.asset, 0};
-      case Field::account:
-        return Value{event_.account, 0};
-      case Field::device:
-        return Value{event_.device, 0};
-      case Field::merchant:
-        return Value{event_.merchant, 0};
-      case Field::terminal:
-        return Value{event_.terminal, 0};
-      case Field::merchant_category:
-        return Value{event_.merchant_category, 0};
-      case Field::channel:
-        return Value{static_cast<u128>(event_.channel), 0};
-      case Field::country:
-        return Value{event_.country, 0};
-      case Field::ip:
-        return Value{event_.ip, 0};
-      case Field::hour:
-        return Value{now_.ns / kNanosPerSecond / kSecondsPerHour % 24, 0};
-      case Field::device_age:
-        return Value{event_.device_age_seconds, 0};
-      case Field::cvm_performed:
-        return Value{static_cast<u128>(event_.cvm_performed), 0};
-    }
-    TPW_UNREACHABLE();
-  }
+  // One array read: the fields were laid out once, in the constructor.
+  Value Field(Field field) const { return fields_[static_cast<size_t>(field)]; }
 
   Value Feature(uint32_t index) {
     if ((known_ & (1u << index)) == 0) {
@@ -64,10 +36,30 @@ class EvalContext {
   bool InList(uint32_t list, u128 value) const { return lists_.Contains(list, value); }
 
  private:
+  void LayOutFields() {
+    const auto set = [this](risk::Field field, u128 v, uint32_t asset) {
+      fields_[static_cast<size_t>(field)] = Value{v, asset};
+    };
+    set(Field::amount, event_.amount.minor(), event_.asset);
+    set(Field::asset, event_.asset, 0);
+    set(Field::account, event_.account, 0);
+    set(Field::device, event_.device, 0);
+    set(Field::merchant, event_.merchant, 0);
+    set(Field::terminal, event_.terminal, 0);
+    set(Field::merchant_category, event_.merchant_category, 0);
+    set(Field::channel, static_cast<u128>(event_.channel), 0);
+    set(Field::country, event_.country, 0);
+    set(Field::ip, event_.ip, 0);
+    set(Field::hour, now_.ns / kNanosPerSecond / kSecondsPerHour % 24, 0);
+    set(Field::device_age, event_.device_age_seconds, 0);
+    set(Field::cvm_performed, static_cast<u128>(event_.cvm_performed), 0);
+  }
+
   const Event& event_;
   Timestamp now_;
   const std::vector<FeatureTable>& tables_;
   const ListSet& lists_;
+  std::array<Value, kFieldCount> fields_;
   std::array<u128, kFeaturesMax> values_;  // values_[i] is valid when bit i of known_ is set
   uint32_t known_ = 0;
   static_assert(kFeaturesMax <= 32);
