@@ -21,6 +21,7 @@
 #include "journal/format.h"
 #include "journal/journal.h"
 #include "offline/messages.h"
+#include "risk_inputs.h"
 #include "state_io.h"
 #include "storage_files.h"
 
@@ -493,6 +494,29 @@ void AccessSeeds() {
                access::DecodeIdempotencyRecord(record_bytes).has_value());
 }
 
+// ---- risk ----
+
+void RiskSeeds() {
+  const std::string_view rules = risk::test::kVelocityRules;
+  FUZZ_CHECK(risk::RuleSet::Compile(rules).errors.empty());
+  Write("risk_rules", "file", Text(0, rules));
+  Write("risk_rules", "condition",
+        Text(1, "amount > 500.00 EUR and (count(account, 1h) >= 3 or device in l) and "
+                "country not in [\"FR\", \"DE\"]"));
+  Write("risk_rules", "velocity", Text(1, "distinct(merchant, device, 10m) + sum(ip, 1d) > 3"));
+  risk::RiskEngine engine(fuzz::RiskStateRules(), risk::VelocityOptions{.keys_max = 64});
+  Write("risk_state", "empty", engine.SaveState());
+  for (uint8_t i = 0; i < 40; ++i) {
+    (void)engine.Decide(fuzz::FuzzEvent(static_cast<uint8_t>(i * 13), i),
+                        Timestamp{uint64_t{i} * 20'000'000'000});
+  }
+  FUZZ_CHECK(engine.lists().Add("blocked_devices", "9").ok());
+  const Bytes state = engine.SaveState();
+  risk::RiskEngine check(fuzz::RiskStateRules(), risk::VelocityOptions{.keys_max = 64});
+  FUZZ_CHECK(check.LoadState(state).ok());
+  Write("risk_state", "forty-events", state);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seed_corpus <directory>\n");
@@ -506,5 +530,6 @@ int main(int argc, char** argv) {
   CliSeeds();
   DeviceSeeds();
   AccessSeeds();
+  RiskSeeds();
   return 0;
 }

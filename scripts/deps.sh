@@ -4,6 +4,7 @@ set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config libcli11-dev libsodium-dev libgtest-dev libgmock-dev
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
           libqrencode-dev  # QR codes of payment requests and tokens in `tpwallet wallet/terminal`
+          libtomlplusplus-dev  # toml++: risk rules files with line/column errors (src/risk)
           clang-14 libclang-rt-14-dev)  # clang + libFuzzer for scripts/fuzz.sh
 missing=()
 for p in "${PACKAGES[@]}"; do

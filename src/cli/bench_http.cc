@@ -61,11 +61,6 @@ struct HttpBenchOptions {
   uint64_t seed = 0;  // 0: from the clock
 };
 
-uint64_t NowNs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
 
 uint64_t ProcessCpuNs() {
   rusage usage{};

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <thread>
 
+#include "cli/bench.h"
 #include "common/assert.h"
 
 namespace tpw::cli::benchhttp {
@@ -28,11 +29,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-uint64_t NowNs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // ---- The pre-rendered request ---------------------------------------------------------------
 

@@ -23,14 +23,6 @@ namespace {
 using ledger::Account;
 using ledger::Transfer;
 
-// CPU time of this thread: on a shared machine, wall time much above it means the run was
-// preempted, and the CPU-time rate is the better figure to compare code changes with.
-uint64_t ThreadCpuNs() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
-}
-
 bool CreateBenchAccounts(ledger::Ledger& ledger, uint64_t count, uint64_t& next_timestamp) {
   std::vector<Account> batch;
   std::vector<ledger::CreateAccountsResult> results;
@@ -124,6 +116,18 @@ int RunLedgerBench(const LedgerBenchOptions& options) {
 }
 
 }  // namespace
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+uint64_t ThreadCpuNs() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
+}
 
 uint64_t PeakRssBytes() {
   rusage usage{};

@@ -39,6 +39,7 @@ void RegisterServe(CLI::App& app, int& exit_code);  // serve.cc: the HTTP API
 void RegisterBenchLedger(CLI::App& bench, int& exit_code);
 void RegisterBenchOffline(CLI::App& bench, int& exit_code);
 void RegisterBenchHttp(CLI::App& bench, int& exit_code);  // bench_http.cc: the HTTP API
+void RegisterBenchRisk(CLI::App& bench, int& exit_code);  // bench_risk.cc: risk decisions
 void RegisterSimulate(CLI::App& app, int& exit_code);
 void RegisterSimulateOffline(CLI::App& simulate, int& exit_code);  // simulate_offline.cc
 
@@ -48,6 +49,8 @@ void RegisterAccountCommands(CLI::App& app, int& exit_code);  // account create/
 void RegisterTransferCommands(CLI::App& app, int& exit_code);  // transfer, transfer show
 // API keys of the HTTP API (apikey_commands.cc): apikey create/list/revoke.
 void RegisterApiKeyCommands(CLI::App& app, int& exit_code);
+// Risk rules (risk_commands.cc): risk check, risk evaluate.
+void RegisterRiskCommands(CLI::App& app, int& exit_code);
 
 // Offline payments, the issuer and clearing side (offline_commands.cc): issuer, device,
 // terminal, clearing, denylist.

@@ -42,6 +42,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterTerminalDeviceCommands(app, exit_code);
   tpw::cli::RegisterServe(app, exit_code);
   tpw::cli::RegisterApiKeyCommands(app, exit_code);
+  tpw::cli::RegisterRiskCommands(app, exit_code);
   tpw::cli::RegisterDemo(app, exit_code);
   tpw::cli::RegisterSimulate(app, exit_code);
   CLI::App* bench = app.add_subcommand(
@@ -51,6 +52,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterBenchLedger(*bench, exit_code);
   tpw::cli::RegisterBenchOffline(*bench, exit_code);
   tpw::cli::RegisterBenchHttp(*bench, exit_code);
+  tpw::cli::RegisterBenchRisk(*bench, exit_code);
 
   try {
     app.parse(argc, argv);

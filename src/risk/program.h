@@ -1,0 +1,265 @@
+// The compiled form of conditions (internal to src/risk): one flat array of 8-byte instructions
+// for all rules of a rule set, run by a switch loop over a fixed-size value stack. No
+// allocation, no virtual call, no recursion per evaluation.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "common/assert.h"
+#include "common/int128.h"
+#include "risk/limits.h"
+
+namespace tpw::risk {
+
+// What a condition can read from the event (docs/risk-rules.md, "Fields").
+enum class Field : uint8_t {
+  amount,
+  asset,
+  account,
+  device,
+  merchant,
+  terminal,
+  merchant_category,
+  channel,
+  country,
+  ip,
+  hour,
+  device_age,
+  cvm_performed,
+};
+inline constexpr size_t kFieldCount = 13;
+
+// The keys velocity features and named lists are about.
+enum class KeyKind : uint8_t { account, device, merchant, terminal, ip, country };
+enum class FeatureKind : uint8_t { count, sum, distinct };
+
+// count(key, window), sum(key, window), distinct(value, key, window).
+struct FeatureSpec {
+  FeatureKind kind = FeatureKind::count;
+  KeyKind key = KeyKind::account;
+  KeyKind value = KeyKind::account;  // distinct() only
+  uint64_t window_seconds = 0;
+  friend bool operator==(const FeatureSpec&, const FeatureSpec&) = default;
+};
+std::string FeatureText(const FeatureSpec& spec);  // "count(account, 1h)"
+std::string_view KeyKindName(KeyKind kind);
+
+// One stack value. `asset` tags amounts with their asset's ledger number: 0 for a value without
+// an asset (plain integers, counts), kAssetMismatch for the result of adding two amounts in
+// different assets. Comparing amounts of different assets is false whatever the operator.
+//
+// Trivial on purpose (no member initializers): the evaluation stack is an uninitialized array,
+// so a condition does not pay for zeroing 32 slots it never reads.
+struct Value {
+  u128 v;
+  uint32_t asset;
+};
+static_assert(std::is_trivial_v<Value>);
+inline constexpr uint32_t kAssetMismatch = UINT32_MAX;
+
+enum class Op : uint8_t {
+  field,     // push event field `arg` (a Field)
+  constant,  // push constants[arg]
+  feature,   // push velocity feature `arg`
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,  // pop b, pop a, push a OP b
+  logical_not,
+  add,
+  sub,
+  mul,            // saturating at 0 and 2^128-1; asset tags combine
+  in_set,         // pop a, push a ∈ sets[arg] (sorted)
+  in_list,        // pop a, push a ∈ named list `arg`
+  jump_if_false,  // top false: jump to arg keeping it; else pop it (`and`)
+  jump_if_true,   // top true: jump to arg keeping it; else pop it (`or`)
+  // Fused forms of the commonest shapes (one dispatch instead of three):
+  field_compare,    // push Field(operand) `compare` constants[arg]
+  feature_compare,  // push Feature(operand) `compare` constants[arg]
+  field_in_set,     // push Field(operand) ∈ sets[arg]
+  field_in_list,    // push Field(operand) ∈ named list `arg`
+};
+
+struct Instr {
+  Op op;
+  uint8_t accepted;  // field_compare, feature_compare: OutcomesAccepted(the comparison)
+  uint8_t operand;   // fused forms: the Field or the feature index
+  uint8_t unused;
+  uint32_t arg;
+};
+static_assert(sizeof(Instr) == 8);
+
+struct Program {
+  std::vector<Instr> code;
+  std::vector<Value> constants;
+  std::vector<std::vector<u128>> sets;  // `in [..]` literal lists, each sorted and unique
+  std::vector<FeatureSpec> features;
+};
+
+inline bool AssetsComparable(const Value& a, const Value& b) {
+  if (a.asset == kAssetMismatch || b.asset == kAssetMismatch) return false;
+  return a.asset == 0 || b.asset == 0 || a.asset == b.asset;
+}
+inline uint32_t CombineAssets(uint32_t a, uint32_t b) {
+  if (a == 0) return b;
+  if (b == 0 || a == b) return a;
+  return kAssetMismatch;
+}
+inline u128 SaturatingAdd(u128 a, u128 b) {
+  u128 r = 0;
+  return __builtin_add_overflow(a, b, &r) ? kU128Max : r;
+}
+inline u128 SaturatingSub(u128 a, u128 b) { return a > b ? a - b : 0; }
+inline u128 SaturatingMul(u128 a, u128 b) {
+  u128 r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? kU128Max : r;
+}
+
+// Comparisons without a branch per operator: each operator is the set of outcomes it accepts
+// (bit 0 greater, bit 1 equal, bit 2 less), so `a OP b` is one table lookup and one shift.
+inline constexpr uint8_t kAcceptsGreater = 1, kAcceptsEqual = 2, kAcceptsLess = 4;
+inline uint8_t OutcomesAccepted(Op op) {
+  static constexpr uint8_t kAccepted[6] = {
+      kAcceptsEqual,                    // eq
+      kAcceptsLess | kAcceptsGreater,   // ne
+      kAcceptsLess,                     // lt
+      kAcceptsLess | kAcceptsEqual,     // le
+      kAcceptsGreater,                  // gt
+      kAcceptsGreater | kAcceptsEqual,  // ge
+  };
+  const size_t index = static_cast<size_t>(op) - static_cast<size_t>(Op::eq);
+  TPW_ASSERT(index < 6);
+  return kAccepted[index];
+}
+
+inline bool Compare(uint8_t accepted, const Value& a, const Value& b) {
+  if (!AssetsComparable(a, b)) return false;
+  const unsigned outcome = a.v < b.v ? 2u : (a.v == b.v ? 1u : 0u);
+  return ((accepted >> outcome) & 1u) != 0;
+}
+inline bool Compare(Op op, const Value& a, const Value& b) {
+  return Compare(OutcomesAccepted(op), a, b);
+}
+
+// Runs code[begin, end) and returns the boolean it leaves. Ctx supplies
+//   Value Field(Field), Value Feature(uint32_t index), bool InList(uint32_t list, u128 value).
+// The compiler guarantees the stack never exceeds kStackSlotsMax and ends with one value.
+// Dispatch is "threaded" (GNU labels as values, which g++ and clang support, like the
+// __int128 money already needs): every instruction ends in its own indirect jump, so the branch
+// predictor learns each opcode's successor instead of sharing one switch jump for all of them.
+#define TPW_RISK_NEXT()                         \
+  do {                                          \
+    if (++pc == end) goto done;                 \
+    in = &code[pc];                             \
+    goto* kLabels[static_cast<size_t>(in->op)]; \
+  } while (0)
+
+template <typename Ctx>
+bool RunCondition(const Program& program, uint32_t begin, uint32_t end, Ctx& ctx) {
+  // In the order of enum class Op.
+  static constexpr void* kLabels[] = {
+      &&field,         &&constant,     &&feature,       &&compare,         &&compare,
+      &&compare,       &&compare,      &&compare,       &&compare,         &&logical_not,
+      &&add,           &&sub,          &&mul,           &&in_set,          &&in_list,
+      &&jump_if_false, &&jump_if_true, &&field_compare, &&feature_compare, &&field_in_set,
+      &&field_in_list};
+  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == static_cast<size_t>(Op::field_in_list) + 1);
+  TPW_ASSERT(begin < end);
+  Value stack[kStackSlotsMax];  // uninitialized: the compiler proved every read follows a write
+  size_t top = 0;               // number of values on the stack
+  const Instr* code = program.code.data();
+  uint32_t pc = begin;
+  const Instr* in = &code[pc];
+  goto* kLabels[static_cast<size_t>(in->op)];
+
+field:
+  stack[top++] = ctx.Field(static_cast<Field>(in->arg));
+  TPW_RISK_NEXT();
+constant:
+  stack[top++] = program.constants[in->arg];
+  TPW_RISK_NEXT();
+feature:
+  stack[top++] = ctx.Feature(in->arg);
+  TPW_RISK_NEXT();
+compare:
+  --top;
+  stack[top - 1] = Value{Compare(in->op, stack[top - 1], stack[top]) ? 1u : 0u, 0};
+  TPW_RISK_NEXT();
+logical_not:
+  stack[top - 1].v = stack[top - 1].v == 0 ? 1 : 0;
+  TPW_RISK_NEXT();
+add:
+  --top;
+  stack[top - 1] = Value{SaturatingAdd(stack[top - 1].v, stack[top].v),
+                         CombineAssets(stack[top - 1].asset, stack[top].asset)};
+  TPW_RISK_NEXT();
+sub:
+  --top;
+  stack[top - 1] = Value{SaturatingSub(stack[top - 1].v, stack[top].v),
+                         CombineAssets(stack[top - 1].asset, stack[top].asset)};
+  TPW_RISK_NEXT();
+mul:
+  --top;
+  stack[top - 1] = Value{SaturatingMul(stack[top - 1].v, stack[top].v),
+                         CombineAssets(stack[top - 1].asset, stack[top].asset)};
+  TPW_RISK_NEXT();
+in_set : {
+  const std::vector<u128>& set = program.sets[in->arg];
+  stack[top - 1] = Value{std::binary_search(set.begin(), set.end(), stack[top - 1].v) ? 1u : 0u, 0};
+  TPW_RISK_NEXT();
+}
+in_list:
+  stack[top - 1] = Value{ctx.InList(in->arg, stack[top - 1].v) ? 1u : 0u, 0};
+  TPW_RISK_NEXT();
+jump_if_false:
+  // `and`: a false left side is the result; skip the right side (the jump lands on `end` or on
+  // the instruction after the right side, never past `end`).
+  if (stack[top - 1].v == 0) {
+    pc = in->arg - 1;
+  } else {
+    --top;
+  }
+  TPW_RISK_NEXT();
+jump_if_true:
+  if (stack[top - 1].v != 0) {
+    pc = in->arg - 1;
+  } else {
+    --top;
+  }
+  TPW_RISK_NEXT();
+field_compare:
+  stack[top++] = Value{
+      Compare(in->accepted, ctx.Field(static_cast<Field>(in->operand)), program.constants[in->arg])
+          ? 1u
+          : 0u,
+      0};
+  TPW_RISK_NEXT();
+feature_compare:
+  stack[top++] = Value{
+      Compare(in->accepted, ctx.Feature(in->operand), program.constants[in->arg]) ? 1u : 0u, 0};
+  TPW_RISK_NEXT();
+field_in_set : {
+  const std::vector<u128>& set = program.sets[in->arg];
+  const u128 value = ctx.Field(static_cast<Field>(in->operand)).v;
+  stack[top++] = Value{std::binary_search(set.begin(), set.end(), value) ? 1u : 0u, 0};
+  TPW_RISK_NEXT();
+}
+field_in_list:
+  stack[top++] =
+      Value{ctx.InList(in->arg, ctx.Field(static_cast<Field>(in->operand)).v) ? 1u : 0u, 0};
+  TPW_RISK_NEXT();
+
+done:
+  TPW_ASSERT(top == 1);
+  return stack[0].v != 0;
+}
+#undef TPW_RISK_NEXT
+
+}  // namespace tpw::risk

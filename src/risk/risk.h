@@ -1,0 +1,103 @@
+// The risk engine's public surface: RiskEngine (decisions over explicit state) and ActiveRules
+// (the hot-reload holder). Rules format and semantics: docs/risk-rules.md.
+//
+// Determinism: a RiskEngine has no clock and no randomness. Time comes in as `now`, state
+// (velocity windows, list contents) lives in the engine and is saved and loaded as bytes, so the
+// same rules, state and events give the same decisions and the same saved state on any machine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/result.h"
+#include "risk/event.h"
+#include "risk/lists.h"
+#include "risk/rules.h"
+#include "risk/velocity.h"
+
+namespace tpw::risk {
+
+enum class StateError : uint8_t {
+  not_risk_state = 1,       // the bytes do not start with the risk state magic
+  unsupported_version = 2,  // written by a newer format
+  malformed = 3,            // truncated, trailing bytes, bad counts, bad values, duplicates
+  too_many_keys = 4,        // a feature holds more keys than this engine's keys_max
+};
+std::string_view StateErrorMessage(StateError error);
+
+inline constexpr uint32_t kStateMagic = 0x4b534952;  // "RISK" little-endian
+inline constexpr uint32_t kStateVersion = 1;
+
+// Decides payments with one rule set over its own velocity state and lists.
+//
+// Which events count in velocity features: Decide records an event only when the decision is
+// `approve` (the payment goes ahead). step_up, review and decline record nothing: after a
+// successful step-up the caller decides the payment again with cvm_performed set, and that
+// approval is what counts; a payment approved after review is recorded with Record.
+//
+// Not thread-safe: one engine belongs to one thread (the sequencer). Other threads share the
+// immutable RuleSet, not the engine.
+class RiskEngine {
+ public:
+  explicit RiskEngine(std::shared_ptr<const RuleSet> rules, VelocityOptions options = {});
+
+  // Switches to another rule set. Velocity state of features both sets use (same kind, key and
+  // window) is kept, the rest dropped; lists are rebased (ListSet::Rebase).
+  void UseRules(std::shared_ptr<const RuleSet> rules);
+  const RuleSet& rules() const { return *rules_; }
+  const std::shared_ptr<const RuleSet>& shared_rules() const { return rules_; }
+
+  // A dry run: the decision for `event` at `now`; changes nothing. The second form reuses
+  // `out`'s storage (no allocation once its vector has grown).
+  RiskDecision Evaluate(const Event& event, Timestamp now) const;
+  void Evaluate(const Event& event, Timestamp now, RiskDecision& out) const;
+  // Evaluate, then Record the event if the decision is approve.
+  RiskDecision Decide(const Event& event, Timestamp now);
+  void Decide(const Event& event, Timestamp now, RiskDecision& out);
+  // Adds the event to every velocity feature of the active rules.
+  void Record(const Event& event, Timestamp now);
+
+  ListSet& lists() { return lists_; }
+  const ListSet& lists() const { return lists_; }
+  size_t VelocityKeys() const;
+  size_t VelocityBytes() const;
+
+  // The velocity state and list contents (format: docs/risk-rules.md, "State format").
+  std::vector<uint8_t> SaveState() const;
+  // Replaces the state with a saved one, then binds it to the active rules as UseRules does.
+  // On error nothing changes.
+  [[nodiscard]] Status<StateError> LoadState(std::span<const uint8_t> bytes);
+
+ private:
+  void Bind(std::vector<FeatureTable> tables);
+
+  std::shared_ptr<const RuleSet> rules_;
+  VelocityOptions options_;
+  std::vector<FeatureTable> tables_;  // in the order of rules_->features()
+  ListSet lists_;
+};
+
+// The active rule set of a running service, replaced while others read it. Readers get a
+// shared_ptr and keep using the set they got for as long as they hold it; a replacement that
+// does not compile changes nothing. Thread-safe.
+class ActiveRules {
+ public:
+  explicit ActiveRules(std::shared_ptr<const RuleSet> initial);
+
+  std::shared_ptr<const RuleSet> Current() const;
+  std::string Version() const;
+  // Compiles `text`; if it has no error it becomes the active set. Returns the errors (empty on
+  // success).
+  std::vector<RuleError> Replace(std::string_view text);
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const RuleSet> current_;
+};
+
+}  // namespace tpw::risk

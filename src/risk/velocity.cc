@@ -1,0 +1,346 @@
+#include "risk/velocity.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace tpw::risk {
+namespace {
+
+uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+uint64_t Fingerprint(u128 value) { return Mix(Low64(value) ^ Mix(High64(value) + 1)) | 1; }
+
+constexpr size_t kIndexSlotsMin = 16;
+
+}  // namespace
+
+u128 KeyOf(const Event& event, KeyKind kind) {
+  switch (kind) {
+    case KeyKind::account:
+      return event.account;
+    case KeyKind::device:
+      return event.device;
+    case KeyKind::merchant:
+      return event.merchant;
+    case KeyKind::terminal:
+      return event.terminal;
+    case KeyKind::ip:
+      return event.ip;
+    case KeyKind::country:
+      return event.country;
+  }
+  TPW_UNREACHABLE();
+}
+
+FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& options)
+    : spec_(spec),
+      bucket_ns_(spec.window_seconds * kNanosPerSecond / kWindowBuckets),
+      keys_max_(options.keys_max),
+      hash_seed_(options.hash_seed) {
+  TPW_ASSERT(spec.window_seconds >= 1 && spec.window_seconds <= kWindowSecondsMax);
+  TPW_ASSERT(options.keys_max >= 1 && options.keys_max <= kFeatureKeysMax);
+  // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
+  TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
+  index_.assign(kIndexSlotsMin, 0);
+}
+
+size_t FeatureTable::BytesPerKey(FeatureKind kind) {
+  // The header, the kind's payload, and two index slots (the index is kept at most half full).
+  size_t payload = sizeof(Counts);
+  if (kind == FeatureKind::sum) payload = sizeof(Sums);
+  if (kind == FeatureKind::distinct) payload = sizeof(Distincts);
+  return sizeof(Header) + payload + 2 * sizeof(uint32_t);
+}
+
+size_t FeatureTable::BytesUsed() const {
+  return headers_.capacity() * sizeof(Header) + counts_.capacity() * sizeof(Counts) +
+         sums_.capacity() * sizeof(Sums) + distincts_.capacity() * sizeof(Distincts) +
+         index_.capacity() * sizeof(uint32_t);
+}
+
+uint64_t FeatureTable::Hash(u128 key, uint32_t asset) const {
+  return Mix(Low64(key) ^ hash_seed_) ^ Mix(High64(key) + (uint64_t{asset} << 1) + 0x51);
+}
+
+void FeatureTable::PrefetchIndex(const Event& event) const {
+  const u128 key = KeyOf(event, spec_.key);
+  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
+  __builtin_prefetch(&index_[Hash(key, asset) & (index_.size() - 1)]);
+}
+
+void FeatureTable::PrefetchSlot(const Event& event) const {
+  const u128 key = KeyOf(event, spec_.key);
+  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
+  const uint32_t entry = index_[Hash(key, asset) & (index_.size() - 1)];
+  if (entry == 0) return;
+  const uint32_t slot = entry - 1;
+  __builtin_prefetch(&headers_[slot]);
+  const auto prefetch_lines = [](const void* start, size_t bytes) {
+    const char* p = static_cast<const char*>(start);
+    for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset);
+    __builtin_prefetch(p + bytes - 1);  // the payload need not start on a cache line
+  };
+  if (spec_.kind == FeatureKind::count) prefetch_lines(&counts_[slot], sizeof(Counts));
+  if (spec_.kind == FeatureKind::sum) prefetch_lines(&sums_[slot], sizeof(Sums));
+  if (spec_.kind == FeatureKind::distinct) prefetch_lines(&distincts_[slot], sizeof(Distincts));
+}
+
+void FeatureTable::PrefetchForRecord(const Event& event) const {
+  const u128 key = KeyOf(event, spec_.key);
+  if (key == 0) return;
+  const uint32_t slot = Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0);
+  if (slot != kNone) {
+    if (headers_[slot].newer != kNone) __builtin_prefetch(&headers_[headers_[slot].newer]);
+    if (headers_[slot].older != kNone) __builtin_prefetch(&headers_[headers_[slot].older]);
+  } else if (headers_.size() >= keys_max_ && oldest_ != kNone) {
+    __builtin_prefetch(&headers_[oldest_]);
+  }
+}
+
+uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
+  const size_t mask = index_.size() - 1;
+  for (size_t i = Hash(key, asset) & mask;; i = (i + 1) & mask) {
+    const uint32_t entry = index_[i];
+    if (entry == 0) return kNone;
+    const Header& h = headers_[entry - 1];
+    if (h.key_low == Low64(key) && h.key_high == High64(key) && h.asset == asset) {
+      return entry - 1;
+    }
+  }
+}
+
+void FeatureTable::EraseFromIndex(uint32_t slot) {
+  const Header& h = headers_[slot];
+  const size_t mask = index_.size() - 1;
+  size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & mask;
+  while (index_[i] != slot + 1) i = (i + 1) & mask;
+  // Backward-shift deletion: move later entries of the probe run into the hole.
+  for (size_t j = (i + 1) & mask; index_[j] != 0; j = (j + 1) & mask) {
+    const Header& other = headers_[index_[j] - 1];
+    const size_t home = Hash(MakeU128(other.key_high, other.key_low), other.asset) & mask;
+    // The entry at j may fill the hole at i if its home is not cyclically in (i, j].
+    const bool home_in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (!home_in_between) {
+      index_[i] = index_[j];
+      i = j;
+    }
+  }
+  index_[i] = 0;
+}
+
+void FeatureTable::Unlink(uint32_t slot) {
+  Header& h = headers_[slot];
+  if (h.newer != kNone)
+    headers_[h.newer].older = h.older;
+  else
+    newest_ = h.older;
+  if (h.older != kNone)
+    headers_[h.older].newer = h.newer;
+  else
+    oldest_ = h.newer;
+  h.newer = h.older = kNone;
+}
+
+void FeatureTable::PushNewest(uint32_t slot) {
+  Header& h = headers_[slot];
+  h.older = newest_;
+  h.newer = kNone;
+  if (newest_ != kNone) headers_[newest_].newer = slot;
+  newest_ = slot;
+  if (oldest_ == kNone) oldest_ = slot;
+}
+
+// A new key: a fresh slot while under keys_max, else the least recently recorded key's slot.
+uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
+  uint32_t slot = 0;
+  if (headers_.size() < keys_max_) {
+    slot = static_cast<uint32_t>(headers_.size());
+    headers_.emplace_back();
+    if (spec_.kind == FeatureKind::count) counts_.emplace_back();
+    if (spec_.kind == FeatureKind::sum) sums_.emplace_back();
+    if (spec_.kind == FeatureKind::distinct) distincts_.emplace_back();
+    if (headers_.size() * 2 > index_.size()) {
+      index_.assign(index_.size() * 2, 0);  // rehash every key below
+      for (uint32_t s = 0; s + 1 < headers_.size(); ++s) {
+        const Header& h = headers_[s];
+        size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & (index_.size() - 1);
+        while (index_[i] != 0) i = (i + 1) & (index_.size() - 1);
+        index_[i] = s + 1;
+      }
+    }
+  } else {
+    slot = oldest_;
+    TPW_ASSERT(slot != kNone);
+    EraseFromIndex(slot);
+    Unlink(slot);
+  }
+  Header& h = headers_[slot];
+  h.key_low = Low64(key);
+  h.key_high = High64(key);
+  h.asset = asset;
+  h.head_bucket = bucket;
+  if (spec_.kind == FeatureKind::count) counts_[slot] = Counts{};
+  if (spec_.kind == FeatureKind::sum) sums_[slot] = Sums{};
+  if (spec_.kind == FeatureKind::distinct) distincts_[slot] = Distincts{};
+  const size_t mask = index_.size() - 1;
+  size_t i = Hash(key, asset) & mask;
+  while (index_[i] != 0) i = (i + 1) & mask;
+  index_[i] = slot + 1;
+  PushNewest(slot);
+  return slot;
+}
+
+// Moves the ring's head forward to `bucket`, clearing the buckets it passes over.
+void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
+  Header& h = headers_[slot];
+  if (bucket <= h.head_bucket) return;
+  const uint64_t steps = std::min<uint64_t>(bucket - h.head_bucket, kWindowBuckets);
+  for (uint64_t s = 1; s <= steps; ++s) {
+    const size_t position = static_cast<size_t>((h.head_bucket + s) % kWindowBuckets);
+    if (spec_.kind == FeatureKind::count) counts_[slot][position] = 0;
+    if (spec_.kind == FeatureKind::sum) sums_[slot][position] = 0;
+  }
+  h.head_bucket = bucket;
+}
+
+void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
+  const size_t position = static_cast<size_t>(bucket % kWindowBuckets);
+  if (spec_.kind == FeatureKind::count) {
+    uint32_t& count = counts_[slot][position];
+    if (count != UINT32_MAX) ++count;
+  } else if (spec_.kind == FeatureKind::sum) {
+    u128& sum = sums_[slot][position];
+    sum = SaturatingAdd(sum, event.amount.minor());
+  } else {
+    // Remember the value with its newest bucket; when all entries are taken, replace the one
+    // seen longest ago (expired ones first). The count saturates at kDistinctValuesMax.
+    const uint64_t fingerprint = Fingerprint(KeyOf(event, spec_.value));
+    Distincts& values = distincts_[slot];
+    DistinctValue* target = &values[0];
+    for (DistinctValue& v : values) {
+      if (v.fingerprint == fingerprint) {
+        target = &v;
+        break;
+      }
+      if (v.bucket_plus_one < target->bucket_plus_one) target = &v;
+    }
+    const uint64_t kept = target->fingerprint == fingerprint ? target->bucket_plus_one : 0;
+    target->fingerprint = fingerprint;
+    target->bucket_plus_one = std::max(kept, bucket + 1);
+  }
+}
+
+void FeatureTable::Record(const Event& event, Timestamp now) {
+  const u128 key = KeyOf(event, spec_.key);
+  if (key == 0) return;  // the event has no such key (e.g. no terminal)
+  if (spec_.kind == FeatureKind::distinct && KeyOf(event, spec_.value) == 0) return;
+  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
+  const uint64_t bucket = now.ns / bucket_ns_;
+  uint32_t slot = Find(key, asset);
+  if (slot == kNone) {
+    slot = Insert(key, asset, bucket);
+  } else {
+    if (headers_[slot].head_bucket >= bucket + kWindowBuckets) return;  // already expired
+    Unlink(slot);
+    PushNewest(slot);
+    Advance(slot, bucket);
+  }
+  Add(slot, bucket, event);
+}
+
+u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
+  const Header& h = headers_[slot];
+  u128 total = 0;
+  for (uint64_t i = 0; i < kWindowBuckets && i <= h.head_bucket; ++i) {
+    const uint64_t bucket = h.head_bucket - i;
+    if (!InWindow(bucket, now_bucket)) continue;
+    const size_t position = static_cast<size_t>(bucket % kWindowBuckets);
+    if (spec_.kind == FeatureKind::count) total += counts_[slot][position];
+    if (spec_.kind == FeatureKind::sum) total = SaturatingAdd(total, sums_[slot][position]);
+  }
+  return total;
+}
+
+u128 FeatureTable::Read(const Event& event, Timestamp now) const {
+  const u128 key = KeyOf(event, spec_.key);
+  if (key == 0) return 0;
+  const uint32_t slot = Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0);
+  if (slot == kNone) return 0;
+  const uint64_t now_bucket = now.ns / bucket_ns_;
+  if (spec_.kind != FeatureKind::distinct) return Sum(slot, now_bucket);
+  u128 count = 0;
+  for (const DistinctValue& v : distincts_[slot]) {
+    if (v.bucket_plus_one != 0 && InWindow(v.bucket_plus_one - 1, now_bucket)) ++count;
+  }
+  return count;
+}
+
+// Layout of one table: u32 key count, then the keys from least to most recently recorded; each
+// key: u128 key, u32 asset, u64 head bucket, then kWindowBuckets u32 counts, kWindowBuckets
+// u128 sums, or kDistinctValuesMax (u64 fingerprint, u64 bucket + 1) pairs.
+void FeatureTable::Save(BinaryWriter& writer) const {
+  writer.U32(static_cast<uint32_t>(headers_.size()));
+  for (uint32_t slot = oldest_; slot != kNone; slot = headers_[slot].newer) {
+    SaveSlot(writer, slot);
+  }
+}
+
+void FeatureTable::SaveSlot(BinaryWriter& writer, uint32_t slot) const {
+  const Header& h = headers_[slot];
+  writer.U128(MakeU128(h.key_high, h.key_low));
+  writer.U32(h.asset);
+  writer.U64(h.head_bucket);
+  if (spec_.kind == FeatureKind::count) {
+    for (uint32_t c : counts_[slot]) writer.U32(c);
+  } else if (spec_.kind == FeatureKind::sum) {
+    for (u128 s : sums_[slot]) writer.U128(s);
+  } else {
+    for (const DistinctValue& v : distincts_[slot]) {
+      writer.U64(v.fingerprint);
+      writer.U64(v.bucket_plus_one);
+    }
+  }
+}
+
+bool FeatureTable::LoadKeys(BinaryReader& reader) {
+  const uint32_t count = reader.U32();
+  if (!reader.ok() || count > keys_max_) return false;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (!LoadSlot(reader)) return false;
+  }
+  return true;
+}
+
+bool FeatureTable::LoadSlot(BinaryReader& reader) {
+  const u128 key = reader.U128();
+  const uint32_t asset = reader.U32();
+  const uint64_t head = reader.U64();
+  if (!reader.ok() || key == 0 || (spec_.kind != FeatureKind::sum && asset != 0)) return false;
+  if (Find(key, asset) != kNone) return false;  // each key once
+  const uint32_t slot = Insert(key, asset, head);
+  if (spec_.kind == FeatureKind::count) {
+    for (uint32_t& c : counts_[slot]) c = reader.U32();
+  } else if (spec_.kind == FeatureKind::sum) {
+    for (u128& s : sums_[slot]) s = reader.U128();
+  } else {
+    for (DistinctValue& v : distincts_[slot]) {
+      v.fingerprint = reader.U64();
+      v.bucket_plus_one = reader.U64();
+      // An entry is empty (both zero) or a fingerprint (odd) seen in a bucket the ring holds.
+      const bool empty = v.fingerprint == 0 && v.bucket_plus_one == 0;
+      const bool held =
+          (v.fingerprint & 1) == 1 && v.bucket_plus_one != 0 && v.bucket_plus_one - 1 <= head;
+      if (!empty && !held) return false;
+    }
+  }
+  return reader.ok();
+}
+
+}  // namespace tpw::risk

@@ -1,0 +1,182 @@
+// Velocity features: window edges, expiry, per-asset sums, distinct counts, the key bound.
+#include <gtest/gtest.h>
+
+#include "risk/test_util.h"
+
+namespace tpw::risk {
+namespace {
+
+using test::At;
+using test::SampleEvent;
+
+FeatureSpec Spec(FeatureKind kind, KeyKind key, uint64_t window_seconds,
+                 KeyKind value = KeyKind::account) {
+  FeatureSpec spec;
+  spec.kind = kind;
+  spec.key = key;
+  spec.value = kind == FeatureKind::distinct ? value : KeyKind::account;
+  spec.window_seconds = window_seconds;
+  return spec;
+}
+
+Timestamp AtNs(uint64_t ns) { return Timestamp{ns}; }
+
+TEST(RiskVelocity, EventCountsUntilExactlyOneWindowAfterItsBucketStarts) {
+  FeatureTable table(Spec(FeatureKind::count, KeyKind::account, 3600), {});
+  const Event e = SampleEvent();
+  table.Record(e, At(7200));               // 7200 s starts a bucket (buckets of 225 s)
+  EXPECT_EQ(table.Read(e, At(7199)), 0u);  // before the event
+  EXPECT_EQ(table.Read(e, At(7200)), 1u);
+  EXPECT_EQ(table.Read(e, AtNs(10800 * kNanosPerSecond - 1)), 1u);  // last ns of the window
+  EXPECT_EQ(table.Read(e, At(10800)), 0u);                          // exactly W later: gone
+}
+
+TEST(RiskVelocity, UnalignedEventKeepsItsWholeBucket) {
+  FeatureTable table(Spec(FeatureKind::count, KeyKind::account, 3600), {});
+  const Event e = SampleEvent();
+  table.Record(e, At(7300));  // inside the bucket [7200, 7425)
+  EXPECT_EQ(table.Read(e, AtNs(10800 * kNanosPerSecond - 1)), 1u);
+  EXPECT_EQ(table.Read(e, At(10800)), 0u);  // expires with its bucket: 3500 s after the event
+}
+
+TEST(RiskVelocity, CountsAccumulateAndExpireBucketByBucket) {
+  FeatureTable table(Spec(FeatureKind::count, KeyKind::device, 160), {});  // buckets of 10 s
+  const Event e = SampleEvent();
+  for (uint64_t t = 0; t < 160; t += 10) table.Record(e, At(t));  // one per bucket
+  EXPECT_EQ(table.Read(e, At(159)), 16u);
+  EXPECT_EQ(table.Read(e, At(160)), 15u);
+  EXPECT_EQ(table.Read(e, At(245)), 7u);
+  EXPECT_EQ(table.Read(e, At(309)), 1u);  // the last event (t=150) until 150 + 160
+  EXPECT_EQ(table.Read(e, At(310)), 0u);
+  table.Record(e, At(1000));  // far later: the ring restarts from empty
+  EXPECT_EQ(table.Read(e, At(1000)), 1u);
+}
+
+TEST(RiskVelocity, OtherKeysAndEventsWithoutTheKeyAreSeparate) {
+  FeatureTable table(Spec(FeatureKind::count, KeyKind::terminal, 3600), {});
+  Event a = SampleEvent();
+  Event b = SampleEvent();
+  b.terminal = 902;
+  Event none = SampleEvent();
+  none.terminal = 0;  // no terminal: not counted under a shared "0" key
+  table.Record(a, At(0));
+  table.Record(a, At(1));
+  table.Record(none, At(2));
+  EXPECT_EQ(table.Read(a, At(3)), 2u);
+  EXPECT_EQ(table.Read(b, At(3)), 0u);
+  EXPECT_EQ(table.Read(none, At(3)), 0u);
+  EXPECT_EQ(table.keys(), 1u);
+}
+
+TEST(RiskVelocity, SumsAreExactAndPerAsset) {
+  FeatureTable table(Spec(FeatureKind::sum, KeyKind::account, 86400), {});
+  Event eur = SampleEvent();
+  eur.amount = Amount::FromMinor(kU128Max - 5);
+  table.Record(eur, At(0));
+  eur.amount = Amount::FromMinor(3);
+  table.Record(eur, At(1));
+  EXPECT_EQ(table.Read(eur, At(2)), kU128Max - 2);
+  table.Record(eur, At(2));
+  table.Record(eur, At(3));
+  EXPECT_EQ(table.Read(eur, At(4)), kU128Max);  // saturates, never wraps
+  Event usd = SampleEvent();
+  usd.asset = test::kUsd;
+  usd.amount = Amount::FromMinor(700);
+  table.Record(usd, At(5));
+  EXPECT_EQ(table.Read(usd, At(6)), 700u);
+  EXPECT_EQ(table.Read(eur, At(86399)), kU128Max);  // the bucket [0, 5400 s) is in the window
+  EXPECT_EQ(table.Read(eur, At(86400)), 0u);        // until exactly 24 h after it started
+}
+
+TEST(RiskVelocity, DistinctCountsEachValueOnceAndSaturates) {
+  FeatureTable table(Spec(FeatureKind::distinct, KeyKind::device, 3600, KeyKind::merchant), {});
+  Event e = SampleEvent();
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    for (u128 m = 1; m <= 5; ++m) {
+      e.merchant = m;
+      table.Record(e, At(10));
+    }
+  }
+  EXPECT_EQ(table.Read(e, At(11)), 5u);
+  for (u128 m = 100; m < 140; ++m) {
+    e.merchant = m;
+    table.Record(e, At(20));
+  }
+  EXPECT_EQ(table.Read(e, At(21)), kDistinctValuesMax);
+  EXPECT_EQ(table.Read(e, At(3599)), kDistinctValuesMax);
+  EXPECT_EQ(table.Read(e, At(3600)), 0u);  // all were in the bucket [0, 225 s)
+  e.merchant = 0;                          // an event without the counted value is not recorded
+  table.Record(e, At(5000));
+  EXPECT_EQ(table.Read(e, At(5000)), 0u);
+}
+
+TEST(RiskVelocity, DistinctForgetsOldValuesFirst) {
+  FeatureTable table(Spec(FeatureKind::distinct, KeyKind::device, 160, KeyKind::merchant), {});
+  Event e = SampleEvent();
+  e.merchant = 1;
+  table.Record(e, At(0));
+  e.merchant = 2;
+  table.Record(e, At(100));
+  EXPECT_EQ(table.Read(e, At(100)), 2u);
+  EXPECT_EQ(table.Read(e, At(160)), 1u);  // merchant 1 expired with its bucket
+  e.merchant = 1;
+  table.Record(e, At(170));  // seen again: counts again
+  EXPECT_EQ(table.Read(e, At(171)), 2u);
+}
+
+TEST(RiskVelocity, KeysAreBoundedAndTheLeastRecentlyRecordedIsEvicted) {
+  VelocityOptions options;
+  options.keys_max = 4;
+  FeatureTable table(Spec(FeatureKind::count, KeyKind::account, 3600), options);
+  Event e = SampleEvent();
+  for (u128 account = 1; account <= 4; ++account) {
+    e.account = account;
+    table.Record(e, At(static_cast<uint64_t>(account)));
+  }
+  e.account = 1;
+  table.Record(e, At(10));  // account 1 is now the most recent; 2 is the least recent
+  for (u128 account = 5; account <= 6; ++account) {
+    e.account = account;
+    table.Record(e, At(20));
+  }
+  EXPECT_EQ(table.keys(), 4u);
+  const auto read = [&](u128 account) {
+    e.account = account;
+    return table.Read(e, At(30));
+  };
+  EXPECT_EQ(read(1), 2u);
+  EXPECT_EQ(read(2), 0u);  // evicted
+  EXPECT_EQ(read(3), 0u);  // evicted
+  EXPECT_EQ(read(4), 1u);
+  EXPECT_EQ(read(5), 1u);
+  EXPECT_EQ(read(6), 1u);
+}
+
+TEST(RiskVelocity, ManyKeysThroughASmallTableStayFindable) {
+  // Eviction deletes from the open-addressing index; every live key must stay findable.
+  VelocityOptions options;
+  options.keys_max = 64;
+  FeatureTable table(Spec(FeatureKind::count, KeyKind::account, 3600), options);
+  Event e = SampleEvent();
+  for (u128 account = 1; account <= 10'000; ++account) {
+    e.account = account;
+    table.Record(e, At(1));
+    ASSERT_EQ(table.Read(e, At(1)), 1u) << static_cast<uint64_t>(account);
+  }
+  EXPECT_EQ(table.keys(), 64u);
+  for (u128 account = 10'000 - 63; account <= 10'000; ++account) {
+    e.account = account;
+    EXPECT_EQ(table.Read(e, At(1)), 1u);
+  }
+  e.account = 10'000 - 64;
+  EXPECT_EQ(table.Read(e, At(1)), 0u);
+}
+
+TEST(RiskVelocity, BytesPerKeyMatchTheLayout) {
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 40u + 64u + 8u);
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 40u + 256u + 8u);
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 40u + 256u + 8u);
+}
+
+}  // namespace
+}  // namespace tpw::risk
