@@ -29,7 +29,7 @@ class ServerFixture : public ::testing::Test {
       ASSERT_TRUE(engine::Engine::Initialize(*storage_).ok());
       initialized_ = true;
     }
-    auto engine = engine::Engine::Open(*storage_, engine::EngineOptions{});
+    auto engine = engine::Engine::Open(*storage_, engine_options_);
     ASSERT_TRUE(engine.ok());
     engine_ = std::move(engine).value();
     options.port = 0;
@@ -62,6 +62,7 @@ class ServerFixture : public ::testing::Test {
 
   storage::TempDir dir_;
   bool initialized_ = false;
+  engine::EngineOptions engine_options_;  // the next StartServer opens the engine with these
   std::unique_ptr<storage::PosixStorage> storage_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<Server> server_;
