@@ -14,6 +14,7 @@
 #include "api/api_test_client.h"
 #include "api/offline_body.h"
 #include "api/server_fixture.h"
+#include "cli/offline_values.h"
 #include "common/clock.h"
 #include "crypto/base64.h"
 #include "crypto/secure.h"
@@ -151,6 +152,16 @@ class OfflineApiTest : public testing::ServerFixture {
     EXPECT_EQ(Text(out, "reserve_balance"), "100.00");
     EXPECT_EQ(Text(out, "funded"), "100.00");
     return FromBase64(Text(out, "certificate"));
+  }
+
+  // A device whose key the test holds (to play a clone), enrolled over HTTP.
+  terminal::testing::TestDevice EnrolledDevice(u128 id, u128 reserve) {
+    terminal::testing::TestDevice d{id, crypto::GenerateSigningKey(), {}, 0, {}};
+    auto cert = offline::DecodeCertificate(Enroll(id, d.key.public_key().bytes, reserve));
+    EXPECT_TRUE(cert.ok());
+    if (cert.ok()) d.certificate = cert.value();
+    d.next_counter = d.certificate.counter_first;
+    return d;
   }
 
   void RegisterTerminal(u128 terminal, u128 merchant, const offline::Bytes32& key) {
@@ -294,11 +305,7 @@ TEST_F(OfflineApiTest, WalletPaysTerminalAndUploadsClearOverHttp) {
 }
 
 TEST_F(OfflineApiTest, ReplayIsDuplicateAndACloneIsCaughtListedAndResolved) {
-  terminal::testing::TestDevice clone;
-  clone.device_id = 7;
-  clone.key = crypto::GenerateSigningKey();
-  clone.certificate = offline::DecodeCertificate(Enroll(7, clone.key.public_key().bytes, 901)).value();
-  clone.next_counter = clone.certificate.counter_first;
+  terminal::testing::TestDevice clone = EnrolledDevice(7, 901);
   const crypto::SecretKey shop_a = crypto::GenerateSigningKey();
   const crypto::SecretKey shop_b = crypto::GenerateSigningKey();
   RegisterTerminal(51, 61, shop_a.public_key().bytes);
@@ -336,7 +343,8 @@ TEST_F(OfflineApiTest, ReplayIsDuplicateAndACloneIsCaughtListedAndResolved) {
   auto auditor = ClientWith(Scope::auditor);
   const HttpResponse open = auditor->Get("/v1/offline/exceptions?classification=double_spend");
   ASSERT_EQ(open.result_int(), 200u) << open.body();
-  const bj::array& items = JsonOf(open).at("exceptions").as_array();
+  const bj::value open_json = JsonOf(open);
+  const bj::array& items = open_json.at("exceptions").as_array();
   ASSERT_EQ(items.size(), 1u) << open.body();
   const std::string id = Text(items.at(0), "id");
   EXPECT_EQ(Text(items.at(0), "conflicting_token_id"), crypto::ToHex(crypto::Blake2b256(token)));
@@ -390,7 +398,8 @@ TEST_F(OfflineApiTest, MalformedOfflineBodiesAre400NamingTheField) {
   const auto code_and_param = [&](std::string_view target, std::string_view body) {
     const HttpResponse r = admin_->Post(target, body);
     EXPECT_EQ(r.result_int(), 400u) << target << " " << body << " " << r.body();
-    const bj::value& error = JsonOf(r).at("error");
+    const bj::value json = JsonOf(r);
+    const bj::value& error = json.at("error");
     return ErrorCode(r) + "/" + (error.at("param").is_null() ? "" : Text(error, "param"));
   };
   const offline::Bytes32 key{};
@@ -424,14 +433,9 @@ TEST_F(OfflineApiTest, MalformedOfflineBodiesAre400NamingTheField) {
 TEST_F(OfflineApiTest, BadBatchUploadsAreRefusedWithTheirReason) {
   const crypto::SecretKey shop = crypto::GenerateSigningKey();
   RegisterTerminal(54, 64, shop.public_key().bytes);
-  terminal::testing::TestDevice device;
-  device.device_id = 12;
-  device.key = crypto::GenerateSigningKey();
-  device.certificate =
-      offline::DecodeCertificate(Enroll(12, device.key.public_key().bytes, 906)).value();
-  device.next_counter = device.certificate.counter_first;
-  const std::vector<uint8_t> batch =
-      SignedBatch(shop, 54, {device.Sign(device.Draft(RequestAt(54, 64, 100)))});
+  terminal::testing::TestDevice device = EnrolledDevice(12, 906);
+  const std::vector<uint8_t> token = device.Sign(device.Draft(RequestAt(54, 64, 100)));
+  const std::vector<uint8_t> batch = SignedBatch(shop, 54, {token});
   auto terminal_client = ClientWith(Scope::terminal);
 
   const std::vector<uint8_t> truncated(batch.begin(), batch.end() - 1);
@@ -445,8 +449,9 @@ TEST_F(OfflineApiTest, BadBatchUploadsAreRefusedWithTheirReason) {
   std::vector<uint8_t> forged = batch;
   forged.back() ^= 1;  // the terminal's signature
   EXPECT_EQ(ErrorCode(UploadBinary(*terminal_client, forged)), "bad_batch_signature");
-  EXPECT_EQ(ErrorCode(UploadJson(*terminal_client, SignedBatch(shop, 55, {}))), "malformed")
-      << "an unregistered terminal's empty batch";
+  r = UploadJson(*terminal_client, SignedBatch(shop, 55, {token}));
+  EXPECT_EQ(r.result_int(), 422u);
+  EXPECT_EQ(ErrorCode(r), "unknown_terminal");
   // Not base64url, and base64url of garbage.
   r = terminal_client->Post("/v1/offline/batches", R"({"batch":"AAAA+/=="})");
   EXPECT_EQ(ErrorCode(r), "invalid_body");
@@ -460,9 +465,11 @@ TEST_F(OfflineApiTest, BadBatchUploadsAreRefusedWithTheirReason) {
   EXPECT_EQ(ErrorCode(r), "message_too_large");
   r = UploadJson(*terminal_client, std::vector<uint8_t>(kBatchMessageBytesMax + 3, 4));
   EXPECT_EQ(r.result_int(), 413u);
+  // Over --body-bytes-max (8 MiB): refused from the header, before any body byte is read.
   TestClient big(port());
-  big.UseKey(MakeKey(Scope::terminal));
-  r = UploadBinary(big, std::vector<uint8_t>(9u << 20, 4));
+  big.Write("POST /v1/offline/batches HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            "application/octet-stream\r\nContent-Length: 9437184\r\n\r\n");
+  r = big.Read();
   EXPECT_EQ(r.result_int(), 413u);
   EXPECT_EQ(ErrorCode(r), "body_too_large");
   // Wrong content type.
@@ -478,14 +485,9 @@ TEST_F(OfflineApiTest, BadBatchUploadsAreRefusedWithTheirReason) {
 TEST_F(OfflineApiTest, AnUploadWithAnIdempotencyKeyIsReplayedNotReclassified) {
   const crypto::SecretKey shop = crypto::GenerateSigningKey();
   RegisterTerminal(56, 66, shop.public_key().bytes);
-  terminal::testing::TestDevice device;
-  device.device_id = 13;
-  device.key = crypto::GenerateSigningKey();
-  device.certificate =
-      offline::DecodeCertificate(Enroll(13, device.key.public_key().bytes, 907)).value();
-  device.next_counter = device.certificate.counter_first;
-  const std::vector<uint8_t> batch =
-      SignedBatch(shop, 56, {device.Sign(device.Draft(RequestAt(56, 66, 300)))});
+  terminal::testing::TestDevice device = EnrolledDevice(13, 907);
+  const std::vector<uint8_t> token = device.Sign(device.Draft(RequestAt(56, 66, 300)));
+  const std::vector<uint8_t> batch = SignedBatch(shop, 56, {token});
   auto client = ClientWith(Scope::terminal);
   client->SetHeader("Idempotency-Key", "upload-1");
   const HttpResponse first = UploadBinary(*client, batch);
@@ -493,7 +495,7 @@ TEST_F(OfflineApiTest, AnUploadWithAnIdempotencyKeyIsReplayedNotReclassified) {
   const HttpResponse second = UploadBinary(*client, batch);
   EXPECT_EQ(second.body(), first.body());
   EXPECT_EQ(second["Idempotent-Replayed"], "true");
-  const HttpResponse other = UploadBinary(*client, SignedBatch(shop, 56, {}));
+  const HttpResponse other = UploadBinary(*client, SignedBatch(shop, 56, {token}));
   EXPECT_EQ(other.result_int(), 422u);
   EXPECT_EQ(ErrorCode(other), "idempotency_key_reused");
   // Without the key, the batch id still makes the upload idempotent.
@@ -568,7 +570,8 @@ TEST_F(OfflineApiTest, ApiKeysAreCreatedListedAndRevokedOverHttp) {
   ASSERT_EQ(listed.result_int(), 200u);
   const std::string id = Text(key, "id");
   bool found = false;
-  for (const bj::value& k : JsonOf(listed).at("api_keys").as_array()) {
+  const bj::value listed_json = JsonOf(listed);
+  for (const bj::value& k : listed_json.at("api_keys").as_array()) {
     EXPECT_FALSE(k.as_object().contains("key")) << "the secret is shown only at creation";
     if (Text(k, "id") == id) found = Text(k, "name") == "shop 12";
   }
