@@ -202,7 +202,9 @@ void RegisterServe(CLI::App& app, int& exit_code) {
       "serve",
       "Serve the HTTP API (docs/api.md) on a data directory until SIGTERM or SIGINT; then stop\n"
       "accepting, answer every request already read, make everything durable and exit 0.\n"
-      "Example: tpwallet serve --data-dir ./tpwallet-data --listen 127.0.0.1:8080");
+      "Example: tpwallet serve --data-dir ./tpwallet-data --listen 127.0.0.1:8080\n"
+      "With the issuer key (to enroll and sync devices and sign deny lists over HTTP): "
+      "tpwallet serve --issuer-key-id 1 --issuer-passphrase-file issuer-pass");
   AddCommonOptions(*cmd, o->common);
   cmd->add_option("--listen", o->listen,
                   "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 = any free port; "
