@@ -1,6 +1,6 @@
 // The API's request decoders (src/api/body.h, src/api/offline_body.h): byte 0 picks the decoder,
-// the rest is the body, path id or query string. Any input must give a value or a 4xx error with a code and a
-// message, never a crash; a decoded batch holds 1..8189 events.
+// the rest is the body, path id or query string. Any input must give a value or a 4xx error with a
+// code and a message, never a crash; a decoded batch holds 1..8189 events.
 #include <string>
 
 #include "api/body.h"
@@ -53,7 +53,8 @@ void FuzzOfflineDecoders(uint8_t which, std::string_view text) {
     case 12: {
       const auto query = DecodeExceptionsQuery(text);
       CheckError(query);
-      if (query.ok()) FUZZ_CHECK(query.value().limit >= 1 && query.value().limit <= kExceptionsPageMax);
+      if (query.ok())
+        FUZZ_CHECK(query.value().limit >= 1 && query.value().limit <= kExceptionsPageMax);
       break;
     }
     case 13:

@@ -30,8 +30,7 @@ HttpResponse AccessRefusal(AccessError error) {
                             "this API key is already revoked", "id"});
     default:
       return ErrorResponse({http::status::internal_server_error, error_type::kInternal, code,
-                            "the engine refused the key as invalid (a bug; please report it)",
-                            ""});
+                            "the engine refused the key as invalid (a bug; please report it)", ""});
   }
 }
 
@@ -77,7 +76,8 @@ void Service::StoreApiKey(const NewApiKey& wanted, int attempt, const Responder&
                if (reply.error == AccessError::key_exists) {
                  return StoreApiKey(wanted, attempt + 1, responder);
                }
-               if (reply.error != AccessError::ok) return responder.Send(AccessRefusal(reply.error));
+               if (reply.error != AccessError::ok)
+                 return responder.Send(AccessRefusal(reply.error));
                TPW_ASSERT(reply.keys.size() == 1);
                bj::object out = cli::KeyToJson(reply.keys.front());
                out["key"] = key_text;  // shown this once; only its hash is stored

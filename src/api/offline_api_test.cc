@@ -104,17 +104,7 @@ class OfflineApiTest : public testing::ServerFixture {
     });
   }
 
-  std::string MakeKey(Scope scope) {
-    const access::KeyText text = access::GenerateKeyText();
-    engine::AccessCommand create;
-    create.kind = engine::AccessCommandKind::create_api_key;
-    create.key.id = text.id;
-    create.key.scope = scope;
-    create.key.name = std::string(access::ScopeName(scope));
-    create.key.secret_hash = access::SecretHash(text.secret);
-    EXPECT_EQ(engine_->ExecuteAccess(create).access->error, engine::AccessError::ok);
-    return access::FormatKeyText(text);
-  }
+  std::string MakeKey(Scope scope) { return testing::MakeApiKey(*engine_, scope); }
 
   std::unique_ptr<TestClient> ClientWith(Scope scope) {
     auto client = std::make_unique<TestClient>(port());
@@ -198,14 +188,17 @@ class OfflineApiTest : public testing::ServerFixture {
   std::unique_ptr<TestClient> admin_;
 };
 
-// A wallet and a terminal as real deployments have them: their libraries on their own dirs.
-struct WalletDir {
+// A library (wallet or terminal) on a directory of its own, as real deployments have them.
+template <typename Library>
+struct LibraryDir {
   storage::TempDir dir;
-  std::unique_ptr<storage::PosixStorage> storage;
-  std::unique_ptr<wallet::Wallet> lib;
+  std::unique_ptr<storage::PosixStorage> storage =
+      std::move(storage::PosixStorage::Open(dir.path(), false)).value();
+  std::unique_ptr<Library> lib;
+};
 
+struct WalletDir : LibraryDir<wallet::Wallet> {
   explicit WalletDir(const crypto::SecretKey& issuer) {
-    storage = std::move(storage::PosixStorage::Open(dir.path(), false)).value();
     wallet::CreateOptions options;
     options.kdf = crypto::kKdfFastInsecureForTests;
     options.issuer = wallet::IssuerKey{1, issuer.public_key()};
@@ -215,19 +208,13 @@ struct WalletDir {
   }
 };
 
-struct TerminalDir {
-  storage::TempDir dir;
-  std::unique_ptr<storage::PosixStorage> storage;
-  std::unique_ptr<terminal::Terminal> lib;
-
+struct TerminalDir : LibraryDir<terminal::Terminal> {
   explicit TerminalDir(const crypto::SecretKey& issuer) {
-    storage = std::move(storage::PosixStorage::Open(dir.path(), false)).value();
     terminal::TerminalIdentity identity{terminal::TerminalId(kTerminal),
                                         terminal::MerchantId(kMerchant),
                                         {{1, issuer.public_key()}}};
-    auto created = terminal::Terminal::Create(*storage, identity,
-                                              terminal::testing::TestPassphrase(),
-                                              terminal::testing::FastOptions());
+    auto created = terminal::Terminal::Create(
+        *storage, identity, terminal::testing::TestPassphrase(), terminal::testing::FastOptions());
     TPW_ASSERT(created.ok());
     lib = std::move(created).value();
   }
@@ -265,8 +252,8 @@ TEST_F(OfflineApiTest, WalletPaysTerminalAndUploadsClearOverHttp) {
       Enroll(w.lib->device_id(), w.lib->device_public_key().bytes, 900);
   ASSERT_TRUE(w.lib->InstallCertificate(cert).ok());
   RegisterTerminal(kTerminal, kMerchant, t.lib->public_key().bytes);
-  auto installed = t.lib->InstallDenyList(
-      DenyListBytes(*terminal_client, "/v1/offline/deny-list"), NowMs());
+  auto installed =
+      t.lib->InstallDenyList(DenyListBytes(*terminal_client, "/v1/offline/deny-list"), NowMs());
   ASSERT_TRUE(installed.ok()) << installed.error().Message();
 
   const std::vector<uint8_t> first = t.PayAndBatch(*w.lib, 1250);
@@ -348,14 +335,19 @@ TEST_F(OfflineApiTest, ReplayIsDuplicateAndACloneIsCaughtListedAndResolved) {
   ASSERT_EQ(items.size(), 1u) << open.body();
   const std::string id = Text(items.at(0), "id");
   EXPECT_EQ(Text(items.at(0), "conflicting_token_id"), crypto::ToHex(crypto::Blake2b256(token)));
-  EXPECT_EQ(JsonOf(auditor->Get("/v1/offline/exceptions?device_id=8")).at("exceptions").as_array().size(), 0u);
+  EXPECT_EQ(
+      JsonOf(auditor->Get("/v1/offline/exceptions?device_id=8")).at("exceptions").as_array().size(),
+      0u);
   const HttpResponse page = auditor->Get("/v1/offline/exceptions?status=all&limit=1");
-  EXPECT_EQ(Text(JsonOf(page), "next_cursor"), Text(JsonOf(page).at("exceptions").as_array().at(0), "id"));
-  EXPECT_EQ(auditor->Post("/v1/offline/exceptions/" + id + "/resolve", R"({"resolution":"rejected"})")
-                .result_int(),
-            403u);
-  const HttpResponse resolved = admin_->Post("/v1/offline/exceptions/" + id + "/resolve",
-                                             R"({"resolution":"paid_from_guarantee","guarantee_account_id":"300"})");
+  EXPECT_EQ(Text(JsonOf(page), "next_cursor"),
+            Text(JsonOf(page).at("exceptions").as_array().at(0), "id"));
+  EXPECT_EQ(
+      auditor->Post("/v1/offline/exceptions/" + id + "/resolve", R"({"resolution":"rejected"})")
+          .result_int(),
+      403u);
+  const HttpResponse resolved =
+      admin_->Post("/v1/offline/exceptions/" + id + "/resolve",
+                   R"({"resolution":"paid_from_guarantee","guarantee_account_id":"300"})");
   ASSERT_EQ(resolved.result_int(), 200u) << resolved.body();
   EXPECT_EQ(Text(JsonOf(resolved).at("exception"), "status"), "paid_from_guarantee");
   EXPECT_TRUE(JsonOf(auditor->Get("/v1/offline/exceptions")).at("exceptions").as_array().empty());
@@ -369,22 +361,27 @@ TEST_F(OfflineApiTest, ReplayIsDuplicateAndACloneIsCaughtListedAndResolved) {
 TEST_F(OfflineApiTest, RegistryActionsAnswerTheirConflictsAndUnknownIds) {
   const crypto::SecretKey device = crypto::GenerateSigningKey();
   Enroll(9, device.public_key().bytes, 902);
-  EXPECT_EQ(ErrorCode(admin_->Post("/v1/offline/devices", EnrollBody(9, device.public_key().bytes, 903))),
-            "device_exists");
+  EXPECT_EQ(
+      ErrorCode(admin_->Post("/v1/offline/devices", EnrollBody(9, device.public_key().bytes, 903))),
+      "device_exists");
   EXPECT_EQ(admin_->Get("/v1/offline/devices/404").result_int(), 404u);
   EXPECT_EQ(ErrorCode(admin_->Get("/v1/offline/devices/404")), "unknown_device");
-  EXPECT_EQ(admin_->Send(http::verb::post, "/v1/offline/devices/9/revoke", "", "").result_int(), 200u);
+  EXPECT_EQ(admin_->Send(http::verb::post, "/v1/offline/devices/9/revoke", "", "").result_int(),
+            200u);
   EXPECT_EQ(admin_->Post("/v1/offline/devices/9/revoke", "{}").result_int(), 409u);
   EXPECT_EQ(admin_->Post("/v1/offline/devices/404/revoke", "{}").result_int(), 404u);
-  EXPECT_EQ(ErrorCode(admin_->Post("/v1/offline/devices/9/revoke", R"({"why":"lost"})")),
-            "invalid_body");
+  const HttpResponse with_body = admin_->Post("/v1/offline/devices/9/revoke", R"({"why":"lost"})");
+  EXPECT_EQ(ErrorCode(with_body), "invalid_body");
+  EXPECT_NE(with_body.body().find("takes no parameters"), std::string::npos) << with_body.body();
 
   RegisterTerminal(53, 63, crypto::GenerateSigningKey().public_key().bytes);
   EXPECT_EQ(admin_->Post("/v1/offline/terminals/53/deactivate", "{}").result_int(), 200u);
   EXPECT_EQ(admin_->Post("/v1/offline/terminals/404/deactivate", "{}").result_int(), 404u);
-  EXPECT_EQ(ErrorCode(admin_->Post("/v1/offline/terminals",
-                                   R"({"terminal_id":"0","merchant_id":"1","settlement_account_id":"200","public_key":"00"})")),
-            "invalid_body");
+  EXPECT_EQ(
+      ErrorCode(admin_->Post(
+          "/v1/offline/terminals",
+          R"({"terminal_id":"0","merchant_id":"1","settlement_account_id":"200","public_key":"00"})")),
+      "invalid_body");
   // Enrollment the ledger cannot fund.
   const HttpResponse broke = admin_->Post(
       "/v1/offline/devices",
@@ -467,8 +464,9 @@ TEST_F(OfflineApiTest, BadBatchUploadsAreRefusedWithTheirReason) {
   EXPECT_EQ(r.result_int(), 413u);
   // Over --body-bytes-max (8 MiB): refused from the header, before any body byte is read.
   TestClient big(port());
-  big.Write("POST /v1/offline/batches HTTP/1.1\r\nHost: x\r\nContent-Type: "
-            "application/octet-stream\r\nContent-Length: 9437184\r\n\r\n");
+  big.Write(
+      "POST /v1/offline/batches HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/octet-stream\r\nContent-Length: 9437184\r\n\r\n");
   r = big.Read();
   EXPECT_EQ(r.result_int(), 413u);
   EXPECT_EQ(ErrorCode(r), "body_too_large");
@@ -508,7 +506,8 @@ TEST_F(OfflineApiTest, AnUploadWithAnIdempotencyKeyIsReplayedNotReclassified) {
 TEST_F(OfflineApiTest, EachScopeReachesOnlyItsOfflineEndpoints) {
   TestClient anonymous(port());
   EXPECT_EQ(anonymous.Get("/v1/offline/issuer-keys").result_int(), 401u);
-  EXPECT_EQ(anonymous.Send(http::verb::post, "/v1/offline/batches", "x", kOctet).result_int(), 401u);
+  EXPECT_EQ(anonymous.Send(http::verb::post, "/v1/offline/batches", "x", kOctet).result_int(),
+            401u);
 
   const std::string enroll = EnrollBody(14, crypto::GenerateSigningKey().public_key().bytes, 908);
   for (const Scope scope : {Scope::merchant, Scope::terminal, Scope::device, Scope::auditor}) {
@@ -522,8 +521,8 @@ TEST_F(OfflineApiTest, EachScopeReachesOnlyItsOfflineEndpoints) {
     EXPECT_EQ(client->Post("/v1/offline/terminals/1/deactivate", "{}").result_int(), 403u) << name;
     EXPECT_EQ(client->Post("/v1/offline/exceptions/1/resolve", "{}").result_int(), 403u) << name;
     EXPECT_EQ(client->Get("/v1/api-keys").result_int(), 403u) << name;
-    const unsigned upload = client->Send(http::verb::post, "/v1/offline/batches", "x", kOctet)
-                                .result_int();
+    const unsigned upload =
+        client->Send(http::verb::post, "/v1/offline/batches", "x", kOctet).result_int();
     EXPECT_EQ(upload, scope == Scope::terminal ? 400u : 403u) << name;
     const unsigned sync = client->Post("/v1/offline/devices/14/sync", "{}").result_int();
     EXPECT_EQ(sync, scope == Scope::device ? 400u : 403u) << name;
@@ -616,9 +615,13 @@ TEST_F(OfflineApiTest, EngineHistogramsMoveAfterWrites) {
   EXPECT_GE(Sample(before, "tpw_engine_journal_bytes"), 1);
   EXPECT_GE(Sample(before, "tpw_engine_queue_depth"), 0);
   EXPECT_EQ(Sample(before, "tpw_engine_journal_sync_seconds_bucket{le=\"+Inf\"}"), syncs);
-  ASSERT_EQ(admin_->Post("/v1/transfers", R"({"id":"77","debit_account_id":"400","credit_account_id":"200","amount":"1.00","ledger":"USD","code":1})")
-                .result_int(),
-            201u);
+  ASSERT_EQ(
+      admin_
+          ->Post(
+              "/v1/transfers",
+              R"({"id":"77","debit_account_id":"400","credit_account_id":"200","amount":"1.00","ledger":"USD","code":1})")
+          .result_int(),
+      201u);
   const std::string after = scrape();
   EXPECT_GT(Sample(after, "tpw_engine_journal_sync_seconds_count"), syncs);
   EXPECT_GT(Sample(after, "tpw_engine_sequencer_batch_requests_count"), batches);

@@ -19,9 +19,10 @@ using Keys = std::span<const std::string_view>;
 // The sync request a wallet hands over: offline::SyncRequestBytes (32) || signature (64).
 constexpr size_t kSyncRequestMessageBytes = offline::kSyncRequestBytes + offline::kSignatureBytes;
 
-std::string KnownList(Keys known) {
-  std::string out;
-  for (std::string_view k : known) out += (out.empty() ? "" : ", ") + std::string(k);
+std::string KnownKeys(Keys known) {
+  if (known.empty()) return "this action takes no parameters: send no body, or {}";
+  std::string out = "known keys: ";
+  for (size_t i = 0; i < known.size(); ++i) out += (i == 0 ? "" : ", ") + std::string(known[i]);
   return out;
 }
 
@@ -32,12 +33,14 @@ class Fields {
   static ApiResult<Fields> Of(std::string_view body, Keys known, Keys integers = {}) {
     ApiResult<bj::value> parsed = ParseJsonBody(body);
     if (!parsed.ok()) return Err{parsed.error()};
-    if (!parsed.value().is_object()) return Err{InvalidBody("the body must be a JSON object {...}")};
+    if (!parsed.value().is_object())
+      return Err{InvalidBody("the body must be a JSON object {...}")};
     Fields fields;
     for (const auto& entry : parsed.value().get_object()) {
       const std::string key(entry.key());
       if (std::find(known.begin(), known.end(), key) == known.end()) {
-        return Err{InvalidBody("unknown key \"" + key + "\"; known keys: " + KnownList(known), key)};
+        return Err{
+            InvalidBody("unknown key \"" + key + "\"; " + KnownKeys(known), key)};
       }
       const bool integer_ok = std::find(integers.begin(), integers.end(), key) != integers.end();
       std::optional<std::string> text = TextOf(entry.value(), integer_ok);
@@ -169,9 +172,12 @@ ApiResult<SyncBody> DecodeSyncBody(std::string_view body, u128 path_device_id) {
   if (!request.ok()) return Err{request.error()};
   const std::span<const uint8_t> bytes(request.value());
   if (bytes.size() != kSyncRequestMessageBytes) {
-    return Err{InvalidBody("request holds " + std::to_string(bytes.size()) + " bytes; a sync "
-                           "request is " + std::to_string(kSyncRequestMessageBytes) +
-                           " (device id, serial, last counter used, signature)", "request")};
+    return Err{InvalidBody("request holds " + std::to_string(bytes.size()) +
+                               " bytes; a sync "
+                               "request is " +
+                               std::to_string(kSyncRequestMessageBytes) +
+                               " (device id, serial, last counter used, signature)",
+                           "request")};
   }
   SyncBody out;
   out.command.kind = engine::OfflineCommandKind::sync_device;
@@ -182,7 +188,8 @@ ApiResult<SyncBody> DecodeSyncBody(std::string_view body, u128 path_device_id) {
             out.command.device_signature.begin());
   if (out.command.device_id != path_device_id) {
     return Err{InvalidBody("request is signed for device " + FormatId(out.command.device_id) +
-                           ", not for the device in the path", "request")};
+                               ", not for the device in the path",
+                           "request")};
   }
   out.limits.allowance = f.Get("allowance");
   out.limits.per_payment_max = f.Get("per_payment_max");
@@ -219,13 +226,14 @@ ApiResult<engine::OfflineCommand> DecodeResolveBody(std::string_view body, uint6
   const std::string resolution = f.Get("resolution");
   const bool pay = resolution == "paid_from_guarantee";
   if (!pay && resolution != "rejected") {
-    return Err{InvalidBody("resolution must be \"rejected\" or \"paid_from_guarantee\"",
-                           "resolution")};
+    return Err{
+        InvalidBody("resolution must be \"rejected\" or \"paid_from_guarantee\"", "resolution")};
   }
   if (pay != f.Has("guarantee_account_id")) {
-    return Err{InvalidBody("guarantee_account_id is given with resolution paid_from_guarantee "
-                           "and only then",
-                           "guarantee_account_id")};
+    return Err{
+        InvalidBody("guarantee_account_id is given with resolution paid_from_guarantee "
+                    "and only then",
+                    "guarantee_account_id")};
   }
   c.resolution = pay ? Status::paid_from_guarantee : Status::rejected;
   if (pay) {
@@ -240,13 +248,12 @@ ApiResult<engine::OfflineCommand> DecodeResolveBody(std::string_view body, uint6
 ApiResult<std::vector<uint8_t>> DecodeBatchUpload(std::string_view body, bool binary) {
   if (binary) {
     if (body.size() > kBatchMessageBytesMax) {
-      return Err{ApiError{http::status::payload_too_large, error_type::kInvalidRequest,
-                          "message_too_large",
-                          "the batch is " + std::to_string(body.size()) +
-                              " bytes; the largest batch (" +
-                              std::to_string(offline::kBatchTokensMax) + " tokens) is " +
-                              std::to_string(kBatchMessageBytesMax) + "; split it",
-                          ""}};
+      return Err{ApiError{
+          http::status::payload_too_large, error_type::kInvalidRequest, "message_too_large",
+          "the batch is " + std::to_string(body.size()) + " bytes; the largest batch (" +
+              std::to_string(offline::kBatchTokensMax) + " tokens) is " +
+              std::to_string(kBatchMessageBytesMax) + "; split it",
+          ""}};
     }
     return std::vector<uint8_t>(body.begin(), body.end());
   }
@@ -289,15 +296,17 @@ ApiResult<ExceptionsQuery> DecodeExceptionsQuery(std::string_view query) {
       q.status = EnumByName<Status>(value, 0, 2, cli::ExceptionStatusName);
       q.open_only = q.status == Status::open;
       if (!q.status && value != "all") {
-        return Err{InvalidParameter(
-            "status must be open, paid_from_guarantee, rejected or all", key)};
+        return Err{
+            InvalidParameter("status must be open, paid_from_guarantee, rejected or all", key)};
       }
     } else if (key == "classification") {
-      q.classification = EnumByName<offline::Classification>(value, 1, 5,
-                                                              offline::ClassificationName);
+      q.classification =
+          EnumByName<offline::Classification>(value, 1, 5, offline::ClassificationName);
       if (!q.classification) {
-        return Err{InvalidParameter("classification must be cleared, duplicate, double_spend, "
-                                    "over_allowance or invalid", key)};
+        return Err{
+            InvalidParameter("classification must be cleared, duplicate, double_spend, "
+                             "over_allowance or invalid",
+                             key)};
       }
     } else if (key == "device_id" || key == "terminal_id") {
       cli::InputResult<u128> id = cli::ParseIdText(key, value);
@@ -319,8 +328,10 @@ ApiResult<ExceptionsQuery> DecodeExceptionsQuery(std::string_view query) {
 ApiResult<uint64_t> DecodeExceptionId(std::string_view text) {
   cli::InputResult<uint64_t> id = cli::ParseUnsignedText("exception id", text, UINT64_MAX);
   if (!id.ok() || id.value() == 0) {
-    return Err{InvalidParameter("the exception id is a whole number from 1 (as listed by GET "
-                                "/v1/offline/exceptions)", "id")};
+    return Err{
+        InvalidParameter("the exception id is a whole number from 1 (as listed by GET "
+                         "/v1/offline/exceptions)",
+                         "id")};
   }
   return id.value();
 }
@@ -344,9 +355,10 @@ ApiResult<NewApiKey> DecodeApiKeyBody(std::string_view body) {
 
 ApiResult<uint64_t> DecodeKeyId(std::string_view text) {
   if (const std::optional<uint64_t> id = access::ParseKeyId(text)) return *id;
-  return Err{InvalidParameter("an API key id is the 16 lowercase hex digits GET /v1/api-keys "
-                              "lists",
-                              "id")};
+  return Err{
+      InvalidParameter("an API key id is the 16 lowercase hex digits GET /v1/api-keys "
+                       "lists",
+                       "id")};
 }
 
 }  // namespace tpw::api

@@ -21,17 +21,15 @@
 namespace tpw::api {
 
 // The largest terminal batch message: header, kBatchTokensMax tokens, signature.
-inline constexpr size_t kBatchMessageBytesMax = offline::kBatchHeaderBytes +
-                                                size_t{offline::kBatchTokensMax} *
-                                                    offline::kTokenBytes +
-                                                offline::kSignatureBytes;
+inline constexpr size_t kBatchMessageBytesMax =
+    offline::kBatchHeaderBytes + size_t{offline::kBatchTokensMax} * offline::kTokenBytes +
+    offline::kSignatureBytes;
 // Exceptions one page holds at most, and by default.
 inline constexpr uint32_t kExceptionsPageMax = 1000;
 inline constexpr uint32_t kExceptionsPageDefault = 100;
 
 // POST /v1/offline/devices: an enroll_device command.
-ApiResult<engine::OfflineCommand> DecodeEnrollBody(std::string_view body,
-                                                   const AssetTable& assets);
+ApiResult<engine::OfflineCommand> DecodeEnrollBody(std::string_view body, const AssetTable& assets);
 
 // POST /v1/offline/devices/{id}/sync: the device's signed declaration (the wallet's sync
 // request, base64url of device id || serial || last counter used || signature, 96 bytes) and

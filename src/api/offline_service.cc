@@ -118,10 +118,10 @@ void Service::CallOffline(engine::OfflineCommand command, const Responder& respo
       on_reply(reply);
     });
   };
-  boost::asio::post(offline_pool_, [this, command = std::move(command),
-                                    done = std::move(done)]() mutable {
-    engine_.SubmitOffline(std::move(command), std::move(done));
-  });
+  boost::asio::post(offline_pool_,
+                    [this, command = std::move(command), done = std::move(done)]() mutable {
+                      engine_.SubmitOffline(std::move(command), std::move(done));
+                    });
 }
 
 void Service::OfflineRoute(const RequestContext& context, const Responder& responder) {
@@ -207,11 +207,11 @@ void Service::GetDevice(const RequestContext& context, const Responder& responde
   CallOffline(std::move(command), responder, [this, responder](engine::OfflineReply& reply) {
     const offline::DeviceRecord device = *reply.device;
     const offline::CertificateRecord record = *reply.current_certificate;
-    ReserveBalance(device.reserve_account, responder,
-                   [this, responder, device, record](Amount balance) {
-                     responder.Send(JsonBody(http::status::ok,
-                                             cli::DeviceToJson(device, record, balance, assets_)));
-                   });
+    ReserveBalance(
+        device.reserve_account, responder, [this, responder, device, record](Amount balance) {
+          responder.Send(
+              JsonBody(http::status::ok, cli::DeviceToJson(device, record, balance, assets_)));
+        });
   });
 }
 
@@ -224,25 +224,24 @@ void Service::SyncDevice(const RequestContext& context, const Responder& respond
   engine::OfflineCommand info;
   info.kind = engine::OfflineCommandKind::device_info;
   info.device_id = id.value();
-  CallOffline(std::move(info), responder,
-              [this, responder, body = body.value()](engine::OfflineReply& device) {
-                engine::OfflineCommand c = body.command;
-                c.asset = device.current_certificate->certificate.asset;
-                cli::InputResult<engine::OfflineCommand> command =
-                    cli::ApplySyncLimits(body.limits, c, assets_, cli::InputNaming::json_field);
-                if (!command.ok()) {
-                  return responder.Send(ErrorResponse(InvalidBody(command.error().message)));
-                }
-                CallOffline(command.value(), responder,
-                            [this, responder](engine::OfflineReply& reply) {
-                              auto statement = offline::DecodeSyncStatement(reply.sync_statement);
-                              TPW_ASSERT(statement.ok());  // the engine just encoded it
-                              responder.Send(JsonBody(
-                                  http::status::ok,
+  CallOffline(
+      std::move(info), responder,
+      [this, responder, body = body.value()](engine::OfflineReply& device) {
+        engine::OfflineCommand c = body.command;
+        c.asset = device.current_certificate->certificate.asset;
+        cli::InputResult<engine::OfflineCommand> command =
+            cli::ApplySyncLimits(body.limits, c, assets_, cli::InputNaming::json_field);
+        if (!command.ok()) {
+          return responder.Send(ErrorResponse(InvalidBody(command.error().message)));
+        }
+        CallOffline(command.value(), responder, [this, responder](engine::OfflineReply& reply) {
+          auto statement = offline::DecodeSyncStatement(reply.sync_statement);
+          TPW_ASSERT(statement.ok());  // the engine just encoded it
+          responder.Send(JsonBody(http::status::ok,
                                   cli::SyncStatementToJson(statement.value(), reply.sync_statement,
                                                            reply.certificate, assets_)));
-                            });
-              });
+        });
+      });
 }
 
 void Service::RevokeDevice(const RequestContext& context, const Responder& responder) {
@@ -269,8 +268,8 @@ void Service::RegisterTerminal(const RequestContext& context, const Responder& r
   const engine::OfflineCommand c = command.value();
   CallOffline(c, responder, [responder, c](engine::OfflineReply&) {
     responder.Send(JsonBody(http::status::created,
-                            cli::TerminalToJson(c.terminal_id, c.merchant_id,
-                                                c.settlement_account, c.public_key, true)));
+                            cli::TerminalToJson(c.terminal_id, c.merchant_id, c.settlement_account,
+                                                c.public_key, true)));
   });
 }
 
@@ -360,8 +359,7 @@ void Service::Exceptions(const RequestContext& context, const Responder& respond
 void Service::ResolveException(const RequestContext& context, const Responder& responder) {
   ApiResult<uint64_t> id = DecodeExceptionId(context.match.id);
   if (!id.ok()) return responder.Send(ErrorResponse(id.error()));
-  ApiResult<engine::OfflineCommand> command =
-      DecodeResolveBody(context.request.body(), id.value());
+  ApiResult<engine::OfflineCommand> command = DecodeResolveBody(context.request.body(), id.value());
   if (!command.ok()) return responder.Send(ErrorResponse(command.error()));
   CallOffline(command.value(), responder, [this, responder](engine::OfflineReply& reply) {
     TPW_ASSERT(reply.exceptions.size() == 1);

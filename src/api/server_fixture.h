@@ -6,13 +6,30 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
+#include "access/access.h"
 #include "api/server.h"
 #include "engine/engine.h"
 #include "storage/posix_storage.h"
 #include "storage/test_temp_dir.h"
 
 namespace tpw::api::testing {
+
+// Makes an API key in `engine` as `tpwallet apikey create` does and returns its text.
+inline std::string MakeApiKey(engine::Engine& engine, access::Scope scope, uint32_t rate = 0) {
+  const access::KeyText text = access::GenerateKeyText();
+  engine::AccessCommand create;
+  create.kind = engine::AccessCommandKind::create_api_key;
+  create.key.id = text.id;
+  create.key.scope = scope;
+  create.key.name = std::string(access::ScopeName(scope));
+  create.key.secret_hash = access::SecretHash(text.secret);
+  create.key.rate_per_second = rate;
+  const engine::Reply reply = engine.ExecuteAccess(create);
+  EXPECT_EQ(reply.access->error, engine::AccessError::ok);
+  return access::FormatKeyText(text);
+}
 
 class ServerFixture : public ::testing::Test {
  protected:

@@ -313,11 +313,14 @@ void RegisterEnroll(CLI::App& device, int& exit_code) {
                   "Id for the device's new reserve account (code 900)")
       ->required();
   cmd->add_option("--ledger", o->text.ledger, "Ledger number or asset code (USD, ...)")->required();
-  cmd->add_option("--allowance", o->text.allowance, "Total the device may spend offline, e.g. 100.00")
+  cmd->add_option("--allowance", o->text.allowance,
+                  "Total the device may spend offline, e.g. 100.00")
       ->required();
-  cmd->add_option("--per-payment-max", o->text.per_payment_max, "Largest single payment, e.g. 20.00")
+  cmd->add_option("--per-payment-max", o->text.per_payment_max,
+                  "Largest single payment, e.g. 20.00")
       ->required();
-  cmd->add_option("--payments-max", o->text.payments_max, "Offline payments allowed (counter range)")
+  cmd->add_option("--payments-max", o->text.payments_max,
+                  "Offline payments allowed (counter range)")
       ->required();
   cmd->add_option("--cvm-threshold", o->text.cvm_threshold,
                   "Payments above this need the PIN on the device (default: never)");
@@ -369,7 +372,8 @@ void RegisterSync(CLI::App& device, int& exit_code) {
   cmd->add_option("--per-payment-max", o->limits.per_payment_max, "New largest payment");
   cmd->add_option("--payments-max", o->limits.payments_max, "New number of offline payments");
   cmd->add_option("--cvm-threshold", o->limits.cvm_threshold, "New PIN threshold");
-  cmd->add_option("--valid-for", o->limits.valid_for, "New validity (default: as the old certificate)");
+  cmd->add_option("--valid-for", o->limits.valid_for,
+                  "New validity (default: as the old certificate)");
   cmd->add_option("--out", o->out, "Also write the binary sync statement to FILE");
   cmd->callback([o, &exit_code] { exit_code = RunSync(*o); });
 }

@@ -63,18 +63,20 @@ InputResult<access::Scope> ParseScopeText(std::string_view field, std::string_vi
 }
 
 InputResult<std::string> ParseKeyName(std::string_view field, std::string_view text) {
-  if (text.empty()) return InputFail(std::string(field) + " is empty; give the key a label, e.g. \"shop 12\"");
+  if (text.empty())
+    return InputFail(std::string(field) + " is empty; give the key a label, e.g. \"shop 12\"");
   if (text.size() > access::kKeyNameBytesMax) {
-    return InputFail(std::string(field) + " is " + std::to_string(text.size()) + " bytes; at most " +
-                     std::to_string(access::kKeyNameBytesMax) + " are allowed");
+    return InputFail(std::string(field) + " is " + std::to_string(text.size()) +
+                     " bytes; at most " + std::to_string(access::kKeyNameBytesMax) +
+                     " are allowed");
   }
   if (!IsValidUtf8(text)) return InputFail(std::string(field) + " is not valid UTF-8");
   if (HasControlCharacter(text)) {
-    return InputFail(std::string(field) + " contains a control character (a tab, line break, escape...)");
+    return InputFail(std::string(field) +
+                     " contains a control character (a tab, line break, escape...)");
   }
   return std::string(text);
 }
-
 
 bj::object KeyToJson(const access::ApiKey& key) {
   bj::object out;
@@ -94,6 +96,5 @@ bj::object KeyToJson(const access::ApiKey& key) {
   }
   return out;
 }
-
 
 }  // namespace tpw::cli

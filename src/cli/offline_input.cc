@@ -64,7 +64,8 @@ InputResult<engine::OfflineCommand> EnrollCommandOf(const EnrollText& o, const A
   }
   c.valid_for_ms = errors.Take(ParseDurationText(name("--valid-for"), o.valid_for));
   if (errors.failed()) return Err{errors.error()};
-  if (c.device_id == 0) return InputFail(name("--device") + " 0 is reserved; device ids start at 1");
+  if (c.device_id == 0)
+    return InputFail(name("--device") + " 0 is reserved; device ids start at 1");
   if (c.payment_count_max == 0) return InputFail(name("--payments-max") + " must be at least 1");
   if (c.allowance < c.per_payment_max) {
     return InputFail(name("--allowance") + " must be at least " + name("--per-payment-max") +

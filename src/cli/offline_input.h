@@ -55,7 +55,6 @@ struct TerminalText {
   std::string settlement_account;
   std::string public_key;
 };
-InputResult<engine::OfflineCommand> TerminalCommandOf(const TerminalText& text,
-                                                      InputNaming naming);
+InputResult<engine::OfflineCommand> TerminalCommandOf(const TerminalText& text, InputNaming naming);
 
 }  // namespace tpw::cli

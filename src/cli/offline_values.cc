@@ -111,7 +111,6 @@ std::string ShortHex(std::span<const uint8_t> bytes) {
   return crypto::ToHex(bytes.first(std::min<size_t>(bytes.size(), 8)));
 }
 
-
 bool IsZeroHash(const crypto::Hash256& hash) {
   return std::all_of(hash.begin(), hash.end(), [](uint8_t b) { return b == 0; });
 }

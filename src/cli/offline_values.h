@@ -3,13 +3,13 @@
 // certificates, batch outcomes and clearing exceptions out. Pure functions; no engine.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <array>
+#include <boost/json/object.hpp>
 #include <cstdint>
-#include <vector>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/values.h"
 #include "common/asset.h"
@@ -93,8 +93,7 @@ boost::json::object BatchOutcomesToJson(const offline::TerminalBatch* batch,
                                         const AssetTable& assets);
 
 // A registered terminal (`terminal register --json`, POST /v1/offline/terminals).
-boost::json::object TerminalToJson(u128 terminal_id, u128 merchant_id,
-                                   AccountId settlement_account, const offline::Bytes32& key,
-                                   bool active);
+boost::json::object TerminalToJson(u128 terminal_id, u128 merchant_id, AccountId settlement_account,
+                                   const offline::Bytes32& key, bool active);
 
 }  // namespace tpw::cli

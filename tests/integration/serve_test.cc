@@ -18,6 +18,7 @@
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -79,8 +80,9 @@ class ServeTest : public ::testing::Test {
   uint16_t Start(const std::vector<std::string>& extra = {}) {
     ++starts_;
     const std::string out = Out("serve" + std::to_string(starts_));
-    std::vector<std::string> args = {TPW_BINARY, "serve",     "--data-dir", dir_.path(),
-                                     "--listen", "127.0.0.1:0", "--threads", "2", "--json"};
+    std::vector<std::string> args = {TPW_BINARY,  "serve",    "--data-dir",
+                                     dir_.path(), "--listen", "127.0.0.1:0",
+                                     "--threads", "2",        "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = Spawn(args, out);
     while (true) {  // the child prints one JSON line once it listens
@@ -110,33 +112,46 @@ class ServeTest : public ::testing::Test {
     ASSERT_EQ(r.result_int(), 200u);
   }
 
-  // Clients post transfers until the server goes away; each 2xx id is recorded.
-  void StartLoad(uint16_t port) {
+  // kClients clients call `step` (send one request, record it if acknowledged; returns whether
+  // the connection stays open) until the server goes away or JoinLoad.
+  void RunClients(uint16_t port, std::function<bool(TestClient&, int client)> step) {
     stop_load_ = false;
     for (int c = 0; c < kClients; ++c) {
-      load_.emplace_back([this, port, c] {
+      load_.emplace_back([this, port, c, step] {
         try {
           TestClient client(port);
           client.UseKey(admin_key_);
-          while (!stop_load_) {
-            const uint64_t id = next_id_.fetch_add(1);
-            const std::string body =
-                R"({"id":")" + std::to_string(id) +
-                R"(","debit_account_id":"1","credit_account_id":"2","amount_minor":"1","ledger":"USD","code":1})";
-            const HttpResponse r = client.Post("/v1/transfers", body);
-            if (r.result_int() / 100 == 2) {
-              std::lock_guard lock(mutex_);
-              acknowledged_.push_back(id);
-            } else if (r.result_int() != 503u) {
-              ADD_FAILURE() << c << ": " << r.result_int() << " " << r.body();
-            }
-            if (!r.keep_alive()) break;
+          while (!stop_load_ && step(client, c)) {
           }
         } catch (const std::exception&) {
           // the server was killed or stopped under us
         }
       });
     }
+  }
+
+  // A 2xx; anything but that or a 503 of a stopping server is a test failure.
+  static bool Acknowledged(const HttpResponse& r, int client) {
+    if (r.result_int() / 100 == 2) return true;
+    if (r.result_int() != 503u)
+      ADD_FAILURE() << client << ": " << r.result_int() << " " << r.body();
+    return false;
+  }
+
+  // Clients post transfers until the server goes away; each 2xx id is recorded.
+  void StartLoad(uint16_t port) {
+    RunClients(port, [this](TestClient& client, int c) {
+      const uint64_t id = next_id_.fetch_add(1);
+      const std::string body =
+          R"({"id":")" + std::to_string(id) +
+          R"(","debit_account_id":"1","credit_account_id":"2","amount_minor":"1","ledger":"USD","code":1})";
+      const HttpResponse r = client.Post("/v1/transfers", body);
+      if (Acknowledged(r, c)) {
+        std::lock_guard lock(mutex_);
+        acknowledged_.push_back(id);
+      }
+      return r.keep_alive();
+    });
   }
 
   void JoinLoad() {
@@ -256,13 +271,16 @@ class ServeOfflineTest : public ServeTest {
   void Provision(uint16_t port) {
     TestClient admin(port);
     admin.UseKey(admin_key_);
-    ASSERT_EQ(admin.Post("/v1/accounts",
-                         R"({"accounts":[{"id":"1","ledger":"USD","code":1},)"
-                         R"({"id":"2","ledger":"USD","code":1},{"id":"3","ledger":"USD","code":1}]})")
-                  .result_int(),
-              200u);
-    ASSERT_EQ(admin.Post("/v1/transfers", R"({"id":"1","debit_account_id":"1","credit_account_id":)"
-                                          R"("2","amount":"10000.00","ledger":"USD","code":1})")
+    ASSERT_EQ(
+        admin
+            .Post("/v1/accounts",
+                  R"({"accounts":[{"id":"1","ledger":"USD","code":1},)"
+                  R"({"id":"2","ledger":"USD","code":1},{"id":"3","ledger":"USD","code":1}]})")
+            .result_int(),
+        200u);
+    ASSERT_EQ(admin
+                  .Post("/v1/transfers", R"({"id":"1","debit_account_id":"1","credit_account_id":)"
+                                         R"("2","amount":"10000.00","ledger":"USD","code":1})")
                   .result_int(),
               201u);
     const HttpResponse terminal = admin.Post(
@@ -300,10 +318,9 @@ class ServeOfflineTest : public ServeTest {
     batch.created = request.terminal_time;
     batch.tokens.push_back(offline::DecodeToken(device_.Sign(device_.Draft(request))).value());
     std::vector<uint8_t> bytes = offline::Encode(batch);
-    batch.signature =
-        crypto::Sign(terminal_key_, offline::kBatchDomain,
-                     offline::SignedPart(bytes, offline::MessageType::terminal_batch))
-            .bytes;
+    batch.signature = crypto::Sign(terminal_key_, offline::kBatchDomain,
+                                   offline::SignedPart(bytes, offline::MessageType::terminal_batch))
+                          .bytes;
     return offline::Encode(batch);
   }
 
@@ -315,28 +332,15 @@ class ServeOfflineTest : public ServeTest {
 
   // Terminals upload batches until the server goes away; each 2xx batch is recorded.
   void StartUploads(uint16_t port) {
-    stop_load_ = false;
-    for (int c = 0; c < kClients; ++c) {
-      load_.emplace_back([this, port, c] {
-        try {
-          TestClient client(port);
-          client.UseKey(admin_key_);
-          while (!stop_load_) {
-            const std::vector<uint8_t> batch = NextBatch();
-            const HttpResponse r = Upload(client, batch);
-            if (r.result_int() == 200u) {
-              std::lock_guard lock(mutex_);
-              uploaded_.push_back(batch);
-            } else if (r.result_int() != 503u) {
-              ADD_FAILURE() << c << ": " << r.result_int() << " " << r.body();
-            }
-            if (!r.keep_alive()) break;
-          }
-        } catch (const std::exception&) {
-          // the server was killed under us
-        }
-      });
-    }
+    RunClients(port, [this](TestClient& client, int c) {
+      const std::vector<uint8_t> batch = NextBatch();
+      const HttpResponse r = Upload(client, batch);
+      if (Acknowledged(r, c)) {
+        std::lock_guard lock(mutex_);
+        uploaded_.push_back(batch);
+      }
+      return r.keep_alive();
+    });
   }
 
   std::string passphrase_file_;
@@ -371,8 +375,9 @@ TEST_F(ServeOfflineTest, KillNineMidUploadsLosesNoAcknowledgedBatch) {
     EXPECT_EQ(out.at("tokens").at(0).at("classification").as_string(), "cleared");
   }
   const auto device = JsonOf(client.Get("/v1/offline/devices/7"));
-  EXPECT_GE(std::stoull(std::string(device.at("current_certificate").at("cleared_count").as_string())),
-            uploaded_.size());
+  EXPECT_GE(
+      std::stoull(std::string(device.at("current_certificate").at("cleared_count").as_string())),
+      uploaded_.size());
   kill(pid_, SIGTERM);
   WaitExit(pid_);
 }
