@@ -103,8 +103,8 @@ CommandResult<std::unique_ptr<Session>> OpenKeySession(const CommonOptions& o) {
   if (session.ok() || session.error().code != "locked") return session;
   CommandError error = session.error();
   error.message +=
-      "; if `tpwallet serve` is running on this directory, manage keys through its API "
-      "(POST /v1/api-keys, GET /v1/api-keys, POST /v1/api-keys/{id}/revoke with an admin key), "
+      "; if `tpwallet serve` is running on this directory, manage keys through its HTTP "
+      "API (POST /v1/api-keys, GET /v1/api-keys, POST /v1/api-keys/{id}/revoke with an admin key), "
       "or stop it (SIGTERM) and run the command again";
   return Fail(std::move(error));
 }
