@@ -154,6 +154,23 @@ class OfflineApiTest : public testing::ServerFixture {
     return d;
   }
 
+  // A terminal whose key the test holds, a device enrolled for it, and a signed batch holding
+  // one token of `amount` minor units.
+  struct OneTokenBatch {
+    crypto::SecretKey terminal_key = crypto::GenerateSigningKey();
+    std::vector<uint8_t> token;
+    std::vector<uint8_t> batch;
+  };
+  OneTokenBatch MakeOneTokenBatch(u128 terminal, u128 merchant, u128 device_id, u128 reserve,
+                                  u128 amount) {
+    OneTokenBatch out;
+    RegisterTerminal(terminal, merchant, out.terminal_key.public_key().bytes);
+    terminal::testing::TestDevice device = EnrolledDevice(device_id, reserve);
+    out.token = device.Sign(device.Draft(RequestAt(terminal, merchant, amount)));
+    out.batch = SignedBatch(out.terminal_key, terminal, {out.token});
+    return out;
+  }
+
   void RegisterTerminal(u128 terminal, u128 merchant, const offline::Bytes32& key) {
     const HttpResponse r = admin_->Post(
         "/v1/offline/terminals",
@@ -428,11 +445,10 @@ TEST_F(OfflineApiTest, MalformedOfflineBodiesAre400NamingTheField) {
 // ---- Batch uploads: hostile input ----------------------------------------------------------
 
 TEST_F(OfflineApiTest, BadBatchUploadsAreRefusedWithTheirReason) {
-  const crypto::SecretKey shop = crypto::GenerateSigningKey();
-  RegisterTerminal(54, 64, shop.public_key().bytes);
-  terminal::testing::TestDevice device = EnrolledDevice(12, 906);
-  const std::vector<uint8_t> token = device.Sign(device.Draft(RequestAt(54, 64, 100)));
-  const std::vector<uint8_t> batch = SignedBatch(shop, 54, {token});
+  const OneTokenBatch made = MakeOneTokenBatch(54, 64, 12, 906, 100);
+  const crypto::SecretKey& shop = made.terminal_key;
+  const std::vector<uint8_t>& token = made.token;
+  const std::vector<uint8_t>& batch = made.batch;
   auto terminal_client = ClientWith(Scope::terminal);
 
   const std::vector<uint8_t> truncated(batch.begin(), batch.end() - 1);
@@ -481,11 +497,8 @@ TEST_F(OfflineApiTest, BadBatchUploadsAreRefusedWithTheirReason) {
 }
 
 TEST_F(OfflineApiTest, AnUploadWithAnIdempotencyKeyIsReplayedNotReclassified) {
-  const crypto::SecretKey shop = crypto::GenerateSigningKey();
-  RegisterTerminal(56, 66, shop.public_key().bytes);
-  terminal::testing::TestDevice device = EnrolledDevice(13, 907);
-  const std::vector<uint8_t> token = device.Sign(device.Draft(RequestAt(56, 66, 300)));
-  const std::vector<uint8_t> batch = SignedBatch(shop, 56, {token});
+  const OneTokenBatch made = MakeOneTokenBatch(56, 66, 13, 907, 300);
+  const std::vector<uint8_t>& batch = made.batch;
   auto client = ClientWith(Scope::terminal);
   client->SetHeader("Idempotency-Key", "upload-1");
   const HttpResponse first = UploadBinary(*client, batch);
@@ -493,7 +506,8 @@ TEST_F(OfflineApiTest, AnUploadWithAnIdempotencyKeyIsReplayedNotReclassified) {
   const HttpResponse second = UploadBinary(*client, batch);
   EXPECT_EQ(second.body(), first.body());
   EXPECT_EQ(second["Idempotent-Replayed"], "true");
-  const HttpResponse other = UploadBinary(*client, SignedBatch(shop, 56, {token}));
+  const HttpResponse other =
+      UploadBinary(*client, SignedBatch(made.terminal_key, 56, {made.token}));
   EXPECT_EQ(other.result_int(), 422u);
   EXPECT_EQ(ErrorCode(other), "idempotency_key_reused");
   // Without the key, the batch id still makes the upload idempotent.

@@ -135,11 +135,13 @@ void Service::OfflineRoute(const RequestContext& context, const Responder& respo
     case Route::offline_device_sync:
       return SyncDevice(context, responder);
     case Route::offline_device_revoke:
-      return RevokeDevice(context, responder);
+      return IdAction(context, responder, engine::OfflineCommandKind::revoke_device,
+                      &engine::OfflineCommand::device_id, "device_id", "revoked", true);
     case Route::offline_terminals_register:
       return RegisterTerminal(context, responder);
     case Route::offline_terminal_deactivate:
-      return DeactivateTerminal(context, responder);
+      return IdAction(context, responder, engine::OfflineCommandKind::deactivate_terminal,
+                      &engine::OfflineCommand::terminal_id, "terminal_id", "active", false);
     case Route::offline_deny_list:
       return DenyList(context, responder);
     case Route::offline_batches_upload:
@@ -244,20 +246,23 @@ void Service::SyncDevice(const RequestContext& context, const Responder& respond
       });
 }
 
-void Service::RevokeDevice(const RequestContext& context, const Responder& responder) {
+void Service::IdAction(const RequestContext& context, const Responder& responder,
+                       engine::OfflineCommandKind kind, u128 engine::OfflineCommand::*id_field,
+                       std::string_view id_key, std::string_view flag, bool flag_value) {
   ApiResult<u128> id = DecodePathId(context.match.id);
   if (!id.ok()) return responder.Send(ErrorResponse(id.error()));
   if (auto empty = DecodeEmptyBody(context.request.body()); !empty.ok()) {
     return responder.Send(ErrorResponse(empty.error()));
   }
   engine::OfflineCommand command;
-  command.kind = engine::OfflineCommandKind::revoke_device;
-  command.device_id = id.value();
+  command.kind = kind;
+  command.*id_field = id.value();
   CallOffline(std::move(command), responder,
-              [responder, device = id.value()](engine::OfflineReply&) {
+              [responder, id = id.value(), id_key = std::string(id_key), flag = std::string(flag),
+               flag_value](engine::OfflineReply&) {
                 bj::object out;
-                out["device_id"] = FormatId(device);
-                out["revoked"] = true;
+                out[id_key] = FormatId(id);
+                out[flag] = flag_value;
                 responder.Send(JsonBody(http::status::ok, out));
               });
 }
@@ -271,24 +276,6 @@ void Service::RegisterTerminal(const RequestContext& context, const Responder& r
                             cli::TerminalToJson(c.terminal_id, c.merchant_id, c.settlement_account,
                                                 c.public_key, true)));
   });
-}
-
-void Service::DeactivateTerminal(const RequestContext& context, const Responder& responder) {
-  ApiResult<u128> id = DecodePathId(context.match.id);
-  if (!id.ok()) return responder.Send(ErrorResponse(id.error()));
-  if (auto empty = DecodeEmptyBody(context.request.body()); !empty.ok()) {
-    return responder.Send(ErrorResponse(empty.error()));
-  }
-  engine::OfflineCommand command;
-  command.kind = engine::OfflineCommandKind::deactivate_terminal;
-  command.terminal_id = id.value();
-  CallOffline(std::move(command), responder,
-              [responder, terminal = id.value()](engine::OfflineReply&) {
-                bj::object out;
-                out["terminal_id"] = FormatId(terminal);
-                out["active"] = false;
-                responder.Send(JsonBody(http::status::ok, out));
-              });
 }
 
 void Service::DenyList(const RequestContext& context, const Responder& responder) {

@@ -120,9 +120,12 @@ class Service {
   void EnrollDevice(const RequestContext& context, const Responder& responder);
   void GetDevice(const RequestContext& context, const Responder& responder);
   void SyncDevice(const RequestContext& context, const Responder& responder);
-  void RevokeDevice(const RequestContext& context, const Responder& responder);
   void RegisterTerminal(const RequestContext& context, const Responder& responder);
-  void DeactivateTerminal(const RequestContext& context, const Responder& responder);
+  // An action on one {id} without parameters (device revoke, terminal deactivate): the id goes
+  // in `id_field`; the answer is {"<id_key>": id, "<flag>": flag_value}.
+  void IdAction(const RequestContext& context, const Responder& responder,
+                engine::OfflineCommandKind kind, u128 engine::OfflineCommand::*id_field,
+                std::string_view id_key, std::string_view flag, bool flag_value);
   void DenyList(const RequestContext& context, const Responder& responder);
   void UploadBatch(const RequestContext& context, const Responder& responder);
   void Exceptions(const RequestContext& context, const Responder& responder);
