@@ -381,6 +381,16 @@ TEST_F(OfflineApiTest, RegistryActionsAnswerTheirConflictsAndUnknownIds) {
   EXPECT_EQ(
       ErrorCode(admin_->Post("/v1/offline/devices", EnrollBody(9, device.public_key().bytes, 903))),
       "device_exists");
+  // An enrollment retried under its Idempotency-Key gets the first 201 back, not device_exists.
+  admin_->SetHeader("Idempotency-Key", "enroll-16");
+  const std::string enroll16 = EnrollBody(16, device.public_key().bytes, 910);
+  const HttpResponse first = admin_->Post("/v1/offline/devices", enroll16);
+  const HttpResponse retried = admin_->Post("/v1/offline/devices", enroll16);
+  admin_->SetHeader("Idempotency-Key", "");
+  ASSERT_EQ(first.result_int(), 201u) << first.body();
+  EXPECT_EQ(retried.result_int(), 201u);
+  EXPECT_EQ(retried.body(), first.body());
+  EXPECT_EQ(retried["Idempotent-Replayed"], "true");
   EXPECT_EQ(admin_->Get("/v1/offline/devices/404").result_int(), 404u);
   EXPECT_EQ(ErrorCode(admin_->Get("/v1/offline/devices/404")), "unknown_device");
   EXPECT_EQ(admin_->Send(http::verb::post, "/v1/offline/devices/9/revoke", "", "").result_int(),
