@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: install what is missing, then build and run every test twice — a release
-# build (g++, -O2, assertions on) and an ASan+UBSan build (clang) — run the demo, then fuzz every
-# decoder briefly with libFuzzer (scripts/fuzz.sh). Exits non-zero on any failure.
+# The whole test suite: install what is missing, build the release program (g++, -O2, assertions
+# on) and run the demo on it, then build and run every test in an ASan+UBSan build (clang), then
+# fuzz every decoder briefly with libFuzzer (scripts/fuzz.sh). Exits non-zero on any failure.
 #
 # The ASan+UBSan build is a clang TPW_SANITIZE build: its objects also carry libFuzzer's coverage
 # instrumentation and it builds the fuzz targets, so the fuzzing stage needs no third build.
@@ -17,13 +17,15 @@ start=$(date +%s)
 cpu_so_far() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($16 + $17) / hz }' /proc/$$/stat; }
 stage() { echo "== $1 (at $(( $(date +%s) - start )) s wall, $(cpu_so_far) s CPU) =="; }
 
-stage "release build (RelWithDebInfo: -O2 -g1, g++)"
+# The release build is the program people run (scripts/run.sh builds the same): g++ compiles every
+# library and the CLI with -Werror, and the demo runs on it. The tests run once, in the stricter
+# ASan+UBSan build below; building them twice cost ~8 of CI's minutes (docs/benchmarks.md,
+# "Test-suite duration").
+stage "release build of the tpwallet program (RelWithDebInfo: -O2 -g1, g++)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs"
-stage "release tests"
-ctest --test-dir build --output-on-failure -j"$jobs"
+cmake --build build -j"$jobs" --target tpwallet
 
-stage "demo smoke run"
+stage "demo smoke run (release build)"
 ./build/tpwallet demo >/dev/null && echo "demo: ok"
 
 stage "ASan+UBSan build (clang-14, -O1; also the fuzz targets)"

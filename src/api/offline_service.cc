@@ -7,6 +7,7 @@
 
 #include "api/service.h"
 #include "cli/offline_values.h"
+#include "cli/render.h"
 #include "common/assert.h"
 #include "crypto/base64.h"
 #include "ledger/results.h"
@@ -194,7 +195,7 @@ void Service::EnrollDevice(const RequestContext& context, const Responder& respo
     ReserveBalance(AccountId(c.reserve_account_id), responder,
                    [this, responder, c, user, bytes = reply.certificate](Amount balance) {
                      bj::object out = cli::EnrollmentToJson(c, bytes, user, balance, assets_);
-                     cli::PutAmountJson(out, "funded", assets_, c.asset, c.allowance);
+                     cli::PutAmount(out, "funded", assets_, c.asset, c.allowance);
                      responder.Send(JsonBody(http::status::created, out));
                    });
   });

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/backend.h"
 #include "cli/batch_input.h"
 #include "cli/commands.h"
-#include "cli/engine_calls.h"
 #include "cli/render.h"
 #include "cli/session.h"
 #include "cli/query.h"
@@ -103,14 +103,13 @@ int RunAccountCreate(const AccountCreateOptions& o) {
     batch.accounts.push_back(account.value());
     batch.lines.push_back(0);
   }
-  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
-  if (!session.ok()) return Report(o.common, session.error());
-  const engine::Reply reply = session.value()->engine->CreateAccounts(batch.accounts);
-  if (std::optional<CommandError> failure = ReplyFailure(*session.value(), reply)) {
-    return Report(o.common, *failure);
-  }
+  CommandResult<std::unique_ptr<LedgerBackend>> backend = OpenLedgerBackend(o.common);
+  if (!backend.ok()) return Report(o.common, backend.error());
+  CommandResult<std::vector<ledger::CreateAccountsResult>> results =
+      backend.value()->CreateAccounts(batch.accounts);
+  if (!results.ok()) return Report(o.common, results.error());
   return PrintOutcomes(o.common, "account",
-                       AccountOutcomes(batch.accounts, batch.lines, reply.account_results));
+                       AccountOutcomes(batch.accounts, batch.lines, results.value()));
 }
 
 // ---- account show ---------------------------------------------------------------------------
@@ -145,9 +144,9 @@ void PrintNotFound(const char* noun, const std::vector<std::string>& missing) {
 int RunAccountShow(const AccountShowOptions& o) {
   InputResult<std::vector<AccountId>> ids = ParseIdList<AccountId>(o.ids);
   if (!ids.ok()) return Report(o.common, InputErrorOf(ids.error()));
-  CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
-  if (!session.ok()) return Report(o.common, session.error());
-  CommandResult<std::vector<ledger::Account>> found = LookupAccounts(*session.value(), ids.value());
+  CommandResult<std::unique_ptr<LedgerBackend>> backend = OpenLedgerBackend(o.common);
+  if (!backend.ok()) return Report(o.common, backend.error());
+  CommandResult<std::vector<ledger::Account>> found = backend.value()->LookupAccounts(ids.value());
   if (!found.ok()) return Report(o.common, found.error());
   const std::vector<ledger::Account>& accounts = found.value();
   std::vector<std::string> missing;
@@ -156,7 +155,7 @@ int RunAccountShow(const AccountShowOptions& o) {
                                      [id](const ledger::Account& a) { return a.id == id; });
     if (!present) missing.push_back(FormatId(id));
   }
-  const AssetTable& assets = session.value()->assets;
+  const AssetTable& assets = backend.value()->assets();
   if (o.common.json) {
     bj::array items;
     for (const ledger::Account& a : accounts) items.push_back(AccountToJson(a, assets));
@@ -184,13 +183,6 @@ InputResult<AccountQuery> QueryFromOptions(const AccountQueryOptions& o) {
   return ParseAccountQuery(o.text, "--");
 }
 
-CommandError QueryErrorOf(ledger::QueryError error) {
-  const bool not_found = error == ledger::QueryError::account_not_found;
-  return CommandError{
-      not_found ? kExitNotFound : kExitRejected, "ledger", std::string(ledger::ResultName(error)),
-      std::string(ledger::ResultName(error)) + ": " + std::string(ledger::ResultMessage(error))};
-}
-
 void PrintPageFooter(size_t rows, const char* noun, std::optional<Timestamp> next) {
   std::printf("%zu %s\n", rows, noun);
   if (next.has_value()) std::printf("more may follow: --after %lu\n", next->ns);
@@ -208,27 +200,22 @@ int RunAccountTransfers(const AccountQueryOptions& o) {
   const InputResult<AccountQuery> query = QueryFromOptions(o);
   if (!query.ok()) return Report(o.common, InputErrorOf(query.error()));
   const ledger::AccountFilter& filter = query.value().filter;
-  CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
+  CommandResult<std::unique_ptr<LedgerBackend>> opened = OpenLedgerBackend(o.common);
   if (!opened.ok()) return Report(o.common, opened.error());
-  Session& session = *opened.value();
-  std::vector<ledger::Transfer> transfers;
+  LedgerBackend& backend = *opened.value();
+  TransferRows rows;
   if (!query.value().past_the_end) {
-    engine::Reply reply = session.engine->GetAccountTransfers(filter);
-    if (std::optional<CommandError> failure = ReplyFailure(session, reply)) {
-      return Report(o.common, *failure);
-    }
-    if (reply.query_error.has_value()) return Report(o.common, QueryErrorOf(*reply.query_error));
-    transfers = std::move(reply.transfers);
+    CommandResult<TransferRows> page = backend.AccountTransfers(filter);
+    if (!page.ok()) return Report(o.common, page.error());
+    rows = std::move(page).value();
   }
-  CommandResult<std::vector<std::optional<ledger::PendingStatus>>> statuses =
-      PendingStatusesOf(session, transfers);
-  if (!statuses.ok()) return Report(o.common, statuses.error());
+  const std::vector<ledger::Transfer>& transfers = rows.transfers;
   const std::optional<Timestamp> next = NextCursor(
       transfers.size(), filter.limit, transfers.empty() ? Timestamp{} : transfers.back().timestamp);
   if (o.common.json) {
     bj::array items;
     for (size_t i = 0; i < transfers.size(); ++i) {
-      items.push_back(TransferToJson(transfers[i], statuses.value()[i], session.assets));
+      items.push_back(TransferToJson(transfers[i], rows.statuses[i], backend.assets()));
     }
     bj::object out;
     out["account_id"] = FormatId(filter.account_id);
@@ -237,7 +224,7 @@ int RunAccountTransfers(const AccountQueryOptions& o) {
     PrintJson(out);
   } else {
     if (!transfers.empty()) {
-      std::fputs(TransfersTable(transfers, statuses.value(), session.assets).c_str(), stdout);
+      std::fputs(TransfersTable(transfers, rows.statuses, backend.assets()).c_str(), stdout);
     }
     PrintPageFooter(transfers.size(), "transfers", next);
   }
@@ -248,12 +235,11 @@ int RunAccountHistory(const AccountQueryOptions& o) {
   const InputResult<AccountQuery> query = QueryFromOptions(o);
   if (!query.ok()) return Report(o.common, InputErrorOf(query.error()));
   const ledger::AccountFilter& filter = query.value().filter;
-  CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
+  CommandResult<std::unique_ptr<LedgerBackend>> opened = OpenLedgerBackend(o.common);
   if (!opened.ok()) return Report(o.common, opened.error());
-  Session& session = *opened.value();
+  LedgerBackend& backend = *opened.value();
   // The account's ledger says how to write its amounts.
-  CommandResult<std::vector<ledger::Account>> account =
-      LookupAccounts(session, {filter.account_id});
+  CommandResult<std::vector<ledger::Account>> account = backend.LookupAccounts({filter.account_id});
   if (!account.ok()) return Report(o.common, account.error());
   if (account.value().empty()) {
     return Report(o.common, QueryErrorOf(ledger::QueryError::account_not_found));
@@ -261,19 +247,16 @@ int RunAccountHistory(const AccountQueryOptions& o) {
   const uint32_t ledger_number = account.value()[0].ledger;
   std::vector<ledger::AccountBalance> balances;
   if (!query.value().past_the_end) {
-    engine::Reply reply = session.engine->GetAccountBalances(filter);
-    if (std::optional<CommandError> failure = ReplyFailure(session, reply)) {
-      return Report(o.common, *failure);
-    }
-    if (reply.query_error.has_value()) return Report(o.common, QueryErrorOf(*reply.query_error));
-    balances = std::move(reply.balances);
+    CommandResult<std::vector<ledger::AccountBalance>> page = backend.AccountBalances(filter);
+    if (!page.ok()) return Report(o.common, page.error());
+    balances = std::move(page).value();
   }
   const std::optional<Timestamp> next = NextCursor(
       balances.size(), filter.limit, balances.empty() ? Timestamp{} : balances.back().timestamp);
   if (o.common.json) {
     bj::array items;
     for (const ledger::AccountBalance& b : balances) {
-      items.push_back(BalanceToJson(b, ledger_number, session.assets));
+      items.push_back(BalanceToJson(b, ledger_number, backend.assets()));
     }
     bj::object out;
     out["account_id"] = FormatId(filter.account_id);
@@ -282,7 +265,7 @@ int RunAccountHistory(const AccountQueryOptions& o) {
     PrintJson(out);
   } else {
     if (!balances.empty()) {
-      std::fputs(BalancesTable(balances, ledger_number, session.assets).c_str(), stdout);
+      std::fputs(BalancesTable(balances, ledger_number, backend.assets()).c_str(), stdout);
     }
     PrintPageFooter(balances.size(), "balance entries", next);
   }
@@ -298,7 +281,7 @@ void RegisterCreate(CLI::App& account, int& exit_code) {
       "Create an account, or a batch of accounts from a JSON-lines file (docs/cli.md).\n"
       "Example: tpwallet account create --id 1 --ledger USD --code 10 "
       "--flags debits_must_not_exceed_credits,history");
-  AddCommonOptions(*cmd, o->common);
+  AddCommonOptions(*cmd, o->common, ServerUse::writes);
   cmd->add_option("--file", o->file,
                   "Create the accounts of this JSON-lines file as one batch "
                   "(\"-\" = standard input)");
@@ -323,13 +306,13 @@ void RegisterShow(CLI::App& account, int& exit_code) {
   auto o = std::make_shared<AccountShowOptions>();
   CLI::App* cmd = account.add_subcommand(
       "show", "Show accounts: balances, flags, limits.\nExample: tpwallet account show 1 2");
-  AddCommonOptions(*cmd, o->common);
+  AddCommonOptions(*cmd, o->common, ServerUse::reads);
   cmd->add_option("ids", o->ids, "Account ids")->required();
   cmd->callback([o, &exit_code] { exit_code = RunAccountShow(*o); });
 }
 
 void AddQueryOptions(CLI::App& cmd, AccountQueryOptions& o, bool transfer_filters) {
-  AddCommonOptions(cmd, o.common);
+  AddCommonOptions(cmd, o.common, ServerUse::reads);
   cmd.add_option("account", o.text.account, "Account id")->required();
   cmd.add_option("--from", o.text.from, "Earliest time: ns since 1970, or 2024-01-31T12:00:00Z");
   cmd.add_option("--to", o.text.to, "Latest time (inclusive), same forms as --from");
@@ -366,9 +349,11 @@ void RegisterHistory(CLI::App& account, int& exit_code) {
 }  // namespace
 
 void RegisterAccountCommands(CLI::App& app, int& exit_code) {
-  CLI::App* account = app.add_subcommand("account",
-                                         "Create and inspect accounts on a data directory.\n"
-                                         "Example: tpwallet account show 1");
+  CLI::App* account = app.add_subcommand(
+      "account",
+      "Create and inspect accounts on a data directory, or on a running server (--server).\n"
+      "Example: tpwallet account show 1\n"
+      "Example: TPWALLET_API_KEY=tpw_... tpwallet account show 1 --server http://127.0.0.1:8080");
   account->require_subcommand(1);
   RegisterCreate(*account, exit_code);
   RegisterShow(*account, exit_code);

@@ -30,6 +30,7 @@
 #include "cli/bench.h"
 #include "cli/bench_http_client.h"
 #include "cli/commands.h"
+#include "cli/http_client.h"
 #include "common/ids.h"
 #include "common/limits.h"
 
@@ -231,26 +232,14 @@ class ChildServer {
   std::string admin_key_;
 };
 
-// "http://HOST:PORT[/]" → endpoint.
+// "http://HOST[:PORT][/]" → endpoint (the --server URL form, http_client.h).
 bool ParseUrl(const std::string& url, bh::Endpoint& out) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.rfind(kScheme, 0) != 0) return false;
-  std::string rest = url.substr(kScheme.size());
-  if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  const size_t colon = rest.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  out.host = rest.substr(0, colon);
-  if (out.host.size() >= 2 && out.host.front() == '[') out.host = out.host.substr(1, out.host.size() - 2);
-  const std::string port = rest.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  const unsigned long value = std::stoul(port);
-  if (value == 0 || value > 65535) return false;
-  out.port = static_cast<uint16_t>(value);
+  InputResult<ServerUrl> parsed = ParseServerUrl(url, "--url");
+  if (!parsed.ok()) return false;
+  out.host = parsed.value().host;
+  out.port = parsed.value().port;
   return true;
 }
-
 
 // ---- Set-up and read-back through the API ---------------------------------------------------
 

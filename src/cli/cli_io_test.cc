@@ -267,5 +267,53 @@ TEST_F(CliBatchFile, RefusesOverlongLinesEmptyFilesAndMissingFiles) {
   EXPECT_FALSE(ReadBatchFile(dir_.path() + "/missing.jsonl").ok());
 }
 
+// The HTTP API writes created transfers with TransferJsonText: byte for byte what serializing
+// TransferToJson gives, for every field's extremes, every flag, every pending status, a ledger
+// with no asset, and random values.
+TEST(CliRender, TransferJsonTextIsTheSerializedTransferToJson) {
+  uint64_t state = 0x243f6a8885a308d3ull;
+  const auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const std::vector<std::optional<ledger::PendingStatus>> statuses = {
+      std::nullopt, ledger::PendingStatus::pending, ledger::PendingStatus::posted,
+      ledger::PendingStatus::voided, ledger::PendingStatus::expired};
+  for (int i = 0; i < 500; ++i) {
+    ledger::Transfer t;
+    const bool extreme = i % 5 == 0;
+    t.id = TransferId(extreme ? ~u128{0} : static_cast<u128>(next()) << (i % 64));
+    t.debit_account_id = AccountId(extreme ? 1 : next());
+    t.credit_account_id = AccountId(static_cast<u128>(next()) * next());
+    t.amount = Amount::FromMinor(extreme ? ~u128{0} : static_cast<u128>(next() % 1'000'000));
+    t.ledger = i % 7 == 0 ? kUnknownLedger : (i % 2 == 0 ? kUsd : kJpy);
+    t.code = static_cast<uint16_t>(next());
+    t.flags = static_cast<uint16_t>(next() & 0xff);
+    t.pending_id = TransferId(i % 3 == 0 ? 0 : next());
+    t.timeout = static_cast<uint32_t>(next());
+    t.user_data_128 = extreme ? ~u128{0} : next();
+    t.user_data_64 = extreme ? UINT64_MAX : next();
+    t.user_data_32 = static_cast<uint32_t>(next());
+    t.timestamp = Timestamp{extreme ? UINT64_MAX : next()};
+    const auto status = statuses[static_cast<size_t>(i) % statuses.size()];
+    ASSERT_EQ(TransferJsonText(t, status, kAssets),
+              boost::json::serialize(TransferToJson(t, status, kAssets)))
+        << "case " << i;
+  }
+}
+
+TEST(CliRender, AppendJsonStringEscapesAsBoostJsonDoes) {
+  std::string every_ascii;
+  for (int c = 0; c < 0x80; ++c) every_ascii.push_back(static_cast<char>(c));
+  for (const std::string& text : {every_ascii, std::string("quote \" back\\slash"),
+                                  std::string("caf\xc3\xa9 \xe2\x82\xac"), std::string()}) {
+    std::string out;
+    AppendJsonString(out, text);
+    EXPECT_EQ(out, boost::json::serialize(boost::json::string(text)));
+  }
+}
+
 }  // namespace
 }  // namespace tpw::cli

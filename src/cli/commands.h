@@ -23,10 +23,15 @@ inline constexpr int kExitKey = 7;       // the issuer keystore is missing, alre
 inline constexpr int kExitBatchRefused = 8;  // clearing submit: a batch was refused as a whole
                                              // (batch_rejected) or does not decode (malformed);
                                              // nothing in it was classified
+inline constexpr int kExitServer = 9;  // --server: the server cannot be reached or did not answer
+                                       // (timeout), or answered 5xx/429: retry later (a write
+                                       // whose answer was lost: rerun it, the ids make it safe)
 // Offline payments on a wallet or terminal directory (docs/cli.md, "Offline payments: wallet
 // and terminal"). 7 and 8 are left to the issuer and clearing commands.
 inline constexpr int kExitDeclined = 10;    // a payment was declined (wallet pay, terminal accept)
 inline constexpr int kExitPassphrase = 11;  // the passphrase does not unlock the keystore
+inline constexpr int kExitAccess = 12;  // --server: the API key is missing, unknown or revoked
+                                        // (401), or its scope may not do this (403)
 inline constexpr int kExitInternal = 70;  // a bug: please report it
 
 void RegisterDemo(CLI::App& app, int& exit_code);

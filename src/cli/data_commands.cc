@@ -18,7 +18,7 @@ namespace bj = boost::json;
 // ---- init -----------------------------------------------------------------------------------
 
 int RunInit(const CommonOptions& o) {
-  CommandResult<std::unique_ptr<storage::PosixStorage>> storage = OpenStorage(o.data_dir, true);
+  CommandResult<std::unique_ptr<storage::PosixStorage>> storage = OpenStorage(o, true);
   if (!storage.ok()) return Report(o, storage.error());
   const engine::EngineStatus initialized = engine::Engine::Initialize(*storage.value());
   if (!initialized.ok()) {
@@ -120,7 +120,7 @@ void PrintVerifyJson(const journal::VerifyReport& r) {
 }
 
 int RunJournalVerify(const CommonOptions& o) {
-  CommandResult<std::unique_ptr<storage::PosixStorage>> storage = OpenStorage(o.data_dir, false);
+  CommandResult<std::unique_ptr<storage::PosixStorage>> storage = OpenStorage(o, false);
   if (!storage.ok()) return Report(o, storage.error());
   const journal::JournalResult<journal::VerifyReport> report =
       journal::VerifyJournal(*storage.value());

@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "cli/passphrase.h"
 #include "cli/values.h"
 #include "common/assert.h"
@@ -268,19 +269,6 @@ InputResult<IssuerKeyArg> ParseIssuerKeyArg(std::string_view field, std::string_
   return out;
 }
 
-std::string HexText(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
-
-std::string Base64UrlText(std::span<const uint8_t> bytes) { return crypto::Base64UrlEncode(bytes); }
-
 std::optional<std::string> QrCodeText(std::string_view text) {
   const std::string owned(text);  // NUL-terminated for libqrencode; base64url has no NUL
   QRcode* code = QRcode_encodeString8bit(owned.c_str(), 0, QR_ECLEVEL_L);
@@ -336,18 +324,12 @@ std::optional<CommandError> WriteOutputFile(const std::string& path,
   return std::nullopt;
 }
 
-std::string FormatMs(uint64_t ms) {
-  if (ms > UINT64_MAX / 1'000'000) return std::to_string(ms) + " ms";
-  std::string ns = FormatTimeUtc(Timestamp{ms * 1'000'000});  // 2026-01-31T12:00:00.123000000Z
-  TPW_ASSERT(ns.size() >= 7);
-  return ns.substr(0, ns.size() - 7) + "Z";
+const AssetTable& Assets() {
+  static const AssetTable assets = AssetTable::Default();
+  return assets;
 }
 
-void PutAmount(boost::json::object& out, std::string_view key, const AssetTable& assets,
-               uint32_t ledger, Amount amount) {
-  out[key] = FormatDecimalAmount(amount, LedgerScale(assets, ledger));
-  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
-}
+std::string Money(uint32_t ledger, Amount amount) { return FormatMoney(Assets(), ledger, amount); }
 
 std::string AssetText(const AssetTable& assets, uint32_t ledger) {
   const Asset* asset = assets.FindByLedger(ledger);

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/offline_util.h"
+#include "cli/render.h"
 #include "cli/session.h"
 #include "common/amount.h"
 #include "common/asset.h"
@@ -89,8 +91,6 @@ struct IssuerKeyArg {
 // "KEYID:KEY" with KEYID 1..4294967295 and KEY 64 hex digits or 43 base64url characters.
 InputResult<IssuerKeyArg> ParseIssuerKeyArg(std::string_view field, std::string_view text);
 
-std::string HexText(std::span<const uint8_t> bytes);
-std::string Base64UrlText(std::span<const uint8_t> bytes);
 // Hex without leading zeros is not used: ids print as decimal (docs/ids.md), keys as hex.
 
 // `text` as a QR code drawn with UTF-8 half blocks (two module rows per line), light modules
@@ -105,12 +105,10 @@ uint64_t NowMs();
 std::optional<CommandError> WriteOutputFile(const std::string& path,
                                             std::span<const uint8_t> bytes);
 
-// "2026-01-31T12:00:00.000Z" for a protocol time in ms.
-std::string FormatMs(uint64_t ms);
-
-// JSON amount fields: `key` the exact decimal in the ledger's asset, `key`_minor minor units.
-void PutAmount(boost::json::object& out, std::string_view key, const AssetTable& assets,
-               uint32_t ledger, Amount amount);
+// The asset table of wallet and terminal directories (they have no data directory to hold
+// another) and an amount in it, e.g. "12.34 EUR".
+const AssetTable& Assets();
+std::string Money(uint32_t ledger, Amount amount);
 // The asset code of a ledger, or "ledger N".
 std::string AssetText(const AssetTable& assets, uint32_t ledger);
 

@@ -211,7 +211,7 @@ int RunIssuerShow(const IssuerShowOptions& o) {
     only_key_id = key_id.value();
   }
   CommandResult<std::unique_ptr<storage::PosixStorage>> storage =
-      OpenStorage(o.common.data_dir, false);
+      OpenStorage(o.common, false);
   if (!storage.ok()) return Report(o.common, storage.error());
   CommandResult<std::vector<KeystoreEntry>> entries = ListKeystores(*storage.value(), only_key_id);
   if (!entries.ok()) return Report(o.common, entries.error());

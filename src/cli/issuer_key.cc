@@ -212,7 +212,7 @@ CommandResult<std::unique_ptr<Session>> OpenIssuerSession(const CommonOptions& c
   CommandResult<uint32_t> key_id = ParseKeyId(key.key_id);
   if (!key_id.ok()) return Fail(key_id.error());
   CommandResult<std::unique_ptr<storage::PosixStorage>> storage =
-      OpenStorage(common.data_dir, false);
+      OpenStorage(common, false);
   if (!storage.ok()) return Fail(storage.error());
   auto secret = UnlockIssuerKey(*storage.value(), key_id.value(), key.passphrase_file);
   if (!secret.ok()) return Fail(secret.error());

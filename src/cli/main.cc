@@ -2,10 +2,29 @@
 // are caught here, at the boundary: none escapes main.
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include "cli/commands.h"
+#include "cli/session.h"
 
 namespace {
+
+// A command without the --server option (wallet, terminal, demo, bench, ...) given one: say
+// which commands take it, rather than CLI11's bare "not expected".
+bool ExplainServerOptionRefused(const CLI::ParseError& e, int argc, char** argv) {
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr) return false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--server" || arg.rfind("--server=", 0) == 0) {
+      std::fprintf(stderr,
+                   "error: this command has no server endpoint and does not take --server; "
+                   "--server works with: %s\n",
+                   std::string(tpw::cli::kServerCommands).c_str());
+      return true;
+    }
+  }
+  return false;
+}
 
 int Run(int argc, char** argv) {
   CLI::App app{
@@ -36,6 +55,7 @@ int Run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (ExplainServerOptionRefused(e, argc, argv)) return tpw::cli::kExitUsage;
     const int code = app.exit(e);
     return code == 0 ? tpw::cli::kExitOk : tpw::cli::kExitUsage;
   }

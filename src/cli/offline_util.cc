@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/render.h"
 #include "cli/values.h"
 #include "common/int128.h"
 #include "crypto/base64.h"

@@ -4,6 +4,7 @@
 #include <boost/json/array.hpp>
 
 #include "cli/format.h"
+#include "cli/render.h"
 #include "common/int128.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
@@ -117,12 +118,6 @@ bool IsZeroHash(const crypto::Hash256& hash) {
 
 // ---- JSON -----------------------------------------------------------------------------------
 
-void PutAmountJson(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
-                   Amount amount) {
-  out[key] = FormatDecimalAmount(amount, LedgerScale(assets, ledger));
-  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
-}
-
 bj::object CertificateToJson(const offline::DeviceCertificate& cert, const AssetTable& assets) {
   bj::object out;
   out["serial"] = std::to_string(cert.serial);
@@ -138,15 +133,15 @@ bj::object CertificateToJson(const offline::DeviceCertificate& cert, const Asset
     out["asset"] = nullptr;
   }
   out["payment_count_max"] = cert.payment_count_max;
-  PutAmountJson(out, "per_payment_max", assets, cert.asset, cert.per_payment_max);
-  PutAmountJson(out, "allowance", assets, cert.asset, cert.allowance);
+  PutAmount(out, "per_payment_max", assets, cert.asset, cert.per_payment_max);
+  PutAmount(out, "allowance", assets, cert.asset, cert.allowance);
   out["counter_first"] = std::to_string(cert.counter_first);
   out["counter_last"] = std::to_string(cert.counter_last());
   if (cert.cvm_threshold == Amount::Max()) {
     out["cvm_threshold"] = nullptr;
     out["cvm_threshold_minor"] = nullptr;
   } else {
-    PutAmountJson(out, "cvm_threshold", assets, cert.asset, cert.cvm_threshold);
+    PutAmount(out, "cvm_threshold", assets, cert.asset, cert.cvm_threshold);
   }
   out["valid_from"] = std::to_string(cert.valid_from);
   out["valid_from_time"] = FormatMsUtc(cert.valid_from);
@@ -170,7 +165,7 @@ bj::object EnrollmentToJson(const offline::DeviceCertificate& cert,
   out["user_account_id"] = FormatId(user_account);
   out["certificate"] = Base64Url(certificate_bytes);
   out["certificate_fields"] = CertificateToJson(cert, assets);
-  PutAmountJson(out, "reserve_balance", assets, cert.asset, reserve_balance);
+  PutAmount(out, "reserve_balance", assets, cert.asset, reserve_balance);
   return out;
 }
 
@@ -183,9 +178,9 @@ bj::object DeviceToJson(const offline::DeviceRecord& d, const offline::Certifica
   out["user_account_id"] = FormatId(d.user_account);
   out["reserve_account_id"] = FormatId(d.reserve_account);
   out["public_key"] = HexOf(d.public_key);
-  PutAmountJson(out, "reserve_balance", assets, c.asset, reserve_balance);
+  PutAmount(out, "reserve_balance", assets, c.asset, reserve_balance);
   bj::object current = CertificateToJson(c, assets);
-  PutAmountJson(current, "cleared_total", assets, c.asset, record.cleared_total);
+  PutAmount(current, "cleared_total", assets, c.asset, record.cleared_total);
   current["cleared_count"] = std::to_string(record.cleared_count);
   current["void_above_counter"] = record.void_above_counter != UINT64_MAX
                                       ? bj::value(std::to_string(record.void_above_counter))
@@ -203,9 +198,9 @@ bj::object SyncStatementToJson(const offline::SyncStatement& st,
   out["device_id"] = FormatId(st.device_id);
   out["previous_serial"] = std::to_string(st.previous_serial);
   out["last_counter_used"] = std::to_string(st.last_counter_used);
-  PutAmountJson(out, "cleared", assets, asset, st.cleared_amount);
-  PutAmountJson(out, "held", assets, asset, st.held_amount);
-  PutAmountJson(out, "reserve_balance", assets, asset, st.reserve_balance);
+  PutAmount(out, "cleared", assets, asset, st.cleared_amount);
+  PutAmount(out, "held", assets, asset, st.held_amount);
+  PutAmount(out, "reserve_balance", assets, asset, st.reserve_balance);
   out["certificate_fields"] = CertificateToJson(st.certificate, assets);
   out["certificate"] = Base64Url(certificate_bytes);
   out["sync_statement"] = Base64Url(statement_bytes);
@@ -267,7 +262,7 @@ bj::object ExceptionToJson(const offline::ExceptionRecord& e, const AssetTable& 
   out["terminal_id"] = FormatId(e.terminal_id);
   out["merchant_id"] = FormatId(e.merchant_id);
   out["ledger"] = e.asset;
-  PutAmountJson(out, "amount", assets, e.asset, e.amount);
+  PutAmount(out, "amount", assets, e.asset, e.amount);
   return out;
 }
 
@@ -283,7 +278,7 @@ bj::object TokenOutcomeToJson(size_t index, const offline::TokenOutcome& outcome
     t["device_id"] = FormatId(token->certificate.device_id);
     t["counter"] = std::to_string(token->counter);
     t["ledger"] = token->asset;
-    PutAmountJson(t, "amount", assets, token->asset, token->amount);
+    PutAmount(t, "amount", assets, token->asset, token->amount);
   }
   return t;
 }
@@ -326,7 +321,7 @@ bj::object BatchOutcomesToJson(const offline::TerminalBatch* batch,
   }
   if (!totals.mixed_assets) {
     t["ledger"] = totals.asset;
-    PutAmountJson(t, "cleared_amount", assets, totals.asset, totals.cleared);
+    PutAmount(t, "cleared_amount", assets, totals.asset, totals.cleared);
   }
   bj::object out;
   out["batch_id"] = batch ? bj::value(HexOf(batch->batch_id)) : bj::value(nullptr);

@@ -38,9 +38,6 @@ std::string HexOf(std::span<const uint8_t> bytes);
 std::string ShortHex(std::span<const uint8_t> bytes);
 bool IsZeroHash(const crypto::Hash256& hash);
 
-// Amount JSON fields: `key` exact decimal of the ledger's asset, `key`_minor minor units.
-void PutAmountJson(boost::json::object& out, std::string_view key, const AssetTable& assets,
-                   uint32_t ledger, Amount amount);
 boost::json::object CertificateToJson(const offline::DeviceCertificate& cert,
                                       const AssetTable& assets);
 

@@ -15,13 +15,6 @@ std::string Decimal(const AssetTable& assets, uint32_t ledger, Amount amount) {
   return FormatDecimalAmount(amount, LedgerScale(assets, ledger));
 }
 
-// `key`: exact decimal in the ledger's asset; `key`_minor: minor units.
-void PutAmount(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
-               Amount amount) {
-  out[key] = Decimal(assets, ledger, amount);
-  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
-}
-
 void PutAsset(bj::object& out, const AssetTable& assets, uint32_t ledger) {
   out["ledger"] = ledger;
   const Asset* asset = assets.FindByLedger(ledger);
@@ -69,6 +62,12 @@ std::string AssetLabel(const AssetTable& assets, uint32_t ledger) {
 }
 
 }  // namespace
+
+void PutAmount(bj::object& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
+               Amount amount) {
+  out[key] = Decimal(assets, ledger, amount);
+  out[std::string(key) + "_minor"] = U128ToDecimal(amount.minor());
+}
 
 std::string_view PendingStatusName(ledger::PendingStatus status) {
   switch (status) {
@@ -126,6 +125,106 @@ bj::object TransferToJson(const ledger::Transfer& transfer,
   out["user_data_32"] = transfer.user_data_32;
   PutTime(out, transfer.timestamp);
   return out;
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte >= 0x20) {
+      out += c;
+    } else if (c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r') {
+      out += '\\';
+      out += c == '\b' ? 'b' : c == '\t' ? 't' : c == '\n' ? 'n' : c == '\f' ? 'f' : 'r';
+    } else {
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  out += '"';
+}
+
+namespace {
+
+// A JSON object written field by field, in order.
+class ObjectText {
+ public:
+  ObjectText() {
+    out_.reserve(640);
+    out_ += '{';
+  }
+  void String(std::string_view key, std::string_view value) {
+    Key(key);
+    AppendJsonString(out_, value);
+  }
+  void Number(std::string_view key, uint64_t value) {
+    Key(key);
+    out_ += std::to_string(value);
+  }
+  void Null(std::string_view key) {
+    Key(key);
+    out_ += "null";
+  }
+  void StringArray(std::string_view key, const std::vector<std::string>& values) {
+    Key(key);
+    out_ += '[';
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i != 0) out_ += ',';
+      AppendJsonString(out_, values[i]);
+    }
+    out_ += ']';
+  }
+  std::string Finish() && {
+    out_ += '}';
+    return std::move(out_);
+  }
+
+ private:
+  void Key(std::string_view key) {
+    if (out_.size() > 1) out_ += ',';
+    AppendJsonString(out_, key);
+    out_ += ':';
+  }
+  std::string out_;
+};
+
+}  // namespace
+
+std::string TransferJsonText(const ledger::Transfer& transfer,
+                             std::optional<ledger::PendingStatus> status, const AssetTable& assets) {
+  // Field for field what TransferToJson builds, in its order.
+  ObjectText out;
+  out.String("id", FormatId(transfer.id));
+  out.String("debit_account_id", FormatId(transfer.debit_account_id));
+  out.String("credit_account_id", FormatId(transfer.credit_account_id));
+  out.String("amount", Decimal(assets, transfer.ledger, transfer.amount));
+  out.String("amount_minor", U128ToDecimal(transfer.amount.minor()));
+  out.Number("ledger", transfer.ledger);
+  if (const Asset* asset = assets.FindByLedger(transfer.ledger); asset != nullptr) {
+    out.String("asset", asset->code);
+  } else {
+    out.Null("asset");
+  }
+  out.Number("code", transfer.code);
+  out.StringArray("flags", TransferFlagNames(transfer.flags));
+  out.String("pending_id", FormatId(transfer.pending_id));
+  out.Number("timeout", transfer.timeout);
+  if (status.has_value()) {
+    out.String("pending_status", PendingStatusName(*status));
+  } else {
+    out.Null("pending_status");
+  }
+  out.String("user_data_128", FormatId(transfer.user_data_128));
+  out.String("user_data_64", std::to_string(transfer.user_data_64));
+  out.Number("user_data_32", transfer.user_data_32);
+  out.String("timestamp", std::to_string(transfer.timestamp.ns));
+  out.String("time", FormatTimeUtc(transfer.timestamp));
+  return std::move(out).Finish();
 }
 
 bj::object BalanceToJson(const ledger::AccountBalance& balance, uint32_t ledger,

@@ -20,11 +20,23 @@ namespace tpw::cli {
 
 std::string_view PendingStatusName(ledger::PendingStatus status);
 
+// Amount fields: `key` the exact decimal in the ledger's asset, `key`_minor the minor units.
+void PutAmount(boost::json::object& out, std::string_view key, const AssetTable& assets,
+               uint32_t ledger, Amount amount);
+
 boost::json::object AccountToJson(const ledger::Account& account, const AssetTable& assets);
 // `status` is set for pending transfers (what became of them) and omitted (null) otherwise.
 boost::json::object TransferToJson(const ledger::Transfer& transfer,
                                    std::optional<ledger::PendingStatus> status,
                                    const AssetTable& assets);
+// TransferToJson serialized (the same bytes as boost::json::serialize of it), written directly:
+// the HTTP API answers every created transfer with it, and building the tree cost a fifth of the
+// server's CPU per request.
+std::string TransferJsonText(const ledger::Transfer& transfer,
+                             std::optional<ledger::PendingStatus> status, const AssetTable& assets);
+// Appends `text` as a JSON string, escaped as boost::json::serialize escapes it.
+void AppendJsonString(std::string& out, std::string_view text);
+
 boost::json::object BalanceToJson(const ledger::AccountBalance& balance, uint32_t ledger,
                                   const AssetTable& assets);
 

@@ -9,15 +9,61 @@
 
 namespace tpw::cli {
 
-void AddCommonOptions(CLI::App& command, CommonOptions& options) {
-  // The environment supplies the default here rather than through CLI11's envname(): CLI11
-  // counts an env-filled option as given, and `transfer show` must know what was typed.
-  const char* from_env = std::getenv(std::string(kDataDirEnv).c_str());
-  if (from_env != nullptr && *from_env != '\0') options.data_dir = from_env;
+namespace {
+
+// The environment supplies defaults here rather than through CLI11's envname(): CLI11 counts an
+// env-filled option as given, and `transfer show` must know what was typed.
+void DefaultFromEnv(std::string_view name, std::string& value) {
+  const char* from_env = std::getenv(std::string(name).c_str());
+  if (from_env != nullptr && *from_env != '\0') value = from_env;
+}
+
+void AddServerOptions(CLI::App& command, ServerOptions& server, ServerUse use) {
+  DefaultFromEnv(kServerEnv, server.url);
+  DefaultFromEnv(kApiKeyEnv, server.api_key);
+  CLI::Option* url = command.add_option(
+      "--server", server.url,
+      "Send the command to this running `tpwallet serve` instead of opening --data-dir, e.g. "
+      "http://127.0.0.1:8080 (default $TPWALLET_SERVER)");
+  CLI::Option* key = command.add_option(
+      "--api-key", server.api_key,
+      "API key for --server (default $TPWALLET_API_KEY; prefer the variable: a key on the "
+      "command line shows in `ps`)");
+  if (use == ServerUse::none) {
+    // Read so it can be refused by name (RefuseServer), but not offered in --help.
+    url->group("");
+    key->group("");
+    return;
+  }
+  command.add_option("--server-timeout-ms", server.timeout_ms,
+                     "With --server: give up on a connect, send or answer after this long "
+                     "(default 30000)")
+      ->check(CLI::Range(1u, kServerTimeoutMsMax));
+  if (use == ServerUse::writes) {
+    command.add_option("--idempotency-key", server.idempotency_key,
+                       "With --server: the Idempotency-Key of the POST (1..255 printable ASCII; "
+                       "default: a fresh one). Rerun with the same key to get the first answer "
+                       "back instead of running it again");
+  }
+}
+
+}  // namespace
+
+void AddCommonOptions(CLI::App& command, CommonOptions& options, ServerUse use) {
+  DefaultFromEnv(kDataDirEnv, options.data_dir);
   command.add_option("--data-dir", options.data_dir,
                      "Data directory (default $TPWALLET_DATA_DIR, else ./tpwallet-data)");
   command.add_flag("--json", options.json,
                    "Print one JSON object instead of tables (stable field names; docs/cli.md)");
+  AddServerOptions(command, options.server, use);
+}
+
+std::optional<CommandError> RefuseServer(const CommonOptions& options) {
+  if (options.server.url.empty()) return std::nullopt;
+  return UsageError("this command works on a data directory only and has no server endpoint; "
+                    "--server (or $" + std::string(kServerEnv) + ") works with: " +
+                    std::string(kServerCommands) + ". Leave out --server (unset $" +
+                    std::string(kServerEnv) + ") and give --data-dir");
 }
 
 std::string FirstGiven(const std::vector<CLI::Option*>& options) {
@@ -94,8 +140,14 @@ CommandResult<std::unique_ptr<storage::PosixStorage>> OpenStorage(const std::str
                            std::string(storage::StorageErrorName(failure.code)), message});
 }
 
+CommandResult<std::unique_ptr<storage::PosixStorage>> OpenStorage(const CommonOptions& options,
+                                                                  bool create_if_missing) {
+  if (std::optional<CommandError> refused = RefuseServer(options)) return Fail(*refused);
+  return OpenStorage(options.data_dir, create_if_missing);
+}
+
 CommandResult<std::unique_ptr<Session>> OpenSession(const CommonOptions& options) {
-  auto storage = OpenStorage(options.data_dir, false);
+  auto storage = OpenStorage(options, false);
   if (!storage.ok()) return Fail(storage.error());
   return OpenSessionOn(std::move(storage).value(), engine::EngineOptions{});
 }

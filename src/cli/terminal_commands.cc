@@ -40,12 +40,6 @@ using terminal::Terminal;
 using terminal::TerminalError;
 using terminal::TerminalFailure;
 
-const AssetTable& Assets() {
-  static const AssetTable assets = AssetTable::Default();
-  return assets;
-}
-
-std::string Money(uint32_t ledger, Amount amount) { return FormatMoney(Assets(), ledger, amount); }
 
 // ---- The outstanding-requests file ----------------------------------------------------------
 //
@@ -283,7 +277,7 @@ void PrintDenyList(const terminal::DenyListInfo& d) {
   }
   std::printf("  deny list:  version %llu, %llu devices, issued %s, age %s of max %s%s\n",
               static_cast<unsigned long long>(d.version),
-              static_cast<unsigned long long>(d.entries), FormatMs(d.issued_ms).c_str(),
+              static_cast<unsigned long long>(d.entries), FormatMsUtc(d.issued_ms).c_str(),
               DurationText(d.age_ms).c_str(), DurationText(d.max_age_ms).c_str(),
               d.stale ? " - STALE: every payment is declined until a newer list is installed" : "");
 }
@@ -351,7 +345,7 @@ int RunInit(const InitOptions& o) {
   if (!created.ok()) {
     return Report(o.device.common, TerminalErrorOf(created.error(), o.device.dir));
   }
-  const std::string key = HexText(created.value()->public_key().bytes);
+  const std::string key = HexOf(created.value()->public_key().bytes);
   const std::string tid = U128ToDecimal(identity.terminal_id.value);
   const std::string mid = U128ToDecimal(identity.merchant_id.value);
   if (o.device.common.json) {
@@ -360,7 +354,7 @@ int RunInit(const InitOptions& o) {
     out["terminal_id"] = tid;
     out["merchant_id"] = mid;
     out["public_key"] = key;
-    out["public_key_base64url"] = Base64UrlText(created.value()->public_key().bytes);
+    out["public_key_base64url"] = Base64Url(created.value()->public_key().bytes);
     bj::array keys;
     for (const auto& [id, pk] : identity.issuer_keys) keys.push_back(id);
     out["issuer_key_ids"] = std::move(keys);
@@ -409,7 +403,7 @@ int RunRequest(const RequestOptions& o) {
   if (!issued.ok()) return Report(o.device.common, TerminalErrorOf(issued.error(), t.dir));
   if (auto failed = t.SaveRequests(now)) return Report(o.device.common, *failed);
   const offline::PaymentRequest& r = issued.value().request;
-  const std::string text = Base64UrlText(issued.value().bytes);
+  const std::string text = Base64Url(issued.value().bytes);
   if (!o.out.empty()) {
     const std::string line = text + "\n";
     if (auto failed = WriteOutputFile(
@@ -425,7 +419,7 @@ int RunRequest(const RequestOptions& o) {
     out["request_number"] = std::to_string(r.request_number);
     out["ledger"] = r.asset;
     PutAmount(out, "amount", Assets(), r.asset, r.amount);
-    out["nonce"] = HexText(r.nonce);
+    out["nonce"] = HexOf(r.nonce);
     out["terminal_time"] = std::to_string(r.terminal_time);
     out["expires"] = std::to_string(expires);
     out["deny_list_stale"] = deny.stale;
@@ -434,7 +428,7 @@ int RunRequest(const RequestOptions& o) {
   }
   std::printf("request %llu: %s, valid until %s (5 minutes)\n",
               static_cast<unsigned long long>(r.request_number), Money(r.asset, r.amount).c_str(),
-              FormatMs(expires).c_str());
+              FormatMsUtc(expires).c_str());
   if (deny.stale) {
     std::printf(
         "warning: the deny list is %s: `terminal accept` will decline every payment "
@@ -503,7 +497,7 @@ int RunAccept(const AcceptOptions& o) {
       bj::object out;
       out["accepted"] = true;
       out["code"] = "accepted";
-      out["token_id"] = HexText(result.token_id);
+      out["token_id"] = HexOf(result.token_id);
       out["ledger"] = ledger;
       PutAmount(out, "amount", Assets(), ledger, result.amount);
       out["device_id"] = U128ToDecimal(decoded.value().certificate.device_id);
@@ -514,7 +508,7 @@ int RunAccept(const AcceptOptions& o) {
                   Money(ledger, result.amount).c_str(),
                   U128ToDecimal(decoded.value().certificate.device_id).c_str(),
                   static_cast<unsigned long long>(decoded.value().counter));
-      std::printf("  token id:  %s\n", HexText(result.token_id).c_str());
+      std::printf("  token id:  %s\n", HexOf(result.token_id).c_str());
     }
     return kExitOk;
   }
@@ -559,12 +553,12 @@ int RunVoid(const IdOptions& o) {
   if (!voided.ok()) return Report(o.device.common, TerminalErrorOf(voided.error(), o.device.dir));
   if (o.device.common.json) {
     bj::object out;
-    out["token_id"] = HexText(id.value());
+    out["token_id"] = HexOf(id.value());
     out["voided"] = true;
     PrintJson(out);
   } else {
     std::printf("token %s voided: it will not be put in a batch (its counter stays used)\n",
-                HexText(id.value()).c_str());
+                HexOf(id.value()).c_str());
   }
   return kExitOk;
 }
@@ -579,12 +573,12 @@ int RunUploaded(const IdOptions& o) {
   if (!marked.ok()) return Report(o.device.common, TerminalErrorOf(marked.error(), o.device.dir));
   if (o.device.common.json) {
     bj::object out;
-    out["batch_id"] = HexText(id.value());
+    out["batch_id"] = HexOf(id.value());
     out["uploaded"] = true;
     PrintJson(out);
   } else {
     std::printf("batch %s marked uploaded; the terminal no longer offers it\n",
-                HexText(id.value()).c_str());
+                HexOf(id.value()).c_str());
   }
   return kExitOk;
 }
@@ -614,11 +608,11 @@ int RunBatch(const BatchOptions& o) {
   bj::array items;
   std::vector<std::string> files;
   for (const terminal::PendingBatch& b : pending) {
-    const std::string file = o.out_dir + "/batch-" + HexText(b.batch_id) + ".bin";
+    const std::string file = o.out_dir + "/batch-" + HexOf(b.batch_id) + ".bin";
     if (auto failed = WriteOutputFile(file, b.bytes)) return Report(o.device.common, *failed);
     files.push_back(file);
     bj::object item;
-    item["batch_id"] = HexText(b.batch_id);
+    item["batch_id"] = HexOf(b.batch_id);
     item["tokens"] = b.token_count;
     item["created"] = std::to_string(b.created_ms);
     item["file"] = file;
@@ -639,13 +633,13 @@ int RunBatch(const BatchOptions& o) {
   std::printf("%zu new batch%s; %zu waiting for upload:\n", new_count, new_count == 1 ? "" : "es",
               pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {
-    std::printf("  batch %s: %u token%s -> %s\n", HexText(pending[i].batch_id).c_str(),
+    std::printf("  batch %s: %u token%s -> %s\n", HexOf(pending[i].batch_id).c_str(),
                 pending[i].token_count, pending[i].token_count == 1 ? "" : "s", files[i].c_str());
   }
   std::printf("next: upload each file, and after clearing accepts it mark it uploaded:\n");
   for (size_t i = 0; i < pending.size(); ++i) {
     std::printf("  tpwallet clearing submit %s && tpwallet terminal uploaded %s\n",
-                files[i].c_str(), HexText(pending[i].batch_id).c_str());
+                files[i].c_str(), HexOf(pending[i].batch_id).c_str());
   }
   return kExitOk;
 }
@@ -686,6 +680,27 @@ int RunDenyListUpdate(const DenyListOptions& o) {
 
 // ---- terminal status ------------------------------------------------------------------------
 
+// The upload deadline of the tokens still held, with a warning when some are due within
+// terminal::kClaimWarningMs or already past it (clearing refuses those: the merchant is unpaid).
+void PrintClaimDeadlines(const terminal::TerminalStatusReport& s) {
+  if (s.earliest_claim_deadline_ms == 0) return;
+  std::printf("  upload by:  %s (the earliest claim deadline of the tokens held here)\n",
+              FormatMsUtc(s.earliest_claim_deadline_ms).c_str());
+  if (s.claims_past_deadline > 0) {
+    std::printf("  WARNING: %llu token%s passed %s claim deadline; clearing will not pay them. Upload "
+                "the rest now (terminal batch, then clearing submit)\n",
+                static_cast<unsigned long long>(s.claims_past_deadline),
+                s.claims_past_deadline == 1 ? "" : "s", s.claims_past_deadline == 1 ? "its" : "their");
+  }
+  if (s.claims_due_soon > 0) {
+    std::printf("  WARNING: %llu token%s reach%s the claim deadline within %llu days: upload soon "
+                "(terminal batch, then clearing submit)\n",
+                static_cast<unsigned long long>(s.claims_due_soon), s.claims_due_soon == 1 ? "" : "s",
+                s.claims_due_soon == 1 ? "es" : "",
+                static_cast<unsigned long long>(terminal::kClaimWarningMs / 86'400'000));
+  }
+}
+
 int RunStatus(const DeviceOptions& o) {
   const uint64_t now = NowMs();
   auto open = Open(o, now);
@@ -697,7 +712,7 @@ int RunStatus(const DeviceOptions& o) {
     bj::object out;
     out["terminal_id"] = U128ToDecimal(t.terminal_id().value);
     out["merchant_id"] = U128ToDecimal(t.merchant_id().value);
-    out["public_key"] = HexText(t.public_key().bytes);
+    out["public_key"] = HexOf(t.public_key().bytes);
     out["accepted"] = std::to_string(s.accepted);
     out["voided"] = std::to_string(s.voided);
     out["ready"] = std::to_string(s.ready);
@@ -707,15 +722,22 @@ int RunStatus(const DeviceOptions& o) {
     out["outstanding_requests"] = std::to_string(s.outstanding_requests);
     out["torn_tail_bytes"] = std::to_string(s.torn_tail_bytes);
     out["deny_list"] = DenyListJson(s.deny_list);
+    if (s.earliest_claim_deadline_ms != 0) {
+      out["earliest_claim_deadline"] = FormatMsUtc(s.earliest_claim_deadline_ms);
+    } else {
+      out["earliest_claim_deadline"] = nullptr;
+    }
+    out["claims_due_soon"] = std::to_string(s.claims_due_soon);
+    out["claims_past_deadline"] = std::to_string(s.claims_past_deadline);
     bj::array batches;
-    for (const auto& b : pending) batches.push_back(bj::value(HexText(b.batch_id)));
+    for (const auto& b : pending) batches.push_back(bj::value(HexOf(b.batch_id)));
     out["pending_batch_ids"] = std::move(batches);
     PrintJson(out);
     return kExitOk;
   }
   std::printf("terminal %s of merchant %s (%s)\n", U128ToDecimal(t.terminal_id().value).c_str(),
               U128ToDecimal(t.merchant_id().value).c_str(), o.dir.c_str());
-  std::printf("  public key: %s\n", HexText(t.public_key().bytes).c_str());
+  std::printf("  public key: %s\n", HexOf(t.public_key().bytes).c_str());
   std::printf(
       "  tokens:     %llu accepted: %llu ready to batch, %llu in pending batches, %llu "
       "uploaded, %llu voided\n",
@@ -725,11 +747,12 @@ int RunStatus(const DeviceOptions& o) {
   std::printf("  batches:    %llu waiting for upload\n",
               static_cast<unsigned long long>(s.pending_batches));
   for (const auto& b : pending) {
-    std::printf("    %s: %u token%s, built %s\n", HexText(b.batch_id).c_str(), b.token_count,
-                b.token_count == 1 ? "" : "s", FormatMs(b.created_ms).c_str());
+    std::printf("    %s: %u token%s, built %s\n", HexOf(b.batch_id).c_str(), b.token_count,
+                b.token_count == 1 ? "" : "s", FormatMsUtc(b.created_ms).c_str());
   }
   std::printf("  requests:   %llu outstanding\n",
               static_cast<unsigned long long>(s.outstanding_requests));
+  PrintClaimDeadlines(s);
   PrintDenyList(s.deny_list);
   if (s.torn_tail_bytes > 0) {
     std::printf("  journal:    %llu bytes of an unfinished write were dropped at open\n",

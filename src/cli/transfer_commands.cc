@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/backend.h"
 #include "cli/batch_input.h"
 #include "cli/commands.h"
-#include "cli/engine_calls.h"
 #include "cli/render.h"
 #include "cli/session.h"
 #include "cli/write_report.h"
@@ -139,15 +139,17 @@ CommandError WhereError(std::string_view source, const TransferDraft& draft, int
 }
 
 CommandResult<std::vector<ledger::Transfer>> ResolveAmounts(
-    Session& session, const std::vector<TransferDraft>& drafts, std::string_view source) {
+    LedgerBackend& backend, const std::vector<TransferDraft>& drafts, std::string_view source) {
   const std::vector<TransferId> to_look_up = PendingLedgersToLookUp(drafts);
   std::map<u128, uint32_t> stored_ledgers;
   if (!to_look_up.empty()) {
-    CommandResult<std::vector<ledger::Transfer>> found = LookupTransfers(session, to_look_up);
+    CommandResult<TransferRows> found = backend.LookupTransfers(to_look_up);
     if (!found.ok()) return Fail(found.error());
-    for (const ledger::Transfer& t : found.value()) stored_ledgers.emplace(t.id.value, t.ledger);
+    for (const ledger::Transfer& t : found.value().transfers) {
+      stored_ledgers.emplace(t.id.value, t.ledger);
+    }
   }
-  auto resolved = ResolveTransferDrafts(drafts, stored_ledgers, session.assets);
+  auto resolved = ResolveTransferDrafts(drafts, stored_ledgers, backend.assets());
   if (!resolved.ok()) {
     const DraftError& e = resolved.error();
     return Fail(WhereError(source, drafts[e.index],
@@ -174,19 +176,18 @@ int RunTransfer(const TransferOptions& o) {
     if (!draft.ok()) return Report(o.common, InputErrorOf(draft.error()));
     drafts.push_back(std::move(draft).value());
   }
-  CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
+  CommandResult<std::unique_ptr<LedgerBackend>> opened = OpenLedgerBackend(o.common);
   if (!opened.ok()) return Report(o.common, opened.error());
-  Session& session = *opened.value();
-  CommandResult<std::vector<ledger::Transfer>> transfers = ResolveAmounts(session, drafts, o.file);
+  LedgerBackend& backend = *opened.value();
+  CommandResult<std::vector<ledger::Transfer>> transfers = ResolveAmounts(backend, drafts, o.file);
   if (!transfers.ok()) return Report(o.common, transfers.error());
-  const engine::Reply reply = session.engine->CreateTransfers(transfers.value());
-  if (std::optional<CommandError> failure = ReplyFailure(session, reply)) {
-    return Report(o.common, *failure);
-  }
+  CommandResult<std::vector<ledger::CreateTransfersResult>> results =
+      backend.CreateTransfers(transfers.value());
+  if (!results.ok()) return Report(o.common, results.error());
   std::vector<uint32_t> lines;
   for (const TransferDraft& d : drafts) lines.push_back(d.line);
   return PrintOutcomes(o.common, "transfer",
-                       TransferOutcomes(transfers.value(), lines, reply.transfer_results));
+                       TransferOutcomes(transfers.value(), lines, results.value()));
 }
 
 // ---- transfer show --------------------------------------------------------------------------
@@ -207,24 +208,23 @@ int RunTransferShow(const TransferShowOptions& o) {
     if (!id.ok()) return Report(o.common, InputErrorOf(id.error()));
     if (std::find(ids.begin(), ids.end(), id.value()) == ids.end()) ids.push_back(id.value());
   }
-  CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
+  CommandResult<std::unique_ptr<LedgerBackend>> opened = OpenLedgerBackend(o.common);
   if (!opened.ok()) return Report(o.common, opened.error());
-  Session& session = *opened.value();
-  CommandResult<std::vector<ledger::Transfer>> found = LookupTransfers(session, ids);
+  LedgerBackend& backend = *opened.value();
+  CommandResult<TransferRows> found = backend.LookupTransfers(ids);
   if (!found.ok()) return Report(o.common, found.error());
-  CommandResult<std::vector<std::optional<ledger::PendingStatus>>> statuses =
-      PendingStatusesOf(session, found.value());
-  if (!statuses.ok()) return Report(o.common, statuses.error());
+  const std::vector<ledger::Transfer>& transfers = found.value().transfers;
+  const std::vector<std::optional<ledger::PendingStatus>>& statuses = found.value().statuses;
   std::vector<std::string> missing;
   for (TransferId id : ids) {
-    const bool present = std::any_of(found.value().begin(), found.value().end(),
+    const bool present = std::any_of(transfers.begin(), transfers.end(),
                                      [id](const ledger::Transfer& t) { return t.id == id; });
     if (!present) missing.push_back(FormatId(id));
   }
   if (o.common.json) {
     bj::array items;
-    for (size_t i = 0; i < found.value().size(); ++i) {
-      items.push_back(TransferToJson(found.value()[i], statuses.value()[i], session.assets));
+    for (size_t i = 0; i < transfers.size(); ++i) {
+      items.push_back(TransferToJson(transfers[i], statuses[i], backend.assets()));
     }
     bj::array not_found;
     for (const std::string& id : missing) not_found.emplace_back(id);
@@ -232,8 +232,8 @@ int RunTransferShow(const TransferShowOptions& o) {
     out["transfers"] = std::move(items);
     out["not_found"] = std::move(not_found);
     PrintJson(out);
-  } else if (!found.value().empty()) {
-    std::fputs(TransfersTable(found.value(), statuses.value(), session.assets).c_str(), stdout);
+  } else if (!transfers.empty()) {
+    std::fputs(TransfersTable(transfers, statuses, backend.assets()).c_str(), stdout);
   }
   for (const std::string& id : missing)
     std::fprintf(stderr, "error: transfer %s not found\n", id.c_str());
@@ -243,7 +243,7 @@ int RunTransferShow(const TransferShowOptions& o) {
 // ---- registration ---------------------------------------------------------------------------
 
 void AddTransferOptions(CLI::App& cmd, TransferOptions& o) {
-  AddCommonOptions(cmd, o.common);
+  AddCommonOptions(cmd, o.common, ServerUse::writes);
   cmd.add_option(
       "--file", o.file,
       "Submit the transfers of this JSON-lines file as one batch; lines flagged linked commit "
@@ -292,7 +292,8 @@ void RegisterTransferCommands(CLI::App& app, int& exit_code) {
   CLI::App* transfer = app.add_subcommand(
       "transfer",
       "Move money between two accounts: at once, or held (--pending) then posted or voided;\n"
-      "or a batch from a JSON-lines file (docs/cli.md).\n"
+      "or a batch from a JSON-lines file (docs/cli.md); on a data directory, or on a running\n"
+      "server with --server URL (every POST carries an Idempotency-Key).\n"
       "Example: tpwallet transfer --id 100 --debit 1 --credit 2 --amount 12.34 --ledger USD "
       "--code 1");
   transfer->require_subcommand(0, 1);
@@ -302,7 +303,7 @@ void RegisterTransferCommands(CLI::App& app, int& exit_code) {
   CLI::App* show = transfer->add_subcommand("show",
                                             "Show transfers, with what became of pending ones.\n"
                                             "Example: tpwallet transfer show 100 101");
-  AddCommonOptions(*show, show_options->common);
+  AddCommonOptions(*show, show_options->common, ServerUse::reads);
   show->add_option("ids", show_options->ids, "Transfer ids")->required();
   // CLI11 runs a subcommand's callback before its parent's, so `show` checks for misplaced
   // options itself, before doing anything.

@@ -298,14 +298,21 @@ std::string FormatTimeUtc(Timestamp timestamp) {
   const auto days = static_cast<int64_t>(seconds_total / 86400);
   const uint64_t second_of_day = seconds_total % 86400;
   const CivilDate date = CivilFromDays(days);
-  char text[48];
-  std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02llu:%02llu:%02llu.%09lluZ",
-                static_cast<long long>(date.year), static_cast<long long>(date.month),
-                static_cast<long long>(date.day),
-                static_cast<unsigned long long>(second_of_day / 3600),
-                static_cast<unsigned long long>(second_of_day / 60 % 60),
-                static_cast<unsigned long long>(second_of_day % 60),
-                static_cast<unsigned long long>(fraction_ns));
+  // Written digit by digit: snprintf cost a few percent of the HTTP API's CPU per transfer.
+  std::string text = "0000-00-00T00:00:00.000000000Z";
+  const auto put = [&text](size_t last, uint64_t value, int digits) {
+    for (int i = 0; i < digits; ++i, value /= 10) {
+      text[last - static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+    }
+  };
+  // u64 nanoseconds end in the year 2554: always four year digits.
+  put(3, static_cast<uint64_t>(date.year), 4);
+  put(6, static_cast<uint64_t>(date.month), 2);
+  put(9, static_cast<uint64_t>(date.day), 2);
+  put(12, second_of_day / 3600, 2);
+  put(15, second_of_day / 60 % 60, 2);
+  put(18, second_of_day % 60, 2);
+  put(28, fraction_ns, 9);
   return text;
 }
 

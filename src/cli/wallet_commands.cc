@@ -27,10 +27,6 @@ using wallet::Wallet;
 using wallet::WalletError;
 using wallet::WalletFailure;
 
-const AssetTable& Assets() {
-  static const AssetTable assets = AssetTable::Default();
-  return assets;
-}
 
 // Exit code for a wallet error (docs/cli.md, "Exit codes").
 int WalletExitCode(WalletError error) {
@@ -157,7 +153,6 @@ CommandResult<OpenWallet> Unlock(const DeviceOptions& o) {
 
 std::string DeviceIdText(u128 id) { return U128ToDecimal(id); }
 
-std::string Money(uint32_t ledger, Amount amount) { return FormatMoney(Assets(), ledger, amount); }
 
 // ---- wallet create --------------------------------------------------------------------------
 
@@ -189,13 +184,13 @@ int RunCreate(const CreateOptions& o) {
   if (!created.ok()) return Report(o.device.common, WalletErrorOf(created.error(), o.device.dir));
   const Wallet& w = *created.value();
   const std::string id = DeviceIdText(w.device_id());
-  const std::string key_hex = HexText(w.device_public_key().bytes);
+  const std::string key_hex = HexOf(w.device_public_key().bytes);
   if (o.device.common.json) {
     bj::object out;
     out["wallet_dir"] = o.device.dir;
     out["device_id"] = id;
     out["device_public_key"] = key_hex;
-    out["device_public_key_base64url"] = Base64UrlText(w.device_public_key().bytes);
+    out["device_public_key_base64url"] = Base64Url(w.device_public_key().bytes);
     out["issuer_key_id"] = create.issuer ? bj::value(create.issuer->key_id) : bj::value(nullptr);
     PrintJson(out);
     return kExitOk;
@@ -269,13 +264,13 @@ int RunShow(const DeviceOptions& o) {
     bj::object out;
     out["wallet_dir"] = o.dir;
     out["device_id"] = DeviceIdText(w.device_id);
-    out["device_public_key"] = HexText(w.device_public_key.bytes);
+    out["device_public_key"] = HexOf(w.device_public_key.bytes);
     out["issuer_key_id"] = w.issuer ? bj::value(w.issuer->key_id) : bj::value(nullptr);
     out["issuer_public_key"] =
-        w.issuer ? bj::value(HexText(w.issuer->public_key.bytes)) : bj::value(nullptr);
+        w.issuer ? bj::value(HexOf(w.issuer->public_key.bytes)) : bj::value(nullptr);
     out["tokens_signed"] = std::to_string(w.tokens_signed);
     out["last_token_id"] =
-        any_token ? bj::value(HexText(w.previous_token_hash)) : bj::value(nullptr);
+        any_token ? bj::value(HexOf(w.previous_token_hash)) : bj::value(nullptr);
     out["counter_high_water"] = std::to_string(w.counter_high_water);
     bj::array certs;
     for (const auto& c : w.certificates) certs.push_back(CertificateJson(c, now));
@@ -285,16 +280,16 @@ int RunShow(const DeviceOptions& o) {
   }
   std::printf("wallet %s\n", o.dir.c_str());
   std::printf("  device id:          %s\n", DeviceIdText(w.device_id).c_str());
-  std::printf("  device public key:  %s\n", HexText(w.device_public_key.bytes).c_str());
+  std::printf("  device public key:  %s\n", HexOf(w.device_public_key.bytes).c_str());
   if (w.issuer) {
     std::printf("  issuer key:         %u %s\n", w.issuer->key_id,
-                HexText(w.issuer->public_key.bytes).c_str());
+                HexOf(w.issuer->public_key.bytes).c_str());
   } else {
     std::printf("  issuer key:         not pinned\n");
   }
   std::printf("  tokens signed:      %llu\n", static_cast<unsigned long long>(w.tokens_signed));
   std::printf("  last token id:      %s\n",
-              any_token ? HexText(w.previous_token_hash).c_str() : "none");
+              any_token ? HexOf(w.previous_token_hash).c_str() : "none");
   if (w.certificates.empty()) {
     std::printf(
         "no certificate installed: enroll the device on the issuer and "
@@ -311,7 +306,7 @@ int RunShow(const DeviceOptions& o) {
          std::to_string(c.remaining_payments()) + " of " + std::to_string(cert.payment_count_max),
          std::to_string(cert.counter_first) + ".." + std::to_string(cert.counter_last()),
          cert.cvm_threshold == Amount::Max() ? std::string("never") : Money(cert.asset, cert.cvm_threshold),
-         FormatMs(cert.valid_until),
+         FormatMsUtc(cert.valid_until),
          CertificateStatus(c, now)});
   }
   std::printf("%s",
@@ -411,8 +406,8 @@ int RunInstall(const InstallOptions& o) {
   std::printf("  payments:         %u (counters %llu..%llu)\n", cert.payment_count_max,
               static_cast<unsigned long long>(cert.counter_first),
               static_cast<unsigned long long>(cert.counter_last()));
-  std::printf("  valid:            %s .. %s\n", FormatMs(cert.valid_from).c_str(),
-              FormatMs(cert.valid_until).c_str());
+  std::printf("  valid:            %s .. %s\n", FormatMsUtc(cert.valid_from).c_str(),
+              FormatMsUtc(cert.valid_until).c_str());
   if (statement) {
     std::printf("  cleared so far:   %s under serial %llu; held for uncleared tokens: %s\n",
                 Money(ledger, statement->cleared_amount).c_str(),
@@ -476,7 +471,7 @@ int RunPay(const PayCliOptions& o) {
     return Report(o.device.common, error);
   }
   const wallet::Payment& p = paid.value();
-  const std::string text = Base64UrlText(p.token);
+  const std::string text = Base64Url(p.token);
   if (!o.out.empty()) {
     const std::string line = text + "\n";
     if (auto failed = WriteOutputFile(
@@ -489,7 +484,7 @@ int RunPay(const PayCliOptions& o) {
   if (o.device.common.json) {
     bj::object out;
     out["token"] = text;
-    out["token_id"] = HexText(p.token_id);
+    out["token_id"] = HexOf(p.token_id);
     out["serial"] = std::to_string(p.serial);
     out["counter"] = std::to_string(p.counter);
     out["ledger"] = r.asset;
@@ -510,7 +505,7 @@ int RunPay(const PayCliOptions& o) {
               p.cvm == offline::Cvm::pin ? "PIN verified" : "no PIN");
   std::printf("  remaining: %s, %u payments\n", Money(r.asset, p.remaining_allowance).c_str(),
               p.remaining_payments);
-  std::printf("  token id:  %s\n", HexText(p.token_id).c_str());
+  std::printf("  token id:  %s\n", HexOf(p.token_id).c_str());
   if (!o.out.empty()) std::printf("  written to %s\n", o.out.c_str());
   std::printf("token (show it to the terminal: `tpwallet terminal accept TOKEN`):\n%s\n",
               text.c_str());
@@ -568,7 +563,7 @@ int RunCandidates(const PayCliOptions& o) {
                                                      : wallet::WalletErrorName(c.verdict));
     if (!c.detail.empty()) verdict += " (" + c.detail + ")";
     rows.push_back({std::to_string(c.serial), Money(r.asset, c.remaining_allowance),
-                    std::to_string(c.remaining_payments), FormatMs(c.valid_until), verdict});
+                    std::to_string(c.remaining_payments), FormatMsUtc(c.valid_until), verdict});
   }
   std::printf("%s",
               RenderTable({"serial", "remaining", "payments left", "valid until", "verdict"}, rows)
@@ -607,7 +602,7 @@ int RunSync(const SyncCliOptions& o) {
     if (c.certificate.serial == s.serial) ledger = c.certificate.asset;
   }
   const std::string id = DeviceIdText(s.device_id);
-  const std::string signature = Base64UrlText(s.signature.bytes);
+  const std::string signature = Base64Url(s.signature.bytes);
   const std::string command = "tpwallet device sync --device " + id + " --last-counter " +
                               std::to_string(s.last_counter_used) + " --signature " + signature +
                               " --out sync-" + id + ".bin";
@@ -619,7 +614,7 @@ int RunSync(const SyncCliOptions& o) {
     out["ledger"] = ledger;
     PutAmount(out, "spent", Assets(), ledger, s.spent);
     out["signature"] = signature;
-    out["request"] = Base64UrlText(s.Encode());
+    out["request"] = Base64Url(s.Encode());
     out["issuer_command"] = command;
     PrintJson(out);
     return kExitOk;

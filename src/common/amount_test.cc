@@ -622,5 +622,37 @@ TEST(ParseAmountInAsset, RejectsUnknownAssetCode) {
   EXPECT_EQ(AmountErrorName(parsed.error()), "unknown_asset");
 }
 
+// The reference: one u128 division per digit.
+std::string SlowDecimal(u128 value) {
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(value % 10)));
+    value /= 10;
+  } while (value != 0);
+  return digits;
+}
+
+TEST(U128ToDecimal, MatchesDigitByDigitDivisionAtEveryChunkBoundary) {
+  const u128 two64 = u128{1} << 64;
+  const u128 ten19 = 10'000'000'000'000'000'000ull;
+  const std::vector<u128> values = {0,         9,          10,           two64 - 1,
+                                    two64,     two64 + 1,  ten19 - 1,    ten19,
+                                    ten19 + 1, ten19 * ten19 - 1, ten19 * ten19, ten19 * ten19 * 10,
+                                    Pow10(38), ~u128{0},   ~u128{0} - 1, ten19 * 7 + 5};
+  for (const u128 v : values) {
+    EXPECT_EQ(U128ToDecimal(v), SlowDecimal(v));
+    EXPECT_EQ(ParseU128Decimal(U128ToDecimal(v)), v);
+  }
+  EXPECT_EQ(U128ToDecimal(~u128{0}), "340282366920938463463374607431768211455");
+  uint64_t state = 0x9e3779b97f4a7c15ull;  // xorshift: values of every length
+  for (int i = 0; i < 2000; ++i) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    const u128 v = (static_cast<u128>(state) << 64 | state * 0x2545f4914f6cdd1dull) >> (i % 128);
+    ASSERT_EQ(U128ToDecimal(v), SlowDecimal(v));
+  }
+}
+
 }  // namespace
 }  // namespace tpw

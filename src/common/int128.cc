@@ -5,14 +5,27 @@
 namespace tpw {
 
 std::string U128ToDecimal(u128 value) {
-  char buffer[kU128DecimalDigitsMax + 1];
-  int length = 0;
+  // Digits from the right. A u128 division is a libgcc call costing tens of cycles per digit, so
+  // values above 2^64 give up 19 digits per division and everything else uses 64-bit arithmetic
+  // (the compiler turns /10 into a multiplication). Ids and amounts are usually below 2^64.
+  char buffer[kU128DecimalDigitsMax];
+  char* const end = buffer + sizeof buffer;
+  char* p = end;
+  constexpr uint64_t kTen19 = 10'000'000'000'000'000'000ull;
+  while (value > UINT64_MAX) {
+    uint64_t chunk = static_cast<uint64_t>(value % kTen19);
+    value /= kTen19;
+    for (int i = 0; i < 19; ++i) {
+      *--p = static_cast<char>('0' + chunk % 10);
+      chunk /= 10;
+    }
+  }
+  uint64_t rest = static_cast<uint64_t>(value);
   do {
-    buffer[length++] = static_cast<char>('0' + static_cast<int>(value % 10));
-    value /= 10;
-  } while (value != 0);
-  std::reverse(buffer, buffer + length);
-  return std::string(buffer, static_cast<size_t>(length));
+    *--p = static_cast<char>('0' + rest % 10);
+    rest /= 10;
+  } while (rest != 0);
+  return std::string(p, end);
 }
 
 std::optional<u128> ParseU128Decimal(std::string_view text) {

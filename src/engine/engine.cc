@@ -130,6 +130,7 @@ EngineStatus Engine::Impl::Open() {
   }
   ledger_->CheckInvariants();
   if (EngineStatus s = CheckIssuerKey(); !s.ok()) return s;
+  PublishVerificationKeys();
   journaled_timestamp_ = ledger_->last_timestamp();
   recovery_.elapsed_ns = clock_->MonotonicNs() - start;
   PublishStats();

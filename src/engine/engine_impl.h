@@ -32,6 +32,10 @@ struct OfflineWork {
   offline::TerminalBatch batch;
   crypto::Hash256 batch_hash{};
   std::vector<offline::CheckedToken> tokens;
+  // The batch signature as checked while preparing, with the terminal key published then; the
+  // sequencer uses the verdict only if that is still the terminal's key (else it checks again).
+  std::optional<offline::Bytes32> batch_key_checked;
+  bool batch_signature_ok = false;
 };
 
 // One group commit: the facts of several requests, their replies, and where the records land.
@@ -132,6 +136,9 @@ class Engine::Impl {
   std::optional<OfflineReply> PrepareBatch(OfflineWork& work);
   std::optional<offline::Bytes32> PublishedIssuerKey(uint32_t key_id) const;
   void PublishIssuerKey(uint32_t key_id, const offline::Bytes32& key);
+  void PublishTerminalKey(u128 terminal_id, const offline::Bytes32& key);
+  // Publishes every issuer and terminal key of clearing_ (after recovery).
+  void PublishVerificationKeys();
   void RunExpiry(Group& group);
   void HandOff(std::unique_ptr<Group> group);
   void DrainCompletions();
@@ -176,11 +183,13 @@ class Engine::Impl {
   std::shared_ptr<const access::ApiKeyTable> published_api_keys_ =
       std::make_shared<access::ApiKeyTable>();
 
-  // Issuer public keys as the sequencer registered them, for the verifying caller threads; and
+  // Issuer and terminal public keys as the sequencer registered them, for the verifying caller
+  // threads (rebuilt after recovery: a snapshot restores clearing_ without replaying facts); and
   // certificates whose issuer signature verified (a certificate never changes, and a key id is
   // never rebound, so a good verdict stays good). Positive verdicts only.
   mutable std::mutex verify_mutex_;
   std::map<uint32_t, offline::Bytes32> published_issuer_keys_;
+  std::map<u128, offline::Bytes32> published_terminal_keys_;
   std::unordered_set<crypto::Hash256, offline::Hash256Hasher> verified_certificates_;
 
   // Requests: any thread -> sequencer.

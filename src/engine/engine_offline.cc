@@ -157,9 +157,24 @@ void Engine::Impl::PublishIssuerKey(uint32_t key_id, const Bytes32& key) {
   published_issuer_keys_[key_id] = key;
 }
 
-// Decodes the upload and checks every signature it carries except the batch's own (whose key,
-// the terminal's, is sequencer state; one check per batch). Each distinct certificate is
-// verified once, and not at all if an earlier batch already proved it.
+void Engine::Impl::PublishTerminalKey(u128 terminal_id, const Bytes32& key) {
+  std::lock_guard lock(verify_mutex_);
+  published_terminal_keys_[terminal_id] = key;
+}
+
+void Engine::Impl::PublishVerificationKeys() {
+  std::lock_guard lock(verify_mutex_);
+  published_issuer_keys_.clear();
+  for (const auto& [key_id, key] : clearing_.IssuerKeys()) published_issuer_keys_[key_id] = key;
+  published_terminal_keys_.clear();
+  for (const offline::TerminalRecord& t : clearing_.Terminals()) {
+    published_terminal_keys_[t.terminal_id] = t.public_key;
+  }
+}
+
+// Decodes the upload and checks every signature it carries, in parallel: the batch's own (with
+// the terminal key published now; the sequencer confirms the key is still the terminal's), each
+// distinct certificate once (not at all if an earlier batch already proved it), every token.
 std::optional<OfflineReply> Engine::Impl::PrepareBatch(OfflineWork& work) {
   const std::vector<uint8_t>& bytes = work.command.batch_bytes;
   auto decoded = offline::DecodeBatch(bytes);
@@ -201,15 +216,29 @@ std::optional<OfflineReply> Engine::Impl::PrepareBatch(OfflineWork& work) {
   {
     std::lock_guard lock(verify_mutex_);
     issuer_keys = published_issuer_keys_;
+    if (auto t = published_terminal_keys_.find(work.batch.terminal_id);
+        t != published_terminal_keys_.end()) {
+      work.batch_key_checked = t->second;
+    }
   }
 
-  // Work items: certificates still to verify, then every token. Split evenly over threads.
+  // Work items: the batch signature (if its terminal is known), certificates still to verify,
+  // then every token. Threads take chunks of them (below).
+  const size_t batch_items = work.batch_key_checked ? 1 : 0;
   std::vector<size_t> certificates_to_verify;
   for (size_t c = 0; c < certificate_ok.size(); ++c) {
     if (certificate_ok[c] == 0) certificates_to_verify.push_back(c);
   }
-  const size_t items = certificates_to_verify.size() + count;
+  const size_t items = batch_items + certificates_to_verify.size() + count;
   const auto verify_item = [&](size_t item) {
+    if (item < batch_items) {
+      work.batch_signature_ok =
+          crypto::Verify(AsPublicKey(*work.batch_key_checked), offline::kBatchDomain,
+                         offline::SignedPart(bytes, offline::MessageType::terminal_batch),
+                         AsSignature(work.batch.signature));
+      return;
+    }
+    item -= batch_items;
     if (item < certificates_to_verify.size()) {
       const size_t c = certificates_to_verify[item];
       const offline::PaymentToken& token = work.batch.tokens[certificate_first_token[c]];
@@ -538,6 +567,7 @@ OfflineReply Engine::Impl::RegisterTerminal(const OfflineCommand& c, Group& grou
   AddOfflineFact(std::move(fact), group);
   clearing_.RegisterTerminal(
       offline::TerminalRecord{c.terminal_id, c.merchant_id, c.settlement_account, c.public_key, true});
+  PublishTerminalKey(c.terminal_id, c.public_key);
   return OfflineReply{};
 }
 
@@ -571,11 +601,14 @@ OfflineReply Engine::Impl::RevokeDevice(const OfflineCommand& c, Group& group) {
 OfflineReply Engine::Impl::ClearBatch(OfflineWork& work, Group& group) {
   const std::vector<uint8_t>& bytes = work.command.batch_bytes;
   const offline::TerminalRecord* terminal = clearing_.Terminal(work.batch.terminal_id);
-  const bool signature_ok =
-      terminal != nullptr &&
-      crypto::Verify(AsPublicKey(terminal->public_key), offline::kBatchDomain,
-                     offline::SignedPart(bytes, offline::MessageType::terminal_batch),
-                     AsSignature(work.batch.signature));
+  bool signature_ok = false;
+  if (terminal != nullptr && work.batch_key_checked == terminal->public_key) {
+    signature_ok = work.batch_signature_ok;  // checked in parallel before the sequencer
+  } else if (terminal != nullptr) {
+    signature_ok = crypto::Verify(AsPublicKey(terminal->public_key), offline::kBatchDomain,
+                                  offline::SignedPart(bytes, offline::MessageType::terminal_batch),
+                                  AsSignature(work.batch.signature));
+  }
   if (auto rejection = clearing_.CheckBatch(work.batch, signature_ok, work.batch_hash)) {
     OfflineReply reply = Refuse(OfflineError::batch_rejected,
                               std::string(offline::BatchRejectionName(*rejection)));
@@ -746,6 +779,7 @@ EngineStatus Engine::Impl::ApplyOfflineFact(const journal::RecordView& record) {
       clearing_.RegisterTerminal(offline::TerminalRecord{fact.terminal_id, fact.merchant_id,
                                                          fact.settlement_account, fact.public_key,
                                                          fact.active});
+      PublishTerminalKey(fact.terminal_id, fact.public_key);
       break;
     case OfflineFactKind::revocation:
       if (!clearing_.RevokeDevice(fact.device_id)) return diverged("revocation of an unknown device");

@@ -653,6 +653,22 @@ TEST_F(EngineOfflineTest, ClearingStateSurvivesReplayAndSnapshots) {
   EXPECT_EQ(OfflineState(*engine_, {kReserve, kMerchantAccount, kUser}), before);
 }
 
+// Verification runs outside the sequencer with the issuer and terminal keys it publishes; after a
+// restart from a snapshot (no facts replayed) they must be published again, or every new token
+// would be refused.
+TEST_F(EngineOfflineTest, NewPaymentsClearAfterARestartFromASnapshot) {
+  Device device;
+  EnrollAndRegister(device);
+  ASSERT_TRUE(engine_->Snapshot().ok());
+  Reopen();
+  ASSERT_TRUE(engine_->recovery().from_snapshot);
+  const auto token = device.Pay(100, kTerminal, kMerchant, 1, Now());
+  OfflineReply reply = Upload(MakeBatch(terminal_key_, kTerminal, {token}));
+  ASSERT_EQ(reply.error, OfflineError::ok) << reply.detail;
+  EXPECT_EQ(reply.outcomes.at(0).classification, Classification::cleared);
+  EXPECT_EQ(Credit(kMerchantAccount), 100u);
+}
+
 TEST_F(EngineOfflineTest, ManyTokensVerifyInParallelWithTheSameVerdicts) {
   Device device;
   EnrollAndRegister(device);

@@ -383,6 +383,13 @@ const CertificateRecord* Clearing::Certificate(uint64_t serial) const {
   return it == certificates_.end() ? nullptr : &it->second;
 }
 
+std::vector<TerminalRecord> Clearing::Terminals() const {
+  std::vector<TerminalRecord> all;
+  all.reserve(terminals_.size());
+  for (const auto& [id, terminal] : terminals_) all.push_back(terminal);
+  return all;
+}
+
 const TerminalRecord* Clearing::Terminal(u128 terminal_id) const {
   auto it = terminals_.find(terminal_id);
   return it == terminals_.end() ? nullptr : &it->second;

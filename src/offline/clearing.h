@@ -218,6 +218,7 @@ class Clearing {
   std::optional<TokenOutcome> TokenResult(const crypto::Hash256& token_id) const;
   uint64_t issuer_key_count() const { return issuer_keys_.size(); }
   uint64_t terminal_count() const { return terminals_.size(); }
+  std::vector<TerminalRecord> Terminals() const;
   uint64_t device_count() const { return devices_.size(); }
   // Certificates of one device, oldest first.
   std::vector<const CertificateRecord*> CertificatesOf(u128 device_id) const;

@@ -223,7 +223,8 @@ AcceptResult Terminal::Store(std::span<const uint8_t> token_bytes,
   result.token_id = crypto::Blake2b256(token_bytes);
   result.amount = token.amount;
   const std::optional<std::string> bad =
-      AddToken(result.token_id, token.certificate.device_id, token.counter, token_bytes);
+      AddToken(result.token_id, token.certificate.device_id, token.counter,
+               offline::ClaimDeadlineMs(token.certificate.valid_until), token_bytes);
   TPW_ASSERT_MSG(!bad.has_value(), "a token that passed every check could not be added");
   return result;
 }
@@ -232,10 +233,11 @@ std::optional<std::string> Terminal::ApplyAccepted(const TokenAccepted& record) 
   auto token = offline::DecodeToken(record.token);
   if (!token.ok()) return "token_accepted holds a bad token: " + token.error().Message();
   return AddToken(crypto::Blake2b256(record.token), token->certificate.device_id, token->counter,
-                  record.token);
+                  offline::ClaimDeadlineMs(token->certificate.valid_until), record.token);
 }
 
 std::optional<std::string> Terminal::AddToken(const TokenId& id, u128 device_id, uint64_t counter,
+                                              uint64_t claim_deadline_ms,
                                               std::span<const uint8_t> token_bytes) {
   if (token_index_.contains(id)) return "token " + crypto::HashToHex(id) + " accepted twice";
   if (!seen_counters_.emplace(device_id, counter).second) {
@@ -243,8 +245,11 @@ std::optional<std::string> Terminal::AddToken(const TokenId& id, u128 device_id,
            " accepted twice";
   }
   token_index_.emplace(id, tokens_.size());
-  tokens_.push_back(TokenEntry{
-      {token_bytes.begin(), token_bytes.end()}, device_id, counter, TokenState::accepted});
+  tokens_.push_back(TokenEntry{{token_bytes.begin(), token_bytes.end()},
+                              device_id,
+                              counter,
+                              claim_deadline_ms,
+                              TokenState::accepted});
   return std::nullopt;
 }
 

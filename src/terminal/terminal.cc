@@ -365,6 +365,18 @@ TerminalStatusReport Terminal::Status(uint64_t now_ms) const {
   report.outstanding_requests = requests_.size();
   report.deny_list = DenyList(now_ms);
   report.torn_tail_bytes = torn_tail_bytes_;
+  for (const TokenEntry& token : tokens_) {
+    if (token.state != TokenState::accepted && token.state != TokenState::batched) continue;
+    const uint64_t deadline = token.claim_deadline_ms;
+    if (report.earliest_claim_deadline_ms == 0 || deadline < report.earliest_claim_deadline_ms) {
+      report.earliest_claim_deadline_ms = deadline;
+    }
+    if (deadline <= now_ms) {
+      ++report.claims_past_deadline;
+    } else if (deadline - now_ms <= kClaimWarningMs) {
+      ++report.claims_due_soon;
+    }
+  }
   return report;
 }
 

@@ -202,7 +202,15 @@ struct TerminalStatusReport {
   uint64_t outstanding_requests = 0;
   DenyListInfo deny_list;
   uint64_t torn_tail_bytes = 0;  // dropped by the journal's recovery at Open
+  // Tokens not yet uploaded (ready or in pending batches), by their claim deadline (the
+  // certificate's valid_until + offline::kClaimGraceMs; clearing refuses them after it):
+  uint64_t earliest_claim_deadline_ms = 0;  // of those tokens; 0 if there are none
+  uint64_t claims_due_soon = 0;             // deadline within kClaimWarningMs of now
+  uint64_t claims_past_deadline = 0;        // deadline passed: clearing will not pay them
 };
+
+// How long before a held token's claim deadline the terminal reports it as due soon.
+inline constexpr uint64_t kClaimWarningMs = 3ull * 24 * 3600 * 1000;
 
 class Terminal {
  public:
@@ -280,6 +288,7 @@ class Terminal {
     std::vector<uint8_t> bytes;  // the token; released once uploaded
     u128 device_id = 0;
     uint64_t counter = 0;
+    uint64_t claim_deadline_ms = 0;  // clearing pays it only if uploaded before this
     TokenState state = TokenState::accepted;
   };
   struct BatchEntry {
@@ -309,6 +318,7 @@ class Terminal {
   // the fact is impossible in the current state (replay then refuses the journal).
   std::optional<std::string> ApplyAccepted(const TokenAccepted& record);
   std::optional<std::string> AddToken(const TokenId& id, u128 device_id, uint64_t counter,
+                                      uint64_t claim_deadline_ms,
                                       std::span<const uint8_t> token_bytes);
   std::optional<std::string> ApplyVoided(const TokenVoided& record);
   std::optional<std::string> ApplyBatchBuilt(const BatchBuilt& record);

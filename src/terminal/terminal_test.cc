@@ -149,6 +149,31 @@ TEST_F(TerminalTest, AcceptsAnHonestPaymentAndStoresItBeforeSayingSo) {
   EXPECT_EQ(terminal_->FindToken(result.token_id), TokenState::accepted);
 }
 
+// A token is paid only if clearing receives it before its certificate's valid_until + the claim
+// grace period: the status reports the earliest deadline of the tokens still held, and how many
+// are due soon or already past it; uploaded tokens no longer count, and a reopen keeps the figures.
+TEST_F(TerminalTest, StatusReportsTheClaimDeadlinesOfTheTokensStillHeld) {
+  ASSERT_TRUE(Accept(device_->Pay(Request(1'000))).accepted());
+  const uint64_t deadline = offline::ClaimDeadlineMs(kNow + 30 * kDayMs);  // the test certificate
+  EXPECT_EQ(terminal_->Status(kNow).earliest_claim_deadline_ms, deadline);
+  EXPECT_EQ(terminal_->Status(kNow).claims_due_soon, 0u);
+  EXPECT_EQ(terminal_->Status(deadline - kClaimWarningMs).claims_due_soon, 1u);
+  EXPECT_EQ(terminal_->Status(deadline - kClaimWarningMs - 1).claims_due_soon, 0u);
+  EXPECT_EQ(terminal_->Status(deadline).claims_past_deadline, 1u);
+  EXPECT_EQ(terminal_->Status(deadline).claims_due_soon, 0u);
+  Reopen();
+  EXPECT_EQ(terminal_->Status(kNow).earliest_claim_deadline_ms, deadline);
+
+  auto batches = terminal_->BuildBatches(kNow);
+  ASSERT_TRUE(batches.ok());
+  EXPECT_EQ(terminal_->Status(deadline).claims_past_deadline, 1u);  // batched, not yet uploaded
+  ASSERT_TRUE(terminal_->MarkUploaded(batches.value()[0].batch_id, kNow).ok());
+  const TerminalStatusReport after = terminal_->Status(deadline);
+  EXPECT_EQ(after.earliest_claim_deadline_ms, 0u);
+  EXPECT_EQ(after.claims_past_deadline, 0u);
+  EXPECT_EQ(after.claims_due_soon, 0u);
+}
+
 TEST_F(TerminalTest, Check1MalformedTokensAreDeclined) {
   const std::vector<uint8_t> token = device_->Pay(Request());
   ExpectDecline(Accept({}), AcceptCode::malformed);
