@@ -379,6 +379,27 @@ void CliSeeds() {
         Text(2, R"({"transfers":[{"id":"1","pending_id":"9","flags":["void_pending_transfer"]}]})"));
   Write("api_body", "query", Text(3, "from=2024-01-31T12%3A00%3A00Z&limit=5&debits=true"));
   Write("api_body", "route", Text(5, "/v1/accounts/0x2a/transfers?limit=2"));
+  Write("api_body", "enroll",
+        Text(6, R"({"device_id":"7","public_key":")" + std::string(64, 'a') +
+                    R"(","user_account_id":"2","reserve_account_id":"10","ledger":"USD",)"
+                    R"("allowance":"100.00","per_payment_max":"20.00","payments_max":10})"));
+  Write("api_body", "sync",
+        // device 7, serial 1, last counter 4, a zero signature: base64url of 96 bytes
+        Text(7, R"({"request":")"
+                "BwAAAAAAAAAAAAAAAAAAAAEAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                R"(","allowance":"50.00"})"));
+  Write("api_body", "terminal",
+        Text(8, R"({"terminal_id":"50","merchant_id":"60","settlement_account_id":"3",)"
+                R"("public_key":")" + std::string(43, 'A') + R"("})"));
+  Write("api_body", "resolve",
+        Text(9, R"({"resolution":"paid_from_guarantee","guarantee_account_id":"300"})"));
+  Write("api_body", "upload-binary", Text(10, "\x04\x01"));
+  Write("api_body", "upload-json", Text(11, R"({"batch":"BAE"})"));
+  Write("api_body", "exceptions", Text(12, "status=all&classification=double_spend&limit=5&after=3"));
+  Write("api_body", "deny-list", Text(13, "since=4"));
+  Write("api_body", "api-key", Text(14, R"({"scope":"terminal","name":"till 3","rate_per_second":50})"));
+  Write("api_body", "key-id", Text(15, "3f9c0a6b2d41e785"));
 }
 
 }  // namespace

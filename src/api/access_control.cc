@@ -80,7 +80,27 @@ bool ScopeAllows(Scope scope, Route route) {
       return scope == Scope::merchant || scope == Scope::auditor;
     case Route::journal_head:
     case Route::metrics:
+    case Route::offline_device_get:
+    case Route::offline_exceptions:
       return scope == Scope::auditor;
+    // What a device or terminal needs to verify offline, and anyone may read.
+    case Route::offline_issuer_keys:
+    case Route::offline_deny_list:
+      return true;
+    // The device's own signature over the declaration is what ties a sync to the device.
+    case Route::offline_device_sync:
+      return scope == Scope::device;
+    case Route::offline_batches_upload:
+      return scope == Scope::terminal;
+    // Issuer operations and key management: admin only.
+    case Route::offline_devices_enroll:
+    case Route::offline_device_revoke:
+    case Route::offline_terminals_register:
+    case Route::offline_terminal_deactivate:
+    case Route::offline_exception_resolve:
+    case Route::api_keys_create:
+    case Route::api_keys_list:
+    case Route::api_key_revoke:
     case Route::unmatched:
     case Route::healthz:
     case Route::readyz:
@@ -137,7 +157,8 @@ Result<AccessControl::Caller, HttpResponse> AccessControl::Authenticate(
     return Err{Unauthenticated("missing_api_key",
                                "send an API key as 'Authorization: Bearer tpw_…': the first "
                                "`tpwallet serve` on a data directory prints an admin key; make "
-                               "more with `tpwallet apikey create` while the server is stopped")};
+                               "more with POST /v1/api-keys (admin), or `tpwallet apikey "
+                               "create` while the server is stopped")};
   }
   const std::optional<std::string_view> token =
       BearerToken(std::string_view(header->value().data(), header->value().size()));
@@ -280,11 +301,7 @@ void AccessControl::Submit(engine::AccessCommand command, const Responder& respo
   };
   if (!engine_.TrySubmit(request)) {
     ClearInFlight(in_flight_key);
-    HttpResponse response = ErrorResponse({http::status::service_unavailable, error_type::kEngine,
-                                           "overloaded", "the server is at capacity; retry shortly",
-                                           ""});
-    response.set(http::field::retry_after, "1");
-    responder.Send(std::move(response));
+    responder.Send(OverloadedResponse());
   }
 }
 

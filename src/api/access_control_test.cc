@@ -32,19 +32,8 @@ class AccessControlTest : public testing::ServerFixture {
   }
   void Stop() { StopServer(); }
 
-  // Makes a key as `tpwallet apikey create` does and returns its text.
   std::string MakeKey(Scope scope, uint32_t rate = 0) {
-    const access::KeyText text = access::GenerateKeyText();
-    engine::AccessCommand create;
-    create.kind = engine::AccessCommandKind::create_api_key;
-    create.key.id = text.id;
-    create.key.scope = scope;
-    create.key.name = std::string(access::ScopeName(scope));
-    create.key.secret_hash = access::SecretHash(text.secret);
-    create.key.rate_per_second = rate;
-    const engine::Reply reply = engine_->ExecuteAccess(create);
-    EXPECT_EQ(reply.access->error, engine::AccessError::ok);
-    return access::FormatKeyText(text);
+    return testing::MakeApiKey(*engine_, scope, rate);
   }
 
   void RevokeKey(const std::string& text) {

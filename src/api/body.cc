@@ -18,20 +18,14 @@ ApiError MalformedJson(std::string message) {
                   std::move(message), ""};
 }
 
-ApiError InvalidParameter(std::string message, std::string param) {
-  return ApiError{http::status::bad_request, error_type::kInvalidRequest, "invalid_parameter",
-                  std::move(message), std::move(param)};
-}
-
 // Parses `body` into `out` (allocating from `resource`): valid UTF-8 JSON, at most kJsonDepthMax
 // deep, no key repeated in an object.
-std::optional<ApiError> ParseBody(std::string_view body, bj::monotonic_resource& resource,
+std::optional<ApiError> ParseBody(std::string_view body, bj::storage_ptr storage,
                                   bj::value& out) {
   bj::parse_options options;
   options.max_depth = kJsonDepthMax;
   bj::error_code ec;
-  out = bj::parse(bj::string_view(body.data(), body.size()), ec, bj::storage_ptr(&resource),
-                  options);
+  out = bj::parse(bj::string_view(body.data(), body.size()), ec, std::move(storage), options);
   if (ec) {
     return MalformedJson("the body is not valid JSON (" + ec.message() +
                          "): UTF-8, at most " + std::to_string(kJsonDepthMax) +
@@ -90,23 +84,10 @@ ApiResult<std::vector<T>> DecodeBatch(std::string_view body, std::string_view ke
   unsigned char buffer[kParseBufferBytes];
   bj::monotonic_resource resource(buffer, sizeof buffer);
   bj::value value;
-  if (std::optional<ApiError> error = ParseBody(body, resource, value)) return Err{*error};
+  if (std::optional<ApiError> error = ParseBody(body, bj::storage_ptr(&resource), value)) return Err{*error};
   ApiResult<const bj::array*> items = BatchArray(value, key);
   if (!items.ok()) return Err{items.error()};
   return DecodeItems<T>(*items.value(), key, decode);
-}
-
-bool IsKnown(std::string_view key, bool with_transfer_filters) {
-  constexpr std::array<std::string_view, 5> kCommon = {"from", "to", "limit", "after", "reverse"};
-  constexpr std::array<std::string_view, 3> kTransfer = {"code", "debits", "credits"};
-  for (std::string_view k : kCommon) {
-    if (k == key) return true;
-  }
-  if (!with_transfer_filters) return false;
-  for (std::string_view k : kTransfer) {
-    if (k == key) return true;
-  }
-  return false;
 }
 
 ApiResult<bool> ParseBool(const std::string& key, const std::string& value) {
@@ -198,6 +179,37 @@ std::string ParamOf(const std::string& message) {
 
 }  // namespace
 
+ApiResult<bj::value> ParseJsonBody(std::string_view body) {
+  bj::value value;
+  if (std::optional<ApiError> error = ParseBody(body, {}, value)) return Err{*error};
+  return value;
+}
+
+ApiResult<std::vector<std::pair<std::string, std::string>>> ParseQueryParams(
+    std::string_view query, std::span<const std::string_view> known) {
+  const std::optional<std::vector<QueryParam>> params = SplitQuery(query);
+  if (!params) return Err{InvalidParameter("the query string has a bad %-escape", "")};
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const QueryParam& param : *params) {
+    const std::string& key = param.key;
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return Err{InvalidParameter("unknown query parameter \"" + key + "\"", key)};
+    }
+    // At most known.size() keys are kept: a repeat is caught before the list grows further.
+    if (std::any_of(out.begin(), out.end(), [&](const auto& kv) { return kv.first == key; })) {
+      return Err{InvalidParameter(key + " is given twice", key)};
+    }
+    if (!param.value) return Err{InvalidParameter(key + " needs a value", key)};
+    out.emplace_back(key, *param.value);
+  }
+  return out;
+}
+
+ApiError InvalidParameter(std::string message, std::string param) {
+  return ApiError{http::status::bad_request, error_type::kInvalidRequest, "invalid_parameter",
+                  std::move(message), std::move(param)};
+}
+
 ApiError InvalidBody(std::string message, std::string param) {
   return ApiError{http::status::bad_request, error_type::kInvalidRequest, "invalid_body",
                   std::move(message), std::move(param)};
@@ -222,7 +234,7 @@ ApiResult<cli::TransferDraft> DecodeTransferBody(std::string_view body,
   unsigned char buffer[kParseBufferBytes];
   bj::monotonic_resource resource(buffer, sizeof buffer);
   bj::value value;
-  if (std::optional<ApiError> error = ParseBody(body, resource, value)) return Err{*error};
+  if (std::optional<ApiError> error = ParseBody(body, bj::storage_ptr(&resource), value)) return Err{*error};
   if (!value.is_object()) return Err{InvalidBody("the body must be one transfer object {...}")};
   cli::InputResult<cli::TransferDraft> draft =
       cli::TransferDraftFromJson(value.get_object(), assets);
@@ -240,20 +252,16 @@ ApiResult<cli::AccountQuery> DecodeAccountQuery(std::string_view id, std::string
                                                 bool with_transfer_filters) {
   cli::AccountQueryText text;
   text.account = std::string(id);
-  const std::optional<std::vector<QueryParam>> params = SplitQuery(query);
-  if (!params) return Err{InvalidParameter("the query string has a bad %-escape", "")};
-  std::vector<std::string> seen;  // at most 8 known keys: a repeat is caught by the 9th
-  for (const QueryParam& param : *params) {
-    const std::string& key = param.key;
-    if (!IsKnown(key, with_transfer_filters)) {
-      return Err{InvalidParameter("unknown query parameter \"" + key + "\"", key)};
-    }
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-      return Err{InvalidParameter(key + " is given twice", key)};
-    }
-    seen.push_back(key);
-    if (!param.value) return Err{InvalidParameter(key + " needs a value", key)};
-    if (std::optional<ApiError> error = SetQueryField(text, key, *param.value)) {
+  constexpr std::array<std::string_view, 8> kKnown = {"from",  "to",   "limit",   "after",
+                                                      "reverse", "code", "debits", "credits"};
+  // The transfer filters are the last three.
+  const std::span<const std::string_view> known(kKnown.data(),
+                                                with_transfer_filters ? 8 : 5);
+  ApiResult<std::vector<std::pair<std::string, std::string>>> params =
+      ParseQueryParams(query, known);
+  if (!params.ok()) return Err{params.error()};
+  for (auto& [key, value] : params.value()) {
+    if (std::optional<ApiError> error = SetQueryField(text, key, std::move(value))) {
       return Err{*error};
     }
   }

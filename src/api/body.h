@@ -5,7 +5,11 @@
 // 400s naming the field. fuzz/api_body_fuzz.cc feeds them garbage.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -42,6 +46,16 @@ ApiResult<u128> DecodePathId(std::string_view text);
 ApiResult<cli::AccountQuery> DecodeAccountQuery(std::string_view id, std::string_view query,
                                                 bool with_transfer_filters);
 
+// A body as JSON: valid UTF-8, at most kJsonDepthMax deep, nothing after the value, no key
+// repeated in an object (400 malformed_json / invalid_body otherwise).
+ApiResult<boost::json::value> ParseJsonBody(std::string_view body);
+// A query string's parameters, %-decoded, in order: each must be in `known`, given once and
+// with a value (400 invalid_parameter otherwise).
+ApiResult<std::vector<std::pair<std::string, std::string>>> ParseQueryParams(
+    std::string_view query, std::span<const std::string_view> known);
+
+// A 400 with code invalid_parameter (a query parameter or path segment).
+ApiError InvalidParameter(std::string message, std::string param);
 // A 400 with code invalid_body (the message and param say what is wrong).
 ApiError InvalidBody(std::string message, std::string param = {});
 

@@ -2,8 +2,26 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 
 namespace tpw::api {
+namespace {
+
+bool IsMediaType(std::string_view value, std::string_view type) {
+  if (value.size() < type.size()) return false;
+  for (size_t i = 0; i < type.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != type[i]) return false;
+  }
+  const std::string_view rest = value.substr(type.size());
+  return rest.empty() || rest[0] == ';' || rest[0] == ' ';
+}
+
+}  // namespace
+
+bool IsJsonContentType(std::string_view value) { return IsMediaType(value, "application/json"); }
+bool IsOctetStream(std::string_view value) {
+  return IsMediaType(value, "application/octet-stream");
+}
 
 HttpResponse JsonResponse(http::status status, std::string body) {
   HttpResponse response{status, 11};
@@ -11,6 +29,10 @@ HttpResponse JsonResponse(http::status status, std::string body) {
   response.body() = std::move(body);
   response.prepare_payload();
   return response;
+}
+
+HttpResponse JsonBody(http::status status, const boost::json::value& value) {
+  return JsonResponse(status, boost::json::serialize(value));
 }
 
 HttpResponse ErrorResponse(const ApiError& error) {
@@ -25,7 +47,7 @@ HttpResponse ErrorResponse(const ApiError& error) {
   }
   boost::json::object out;
   out["error"] = std::move(detail);
-  return JsonResponse(error.status, boost::json::serialize(out));
+  return JsonBody(error.status, out);
 }
 
 }  // namespace tpw::api

@@ -4,6 +4,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,7 @@ inline constexpr std::string_view kAuthentication = "authentication_error";  // 
 inline constexpr std::string_view kPermission = "permission_error";  // 403: the key's scope
 inline constexpr std::string_view kRateLimit = "rate_limit_error";   // 429: slow down
 inline constexpr std::string_view kIdempotency = "idempotency_error";  // 409 / 422: the key
+inline constexpr std::string_view kOffline = "offline_error";  // the offline protocol refused
 }  // namespace error_type
 
 // {"error": {"type", "code", "message", "param"}}. `code` is a stable name: an API code
@@ -40,5 +42,11 @@ struct ApiError {
 // decided by the connection.
 HttpResponse JsonResponse(http::status status, std::string body);
 HttpResponse ErrorResponse(const ApiError& error);
+// Content-Type checks: the media type, in any case, with parameters (charset) or without.
+bool IsJsonContentType(std::string_view value);
+bool IsOctetStream(std::string_view value);
+
+// A JSON response of `value`, serialized.
+HttpResponse JsonBody(http::status status, const boost::json::value& value);
 
 }  // namespace tpw::api

@@ -24,6 +24,20 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {Route::healthz, "/healthz", http::verb::get},
     {Route::readyz, "/readyz", http::verb::get},
     {Route::metrics, "/metrics", http::verb::get},
+    {Route::offline_issuer_keys, "/v1/offline/issuer-keys", http::verb::get},
+    {Route::offline_devices_enroll, "/v1/offline/devices", http::verb::post},
+    {Route::offline_device_get, "/v1/offline/devices/{id}", http::verb::get},
+    {Route::offline_device_sync, "/v1/offline/devices/{id}/sync", http::verb::post},
+    {Route::offline_device_revoke, "/v1/offline/devices/{id}/revoke", http::verb::post},
+    {Route::offline_terminals_register, "/v1/offline/terminals", http::verb::post},
+    {Route::offline_terminal_deactivate, "/v1/offline/terminals/{id}/deactivate", http::verb::post},
+    {Route::offline_deny_list, "/v1/offline/deny-list", http::verb::get},
+    {Route::offline_batches_upload, "/v1/offline/batches", http::verb::post},
+    {Route::offline_exceptions, "/v1/offline/exceptions", http::verb::get},
+    {Route::offline_exception_resolve, "/v1/offline/exceptions/{id}/resolve", http::verb::post},
+    {Route::api_keys_create, "/v1/api-keys", http::verb::post},
+    {Route::api_keys_list, "/v1/api-keys", http::verb::get},
+    {Route::api_key_revoke, "/v1/api-keys/{id}/revoke", http::verb::post},
 }};
 
 // Removes the first path segment of `path` ("/a/b" → "a", leaving "/b"); false at the end.
@@ -36,12 +50,49 @@ bool NextSegment(std::string_view& path, std::string_view& segment) {
   return true;
 }
 
-// The route of a path, ignoring the method; unmatched if none.
-Route RouteOfPath(std::string_view path, std::string_view& id) {
-  std::string_view s[4];
+// Segments the longest path has (/v1/offline/devices/{id}/sync).
+constexpr size_t kSegmentsMax = 5;
+
+// /v1/offline/<collection>[/{id}[/<action>]]: `s` holds n segments, s[0..1] = v1, offline.
+Route OfflineRoute(const std::string_view* s, size_t n, std::string_view& id) {
+  if (n == 3) {
+    if (s[2] == "issuer-keys") return Route::offline_issuer_keys;
+    if (s[2] == "devices") return Route::offline_devices_enroll;
+    if (s[2] == "terminals") return Route::offline_terminals_register;
+    if (s[2] == "deny-list") return Route::offline_deny_list;
+    if (s[2] == "batches") return Route::offline_batches_upload;
+    if (s[2] == "exceptions") return Route::offline_exceptions;
+    return Route::unmatched;
+  }
+  if (n < 4) return Route::unmatched;
+  id = s[3];
+  const std::string_view action = n == 5 ? s[4] : std::string_view{};
+  if (s[2] == "devices") {
+    if (n == 4) return Route::offline_device_get;
+    if (action == "sync") return Route::offline_device_sync;
+    if (action == "revoke") return Route::offline_device_revoke;
+  }
+  if (s[2] == "terminals" && action == "deactivate") return Route::offline_terminal_deactivate;
+  if (s[2] == "exceptions" && action == "resolve") return Route::offline_exception_resolve;
+  return Route::unmatched;
+}
+
+// /v1/api-keys (GET lists, POST creates) and /v1/api-keys/{id}/revoke.
+Route ApiKeyRoute(http::verb method, const std::string_view* s, size_t n, std::string_view& id) {
+  if (n == 2) return method == http::verb::get ? Route::api_keys_list : Route::api_keys_create;
+  if (n == 4 && s[3] == "revoke") {
+    id = s[2];
+    return Route::api_key_revoke;
+  }
+  return Route::unmatched;
+}
+
+// The route of a path (the method only tells apart the routes of one path); unmatched if none.
+Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id) {
+  std::string_view s[kSegmentsMax];
   size_t n = 0;
-  while (n < 4 && NextSegment(path, s[n])) ++n;
-  if (!path.empty() || n == 0) return Route::unmatched;  // more than 4 segments
+  while (n < kSegmentsMax && NextSegment(path, s[n])) ++n;
+  if (!path.empty() || n == 0) return Route::unmatched;  // more than kSegmentsMax segments
   for (size_t i = 0; i < n; ++i) {
     if (s[i].empty()) return Route::unmatched;  // "//" or a trailing slash
   }
@@ -52,6 +103,9 @@ Route RouteOfPath(std::string_view path, std::string_view& id) {
     return Route::unmatched;
   }
   if (s[0] != "v1") return Route::unmatched;
+  if (s[1] == "offline") return OfflineRoute(s, n, id);
+  if (s[1] == "api-keys") return ApiKeyRoute(method, s, n, id);
+  if (n > 4) return Route::unmatched;
   if (s[1] == "journal") return n == 3 && s[2] == "head" ? Route::journal_head : Route::unmatched;
   if (s[1] == "accounts") {
     if (n == 2) return Route::accounts_create;
@@ -85,7 +139,7 @@ RouteMatch MatchRoute(http::verb method, std::string_view target) {
   const size_t question = target.find('?');
   const std::string_view path = target.substr(0, question);
   if (question != std::string_view::npos) match.query = target.substr(question + 1);
-  const Route route = RouteOfPath(path, match.id);
+  const Route route = RouteOfPath(method, path, match.id);
   if (route == Route::unmatched) return match;
   if (RouteMethod(route) != method) {
     match.method_not_allowed = true;

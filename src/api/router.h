@@ -24,12 +24,28 @@ enum class Route : uint8_t {
   healthz,
   readyz,
   metrics,
+  // Offline payments (docs/api.md, "Offline payments")
+  offline_issuer_keys,          // GET  /v1/offline/issuer-keys
+  offline_devices_enroll,       // POST /v1/offline/devices
+  offline_device_get,           // GET  /v1/offline/devices/{id}
+  offline_device_sync,          // POST /v1/offline/devices/{id}/sync
+  offline_device_revoke,        // POST /v1/offline/devices/{id}/revoke
+  offline_terminals_register,   // POST /v1/offline/terminals
+  offline_terminal_deactivate,  // POST /v1/offline/terminals/{id}/deactivate
+  offline_deny_list,            // GET  /v1/offline/deny-list
+  offline_batches_upload,       // POST /v1/offline/batches
+  offline_exceptions,           // GET  /v1/offline/exceptions
+  offline_exception_resolve,    // POST /v1/offline/exceptions/{id}/resolve
+  // API keys (docs/api.md, "API keys")
+  api_keys_create,  // POST /v1/api-keys
+  api_keys_list,    // GET  /v1/api-keys
+  api_key_revoke,   // POST /v1/api-keys/{id}/revoke
 };
-inline constexpr size_t kRouteCount = 12;
+inline constexpr size_t kRouteCount = 26;
 
 // The route's path template, as metrics and the access log label it ("/v1/accounts/{id}").
 std::string_view RouteLabel(Route route);
-// The one method a route answers.
+// The one method a route answers (a path with two methods, /v1/api-keys, has a route for each).
 http::verb RouteMethod(Route route);
 
 struct RouteMatch {

@@ -6,13 +6,30 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
+#include "access/access.h"
 #include "api/server.h"
 #include "engine/engine.h"
 #include "storage/posix_storage.h"
 #include "storage/test_temp_dir.h"
 
 namespace tpw::api::testing {
+
+// Makes an API key in `engine` as `tpwallet apikey create` does and returns its text.
+inline std::string MakeApiKey(engine::Engine& engine, access::Scope scope, uint32_t rate = 0) {
+  const access::KeyText text = access::GenerateKeyText();
+  engine::AccessCommand create;
+  create.kind = engine::AccessCommandKind::create_api_key;
+  create.key.id = text.id;
+  create.key.scope = scope;
+  create.key.name = std::string(access::ScopeName(scope));
+  create.key.secret_hash = access::SecretHash(text.secret);
+  create.key.rate_per_second = rate;
+  const engine::Reply reply = engine.ExecuteAccess(create);
+  EXPECT_EQ(reply.access->error, engine::AccessError::ok);
+  return access::FormatKeyText(text);
+}
 
 class ServerFixture : public ::testing::Test {
  protected:
@@ -29,7 +46,7 @@ class ServerFixture : public ::testing::Test {
       ASSERT_TRUE(engine::Engine::Initialize(*storage_).ok());
       initialized_ = true;
     }
-    auto engine = engine::Engine::Open(*storage_, engine::EngineOptions{});
+    auto engine = engine::Engine::Open(*storage_, engine_options_);
     ASSERT_TRUE(engine.ok());
     engine_ = std::move(engine).value();
     options.port = 0;
@@ -62,6 +79,7 @@ class ServerFixture : public ::testing::Test {
 
   storage::TempDir dir_;
   bool initialized_ = false;
+  engine::EngineOptions engine_options_;  // the next StartServer opens the engine with these
   std::unique_ptr<storage::PosixStorage> storage_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<Server> server_;

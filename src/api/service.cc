@@ -18,27 +18,36 @@ namespace {
 namespace bj = boost::json;
 namespace tf = ledger::transfer_flags;
 
-HttpResponse Json(http::status status, const bj::value& value) {
-  return JsonResponse(status, bj::serialize(value));
-}
-
 ApiError NotFound(std::string code, std::string message) {
   return ApiError{http::status::not_found, error_type::kInvalidRequest, std::move(code),
                   std::move(message), "id"};
 }
 
-// Content-Type must be application/json (parameters such as charset allowed).
-bool IsJsonContentType(std::string_view value) {
-  constexpr std::string_view kJson = "application/json";
-  if (value.size() < kJson.size()) return false;
-  for (size_t i = 0; i < kJson.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(value[i])) != kJson[i]) return false;
-  }
-  const std::string_view rest = value.substr(kJson.size());
-  return rest.empty() || rest[0] == ';' || rest[0] == ' ';
+bool IsPost(Route route) { return RouteMethod(route) == http::verb::post; }
+
+// Actions without parameters may come without a body (curl -X POST), hence without a type.
+bool BodyMayBeAbsent(Route route) {
+  return route == Route::offline_device_revoke || route == Route::offline_terminal_deactivate ||
+         route == Route::api_key_revoke;
 }
 
-bool IsPost(Route route) { return RouteMethod(route) == http::verb::post; }
+// The Content-Type a POST must have, or nullopt when it has one the route takes. A batch
+// upload also takes its binary message as is.
+std::optional<ApiError> WrongContentType(const RequestContext& context) {
+  const Route route = context.match.route;
+  if (!IsPost(route)) return std::nullopt;
+  const std::string_view type = context.request[http::field::content_type];
+  if (IsJsonContentType(type)) return std::nullopt;
+  if (route == Route::offline_batches_upload && IsOctetStream(type)) return std::nullopt;
+  if (BodyMayBeAbsent(route) && context.request.body().empty()) return std::nullopt;
+  const std::string wanted = route == Route::offline_batches_upload
+                                 ? "application/octet-stream (the signed batch) or "
+                                   "application/json ({\"batch\": \"<base64url>\"})"
+                                 : "application/json";
+  return ApiError{http::status::unsupported_media_type, error_type::kInvalidRequest,
+                  "unsupported_media_type", "send the body as Content-Type: " + wanted,
+                  "Content-Type"};
+}
 
 // A ledger refusal of the single-transfer endpoint: 409 when the id is taken by another
 // transfer (or burnt by an earlier failure), 422 when the transfer cannot be applied.
@@ -103,6 +112,14 @@ HttpResponse EngineErrorResponse(engine::EngineError error) {
   }
 }
 
+HttpResponse OverloadedResponse() {
+  HttpResponse response = ErrorResponse({http::status::service_unavailable, error_type::kEngine,
+                                         "overloaded", "the server is at capacity; retry shortly",
+                                         ""});
+  response.set(http::field::retry_after, "1");
+  return response;
+}
+
 // ---- Responder ----------------------------------------------------------------------------
 // (Send is in server.cc, beside the Connection it calls.)
 
@@ -112,40 +129,17 @@ Responder::Responder(std::shared_ptr<Connection> connection, boost::asio::any_io
 // ---- Service ------------------------------------------------------------------------------
 
 Service::Service(engine::Engine& engine, AssetTable assets, const Metrics& metrics)
-    : engine_(engine), assets_(std::move(assets)), metrics_(metrics) {}
+    : engine_(engine),
+      assets_(std::move(assets)),
+      metrics_(metrics),
+      offline_pool_(kOfflineWorkerThreads) {}
 
-template <typename OnReply>
-void Service::Call(engine::Request request, const Responder& responder, OnReply on_reply) {
-  request.done = [responder, on_reply = std::move(on_reply)](engine::Reply&& reply) mutable {
-    // On an engine thread: only move the reply over; the JSON is written on the I/O thread.
-    responder.Post([responder, on_reply = std::move(on_reply),
-                    reply = std::move(reply)]() mutable {
-      if (reply.error.has_value()) {
-        responder.Send(EngineErrorResponse(*reply.error));
-        return;
-      }
-      on_reply(reply);
-    });
-  };
-  if (!engine_.TrySubmit(request)) {
-    // The engine's queue is full: refuse rather than block an I/O thread.
-    HttpResponse response = ErrorResponse({http::status::service_unavailable, error_type::kEngine,
-                                           "overloaded",
-                                           "the server is at capacity; retry shortly", ""});
-    response.set(http::field::retry_after, "1");
-    responder.Send(std::move(response));
-  }
-}
+Service::~Service() { offline_pool_.join(); }
 
 void Service::Handle(const RequestContext& context, const Responder& responder) {
   const Route route = context.match.route;
-  if (IsPost(route) &&
-      !IsJsonContentType(context.request[http::field::content_type])) {
-    responder.Send(ErrorResponse({http::status::unsupported_media_type,
-                                  error_type::kInvalidRequest, "unsupported_media_type",
-                                  "send the body as Content-Type: application/json",
-                                  "Content-Type"}));
-    return;
+  if (std::optional<ApiError> wrong = WrongContentType(context)) {
+    return responder.Send(ErrorResponse(*wrong));
   }
   switch (route) {
     case Route::healthz:
@@ -170,6 +164,24 @@ void Service::Handle(const RequestContext& context, const Responder& responder) 
       return CreateTransfersBatch(context, responder);
     case Route::transfer_get:
       return GetTransfer(context, responder);
+    case Route::api_keys_create:
+      return CreateApiKey(context, responder);
+    case Route::api_keys_list:
+      return ListApiKeys(responder);
+    case Route::api_key_revoke:
+      return RevokeApiKey(context, responder);
+    case Route::offline_issuer_keys:
+    case Route::offline_devices_enroll:
+    case Route::offline_device_get:
+    case Route::offline_device_sync:
+    case Route::offline_device_revoke:
+    case Route::offline_terminals_register:
+    case Route::offline_terminal_deactivate:
+    case Route::offline_deny_list:
+    case Route::offline_batches_upload:
+    case Route::offline_exceptions:
+    case Route::offline_exception_resolve:
+      return OfflineRoute(context, responder);
     case Route::unmatched:
       break;
   }
@@ -211,7 +223,7 @@ void Service::JournalHead(const Responder& responder) {
   out["head_hash"] = stats.journal_head_hash_hex;
   out["records"] = std::to_string(stats.journal_records);
   out["bytes"] = std::to_string(stats.journal_bytes);
-  responder.Send(Json(http::status::ok, out));
+  responder.Send(JsonBody(http::status::ok, out));
 }
 
 void Service::CreateAccounts(const RequestContext& context, const Responder& responder) {
@@ -224,7 +236,7 @@ void Service::CreateAccounts(const RequestContext& context, const Responder& res
   std::vector<ledger::Account> sent = request.accounts;
   Call(std::move(request), responder, [responder, sent = std::move(sent)](engine::Reply& reply) {
     const auto outcomes = cli::AccountOutcomes(sent, {}, reply.account_results);
-    responder.Send(Json(http::status::ok, cli::OutcomesToJson("account", outcomes)));
+    responder.Send(JsonBody(http::status::ok, cli::OutcomesToJson("account", outcomes)));
   });
 }
 
@@ -238,7 +250,7 @@ void Service::GetAccount(const RequestContext& context, const Responder& respond
     if (reply.accounts.empty()) {
       return responder.Send(ErrorResponse(NotFound("account_not_found", "no account has this id")));
     }
-    responder.Send(Json(http::status::ok, cli::AccountToJson(reply.accounts[0], assets_)));
+    responder.Send(JsonBody(http::status::ok, cli::AccountToJson(reply.accounts[0], assets_)));
   });
 }
 
@@ -259,7 +271,7 @@ void Service::SendTransfersPage(AccountId account, std::vector<ledger::Transfer>
     out["transfers"] = std::move(items);
     PutCursor(out, cli::NextCursor(transfers.size(), limit,
                                    transfers.empty() ? Timestamp{} : transfers.back().timestamp));
-    responder.Send(Json(http::status::ok, out));
+    responder.Send(JsonBody(http::status::ok, out));
   };
   engine::Request request;
   request.kind = engine::RequestKind::get_pending_status;
@@ -313,7 +325,7 @@ void Service::AccountBalances(const RequestContext& context, const Responder& re
       out["balances"] = std::move(items);
       PutCursor(out, cli::NextCursor(b.size(), q.filter.limit,
                                      b.empty() ? Timestamp{} : b.back().timestamp));
-      responder.Send(Json(http::status::ok, out));
+      responder.Send(JsonBody(http::status::ok, out));
     };
     if (q.past_the_end) return send({});
     engine::Request request;
@@ -384,7 +396,7 @@ void Service::SubmitTransfer(ledger::Transfer transfer, const Responder& respond
     // Created as sent, stamped with the batch's first timestamp (it is the only event).
     ledger::Transfer stored = transfer;
     stored.timestamp = reply.first_timestamp;
-    responder.Send(Json(http::status::created,
+    responder.Send(JsonBody(http::status::created,
                         cli::TransferToJson(stored, StatusIfPending(stored,
                                                                     ledger::PendingStatus::pending),
                                             assets_)));
@@ -402,13 +414,13 @@ void Service::SendStoredTransfer(TransferId id, http::status status, const Respo
     }
     const ledger::Transfer t = reply.transfers[0];
     if ((t.flags & tf::kPending) == 0) {
-      return responder.Send(Json(status, cli::TransferToJson(t, std::nullopt, assets_)));
+      return responder.Send(JsonBody(status, cli::TransferToJson(t, std::nullopt, assets_)));
     }
     engine::Request pending;
     pending.kind = engine::RequestKind::get_pending_status;
     pending.ids = {t.id.value};
     Call(std::move(pending), responder, [this, responder, status, t](engine::Reply& statuses) {
-      responder.Send(Json(status, cli::TransferToJson(t, statuses.pending_statuses.at(0), assets_)));
+      responder.Send(JsonBody(status, cli::TransferToJson(t, statuses.pending_statuses.at(0), assets_)));
     });
   });
 }
@@ -427,7 +439,7 @@ void Service::CreateTransfersBatch(const RequestContext& context, const Responde
                          const auto outcomes =
                              cli::TransferOutcomes(transfers, {}, reply.transfer_results);
                          responder.Send(
-                             Json(http::status::ok, cli::OutcomesToJson("transfer", outcomes)));
+                             JsonBody(http::status::ok, cli::OutcomesToJson("transfer", outcomes)));
                        });
                 });
 }

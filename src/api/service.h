@@ -7,12 +7,14 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
 #include <utility>
 
 #include "api/http.h"
 #include "api/metrics.h"
+#include "api/offline_body.h"
 #include "api/router.h"
 #include "cli/batch_input.h"
 #include "common/asset.h"
@@ -70,10 +72,20 @@ struct PipelineHooks {
   std::function<void(const RequestContext&, HttpResponse&)> before_send;
 };
 
+// Threads that run offline commands (an upload's signature checks run on the submitting thread).
+inline constexpr uint32_t kOfflineWorkerThreads = 2;
+// Offline commands queued or running at once; more are refused with 503 overloaded.
+inline constexpr uint32_t kOfflineInFlightMax = 64;
+
 class Service {
  public:
   // `engine`, `metrics` must outlive the Service.
   Service(engine::Engine& engine, AssetTable assets, const Metrics& metrics);
+  // Waits for the offline worker threads (every reply they owe has been sent by then: a
+  // Responder keeps its I/O thread running).
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
 
   // Answers one routed request (route != unmatched; method already checked).
   void Handle(const RequestContext& context, const Responder& responder);
@@ -97,6 +109,39 @@ class Service {
   void CreateTransfersBatch(const RequestContext& context, const Responder& responder);
   void GetTransfer(const RequestContext& context, const Responder& responder);
 
+  // ---- Offline payments (offline_service.cc)
+  // Runs an offline command on the offline worker pool (the engine verifies an uploaded batch's
+  // signatures on the submitting thread, which must not be an I/O thread) and calls `on_reply`
+  // on the I/O thread with a reply whose error is ok; a refusal is answered here.
+  void CallOffline(engine::OfflineCommand command, const Responder& responder,
+                   std::function<void(engine::OfflineReply&)> on_reply);
+  void OfflineRoute(const RequestContext& context, const Responder& responder);
+  void IssuerKeys(const Responder& responder);
+  void EnrollDevice(const RequestContext& context, const Responder& responder);
+  void GetDevice(const RequestContext& context, const Responder& responder);
+  void SyncDevice(const RequestContext& context, const Responder& responder);
+  void RegisterTerminal(const RequestContext& context, const Responder& responder);
+  // An action on one {id} without parameters (device revoke, terminal deactivate): the id goes
+  // in `id_field`; the answer is {"<id_key>": id, "<flag>": flag_value}.
+  void IdAction(const RequestContext& context, const Responder& responder,
+                engine::OfflineCommandKind kind, u128 engine::OfflineCommand::*id_field,
+                std::string_view id_key, std::string_view flag, bool flag_value);
+  void DenyList(const RequestContext& context, const Responder& responder);
+  void UploadBatch(const RequestContext& context, const Responder& responder);
+  void Exceptions(const RequestContext& context, const Responder& responder);
+  void ResolveException(const RequestContext& context, const Responder& responder);
+  // Looks up `account` and calls `then` with its available balance (zero if it is gone).
+  void ReserveBalance(AccountId account, const Responder& responder,
+                      std::function<void(Amount)> then);
+
+  // ---- API keys (key_service.cc)
+  void CallAccess(engine::AccessCommand command, const Responder& responder,
+                  std::function<void(engine::AccessReply&)> on_reply);
+  void CreateApiKey(const RequestContext& context, const Responder& responder);
+  void StoreApiKey(const NewApiKey& wanted, int attempt, const Responder& responder);
+  void ListApiKeys(const Responder& responder);
+  void RevokeApiKey(const RequestContext& context, const Responder& responder);
+
   // Resolves the drafts' amounts (looking up pending transfers' ledgers if needed), then calls
   // `then(transfers)` on the I/O thread, or answers the error.
   void ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Responder& responder,
@@ -111,9 +156,34 @@ class Service {
   const AssetTable assets_;
   const Metrics& metrics_;
   std::atomic<bool> shutting_down_{false};
+  // Offline commands waiting for or running on the pool; over kOfflineInFlightMax: 503.
+  std::atomic<uint32_t> offline_in_flight_{0};
+  boost::asio::thread_pool offline_pool_;
 };
 
 // The response for an engine-level failure (503 storage_failed / shutting_down, ...).
 HttpResponse EngineErrorResponse(engine::EngineError error);
+// 503 overloaded with Retry-After: 1 (the engine's queue or the offline pool is full).
+HttpResponse OverloadedResponse();
+
+// In the header: the endpoint files (service.cc, offline_service.cc, key_service.cc) all use it.
+template <typename OnReply>
+void Service::Call(engine::Request request, const Responder& responder, OnReply on_reply) {
+  request.done = [responder, on_reply = std::move(on_reply)](engine::Reply&& reply) mutable {
+    // On an engine thread: only move the reply over; the JSON is written on the I/O thread.
+    responder.Post([responder, on_reply = std::move(on_reply),
+                    reply = std::move(reply)]() mutable {
+      if (reply.error.has_value()) {
+        responder.Send(EngineErrorResponse(*reply.error));
+        return;
+      }
+      on_reply(reply);
+    });
+  };
+  if (!engine_.TrySubmit(request)) {
+    // The engine's queue is full: refuse rather than block an I/O thread.
+    responder.Send(OverloadedResponse());
+  }
+}
 
 }  // namespace tpw::api

@@ -29,26 +29,9 @@ bool IsBase64UrlChar(uint8_t c) {
          c == '_';
 }
 
-std::string_view StatusName(offline::ExceptionRecord::Status status) {
-  using Status = offline::ExceptionRecord::Status;
-  switch (status) {
-    case Status::open:
-      return "open";
-    case Status::paid_from_guarantee:
-      return "paid_from_guarantee";
-    case Status::rejected:
-      return "rejected";
-  }
-  return "unknown";
-}
-
 std::string ReasonText(offline::InvalidReason reason) {
   return reason == offline::InvalidReason::none ? "-"
                                                 : std::string(offline::InvalidReasonName(reason));
-}
-
-bool IsZero(const crypto::Hash256& hash) {
-  return std::all_of(hash.begin(), hash.end(), [](uint8_t b) { return b == 0; });
 }
 
 // ---- clearing submit ------------------------------------------------------------------------
@@ -93,59 +76,24 @@ Upload DecodeUpload(const std::string& file, std::vector<uint8_t> bytes) {
   return upload;
 }
 
-struct Totals {
-  uint64_t counts[6] = {};  // by Classification value
-  Amount cleared = Amount::Zero();
-  uint32_t asset = 0;
-  bool mixed_assets = false;
-};
-
-bj::object TokenJson(size_t index, const offline::TokenOutcome& outcome,
-                     const offline::PaymentToken* token, const AssetTable& assets) {
-  bj::object t;
-  t["index"] = index;
-  t["token_id"] = HexOf(outcome.token_id);
-  t["classification"] = offline::ClassificationName(outcome.classification);
-  t["reason"] = outcome.reason == offline::InvalidReason::none
-                    ? bj::value(nullptr)
-                    : bj::value(offline::InvalidReasonName(outcome.reason));
-  t["conflicting_token_id"] = IsZero(outcome.conflicting_token_id)
-                                  ? bj::value(nullptr)
-                                  : bj::value(HexOf(outcome.conflicting_token_id));
-  if (token != nullptr) {
-    t["device_id"] = FormatId(token->certificate.device_id);
-    t["counter"] = std::to_string(token->counter);
-    t["ledger"] = token->asset;
-    PutAmount(t, "amount", assets, token->asset, token->amount);
-  }
-  return t;
-}
-
-// Prints one classified batch; returns its totals.
-Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply, const AssetTable& assets,
-                  bj::object* json) {
+// Prints one classified batch (or, with `json`, adds its outcomes and totals to it).
+void PrintBatch(const Upload& upload, const engine::OfflineReply& reply, const AssetTable& assets,
+                bj::object* json) {
   auto decoded = offline::DecodeBatch(upload.batch);  // the engine decoded the same bytes
   const offline::TerminalBatch* batch = decoded.ok() ? &decoded.value() : nullptr;
-  Totals totals;
+  if (json != nullptr) {
+    for (auto& [key, value] : BatchOutcomesToJson(batch, reply.outcomes, assets)) {
+      (*json)[key] = std::move(value);
+    }
+    return;
+  }
+  const BatchTotals totals = TotalBatch(batch, reply.outcomes);
   std::vector<std::vector<std::string>> rows;
-  bj::array tokens;
   for (size_t i = 0; i < reply.outcomes.size(); ++i) {
     const offline::TokenOutcome& outcome = reply.outcomes[i];
-    const offline::PaymentToken* token =
-        batch != nullptr && i < batch->tokens.size() ? &batch->tokens[i] : nullptr;
-    const size_t kind = static_cast<size_t>(outcome.classification);
-    if (kind < std::size(totals.counts)) ++totals.counts[kind];
-    if (token != nullptr && outcome.classification == Classification::cleared) {
-      if (totals.counts[kind] == 1) totals.asset = token->asset;
-      totals.mixed_assets |= token->asset != totals.asset;
-      totals.cleared = totals.cleared.CheckedAdd(token->amount).value_or(Amount::Max());
-    }
-    if (json != nullptr) {
-      tokens.push_back(TokenJson(i, outcome, token, assets));
-      continue;
-    }
+    const offline::PaymentToken* token = TokenAt(batch, i);
     std::string reason = ReasonText(outcome.reason);
-    if (!IsZero(outcome.conflicting_token_id)) {
+    if (!IsZeroHash(outcome.conflicting_token_id)) {
       reason = "first cleared: " + ShortHex(outcome.conflicting_token_id);
     }
     rows.push_back({std::to_string(i), ShortHex(outcome.token_id),
@@ -154,26 +102,9 @@ Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply, const
                     token ? FormatMoney(assets, token->asset, token->amount) : "?",
                     std::string(offline::ClassificationName(outcome.classification)), reason});
   }
-  const uint64_t declined = totals.counts[static_cast<size_t>(Classification::double_spend)] +
-                            totals.counts[static_cast<size_t>(Classification::over_allowance)] +
-                            totals.counts[static_cast<size_t>(Classification::invalid)];
-  if (json != nullptr) {
-    (*json)["batch_id"] = batch ? bj::value(HexOf(batch->batch_id)) : bj::value(nullptr);
-    (*json)["terminal_id"] = batch ? bj::value(FormatId(batch->terminal_id)) : bj::value(nullptr);
-    (*json)["tokens"] = std::move(tokens);
-    bj::object t;
-    for (const Classification c :
-         {Classification::cleared, Classification::duplicate, Classification::double_spend,
-          Classification::over_allowance, Classification::invalid}) {
-      t[offline::ClassificationName(c)] = totals.counts[static_cast<size_t>(c)];
-    }
-    if (!totals.mixed_assets) {
-      t["ledger"] = totals.asset;
-      PutAmount(t, "cleared_amount", assets, totals.asset, totals.cleared);
-    }
-    (*json)["totals"] = std::move(t);
-    return totals;
-  }
+  const uint64_t declined = totals.Count(Classification::double_spend) +
+                            totals.Count(Classification::over_allowance) +
+                            totals.Count(Classification::invalid);
   std::printf("%s: batch %s from terminal %s, %zu token%s: classified\n", upload.file.c_str(),
               batch ? ShortHex(batch->batch_id).c_str() : "?",
               batch ? FormatId(batch->terminal_id).c_str() : "?", reply.outcomes.size(),
@@ -182,21 +113,22 @@ Totals PrintBatch(const Upload& upload, const engine::OfflineReply& reply, const
       RenderTable({"#", "token", "device", "counter", "amount", "classification", "reason"}, rows)
           .c_str(),
       stdout);
-  std::string cleared = std::to_string(totals.counts[1]);
-  if (totals.counts[1] > 0) {
+  const uint64_t cleared_count = totals.Count(Classification::cleared);
+  std::string cleared = std::to_string(cleared_count);
+  if (cleared_count > 0) {
     cleared += totals.mixed_assets ? " (several assets)"
                                    : " (" + FormatMoney(assets, totals.asset, totals.cleared) + ")";
   }
   std::printf("cleared %s, duplicate %lu, double_spend %lu, over_allowance %lu, invalid %lu\n",
-              cleared.c_str(), totals.counts[2], totals.counts[3], totals.counts[4],
-              totals.counts[5]);
+              cleared.c_str(), totals.Count(Classification::duplicate),
+              totals.Count(Classification::double_spend),
+              totals.Count(Classification::over_allowance), totals.Count(Classification::invalid));
   if (declined > 0) {
     std::printf(
         "%lu token%s declined: see `tpwallet clearing exceptions` (the batch itself was "
         "accepted)\n",
         declined, declined == 1 ? "" : "s");
   }
-  return totals;
 }
 
 int RunSubmit(const SubmitOptions& o) {
@@ -266,26 +198,6 @@ struct ExceptionsOptions {
   bool all = false;
 };
 
-bj::object ExceptionJson(const offline::ExceptionRecord& e, const AssetTable& assets) {
-  bj::object out;
-  out["id"] = std::to_string(e.id);
-  out["status"] = StatusName(e.status);
-  out["classification"] = offline::ClassificationName(e.classification);
-  out["reason"] = e.reason == offline::InvalidReason::none
-                      ? bj::value(nullptr)
-                      : bj::value(offline::InvalidReasonName(e.reason));
-  out["token_id"] = HexOf(e.token_id);
-  out["conflicting_token_id"] = IsZero(e.conflicting_token_id)
-                                    ? bj::value(nullptr)
-                                    : bj::value(HexOf(e.conflicting_token_id));
-  out["device_id"] = FormatId(e.device_id);
-  out["terminal_id"] = FormatId(e.terminal_id);
-  out["merchant_id"] = FormatId(e.merchant_id);
-  out["ledger"] = e.asset;
-  PutAmount(out, "amount", assets, e.asset, e.amount);
-  return out;
-}
-
 int RunExceptions(const ExceptionsOptions& o) {
   CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
   if (!session.ok()) return Report(o.common, session.error());
@@ -298,7 +210,7 @@ int RunExceptions(const ExceptionsOptions& o) {
   const std::vector<offline::ExceptionRecord>& list = reply.value().exceptions;
   if (o.common.json) {
     bj::array items;
-    for (const offline::ExceptionRecord& e : list) items.push_back(ExceptionJson(e, assets));
+    for (const offline::ExceptionRecord& e : list) items.push_back(ExceptionToJson(e, assets));
     bj::object out;
     out["exceptions"] = std::move(items);
     PrintJson(out);
@@ -306,10 +218,10 @@ int RunExceptions(const ExceptionsOptions& o) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const offline::ExceptionRecord& e : list) {
-    rows.push_back({std::to_string(e.id), std::string(StatusName(e.status)),
+    rows.push_back({std::to_string(e.id), std::string(ExceptionStatusName(e.status)),
                     std::string(offline::ClassificationName(e.classification)),
                     ReasonText(e.reason), ShortHex(e.token_id),
-                    IsZero(e.conflicting_token_id) ? "-" : ShortHex(e.conflicting_token_id),
+                    IsZeroHash(e.conflicting_token_id) ? "-" : ShortHex(e.conflicting_token_id),
                     FormatId(e.device_id), FormatId(e.terminal_id), FormatId(e.merchant_id),
                     FormatMoney(assets, e.asset, e.amount)});
   }
@@ -361,7 +273,7 @@ int RunResolve(const ResolveOptions& o) {
   const AssetTable& assets = session.value()->assets;
   if (o.common.json) {
     bj::object out;
-    out["exception"] = ExceptionJson(e, assets);
+    out["exception"] = ExceptionToJson(e, assets);
     PrintJson(out);
   } else if (pay) {
     std::printf(

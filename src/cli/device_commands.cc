@@ -10,6 +10,7 @@
 #include "cli/format.h"
 #include "cli/issuer_key.h"
 #include "cli/offline_commands.h"
+#include "cli/offline_input.h"
 #include "cli/offline_util.h"
 #include "cli/render.h"
 #include "cli/session.h"
@@ -18,18 +19,6 @@ namespace tpw::cli {
 namespace {
 
 namespace bj = boost::json;
-
-constexpr std::string_view kValidForDefault = "24h";
-
-// A money amount of `ledger` that must be at least one minor unit.
-Amount PositiveAmount(FirstError& errors, std::string_view field, const std::string& text,
-                      uint32_t ledger, const AssetTable& assets) {
-  const Amount amount = errors.Take(ParseAmountText(field, text, ledger, false, assets));
-  if (!errors.failed() && amount.is_zero()) {
-    errors.Fail(std::string(field) + " must be more than zero");
-  }
-  return amount;
-}
 
 // per_payment_max x payment_count_max: what clones of a device key can take at one terminal
 // before the deny list reaches it (docs/offline-protocol.md, "Loss bound").
@@ -49,55 +38,14 @@ std::string LossBoundText(const offline::DeviceCertificate& cert, const AssetTab
 struct EnrollOptions {
   CommonOptions common;
   IssuerKeyOptions key;
-  std::string device;
-  std::string public_key;
-  std::string user_account;
-  std::string reserve_account;
-  std::string ledger;
-  std::string allowance;
-  std::string per_payment_max;
-  std::string payments_max;
-  std::string cvm_threshold;
-  std::string valid_for{kValidForDefault};
+  EnrollText text;
   std::string out;
 };
 
-InputResult<engine::OfflineCommand> EnrollCommandOf(const EnrollOptions& o,
-                                                    const AssetTable& assets) {
-  FirstError errors;
-  engine::OfflineCommand c;
-  c.kind = engine::OfflineCommandKind::enroll_device;
-  c.device_id = errors.Take(ParseIdText("--device", o.device));
-  c.public_key = errors.Take(ParsePublicKeyText("--public-key", o.public_key));
-  c.user_account = AccountId(errors.Take(ParseIdText("--user-account", o.user_account)));
-  c.reserve_account = AccountId(errors.Take(ParseIdText("--reserve-account", o.reserve_account)));
-  c.asset = errors.Take(ParseLedgerText(o.ledger, assets));
-  if (errors.failed()) return Err{errors.error()};
-  c.allowance = PositiveAmount(errors, "--allowance", o.allowance, c.asset, assets);
-  c.per_payment_max =
-      PositiveAmount(errors, "--per-payment-max", o.per_payment_max, c.asset, assets);
-  c.payment_count_max = static_cast<uint32_t>(
-      errors.Take(ParseUnsignedText("--payments-max", o.payments_max, UINT32_MAX)));
-  if (!o.cvm_threshold.empty()) {
-    c.cvm_threshold =
-        errors.Take(ParseAmountText("--cvm-threshold", o.cvm_threshold, c.asset, false, assets));
-  }
-  c.valid_for_ms = errors.Take(ParseDurationText("--valid-for", o.valid_for));
-  if (errors.failed()) return Err{errors.error()};
-  if (c.device_id == 0) return InputFail("--device 0 is reserved; device ids start at 1");
-  if (c.payment_count_max == 0) return InputFail("--payments-max must be at least 1");
-  if (c.allowance < c.per_payment_max) {
-    return InputFail("--allowance must be at least --per-payment-max (one payment must fit)");
-  }
-  if (c.reserve_account == c.user_account) {
-    return InputFail("--reserve-account must be a new account of its own, not --user-account");
-  }
-  return c;
-}
-
 int RunEnroll(const EnrollOptions& o) {
   const AssetTable assets = AssetTable::Default();
-  InputResult<engine::OfflineCommand> command = EnrollCommandOf(o, assets);
+  InputResult<engine::OfflineCommand> command =
+      EnrollCommandOf(o.text, assets, InputNaming::cli_option);
   if (!command.ok()) return Report(o.common, InputErrorOf(command.error()));
   auto created = CreateOutFileIfGiven(o.out);
   if (!created.ok()) return Report(o.common, created.error());
@@ -115,12 +63,7 @@ int RunEnroll(const EnrollOptions& o) {
   const Amount balance = AvailableBalance(*session.value(), reserve).value_or(Amount::Zero());
   const std::string text = Base64Url(bytes);
   if (o.common.json) {
-    bj::object out;
-    out["device_id"] = FormatId(c.device_id);
-    out["user_account_id"] = FormatId(user);
-    out["certificate"] = text;
-    out["certificate_fields"] = CertificateToJson(c, assets);
-    PutAmount(out, "reserve_balance", assets, c.asset, balance);
+    bj::object out = EnrollmentToJson(c, bytes, user, balance, assets);
     out["file"] = out_file ? bj::value(out_file->path()) : bj::value(nullptr);
     PrintJson(out);
   } else {
@@ -185,20 +128,7 @@ int RunDeviceShow(const DeviceIdOptions& o) {
   const Amount balance = AvailableBalance(session, d.reserve_account).value_or(Amount::Zero());
   const bool synced_mark = record.void_above_counter != UINT64_MAX;
   if (o.common.json) {
-    bj::object out;
-    out["device_id"] = FormatId(d.device_id);
-    out["revoked"] = d.revoked;
-    out["user_account_id"] = FormatId(d.user_account);
-    out["reserve_account_id"] = FormatId(d.reserve_account);
-    out["public_key"] = HexOf(d.public_key);
-    PutAmount(out, "reserve_balance", assets, c.asset, balance);
-    bj::object current = CertificateToJson(c, assets);
-    PutAmount(current, "cleared_total", assets, c.asset, record.cleared_total);
-    current["cleared_count"] = std::to_string(record.cleared_count);
-    current["void_above_counter"] =
-        synced_mark ? bj::value(std::to_string(record.void_above_counter)) : bj::value(nullptr);
-    out["current_certificate"] = std::move(current);
-    PrintJson(out);
+    PrintJson(DeviceToJson(d, record, balance, assets));
     return kExitOk;
   }
   std::printf("device %s: %s\n", FormatId(d.device_id).c_str(),
@@ -244,39 +174,9 @@ struct SyncOptions {
   std::string device;
   std::string last_counter;
   std::string signature;
-  std::string allowance;
-  std::string per_payment_max;
-  std::string payments_max;
-  std::string cvm_threshold;
-  std::string valid_for;
+  SyncLimitsText limits;
   std::string out;
 };
-
-// The limit overrides, read in the device's asset (known only once its record is read).
-InputResult<engine::OfflineCommand> SyncOverrides(const SyncOptions& o, engine::OfflineCommand c,
-                                                  const AssetTable& assets) {
-  FirstError errors;
-  if (!o.allowance.empty())
-    c.allowance = PositiveAmount(errors, "--allowance", o.allowance, c.asset, assets);
-  if (!o.per_payment_max.empty()) {
-    c.per_payment_max =
-        PositiveAmount(errors, "--per-payment-max", o.per_payment_max, c.asset, assets);
-  }
-  if (!o.payments_max.empty()) {
-    c.payment_count_max = static_cast<uint32_t>(
-        errors.Take(ParseUnsignedText("--payments-max", o.payments_max, UINT32_MAX)));
-    if (!errors.failed() && c.payment_count_max == 0)
-      errors.Fail("--payments-max must be at least 1");
-  }
-  if (!o.cvm_threshold.empty()) {
-    c.cvm_threshold =
-        errors.Take(ParseAmountText("--cvm-threshold", o.cvm_threshold, c.asset, false, assets));
-  }
-  if (!o.valid_for.empty())
-    c.valid_for_ms = errors.Take(ParseDurationText("--valid-for", o.valid_for));
-  if (errors.failed()) return Err{errors.error()};
-  return c;
-}
 
 int RunSync(const SyncOptions& o) {
   FirstError errors;
@@ -299,7 +199,8 @@ int RunSync(const SyncOptions& o) {
   CommandResult<engine::OfflineReply> device = RunOffline(s, std::move(info));
   if (!device.ok()) return Report(o.common, device.error());
   c.asset = device.value().current_certificate->certificate.asset;
-  InputResult<engine::OfflineCommand> command = SyncOverrides(o, c, s.assets);
+  InputResult<engine::OfflineCommand> command =
+      ApplySyncLimits(o.limits, c, s.assets, InputNaming::cli_option);
   if (!command.ok()) return Report(o.common, InputErrorOf(command.error()));
   CommandResult<engine::OfflineReply> reply = RunOffline(s, command.value());
   if (!reply.ok()) return Report(o.common, reply.error());
@@ -310,16 +211,7 @@ int RunSync(const SyncOptions& o) {
   const uint32_t asset = st.certificate.asset;
   const std::string text = Base64Url(bytes);
   if (o.common.json) {
-    bj::object out;
-    out["device_id"] = FormatId(st.device_id);
-    out["previous_serial"] = std::to_string(st.previous_serial);
-    out["last_counter_used"] = std::to_string(st.last_counter_used);
-    PutAmount(out, "cleared", s.assets, asset, st.cleared_amount);
-    PutAmount(out, "held", s.assets, asset, st.held_amount);
-    PutAmount(out, "reserve_balance", s.assets, asset, st.reserve_balance);
-    out["certificate_fields"] = CertificateToJson(st.certificate, s.assets);
-    out["certificate"] = Base64Url(reply.value().certificate);
-    out["sync_statement"] = text;
+    bj::object out = SyncStatementToJson(st, bytes, reply.value().certificate, s.assets);
     out["file"] = out_file ? bj::value(out_file->path()) : bj::value(nullptr);
     PrintJson(out);
   } else {
@@ -350,36 +242,20 @@ int RunSync(const SyncOptions& o) {
 
 struct TerminalRegisterOptions {
   CommonOptions common;
-  std::string terminal;
-  std::string merchant;
-  std::string settlement_account;
-  std::string public_key;
+  TerminalText text;
 };
 
 int RunTerminalRegister(const TerminalRegisterOptions& o) {
-  FirstError errors;
-  engine::OfflineCommand c;
-  c.kind = engine::OfflineCommandKind::register_terminal;
-  c.terminal_id = errors.Take(ParseIdText("--terminal", o.terminal));
-  c.merchant_id = errors.Take(ParseIdText("--merchant", o.merchant));
-  c.settlement_account =
-      AccountId(errors.Take(ParseIdText("--settlement-account", o.settlement_account)));
-  c.public_key = errors.Take(ParsePublicKeyText("--public-key", o.public_key));
-  if (!errors.failed() && c.terminal_id == 0)
-    errors.Fail("--terminal 0 is reserved; ids start at 1");
-  if (errors.failed()) return Report(o.common, InputErrorOf(errors.error()));
+  InputResult<engine::OfflineCommand> command = TerminalCommandOf(o.text, InputNaming::cli_option);
+  if (!command.ok()) return Report(o.common, InputErrorOf(command.error()));
+  const engine::OfflineCommand& c = command.value();
   CommandResult<std::unique_ptr<Session>> session = OpenSession(o.common);
   if (!session.ok()) return Report(o.common, session.error());
   CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), c);
   if (!reply.ok()) return Report(o.common, reply.error());
   if (o.common.json) {
-    bj::object out;
-    out["terminal_id"] = FormatId(c.terminal_id);
-    out["merchant_id"] = FormatId(c.merchant_id);
-    out["settlement_account_id"] = FormatId(c.settlement_account);
-    out["public_key"] = HexOf(c.public_key);
-    out["active"] = true;
-    PrintJson(out);
+    PrintJson(
+        TerminalToJson(c.terminal_id, c.merchant_id, c.settlement_account, c.public_key, true));
   } else {
     std::printf("terminal %s: registered for merchant %s; its cleared payments go to account %s\n",
                 FormatId(c.terminal_id).c_str(), FormatId(c.merchant_id).c_str(),
@@ -427,25 +303,28 @@ void RegisterEnroll(CLI::App& device, int& exit_code) {
       "--out device-7.cert");
   AddCommonOptions(*cmd, o->common);
   AddIssuerKeyOptions(*cmd, o->key);
-  cmd->add_option("--device", o->device, "Device id (new; never reused)")->required();
-  cmd->add_option("--public-key", o->public_key,
+  cmd->add_option("--device", o->text.device, "Device id (new; never reused)")->required();
+  cmd->add_option("--public-key", o->text.public_key,
                   "The device's Ed25519 public key: hex or base64url")
       ->required();
-  cmd->add_option("--user-account", o->user_account, "Account the allowance comes from")
+  cmd->add_option("--user-account", o->text.user_account, "Account the allowance comes from")
       ->required();
-  cmd->add_option("--reserve-account", o->reserve_account,
+  cmd->add_option("--reserve-account", o->text.reserve_account,
                   "Id for the device's new reserve account (code 900)")
       ->required();
-  cmd->add_option("--ledger", o->ledger, "Ledger number or asset code (USD, ...)")->required();
-  cmd->add_option("--allowance", o->allowance, "Total the device may spend offline, e.g. 100.00")
+  cmd->add_option("--ledger", o->text.ledger, "Ledger number or asset code (USD, ...)")->required();
+  cmd->add_option("--allowance", o->text.allowance,
+                  "Total the device may spend offline, e.g. 100.00")
       ->required();
-  cmd->add_option("--per-payment-max", o->per_payment_max, "Largest single payment, e.g. 20.00")
+  cmd->add_option("--per-payment-max", o->text.per_payment_max,
+                  "Largest single payment, e.g. 20.00")
       ->required();
-  cmd->add_option("--payments-max", o->payments_max, "Offline payments allowed (counter range)")
+  cmd->add_option("--payments-max", o->text.payments_max,
+                  "Offline payments allowed (counter range)")
       ->required();
-  cmd->add_option("--cvm-threshold", o->cvm_threshold,
+  cmd->add_option("--cvm-threshold", o->text.cvm_threshold,
                   "Payments above this need the PIN on the device (default: never)");
-  cmd->add_option("--valid-for", o->valid_for,
+  cmd->add_option("--valid-for", o->text.valid_for,
                   "Certificate validity (default 24h; ms, s, m, h, d)");
   cmd->add_option("--out", o->out, "Also write the binary certificate to FILE");
   cmd->callback([o, &exit_code] { exit_code = RunEnroll(*o); });
@@ -489,11 +368,12 @@ void RegisterSync(CLI::App& device, int& exit_code) {
   cmd->add_option("--signature", o->signature,
                   "The device's signature of its sync request (128 hex or 86 base64url)")
       ->required();
-  cmd->add_option("--allowance", o->allowance, "New allowance (default: unchanged)");
-  cmd->add_option("--per-payment-max", o->per_payment_max, "New largest payment");
-  cmd->add_option("--payments-max", o->payments_max, "New number of offline payments");
-  cmd->add_option("--cvm-threshold", o->cvm_threshold, "New PIN threshold");
-  cmd->add_option("--valid-for", o->valid_for, "New validity (default: as the old certificate)");
+  cmd->add_option("--allowance", o->limits.allowance, "New allowance (default: unchanged)");
+  cmd->add_option("--per-payment-max", o->limits.per_payment_max, "New largest payment");
+  cmd->add_option("--payments-max", o->limits.payments_max, "New number of offline payments");
+  cmd->add_option("--cvm-threshold", o->limits.cvm_threshold, "New PIN threshold");
+  cmd->add_option("--valid-for", o->limits.valid_for,
+                  "New validity (default: as the old certificate)");
   cmd->add_option("--out", o->out, "Also write the binary sync statement to FILE");
   cmd->callback([o, &exit_code] { exit_code = RunSync(*o); });
 }
@@ -526,14 +406,14 @@ void RegisterTerminalCommands(CLI::App& app, int& exit_code) {
       "Example: tpwallet terminal register --terminal 50 --merchant 60 --settlement-account 3 "
       "--public-key <64 hex or 43 base64url>");
   AddCommonOptions(*reg_cmd, reg->common);
-  reg_cmd->add_option("--terminal", reg->terminal, "Terminal id (new)")->required();
-  reg_cmd->add_option("--merchant", reg->merchant, "Merchant id the terminal's tokens name")
+  reg_cmd->add_option("--terminal", reg->text.terminal, "Terminal id (new)")->required();
+  reg_cmd->add_option("--merchant", reg->text.merchant, "Merchant id the terminal's tokens name")
       ->required();
   reg_cmd
-      ->add_option("--settlement-account", reg->settlement_account,
+      ->add_option("--settlement-account", reg->text.settlement_account,
                    "Account credited with the merchant's cleared payments")
       ->required();
-  reg_cmd->add_option("--public-key", reg->public_key, "The terminal's Ed25519 public key")
+  reg_cmd->add_option("--public-key", reg->text.public_key, "The terminal's Ed25519 public key")
       ->required();
   reg_cmd->callback([reg, &exit_code] { exit_code = RunTerminalRegister(*reg); });
 

@@ -277,18 +277,7 @@ int RunDenyListExport(const DenyListExportOptions& o) {
   const offline::DenyList& l = list.value();
   const std::string text = Base64Url(bytes);
   if (o.common.json) {
-    bj::object out;
-    out["kind"] = l.delta ? "delta" : "full";
-    out["issuer_key_id"] = l.issuer_key_id;
-    out["list_version"] = std::to_string(l.list_version);
-    out["base_version"] = std::to_string(l.base_version);
-    out["issued"] = std::to_string(l.issued);
-    out["issued_time"] = FormatMsUtc(l.issued);
-    out["max_age_ms"] = std::to_string(l.max_age);
-    bj::array ids;
-    for (const u128 id : l.device_ids) ids.emplace_back(FormatId(id));
-    out["device_ids"] = std::move(ids);
-    out["deny_list"] = text;
+    bj::object out = DenyListToJson(l, bytes);
     if (out_file) {
       out["file"] = out_file->path();
     } else {

@@ -17,108 +17,6 @@
 #include "ledger/results.h"
 
 namespace tpw::cli {
-namespace {
-
-namespace bj = boost::json;
-
-constexpr uint64_t kNanosPerMs = 1'000'000;
-
-bool IsHexText(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
-
-// `N` bytes from 2N hex digits or their base64url text.
-template <size_t N>
-InputResult<std::array<uint8_t, N>> ParseFixedBytes(std::string_view field, std::string_view text,
-                                                    std::string_view what) {
-  std::array<uint8_t, N> out{};
-  if (text.size() == 2 * N && IsHexText(text)) {
-    for (size_t i = 0; i < N; ++i) {
-      out[i] = static_cast<uint8_t>(HexDigit(text[2 * i]) << 4 | HexDigit(text[2 * i + 1]));
-    }
-    return out;
-  }
-  const std::string expected =
-      std::string(what) + " is " + std::to_string(2 * N) + " hex digits or " +
-      std::to_string(crypto::Base64UrlEncodedLength(N)) + " base64url characters";
-  if (text.size() != crypto::Base64UrlEncodedLength(N)) {
-    return InputFail(std::string(field) + " has " + std::to_string(text.size()) +
-                     " characters: " + expected);
-  }
-  auto decoded = crypto::Base64UrlDecode(text, N);
-  if (!decoded.ok()) {
-    return InputFail(std::string(field) + " is not base64url (" +
-                     std::string(crypto::Base64ErrorName(decoded.error())) + ": " +
-                     std::string(crypto::Base64ErrorMessage(decoded.error())) + "); " + expected);
-  }
-  std::copy(decoded.value().begin(), decoded.value().end(), out.begin());
-  return out;
-}
-
-}  // namespace
-
-InputResult<offline::Bytes32> ParsePublicKeyText(std::string_view field, std::string_view text) {
-  return ParseFixedBytes<offline::kPublicKeyBytes>(field, text, "an Ed25519 public key");
-}
-
-InputResult<offline::Signature64> ParseSignatureText(std::string_view field,
-                                                     std::string_view text) {
-  return ParseFixedBytes<offline::kSignatureBytes>(field, text, "an Ed25519 signature");
-}
-
-InputResult<uint64_t> ParseDurationText(std::string_view field, std::string_view text) {
-  const std::string help = std::string(field) + " \"" + std::string(text) +
-                           "\" is not a duration: digits and a unit ms, s, m, h or d, e.g. 24h";
-  const size_t digits = static_cast<size_t>(
-      std::find_if(text.begin(), text.end(), [](char c) { return c < '0' || c > '9'; }) -
-      text.begin());
-  if (digits == 0 || digits > 19 || (digits > 1 && text[0] == '0')) return InputFail(help);
-  const std::string_view unit = text.substr(digits);
-  uint64_t per_unit = 0;
-  if (unit == "ms") per_unit = 1;
-  if (unit == "s") per_unit = 1000;
-  if (unit == "m") per_unit = 60'000;
-  if (unit == "h") per_unit = 3'600'000;
-  if (unit == "d") per_unit = 86'400'000;
-  if (per_unit == 0) return InputFail(help);
-  uint64_t count = 0;
-  for (size_t i = 0; i < digits; ++i) count = count * 10 + static_cast<uint64_t>(text[i] - '0');
-  uint64_t ms = 0;
-  if (__builtin_mul_overflow(count, per_unit, &ms) || ms > kDurationMsMax || ms == 0) {
-    return InputFail(std::string(field) + " \"" + std::string(text) +
-                     "\" is out of range: 1ms .. 3660d");
-  }
-  return ms;
-}
-
-std::string FormatDurationMs(uint64_t ms) {
-  if (ms != 0 && ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "d";
-  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
-std::string FormatMsUtc(uint64_t ms) {
-  if (ms > UINT64_MAX / kNanosPerMs) return std::to_string(ms) + " ms";
-  const std::string nine = FormatTimeUtc(Timestamp{ms * kNanosPerMs});  // ...SS.nnnnnnnnnZ
-  return nine.substr(0, nine.size() - 7) + "Z";
-}
-
-std::string Base64Url(std::span<const uint8_t> bytes) { return crypto::Base64UrlEncode(bytes); }
-std::string HexOf(std::span<const uint8_t> bytes) { return crypto::ToHex(bytes); }
-std::string ShortHex(std::span<const uint8_t> bytes) {
-  return crypto::ToHex(bytes.first(std::min<size_t>(bytes.size(), 8)));
-}
-
 // ---- files ----------------------------------------------------------------------------------
 
 CommandResult<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path) {
@@ -311,39 +209,6 @@ CommandResult<engine::OfflineReply> RunOffline(Session& session, engine::Offline
 
 // ---- certificates ---------------------------------------------------------------------------
 
-bj::object CertificateToJson(const offline::DeviceCertificate& cert, const AssetTable& assets) {
-  bj::object out;
-  out["serial"] = std::to_string(cert.serial);
-  out["issuer_key_id"] = cert.issuer_key_id;
-  out["device_id"] = FormatId(cert.device_id);
-  out["device_public_key"] = HexOf(cert.device_public_key);
-  out["reserve_account_id"] = FormatId(cert.reserve_account_id);
-  out["ledger"] = cert.asset;
-  const Asset* asset = assets.FindByLedger(cert.asset);
-  if (asset != nullptr) {
-    out["asset"] = asset->code;
-  } else {
-    out["asset"] = nullptr;
-  }
-  out["payment_count_max"] = cert.payment_count_max;
-  PutAmount(out, "per_payment_max", assets, cert.asset, cert.per_payment_max);
-  PutAmount(out, "allowance", assets, cert.asset, cert.allowance);
-  out["counter_first"] = std::to_string(cert.counter_first);
-  out["counter_last"] = std::to_string(cert.counter_last());
-  if (cert.cvm_threshold == Amount::Max()) {
-    out["cvm_threshold"] = nullptr;
-    out["cvm_threshold_minor"] = nullptr;
-  } else {
-    PutAmount(out, "cvm_threshold", assets, cert.asset, cert.cvm_threshold);
-  }
-  out["valid_from"] = std::to_string(cert.valid_from);
-  out["valid_from_time"] = FormatMsUtc(cert.valid_from);
-  out["valid_until"] = std::to_string(cert.valid_until);
-  out["valid_until_time"] = FormatMsUtc(cert.valid_until);
-  out["previous_serial"] = std::to_string(cert.previous_serial);
-  return out;
-}
-
 std::string CertificateText(const offline::DeviceCertificate& cert, const AssetTable& assets) {
   const auto money = [&](Amount a) { return FormatMoney(assets, cert.asset, a); };
   std::string out;
@@ -372,10 +237,7 @@ std::string CertificateText(const offline::DeviceCertificate& cert, const AssetT
 std::optional<Amount> AvailableBalance(Session& session, AccountId account) {
   engine::Reply reply = session.engine->LookupAccounts({account});
   if (reply.error.has_value() || reply.accounts.empty()) return std::nullopt;
-  const ledger::Account& a = reply.accounts[0];
-  const std::optional<Amount> after_debits = a.credits_posted.CheckedSub(a.debits_posted);
-  if (!after_debits) return Amount::Zero();
-  return after_debits->CheckedSub(a.debits_pending).value_or(Amount::Zero());
+  return AvailableBalanceOf(reply.accounts[0]);
 }
 
 }  // namespace tpw::cli

@@ -1,4 +1,4 @@
-// What the offline-payment commands share: parsing keys, signatures and durations; reading and
+// What the offline-payment commands share (values and JSON forms: offline_values.h): reading and
 // writing message files; running an engine offline command and turning its OfflineError into a
 // CommandError with an exit code and a sentence saying what to do; JSON and text forms of
 // certificates.
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/offline_values.h"
 #include "cli/session.h"
 #include "common/asset.h"
 #include "engine/offline.h"
@@ -19,28 +20,12 @@
 
 namespace tpw::cli {
 
-// Longest --valid-for / --max-age: ten years, in milliseconds.
-inline constexpr uint64_t kDurationMsMax = 10ull * 366 * 24 * 3600 * 1000;
 // Bytes a message file may hold: the largest terminal batch in its text form, plus a line end.
 inline constexpr size_t kBatchBytesMax = offline::kBatchHeaderBytes +
                                          size_t{offline::kBatchTokensMax} * offline::kTokenBytes +
                                          offline::kSignatureBytes;
 inline constexpr size_t kMessageFileBytesMax = (kBatchBytesMax + 2) / 3 * 4 + 2;
 
-// A 32-byte Ed25519 public key: 64 hex digits or 43 base64url characters.
-InputResult<offline::Bytes32> ParsePublicKeyText(std::string_view field, std::string_view text);
-// A 64-byte signature: 128 hex digits or 86 base64url characters.
-InputResult<offline::Signature64> ParseSignatureText(std::string_view field, std::string_view text);
-// A duration: digits and a unit, ms, s, m, h or d ("90s", "24h", "7d"); 1 ms .. kDurationMsMax.
-InputResult<uint64_t> ParseDurationText(std::string_view field, std::string_view text);
-// "1h30m" style is not accepted; this prints the largest exact unit: "24h", "90s", "1500ms".
-std::string FormatDurationMs(uint64_t ms);
-// A protocol time (ms since 1970) in UTC with milliseconds: "2026-01-31T12:00:00.000Z".
-std::string FormatMsUtc(uint64_t ms);
-std::string Base64Url(std::span<const uint8_t> bytes);
-std::string HexOf(std::span<const uint8_t> bytes);
-// The first 8 bytes of a token id in hex: enough to tell tokens apart in a table.
-std::string ShortHex(std::span<const uint8_t> bytes);
 
 // An output file opened before the engine is asked anything, so a path that cannot be written
 // is a usage error while nothing has happened yet. Write() fills it and makes it durable.
@@ -78,8 +63,6 @@ CommandError OfflineErrorOf(const engine::OfflineReply& reply, bool submitting =
 CommandResult<engine::OfflineReply> RunOffline(Session& session, engine::OfflineCommand command,
                                                bool submitting = false);
 
-boost::json::object CertificateToJson(const offline::DeviceCertificate& cert,
-                                      const AssetTable& assets);
 // Indented "  name: value" lines describing a certificate.
 std::string CertificateText(const offline::DeviceCertificate& cert, const AssetTable& assets);
 // The reserve account's available balance (credits posted - debits posted - debits pending), or

@@ -8,6 +8,8 @@
 #include "api/access_control.h"
 #include "api/server.h"
 #include "cli/commands.h"
+#include "cli/issuer_key.h"
+#include "cli/offline_values.h"
 #include "cli/render.h"
 #include "cli/session.h"
 
@@ -27,7 +29,30 @@ struct ServeOptions {
   std::string access_log;
   bool no_auth = false;
   std::string rate_limit;
+  // The issuer's signing key, for the endpoints that sign (enroll, sync, deny list): unlocked
+  // at start when --issuer-key-id is given.
+  IssuerKeyOptions issuer_key;
+  bool with_issuer_key = false;
+  std::string deny_list_max_age;
 };
+
+// The data directory, with the issuer key unlocked when asked for (the engine signs with it).
+CommandResult<std::unique_ptr<Session>> OpenServeSession(const ServeOptions& o) {
+  if (!o.with_issuer_key) {
+    if (!o.deny_list_max_age.empty()) {
+      return Fail(UsageError("--deny-list-max-age needs --issuer-key-id (only a server with "
+                             "the issuer key signs deny lists)"));
+    }
+    return OpenSession(o.common);
+  }
+  uint64_t max_age_ms = 0;
+  if (!o.deny_list_max_age.empty()) {
+    InputResult<uint64_t> parsed = ParseDurationText("--deny-list-max-age", o.deny_list_max_age);
+    if (!parsed.ok()) return Fail(InputErrorOf(parsed.error()));
+    max_age_ms = parsed.value();
+  }
+  return OpenIssuerSession(o.common, o.issuer_key, max_age_ms);
+}
 
 // "127.0.0.1:8080", "[::1]:8080" → address and port.
 InputResult<bool> ParseListen(const std::string& text, api::ServerOptions& out) {
@@ -108,6 +133,8 @@ void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
     out["threads"] = server.threads();
     out["data_dir"] = o.common.data_dir;
     out["auth"] = !o.no_auth;
+    out["issuer_key_id"] = o.with_issuer_key ? boost::json::value(o.issuer_key.key_id)
+                                             : boost::json::value(nullptr);
     if (!admin_key.empty()) out["admin_key"] = admin_key;
     PrintJson(out);
   } else {
@@ -121,6 +148,13 @@ void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
         o.no_auth ? "" : " -H \"Authorization: Bearer " + (admin_key.empty() ? "$TPWALLET_KEY" : admin_key) + "\"";
     std::printf("try: curl -s%s %s/v1/journal/head\n", auth.c_str(), url.c_str());
     if (o.no_auth) std::printf("warning: --no-auth: anyone who can connect is an admin\n");
+    if (o.with_issuer_key) {
+      std::printf("issuer key %s unlocked: enrollment, sync and deny lists are signed\n",
+                  o.issuer_key.key_id.c_str());
+    } else {
+      std::printf("no issuer key: enrollment, sync and deny lists answer 503 (start with "
+                  "--issuer-key-id to sign)\n");
+    }
   }
   std::fflush(stdout);
 }
@@ -128,7 +162,7 @@ void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
 int RunServe(const ServeOptions& o) {
   InputResult<api::ServerOptions> options = ServerOptionsOf(o);
   if (!options.ok()) return Report(o.common, InputErrorOf(options.error()));
-  CommandResult<std::unique_ptr<Session>> opened = OpenSession(o.common);
+  CommandResult<std::unique_ptr<Session>> opened = OpenServeSession(o);
   if (!opened.ok()) return Report(o.common, opened.error());
   Session& session = *opened.value();
   CommandResult<std::string> admin_key = BootstrapAdminKey(o, *session.engine);
@@ -168,7 +202,9 @@ void RegisterServe(CLI::App& app, int& exit_code) {
       "serve",
       "Serve the HTTP API (docs/api.md) on a data directory until SIGTERM or SIGINT; then stop\n"
       "accepting, answer every request already read, make everything durable and exit 0.\n"
-      "Example: tpwallet serve --data-dir ./tpwallet-data --listen 127.0.0.1:8080");
+      "Example: tpwallet serve --data-dir ./tpwallet-data --listen 127.0.0.1:8080\n"
+      "With the issuer key (to enroll and sync devices and sign deny lists over HTTP): "
+      "tpwallet serve --issuer-key-id 1 --issuer-passphrase-file issuer-pass");
   AddCommonOptions(*cmd, o->common);
   cmd->add_option("--listen", o->listen,
                   "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 = any free port; "
@@ -202,7 +238,30 @@ void RegisterServe(CLI::App& app, int& exit_code) {
   cmd->add_option("--rate-limit", o->rate_limit,
                   "Requests per second per API key when the key sets none, else 429 "
                   "(default 10000). Example: --rate-limit 500");
-  cmd->callback([o, &exit_code] { exit_code = RunServe(*o); });
+  cmd->add_option_function<std::string>(
+         "--issuer-key-id",
+         [o](const std::string& id) {
+           o->issuer_key.key_id = id;
+           o->with_issuer_key = true;
+         },
+         "Unlock the issuer keystore issuer-<id>.keystore of the data directory at start, so "
+         "device enrollment, device sync and deny lists can be signed (else those answer 503). "
+         "Example: --issuer-key-id 1")
+      ->type_name("ID");
+  cmd->add_option("--issuer-passphrase-file", o->issuer_key.passphrase_file,
+                  "With --issuer-key-id: read the keystore passphrase from the first line of FILE "
+                  "(else $TPWALLET_ISSUER_PASSPHRASE, else a prompt on a terminal). "
+                  "Example: --issuer-passphrase-file /run/secrets/issuer-pass");
+  cmd->add_option("--deny-list-max-age", o->deny_list_max_age,
+                  "With --issuer-key-id: deny lists tell terminals to stop accepting offline "
+                  "after this long (default 24h). Example: --deny-list-max-age 6h");
+  cmd->callback([o, &exit_code] {
+    if (!o->issuer_key.passphrase_file.empty() && !o->with_issuer_key) {
+      exit_code = Report(o->common, UsageError("--issuer-passphrase-file needs --issuer-key-id"));
+      return;
+    }
+    exit_code = RunServe(*o);
+  });
 }
 
 }  // namespace tpw::cli

@@ -29,6 +29,7 @@
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 #include "engine/errors.h"
+#include "engine/histogram.h"
 #include "engine/offline.h"
 #include "ledger/ledger.h"
 #include "storage/storage.h"
@@ -112,6 +113,12 @@ struct EngineStats {
   uint64_t api_keys = 0;
   uint64_t idempotency_records = 0;
   uint64_t idempotency_body_bytes = 0;
+  // Requests the sequencer took off the queue at once (one sample per batch it executed).
+  HistogramSnapshot sequencer_batch_requests;
+  // Facts per group commit (one sample per group appended to the journal).
+  HistogramSnapshot group_records;
+  // Journal fdatasync latency in nanoseconds (one sample per sync; none with fsync=never).
+  HistogramSnapshot journal_sync_ns;
 };
 
 struct SnapshotInfo {

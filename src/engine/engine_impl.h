@@ -211,6 +211,11 @@ class Engine::Impl {
   mutable std::mutex state_mutex_;  // guards failure_ and stats_
   std::optional<EngineFailure> failure_;
   EngineStats stats_;
+  // Metrics histograms (histogram.h): written by the sequencer (batch sizes) and the journal
+  // thread (group sizes, sync latency) only, read by Stats().
+  Pow2Histogram sequencer_batch_requests_;
+  Pow2Histogram group_records_;
+  Pow2Histogram journal_sync_ns_;
 
   std::thread sequencer_;
   std::thread journal_thread_;

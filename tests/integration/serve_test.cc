@@ -1,7 +1,9 @@
 // `tpwallet serve` as a real child process on a real data directory, loaded by real HTTP
 // clients:
 //   - kill -9 in the middle of the load, restart, and every transfer that got a 2xx is there;
-//   - SIGTERM in the middle of the load: the process exits 0, and again every 2xx is durable.
+//   - SIGTERM in the middle of the load: the process exits 0, and again every 2xx is durable;
+//   - kill -9 in the middle of terminal batch uploads (issuer key unlocked at start): every
+//     batch that got a 2xx is cleared after the restart (uploading it again says `repeated`).
 // Kill points are random (TPW_TEST_SEED=N reproduces a run's choices); nothing depends on how
 // fast the machine is: the test waits for the server's own signals (its start line, exit).
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -25,7 +28,10 @@
 
 #include "api/api_test_client.h"
 #include "common/test_seed.h"
+#include "crypto/base64.h"
+#include "crypto/hash.h"
 #include "storage/test_temp_dir.h"
+#include "terminal/test_util.h"
 
 extern char** environ;
 
@@ -70,13 +76,15 @@ class ServeTest : public ::testing::Test {
 
   std::string Out(const std::string& name) const { return dir_.path() + "/" + name + ".out"; }
 
-  // Starts the server and waits for its start line; returns its port.
-  uint16_t Start() {
+  // Starts the server (with `extra` options) and waits for its start line; returns its port.
+  uint16_t Start(const std::vector<std::string>& extra = {}) {
     ++starts_;
     const std::string out = Out("serve" + std::to_string(starts_));
-    pid_ = Spawn({TPW_BINARY, "serve", "--data-dir", dir_.path(), "--listen", "127.0.0.1:0",
-                  "--threads", "2", "--json"},
-                 out);
+    std::vector<std::string> args = {TPW_BINARY,  "serve",    "--data-dir",
+                                     dir_.path(), "--listen", "127.0.0.1:0",
+                                     "--threads", "2",        "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = Spawn(args, out);
     while (true) {  // the child prints one JSON line once it listens
       std::ifstream in(out);
       std::string line;
@@ -104,33 +112,46 @@ class ServeTest : public ::testing::Test {
     ASSERT_EQ(r.result_int(), 200u);
   }
 
-  // Clients post transfers until the server goes away; each 2xx id is recorded.
-  void StartLoad(uint16_t port) {
+  // kClients clients call `step` (send one request, record it if acknowledged; returns whether
+  // the connection stays open) until the server goes away or JoinLoad.
+  void RunClients(uint16_t port, std::function<bool(TestClient&, int client)> step) {
     stop_load_ = false;
     for (int c = 0; c < kClients; ++c) {
-      load_.emplace_back([this, port, c] {
+      load_.emplace_back([this, port, c, step] {
         try {
           TestClient client(port);
           client.UseKey(admin_key_);
-          while (!stop_load_) {
-            const uint64_t id = next_id_.fetch_add(1);
-            const std::string body =
-                R"({"id":")" + std::to_string(id) +
-                R"(","debit_account_id":"1","credit_account_id":"2","amount_minor":"1","ledger":"USD","code":1})";
-            const HttpResponse r = client.Post("/v1/transfers", body);
-            if (r.result_int() / 100 == 2) {
-              std::lock_guard lock(mutex_);
-              acknowledged_.push_back(id);
-            } else if (r.result_int() != 503u) {
-              ADD_FAILURE() << c << ": " << r.result_int() << " " << r.body();
-            }
-            if (!r.keep_alive()) break;
+          while (!stop_load_ && step(client, c)) {
           }
         } catch (const std::exception&) {
           // the server was killed or stopped under us
         }
       });
     }
+  }
+
+  // A 2xx; anything but that or a 503 of a stopping server is a test failure.
+  static bool Acknowledged(const HttpResponse& r, int client) {
+    if (r.result_int() / 100 == 2) return true;
+    if (r.result_int() != 503u)
+      ADD_FAILURE() << client << ": " << r.result_int() << " " << r.body();
+    return false;
+  }
+
+  // Clients post transfers until the server goes away; each 2xx id is recorded.
+  void StartLoad(uint16_t port) {
+    RunClients(port, [this](TestClient& client, int c) {
+      const uint64_t id = next_id_.fetch_add(1);
+      const std::string body =
+          R"({"id":")" + std::to_string(id) +
+          R"(","debit_account_id":"1","credit_account_id":"2","amount_minor":"1","ledger":"USD","code":1})";
+      const HttpResponse r = client.Post("/v1/transfers", body);
+      if (Acknowledged(r, c)) {
+        std::lock_guard lock(mutex_);
+        acknowledged_.push_back(id);
+      }
+      return r.keep_alive();
+    });
   }
 
   void JoinLoad() {
@@ -225,6 +246,140 @@ TEST_F(ServeTest, TheFirstStartMakesOneAdminKeyAndEveryCallNeedsAKey) {
   EXPECT_EQ(admin.Get("/v1/journal/head").result_int(), 200u);
   kill(pid_, SIGTERM);
   EXPECT_EQ(WEXITSTATUS(WaitExit(pid_)), 0);
+}
+
+// ---- Offline uploads under kill -9 -------------------------------------------------------------
+
+class ServeOfflineTest : public ServeTest {
+ protected:
+  void SetUp() override {
+    ServeTest::SetUp();
+    setenv("TPWALLET_TEST_FAST_KDF", "1", 1);  // Argon2id's minimum cost: a test keystore
+    passphrase_file_ = dir_.path() + "/issuer-passphrase.txt";
+    std::ofstream(passphrase_file_) << "issuer secret\n";
+    const pid_t init = Spawn({TPW_BINARY, "issuer", "init", "--data-dir", dir_.path(), "--key-id",
+                              "1", "--passphrase-file", passphrase_file_},
+                             Out("issuer-init"));
+    const int status = WaitExit(init);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  uint16_t StartWithIssuerKey() {
+    return Start({"--issuer-key-id", "1", "--issuer-passphrase-file", passphrase_file_});
+  }
+
+  // Accounts, a terminal whose key the test holds, a device whose key the test holds.
+  void Provision(uint16_t port) {
+    TestClient admin(port);
+    admin.UseKey(admin_key_);
+    ASSERT_EQ(
+        admin
+            .Post("/v1/accounts",
+                  R"({"accounts":[{"id":"1","ledger":"USD","code":1},)"
+                  R"({"id":"2","ledger":"USD","code":1},{"id":"3","ledger":"USD","code":1}]})")
+            .result_int(),
+        200u);
+    ASSERT_EQ(admin
+                  .Post("/v1/transfers", R"({"id":"1","debit_account_id":"1","credit_account_id":)"
+                                         R"("2","amount":"10000.00","ledger":"USD","code":1})")
+                  .result_int(),
+              201u);
+    const HttpResponse terminal = admin.Post(
+        "/v1/offline/terminals",
+        R"({"terminal_id":"50","merchant_id":"60","settlement_account_id":"3","public_key":")" +
+            crypto::ToHex(terminal_key_.public_key().bytes) + R"("})");
+    ASSERT_EQ(terminal.result_int(), 201u) << terminal.body();
+    const HttpResponse enrolled = admin.Post(
+        "/v1/offline/devices",
+        R"({"device_id":"7","public_key":")" + crypto::ToHex(device_.key.public_key().bytes) +
+            R"(","user_account_id":"2","reserve_account_id":"10","ledger":"USD",)"
+            R"("allowance":"10000.00","per_payment_max":"1.00","payments_max":1000000})");
+    ASSERT_EQ(enrolled.result_int(), 201u) << enrolled.body();
+    auto cert = crypto::Base64UrlDecode(JsonOf(enrolled).at("certificate").as_string().c_str(),
+                                        offline::kCertificateBytes);
+    ASSERT_TRUE(cert.ok());
+    device_.certificate = offline::DecodeCertificate(cert.value()).value();
+    next_counter_ = device_.certificate.counter_first;
+  }
+
+  // A batch of one fresh 1-cent token of the device at terminal 50.
+  std::vector<uint8_t> NextBatch() {
+    std::lock_guard lock(mutex_);
+    offline::PaymentRequest request;
+    request.asset = 1;
+    request.merchant_id = 60;
+    request.terminal_id = 50;
+    request.amount = Amount::FromMinor(1);
+    crypto::RandomBytes(request.nonce);
+    request.terminal_time = device_.certificate.valid_from + 1;
+    device_.next_counter = next_counter_++;
+    offline::TerminalBatch batch;
+    batch.terminal_id = 50;
+    crypto::RandomBytes(batch.batch_id);
+    batch.created = request.terminal_time;
+    batch.tokens.push_back(offline::DecodeToken(device_.Sign(device_.Draft(request))).value());
+    std::vector<uint8_t> bytes = offline::Encode(batch);
+    batch.signature = crypto::Sign(terminal_key_, offline::kBatchDomain,
+                                   offline::SignedPart(bytes, offline::MessageType::terminal_batch))
+                          .bytes;
+    return offline::Encode(batch);
+  }
+
+  static HttpResponse Upload(TestClient& client, const std::vector<uint8_t>& batch) {
+    return client.Send(api::http::verb::post, "/v1/offline/batches",
+                       std::string_view(reinterpret_cast<const char*>(batch.data()), batch.size()),
+                       "application/octet-stream");
+  }
+
+  // Terminals upload batches until the server goes away; each 2xx batch is recorded.
+  void StartUploads(uint16_t port) {
+    RunClients(port, [this](TestClient& client, int c) {
+      const std::vector<uint8_t> batch = NextBatch();
+      const HttpResponse r = Upload(client, batch);
+      if (Acknowledged(r, c)) {
+        std::lock_guard lock(mutex_);
+        uploaded_.push_back(batch);
+      }
+      return r.keep_alive();
+    });
+  }
+
+  std::string passphrase_file_;
+  crypto::SecretKey terminal_key_ = crypto::GenerateSigningKey();
+  terminal::testing::TestDevice device_{7, crypto::GenerateSigningKey(), {}, 0, {}};
+  uint64_t next_counter_ = 0;  // guarded by mutex_
+  std::vector<std::vector<uint8_t>> uploaded_;
+};
+
+TEST_F(ServeOfflineTest, KillNineMidUploadsLosesNoAcknowledgedBatch) {
+  const uint64_t seed =
+      test_support::TestSeed("ServeOfflineTest.KillNineMidUploadsLosesNoAcknowledgedBatch");
+  std::mt19937_64 random(seed);
+  SCOPED_TRACE("reproduce with TPW_TEST_SEED=" + std::to_string(seed));
+  uint16_t port = StartWithIssuerKey();
+  Provision(port);
+  StartUploads(port);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100 + random() % 300));
+  ASSERT_EQ(kill(pid_, SIGKILL), 0);
+  EXPECT_TRUE(WIFSIGNALED(WaitExit(pid_)));
+  JoinLoad();
+  port = StartWithIssuerKey();
+  TestClient client(port);
+  client.UseKey(admin_key_);
+  std::lock_guard lock(mutex_);
+  ASSERT_GT(uploaded_.size(), 0u);
+  for (const std::vector<uint8_t>& batch : uploaded_) {
+    const HttpResponse again = Upload(client, batch);
+    ASSERT_EQ(again.result_int(), 200u) << again.body();
+    const boost::json::value out = JsonOf(again);
+    EXPECT_TRUE(out.at("repeated").as_bool()) << "an acknowledged upload was lost";
+    EXPECT_EQ(out.at("tokens").at(0).at("classification").as_string(), "cleared");
+  }
+  const auto device = JsonOf(client.Get("/v1/offline/devices/7"));
+  EXPECT_GE(
+      std::stoull(std::string(device.at("current_certificate").at("cleared_count").as_string())),
+      uploaded_.size());
+  kill(pid_, SIGTERM);
+  WaitExit(pid_);
 }
 
 }  // namespace
