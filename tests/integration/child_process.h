@@ -45,9 +45,7 @@ inline std::string DirectoryListing(const std::string& dir) {
 }
 
 // Starts `args` (args[0] is the program's path) with stdout and stderr going to the files.
-// TPWALLET_DATA_DIR is `data_dir_env` in the child, or unset when that is "". TPWALLET_SERVER and
-// TPWALLET_API_KEY are unset: a server exported in the developer's shell must not turn the
-// tests' local commands into remote ones (or into --server refusals).
+// TPWALLET_DATA_DIR is `data_dir_env` in the child, or unset when that is "".
 inline pid_t SpawnToFiles(std::vector<std::string> args, const std::string& out_path,
                           const std::string& err_path, const std::string& data_dir_env = "") {
   std::vector<char*> argv;
@@ -58,8 +56,6 @@ inline pid_t SpawnToFiles(std::vector<std::string> args, const std::string& out_
     const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
-    unsetenv("TPWALLET_SERVER");
-    unsetenv("TPWALLET_API_KEY");
     if (data_dir_env.empty()) {
       unsetenv("TPWALLET_DATA_DIR");
     } else {
