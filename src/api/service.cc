@@ -396,10 +396,10 @@ void Service::SubmitTransfer(ledger::Transfer transfer, const Responder& respond
     // Created as sent, stamped with the batch's first timestamp (it is the only event).
     ledger::Transfer stored = transfer;
     stored.timestamp = reply.first_timestamp;
-    responder.Send(JsonBody(http::status::created,
-                        cli::TransferToJson(stored, StatusIfPending(stored,
-                                                                    ledger::PendingStatus::pending),
-                                            assets_)));
+    responder.Send(JsonResponse(
+        http::status::created,
+        cli::TransferJsonText(stored, StatusIfPending(stored, ledger::PendingStatus::pending),
+                              assets_)));
   });
 }
 
@@ -414,13 +414,14 @@ void Service::SendStoredTransfer(TransferId id, http::status status, const Respo
     }
     const ledger::Transfer t = reply.transfers[0];
     if ((t.flags & tf::kPending) == 0) {
-      return responder.Send(JsonBody(status, cli::TransferToJson(t, std::nullopt, assets_)));
+      return responder.Send(JsonResponse(status, cli::TransferJsonText(t, std::nullopt, assets_)));
     }
     engine::Request pending;
     pending.kind = engine::RequestKind::get_pending_status;
     pending.ids = {t.id.value};
     Call(std::move(pending), responder, [this, responder, status, t](engine::Reply& statuses) {
-      responder.Send(JsonBody(status, cli::TransferToJson(t, statuses.pending_statuses.at(0), assets_)));
+      responder.Send(
+          JsonResponse(status, cli::TransferJsonText(t, statuses.pending_statuses.at(0), assets_)));
     });
   });
 }
