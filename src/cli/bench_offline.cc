@@ -5,9 +5,7 @@
 // funded reserves, --terminals registered terminals, and --tokens payment tokens signed by the
 // devices and packed into terminal batches of --batch tokens signed by their terminals.
 // Then, timed:
-//   1. raw: libsodium verifies every token's signature on --threads threads (nothing else),
-//      once before clearing and once after; the reference is the mean of the two, so a machine
-//      whose speed drifts (other load, frequency changes) is measured the same way for both;
+//   1. raw: libsodium verifies tokens' signatures on --threads threads (nothing else);
 //   2. clearing: --uploaders threads upload the batches through Engine::SubmitOffline — decode,
 //      parallel signature checks, classification in the sequencer, one settlement transfer per
 //      token, one journal append + fdatasync per group — and wait for the durable replies.
@@ -15,7 +13,10 @@
 //      by one (Accept: certificate + token verification, the checks, journal append +
 //      fdatasync), each timed.
 // The figure of merit is clearing tokens/s ÷ raw verifications/s: signature checking should be
-// the only real cost of clearing.
+// the only real cost of clearing. This machine's speed drifts by several percent within seconds
+// (other load, frequency), so the two are interleaved: the batches are cleared in --rounds
+// rounds, with a raw measurement of the round's tokens before each round and after the last,
+// and each round is compared with the mean of the raw rates on either side of it.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -58,6 +59,7 @@ struct OfflineBenchOptions {
   std::string data_dir;
   uint64_t seed = 42;
   uint64_t terminal_payments = 2'000;  // terminal acceptance part; 0 = skip it
+  uint64_t rounds = 3;                 // clearing rounds interleaved with raw measurements
 };
 
 constexpr uint32_t kAsset = 1;
@@ -237,13 +239,36 @@ void MakeTokensAndBatches(const OfflineBenchOptions& o, World& world) {
   });
 }
 
-// Verifications per second of the tokens' device signatures, nothing else.
-double RawVerifyRate(const World& world, uint32_t threads) {
+// A contiguous run of batches [first, last) and their tokens [first_token, last_token).
+struct Round {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  uint64_t first_token = 0;
+  uint64_t last_token = 0;
+};
+
+std::vector<Round> SplitIntoRounds(const OfflineBenchOptions& o, uint64_t batches) {
+  const uint64_t count = std::max<uint64_t>(1, std::min(o.rounds, batches));
+  std::vector<Round> rounds;
+  for (uint64_t r = 0; r < count; ++r) {
+    Round round;
+    round.first = batches * r / count;
+    round.last = batches * (r + 1) / count;
+    round.first_token = round.first * o.batch;
+    round.last_token = std::min(o.tokens, round.last * o.batch);
+    rounds.push_back(round);
+  }
+  return rounds;
+}
+
+// Verifications per second of the round's tokens' device signatures, nothing else.
+double RawVerifyRate(const World& world, const Round& round, uint32_t threads) {
   SystemClock clock;
   std::atomic<uint64_t> failures{0};
+  const uint64_t count = round.last_token - round.first_token;
   const uint64_t start = clock.MonotonicNs();
-  ParallelFor(world.tokens.size(), threads, [&](uint64_t i) {
-    const std::vector<uint8_t>& bytes = world.tokens[i];
+  ParallelFor(count, threads, [&](uint64_t i) {
+    const std::vector<uint8_t>& bytes = world.tokens[round.first_token + i];
     crypto::Signature signature;
     std::copy(bytes.end() - 64, bytes.end(), signature.bytes.begin());
     crypto::PublicKey key;
@@ -256,7 +281,7 @@ double RawVerifyRate(const World& world, uint32_t threads) {
   });
   const double seconds = static_cast<double>(clock.MonotonicNs() - start) / 1e9;
   if (failures.load() != 0) return 0;
-  return static_cast<double>(world.tokens.size()) / seconds;
+  return static_cast<double>(count) / seconds;
 }
 
 struct ClearingResult {
@@ -267,17 +292,19 @@ struct ClearingResult {
   std::string error;
 };
 
-ClearingResult RunClearing(Engine& engine, const OfflineBenchOptions& o, const World& world) {
+// Uploads the round's batches with --uploaders threads and waits for every durable reply.
+ClearingResult RunClearing(Engine& engine, const OfflineBenchOptions& o, const World& world,
+                           const Round& round) {
   SystemClock clock;
   ClearingResult result;
-  result.latency_ns.resize(world.batches.size());
-  std::atomic<uint64_t> next{0};
+  result.latency_ns.resize(round.last - round.first);
+  std::atomic<uint64_t> next{round.first};
   std::mutex mutex;
   const uint64_t start = clock.MonotonicNs();
   std::vector<std::thread> uploaders;
   for (uint32_t u = 0; u < o.uploaders; ++u) {
     uploaders.emplace_back([&] {
-      for (uint64_t b = next.fetch_add(1); b < world.batches.size(); b = next.fetch_add(1)) {
+      for (uint64_t b = next.fetch_add(1); b < round.last; b = next.fetch_add(1)) {
         OfflineCommand upload;
         upload.kind = OfflineCommandKind::submit_batch;
         upload.batch_bytes = world.batches[b];
@@ -285,7 +312,7 @@ ClearingResult RunClearing(Engine& engine, const OfflineBenchOptions& o, const W
         const engine::OfflineReply reply = engine.ExecuteOffline(std::move(upload));
         const uint64_t latency = clock.MonotonicNs() - sent;
         std::lock_guard lock(mutex);
-        result.latency_ns[b] = latency;
+        result.latency_ns[b - round.first] = latency;
         if (reply.error != OfflineError::ok) {
           result.error = std::string(engine::OfflineErrorName(reply.error)) + ": " + reply.detail;
           continue;
@@ -441,9 +468,9 @@ int RunOfflineBench(const OfflineBenchOptions& o) {
   std::printf("tpwallet bench offline\n");
   std::printf(
       "  settings: devices=%lu terminals=%lu tokens=%lu batch=%lu threads=%u uploaders=%u "
-      "verify_threads=%u fsync=%s seed=%lu dir=%s\n",
+      "verify_threads=%u rounds=%lu fsync=%s seed=%lu dir=%s\n",
       o.devices, o.terminals, o.tokens, o.batch, raw_threads, o.uploaders, o.verify_threads,
-      o.fsync.c_str(), o.seed, dir.c_str());
+      o.rounds, o.fsync.c_str(), o.seed, dir.c_str());
 
   engine::EngineOptions options;
   options.fsync = o.fsync == "never" ? engine::FsyncMode::never : engine::FsyncMode::always;
@@ -464,30 +491,57 @@ int RunOfflineBench(const OfflineBenchOptions& o) {
                (o.tokens + o.batch - 1) / o.batch);
   MakeTokensAndBatches(o, world);
 
-  std::fprintf(stderr, "  measuring raw Ed25519 verification (before clearing)...\n");
-  const double raw_before = RawVerifyRate(world, raw_threads);
-  if (raw_before == 0) {
-    std::fprintf(stderr, "internal error: a token signature did not verify\n");
-    return kExitInternal;
+  const std::vector<Round> rounds = SplitIntoRounds(o, world.batches.size());
+  // raw[r] is measured just before round r; raw[rounds.size()] after the last (on its tokens).
+  std::vector<double> raw(rounds.size() + 1);
+  std::vector<double> round_seconds(rounds.size());
+  ClearingResult clearing;
+  double raw_seconds = 0;  // the raw run's time for all tokens, at each round's reference rate
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    std::fprintf(stderr, "  round %zu/%zu: raw Ed25519 verification, then clearing %lu batches...\n",
+                 r + 1, rounds.size(), rounds[r].last - rounds[r].first);
+    raw[r] = RawVerifyRate(world, rounds[r], raw_threads);
+    if (raw[r] == 0) {
+      std::fprintf(stderr, "internal error: a token signature did not verify\n");
+      return kExitInternal;
+    }
+    ClearingResult part = RunClearing(*engine.value(), o, world, rounds[r]);
+    if (!part.error.empty()) {
+      std::fprintf(stderr, "error: clearing failed: %s\n", part.error.c_str());
+      return kExitFailure;
+    }
+    round_seconds[r] = part.seconds;
+    clearing.seconds += part.seconds;
+    clearing.cleared += part.cleared;
+    clearing.other += part.other;
+    clearing.latency_ns.insert(clearing.latency_ns.end(), part.latency_ns.begin(),
+                               part.latency_ns.end());
+    if (r + 1 == rounds.size()) raw[r + 1] = RawVerifyRate(world, rounds[r], raw_threads);
   }
-  std::fprintf(stderr, "  clearing...\n");
-  const ClearingResult clearing = RunClearing(*engine.value(), o, world);
-  if (!clearing.error.empty()) {
-    std::fprintf(stderr, "error: clearing failed: %s\n", clearing.error.c_str());
-    return kExitFailure;
+  std::string ratio_text;  // each round against the mean raw rate on either side of it
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    const double tokens = static_cast<double>(rounds[r].last_token - rounds[r].first_token);
+    const double reference = (raw[r] + raw[r + 1]) / 2;
+    raw_seconds += tokens / reference;
+    char text[32];
+    std::snprintf(text, sizeof text, "%s%.1f%%", r == 0 ? "" : ", ",
+                  100.0 * tokens / round_seconds[r] / reference);
+    ratio_text += text;
   }
-  std::fprintf(stderr, "  measuring raw Ed25519 verification (after clearing)...\n");
-  const double raw_after = RawVerifyRate(world, raw_threads);
-  const double raw = (raw_before + raw_after) / 2;
-  const double rate = static_cast<double>(clearing.cleared + clearing.other) / clearing.seconds;
-  std::printf(
-      "  raw Ed25519 verify:  %.0f verifications/s on %u threads (before %.0f, after %.0f: "
-      "%.1f%% apart)\n",
-      raw, raw_threads, raw_before, raw_after,
-      100.0 * std::abs(raw_before - raw_after) / std::max(raw_before, raw_after));
-  std::printf("  clearing:            %.0f tokens/s (%lu cleared, %lu other; %.3f s)\n", rate,
-              clearing.cleared, clearing.other, clearing.seconds);
-  std::printf("  ratio:               %.1f%% of the raw verification rate\n", 100.0 * rate / raw);
+  std::sort(clearing.latency_ns.begin(), clearing.latency_ns.end());
+  const double total_tokens = static_cast<double>(clearing.cleared + clearing.other);
+  const double rate = total_tokens / clearing.seconds;
+  const double raw_rate = total_tokens / raw_seconds;
+  std::string raw_text;
+  for (size_t r = 0; r < raw.size(); ++r) {
+    raw_text += (r == 0 ? "" : ", ") + std::to_string(static_cast<uint64_t>(raw[r]));
+  }
+  std::printf("  raw Ed25519 verify:  %.0f verifications/s on %u threads (per round boundary: %s)\n",
+              raw_rate, raw_threads, raw_text.c_str());
+  std::printf("  clearing:            %.0f tokens/s (%lu cleared, %lu other; %.3f s in %zu rounds)\n",
+              rate, clearing.cleared, clearing.other, clearing.seconds, rounds.size());
+  std::printf("  ratio:               %.1f%% of the raw verification rate (rounds: %s)\n",
+              100.0 * rate / raw_rate, ratio_text.c_str());
   std::printf("  batch latency:       p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%zu batches)\n",
               Millis(Percentile(clearing.latency_ns, 0.50)),
               Millis(Percentile(clearing.latency_ns, 0.99)), Millis(clearing.latency_ns.back()),
@@ -555,6 +609,11 @@ void RegisterBenchOffline(CLI::App& bench, int& exit_code) {
   cmd->add_option("--data-dir", options->data_dir,
                   "A new, empty data directory to use (kept afterwards); default: a temporary one");
   cmd->add_option("--seed", options->seed, "Seed for keys, amounts and nonces")->capture_default_str();
+  cmd->add_option("--rounds", options->rounds,
+                  "Clearing rounds, each between two raw verification measurements (the "
+                  "machine's speed drifts; each round is compared with the raw rate around it)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100}))
+      ->capture_default_str();
   cmd->add_option("--terminal-payments", options->terminal_payments,
                   "Payments one terminal accepts on the real disk (timed: Accept with its "
                   "fdatasync); 0 = skip; at most --tokens")
