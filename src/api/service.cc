@@ -236,7 +236,7 @@ void Service::CreateAccounts(const RequestContext& context, const Responder& res
   std::vector<ledger::Account> sent = request.accounts;
   Call(std::move(request), responder, [responder, sent = std::move(sent)](engine::Reply& reply) {
     const auto outcomes = cli::AccountOutcomes(sent, {}, reply.account_results);
-    responder.Send(JsonBody(http::status::ok, cli::OutcomesToJson("account", outcomes)));
+    responder.Send(JsonResponse(http::status::ok, cli::OutcomesJsonText("account", outcomes)));
   });
 }
 
@@ -439,8 +439,8 @@ void Service::CreateTransfersBatch(const RequestContext& context, const Responde
                        [responder, transfers = std::move(transfers)](engine::Reply& reply) {
                          const auto outcomes =
                              cli::TransferOutcomes(transfers, {}, reply.transfer_results);
-                         responder.Send(
-                             JsonBody(http::status::ok, cli::OutcomesToJson("transfer", outcomes)));
+                         responder.Send(JsonResponse(
+                             http::status::ok, cli::OutcomesJsonText("transfer", outcomes)));
                        });
                 });
 }

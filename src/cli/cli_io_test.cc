@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/batch_input.h"
+#include "cli/outcomes.h"
 #include "cli/render.h"
 #include "cli/values.h"
 #include "storage/test_temp_dir.h"
@@ -312,6 +313,26 @@ TEST(CliRender, AppendJsonStringEscapesAsBoostJsonDoes) {
     std::string out;
     AppendJsonString(out, text);
     EXPECT_EQ(out, boost::json::serialize(boost::json::string(text)));
+  }
+}
+
+TEST(CliRender, OutcomesJsonTextIsTheSerializedOutcomesToJson) {
+  std::vector<EventOutcome> outcomes;
+  for (uint32_t i = 0; i < 40; ++i) {
+    EventOutcome o;
+    o.line = i % 3 == 0 ? 0 : i * 7;
+    o.id = std::to_string(1000 + i * 13);
+    o.success = i % 4 != 1;
+    o.result = o.success ? (i % 5 == 0 ? "exists" : "created") : "exceeds_credits";
+    o.result_code = o.success ? 0 : 54;
+    o.message = i % 6 == 0 ? "a \"quoted\"\nmessage\t\x01" : "ok";
+    outcomes.push_back(o);
+  }
+  for (const size_t n : {size_t{0}, size_t{1}, outcomes.size()}) {
+    const std::vector<EventOutcome> part(outcomes.begin(),
+                                         outcomes.begin() + static_cast<std::ptrdiff_t>(n));
+    EXPECT_EQ(OutcomesJsonText("transfer", part),
+              boost::json::serialize(OutcomesToJson("transfer", part)));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "cli/render.h"
 #include "common/assert.h"
 #include "ledger/results.h"
 
@@ -87,6 +88,38 @@ boost::json::object OutcomesToJson(std::string_view noun,
   out["exists"] = counts.exists;
   out["failed"] = counts.failed;
   out["results"] = std::move(results);
+  return out;
+}
+
+std::string OutcomesJsonText(std::string_view noun, const std::vector<EventOutcome>& outcomes) {
+  const OutcomeCounts counts = CountOutcomes(outcomes);
+  std::string out;
+  out.reserve(128 + outcomes.size() * 120);
+  out += "{\"kind\":";
+  AppendJsonString(out, std::string(noun) + "s");
+  out += ",\"events\":" + std::to_string(outcomes.size());
+  out += ",\"created\":" + std::to_string(counts.created);
+  out += ",\"exists\":" + std::to_string(counts.exists);
+  out += ",\"failed\":" + std::to_string(counts.failed);
+  out += ",\"results\":[";
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const EventOutcome& o = outcomes[i];
+    if (i != 0) out += ',';
+    out += "{\"index\":";
+    out += std::to_string(i);
+    out += ",\"line\":";
+    out += o.line != 0 ? std::to_string(o.line) : "null";
+    out += ",\"id\":";
+    AppendJsonString(out, o.id);
+    out += ",\"result\":";
+    AppendJsonString(out, o.result);
+    out += ",\"result_code\":";
+    out += std::to_string(o.result_code);
+    out += ",\"message\":";
+    AppendJsonString(out, o.message);
+    out += o.success ? ",\"ok\":true}" : ",\"ok\":false}";
+  }
+  out += "]}";
   return out;
 }
 

@@ -41,5 +41,9 @@ OutcomeCounts CountOutcomes(const std::vector<EventOutcome>& outcomes);
 // {"kind": noun + "s", "events", "created", "exists", "failed", "results": [{"index", "line",
 // "id", "result", "result_code", "message", "ok"}...]}. `line` is null when it is 0.
 boost::json::object OutcomesToJson(std::string_view noun, const std::vector<EventOutcome>& outcomes);
+// The same, serialized (byte for byte what boost::json::serialize of OutcomesToJson gives), written
+// directly: the API answers batches of up to 8189 events with it, where building the tree cost
+// about a tenth of the server's CPU per transfer.
+std::string OutcomesJsonText(std::string_view noun, const std::vector<EventOutcome>& outcomes);
 
 }  // namespace tpw::cli
