@@ -24,16 +24,18 @@ std::optional<ApiError> ParseBody(std::string_view body, bj::storage_ptr storage
                                   bj::value& out) {
   bj::parse_options options;
   options.max_depth = kJsonDepthMax;
-  bj::error_code ec;
-  out = bj::parse(bj::string_view(body.data(), body.size()), ec, std::move(storage), options);
-  if (ec) {
-    return MalformedJson("the body is not valid JSON (" + ec.message() +
+  // One pass parses and refuses repeated keys (boost::json would keep the last).
+  cli::StrictJson parsed = cli::ParseJsonRejectingRepeatedKeys(body, std::move(storage), options);
+  if (!parsed.repeated_key.empty()) {
+    return InvalidBody("key \"" + parsed.repeated_key + "\" appears twice in one object",
+                       parsed.repeated_key);
+  }
+  if (parsed.error) {
+    return MalformedJson("the body is not valid JSON (" + parsed.error.message() +
                          "): UTF-8, at most " + std::to_string(kJsonDepthMax) +
                          " levels deep, nothing after the value");
   }
-  if (const std::optional<std::string> repeated = cli::FindRepeatedKey(body)) {
-    return InvalidBody("key \"" + *repeated + "\" appears twice in one object", *repeated);
-  }
+  out = std::move(parsed.value);
   return std::nullopt;
 }
 

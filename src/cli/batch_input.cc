@@ -5,6 +5,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_stack.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -73,6 +74,8 @@ bool IsBlank(std::string_view line) {
 // boost::json::parse keeps the last of repeated keys; {"amount":"1","amount":"1000"} must not
 // quietly mean 1000, so a SAX pass over the line rejects any key repeated in one object.
 
+// With a value_stack it also builds the value, as boost::json::parser's own handler does, so one
+// pass both parses and checks (the API's hot path); without one it only looks for repeats.
 class RepeatedKeyFinder {
  public:
   // No limits of its own: its callers bound the text (a batch line, an HTTP body).
@@ -81,25 +84,38 @@ class RepeatedKeyFinder {
   static constexpr std::size_t max_key_size = SIZE_MAX;
   static constexpr std::size_t max_string_size = SIZE_MAX;
 
+  explicit RepeatedKeyFinder(bj::value_stack* stack = nullptr) : stack_(stack) {}
+
   bool on_document_begin(bj::error_code&) { return true; }
   bool on_document_end(bj::error_code&) { return true; }
   bool on_array_begin(bj::error_code&) { return true; }
-  bool on_array_end(std::size_t, bj::error_code&) { return true; }
+  bool on_array_end(std::size_t n, bj::error_code&) {
+    if (stack_ != nullptr) stack_->push_array(n);
+    return true;
+  }
   bool on_object_begin(bj::error_code&) {
     starts_.push_back(used_);
     sets_.emplace_back();
     return true;
   }
-  bool on_object_end(std::size_t, bj::error_code&) {
+  bool on_object_end(std::size_t n, bj::error_code&) {
     used_ = starts_.back();
     starts_.pop_back();
     sets_.pop_back();
+    if (stack_ != nullptr) stack_->push_object(n);
     return true;
   }
-  bool on_string_part(bj::string_view, std::size_t, bj::error_code&) { return true; }
-  bool on_string(bj::string_view, std::size_t, bj::error_code&) { return true; }
+  bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
+    if (stack_ != nullptr) stack_->push_chars(s);
+    return true;
+  }
+  bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
+    if (stack_ != nullptr) stack_->push_string(s);
+    return true;
+  }
   bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
     key_.append(s.data(), s.size());
+    if (stack_ != nullptr) stack_->push_chars(s);
     return true;
   }
   bool on_key(bj::string_view s, std::size_t, bj::error_code& ec) {
@@ -112,14 +128,30 @@ class RepeatedKeyFinder {
     if (used_ == keys_.size()) keys_.emplace_back();
     keys_[used_++] = key_;  // reuses the slot's capacity: small objects allocate nothing
     key_.clear();
+    if (stack_ != nullptr) stack_->push_key(s);
     return true;
   }
   bool on_number_part(bj::string_view, bj::error_code&) { return true; }
-  bool on_int64(int64_t, bj::string_view, bj::error_code&) { return true; }
-  bool on_uint64(uint64_t, bj::string_view, bj::error_code&) { return true; }
-  bool on_double(double, bj::string_view, bj::error_code&) { return true; }
-  bool on_bool(bool, bj::error_code&) { return true; }
-  bool on_null(bj::error_code&) { return true; }
+  bool on_int64(int64_t i, bj::string_view, bj::error_code&) {
+    if (stack_ != nullptr) stack_->push_int64(i);
+    return true;
+  }
+  bool on_uint64(uint64_t u, bj::string_view, bj::error_code&) {
+    if (stack_ != nullptr) stack_->push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, bj::string_view, bj::error_code&) {
+    if (stack_ != nullptr) stack_->push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, bj::error_code&) {
+    if (stack_ != nullptr) stack_->push_bool(b);
+    return true;
+  }
+  bool on_null(bj::error_code&) {
+    if (stack_ != nullptr) stack_->push_null();
+    return true;
+  }
   bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
   bool on_comment(bj::string_view, bj::error_code&) { return true; }
 
@@ -145,6 +177,7 @@ class RepeatedKeyFinder {
   }
 
   static constexpr size_t kLinearKeysMax = 16;
+  bj::value_stack* stack_;
   // The keys of the open objects, outermost first: the innermost object's are
   // keys_[starts_.back(), used_). Slots past used_ are kept for reuse.
   std::vector<std::string> keys_;
@@ -156,6 +189,23 @@ class RepeatedKeyFinder {
 };
 
 }  // namespace
+
+StrictJson ParseJsonRejectingRepeatedKeys(std::string_view text, bj::storage_ptr storage,
+                                          const bj::parse_options& options) {
+  StrictJson result;
+  bj::value_stack stack;
+  stack.reset(std::move(storage));
+  bj::basic_parser<RepeatedKeyFinder> parser{options, &stack};
+  const size_t consumed = parser.write_some(false, text.data(), text.size(), result.error);
+  if (!result.error && consumed != text.size()) result.error = bj::error::extra_data;
+  if (!result.error && !parser.done()) result.error = bj::error::incomplete;
+  if (result.error) {
+    result.repeated_key = parser.handler().repeated();
+    return result;
+  }
+  result.value = stack.release();
+  return result;
+}
 
 std::optional<std::string> FindRepeatedKey(std::string_view text) {
   bj::basic_parser<RepeatedKeyFinder> parser{bj::parse_options{}};
@@ -186,13 +236,15 @@ InputResult<bool> CheckKeys(const bj::object& object,
 template <size_t N>
 InputResult<bj::object> ParseObjectLine(std::string_view text,
                                         const std::array<std::string_view, N>& known_keys) {
-  bj::error_code ec;
-  bj::value value = bj::parse(bj::string_view(text.data(), text.size()), ec);
-  if (ec) return InputFail("not valid JSON (" + ec.message() + "); is the line cut short?");
-  if (!value.is_object()) return InputFail("a line must be one JSON object {...}");
-  if (const std::optional<std::string> repeated = FindRepeatedKey(text)) {
-    return InputFail("key \"" + *repeated + "\" appears twice");
+  StrictJson parsed = ParseJsonRejectingRepeatedKeys(text, {}, bj::parse_options{});
+  if (!parsed.repeated_key.empty()) {
+    return InputFail("key \"" + parsed.repeated_key + "\" appears twice");
   }
+  if (parsed.error) {
+    return InputFail("not valid JSON (" + parsed.error.message() + "); is the line cut short?");
+  }
+  bj::value& value = parsed.value;
+  if (!value.is_object()) return InputFail("a line must be one JSON object {...}");
   InputResult<bool> keys = CheckKeys(value.get_object(), known_keys);
   if (!keys.ok()) return Err{keys.error()};
   return std::move(value.get_object());

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/storage_ptr.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -78,6 +81,17 @@ Result<std::vector<ledger::Transfer>, DraftError> ResolveTransferDrafts(
 // The first key repeated inside one JSON object of `text`, if any (boost::json keeps the last
 // of repeated keys; {"amount":"1","amount":"1000"} must not quietly mean 1000).
 std::optional<std::string> FindRepeatedKey(std::string_view text);
+
+// Parses `text` as one JSON document (values allocated from `storage`) and refuses a key repeated
+// in one object, in one pass. On failure `error` is set and `repeated_key` names the key if a
+// repeat was the cause (empty for other malformed JSON).
+struct StrictJson {
+  boost::json::value value;
+  boost::json::error_code error;
+  std::string repeated_key;
+};
+StrictJson ParseJsonRejectingRepeatedKeys(std::string_view text, boost::json::storage_ptr storage,
+                                          const boost::json::parse_options& options);
 
 // An already parsed JSON object → an account / a transfer draft: the fields of a batch line
 // (unknown keys and wrong types are errors). The API decodes its request bodies with these.

@@ -1,6 +1,7 @@
 // The CLI's text layer: strict values and JSON-lines batch files, valid and hostile.
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <fstream>
@@ -233,6 +234,33 @@ TEST(CliBatch, RepeatedKeyIsFoundInSmallLargeAndNestedObjects) {
   EXPECT_EQ(FindRepeatedKey(many + "\"last\":0}"), std::nullopt);
   EXPECT_EQ(FindRepeatedKey(many + "\"k3\":0}"), "k3");    // found by the set
   EXPECT_EQ(FindRepeatedKey(many + "\"k39\":0}"), "k39");  // added to the set after it was made
+}
+
+// The one-pass parser builds exactly what boost::json::parse builds, and fails where it fails
+// (syntax, trailing data, a cut-short document, the depth limit), naming a repeated key.
+TEST(CliBatch, StrictParseMatchesBoostJsonAndRefusesRepeatedKeys) {
+  const std::vector<std::string> valid = {
+      R"({"a":1,"b":[true,false,null,-5,18446744073709551615,1.5e3,"s\u00e9"],"c":{"a":{}}})",
+      R"([])", R"("text")", R"(0)", R"({"k":"v"} )", R"({"long":")" + std::string(5000, 'x') + "\"}"};
+  for (const std::string& text : valid) {
+    const StrictJson parsed = ParseJsonRejectingRepeatedKeys(text, {}, boost::json::parse_options{});
+    ASSERT_FALSE(parsed.error) << text << ": " << parsed.error.message();
+    EXPECT_EQ(parsed.value, boost::json::parse(text)) << text;
+  }
+  for (const std::string text : {R"({"a":1)", R"({"a":1} x)", R"({"a":})", R"()", R"([1,2)",
+                                 R"({"a":1}{"b":2})"}) {
+    const StrictJson parsed = ParseJsonRejectingRepeatedKeys(text, {}, boost::json::parse_options{});
+    EXPECT_TRUE(parsed.error) << text;
+    EXPECT_EQ(parsed.repeated_key, "") << text;
+  }
+  const StrictJson repeated =
+      ParseJsonRejectingRepeatedKeys(R"({"a":{"x":1,"x":2}})", {}, boost::json::parse_options{});
+  EXPECT_TRUE(repeated.error);
+  EXPECT_EQ(repeated.repeated_key, "x");
+  boost::json::parse_options shallow;
+  shallow.max_depth = 2;
+  EXPECT_TRUE(ParseJsonRejectingRepeatedKeys("[[[1]]]", {}, shallow).error);
+  EXPECT_FALSE(ParseJsonRejectingRepeatedKeys("[[1]]", {}, shallow).error);
 }
 
 class CliBatchFile : public ::testing::Test {
