@@ -1,5 +1,6 @@
 #include "cli/render.h"
 
+#include <array>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 
@@ -130,11 +131,20 @@ bj::object TransferToJson(const ledger::Transfer& transfer,
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
+  // Which bytes need an escape: control characters, '"' and '\\' (a table: one load per byte).
+  static constexpr auto kEscaped = [] {
+    std::array<bool, 256> escaped{};
+    for (int b = 0; b < 0x20; ++b) escaped[static_cast<size_t>(b)] = true;
+    escaped['"'] = true;
+    escaped['\\'] = true;
+    return escaped;
+  }();
+  out.reserve(out.size() + text.size() + 2);
   size_t run = 0;  // start of the characters not yet copied: runs that need no escape go at once
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && c != '"' && c != '\\') continue;
+    if (!kEscaped[byte]) continue;
     out.append(text.data() + run, i - run);
     run = i + 1;
     out += '\\';
