@@ -364,7 +364,7 @@ TEST(KeystoreTest, RandomGarbageNeverUnlocks) {
   }
 }
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(TPW_ASAN_RUNTIME)
 // Runs in a death-test child: caps the address space 256 MiB above what the process already
 // uses, then unlocks `bytes`. Exits 0 when the unlock fails with out_of_memory.
 [[noreturn]] void UnlockUnderAddressSpaceCap(const std::vector<uint8_t>& bytes) {
@@ -380,10 +380,10 @@ TEST(KeystoreTest, RandomGarbageNeverUnlocks) {
   std::_Exit(!unlocked.ok() && unlocked.error() == KeystoreError::out_of_memory ? 0 : 1);
 }
 
-#endif  // !defined(__SANITIZE_ADDRESS__)
+#endif  // !defined(__SANITIZE_ADDRESS__) && !defined(TPW_ASAN_RUNTIME)
 
 TEST(KeystoreDeathTest, ArgonAllocationFailureIsOutOfMemory) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(TPW_ASAN_RUNTIME)
   GTEST_SKIP() << "ASan reserves terabytes of address space, so RLIMIT_AS cannot be lowered";
 #else
   // A header asking for the full 1 GiB cap, unlocked where 1 GiB cannot be mapped: Argon2id's
