@@ -655,6 +655,7 @@ OfflineReply Engine::Impl::ClearBatch(OfflineWork& work, Group& group) {
   fact.batch = bytes;
   AddOfflineFactAt(std::move(fact), upload_time_ms, group);
   reply.outcomes = clearing_.Commit(plan, work.batch_hash, work.tokens, transfer_ok);
+  DecideClearedTokens(work.tokens, reply.outcomes);
   return reply;
 }
 
@@ -667,6 +668,11 @@ OfflineReply Engine::Impl::ResolveException(const OfflineCommand& c, Group& grou
   using Status = offline::ExceptionRecord::Status;
   if (c.resolution != Status::paid_from_guarantee && c.resolution != Status::rejected) {
     return Refuse(OfflineError::malformed, "a resolution is pay_from_guarantee or reject");
+  }
+  if (c.resolution == Status::paid_from_guarantee &&
+      record->classification == offline::Classification::risk_flag) {
+    return Refuse(OfflineError::malformed,
+                  "a risk_flag exception's token was already paid; resolve it with reject once reviewed");
   }
   if (c.resolution == Status::paid_from_guarantee) {
     const offline::TerminalRecord* terminal = clearing_.Terminal(record->terminal_id);
@@ -805,7 +811,7 @@ EngineStatus Engine::Impl::ApplyOfflineFact(const journal::RecordView& record) {
         return diverged("a batch that classifies differently on replay");
       }
       std::vector<bool> ok(fact.settlements_ok.begin(), fact.settlements_ok.end());
-      clearing_.Commit(plan, hash, tokens, ok);
+      DecideClearedTokens(tokens, clearing_.Commit(plan, hash, tokens, ok));
       break;
     }
     case OfflineFactKind::exception_resolved:
