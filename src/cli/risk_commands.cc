@@ -82,7 +82,11 @@ void PrintErrors(const std::string& file, const std::vector<risk::RuleError>& er
 // The compiled rules, or null after printing why not.
 std::shared_ptr<const RuleSet> LoadRules(const std::string& path, bool json) {
   std::string text;
-  if (!ReadFile(path, risk::kRulesFileBytesMax, text)) return nullptr;
+  std::string error;
+  if (!ReadRulesFile(path, text, error)) {
+    std::fprintf(stderr, "error: %s\n", error.c_str());
+    return nullptr;
+  }
   risk::CompileResult compiled = RuleSet::Compile(text);
   if (!compiled.errors.empty()) PrintErrors(path, compiled.errors, json);
   return compiled.rules;

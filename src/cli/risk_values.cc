@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 #include "cli/values.h"
 #include "common/asset.h"
+#include "risk/limits.h"
 
 namespace tpw::cli {
 namespace {
@@ -142,6 +145,23 @@ bool RiskEventFromJson(const bj::object& o, risk::Event& event, std::optional<Ti
                   ParseEnumMembers(o, event, error) && ParseNumberMembers(o, event, when, error);
   time = ok && o.contains("time") ? std::optional<Timestamp>(when) : std::nullopt;
   return ok;
+}
+
+bool ReadRulesFile(const std::string& path, std::string& text, std::string& error) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = "cannot read " + path + ": check the path and its permissions";
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << file.rdbuf();
+  text = buffer.str();
+  if (text.size() > risk::kRulesFileBytesMax) {
+    error = path + " is larger than " + std::to_string(risk::kRulesFileBytesMax) +
+            " bytes: a rules file must be smaller";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace tpw::cli

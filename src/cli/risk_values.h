@@ -17,4 +17,8 @@ namespace tpw::cli {
 bool RiskEventFromJson(const boost::json::object& o, risk::Event& event,
                        std::optional<Timestamp>& time, std::string& error);
 
+// Reads a rules file whole (at most risk::kRulesFileBytesMax bytes). False with `error` (what
+// went wrong and what to do) when it cannot be read or is too large.
+bool ReadRulesFile(const std::string& path, std::string& text, std::string& error);
+
 }  // namespace tpw::cli
