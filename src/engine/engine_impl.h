@@ -112,6 +112,10 @@ class Engine::Impl {
   // Offline clearing: decides every cleared token; a non-approval opens a risk_flag exception.
   void DecideClearedTokens(const std::vector<offline::CheckedToken>& tokens,
                            const std::vector<offline::TokenOutcome>& outcomes);
+  // Enrollment and sync: fills the limits `c` leaves unset (per_payment_max 0, payment_count_max
+  // 0, cvm_threshold Max) from the rules' [offline] section when it is for `asset`; refuses an
+  // allowance above its allowance_max (invalid_limits). nullopt: go on with `c`.
+  std::optional<OfflineReply> ApplyRiskOfflineLimits(OfflineCommand& c, uint32_t asset) const;
   void SaveRiskState(ledger::StateSink& sink) const;
   bool LoadRiskState(ledger::StateSource& source);
   void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);

@@ -339,9 +339,12 @@ void Engine::Impl::ExecuteOffline(Request& request, Reply& reply, Group& group) 
     case OfflineCommandKind::add_issuer_key:
       reply.offline = AddIssuerKey(c, group);
       break;
-    case OfflineCommandKind::enroll_device:
-      reply.offline = EnrollDevice(c, group);
+    case OfflineCommandKind::enroll_device: {
+      OfflineCommand limited = c;
+      std::optional<OfflineReply> refused = ApplyRiskOfflineLimits(limited, c.asset);
+      reply.offline = refused ? std::move(*refused) : EnrollDevice(limited, group);
       break;
+    }
     case OfflineCommandKind::register_terminal:
       reply.offline = RegisterTerminal(c, group);
       break;
@@ -351,9 +354,15 @@ void Engine::Impl::ExecuteOffline(Request& request, Reply& reply, Group& group) 
     case OfflineCommandKind::revoke_device:
       reply.offline = RevokeDevice(c, group);
       break;
-    case OfflineCommandKind::sync_device:
-      reply.offline = SyncDevice(c, group);
+    case OfflineCommandKind::sync_device: {
+      OfflineCommand limited = c;
+      const offline::DeviceRecord* device = clearing_.Device(c.device_id);
+      const CertificateRecord* current = device != nullptr ? clearing_.Certificate(device->current_serial) : nullptr;
+      std::optional<OfflineReply> refused =
+          current != nullptr ? ApplyRiskOfflineLimits(limited, current->certificate.asset) : std::nullopt;
+      reply.offline = refused ? std::move(*refused) : SyncDevice(limited, group);
       break;
+    }
     case OfflineCommandKind::submit_batch:
       reply.offline = ClearBatch(work, group);
       break;

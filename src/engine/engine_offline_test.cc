@@ -723,6 +723,46 @@ weight = 100
   EXPECT_EQ(engine_->ExecuteRisk(status).risk->status.state_digest, digest);
 }
 
+// The rules' [offline] section: limits the request leaves out come from it, and an allowance
+// above allowance_max is refused.
+TEST_F(EngineOfflineTest, RiskRulesOfflineSectionSetsCertificateLimits) {
+  RiskCommand rules;
+  rules.kind = RiskCommandKind::set_rules;
+  rules.rules_text = R"(version = "limits-1"
+[thresholds]
+step_up = 1
+review = 2
+decline = 3
+[offline]
+asset = "USD"
+cvm_threshold = "5.00"
+per_payment_max = "15.00"
+payment_count_max = 7
+allowance_max = "80.00"
+)";
+  ASSERT_EQ(engine_->ExecuteRisk(rules).risk->error, RiskError::ok);
+  Device device;
+  OfflineCommand enroll = EnrollCommand(device, kDevice, kReserve, 9'000);
+  EXPECT_EQ(Run(enroll).error, OfflineError::invalid_limits) << "9000 is above 80.00";
+  enroll = EnrollCommand(device, kDevice, kReserve, 8'000);
+  enroll.per_payment_max = Amount::Zero();
+  enroll.payment_count_max = 0;
+  enroll.cvm_threshold = Amount::Max();
+  const OfflineReply enrolled = Run(enroll);
+  ASSERT_EQ(enrolled.error, OfflineError::ok) << enrolled.detail;
+  const offline::DeviceCertificate cert = offline::DecodeCertificate(enrolled.certificate).value();
+  EXPECT_EQ(cert.per_payment_max, Amount::FromMinor(1'500));
+  EXPECT_EQ(cert.payment_count_max, 7u);
+  EXPECT_EQ(cert.cvm_threshold, Amount::FromMinor(500));
+  EXPECT_EQ(cert.allowance, Amount::FromMinor(8'000));
+  // A limit the request sets wins over the rules.
+  Device other;
+  OfflineCommand own = EnrollCommand(other, kDevice + 1, kReserve + 1, 5'000);
+  const OfflineReply second = Run(own);
+  ASSERT_EQ(second.error, OfflineError::ok) << second.detail;
+  EXPECT_EQ(offline::DecodeCertificate(second.certificate).value().per_payment_max, Amount::FromMinor(2'000));
+}
+
 // Verification runs outside the sequencer with the issuer and terminal keys it publishes; after a
 // restart from a snapshot (no facts replayed) they must be published again, or every new token
 // would be refused.

@@ -250,6 +250,24 @@ void Engine::Impl::DecideClearedTokens(const std::vector<offline::CheckedToken>&
   }
 }
 
+std::optional<OfflineReply> Engine::Impl::ApplyRiskOfflineLimits(OfflineCommand& c,
+                                                                uint32_t asset) const {
+  const std::optional<risk::OfflineLimits>& limits = risk_->rules().offline_limits();
+  if (!limits || limits->asset != asset) return std::nullopt;
+  if (limits->allowance_max && c.allowance > *limits->allowance_max) {
+    OfflineReply refused;
+    refused.error = OfflineError::invalid_limits;
+    refused.detail = "the allowance is above the risk rules' [offline] allowance_max (" +
+                     U128ToDecimal(limits->allowance_max->minor()) + " minor units, rules version " +
+                     risk_->rules().version() + ")";
+    return refused;
+  }
+  if (c.per_payment_max.is_zero() && limits->per_payment_max) c.per_payment_max = *limits->per_payment_max;
+  if (c.payment_count_max == 0) c.payment_count_max = limits->payment_count_max;
+  if (c.cvm_threshold == Amount::Max() && limits->cvm_threshold) c.cvm_threshold = *limits->cvm_threshold;
+  return std::nullopt;
+}
+
 EngineStatus Engine::Impl::ApplyRiskFact(const journal::RecordView& record) {
   const auto diverged = [&](const std::string& why) {
     return EngineFail(EngineError::replay_diverged,
