@@ -41,6 +41,17 @@ TEST(RiskRules, ExampleFileCompiles) {
   EXPECT_FALSE(rules->features().empty());
 }
 
+TEST(RiskRules, OfflineExampleFileCompiles) {
+  std::ifstream file(std::string(TPW_SOURCE_DIR) + "/examples/risk/offline-rules.toml");
+  ASSERT_TRUE(file.good()) << "examples/risk/offline-rules.toml is missing";
+  std::stringstream text;
+  text << file.rdbuf();
+  std::shared_ptr<const RuleSet> rules = test::MustCompile(text.str());
+  ASSERT_NE(rules, nullptr);
+  EXPECT_TRUE(rules->offline_limits().has_value());
+  EXPECT_EQ(rules->features().size(), 3u);
+}
+
 TEST(RiskRules, FirstMatchingActionRuleInFileOrderWins) {
   const std::string text = WithRules(
       "[[rule]]\nname = \"review_big\"\ncondition = \"amount > 5000\"\naction = \"review\"\n"
