@@ -276,7 +276,8 @@ int RunEvaluate(const EvaluateOptions& o) {
 void RegisterRiskCommands(CLI::App& app, int& exit_code) {
   CLI::App* risk_cmd =
       app.add_subcommand("risk",
-                         "Risk rules: validate a rules file, dry-run a payment against it.\n"
+                         "Risk rules: validate a rules file, dry-run a payment against it, set the "
+                         "rules and lists of a data directory.\n"
                          "Example: tpwallet risk check examples/risk/rules.toml");
   risk_cmd->require_subcommand(1);
 
@@ -312,6 +313,7 @@ void RegisterRiskCommands(CLI::App& app, int& exit_code) {
                 "A file of earlier payments, one JSON object per line, decided in order first");
   e->add_flag("--json", evaluate->json, "Print the decision as one JSON object");
   e->callback([evaluate, &exit_code] { exit_code = RunEvaluate(*evaluate); });
+  RegisterRiskDataCommands(*risk_cmd, exit_code);
 }
 
 }  // namespace tpw::cli
