@@ -31,30 +31,6 @@ ApiError UnknownList(std::string_view name) {
                   "name"};
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int high = HexDigit(text[i + 1]);
-    const int low = HexDigit(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return out;
-}
-
 }  // namespace
 
 ApiResult<risk::Event> DecodeRiskEventBody(std::string_view body) {
@@ -142,7 +118,7 @@ ApiResult<std::pair<std::string, std::string>> DecodeRiskListItemPath(std::strin
   if (slash == std::string_view::npos) return Err{UnknownList(text)};
   ApiResult<std::string> name = DecodeRiskListName(text.substr(0, slash));
   if (!name.ok()) return Err{name.error()};
-  std::optional<std::string> value = PercentDecode(text.substr(slash + 1));
+  std::optional<std::string> value = PercentDecode(text.substr(slash + 1), false);
   if (!value || value->empty() || value->size() > kRiskListValueBytesMax) {
     return Err{InvalidParameter("the item is 1 to " + std::to_string(kRiskListValueBytesMax) +
                                     " characters, %-escaped where needed",
