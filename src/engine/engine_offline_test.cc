@@ -136,6 +136,14 @@ class EngineOfflineTest : public ::testing::Test {
 
   OfflineReply Run(OfflineCommand command) { return engine_->ExecuteOffline(std::move(command)); }
 
+  // Makes `text` the engine's risk rules (it must compile).
+  void SetRiskRules(std::string text) {
+    RiskCommand rules;
+    rules.kind = RiskCommandKind::set_rules;
+    rules.rules_text = std::move(text);
+    ASSERT_EQ(engine_->ExecuteRisk(std::move(rules)).risk->error, RiskError::ok);
+  }
+
   OfflineCommand AddKeyCommand() {
     OfflineCommand c;
     c.kind = OfflineCommandKind::add_issuer_key;
@@ -658,9 +666,7 @@ TEST_F(EngineOfflineTest, ClearingStateSurvivesReplayAndSnapshots) {
 // terminal time. A burst at one terminal is flagged into the exceptions queue, the tokens stay
 // cleared (the goods were handed over offline), and replay reaches the same flags.
 TEST_F(EngineOfflineTest, RiskRulesFlagABurstAtOneTerminalWithoutUnclearingAndReplayKeepsIt) {
-  RiskCommand rules;
-  rules.kind = RiskCommandKind::set_rules;
-  rules.rules_text = R"(version = "offline-1"
+  SetRiskRules(R"(version = "offline-1"
 [thresholds]
 step_up = 50
 review = 80
@@ -673,8 +679,7 @@ action = "review"
 name = "big_offline"
 condition = "channel == 'offline' and amount > 15.00 USD"
 weight = 100
-)";
-  ASSERT_EQ(engine_->ExecuteRisk(rules).risk->error, RiskError::ok);
+)");
   Device device;
   EnrollAndRegister(device);
   const uint64_t now = Now();
@@ -726,9 +731,7 @@ weight = 100
 // The rules' [offline] section: limits the request leaves out come from it, and an allowance
 // above allowance_max is refused.
 TEST_F(EngineOfflineTest, RiskRulesOfflineSectionSetsCertificateLimits) {
-  RiskCommand rules;
-  rules.kind = RiskCommandKind::set_rules;
-  rules.rules_text = R"(version = "limits-1"
+  SetRiskRules(R"(version = "limits-1"
 [thresholds]
 step_up = 1
 review = 2
@@ -739,8 +742,7 @@ cvm_threshold = "5.00"
 per_payment_max = "15.00"
 payment_count_max = 7
 allowance_max = "80.00"
-)";
-  ASSERT_EQ(engine_->ExecuteRisk(rules).risk->error, RiskError::ok);
+)");
   Device device;
   OfflineCommand enroll = EnrollCommand(device, kDevice, kReserve, 9'000);
   EXPECT_EQ(Run(enroll).error, OfflineError::invalid_limits) << "9000 is above 80.00";

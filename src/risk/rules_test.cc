@@ -29,12 +29,17 @@ std::string ErrorText(const std::string& text) {
   return std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
 }
 
-TEST(RiskRules, ExampleFileCompiles) {
-  std::ifstream file(std::string(TPW_SOURCE_DIR) + "/examples/risk/rules.toml");
-  ASSERT_TRUE(file.good()) << "examples/risk/rules.toml is missing";
+// An example rules file (examples/risk/NAME), compiled; a test failure if it is missing.
+std::shared_ptr<const RuleSet> CompileExample(const std::string& name) {
+  std::ifstream file(std::string(TPW_SOURCE_DIR) + "/examples/risk/" + name);
+  EXPECT_TRUE(file.good()) << "examples/risk/" << name << " is missing";
   std::stringstream text;
   text << file.rdbuf();
-  std::shared_ptr<const RuleSet> rules = test::MustCompile(text.str());
+  return test::MustCompile(text.str());
+}
+
+TEST(RiskRules, ExampleFileCompiles) {
+  std::shared_ptr<const RuleSet> rules = CompileExample("rules.toml");
   ASSERT_NE(rules, nullptr);
   EXPECT_FALSE(rules->rules().empty());
   EXPECT_FALSE(rules->lists().empty());
@@ -42,11 +47,7 @@ TEST(RiskRules, ExampleFileCompiles) {
 }
 
 TEST(RiskRules, OfflineExampleFileCompiles) {
-  std::ifstream file(std::string(TPW_SOURCE_DIR) + "/examples/risk/offline-rules.toml");
-  ASSERT_TRUE(file.good()) << "examples/risk/offline-rules.toml is missing";
-  std::stringstream text;
-  text << file.rdbuf();
-  std::shared_ptr<const RuleSet> rules = test::MustCompile(text.str());
+  std::shared_ptr<const RuleSet> rules = CompileExample("offline-rules.toml");
   ASSERT_NE(rules, nullptr);
   EXPECT_TRUE(rules->offline_limits().has_value());
   EXPECT_EQ(rules->features().size(), 3u);
