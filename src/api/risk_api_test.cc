@@ -82,6 +82,8 @@ TEST_F(RiskApiTest, PutRulesThenEvaluateShowsReasons) {
       client.Send(http::verb::put, "/v1/risk/rules", boost::json::serialize(wrapped));
   ASSERT_EQ(json_put.result_int(), 200u) << json_put.body();
   EXPECT_EQ(JsonOf(client.Get("/v1/risk/status")).at("version").as_string(), "v2");
+  const std::string metrics = client.Get("/metrics").body();
+  EXPECT_NE(metrics.find("\ntpw_risk_rules 5\n"), std::string::npos) << metrics;
 }
 
 TEST_F(RiskApiTest, BadRulesAre422WithEveryLineAndColumnAndTheOldSetStays) {

@@ -81,8 +81,6 @@ std::string_view ListRoleOf(const risk::RuleSet& rules, const std::string& name)
   return "";
 }
 
-}  // namespace
-
 RiskOutcome ToRiskOutcome(const risk::RiskDecision& d, uint64_t time_ns) {
   RiskOutcome out;
   out.decision = d.decision;
@@ -94,6 +92,8 @@ RiskOutcome ToRiskOutcome(const risk::RiskDecision& d, uint64_t time_ns) {
   out.time_ns = time_ns;
   return out;
 }
+
+}  // namespace
 
 void Engine::Impl::ResetRisk() {
   risk_ = std::make_unique<risk::RiskEngine>(CompileOrDie(kNoRiskRules));
