@@ -1,10 +1,12 @@
-// The API's request decoders (src/api/body.h, src/api/offline_body.h): byte 0 picks the decoder,
+// The API's request decoders (src/api/body.h, src/api/offline_body.h, src/api/risk_body.h):
+// byte 0 picks the decoder,
 // the rest is the body, path id or query string. Any input must give a value or a 4xx error with a
 // code and a message, never a crash; a decoded batch holds 1..8189 events.
 #include <string>
 
 #include "api/body.h"
 #include "api/offline_body.h"
+#include "api/risk_body.h"
 #include "api/router.h"
 #include "fuzz_check.h"
 
@@ -71,12 +73,40 @@ void FuzzOfflineDecoders(uint8_t which, std::string_view text) {
   }
 }
 
+// The risk decoders (risk_body.h), cases 16..19.
+void FuzzRiskDecoders(uint8_t which, std::string_view text) {
+  switch (which) {
+    case 16:
+      CheckError(DecodeRiskEventBody(text));
+      break;
+    case 17: {
+      const auto toml = DecodeRiskRulesBody("application/toml", text);
+      CheckError(toml);
+      if (toml.ok()) FUZZ_CHECK(toml.value() == text);
+      CheckError(DecodeRiskRulesBody("application/json", text));
+      break;
+    }
+    case 18:
+      CheckError(DecodeRiskListItemBody(text));
+      break;
+    default: {
+      CheckError(DecodeRiskListName(text));
+      const auto item = DecodeRiskListItemPath(text);
+      CheckError(item);
+      if (item.ok()) FUZZ_CHECK(!item.value().second.empty());
+      const RouteMatch m = MatchRoute(http::verb::delete_, text);
+      FUZZ_CHECK(!(m.method_not_allowed && m.route != Route::unmatched));
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string_view text = tpw::fuzz::AsText(std::span(data + 1, size - 1));
-  switch (data[0] % 16) {
+  switch (data[0] % 20) {
     case 0: {
       const auto accounts = DecodeAccountsBody(text, Assets());
       CheckError(accounts);
@@ -104,7 +134,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     default:
-      FuzzOfflineDecoders(data[0] % 16, text);
+      if (data[0] % 20 >= 16) {
+        FuzzRiskDecoders(static_cast<uint8_t>(data[0] % 20), text);
+      } else {
+        FuzzOfflineDecoders(static_cast<uint8_t>(data[0] % 20), text);
+      }
       break;
   }
   return 0;

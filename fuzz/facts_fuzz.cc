@@ -31,6 +31,9 @@ std::vector<uint8_t> Reencode(const tpw::engine::Fact& fact) {
     case FactType::offline:  // DecodeFact refuses these (offline_fact_fuzz.cc, access_fuzz.cc)
     case FactType::api_key:
     case FactType::idempotency:
+    case FactType::risk_rules:
+    case FactType::risk_list:
+    case FactType::risk_decision:
       break;
   }
   return out;

@@ -78,6 +78,13 @@ bool ScopeAllows(Scope scope, Route route) {
     case Route::account_balances:
     case Route::transfer_get:
       return scope == Scope::merchant || scope == Scope::auditor;
+    // A merchant dry-runs its payments; an auditor reads what decides them.
+    case Route::risk_evaluate:
+    case Route::risk_rules_get:
+    case Route::risk_status:
+    case Route::risk_lists:
+    case Route::risk_list_get:
+      return scope == Scope::merchant || scope == Scope::auditor;
     case Route::journal_head:
     case Route::metrics:
     case Route::offline_device_get:
@@ -98,6 +105,10 @@ bool ScopeAllows(Scope scope, Route route) {
     case Route::offline_terminals_register:
     case Route::offline_terminal_deactivate:
     case Route::offline_exception_resolve:
+    // Risk rules and lists change what every payment is decided by: admin only.
+    case Route::risk_rules_put:
+    case Route::risk_list_add:
+    case Route::risk_list_remove:
     case Route::api_keys_create:
     case Route::api_keys_list:
     case Route::api_key_revoke:

@@ -485,14 +485,17 @@ TEST_F(ApiTest, EveryPathInOpenApiExists) {
       continue;
     }
     if (path.empty() || !std::regex_match(line, m, method_line)) continue;
-    const std::string target = std::regex_replace(path, std::regex(R"(\{id\})"), "1");
-    const http::verb method = m[1] == "get" ? http::verb::get : http::verb::post;
+    const std::string target = std::regex_replace(path, std::regex(R"(\{(id|name|value)\})"), "1");
+    const http::verb method = m[1] == "get"      ? http::verb::get
+                              : m[1] == "put"    ? http::verb::put
+                              : m[1] == "delete" ? http::verb::delete_
+                                                 : http::verb::post;
     const HttpResponse r = client.Send(method, target, method == http::verb::post ? "{}" : "");
     EXPECT_NE(ErrorCode(r), "route_not_found") << m[1] << " " << path;
     EXPECT_NE(r.result_int(), 405u) << m[1] << " " << path;
     ++checked;
   }
-  EXPECT_GE(checked, 25);
+  EXPECT_GE(checked, 33);
 }
 
 }  // namespace

@@ -118,34 +118,6 @@ std::optional<ApiError> SetQueryField(cli::AccountQueryText& text, const std::st
   return std::nullopt;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding of one query component ('+' is a space); nullopt for a bad escape.
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] != '%') {
-      out += text[i];
-    } else {
-      if (i + 2 >= text.size()) return std::nullopt;  // "%" or "%4" at the end
-      const int high = HexValue(text[i + 1]);
-      const int low = HexValue(text[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      out += static_cast<char>(high * 16 + low);
-      i += 2;
-    }
-  }
-  return out;
-}
-
 struct QueryParam {
   std::string key;
   std::optional<std::string> value;  // nullopt: "key" without "="
@@ -160,11 +132,11 @@ std::optional<std::vector<QueryParam>> SplitQuery(std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (item.empty()) continue;
     const size_t eq = item.find('=');
-    std::optional<std::string> key = PercentDecode(item.substr(0, eq));
+    std::optional<std::string> key = PercentDecode(item.substr(0, eq), true);
     if (!key) return std::nullopt;
     QueryParam param{std::move(*key), std::nullopt};
     if (eq != std::string_view::npos) {
-      param.value = PercentDecode(item.substr(eq + 1));
+      param.value = PercentDecode(item.substr(eq + 1), true);
       if (!param.value) return std::nullopt;
     }
     params.push_back(std::move(param));
@@ -203,6 +175,37 @@ ApiResult<std::vector<std::pair<std::string, std::string>>> ParseQueryParams(
     }
     if (!param.value) return Err{InvalidParameter(key + " needs a value", key)};
     out.emplace_back(key, *param.value);
+  }
+  return out;
+}
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (plus_is_space && text[i] == '+') {
+      out += ' ';
+    } else if (text[i] != '%') {
+      out += text[i];
+    } else {
+      if (i + 2 >= text.size()) return std::nullopt;  // "%" or "%4" at the end
+      const int high = HexValue(text[i + 1]);
+      const int low = HexValue(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    }
   }
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -53,6 +54,10 @@ ApiResult<boost::json::value> ParseJsonBody(std::string_view body);
 // with a value (400 invalid_parameter otherwise).
 ApiResult<std::vector<std::pair<std::string, std::string>>> ParseQueryParams(
     std::string_view query, std::span<const std::string_view> known);
+
+// %XX-decoding of a query component ('+' is a space when plus_is_space) or a path segment;
+// nullopt for a bad escape.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
 
 // A 400 with code invalid_parameter (a query parameter or path segment).
 ApiError InvalidParameter(std::string message, std::string param);

@@ -173,6 +173,14 @@ std::string Metrics::Render(const engine::EngineStats& stats) const {
         "gauge", stats.journal_last_sequence);
   Gauge(out, "tpw_engine_durable_sequence", "Journal sequence known to be on disk.", "gauge",
         stats.durable_sequence);
+  Gauge(out, "tpw_risk_rules", "Rules in the active risk rule set (0 until rules are set).",
+        "gauge", stats.risk_rules);
+  Gauge(out, "tpw_risk_velocity_keys", "Keys held by the risk engine's velocity features.",
+        "gauge", stats.risk_velocity_keys);
+  Gauge(out, "tpw_risk_velocity_bytes", "Memory of the risk engine's velocity state.", "gauge",
+        stats.risk_velocity_bytes);
+  Gauge(out, "tpw_risk_decisions_total", "Journaled risk decisions (decide and offline clearing).",
+        "counter", stats.risk_decisions);
   // Batch sizes up to 8192 (a group holds at most 8189 events); sync latency 1 us .. 1.07 s.
   Histogram(out, "tpw_engine_sequencer_batch_requests",
             "Requests the sequencer took off its queue at once.", stats.sequencer_batch_requests,

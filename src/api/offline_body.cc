@@ -301,11 +301,11 @@ ApiResult<ExceptionsQuery> DecodeExceptionsQuery(std::string_view query) {
       }
     } else if (key == "classification") {
       q.classification =
-          EnumByName<offline::Classification>(value, 1, 5, offline::ClassificationName);
+          EnumByName<offline::Classification>(value, 1, 6, offline::ClassificationName);
       if (!q.classification) {
         return Err{
             InvalidParameter("classification must be cleared, duplicate, double_spend, "
-                             "over_allowance or invalid",
+                             "over_allowance, invalid or risk_flag",
                              key)};
       }
     } else if (key == "device_id" || key == "terminal_id") {

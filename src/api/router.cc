@@ -38,6 +38,14 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {Route::api_keys_create, "/v1/api-keys", http::verb::post},
     {Route::api_keys_list, "/v1/api-keys", http::verb::get},
     {Route::api_key_revoke, "/v1/api-keys/{id}/revoke", http::verb::post},
+    {Route::risk_evaluate, "/v1/risk/evaluate", http::verb::post},
+    {Route::risk_rules_get, "/v1/risk/rules", http::verb::get},
+    {Route::risk_rules_put, "/v1/risk/rules", http::verb::put},
+    {Route::risk_status, "/v1/risk/status", http::verb::get},
+    {Route::risk_lists, "/v1/risk/lists", http::verb::get},
+    {Route::risk_list_get, "/v1/risk/lists/{name}", http::verb::get},
+    {Route::risk_list_add, "/v1/risk/lists/{name}", http::verb::post},
+    {Route::risk_list_remove, "/v1/risk/lists/{name}/{value}", http::verb::delete_},
 }};
 
 // Removes the first path segment of `path` ("/a/b" → "a", leaving "/b"); false at the end.
@@ -87,6 +95,25 @@ Route ApiKeyRoute(http::verb method, const std::string_view* s, size_t n, std::s
   return Route::unmatched;
 }
 
+// /v1/risk/...: evaluate, rules (GET shows, PUT replaces), status, lists, lists/{name} (GET
+// shows, POST adds an item) and lists/{name}/{value} (DELETE removes it; the id spans both).
+Route RiskRoute(http::verb method, const std::string_view* s, size_t n, std::string_view& id) {
+  if (n == 3) {
+    if (s[2] == "evaluate") return Route::risk_evaluate;
+    if (s[2] == "rules") return method == http::verb::put ? Route::risk_rules_put : Route::risk_rules_get;
+    if (s[2] == "status") return Route::risk_status;
+    if (s[2] == "lists") return Route::risk_lists;
+    return Route::unmatched;
+  }
+  if (s[2] != "lists") return Route::unmatched;
+  if (n == 4) {
+    id = s[3];
+    return method == http::verb::post ? Route::risk_list_add : Route::risk_list_get;
+  }
+  id = std::string_view(s[3].data(), static_cast<size_t>(s[4].data() + s[4].size() - s[3].data()));
+  return Route::risk_list_remove;
+}
+
 // The route of a path (the method only tells apart the routes of one path); unmatched if none.
 Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id) {
   std::string_view s[kSegmentsMax];
@@ -105,6 +132,7 @@ Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id
   if (s[0] != "v1") return Route::unmatched;
   if (s[1] == "offline") return OfflineRoute(s, n, id);
   if (s[1] == "api-keys") return ApiKeyRoute(method, s, n, id);
+  if (s[1] == "risk" && n >= 3) return RiskRoute(method, s, n, id);
   if (n > 4) return Route::unmatched;
   if (s[1] == "journal") return n == 3 && s[2] == "head" ? Route::journal_head : Route::unmatched;
   if (s[1] == "accounts") {

@@ -40,8 +40,17 @@ enum class Route : uint8_t {
   api_keys_create,  // POST /v1/api-keys
   api_keys_list,    // GET  /v1/api-keys
   api_key_revoke,   // POST /v1/api-keys/{id}/revoke
+  // Risk rules (docs/api.md, "Risk")
+  risk_evaluate,     // POST   /v1/risk/evaluate
+  risk_rules_get,    // GET    /v1/risk/rules
+  risk_rules_put,    // PUT    /v1/risk/rules
+  risk_status,       // GET    /v1/risk/status
+  risk_lists,        // GET    /v1/risk/lists
+  risk_list_get,     // GET    /v1/risk/lists/{name}
+  risk_list_add,     // POST   /v1/risk/lists/{name}
+  risk_list_remove,  // DELETE /v1/risk/lists/{name}/{value} (id = "name/value")
 };
-inline constexpr size_t kRouteCount = 26;
+inline constexpr size_t kRouteCount = 34;
 
 // The route's path template, as metrics and the access log label it ("/v1/accounts/{id}").
 std::string_view RouteLabel(Route route);

@@ -408,6 +408,12 @@ class Server::Impl {
     });
   }
 
+  void OnSignal(int signal, std::function<void()> handler) {
+    auto set = std::make_shared<net::signal_set>(*contexts_[0], signal);
+    handler_signals_.push_back(set);
+    WaitForSignal(std::move(set), std::make_shared<std::function<void()>>(std::move(handler)));
+  }
+
  private:
   void Accept() {
     net::io_context& target = *contexts_[next_context_];
@@ -439,6 +445,7 @@ class Server::Impl {
     beast::error_code ignored;
     acceptor_->close(ignored);
     if (signals_) signals_->cancel(ignored);
+    for (const auto& set : handler_signals_) set->cancel(ignored);
     const auto connections = Snapshot();
     for (const auto& weak : connections) {
       if (auto c = weak.lock()) net::post(c->executor(), [c] { c->Drain(); });
@@ -469,6 +476,18 @@ class Server::Impl {
   std::optional<tcp::acceptor> acceptor_;
   std::optional<net::steady_timer> grace_timer_;
   std::optional<net::signal_set> signals_;
+  std::vector<std::shared_ptr<net::signal_set>> handler_signals_;  // OnSignal's, cancelled at stop
+
+  // Re-arms after every delivery until the set is cancelled (the server stops).
+  static void WaitForSignal(std::shared_ptr<net::signal_set> set,
+                            std::shared_ptr<std::function<void()>> handler) {
+    net::signal_set& waiting = *set;
+    waiting.async_wait([set = std::move(set), handler](const beast::error_code& ec, int) mutable {
+      if (ec) return;
+      (*handler)();
+      WaitForSignal(std::move(set), std::move(handler));
+    });
+  }
   std::vector<std::thread> threads_;
   uint32_t next_context_ = 0;
 };
@@ -497,5 +516,8 @@ void Server::Run() { impl_->Run(); }
 void Server::Wait() { impl_->Wait(); }
 void Server::Stop() { impl_->Stop(); }
 void Server::StopOnSignals() { impl_->StopOnSignals(); }
+void Server::OnSignal(int signal, std::function<void()> handler) {
+  impl_->OnSignal(signal, std::move(handler));
+}
 
 }  // namespace tpw::api

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -58,6 +59,9 @@ class Server {
   void Stop();
   // Stops on SIGTERM or SIGINT (installs the handler; call before Run()).
   void StopOnSignals();
+  // Calls `handler` on an I/O thread each time the process receives `signal` (SIGHUP: reload
+  // the risk rules). The handler must not block: hand long work to another thread.
+  void OnSignal(int signal, std::function<void()> handler);
 
   class Impl;
 

@@ -182,6 +182,15 @@ void Service::Handle(const RequestContext& context, const Responder& responder) 
     case Route::offline_exceptions:
     case Route::offline_exception_resolve:
       return OfflineRoute(context, responder);
+    case Route::risk_evaluate:
+    case Route::risk_rules_get:
+    case Route::risk_rules_put:
+    case Route::risk_status:
+    case Route::risk_lists:
+    case Route::risk_list_get:
+    case Route::risk_list_add:
+    case Route::risk_list_remove:
+      return RiskRoute(context, responder);
     case Route::unmatched:
       break;
   }

@@ -134,6 +134,13 @@ class Service {
   void ReserveBalance(AccountId account, const Responder& responder,
                       std::function<void(Amount)> then);
 
+  // ---- Risk rules and lists (risk_service.cc)
+  void CallRisk(engine::RiskCommand command, const Responder& responder,
+                std::function<void(engine::RiskReply&)> on_reply);
+  void RiskRoute(const RequestContext& context, const Responder& responder);
+  void PutRiskRules(const RequestContext& context, const Responder& responder);
+  void ChangeRiskList(const RequestContext& context, const Responder& responder);
+
   // ---- API keys (key_service.cc)
   void CallAccess(engine::AccessCommand command, const Responder& responder,
                   std::function<void(engine::AccessReply&)> on_reply);

@@ -51,6 +51,8 @@ void RegisterTransferCommands(CLI::App& app, int& exit_code);  // transfer, tran
 void RegisterApiKeyCommands(CLI::App& app, int& exit_code);
 // Risk rules (risk_commands.cc): risk check, risk evaluate.
 void RegisterRiskCommands(CLI::App& app, int& exit_code);
+// risk rules set|show, risk list add|remove|show (risk_data_commands.cc), under `risk`.
+void RegisterRiskDataCommands(CLI::App& risk_cmd, int& exit_code);
 
 // Offline payments, the issuer and clearing side (offline_commands.cc): issuer, device,
 // terminal, clearing, denylist.

@@ -1,5 +1,7 @@
 #include "cli/offline_values.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <boost/json/array.hpp>
 
@@ -7,6 +9,7 @@
 #include "cli/render.h"
 #include "common/int128.h"
 #include "crypto/base64.h"
+#include "risk/event.h"
 #include "crypto/hash.h"
 
 namespace tpw::cli {
@@ -263,6 +266,11 @@ bj::object ExceptionToJson(const offline::ExceptionRecord& e, const AssetTable& 
   out["merchant_id"] = FormatId(e.merchant_id);
   out["ledger"] = e.asset;
   PutAmount(out, "amount", assets, e.asset, e.amount);
+  if (e.classification == offline::Classification::risk_flag) {
+    // The risk decision at clearing and the rules that fired (the token itself cleared).
+    out["risk_decision"] = risk::DecisionName(static_cast<risk::Decision>(std::min<uint8_t>(e.risk_decision, 3)));
+    out["risk_rules"] = std::string(e.risk_rules.data(), strnlen(e.risk_rules.data(), e.risk_rules.size()));
+  }
   return out;
 }
 

@@ -125,5 +125,28 @@ TEST_F(RiskCliTest, HelpShowsAnExample) {
   EXPECT_NE(bench.out.find("tpwallet bench risk"), std::string::npos);
 }
 
+// risk rules / risk list on a data directory, through the engine: bad rules never replace good
+// ones, lists change and survive the process, errors have their exit codes.
+TEST_F(RiskCliTest, RulesAndListsOnADataDirectory) {
+  Expect(Tpwallet({"init", "--data-dir", data_}), 0);
+  EXPECT_EQ(Str(Json({"risk", "rules", "show"}), "version"), "none");
+  const bj::value set = Json({"risk", "rules", "set", Example()});
+  EXPECT_EQ(Str(set, "version"), "2026-11-24.1");
+  const std::string bad = WriteFile("bad.toml", kBadRules);
+  const test_support::ProcessResult refused = On({"risk", "rules", "set", bad});
+  Expect(refused, 2);
+  EXPECT_NE(refused.err.find(bad + ":4:"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("(version 2026-11-24.1) are unchanged"), std::string::npos) << refused.err;
+  EXPECT_EQ(Str(Json({"risk", "rules", "show"}), "version"), "2026-11-24.1");
+
+  EXPECT_TRUE(Json({"risk", "list", "add", "blocked_devices", "1001"}).at("added").as_bool());
+  const bj::value shown = Json({"risk", "list", "show", "blocked_devices"});
+  EXPECT_EQ(shown.at("lists").at(0).at("items").at(0).as_string(), "1001");
+  Expect(On({"risk", "list", "add", "no_such_list", "1"}), 3);
+  Expect(On({"risk", "list", "add", "blocked_devices", "FR"}), 2);
+  EXPECT_TRUE(Json({"risk", "list", "remove", "blocked_devices", "1001"}).at("removed").as_bool());
+  EXPECT_TRUE(Json({"risk", "list", "show", "blocked_devices"}).at("lists").at(0).at("items").as_array().empty());
+}
+
 }  // namespace
 }  // namespace tpw

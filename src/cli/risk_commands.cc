@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/render.h"
+#include "cli/risk_values.h"
 #include "cli/values.h"
 #include "common/asset.h"
 #include "risk/risk.h"
@@ -81,7 +82,11 @@ void PrintErrors(const std::string& file, const std::vector<risk::RuleError>& er
 // The compiled rules, or null after printing why not.
 std::shared_ptr<const RuleSet> LoadRules(const std::string& path, bool json) {
   std::string text;
-  if (!ReadFile(path, risk::kRulesFileBytesMax, text)) return nullptr;
+  std::string error;
+  if (!ReadRulesFile(path, text, error)) {
+    std::fprintf(stderr, "error: %s\n", error.c_str());
+    return nullptr;
+  }
   risk::CompileResult compiled = RuleSet::Compile(text);
   if (!compiled.errors.empty()) PrintErrors(path, compiled.errors, json);
   return compiled.rules;
@@ -176,122 +181,6 @@ struct TimedEvent {
 };
 
 // Reads one string-or-integer member as text ("" when absent).
-bool MemberText(const bj::object& o, const char* key, std::string& text, std::string& error) {
-  const bj::value* v = o.if_contains(key);
-  if (v == nullptr) return true;
-  if (v->is_string()) {
-    text = std::string(v->get_string());
-  } else if (v->is_uint64() || (v->is_int64() && v->get_int64() >= 0)) {
-    text = v->is_uint64() ? std::to_string(v->get_uint64()) : std::to_string(v->get_int64());
-  } else {
-    error = std::string("'") + key + "' must be a string or a non-negative integer";
-    return false;
-  }
-  return true;
-}
-
-bool ParseIdMember(const bj::object& o, const char* key, u128& id, std::string& error) {
-  std::string text;
-  if (!MemberText(o, key, text, error)) return false;
-  if (text.empty()) return true;
-  InputResult<u128> parsed = ParseIdText(key, text);
-  if (!parsed.ok()) {
-    error = parsed.error().message;
-    return false;
-  }
-  id = parsed.value();
-  return true;
-}
-
-bool ParseEnumMember(const bj::object& o, const char* key, std::string& text, std::string& error) {
-  if (!MemberText(o, key, text, error)) return false;
-  return true;
-}
-
-constexpr std::array<std::string_view, 13> kEventKeys = {
-    "amount",       "asset",   "account", "device", "merchant",          "terminal",
-    "time",         "channel", "country", "ip",     "merchant_category", "device_age_seconds",
-    "cvm_performed"};
-
-bool CheckEventKeys(const bj::object& o, std::string& error) {
-  for (const auto& member : o) {
-    if (std::find(kEventKeys.begin(), kEventKeys.end(), member.key()) == kEventKeys.end()) {
-      error = "unknown field '" + std::string(member.key()) +
-              "' (fields: amount, asset, account, device, merchant, terminal, time, channel, "
-              "country, ip, merchant_category, device_age_seconds, cvm_performed)";
-      return false;
-    }
-  }
-  return true;
-}
-
-bool ParseAmountMembers(const bj::object& o, risk::Event& e, std::string& error) {
-  std::string amount;
-  std::string asset;
-  if (!MemberText(o, "amount", amount, error) || !MemberText(o, "asset", asset, error))
-    return false;
-  if (amount.empty() || asset.empty()) {
-    error = "an event needs \"amount\" (decimal text, e.g. \"12.50\") and \"asset\" (e.g. \"EUR\")";
-    return false;
-  }
-  const AssetTable assets = AssetTable::Default();
-  const Asset* found = assets.FindByCode(asset);
-  if (found == nullptr) {
-    error = "unknown asset '" + asset + "' (e.g. USD, EUR, GBP, JPY, BTC, ETH)";
-    return false;
-  }
-  const Result<Amount, AmountError> parsed = assets.Parse(asset, amount);
-  if (!parsed.ok()) {
-    error = "amount '" + amount + "': " + std::string(AmountErrorMessage(parsed.error()));
-    return false;
-  }
-  e.amount = parsed.value();
-  e.asset = found->ledger;
-  return true;
-}
-
-bool ParseEnumMembers(const bj::object& o, risk::Event& e, std::string& error) {
-  std::string channel, country, ip, cvm;
-  if (!ParseEnumMember(o, "channel", channel, error) ||
-      !ParseEnumMember(o, "country", country, error) || !ParseEnumMember(o, "ip", ip, error) ||
-      !ParseEnumMember(o, "cvm_performed", cvm, error)) {
-    return false;
-  }
-  if (!channel.empty() && !risk::ParseChannel(channel)) {
-    error = "channel must be \"online\" or \"offline\", not \"" + channel + "\"";
-  } else if (!country.empty() && !risk::ParseCountry(country)) {
-    error = "country must be two upper-case letters such as \"FR\", not \"" + country + "\"";
-  } else if (!ip.empty() && !risk::ParseIp(ip)) {
-    error = "ip must be an IPv4 or IPv6 address such as \"203.0.113.7\", not \"" + ip + "\"";
-  } else if (!cvm.empty() && !risk::ParseCvm(cvm)) {
-    error = "cvm_performed must be \"none\", \"pin\" or \"strong\", not \"" + cvm + "\"";
-  }
-  if (!error.empty()) return false;
-  if (!channel.empty()) e.channel = *risk::ParseChannel(channel);
-  if (!country.empty()) e.country = *risk::ParseCountry(country);
-  if (!ip.empty()) e.ip = *risk::ParseIp(ip);
-  if (!cvm.empty()) e.cvm_performed = *risk::ParseCvm(cvm);
-  return true;
-}
-
-bool ParseNumberMembers(const bj::object& o, risk::Event& e, Timestamp& time, std::string& error) {
-  std::string mcc, age, when;
-  if (!MemberText(o, "merchant_category", mcc, error) ||
-      !MemberText(o, "device_age_seconds", age, error) || !MemberText(o, "time", when, error)) {
-    return false;
-  }
-  FirstError errors;
-  if (!mcc.empty()) {
-    e.merchant_category =
-        static_cast<uint16_t>(errors.Take(ParseUnsignedText("merchant_category", mcc, 9999)));
-  }
-  if (!age.empty())
-    e.device_age_seconds = errors.Take(ParseUnsignedText("device_age_seconds", age, UINT64_MAX));
-  if (!when.empty()) time = errors.Take(ParseTimeText("time", when));
-  if (errors.failed()) error = errors.error().message;
-  return !errors.failed();
-}
-
 bool ParseEvent(std::string_view json, TimedEvent& out, std::string& error) {
   boost::system::error_code ec;
   const bj::value value = bj::parse(json, ec);
@@ -301,18 +190,14 @@ bool ParseEvent(std::string_view json, TimedEvent& out, std::string& error) {
         "\"account\": \"42\"}";
     return false;
   }
-  const bj::object& o = value.get_object();
+  std::optional<Timestamp> time;
   out = TimedEvent{};
-  out.time =
+  if (!RiskEventFromJson(value.get_object(), out.event, time, error)) return false;
+  out.time = time.value_or(
       Timestamp{static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
-                                          .count())};
-  return CheckEventKeys(o, error) && ParseAmountMembers(o, out.event, error) &&
-         ParseIdMember(o, "account", out.event.account, error) &&
-         ParseIdMember(o, "device", out.event.device, error) &&
-         ParseIdMember(o, "merchant", out.event.merchant, error) &&
-         ParseIdMember(o, "terminal", out.event.terminal, error) &&
-         ParseEnumMembers(o, out.event, error) && ParseNumberMembers(o, out.event, out.time, error);
+                                          .count())});
+  return true;
 }
 
 bool ReplayHistory(const std::string& path, risk::RiskEngine& engine) {
@@ -391,7 +276,8 @@ int RunEvaluate(const EvaluateOptions& o) {
 void RegisterRiskCommands(CLI::App& app, int& exit_code) {
   CLI::App* risk_cmd =
       app.add_subcommand("risk",
-                         "Risk rules: validate a rules file, dry-run a payment against it.\n"
+                         "Risk rules: validate a rules file, dry-run a payment against it, set the "
+                         "rules and lists of a data directory.\n"
                          "Example: tpwallet risk check examples/risk/rules.toml");
   risk_cmd->require_subcommand(1);
 
@@ -427,6 +313,7 @@ void RegisterRiskCommands(CLI::App& app, int& exit_code) {
                 "A file of earlier payments, one JSON object per line, decided in order first");
   e->add_flag("--json", evaluate->json, "Print the decision as one JSON object");
   e->callback([evaluate, &exit_code] { exit_code = RunEvaluate(*evaluate); });
+  RegisterRiskDataCommands(*risk_cmd, exit_code);
 }
 
 }  // namespace tpw::cli

@@ -1,8 +1,12 @@
 // tpwallet serve: the HTTP API over a data directory (src/api, docs/api.md).
 #include <boost/json/object.hpp>
+#include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "access/access.h"
 #include "api/access_control.h"
@@ -11,6 +15,7 @@
 #include "cli/issuer_key.h"
 #include "cli/offline_values.h"
 #include "cli/render.h"
+#include "cli/risk_values.h"
 #include "cli/session.h"
 
 namespace tpw::cli {
@@ -34,6 +39,8 @@ struct ServeOptions {
   IssuerKeyOptions issuer_key;
   bool with_issuer_key = false;
   std::string deny_list_max_age;
+  // Risk rules file: loaded at start unless it is the active set already; SIGHUP re-reads it.
+  std::string risk_rules;
 };
 
 // The data directory, with the issuer key unlocked when asked for (the engine signs with it).
@@ -159,6 +166,94 @@ void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
   std::fflush(stdout);
 }
 
+// Makes the rules in `path` the engine's active set unless they already are. Bad rules (or an
+// unreadable file) change nothing: every error is logged as FILE:LINE:COL and false returned.
+bool LoadRiskRulesFile(engine::Engine& engine, const std::string& path, const char* why) {
+  std::string text;
+  std::string error;
+  engine::RiskCommand show;
+  show.kind = engine::RiskCommandKind::show_rules;
+  const engine::Reply shown = engine.ExecuteRisk(show);
+  const std::string active = shown.risk ? shown.risk->status.version : "unknown";
+  if (!ReadRulesFile(path, text, error)) {
+    std::fprintf(stderr, "tpwallet serve: %s: %s; the active risk rules (version %s) stay\n", why,
+                 error.c_str(), active.c_str());
+    return false;
+  }
+  if (shown.risk && shown.risk->status.rules_set && shown.risk->rules_text == text) {
+    std::fprintf(stderr, "tpwallet serve: %s: %s is the active risk rules already (version %s)\n",
+                 why, path.c_str(), active.c_str());
+    return true;
+  }
+  engine::RiskCommand set;
+  set.kind = engine::RiskCommandKind::set_rules;
+  set.rules_text = std::move(text);
+  const engine::Reply reply = engine.ExecuteRisk(std::move(set));
+  if (reply.error || !reply.risk) {
+    std::fprintf(stderr, "tpwallet serve: %s: the engine could not store the rules (%s)\n", why,
+                 reply.error ? std::string(engine::EngineErrorName(*reply.error)).c_str() : "?");
+    return false;
+  }
+  if (reply.risk->error == engine::RiskError::invalid_rules) {
+    for (const risk::RuleError& e : reply.risk->rule_errors) {
+      std::fprintf(stderr, "%s\n", risk::FormatRuleError(path, e).c_str());
+    }
+    std::fprintf(stderr,
+                 "tpwallet serve: %s: %zu error(s) in %s; the active risk rules (version %s) stay; "
+                 "fix the file (`tpwallet risk check %s`) and send SIGHUP again\n",
+                 why, reply.risk->rule_errors.size(), path.c_str(), active.c_str(), path.c_str());
+    return false;
+  }
+  std::fprintf(stderr, "tpwallet serve: %s: risk rules %s loaded, version %s active (was %s)\n",
+               why, path.c_str(), reply.risk->status.version.c_str(), active.c_str());
+  return true;
+}
+
+// Reloads the rules file on its own thread each time Request() is called (from the SIGHUP
+// handler on an I/O thread, which must not block on the engine).
+class RiskRulesReloader {
+ public:
+  RiskRulesReloader(engine::Engine& engine, std::string path)
+      : engine_(engine), path_(std::move(path)), thread_([this] { Loop(); }) {}
+  ~RiskRulesReloader() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  void Request() {
+    {
+      std::lock_guard lock(mutex_);
+      pending_ = true;
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return stop_ || pending_; });
+      if (stop_) return;
+      pending_ = false;
+      lock.unlock();
+      (void)LoadRiskRulesFile(engine_, path_, "SIGHUP");
+      std::fflush(stderr);
+      lock.lock();
+    }
+  }
+
+  engine::Engine& engine_;
+  const std::string path_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool pending_ = false;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
 int RunServe(const ServeOptions& o) {
   InputResult<api::ServerOptions> options = ServerOptionsOf(o);
   if (!options.ok()) return Report(o.common, InputErrorOf(options.error()));
@@ -176,15 +271,26 @@ int RunServe(const ServeOptions& o) {
     }
     access_options.default_rate_per_second = static_cast<uint32_t>(rate.value());
   }
+  std::unique_ptr<RiskRulesReloader> reloader;
+  if (!o.risk_rules.empty()) {
+    if (!LoadRiskRulesFile(*session.engine, o.risk_rules, "start")) {
+      return Report(o.common, UsageError("--risk-rules " + o.risk_rules +
+                                         " was not loaded (see the errors above); fix it or "
+                                         "start without --risk-rules"));
+    }
+    reloader = std::make_unique<RiskRulesReloader>(*session.engine, o.risk_rules);
+  }
   api::AccessControl access_control(*session.engine, access_options);
   options.value().hooks = access_control.Hooks();
   auto started = api::Server::Start(*session.engine, session.assets, options.value());
   if (!started.ok()) return Report(o.common, UsageError(started.error()));
   api::Server& server = *started.value();
   server.StopOnSignals();
+  if (reloader) server.OnSignal(SIGHUP, [&reloader] { reloader->Request(); });
   server.Run();
   PrintListening(o, options.value(), server, admin_key.value());
   server.Wait();
+  reloader.reset();
   // Every request that was read has been answered; make the rest of the queue durable.
   session.engine->Shutdown();
   std::fprintf(stderr, "tpwallet serve: stopped\n");
@@ -252,6 +358,11 @@ void RegisterServe(CLI::App& app, int& exit_code) {
                   "With --issuer-key-id: read the keystore passphrase from the first line of FILE "
                   "(else $TPWALLET_ISSUER_PASSPHRASE, else a prompt on a terminal). "
                   "Example: --issuer-passphrase-file /run/secrets/issuer-pass");
+  cmd->add_option("--risk-rules", o->risk_rules,
+                  "A risk rules file (docs/risk-rules.md): made the active set at start unless it "
+                  "is already (a bad file stops the start); SIGHUP re-reads it, and a bad file "
+                  "then keeps the active rules (errors go to stderr). "
+                  "Example: --risk-rules /etc/tpwallet/rules.toml");
   cmd->add_option("--deny-list-max-age", o->deny_list_max_age,
                   "With --issuer-key-id: deny lists tell terminals to stop accepting offline "
                   "after this long (default 24h). Example: --deny-list-max-age 6h");

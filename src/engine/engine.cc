@@ -69,10 +69,15 @@ uint64_t EventsOf(const Request& request) {
 
 // What a snapshot's layout depends on: the ledger's, clearing's and the access state's saved
 // structures.
+// Risk: the engine's risk section (engine_risk.cc, version 1) around risk::kStateVersion.
+constexpr uint64_t kRiskSectionLayoutVersion = 1;
+
 uint64_t StateFingerprint() {
-  return (Ledger::StateLayoutFingerprint() * 1000003 + offline::Clearing::kStateLayoutVersion) *
-             1000003 +
-         access::kStateLayoutVersion;
+  const uint64_t without_risk =
+      (Ledger::StateLayoutFingerprint() * 1000003 + offline::Clearing::kStateLayoutVersion) *
+          1000003 +
+      access::kStateLayoutVersion;
+  return (without_risk * 1000003 + kRiskSectionLayoutVersion) * 1000003 + risk::kStateVersion;
 }
 
 }  // namespace
@@ -89,6 +94,7 @@ void Engine::Impl::ResetState() {
   clearing_ = offline::Clearing{};
   api_keys_ = access::ApiKeyTable{};
   idempotency_ = access::IdempotencyTable{options_.idempotency_ttl_ms};
+  ResetRisk();
 }
 
 EngineStatus Engine::Impl::Open() {
@@ -219,7 +225,7 @@ EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t& sequence) {
                      [&](ledger::StateSource& source) {
                        return ledger_->LoadState(source) && store_->LoadState(source) &&
                               clearing_.LoadState(source) && api_keys_.LoadState(source) &&
-                              idempotency_.LoadState(source);
+                              idempotency_.LoadState(source) && LoadRiskState(source);
                      },
                      why)) {
         recovery_.from_snapshot = true;
@@ -263,6 +269,10 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
       record.type == static_cast<uint16_t>(FactType::idempotency)) {
     return ApplyAccessFact(record);
   }
+  if (record.type >= static_cast<uint16_t>(FactType::risk_rules) &&
+      record.type <= static_cast<uint16_t>(FactType::risk_decision)) {
+    return ApplyRiskFact(record);
+  }
   auto decoded = DecodeFact(record.type, record.bytes);
   if (!decoded.ok()) return diverged(decoded.error());
   const Fact& fact = decoded.value();
@@ -283,7 +293,10 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
     case FactType::offline:
     case FactType::api_key:
     case FactType::idempotency:
-      return diverged("an offline or access fact decoded as a ledger fact");
+    case FactType::risk_rules:
+    case FactType::risk_list:
+    case FactType::risk_decision:
+      return diverged("an offline, access or risk fact decoded as a ledger fact");
     case FactType::transfers_expired: {
       const Timestamp now{fact.header.batch_first};
       if (now <= ledger_->last_timestamp()) return diverged("expiry time is not after the last");
@@ -444,6 +457,9 @@ void Engine::Impl::Execute(Request& request, Group& group) {
     case RequestKind::access:
       ExecuteAccess(request, reply, group);
       break;
+    case RequestKind::risk:
+      ExecuteRisk(request, reply, group);
+      break;
     default:
       ExecuteQuery(request, reply);
       break;
@@ -557,6 +573,7 @@ void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
     case RequestKind::create_transfers:
     case RequestKind::offline:
     case RequestKind::access:
+    case RequestKind::risk:
       reply.error = EngineError::invalid_request;
       break;
   }
@@ -684,6 +701,7 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
     clearing_.SaveState(sink);
     api_keys_.SaveState(sink);
     idempotency_.SaveState(sink);
+    SaveRiskState(sink);
   });
   if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());
   PruneSnapshots(*storage_, std::max<uint32_t>(1, options_.snapshots_kept));
@@ -701,6 +719,13 @@ void Engine::Impl::PublishStats() {
   stats_.api_keys = api_keys_.size();
   stats_.idempotency_records = idempotency_.size();
   stats_.idempotency_body_bytes = idempotency_.body_bytes();
+  const RiskStatus risk = CurrentRiskStatus();
+  stats_.risk_version = risk.version;
+  stats_.risk_rules = risk.rules;
+  stats_.risk_features = risk.features;
+  stats_.risk_velocity_keys = risk.velocity_keys;
+  stats_.risk_velocity_bytes = risk.velocity_bytes;
+  stats_.risk_decisions = risk.decisions;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@
 #include "engine/errors.h"
 #include "engine/histogram.h"
 #include "engine/offline.h"
+#include "engine/risk_command.h"
 #include "ledger/ledger.h"
 #include "storage/storage.h"
 
@@ -113,6 +114,14 @@ struct EngineStats {
   uint64_t api_keys = 0;
   uint64_t idempotency_records = 0;
   uint64_t idempotency_body_bytes = 0;
+  // Risk engine (issue 6): the active rules' version ("none" until set), what they hold, the
+  // velocity state's size, and decisions journaled (decide and offline clearing).
+  std::string risk_version = "none";
+  uint64_t risk_rules = 0;
+  uint64_t risk_features = 0;
+  uint64_t risk_velocity_keys = 0;
+  uint64_t risk_velocity_bytes = 0;
+  uint64_t risk_decisions = 0;
   // Requests the sequencer took off the queue at once (one sample per batch it executed).
   HistogramSnapshot sequencer_batch_requests;
   // Facts per group commit (one sample per group appended to the journal).
@@ -140,6 +149,7 @@ enum class RequestKind : uint8_t {
   get_pending_status,
   offline,  // an offline-payment command (SubmitOffline)
   access,   // an API-key command (AccessCommand)
+  risk,     // a risk command (RiskCommand): rules, lists, evaluate, decide
 };
 
 // ---- API access: API keys and idempotency ----------------------------------------------------
@@ -191,6 +201,7 @@ struct Reply {
   std::optional<ledger::QueryError> query_error;        // filter queries
   std::optional<OfflineReply> offline;                  // offline commands
   std::optional<AccessReply> access;                    // access commands
+  std::optional<RiskReply> risk;                        // risk commands
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
   // create_accounts / create_transfers: the batch's first timestamp. Event i was stamped
   // first_timestamp + i (a failed event consumes its stamp too), so a caller can show what it
@@ -204,6 +215,7 @@ struct Request {
   RequestKind kind = RequestKind::lookup_accounts;
   std::shared_ptr<OfflineWork> offline;
   std::shared_ptr<AccessCommand> access;
+  std::shared_ptr<RiskCommand> risk;
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
   std::vector<u128> ids;
@@ -259,6 +271,9 @@ class Engine {
   // without a trip through the queue. Never null.
   std::shared_ptr<const access::ApiKeyTable> ApiKeys() const;
   Reply ExecuteAccess(AccessCommand command);
+  // Risk rules, lists, evaluations and decisions (risk_command.h); the answer is reply.risk
+  // unless reply.error is set.
+  Reply ExecuteRisk(RiskCommand command);
 
   EngineStats Stats() const;
   const RecoveryReport& recovery() const;

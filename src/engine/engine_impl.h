@@ -22,6 +22,7 @@
 #include "journal/journal.h"
 #include "journal/record_reader.h"
 #include "offline/clearing.h"
+#include "risk/risk.h"
 
 namespace tpw::engine {
 
@@ -90,6 +91,7 @@ class Engine::Impl {
   EngineStatus ApplyFact(const journal::RecordView& record);
   EngineStatus ApplyOfflineFact(const journal::RecordView& record);
   EngineStatus ApplyAccessFact(const journal::RecordView& record);
+  EngineStatus ApplyRiskFact(const journal::RecordView& record);
   EngineStatus CheckIssuerKey();
 
   // ---- sequencer thread
@@ -99,6 +101,23 @@ class Engine::Impl {
   // ---- access (engine_access.cc), sequencer thread
   void ExecuteAccess(Request& request, Reply& reply, Group& group);
   void PublishApiKeys();
+  // ---- risk (engine_risk.cc), sequencer thread (and recovery)
+  void ExecuteRisk(Request& request, Reply& reply, Group& group);
+  void ResetRisk();
+  RiskStatus CurrentRiskStatus() const;
+  RiskReply SetRiskRules(const std::string& text, Group& group);
+  RiskReply ChangeRiskList(const RiskCommand& c, Group& group);
+  std::vector<RiskListContents> RiskLists(const std::string& only) const;
+  RiskOutcome DecideAndJournal(const risk::Event& event, Timestamp now, Group& group);
+  // Offline clearing: decides every cleared token; a non-approval opens a risk_flag exception.
+  void DecideClearedTokens(const std::vector<offline::CheckedToken>& tokens,
+                           const std::vector<offline::TokenOutcome>& outcomes);
+  // Enrollment and sync: fills the limits `c` leaves unset (per_payment_max 0, payment_count_max
+  // 0, cvm_threshold Max) from the rules' [offline] section when it is for `asset`; refuses an
+  // allowance above its allowance_max (invalid_limits). nullopt: go on with `c`.
+  std::optional<OfflineReply> ApplyRiskOfflineLimits(OfflineCommand& c, uint32_t asset) const;
+  void SaveRiskState(ledger::StateSink& sink) const;
+  bool LoadRiskState(ledger::StateSource& source);
   void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);
   void ExecuteCreateTransfers(Request& request, Reply& reply, Group& group);
   void ExecuteQuery(Request& request, Reply& reply);
@@ -178,6 +197,13 @@ class Engine::Impl {
   offline::Clearing clearing_;  // sequencer thread (and recovery)
   access::ApiKeyTable api_keys_;  // sequencer thread (and recovery)
   access::IdempotencyTable idempotency_;  // sequencer thread (and recovery)
+  // Risk state (engine_risk.cc), sequencer thread (and recovery): the engine with the active
+  // rules, the journaled rules text ("" until rules are set), decisions made, and a decision
+  // reused so deciding allocates nothing once it has grown.
+  std::unique_ptr<risk::RiskEngine> risk_;
+  std::string risk_rules_text_;
+  uint64_t risk_decisions_ = 0;
+  risk::RiskDecision risk_scratch_;
   // api_keys_ as last published for other threads (copy-on-write; keys change rarely).
   mutable std::mutex api_keys_mutex_;
   std::shared_ptr<const access::ApiKeyTable> published_api_keys_ =

@@ -339,9 +339,12 @@ void Engine::Impl::ExecuteOffline(Request& request, Reply& reply, Group& group) 
     case OfflineCommandKind::add_issuer_key:
       reply.offline = AddIssuerKey(c, group);
       break;
-    case OfflineCommandKind::enroll_device:
-      reply.offline = EnrollDevice(c, group);
+    case OfflineCommandKind::enroll_device: {
+      OfflineCommand limited = c;
+      std::optional<OfflineReply> refused = ApplyRiskOfflineLimits(limited, c.asset);
+      reply.offline = refused ? std::move(*refused) : EnrollDevice(limited, group);
       break;
+    }
     case OfflineCommandKind::register_terminal:
       reply.offline = RegisterTerminal(c, group);
       break;
@@ -351,9 +354,15 @@ void Engine::Impl::ExecuteOffline(Request& request, Reply& reply, Group& group) 
     case OfflineCommandKind::revoke_device:
       reply.offline = RevokeDevice(c, group);
       break;
-    case OfflineCommandKind::sync_device:
-      reply.offline = SyncDevice(c, group);
+    case OfflineCommandKind::sync_device: {
+      OfflineCommand limited = c;
+      const offline::DeviceRecord* device = clearing_.Device(c.device_id);
+      const CertificateRecord* current = device != nullptr ? clearing_.Certificate(device->current_serial) : nullptr;
+      std::optional<OfflineReply> refused =
+          current != nullptr ? ApplyRiskOfflineLimits(limited, current->certificate.asset) : std::nullopt;
+      reply.offline = refused ? std::move(*refused) : SyncDevice(limited, group);
       break;
+    }
     case OfflineCommandKind::submit_batch:
       reply.offline = ClearBatch(work, group);
       break;
@@ -655,6 +664,7 @@ OfflineReply Engine::Impl::ClearBatch(OfflineWork& work, Group& group) {
   fact.batch = bytes;
   AddOfflineFactAt(std::move(fact), upload_time_ms, group);
   reply.outcomes = clearing_.Commit(plan, work.batch_hash, work.tokens, transfer_ok);
+  DecideClearedTokens(work.tokens, reply.outcomes);
   return reply;
 }
 
@@ -667,6 +677,11 @@ OfflineReply Engine::Impl::ResolveException(const OfflineCommand& c, Group& grou
   using Status = offline::ExceptionRecord::Status;
   if (c.resolution != Status::paid_from_guarantee && c.resolution != Status::rejected) {
     return Refuse(OfflineError::malformed, "a resolution is pay_from_guarantee or reject");
+  }
+  if (c.resolution == Status::paid_from_guarantee &&
+      record->classification == offline::Classification::risk_flag) {
+    return Refuse(OfflineError::malformed,
+                  "a risk_flag exception's token was already paid; resolve it with reject once reviewed");
   }
   if (c.resolution == Status::paid_from_guarantee) {
     const offline::TerminalRecord* terminal = clearing_.Terminal(record->terminal_id);
@@ -805,7 +820,7 @@ EngineStatus Engine::Impl::ApplyOfflineFact(const journal::RecordView& record) {
         return diverged("a batch that classifies differently on replay");
       }
       std::vector<bool> ok(fact.settlements_ok.begin(), fact.settlements_ok.end());
-      clearing_.Commit(plan, hash, tokens, ok);
+      DecideClearedTokens(tokens, clearing_.Commit(plan, hash, tokens, ok));
       break;
     }
     case OfflineFactKind::exception_resolved:

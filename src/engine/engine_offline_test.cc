@@ -136,6 +136,14 @@ class EngineOfflineTest : public ::testing::Test {
 
   OfflineReply Run(OfflineCommand command) { return engine_->ExecuteOffline(std::move(command)); }
 
+  // Makes `text` the engine's risk rules (it must compile).
+  void SetRiskRules(std::string text) {
+    RiskCommand rules;
+    rules.kind = RiskCommandKind::set_rules;
+    rules.rules_text = std::move(text);
+    ASSERT_EQ(engine_->ExecuteRisk(std::move(rules)).risk->error, RiskError::ok);
+  }
+
   OfflineCommand AddKeyCommand() {
     OfflineCommand c;
     c.kind = OfflineCommandKind::add_issuer_key;
@@ -603,7 +611,8 @@ std::vector<std::string> OfflineState(Engine& engine, std::initializer_list<u128
     lines.push_back("exception " + std::to_string(e.id) + " " +
                     std::string(offline::ClassificationName(e.classification)) + " " +
                     std::string(offline::InvalidReasonName(e.reason)) + " " +
-                    std::to_string(static_cast<int>(e.status)) + " " + crypto::HashToHex(e.token_id));
+                    std::to_string(static_cast<int>(e.status)) + " " + crypto::HashToHex(e.token_id) +
+                    " risk " + std::to_string(e.risk_decision) + " " + e.risk_rules.data());
   }
   OfflineCommand info;
   info.kind = OfflineCommandKind::device_info;
@@ -651,6 +660,109 @@ TEST_F(EngineOfflineTest, ClearingStateSurvivesReplayAndSnapshots) {
   EXPECT_EQ(Upload(MakeBatch(terminal_key_, kTerminal, {c})).outcomes.at(0).classification,
             Classification::duplicate);
   EXPECT_EQ(OfflineState(*engine_, {kReserve, kMerchantAccount, kUser}), before);
+}
+
+// Risk rules at clearing (issue 6): every cleared token is decided with channel offline at its
+// terminal time. A burst at one terminal is flagged into the exceptions queue, the tokens stay
+// cleared (the goods were handed over offline), and replay reaches the same flags.
+TEST_F(EngineOfflineTest, RiskRulesFlagABurstAtOneTerminalWithoutUnclearingAndReplayKeepsIt) {
+  SetRiskRules(R"(version = "offline-1"
+[thresholds]
+step_up = 50
+review = 80
+decline = 100
+[[rule]]
+name = "terminal_burst"
+condition = "channel == 'offline' and count(terminal, 10m) >= 3"
+action = "review"
+[[rule]]
+name = "big_offline"
+condition = "channel == 'offline' and amount > 15.00 USD"
+weight = 100
+)");
+  Device device;
+  EnrollAndRegister(device);
+  const uint64_t now = Now();
+  std::vector<std::vector<uint8_t>> tokens;
+  for (int i = 0; i < 5; ++i) tokens.push_back(device.Pay(100, now + static_cast<uint64_t>(i) * 1000));
+  tokens.push_back(device.Pay(1'600, kTerminal, kMerchant, device.next_counter++, now + 3'600'000,
+                              offline::Cvm::pin));  // an hour later, big
+  OfflineReply reply = Upload(MakeBatch(terminal_key_, kTerminal, tokens));
+  ASSERT_EQ(reply.error, OfflineError::ok) << reply.detail;
+  for (const auto& outcome : reply.outcomes) EXPECT_EQ(outcome.classification, Classification::cleared);
+  EXPECT_EQ(Credit(kMerchantAccount), 5u * 100 + 1'600);
+
+  OfflineCommand list;
+  list.kind = OfflineCommandKind::list_exceptions;
+  const std::vector<offline::ExceptionRecord> flags = Run(list).exceptions;
+  ASSERT_EQ(flags.size(), 3u);  // the 4th and 5th token of the burst, and the big one
+  EXPECT_EQ(flags[0].classification, Classification::risk_flag);
+  EXPECT_EQ(flags[0].token_id, TokenId(tokens[3]));
+  EXPECT_EQ(std::string(flags[0].risk_rules.data()), "terminal_burst");
+  EXPECT_EQ(flags[0].risk_decision, static_cast<uint8_t>(risk::Decision::review));
+  EXPECT_EQ(flags[1].token_id, TokenId(tokens[4]));
+  EXPECT_EQ(std::string(flags[2].risk_rules.data()), "big_offline");
+  EXPECT_EQ(flags[2].risk_decision, static_cast<uint8_t>(risk::Decision::decline));
+  EXPECT_EQ(flags[2].terminal_id, kTerminal);
+
+  // The money went out already: a flag is reviewed and closed, never paid again.
+  OfflineCommand resolve;
+  resolve.kind = OfflineCommandKind::resolve_exception;
+  resolve.exception_id = flags[0].id;
+  resolve.resolution = offline::ExceptionRecord::Status::paid_from_guarantee;
+  resolve.guarantee_account = AccountId{kGuarantee};
+  EXPECT_EQ(Run(resolve).error, OfflineError::malformed);
+  resolve.resolution = offline::ExceptionRecord::Status::rejected;
+  EXPECT_EQ(Run(resolve).error, OfflineError::ok);
+
+  const auto before = OfflineState(*engine_, {kReserve, kMerchantAccount, kUser});
+  RiskCommand status;
+  const std::string digest = engine_->ExecuteRisk(status).risk->status.state_digest;
+  Reopen(true, /*ignore_snapshots=*/true);
+  EXPECT_EQ(OfflineState(*engine_, {kReserve, kMerchantAccount, kUser}), before);
+  EXPECT_EQ(engine_->ExecuteRisk(status).risk->status.state_digest, digest);
+  ASSERT_TRUE(engine_->Snapshot().ok());
+  Reopen();
+  EXPECT_TRUE(engine_->recovery().from_snapshot);
+  EXPECT_EQ(OfflineState(*engine_, {kReserve, kMerchantAccount, kUser}), before);
+  EXPECT_EQ(engine_->ExecuteRisk(status).risk->status.state_digest, digest);
+}
+
+// The rules' [offline] section: limits the request leaves out come from it, and an allowance
+// above allowance_max is refused.
+TEST_F(EngineOfflineTest, RiskRulesOfflineSectionSetsCertificateLimits) {
+  SetRiskRules(R"(version = "limits-1"
+[thresholds]
+step_up = 1
+review = 2
+decline = 3
+[offline]
+asset = "USD"
+cvm_threshold = "5.00"
+per_payment_max = "15.00"
+payment_count_max = 7
+allowance_max = "80.00"
+)");
+  Device device;
+  OfflineCommand enroll = EnrollCommand(device, kDevice, kReserve, 9'000);
+  EXPECT_EQ(Run(enroll).error, OfflineError::invalid_limits) << "9000 is above 80.00";
+  enroll = EnrollCommand(device, kDevice, kReserve, 8'000);
+  enroll.per_payment_max = Amount::Zero();
+  enroll.payment_count_max = 0;
+  enroll.cvm_threshold = Amount::Max();
+  const OfflineReply enrolled = Run(enroll);
+  ASSERT_EQ(enrolled.error, OfflineError::ok) << enrolled.detail;
+  const offline::DeviceCertificate cert = offline::DecodeCertificate(enrolled.certificate).value();
+  EXPECT_EQ(cert.per_payment_max, Amount::FromMinor(1'500));
+  EXPECT_EQ(cert.payment_count_max, 7u);
+  EXPECT_EQ(cert.cvm_threshold, Amount::FromMinor(500));
+  EXPECT_EQ(cert.allowance, Amount::FromMinor(8'000));
+  // A limit the request sets wins over the rules.
+  Device other;
+  OfflineCommand own = EnrollCommand(other, kDevice + 1, kReserve + 1, 5'000);
+  const OfflineReply second = Run(own);
+  ASSERT_EQ(second.error, OfflineError::ok) << second.detail;
+  EXPECT_EQ(offline::DecodeCertificate(second.certificate).value().per_payment_max, Amount::FromMinor(2'000));
 }
 
 // Verification runs outside the sequencer with the issuer and terminal keys it publishes; after a

@@ -54,6 +54,9 @@ size_t ItemBytes(FactType type) {
     case FactType::offline:  // not items of a fixed size: DecodeOfflineFact
     case FactType::api_key:  // nor these: access::DecodeApiKey / DecodeIdempotencyRecord
     case FactType::idempotency:
+    case FactType::risk_rules:  // nor these: engine/risk_facts.h
+    case FactType::risk_list:
+    case FactType::risk_decision:
       return 0;
   }
   return 0;
@@ -205,6 +208,9 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
     case FactType::offline:  // refused by ItemBytes above
     case FactType::api_key:
     case FactType::idempotency:
+    case FactType::risk_rules:
+    case FactType::risk_list:
+    case FactType::risk_decision:
       break;
   }
   if (!reader.AtEndOk()) return Err{std::string("fact items are malformed")};

@@ -30,6 +30,9 @@ enum class FactType : uint16_t {
   offline = 5,            // an offline-payment change: engine/offline_facts.h, not DecodeFact
   api_key = 6,            // an API key created or revoked: access::EncodeApiKey, not DecodeFact
   idempotency = 7,        // a stored response: access::EncodeIdempotencyRecord, not DecodeFact
+  risk_rules = 8,         // risk rules set (the full text): engine/risk_facts.h, not DecodeFact
+  risk_list = 9,          // a risk list item added or removed: engine/risk_facts.h
+  risk_decision = 10,     // a journaled risk decision (event, time, decision): risk_facts.h
 };
 
 inline constexpr uint32_t kFactVersion = 1;

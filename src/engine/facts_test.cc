@@ -130,6 +130,9 @@ std::vector<uint8_t> Reencode(const Fact& fact) {
     case FactType::offline:  // DecodeFact never returns these (own encodings and tests)
     case FactType::api_key:
     case FactType::idempotency:
+    case FactType::risk_rules:
+    case FactType::risk_list:
+    case FactType::risk_decision:
       break;
   }
   return out;

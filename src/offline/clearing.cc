@@ -1,5 +1,7 @@
 #include "offline/clearing.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <unordered_set>
 
@@ -25,6 +27,8 @@ std::string_view ClassificationName(Classification c) {
       return "over_allowance";
     case Classification::invalid:
       return "invalid";
+    case Classification::risk_flag:
+      return "risk_flag";
   }
   return "unknown";
 }
@@ -321,6 +325,8 @@ std::vector<TokenOutcome> Clearing::Commit(const BatchPlan& plan,
           OpenException(outcome, t);
         }
         break;
+      case Classification::risk_flag:  // never a token's outcome (OpenRiskFlag)
+        break;
     }
     // A verdict that depends on who uploaded (wrong_terminal) is not the token's: the right
     // terminal may still upload it and be paid. Every other verdict is final.
@@ -348,6 +354,16 @@ void Clearing::OpenException(const TokenOutcome& outcome, const PaymentToken& to
   record.amount = token.amount;
   record.asset = token.asset;
   exceptions_.push_back(record);
+}
+
+void Clearing::OpenRiskFlag(const CheckedToken& checked, uint8_t decision, std::string_view rules) {
+  TokenOutcome outcome;
+  outcome.token_id = checked.token_id;
+  outcome.classification = Classification::risk_flag;
+  OpenException(outcome, checked.token);
+  ExceptionRecord& record = exceptions_.back();
+  record.risk_decision = decision;
+  std::copy_n(rules.begin(), std::min(rules.size(), record.risk_rules.size()), record.risk_rules.begin());
 }
 
 // ---- Exceptions and queries

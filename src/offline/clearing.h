@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <map>
 #include <optional>
 #include <set>
@@ -39,6 +40,9 @@ enum class Classification : uint8_t {
   double_spend = 3,
   over_allowance = 4,
   invalid = 5,
+  // Exceptions only, never a token's outcome: the token cleared (the money was given out
+  // offline) but the risk rules decided review / step_up / decline at clearing (issue 6).
+  risk_flag = 6,
 };
 
 #define TPW_INVALID_REASONS(X)                                                          \
@@ -125,6 +129,11 @@ struct ExceptionRecord {
   uint32_t asset = 0;
   enum class Status : uint8_t { open = 0, paid_from_guarantee = 1, rejected = 2 } status =
       Status::open;
+  // risk_flag only: the risk decision (risk::Decision: 1 step_up, 2 review, 3 decline) and the
+  // names of the rules that fired, comma-separated, NUL-padded (cut at a name boundary when
+  // they do not fit).
+  uint8_t risk_decision = 0;
+  std::array<char, 128> risk_rules{};
 };
 
 struct DeviceRecord {
@@ -204,6 +213,8 @@ class Clearing {
   std::vector<ExceptionRecord> Exceptions(bool open_only) const;
   // Marks an open exception resolved. False if unknown or not open.
   bool ResolveException(uint64_t id, ExceptionRecord::Status status);
+  // Opens a risk_flag exception for a cleared token (`rules`: comma-separated rule names).
+  void OpenRiskFlag(const CheckedToken& token, uint8_t decision, std::string_view rules);
   std::optional<ExceptionRecord> Exception(uint64_t id) const;
 
   // ---- Queries
@@ -226,7 +237,7 @@ class Clearing {
   // ---- Snapshots: the whole state as raw arrays (a snapshot is tied to this build's layout;
   // kStateLayoutVersion goes into the engine's layout fingerprint). Load replaces the state
   // and returns false on short or inconsistent data.
-  static constexpr uint64_t kStateLayoutVersion = 2;  // 2: counters_ holds every authentic token
+  static constexpr uint64_t kStateLayoutVersion = 3;  // 2: counters_ holds every authentic token; 3: risk flags
   void SaveState(ledger::StateSink& sink) const;
   bool LoadState(ledger::StateSource& source);
 

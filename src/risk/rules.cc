@@ -15,6 +15,8 @@
 #define TOML_ASSERT(expr) static_cast<void>(0)
 #include "risk/rules.h"
 
+#include "common/asset.h"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -106,7 +108,10 @@ class StringPosition {
   std::string_view source_;
 };
 
-constexpr std::array<std::string_view, 4> kTopKeys = {"version", "thresholds", "lists", "rule"};
+constexpr std::array<std::string_view, 5> kTopKeys = {"version", "thresholds", "lists", "rule",
+                                                      "offline"};
+constexpr std::array<std::string_view, 5> kOfflineKeys = {
+    "asset", "cvm_threshold", "per_payment_max", "payment_count_max", "allowance_max"};
 constexpr std::array<std::string_view, 4> kThresholdKeys = {"step_up", "review", "decline",
                                                             "step_up_cvm"};
 constexpr std::array<std::string_view, 3> kListKeys = {"kind", "role", "items"};
@@ -297,6 +302,56 @@ class RuleSetBuilder {
     ReadThresholds(root);
     ReadLists(root);
     ReadRules(root);
+    ReadOffline(root);
+  }
+
+  // [offline]: the limits certificates get at enrollment and sync when the request leaves them
+  // out (docs/risk-rules.md, "Offline limits"). Amounts are decimal text in `asset`'s units.
+  void ReadOffline(const toml::table& root) {
+    const toml::node* node = root.get("offline");
+    if (node == nullptr) return;
+    const toml::table* table = node->as_table();
+    if (table == nullptr) return Error(node->source(), "'offline' must be a table");
+    CheckKeys(*table, kOfflineKeys, "[offline]");
+    const toml::node* asset = Required(*table, "asset", table->source(), "[offline]");
+    if (asset == nullptr) return;
+    const std::optional<std::string> code = StringOf(*asset, "asset");
+    if (!code) return;
+    const AssetTable assets = AssetTable::Default();
+    const Asset* found = assets.FindByCode(*code);
+    if (found == nullptr) return Error(asset->source(), "unknown asset '" + *code + "' (e.g. EUR, USD)");
+    OfflineLimits limits;
+    limits.asset = found->ledger;
+    limits.cvm_threshold = ReadOfflineAmount(*table, "cvm_threshold", *code, assets);
+    limits.per_payment_max = ReadOfflineAmount(*table, "per_payment_max", *code, assets);
+    limits.allowance_max = ReadOfflineAmount(*table, "allowance_max", *code, assets);
+    if (const toml::node* count = table->get("payment_count_max")) {
+      const auto* integer = count->as_integer();
+      if (integer == nullptr || integer->get() < 1 || integer->get() > 1'000'000) {
+        Error(count->source(), "payment_count_max must be an integer from 1 to 1000000");
+      } else {
+        limits.payment_count_max = static_cast<uint32_t>(integer->get());
+      }
+    }
+    if (limits.per_payment_max && limits.allowance_max && *limits.allowance_max < *limits.per_payment_max) {
+      Error(table->source(), "[offline] allowance_max must be at least per_payment_max");
+    }
+    set_.offline_ = limits;
+  }
+
+  std::optional<Amount> ReadOfflineAmount(const toml::table& table, std::string_view key,
+                                          const std::string& code, const AssetTable& assets) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    const std::optional<std::string> text = StringOf(*node, std::string(key));
+    if (!text) return std::nullopt;
+    const Result<Amount, AmountError> parsed = assets.Parse(code, *text);
+    if (!parsed.ok() || parsed.value().is_zero()) {
+      Error(node->source(), std::string(key) + " must be a positive amount of " + code +
+                                " as decimal text, e.g. \"50.00\"");
+      return std::nullopt;
+    }
+    return parsed.value();
   }
 
   const toml::node* Required(const toml::table& table, std::string_view key,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,17 @@ struct ListSpec {
   std::vector<u128> items;  // sorted, unique
 };
 
+// The [offline] section: limits a device certificate gets at enrollment and sync when the
+// request does not set them, and the largest allowance enrollment accepts. All optional but
+// the asset; amounts are in `asset` (ledger number).
+struct OfflineLimits {
+  uint32_t asset = 0;
+  std::optional<Amount> cvm_threshold;
+  std::optional<Amount> per_payment_max;
+  std::optional<Amount> allowance_max;
+  uint32_t payment_count_max = 0;  // 0: not set
+};
+
 // An error in a rules file, at a 1-based line and column of the file.
 struct RuleError {
   uint32_t line = 0;
@@ -72,6 +84,7 @@ class RuleSet {
   const std::vector<Rule>& rules() const { return rules_; }
   const std::vector<ListSpec>& lists() const { return lists_; }
   const Thresholds& thresholds() const { return thresholds_; }
+  const std::optional<OfflineLimits>& offline_limits() const { return offline_; }
   const Program& program() const { return program_; }
   const std::vector<FeatureSpec>& features() const { return program_.features; }
 
@@ -81,6 +94,7 @@ class RuleSet {
   std::vector<Rule> rules_;
   std::vector<ListSpec> lists_;
   Thresholds thresholds_;
+  std::optional<OfflineLimits> offline_;
   Program program_;
 };
 

@@ -29,16 +29,28 @@ std::string ErrorText(const std::string& text) {
   return std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
 }
 
-TEST(RiskRules, ExampleFileCompiles) {
-  std::ifstream file(std::string(TPW_SOURCE_DIR) + "/examples/risk/rules.toml");
-  ASSERT_TRUE(file.good()) << "examples/risk/rules.toml is missing";
+// An example rules file (examples/risk/NAME), compiled; a test failure if it is missing.
+std::shared_ptr<const RuleSet> CompileExample(const std::string& name) {
+  std::ifstream file(std::string(TPW_SOURCE_DIR) + "/examples/risk/" + name);
+  EXPECT_TRUE(file.good()) << "examples/risk/" << name << " is missing";
   std::stringstream text;
   text << file.rdbuf();
-  std::shared_ptr<const RuleSet> rules = test::MustCompile(text.str());
+  return test::MustCompile(text.str());
+}
+
+TEST(RiskRules, ExampleFileCompiles) {
+  std::shared_ptr<const RuleSet> rules = CompileExample("rules.toml");
   ASSERT_NE(rules, nullptr);
   EXPECT_FALSE(rules->rules().empty());
   EXPECT_FALSE(rules->lists().empty());
   EXPECT_FALSE(rules->features().empty());
+}
+
+TEST(RiskRules, OfflineExampleFileCompiles) {
+  std::shared_ptr<const RuleSet> rules = CompileExample("offline-rules.toml");
+  ASSERT_NE(rules, nullptr);
+  EXPECT_TRUE(rules->offline_limits().has_value());
+  EXPECT_EQ(rules->features().size(), 3u);
 }
 
 TEST(RiskRules, FirstMatchingActionRuleInFileOrderWins) {
@@ -133,6 +145,31 @@ TEST(RiskRules, UnknownFieldsAreRejectedWhereTheyAre) {
                       "stepup = 4\n"),
             "6:1: unknown field 'stepup' in [thresholds] (allowed: step_up, review, decline, "
             "step_up_cvm)");
+}
+
+TEST(RiskRules, OfflineSectionLimitsAndTheirErrors) {
+  const std::string ok = std::string(kHeader) +
+                         "[offline]\nasset = \"EUR\"\ncvm_threshold = \"25.00\"\n"
+                         "payment_count_max = 9\nallowance_max = \"100.00\"\n";
+  const std::shared_ptr<const RuleSet> rules = test::MustCompile(ok);
+  ASSERT_TRUE(rules->offline_limits().has_value());
+  EXPECT_EQ(rules->offline_limits()->asset, 2u);
+  EXPECT_EQ(rules->offline_limits()->cvm_threshold, Amount::FromMinor(2'500));
+  EXPECT_FALSE(rules->offline_limits()->per_payment_max.has_value());
+  EXPECT_EQ(rules->offline_limits()->payment_count_max, 9u);
+  EXPECT_FALSE(test::MustCompile(kHeader)->offline_limits().has_value());
+  const std::string offline = std::string(kHeader) + "[offline]\n";
+  EXPECT_EQ(ErrorText(offline + "asset = \"XYZ\"\n").substr(0, 26), "8:9: unknown asset 'XYZ' (");
+  EXPECT_EQ(ErrorText(offline + "asset = \"EUR\"\ncvm_threshold = \"1.234\"\n").substr(0, 36),
+            "9:17: cvm_threshold must be a positi");
+  EXPECT_EQ(ErrorText(offline + "asset = \"EUR\"\npayment_count_max = 0\n").substr(0, 40),
+            "9:21: payment_count_max must be an integ");
+  EXPECT_EQ(ErrorText(offline + "asset = \"EUR\"\nallowance = \"1\"\n").substr(0, 30),
+            "9:1: unknown field 'allowance'");
+  EXPECT_NE(ErrorText(offline + "asset = \"EUR\"\nper_payment_max = \"9.00\"\nallowance_max = \"8.00\"\n")
+                .find("allowance_max must be at least per_payment_max"),
+            std::string::npos);
+  EXPECT_EQ(ErrorText(offline + "cvm_threshold = \"1.00\"\n").substr(0, 28), "7:1: [offline] needs 'asset'");
 }
 
 TEST(RiskRules, ExpressionErrorsCarryTheColumnInsideTheCondition) {

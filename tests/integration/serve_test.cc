@@ -45,7 +45,8 @@ using api::testing::TestClient;
 
 constexpr int kClients = 4;
 
-pid_t Spawn(const std::vector<std::string>& args, const std::string& stdout_path) {
+pid_t Spawn(const std::vector<std::string>& args, const std::string& stdout_path,
+            const std::string& stderr_path = "") {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -53,6 +54,10 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& stdout_path
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
+  if (!stderr_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -77,14 +82,14 @@ class ServeTest : public ::testing::Test {
   std::string Out(const std::string& name) const { return dir_.path() + "/" + name + ".out"; }
 
   // Starts the server (with `extra` options) and waits for its start line; returns its port.
-  uint16_t Start(const std::vector<std::string>& extra = {}) {
+  uint16_t Start(const std::vector<std::string>& extra = {}, const std::string& stderr_path = "") {
     ++starts_;
     const std::string out = Out("serve" + std::to_string(starts_));
     std::vector<std::string> args = {TPW_BINARY,  "serve",    "--data-dir",
                                      dir_.path(), "--listen", "127.0.0.1:0",
                                      "--threads", "2",        "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = Spawn(args, out);
+    pid_ = Spawn(args, out, stderr_path);
     while (true) {  // the child prints one JSON line once it listens
       std::ifstream in(out);
       std::string line;
@@ -246,6 +251,76 @@ TEST_F(ServeTest, TheFirstStartMakesOneAdminKeyAndEveryCallNeedsAKey) {
   EXPECT_EQ(admin.Get("/v1/journal/head").result_int(), 200u);
   kill(pid_, SIGTERM);
   EXPECT_EQ(WEXITSTATUS(WaitExit(pid_)), 0);
+}
+
+// ---- Risk rules: --risk-rules and SIGHUP --------------------------------------------------------
+
+std::string RulesText(const std::string& version) {
+  return "version = \"" + version +
+         "\"\n[thresholds]\nstep_up = 10\nreview = 20\ndecline = 30\n[[rule]]\nname = \"big\"\n"
+         "condition = \"amount > 100.00 EUR\"\nweight = 30\n";
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+// Waits (bounded) until `path` holds `needle` `times` times: the server logged a reload.
+bool WaitForLog(const std::string& path, const std::string& needle, int times) {
+  for (int i = 0; i < 2000; ++i) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    int found = 0;
+    for (size_t at = text.str().find(needle); at != std::string::npos;
+         at = text.str().find(needle, at + 1)) {
+      ++found;
+    }
+    if (found >= times) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST_F(ServeTest, RiskRulesLoadAtStartAndSighupReloadsGoodFilesOnly) {
+  const std::string rules = dir_.path() + "/rules.toml";
+  const std::string log = Out("serve-risk.err");
+  WriteText(rules, RulesText("one"));
+  const uint16_t port = Start({"--risk-rules", rules}, log);
+  TestClient admin(port);
+  admin.UseKey(admin_key_);
+  const auto version = [&] {
+    return std::string(JsonOf(admin.Get("/v1/risk/rules")).at("version").as_string());
+  };
+  EXPECT_EQ(version(), "one");
+
+  WriteText(rules, RulesText("two"));
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(WaitForLog(log, "SIGHUP: risk rules", 1));
+  EXPECT_EQ(version(), "two");
+
+  WriteText(rules, "version = \"three\"\n[thresholds]\nstep_up = 1\n");  // no review/decline
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(WaitForLog(log, "the active risk rules (version two) stay", 1));
+  EXPECT_EQ(version(), "two");
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find(rules + ":"), std::string::npos) << "errors are FILE:LINE:COL";
+  const HttpResponse decided =
+      admin.Post("/v1/risk/evaluate", R"({"amount":"500.00","asset":"EUR"})");
+  EXPECT_EQ(JsonOf(decided).at("decision").as_string(), "decline");
+  kill(pid_, SIGTERM);
+  ASSERT_EQ(WEXITSTATUS(WaitExit(pid_)), 0);
+
+  // A bad file at start stops the start: the server never runs without the rules it was given.
+  const int starts = starts_ + 1;
+  const pid_t bad = Spawn({TPW_BINARY, "serve", "--data-dir", dir_.path(), "--listen",
+                           "127.0.0.1:0", "--risk-rules", rules},
+                          Out("serve-bad" + std::to_string(starts)));
+  const int status = WaitExit(bad);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
 }
 
 // ---- Offline uploads under kill -9 -------------------------------------------------------------

@@ -92,6 +92,8 @@ std::string_view KindName(RequestKind kind) {
       return "offline";
     case RequestKind::access:
       return "access";
+    case RequestKind::risk:
+      return "risk";
   }
   return "?";
 }

@@ -646,6 +646,8 @@ void OfflineSimulation::Classify(const offline::TokenOutcome& outcome, uint64_t 
         dev.revoked_at_ms = now_ms;
       }
       break;
+    case Classification::risk_flag:  // an exception kind, never a token's outcome
+      TPW_UNREACHABLE();
   }
 }
 
@@ -792,6 +794,8 @@ void OfflineSimulation::CheckDoubleSpends() {
           break;
         case Classification::duplicate:
           unexplained = true;
+          break;
+        case Classification::risk_flag:  // never a token's outcome
           break;
       }
     }

@@ -139,8 +139,9 @@ void AnswerQuery(const Oracle& o, const Request& r, Expected& e) {
     }
     case RequestKind::create_accounts:
     case RequestKind::create_transfers:
-    case RequestKind::offline:  // the simulator's workload has no offline or access commands yet
+    case RequestKind::offline:  // the simulator's workload has no offline, access or risk commands yet
     case RequestKind::access:
+    case RequestKind::risk:
       TPW_UNREACHABLE();
   }
 }
