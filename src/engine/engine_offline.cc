@@ -773,7 +773,6 @@ EngineStatus Engine::Impl::ApplyOfflineFact(const journal::RecordView& record) {
     case OfflineFactKind::issuer_key:
       if (clearing_.IssuerKey(fact.issuer_key_id)) return diverged("issuer key id registered twice");
       clearing_.AddIssuerKey(fact.issuer_key_id, fact.public_key);
-      PublishIssuerKey(fact.issuer_key_id, fact.public_key);
       break;
     case OfflineFactKind::certificate: {
       const auto cert = certificate();
@@ -794,7 +793,6 @@ EngineStatus Engine::Impl::ApplyOfflineFact(const journal::RecordView& record) {
       clearing_.RegisterTerminal(offline::TerminalRecord{fact.terminal_id, fact.merchant_id,
                                                          fact.settlement_account, fact.public_key,
                                                          fact.active});
-      PublishTerminalKey(fact.terminal_id, fact.public_key);
       break;
     case OfflineFactKind::revocation:
       if (!clearing_.RevokeDevice(fact.device_id)) return diverged("revocation of an unknown device");
