@@ -178,7 +178,8 @@ CommandResult<uint32_t> ParseKeyId(const std::string& text) {
 }
 
 CommandResult<std::shared_ptr<const crypto::SecretKey>> UnlockIssuerKey(
-    storage::Storage& storage, uint32_t key_id, const std::string& passphrase_file) {
+    storage::Storage& storage, uint32_t key_id, const std::string& passphrase_file,
+    std::string_view key_id_option) {
   const std::string name = IssuerKeystoreName(key_id);
   auto bytes = storage.ReadFile(name, crypto::kKeystoreBytesMax);
   if (!bytes.ok()) {
@@ -187,7 +188,8 @@ CommandResult<std::shared_ptr<const crypto::SecretKey>> UnlockIssuerKey(
           KeyError("keystore_missing", "no issuer keystore " + storage.PathOf(name) +
                                            "; create the key with `tpwallet issuer init --key-id " +
                                            std::to_string(key_id) +
-                                           "`, or pass the --key-id of one that exists"));
+                                           "`, or pass the " + std::string(key_id_option) +
+                                           " of one that exists"));
     }
     if (bytes.error().code == storage::StorageError::too_large) {
       return Fail(KeystoreErrorOf(crypto::KeystoreError::too_large, storage.PathOf(name)));
@@ -214,7 +216,8 @@ CommandResult<std::unique_ptr<Session>> OpenIssuerSession(const CommonOptions& c
   CommandResult<std::unique_ptr<storage::PosixStorage>> storage =
       OpenStorage(common, false);
   if (!storage.ok()) return Fail(storage.error());
-  auto secret = UnlockIssuerKey(*storage.value(), key_id.value(), key.passphrase_file);
+  auto secret =
+      UnlockIssuerKey(*storage.value(), key_id.value(), key.passphrase_file, key.key_id_option);
   if (!secret.ok()) return Fail(secret.error());
   engine::EngineOptions options;
   options.issuer_key = std::move(secret).value();

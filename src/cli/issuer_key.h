@@ -49,14 +49,18 @@ CommandResult<crypto::Passphrase> ObtainPassphrase(const std::string& passphrase
 struct IssuerKeyOptions {
   std::string key_id = "1";
   std::string passphrase_file;
+  // The option that gave key_id, named in error messages (serve calls it --issuer-key-id).
+  std::string key_id_option = "--key-id";
 };
 // Adds --key-id and --passphrase-file to a command.
 void AddIssuerKeyOptions(CLI::App& command, IssuerKeyOptions& options);
 CommandResult<uint32_t> ParseKeyId(const std::string& text);
 
-// Reads issuer-<key id>.keystore from `storage` and unlocks it.
+// Reads issuer-<key id>.keystore from `storage` and unlocks it. `key_id_option` is the option
+// the user gave the id with (named in the missing-keystore message).
 CommandResult<std::shared_ptr<const crypto::SecretKey>> UnlockIssuerKey(
-    storage::Storage& storage, uint32_t key_id, const std::string& passphrase_file);
+    storage::Storage& storage, uint32_t key_id, const std::string& passphrase_file,
+    std::string_view key_id_option = "--key-id");
 
 // Opens the data directory with the unlocked issuer key, so the engine can sign.
 // `deny_list_max_age_ms`: 0 = the engine's default.

@@ -348,6 +348,7 @@ void RegisterServe(CLI::App& app, int& exit_code) {
          "--issuer-key-id",
          [o](const std::string& id) {
            o->issuer_key.key_id = id;
+           o->issuer_key.key_id_option = "--issuer-key-id";
            o->with_issuer_key = true;
          },
          "Unlock the issuer keystore issuer-<id>.keystore of the data directory at start, so "
