@@ -44,23 +44,6 @@ struct EvaluateOptions {
 
 // ---- Files ----------------------------------------------------------------------------------
 
-bool ReadFile(const std::string& path, size_t bytes_max, std::string& text) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    std::fprintf(stderr, "error: cannot read %s: check the path and its permissions\n",
-                 path.c_str());
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << file.rdbuf();
-  text = buffer.str();
-  if (text.size() > bytes_max) {
-    std::fprintf(stderr, "error: %s is larger than %zu bytes\n", path.c_str(), bytes_max);
-    return false;
-  }
-  return true;
-}
-
 void PrintErrors(const std::string& file, const std::vector<risk::RuleError>& errors, bool json) {
   if (!json) {
     for (const risk::RuleError& e : errors) {
@@ -255,8 +238,10 @@ int RunEvaluate(const EvaluateOptions& o) {
   std::shared_ptr<const RuleSet> rules = LoadRules(o.rules, o.json);
   if (rules == nullptr) return kExitUsage;
   std::string event_text = o.event;
-  if (!event_text.empty() && event_text[0] == '@' &&
-      !ReadFile(event_text.substr(1), kEventJsonBytesMax, event_text)) {
+  if (std::string read_error; !event_text.empty() && event_text[0] == '@' &&
+                              !ReadTextFile(event_text.substr(1), kEventJsonBytesMax, event_text,
+                                            read_error)) {
+    std::fprintf(stderr, "error: %s\n", read_error.c_str());
     return kExitUsage;
   }
   TimedEvent event;

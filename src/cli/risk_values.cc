@@ -147,7 +147,8 @@ bool RiskEventFromJson(const bj::object& o, risk::Event& event, std::optional<Ti
   return ok;
 }
 
-bool ReadRulesFile(const std::string& path, std::string& text, std::string& error) {
+bool ReadTextFile(const std::string& path, size_t bytes_max, std::string& text,
+                  std::string& error) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     error = "cannot read " + path + ": check the path and its permissions";
@@ -156,12 +157,15 @@ bool ReadRulesFile(const std::string& path, std::string& text, std::string& erro
   std::ostringstream buffer;
   buffer << file.rdbuf();
   text = buffer.str();
-  if (text.size() > risk::kRulesFileBytesMax) {
-    error = path + " is larger than " + std::to_string(risk::kRulesFileBytesMax) +
-            " bytes: a rules file must be smaller";
+  if (text.size() > bytes_max) {
+    error = path + " is larger than " + std::to_string(bytes_max) + " bytes: make it smaller";
     return false;
   }
   return true;
+}
+
+bool ReadRulesFile(const std::string& path, std::string& text, std::string& error) {
+  return ReadTextFile(path, risk::kRulesFileBytesMax, text, error);
 }
 
 }  // namespace tpw::cli

@@ -17,8 +17,10 @@ namespace tpw::cli {
 bool RiskEventFromJson(const boost::json::object& o, risk::Event& event,
                        std::optional<Timestamp>& time, std::string& error);
 
-// Reads a rules file whole (at most risk::kRulesFileBytesMax bytes). False with `error` (what
-// went wrong and what to do) when it cannot be read or is too large.
+// Reads a file whole (at most `bytes_max` bytes). False with `error` (what went wrong and what
+// to do) when it cannot be read or is too large.
+bool ReadTextFile(const std::string& path, size_t bytes_max, std::string& text, std::string& error);
+// ReadTextFile of a rules file (at most risk::kRulesFileBytesMax bytes).
 bool ReadRulesFile(const std::string& path, std::string& text, std::string& error);
 
 }  // namespace tpw::cli
