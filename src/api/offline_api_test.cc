@@ -418,6 +418,33 @@ TEST_F(OfflineApiTest, RegistryActionsAnswerTheirConflictsAndUnknownIds) {
   EXPECT_EQ(ErrorCode(broke), "funding_failed");
 }
 
+// Enrollment may leave per_payment_max and payments_max to the risk rules' [offline] section;
+// without one the refusal says what to do.
+TEST_F(OfflineApiTest, EnrollmentTakesOmittedLimitsFromTheRiskRules) {
+  const offline::Bytes32 key = crypto::GenerateSigningKey().public_key().bytes;
+  std::string body = EnrollBody(21, key, 921);
+  for (const std::string field : {R"(,"per_payment_max":"20.00")", R"(,"payments_max":10)"}) {
+    body.erase(body.find(field), field.size());
+  }
+  const HttpResponse refused = admin_->Post("/v1/offline/devices", body);
+  EXPECT_EQ(refused.result_int(), 422u) << refused.body();
+  EXPECT_EQ(ErrorCode(refused), "invalid_limits");
+  EXPECT_NE(refused.body().find("[offline]"), std::string::npos) << refused.body();
+
+  const std::string rules =
+      "version = \"limits\"\n[thresholds]\nstep_up = 1\nreview = 1\ndecline = 1\n"
+      "[offline]\nasset = \"USD\"\nper_payment_max = \"7.50\"\npayment_count_max = 4\n";
+  const HttpResponse put =
+      admin_->Send(http::verb::put, "/v1/risk/rules", rules, "application/toml");
+  ASSERT_EQ(put.result_int(), 200u) << put.body();
+  const HttpResponse enrolled = admin_->Post("/v1/offline/devices", body);
+  ASSERT_EQ(enrolled.result_int(), 201u) << enrolled.body();
+  auto cert = offline::DecodeCertificate(FromBase64(Text(JsonOf(enrolled), "certificate")));
+  ASSERT_TRUE(cert.ok());
+  EXPECT_EQ(cert.value().per_payment_max, Amount::FromMinor(750));
+  EXPECT_EQ(cert.value().payment_count_max, 4u);
+}
+
 TEST_F(OfflineApiTest, MalformedOfflineBodiesAre400NamingTheField) {
   const auto code_and_param = [&](std::string_view target, std::string_view body) {
     const HttpResponse r = admin_->Post(target, body);

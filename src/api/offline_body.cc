@@ -144,7 +144,8 @@ ApiResult<engine::OfflineCommand> DecodeEnrollBody(std::string_view body,
   ApiResult<Fields> fields = Fields::Of(body, kKeys, kIntegers);
   if (!fields.ok()) return Err{fields.error()};
   const Fields& f = fields.value();
-  if (auto missing = Require(f, std::span(kKeys).first(8))) return Err{*missing};
+  // per_payment_max and payments_max may come from the risk rules' [offline] section.
+  if (auto missing = Require(f, std::span(kKeys).first(6))) return Err{*missing};
   cli::EnrollText text;
   text.device = f.Get("device_id");
   text.public_key = f.Get("public_key");
@@ -152,8 +153,8 @@ ApiResult<engine::OfflineCommand> DecodeEnrollBody(std::string_view body,
   text.reserve_account = f.Get("reserve_account_id");
   text.ledger = f.Get("ledger");
   text.allowance = f.Get("allowance");
-  text.per_payment_max = f.Get("per_payment_max");
-  text.payments_max = f.Get("payments_max");
+  if (f.Has("per_payment_max")) text.per_payment_max = f.Get("per_payment_max");
+  if (f.Has("payments_max")) text.payments_max = f.Get("payments_max");
   text.cvm_threshold = f.Get("cvm_threshold");
   if (f.Has("valid_for")) text.valid_for = f.Get("valid_for");
   return FromInput(f, cli::EnrollCommandOf(text, assets, cli::InputNaming::json_field));

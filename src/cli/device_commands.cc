@@ -317,11 +317,11 @@ void RegisterEnroll(CLI::App& device, int& exit_code) {
                   "Total the device may spend offline, e.g. 100.00")
       ->required();
   cmd->add_option("--per-payment-max", o->text.per_payment_max,
-                  "Largest single payment, e.g. 20.00")
-      ->required();
+                  "Largest single payment, e.g. 20.00 (default: the risk rules' [offline] "
+                  "per_payment_max)");
   cmd->add_option("--payments-max", o->text.payments_max,
-                  "Offline payments allowed (counter range)")
-      ->required();
+                  "Offline payments allowed (counter range; default: the risk rules' "
+                  "[offline] payment_count_max)");
   cmd->add_option("--cvm-threshold", o->text.cvm_threshold,
                   "Payments above this need the PIN on the device (default: never)");
   cmd->add_option("--valid-for", o->text.valid_for,

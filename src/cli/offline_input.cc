@@ -54,10 +54,19 @@ InputResult<engine::OfflineCommand> EnrollCommandOf(const EnrollText& o, const A
   c.asset = errors.Take(ParseLedgerText(o.ledger, assets));
   if (errors.failed()) return Err{errors.error()};
   c.allowance = PositiveAmount(errors, name("--allowance"), o.allowance, c.asset, assets);
-  c.per_payment_max =
-      PositiveAmount(errors, name("--per-payment-max"), o.per_payment_max, c.asset, assets);
-  c.payment_count_max = static_cast<uint32_t>(
-      errors.Take(ParseUnsignedText(name("--payments-max"), o.payments_max, UINT32_MAX)));
+  // Omitted limits stay 0: the engine fills them from the risk rules' [offline] section, or
+  // refuses the enrollment (invalid_limits) when the rules have none for this asset.
+  if (!o.per_payment_max.empty()) {
+    c.per_payment_max =
+        PositiveAmount(errors, name("--per-payment-max"), o.per_payment_max, c.asset, assets);
+  }
+  if (!o.payments_max.empty()) {
+    c.payment_count_max = static_cast<uint32_t>(
+        errors.Take(ParseUnsignedText(name("--payments-max"), o.payments_max, UINT32_MAX)));
+    if (!errors.failed() && c.payment_count_max == 0) {
+      errors.Fail(name("--payments-max") + " must be at least 1");
+    }
+  }
   if (!o.cvm_threshold.empty()) {
     c.cvm_threshold = errors.Take(
         ParseAmountText(name("--cvm-threshold"), o.cvm_threshold, c.asset, false, assets));
@@ -66,8 +75,7 @@ InputResult<engine::OfflineCommand> EnrollCommandOf(const EnrollText& o, const A
   if (errors.failed()) return Err{errors.error()};
   if (c.device_id == 0)
     return InputFail(name("--device") + " 0 is reserved; device ids start at 1");
-  if (c.payment_count_max == 0) return InputFail(name("--payments-max") + " must be at least 1");
-  if (c.allowance < c.per_payment_max) {
+  if (!c.per_payment_max.is_zero() && c.allowance < c.per_payment_max) {
     return InputFail(name("--allowance") + " must be at least " + name("--per-payment-max") +
                      " (one payment must fit)");
   }

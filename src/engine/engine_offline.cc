@@ -405,6 +405,11 @@ OfflineReply Engine::Impl::EnrollDevice(const OfflineCommand& c, Group& group) {
   if (!CanSign()) return Refuse(OfflineError::issuer_key_unavailable);
   if (c.device_id == 0) return Refuse(OfflineError::malformed, "device id 0 is reserved");
   if (clearing_.Device(c.device_id) != nullptr) return Refuse(OfflineError::device_exists);
+  if (c.per_payment_max.is_zero() || c.payment_count_max == 0) {
+    return Refuse(OfflineError::invalid_limits,
+                  "per_payment_max and payments_max are required: give them, or set an [offline] "
+                  "section for this asset in the risk rules (docs/risk-rules.md)");
+  }
   if (!ValidLimits(c)) return Refuse(OfflineError::invalid_limits);
   if (c.reserve_account.value == 0 || c.reserve_account == c.user_account) {
     return Refuse(OfflineError::malformed, "the reserve account must be a new account of its own");
