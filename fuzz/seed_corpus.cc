@@ -14,6 +14,7 @@
 #include "crypto/keystore.h"
 #include "engine/facts.h"
 #include "engine/offline_facts.h"
+#include "engine/risk_facts.h"
 #include "terminal/records.h"
 #include "wallet/wallet_state.h"
 #include "engine/snapshot.h"
@@ -536,6 +537,16 @@ void RiskSeeds() {
   risk::RiskEngine check(fuzz::RiskStateRules(), risk::VelocityOptions{.keys_max = 64});
   FUZZ_CHECK(check.LoadState(state).ok());
   Write("risk_state", "forty-events", state);
+
+  Write("risk_fact", "rules", Prefixed({0}, engine::EncodeRiskRulesFact(rules)));
+  Write("risk_fact", "list-add",
+        Prefixed({1}, engine::EncodeRiskListFact({true, "blocked_devices", "9"})));
+  engine::RiskDecisionFact decision;
+  decision.time_ns = 20'000'000'000;
+  decision.decision = risk::Decision::review;
+  decision.score = 42;
+  decision.event = fuzz::FuzzEvent(7, 3);
+  Write("risk_fact", "decision", Prefixed({2}, engine::EncodeRiskDecisionFact(decision)));
 }
 
 int main(int argc, char** argv) {
