@@ -1,13 +1,13 @@
 #include "ledger/bucket_index.h"
 
-#include <sys/mman.h>
-
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include <bit>
 #include <cstring>
+
+#include "common/huge_pages.h"
 
 namespace tpw::ledger {
 
@@ -35,12 +35,8 @@ uint32_t BucketIndex::SlotsWithTag(const Bucket& bucket, uint16_t tag) {
 }
 
 BucketIndex::Buckets BucketIndex::AllocateBuckets(uint64_t count) {
-  constexpr size_t kHugePage = size_t{2} << 20;
   const size_t bytes = count * sizeof(Bucket);
-  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  void* memory = std::aligned_alloc(kHugePage, rounded);
-  TPW_ASSERT_MSG(memory != nullptr, "out of memory for a ledger index");
-  madvise(memory, rounded, MADV_HUGEPAGE);  // a hint; failure is harmless
+  void* memory = AllocateHugePageBacked(bytes);
   std::memset(memory, 0, bytes);            // all tags free
   return Buckets(static_cast<Bucket*>(memory));
 }

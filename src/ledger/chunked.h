@@ -3,8 +3,6 @@
 // huge page candidate (fewer TLB misses on large in-memory ledgers).
 #pragma once
 
-#include <sys/mman.h>
-
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "common/huge_pages.h"
 #include "ledger/state_io.h"
 
 namespace tpw::ledger {
@@ -107,9 +106,8 @@ class ChunkedVector {
     void operator()(T* p) const { std::free(p); }
   };
   void AddChunk() {
-    void* memory = std::aligned_alloc(kChunkBytes, kChunkBytes);
-    TPW_ASSERT_MSG(memory != nullptr, "out of memory for the in-memory ledger store");
-    madvise(memory, kChunkBytes, MADV_HUGEPAGE);  // a hint; failure is harmless
+    static_assert(kChunkBytes == kHugePageBytes);
+    void* memory = AllocateHugePageBacked(kChunkBytes);
     static_cast<char*>(memory)[0] = 0;            // fault the (huge) page in now
     chunks_.emplace_back(static_cast<T*>(memory));
   }

@@ -1,9 +1,9 @@
 #include "ledger/hash_index.h"
 
-#include <sys/mman.h>
-
 #include <bit>
 #include <cstring>
+
+#include "common/huge_pages.h"
 
 namespace tpw::ledger {
 
@@ -14,12 +14,8 @@ static uint64_t CapacityFor(uint64_t entries) {
 }
 
 HashIndex::Slots HashIndex::AllocateSlots(uint64_t capacity) {
-  constexpr size_t kHugePage = size_t{2} << 20;
   const size_t bytes = capacity * sizeof(Slot);
-  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  void* memory = std::aligned_alloc(kHugePage, rounded);
-  TPW_ASSERT_MSG(memory != nullptr, "out of memory for a ledger index");
-  madvise(memory, rounded, MADV_HUGEPAGE);  // a hint; failure is harmless
+  void* memory = AllocateHugePageBacked(bytes);
   std::memset(memory, 0, bytes);            // key 0 = empty
   return Slots(static_cast<Slot*>(memory));
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/codec.h"
+#include "common/huge_pages.h"
 #include "common/ids.h"
 #include "risk/event.h"
 #include "risk/program.h"
@@ -100,11 +101,15 @@ class FeatureTable {
   uint64_t bucket_ns_ = 0;
   uint32_t keys_max_ = 0;
   uint64_t hash_seed_ = 0;
-  std::vector<Header> headers_;
-  std::vector<Counts> counts_;
-  std::vector<Sums> sums_;
-  std::vector<Distincts> distincts_;
-  std::vector<uint32_t> index_;  // open addressing, linear probing: slot + 1, 0 = empty
+  // Huge-page backed (common/huge_pages.h): with a million keys the tables are far larger than
+  // the TLB's reach in 4 KiB pages, and every lookup is a random access.
+  template <typename T>
+  using Table = std::vector<T, HugePageAllocator<T>>;
+  Table<Header> headers_;
+  Table<Counts> counts_;
+  Table<Sums> sums_;
+  Table<Distincts> distincts_;
+  Table<uint32_t> index_;  // open addressing, linear probing: slot + 1, 0 = empty
   uint32_t newest_ = kNone;
   uint32_t oldest_ = kNone;
 };
