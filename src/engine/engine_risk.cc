@@ -215,17 +215,22 @@ void Engine::Impl::ExecuteRisk(Request& request, Reply& reply, Group& group) {
 // at its terminal time. The money was already given out offline, so a decision other than
 // approve does not un-clear the token: it opens a risk_flag exception naming the rules that
 // fired. Runs live and on replay of the batch fact alike (the decisions are a function of the
-// risk state and the batch), so it journals nothing of its own. No allocation per token: the
-// decision reuses risk_scratch_ and the rule names go into the exception's fixed array.
+// risk state and the batch), so it journals nothing of its own. Decided as one run
+// (RiskEngine::DecideEach: later tokens' velocity lookups overlap earlier decisions). No
+// allocation per token: the decision reuses risk_scratch_ and the rule names go into the
+// exception's fixed array.
 void Engine::Impl::DecideClearedTokens(const std::vector<offline::CheckedToken>& tokens,
                                        const std::vector<offline::TokenOutcome>& outcomes) {
   if (risk_rules_text_.empty()) return;  // no rules: everything approves; keep clearing fast
-  risk::Event event;
-  event.channel = risk::Channel::offline;
+  std::vector<size_t> cleared;
   for (size_t i = 0; i < outcomes.size() && i < tokens.size(); ++i) {
-    if (outcomes[i].classification != offline::Classification::cleared) continue;
-    const offline::PaymentToken& t = tokens[i].token;
+    if (outcomes[i].classification == offline::Classification::cleared) cleared.push_back(i);
+  }
+  const auto event_at = [&](size_t n) {
+    const offline::PaymentToken& t = tokens[cleared[n]].token;
     const offline::DeviceRecord* device = clearing_.Device(t.certificate.device_id);
+    risk::Event event;
+    event.channel = risk::Channel::offline;
     event.account = device != nullptr ? device->user_account.value : 0;
     event.device = t.certificate.device_id;
     event.terminal = t.terminal_id;
@@ -233,21 +238,24 @@ void Engine::Impl::DecideClearedTokens(const std::vector<offline::CheckedToken>&
     event.amount = t.amount;
     event.asset = t.asset;
     event.cvm_performed = t.cvm == offline::Cvm::pin ? risk::Cvm::pin : risk::Cvm::none;
-    risk_->Decide(event, Timestamp{t.terminal_time * 1'000'000}, risk_scratch_);
+    return std::pair{event, Timestamp{t.terminal_time * 1'000'000}};
+  };
+  const auto flag = [&](size_t n, const risk::RiskDecision& decision) {
     ++risk_decisions_;
-    if (risk_scratch_.decision == risk::Decision::approve) continue;
+    if (decision.decision == risk::Decision::approve) return;
     char names[sizeof(offline::ExceptionRecord::risk_rules)] = {};
     size_t used = 0;
-    for (const std::string_view name : risk_scratch_.matched_rules) {
+    for (const std::string_view name : decision.matched_rules) {
       const size_t need = name.size() + (used == 0 ? 0 : 1);
       if (used + need > sizeof names) break;
       if (used != 0) names[used++] = ',';
       std::copy(name.begin(), name.end(), names + used);
       used += name.size();
     }
-    clearing_.OpenRiskFlag(tokens[i], static_cast<uint8_t>(risk_scratch_.decision),
+    clearing_.OpenRiskFlag(tokens[cleared[n]], static_cast<uint8_t>(decision.decision),
                            std::string_view(names, used));
-  }
+  };
+  risk_->DecideEach(cleared.size(), event_at, flag, risk_scratch_);
 }
 
 std::optional<OfflineReply> Engine::Impl::ApplyRiskOfflineLimits(OfflineCommand& c,

@@ -161,7 +161,7 @@ void BucketIndex::Grow() {
 
 void BucketIndex::Save(StateSink& sink) const {
   sink.U64(bucket_count());
-  entries_.Save(sink);
+  SaveChunked(sink, entries_);
   sink.Write({reinterpret_cast<const uint8_t*>(buckets_.get()), bucket_count() * sizeof(Bucket)});
 }
 
@@ -169,7 +169,7 @@ bool BucketIndex::Load(StateSource& source) {
   uint64_t count = 0;
   if (!source.U64(count)) return false;
   const bool power_of_two = count >= 1 && (count & (count - 1)) == 0;
-  if (!power_of_two || !entries_.Load(source) ||
+  if (!power_of_two || !LoadChunked(source, entries_) ||
       count > source.remaining() / sizeof(Bucket) ||
       entries_.size() > count * kBucketSlots / 4 * 3) {
     return false;

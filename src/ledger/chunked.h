@@ -1,118 +1,43 @@
-// ChunkedVector<T>: an append-only array in fixed 2 MiB chunks. Growth never copies or moves
-// existing elements (no latency spikes from reallocation), and each chunk is a transparent
-// huge page candidate (fewer TLB misses on large in-memory ledgers).
+// Snapshot encoding of a ChunkedVector (common/chunked_vector.h): the element count, then the
+// elements chunk by chunk, as raw bytes (the element types are trivially copyable and
+// fixed-layout).
 #pragma once
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
-#include <cstdlib>
-#include <memory>
-#include <type_traits>
-#include <vector>
 
-#include "common/assert.h"
-#include "common/huge_pages.h"
+#include "common/chunked_vector.h"
 #include "ledger/state_io.h"
 
 namespace tpw::ledger {
 
+using tpw::ChunkedVector;
+
 template <typename T>
-class ChunkedVector {
-  static_assert(std::is_trivially_copyable_v<T>);
+void SaveChunked(StateSink& sink, const ChunkedVector<T>& v) {
+  constexpr size_t kPerChunk = ChunkedVector<T>::kPerChunk;
+  sink.U64(v.size());
+  for (size_t done = 0; done < v.size(); done += kPerChunk) {
+    const size_t n = std::min(kPerChunk, v.size() - done);
+    sink.Write({reinterpret_cast<const uint8_t*>(v.chunk_data(done / kPerChunk)), n * sizeof(T)});
+  }
+}
 
- public:
-  static constexpr size_t kChunkBytes = size_t{2} << 20;
-  static constexpr size_t kPerChunk = kChunkBytes / sizeof(T);
-
-  void push_back(const T& value) {
-    if (size_ == chunks_.size() * kPerChunk) AddChunk();
-    chunks_[size_ / kPerChunk].get()[size_ % kPerChunk] = value;
-    ++size_;
-  }
-  // push_back with non-temporal stores where available: the element goes to memory without
-  // first reading its cache lines in and without displacing cached data. For append-only logs
-  // that are rarely read back soon (the in-memory store's transfer bodies). The calling thread
-  // sees the element at once; another thread needs a fence, as for any hand-off.
-  void push_back_streaming(const T& value) {
-#if defined(__SSE2__)
-    if constexpr (sizeof(T) % 16 == 0 && alignof(T) >= 16) {
-      if (size_ == chunks_.size() * kPerChunk) AddChunk();
-      auto* to = reinterpret_cast<__m128i*>(&chunks_[size_ / kPerChunk].get()[size_ % kPerChunk]);
-      const auto* from = reinterpret_cast<const char*>(&value);
-      for (size_t i = 0; i < sizeof(T) / 16; ++i) {
-        __m128i part;
-        std::memcpy(&part, from + 16 * i, 16);
-        _mm_stream_si128(to + i, part);
-      }
-      ++size_;
-      return;
-    }
-#endif
-    push_back(value);
-  }
-  void pop_back() {
-    TPW_ASSERT(size_ > 0);
-    --size_;
-  }
-  void resize_down(size_t count) {
-    TPW_ASSERT(count <= size_);
-    size_ = count;
-  }
-  const T& operator[](size_t i) const {
-    TPW_ASSERT(i < size_);
-    return chunks_[i / kPerChunk].get()[i % kPerChunk];
-  }
-  T& operator[](size_t i) {
-    TPW_ASSERT(i < size_);
-    return chunks_[i / kPerChunk].get()[i % kPerChunk];
-  }
-  size_t size() const { return size_; }
-  // Allocates and faults in chunks up front for `count` elements: setup, not steady state.
-  void Reserve(size_t count) {
-    while (chunks_.size() * kPerChunk < count) AddChunk();
-  }
-
-  // Snapshot support: element count, then the elements chunk by chunk.
-  void Save(StateSink& sink) const {
-    sink.U64(size_);
-    for (size_t done = 0; done < size_; done += kPerChunk) {
-      const size_t n = std::min(kPerChunk, size_ - done);
-      sink.Write({reinterpret_cast<const uint8_t*>(chunks_[done / kPerChunk].get()), n * sizeof(T)});
+// Replaces the contents; false if the data is short.
+template <typename T>
+[[nodiscard]] bool LoadChunked(StateSource& source, ChunkedVector<T>& v) {
+  constexpr size_t kPerChunk = ChunkedVector<T>::kPerChunk;
+  uint64_t count = 0;
+  if (!source.U64(count) || count > source.remaining() / sizeof(T)) return false;
+  v.ResizeForOverwrite(count);
+  for (size_t done = 0; done < count; done += kPerChunk) {
+    const size_t n = std::min<size_t>(kPerChunk, count - done);
+    if (!source.Read({reinterpret_cast<uint8_t*>(v.chunk_data(done / kPerChunk)), n * sizeof(T)})) {
+      v.resize_down(0);
+      return false;
     }
   }
-  // Replaces the contents; false if the data is short.
-  bool Load(StateSource& source) {
-    uint64_t count = 0;
-    if (!source.U64(count) || count > source.remaining() / sizeof(T)) return false;
-    size_ = 0;
-    Reserve(count);
-    for (size_t done = 0; done < count; done += kPerChunk) {
-      const size_t n = std::min<size_t>(kPerChunk, count - done);
-      if (!source.Read({reinterpret_cast<uint8_t*>(chunks_[done / kPerChunk].get()), n * sizeof(T)})) {
-        return false;
-      }
-    }
-    size_ = count;
-    return true;
-  }
-
- private:
-  struct Free {
-    void operator()(T* p) const { std::free(p); }
-  };
-  void AddChunk() {
-    static_assert(kChunkBytes == kHugePageBytes);
-    void* memory = AllocateHugePageBacked(kChunkBytes);
-    static_cast<char*>(memory)[0] = 0;            // fault the (huge) page in now
-    chunks_.emplace_back(static_cast<T*>(memory));
-  }
-  std::vector<std::unique_ptr<T, Free>> chunks_;
-  size_t size_ = 0;
-};
+  return true;
+}
 
 }  // namespace tpw::ledger

@@ -87,7 +87,7 @@ AccountBalance InMemoryStore::BalanceAt(AccountNo account, uint64_t index) const
 }
 
 void InMemoryStore::SaveLists(StateSink& sink) const {
-  blocks_.Save(sink);
+  SaveChunked(sink, blocks_);
   sink.Vector(free_blocks_);
   sink.Vector(list_tails_);
   for (const std::vector<uint32_t>& blocks : list_blocks_) sink.Vector(blocks);
@@ -96,7 +96,7 @@ void InMemoryStore::SaveLists(StateSink& sink) const {
 }
 
 bool InMemoryStore::LoadLists(StateSource& source) {
-  if (!blocks_.Load(source) || !source.Vector(free_blocks_) || !source.Vector(list_tails_)) {
+  if (!LoadChunked(source, blocks_) || !source.Vector(free_blocks_) || !source.Vector(list_tails_)) {
     return false;
   }
   list_blocks_.assign(list_tails_.size(), {});

@@ -188,6 +188,14 @@ void RiskEngine::Record(const Event& event, Timestamp now) {
   for (FeatureTable& table : tables_) table.Record(event, now);
 }
 
+void RiskEngine::PrefetchIndexes(const Event& event) const {
+  for (const FeatureTable& table : tables_) table.PrefetchIndex(event);
+}
+
+void RiskEngine::PrefetchSlots(const Event& event) const {
+  for (const FeatureTable& table : tables_) table.PrefetchSlot(event);
+}
+
 size_t RiskEngine::VelocityKeys() const {
   size_t keys = 0;
   for (const FeatureTable& table : tables_) keys += table.keys();

@@ -91,6 +91,33 @@ TEST(RiskEngine, SameEventsGiveSameStateAndDecisions) {
   EXPECT_NE(std::count(da.begin(), da.end(), Decision::approve), static_cast<long>(da.size()));
 }
 
+TEST(RiskEngine, DecideEachDecidesExactlyAsOneDecideAfterAnother) {
+  const uint64_t seed =
+      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::shared_ptr<const RuleSet> rules = VelocityRules();
+  ASSERT_NE(rules, nullptr);
+  const auto events = EventStream(seed, 5'000);
+  VelocityOptions small;
+  small.keys_max = 64;  // evictions too
+  RiskEngine one_by_one(rules, small);
+  RiskEngine run(rules, small);
+  const std::vector<Decision> expected = DecideAll(one_by_one, events);
+  std::vector<Decision> got;
+  std::vector<size_t> order;
+  RiskDecision scratch;
+  run.DecideEach(
+      events.size(), [&](size_t i) { return events[i]; },
+      [&](size_t i, const RiskDecision& d) {
+        order.push_back(i);
+        got.push_back(d.decision);
+      },
+      scratch);
+  EXPECT_EQ(got, expected);
+  ASSERT_EQ(order.size(), events.size());
+  for (size_t i = 0; i < order.size(); ++i) ASSERT_EQ(order[i], i);
+  EXPECT_EQ(run.SaveState(), one_by_one.SaveState());
+}
+
 TEST(RiskEngine, SaveLoadThenContinueMatchesAnEngineThatNeverStopped) {
   const uint64_t seed =
       test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -147,7 +174,7 @@ TEST(RiskEngine, LoadStateNamesEachKindOfDamage) {
   bytes[0] ^= 1;
   EXPECT_EQ(target.LoadState(bytes).error(), StateError::not_risk_state);
   bytes = saved;
-  bytes[4] = 2;
+  bytes[4] = kStateVersion + 1;
   EXPECT_EQ(target.LoadState(bytes).error(), StateError::unsupported_version);
   bytes = saved;
   bytes[20] = 0xff;  // the first feature's kind (after magic, version, seed, count)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <utility>
 
 namespace tpw::risk {
 namespace {
@@ -48,21 +49,46 @@ FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& optio
   TPW_ASSERT(options.keys_max >= 1 && options.keys_max <= kFeatureKeysMax);
   // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
   TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
-  index_.assign(kIndexSlotsMin, 0);
+  const size_t presized = std::min(keys_max_, kIndexPresizedKeys);
+  index_.assign(std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)), 0);
 }
 
 size_t FeatureTable::BytesPerKey(FeatureKind kind) {
-  // The header, the kind's payload, and two index slots (the index is kept at most half full).
-  size_t payload = sizeof(Counts);
-  if (kind == FeatureKind::sum) payload = sizeof(Sums);
-  if (kind == FeatureKind::distinct) payload = sizeof(Distincts);
-  return sizeof(Header) + payload + 2 * sizeof(uint32_t);
+  // The slot (header and buckets) and two index entries (the index is kept at most half full).
+  size_t slot = sizeof(CountSlot);
+  if (kind == FeatureKind::sum) slot = sizeof(SumSlot);
+  if (kind == FeatureKind::distinct) slot = sizeof(DistinctSlot);
+  return slot + 2 * sizeof(uint32_t);
 }
 
 size_t FeatureTable::BytesUsed() const {
-  return headers_.capacity() * sizeof(Header) + counts_.capacity() * sizeof(Counts) +
-         sums_.capacity() * sizeof(Sums) + distincts_.capacity() * sizeof(Distincts) +
-         index_.capacity() * sizeof(uint32_t);
+  return count_slots_.capacity() * sizeof(CountSlot) + sum_slots_.capacity() * sizeof(SumSlot) +
+         distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.capacity() * sizeof(uint32_t);
+}
+
+FeatureTable::Header& FeatureTable::HeaderOf(uint32_t slot) {
+  return const_cast<Header&>(std::as_const(*this).HeaderOf(slot));
+}
+
+const FeatureTable::Header& FeatureTable::HeaderOf(uint32_t slot) const {
+  switch (spec_.kind) {
+    case FeatureKind::count:
+      return count_slots_[slot].header;
+    case FeatureKind::sum:
+      return sum_slots_[slot].header;
+    case FeatureKind::distinct:
+      return distinct_slots_[slot].header;
+  }
+  TPW_UNREACHABLE();
+}
+
+const void* FeatureTable::SlotAddress(uint32_t slot) const {
+  return &HeaderOf(slot);  // the header starts the slot
+}
+
+size_t FeatureTable::SlotBytes() const {
+  if (spec_.kind == FeatureKind::count) return sizeof(CountSlot);
+  return spec_.kind == FeatureKind::sum ? sizeof(SumSlot) : sizeof(DistinctSlot);
 }
 
 uint64_t FeatureTable::Hash(u128 key, uint32_t asset) const {
@@ -80,27 +106,18 @@ void FeatureTable::PrefetchSlot(const Event& event) const {
   const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
   const uint32_t entry = index_[Hash(key, asset) & (index_.size() - 1)];
   if (entry == 0) return;
-  const uint32_t slot = entry - 1;
-  __builtin_prefetch(&headers_[slot]);
-  const auto prefetch_lines = [](const void* start, size_t bytes) {
-    const char* p = static_cast<const char*>(start);
-    for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset);
-    __builtin_prefetch(p + bytes - 1);  // the payload need not start on a cache line
-  };
-  if (spec_.kind == FeatureKind::count) prefetch_lines(&counts_[slot], sizeof(Counts));
-  if (spec_.kind == FeatureKind::sum) prefetch_lines(&sums_[slot], sizeof(Sums));
-  if (spec_.kind == FeatureKind::distinct) prefetch_lines(&distincts_[slot], sizeof(Distincts));
+  const char* p = static_cast<const char*>(SlotAddress(entry - 1));
+  const size_t bytes = SlotBytes();
+  for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset);
+  __builtin_prefetch(p + bytes - 1);  // the slot need not start on a cache line
 }
 
 void FeatureTable::PrefetchForRecord(const Event& event) const {
+  if (keys_ < keys_max_) return;  // no eviction: Record touches only the key's own slot
   const u128 key = KeyOf(event, spec_.key);
-  if (key == 0) return;
-  const uint32_t slot = Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0);
-  if (slot != kNone) {
-    if (headers_[slot].newer != kNone) __builtin_prefetch(&headers_[headers_[slot].newer]);
-    if (headers_[slot].older != kNone) __builtin_prefetch(&headers_[headers_[slot].older]);
-  } else if (headers_.size() >= keys_max_ && oldest_ != kNone) {
-    __builtin_prefetch(&headers_[oldest_]);
+  if (key == 0 || Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0) != kNone) return;
+  for (uint32_t i = 0; i < kEvictionCandidates; ++i) {
+    __builtin_prefetch(SlotAddress((cursor_ + i) % keys_));
   }
 }
 
@@ -109,21 +126,34 @@ uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
   for (size_t i = Hash(key, asset) & mask;; i = (i + 1) & mask) {
     const uint32_t entry = index_[i];
     if (entry == 0) return kNone;
-    const Header& h = headers_[entry - 1];
+    const Header& h = HeaderOf(entry - 1);
     if (h.key_low == Low64(key) && h.key_high == High64(key) && h.asset == asset) {
       return entry - 1;
     }
   }
 }
 
+void FeatureTable::IndexSlot(uint32_t slot) {
+  const Header& h = HeaderOf(slot);
+  const size_t mask = index_.size() - 1;
+  size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & mask;
+  while (index_[i] != 0) i = (i + 1) & mask;
+  index_[i] = slot + 1;
+}
+
+void FeatureTable::RebuildIndex(size_t index_slots) {
+  index_.assign(index_slots, 0);
+  for (uint32_t slot = 0; slot < keys_; ++slot) IndexSlot(slot);
+}
+
 void FeatureTable::EraseFromIndex(uint32_t slot) {
-  const Header& h = headers_[slot];
+  const Header& h = HeaderOf(slot);
   const size_t mask = index_.size() - 1;
   size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & mask;
   while (index_[i] != slot + 1) i = (i + 1) & mask;
   // Backward-shift deletion: move later entries of the probe run into the hole.
   for (size_t j = (i + 1) & mask; index_[j] != 0; j = (j + 1) & mask) {
-    const Header& other = headers_[index_[j] - 1];
+    const Header& other = HeaderOf(index_[j] - 1);
     const size_t home = Hash(MakeU128(other.key_high, other.key_low), other.asset) & mask;
     // The entry at j may fill the hole at i if its home is not cyclically in (i, j].
     const bool home_in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
@@ -135,77 +165,60 @@ void FeatureTable::EraseFromIndex(uint32_t slot) {
   index_[i] = 0;
 }
 
-void FeatureTable::Unlink(uint32_t slot) {
-  Header& h = headers_[slot];
-  if (h.newer != kNone)
-    headers_[h.newer].older = h.older;
-  else
-    newest_ = h.older;
-  if (h.older != kNone)
-    headers_[h.older].newer = h.newer;
-  else
-    oldest_ = h.newer;
-  h.newer = h.older = kNone;
+uint32_t FeatureTable::AppendSlot() {
+  if (spec_.kind == FeatureKind::count) count_slots_.emplace_back();
+  if (spec_.kind == FeatureKind::sum) sum_slots_.emplace_back();
+  if (spec_.kind == FeatureKind::distinct) distinct_slots_.emplace_back();
+  return keys_++;
 }
 
-void FeatureTable::PushNewest(uint32_t slot) {
-  Header& h = headers_[slot];
-  h.older = newest_;
-  h.newer = kNone;
-  if (newest_ != kNone) headers_[newest_].newer = slot;
-  newest_ = slot;
-  if (oldest_ == kNone) oldest_ = slot;
+// Sampled LRU: of the candidates at the cursor, the one whose newest bucket is oldest (the first
+// of equals); the cursor moves past it.
+uint32_t FeatureTable::EvictionVictim() const {
+  uint32_t victim = cursor_;
+  for (uint32_t i = 1; i < kEvictionCandidates && i < keys_; ++i) {
+    const uint32_t slot = (cursor_ + i) % keys_;
+    if (HeaderOf(slot).head_bucket < HeaderOf(victim).head_bucket) victim = slot;
+  }
+  return victim;
 }
 
-// A new key: a fresh slot while under keys_max, else the least recently recorded key's slot.
+void FeatureTable::ClearSlot(uint32_t slot) {
+  if (spec_.kind == FeatureKind::count) count_slots_[slot] = CountSlot{};
+  if (spec_.kind == FeatureKind::sum) sum_slots_[slot] = SumSlot{};
+  if (spec_.kind == FeatureKind::distinct) distinct_slots_[slot] = DistinctSlot{};
+}
+
+// A new key: a fresh slot while under keys_max, else an evicted key's slot.
 uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
   uint32_t slot = 0;
-  if (headers_.size() < keys_max_) {
-    slot = static_cast<uint32_t>(headers_.size());
-    headers_.emplace_back();
-    if (spec_.kind == FeatureKind::count) counts_.emplace_back();
-    if (spec_.kind == FeatureKind::sum) sums_.emplace_back();
-    if (spec_.kind == FeatureKind::distinct) distincts_.emplace_back();
-    if (headers_.size() * 2 > index_.size()) {
-      index_.assign(index_.size() * 2, 0);  // rehash every key below
-      for (uint32_t s = 0; s + 1 < headers_.size(); ++s) {
-        const Header& h = headers_[s];
-        size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & (index_.size() - 1);
-        while (index_[i] != 0) i = (i + 1) & (index_.size() - 1);
-        index_[i] = s + 1;
-      }
-    }
+  if (keys_ < keys_max_) {
+    if ((size_t{keys_} + 1) * 2 > index_.size()) RebuildIndex(index_.size() * 2);
+    slot = AppendSlot();
   } else {
-    slot = oldest_;
-    TPW_ASSERT(slot != kNone);
+    slot = EvictionVictim();
+    cursor_ = (slot + 1) % keys_;
     EraseFromIndex(slot);
-    Unlink(slot);
   }
-  Header& h = headers_[slot];
+  ClearSlot(slot);
+  Header& h = HeaderOf(slot);
   h.key_low = Low64(key);
   h.key_high = High64(key);
   h.asset = asset;
   h.head_bucket = bucket;
-  if (spec_.kind == FeatureKind::count) counts_[slot] = Counts{};
-  if (spec_.kind == FeatureKind::sum) sums_[slot] = Sums{};
-  if (spec_.kind == FeatureKind::distinct) distincts_[slot] = Distincts{};
-  const size_t mask = index_.size() - 1;
-  size_t i = Hash(key, asset) & mask;
-  while (index_[i] != 0) i = (i + 1) & mask;
-  index_[i] = slot + 1;
-  PushNewest(slot);
+  IndexSlot(slot);
   return slot;
 }
 
 // Moves the ring's head forward to `bucket`, clearing the buckets it passes over.
 void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
-  Header& h = headers_[slot];
+  Header& h = HeaderOf(slot);
   if (bucket <= h.head_bucket) return;
   const uint64_t steps = std::min<uint64_t>(bucket - h.head_bucket, kWindowBuckets);
   for (uint64_t s = 1; s <= steps; ++s) {
     const size_t position = static_cast<size_t>((h.head_bucket + s) % kWindowBuckets);
-    if (spec_.kind == FeatureKind::count) counts_[slot][position] = 0;
-    if (spec_.kind == FeatureKind::sum) sums_[slot][position] = 0;
+    if (spec_.kind == FeatureKind::count) count_slots_[slot].counts[position] = 0;
+    if (spec_.kind == FeatureKind::sum) sum_slots_[slot].sums[position] = 0;
   }
   h.head_bucket = bucket;
 }
@@ -213,16 +226,16 @@ void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
 void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
   const size_t position = static_cast<size_t>(bucket % kWindowBuckets);
   if (spec_.kind == FeatureKind::count) {
-    uint32_t& count = counts_[slot][position];
+    uint32_t& count = count_slots_[slot].counts[position];
     if (count != UINT32_MAX) ++count;
   } else if (spec_.kind == FeatureKind::sum) {
-    u128& sum = sums_[slot][position];
+    u128& sum = sum_slots_[slot].sums[position];
     sum = SaturatingAdd(sum, event.amount.minor());
   } else {
     // Remember the value with its newest bucket; when all entries are taken, replace the one
     // seen longest ago (expired ones first). The count saturates at kDistinctValuesMax.
     const uint64_t fingerprint = Fingerprint(KeyOf(event, spec_.value));
-    Distincts& values = distincts_[slot];
+    Distincts& values = distinct_slots_[slot].values;
     DistinctValue* target = &values[0];
     for (DistinctValue& v : values) {
       if (v.fingerprint == fingerprint) {
@@ -247,23 +260,23 @@ void FeatureTable::Record(const Event& event, Timestamp now) {
   if (slot == kNone) {
     slot = Insert(key, asset, bucket);
   } else {
-    if (headers_[slot].head_bucket >= bucket + kWindowBuckets) return;  // already expired
-    Unlink(slot);
-    PushNewest(slot);
+    if (HeaderOf(slot).head_bucket >= bucket + kWindowBuckets) return;  // already expired
     Advance(slot, bucket);
   }
   Add(slot, bucket, event);
 }
 
 u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
-  const Header& h = headers_[slot];
+  const Header& h = HeaderOf(slot);
   u128 total = 0;
   for (uint64_t i = 0; i < kWindowBuckets && i <= h.head_bucket; ++i) {
     const uint64_t bucket = h.head_bucket - i;
     if (!InWindow(bucket, now_bucket)) continue;
     const size_t position = static_cast<size_t>(bucket % kWindowBuckets);
-    if (spec_.kind == FeatureKind::count) total += counts_[slot][position];
-    if (spec_.kind == FeatureKind::sum) total = SaturatingAdd(total, sums_[slot][position]);
+    if (spec_.kind == FeatureKind::count) total += count_slots_[slot].counts[position];
+    if (spec_.kind == FeatureKind::sum) {
+      total = SaturatingAdd(total, sum_slots_[slot].sums[position]);
+    }
   }
   return total;
 }
@@ -276,33 +289,32 @@ u128 FeatureTable::Read(const Event& event, Timestamp now) const {
   const uint64_t now_bucket = now.ns / bucket_ns_;
   if (spec_.kind != FeatureKind::distinct) return Sum(slot, now_bucket);
   u128 count = 0;
-  for (const DistinctValue& v : distincts_[slot]) {
+  for (const DistinctValue& v : distinct_slots_[slot].values) {
     if (v.bucket_plus_one != 0 && InWindow(v.bucket_plus_one - 1, now_bucket)) ++count;
   }
   return count;
 }
 
-// Layout of one table: u32 key count, then the keys from least to most recently recorded; each
+// Layout of one table: u32 key count, u32 eviction cursor, then the keys in slot order; each
 // key: u128 key, u32 asset, u64 head bucket, then kWindowBuckets u32 counts, kWindowBuckets
 // u128 sums, or kDistinctValuesMax (u64 fingerprint, u64 bucket + 1) pairs.
 void FeatureTable::Save(BinaryWriter& writer) const {
-  writer.U32(static_cast<uint32_t>(headers_.size()));
-  for (uint32_t slot = oldest_; slot != kNone; slot = headers_[slot].newer) {
-    SaveSlot(writer, slot);
-  }
+  writer.U32(keys_);
+  writer.U32(cursor_);
+  for (uint32_t slot = 0; slot < keys_; ++slot) SaveSlot(writer, slot);
 }
 
 void FeatureTable::SaveSlot(BinaryWriter& writer, uint32_t slot) const {
-  const Header& h = headers_[slot];
+  const Header& h = HeaderOf(slot);
   writer.U128(MakeU128(h.key_high, h.key_low));
   writer.U32(h.asset);
   writer.U64(h.head_bucket);
   if (spec_.kind == FeatureKind::count) {
-    for (uint32_t c : counts_[slot]) writer.U32(c);
+    for (uint32_t c : count_slots_[slot].counts) writer.U32(c);
   } else if (spec_.kind == FeatureKind::sum) {
-    for (u128 s : sums_[slot]) writer.U128(s);
+    for (u128 sum : sum_slots_[slot].sums) writer.U128(sum);
   } else {
-    for (const DistinctValue& v : distincts_[slot]) {
+    for (const DistinctValue& v : distinct_slots_[slot].values) {
       writer.U64(v.fingerprint);
       writer.U64(v.bucket_plus_one);
     }
@@ -311,10 +323,14 @@ void FeatureTable::SaveSlot(BinaryWriter& writer, uint32_t slot) const {
 
 bool FeatureTable::LoadKeys(BinaryReader& reader) {
   const uint32_t count = reader.U32();
+  const uint32_t cursor = reader.U32();
   if (!reader.ok() || count > keys_max_) return false;
+  // The cursor matters only once the table is full; a partly full table starts at 0.
+  if (count == 0 ? cursor != 0 : cursor >= count) return false;
   for (uint32_t i = 0; i < count; ++i) {
     if (!LoadSlot(reader)) return false;
   }
+  cursor_ = cursor;
   return true;
 }
 
@@ -324,13 +340,13 @@ bool FeatureTable::LoadSlot(BinaryReader& reader) {
   const uint64_t head = reader.U64();
   if (!reader.ok() || key == 0 || (spec_.kind != FeatureKind::sum && asset != 0)) return false;
   if (Find(key, asset) != kNone) return false;  // each key once
-  const uint32_t slot = Insert(key, asset, head);
+  const uint32_t slot = Insert(key, asset, head);  // the next slot: loading never evicts
   if (spec_.kind == FeatureKind::count) {
-    for (uint32_t& c : counts_[slot]) c = reader.U32();
+    for (uint32_t& c : count_slots_[slot].counts) c = reader.U32();
   } else if (spec_.kind == FeatureKind::sum) {
-    for (u128& s : sums_[slot]) s = reader.U128();
+    for (u128& sum : sum_slots_[slot].sums) sum = reader.U128();
   } else {
-    for (DistinctValue& v : distincts_[slot]) {
+    for (DistinctValue& v : distinct_slots_[slot].values) {
       v.fingerprint = reader.U64();
       v.bucket_plus_one = reader.U64();
       // An entry is empty (both zero) or a fingerprint (odd) seen in a bucket the ring holds.

@@ -8,12 +8,17 @@
 // Features read what was recorded before; the event being decided is not in its own count.
 //
 // Memory. Each table holds at most `keys_max` keys. Recording a new key into a full table
-// evicts the key recorded least recently (an expired key, if any is expired, since time only
-// moves forward). Reading never changes the state. Bytes per key: velocity.cc, BytesPerKey.
+// evicts, among the kEvictionCandidates keys at a rotating cursor, the one whose newest bucket is
+// oldest (an expired key, if one of them is expired): sampled LRU, as Redis does, so recording
+// touches only the key's own slot (no recency list to relink). Size keys_max above the active
+// keys and eviction never happens. Reading never changes the state. Bytes per key: BytesPerKey.
 //
-// Determinism. Hashing uses a fixed function of the key and `hash_seed`; Save writes keys in
-// least-recently-recorded order, so two stores fed the same records save the same bytes, and a
-// loaded store behaves exactly like the one saved.
+// Layout. A key's slot holds its header and its buckets together (96 bytes for a count, 288 for
+// a sum or distinct), so a lookup costs the index line and the slot's lines, nothing else.
+//
+// Determinism. Hashing uses a fixed function of the key and `hash_seed`; Save writes the slots
+// in slot order with the eviction cursor, so two stores fed the same records save the same
+// bytes, and a loaded store (same slots, same cursor) behaves exactly like the one saved.
 //
 // Not thread-safe: one store belongs to one RiskEngine.
 #pragma once
@@ -22,6 +27,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/chunked_vector.h"
 #include "common/codec.h"
 #include "common/huge_pages.h"
 #include "common/ids.h"
@@ -43,7 +49,7 @@ class FeatureTable {
   FeatureTable(const FeatureSpec& spec, const VelocityOptions& options);
 
   const FeatureSpec& spec() const { return spec_; }
-  size_t keys() const { return headers_.size(); }
+  size_t keys() const { return keys_; }
   // The feature's value for `event` at `now`: a count, a sum of minor units in the event's
   // asset, or a number of distinct values.
   u128 Read(const Event& event, Timestamp now) const;
@@ -52,9 +58,10 @@ class FeatureTable {
   // event's key hashes to; PrefetchSlot (after it) for the slot that index entry names.
   void PrefetchIndex(const Event& event) const;
   void PrefetchSlot(const Event& event) const;
-  // Before Record: the recency-list neighbours of the event's key (Record unlinks it from them)
-  // and, when the table is full, the key Record would evict.
+  // Before Record of a key the table lacks while it is full: the eviction candidates.
   void PrefetchForRecord(const Event& event) const;
+  static constexpr uint32_t kEvictionCandidates = 4;
+  static constexpr uint32_t kIndexPresizedKeys = 1u << 20;
   // Bytes this table holds (capacity of its arrays).
   size_t BytesUsed() const;
   static size_t BytesPerKey(FeatureKind kind);
@@ -71,8 +78,7 @@ class FeatureTable {
     uint64_t key_high = 0;
     uint64_t head_bucket = 0;  // the newest bucket the ring holds
     uint32_t asset = 0;        // sum: amounts are summed per asset
-    uint32_t newer = kNone;    // recency list, towards the most recently recorded
-    uint32_t older = kNone;
+    uint32_t reserved = 0;
   };
   struct DistinctValue {
     uint64_t fingerprint = 0;      // 64-bit hash of the value
@@ -81,13 +87,33 @@ class FeatureTable {
   using Counts = std::array<uint32_t, kWindowBuckets>;
   using Sums = std::array<u128, kWindowBuckets>;
   using Distincts = std::array<DistinctValue, kDistinctValuesMax>;
+  // One slot per key, header and buckets side by side; a table uses the vector of its kind.
+  struct CountSlot {
+    Header header;
+    Counts counts{};
+  };
+  struct SumSlot {
+    Header header;
+    Sums sums{};
+  };
+  struct DistinctSlot {
+    Header header;
+    Distincts values{};
+  };
 
+  Header& HeaderOf(uint32_t slot);
+  const Header& HeaderOf(uint32_t slot) const;
+  const void* SlotAddress(uint32_t slot) const;
+  size_t SlotBytes() const;
   uint64_t Hash(u128 key, uint32_t asset) const;
   uint32_t Find(u128 key, uint32_t asset) const;
   uint32_t Insert(u128 key, uint32_t asset, uint64_t bucket);
+  uint32_t AppendSlot();
+  uint32_t EvictionVictim() const;
+  void IndexSlot(uint32_t slot);
+  void RebuildIndex(size_t index_slots);
   void EraseFromIndex(uint32_t slot);
-  void Unlink(uint32_t slot);
-  void PushNewest(uint32_t slot);
+  void ClearSlot(uint32_t slot);
   void Advance(uint32_t slot, uint64_t bucket);
   void Add(uint32_t slot, uint64_t bucket, const Event& event);
   bool InWindow(uint64_t bucket, uint64_t now_bucket) const {
@@ -101,17 +127,17 @@ class FeatureTable {
   uint64_t bucket_ns_ = 0;
   uint32_t keys_max_ = 0;
   uint64_t hash_seed_ = 0;
+  uint32_t keys_ = 0;
+  uint32_t cursor_ = 0;  // where the next eviction looks first (used once the table is full)
   // Huge-page backed (common/huge_pages.h): with a million keys the tables are far larger than
-  // the TLB's reach in 4 KiB pages, and every lookup is a random access.
-  template <typename T>
-  using Table = std::vector<T, HugePageAllocator<T>>;
-  Table<Header> headers_;
-  Table<Counts> counts_;
-  Table<Sums> sums_;
-  Table<Distincts> distincts_;
-  Table<uint32_t> index_;  // open addressing, linear probing: slot + 1, 0 = empty
-  uint32_t newest_ = kNone;
-  uint32_t oldest_ = kNone;
+  // the TLB's reach in 4 KiB pages, and every lookup is a random access. Slots grow in 2 MiB
+  // chunks (never copied: no stall while a table grows); the index is sized for
+  // min(keys_max, kIndexPresizedKeys) keys at once and rehashed only beyond that.
+  ChunkedVector<CountSlot> count_slots_;
+  ChunkedVector<SumSlot> sum_slots_;
+  ChunkedVector<DistinctSlot> distinct_slots_;
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> index_;  // open addressing, linear
+                                                              // probing: slot + 1, 0 = empty
 };
 
 }  // namespace tpw::risk

@@ -124,25 +124,28 @@ TEST(RiskVelocity, DistinctForgetsOldValuesFirst) {
   EXPECT_EQ(table.Read(e, At(171)), 2u);
 }
 
-TEST(RiskVelocity, KeysAreBoundedAndTheLeastRecentlyRecordedIsEvicted) {
+TEST(RiskVelocity, AFullTableEvictsTheCandidateRecordedLongestAgo) {
+  // keys_max == kEvictionCandidates: every key is a candidate, so eviction is exact LRU (by
+  // bucket; buckets of a 3600 s window are 225 s).
   VelocityOptions options;
-  options.keys_max = 4;
+  options.keys_max = FeatureTable::kEvictionCandidates;
+  ASSERT_EQ(options.keys_max, 4u);
   FeatureTable table(Spec(FeatureKind::count, KeyKind::account, 3600), options);
   Event e = SampleEvent();
   for (u128 account = 1; account <= 4; ++account) {
     e.account = account;
-    table.Record(e, At(static_cast<uint64_t>(account)));
+    table.Record(e, At(static_cast<uint64_t>(account) * 300));  // one bucket each
   }
   e.account = 1;
-  table.Record(e, At(10));  // account 1 is now the most recent; 2 is the least recent
-  for (u128 account = 5; account <= 6; ++account) {
-    e.account = account;
-    table.Record(e, At(20));
-  }
+  table.Record(e, At(1500));  // account 1 is now the most recent; 2 is the least recent
+  e.account = 5;
+  table.Record(e, At(1600));  // evicts 2
+  e.account = 6;
+  table.Record(e, At(1700));  // evicts 3
   EXPECT_EQ(table.keys(), 4u);
   const auto read = [&](u128 account) {
     e.account = account;
-    return table.Read(e, At(30));
+    return table.Read(e, At(1800));
   };
   EXPECT_EQ(read(1), 2u);
   EXPECT_EQ(read(2), 0u);  // evicted
@@ -150,6 +153,28 @@ TEST(RiskVelocity, KeysAreBoundedAndTheLeastRecentlyRecordedIsEvicted) {
   EXPECT_EQ(read(4), 1u);
   EXPECT_EQ(read(5), 1u);
   EXPECT_EQ(read(6), 1u);
+}
+
+TEST(RiskVelocity, EvictionPrefersAnExpiredKeyAmongTheCandidates) {
+  VelocityOptions options;
+  options.keys_max = 64;
+  FeatureTable table(Spec(FeatureKind::count, KeyKind::account, 3600), options);
+  Event e = SampleEvent();
+  for (u128 account = 1; account <= 64; ++account) {
+    e.account = account;
+    // Account 3 is recorded long before the others (expired by the time the table is full).
+    table.Record(e, At(account == 3 ? 10 : 100'000));
+  }
+  e.account = 1000;
+  table.Record(e, At(100'000));  // candidates: slots 0..3 (accounts 1..4); 3 has expired
+  const auto read = [&](u128 account) {
+    e.account = account;
+    return table.Read(e, At(100'000));
+  };
+  EXPECT_EQ(read(1000), 1u);
+  for (u128 account : {u128{1}, u128{2}, u128{4}, u128{64}}) EXPECT_EQ(read(account), 1u);
+  e.account = 3;
+  EXPECT_EQ(table.Read(e, At(20)), 0u) << "account 3 was evicted, not only expired";
 }
 
 TEST(RiskVelocity, ManyKeysThroughASmallTableStayFindable) {
@@ -173,9 +198,10 @@ TEST(RiskVelocity, ManyKeysThroughASmallTableStayFindable) {
 }
 
 TEST(RiskVelocity, BytesPerKeyMatchTheLayout) {
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 40u + 64u + 8u);
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 40u + 256u + 8u);
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 40u + 256u + 8u);
+  // A 32-byte header and the buckets in one slot, and two index entries.
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 64u + 8u);
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 32u + 256u + 8u);
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 32u + 256u + 8u);
 }
 
 }  // namespace
