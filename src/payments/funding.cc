@@ -113,6 +113,7 @@ struct Candidates {
   std::vector<Candidate> usable;
   bool override_seen = false;  // the override account is one of the customer's sources
   bool fx_rate_missing = false;  // some source was left out for want of a rate
+  bool quote_excluded = false;   // some source was left out because the quote is for another asset
 };
 
 Candidates ListCandidates(const State& state, const Payment& payment, const Customer& customer,
@@ -126,7 +127,10 @@ Candidates ListCandidates(const State& state, const Payment& payment, const Cust
     const bool tagged = HasTag(source, payment.scenario);
     // A transit purse pays only in a scenario it is tagged for (a ride, not a web shop).
     if (source.kind == SourceKind::transit && !tagged) continue;
-    if (quote != nullptr && source.asset != quote->to_asset) continue;
+    if (quote != nullptr && source.asset != quote->to_asset) {
+      out.quote_excluded = true;
+      continue;
+    }
     Candidate candidate{&source, i, tagged, std::nullopt};
     if (source.asset != payment.asset) {
       const FxRate* rate = state.FindRate(payment.asset, source.asset);
@@ -193,6 +197,10 @@ Refusal NoCandidate(const Candidates& candidates, const ConfirmOptions& options)
     return Refuse(PaymentError::invalid_request, "source_account",
                   "account " + FormatId(*options.source_account) +
                       " is not a money source of this customer");
+  }
+  if (candidates.quote_excluded) {
+    return Refuse(PaymentError::quote_mismatch, "quote",
+                  "no money source of the customer holds the quote's target asset");
   }
   if (candidates.fx_rate_missing) return Refuse(PaymentError::fx_rate_missing);
   return Refuse(PaymentError::no_funding_source);
