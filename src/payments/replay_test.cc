@@ -156,6 +156,16 @@ void CheckLedgerMatchesRecords(const Scenario& s, const World& w, uint64_t seed)
     gained[kMerchant] += I(p->amount_captured) - I(p->amount_refunded) - shares;
     ASSERT_EQ(p->captured_money.minor() + p->captured_points_value.minor(),
               p->amount_captured.minor());
+    if (f.fx) {  // USD -> EUR, both 2 decimals: customer pays rounded up, refunds round down
+      const u128 exact = p->captured_money.minor() * f.rate.e18;  // < 2^124 here
+      const u128 e18 = u128{1'000'000'000'000'000'000ull};
+      ASSERT_EQ(p->captured_money_source.minor(), exact / e18 + (exact % e18 != 0 ? 1 : 0))
+          << SeedTrace(seed);
+      const u128 back = p->refunded_money == p->captured_money
+                            ? p->captured_money_source.minor()
+                            : p->refunded_money.minor() * f.rate.e18 / e18;
+      ASSERT_EQ(p->refunded_money_source.minor(), back) << SeedTrace(seed);
+    }
     const __int128 money_source = I(p->captured_money_source) - I(p->refunded_money_source);
     gained[f.source_account.value] -= money_source;
     if (f.fx) {
