@@ -169,7 +169,8 @@ TEST(Events, APaymentWithAHostileMetadataCountIsRefusedWithoutAllocating) {
   const size_t count_at = 10 + 8 + 16 + 4 + 16 + 16 + 1 + 4;
   for (const uint32_t count : {uint32_t{kMetadataKeysMax + 1}, UINT32_MAX, uint32_t{49}}) {
     std::vector<uint8_t> hostile = bytes;
-    for (int i = 0; i < 4; ++i) hostile[count_at + static_cast<size_t>(i)] = static_cast<uint8_t>(count >> (8 * i));
+    for (int i = 0; i < 4; ++i)
+      hostile[count_at + static_cast<size_t>(i)] = static_cast<uint8_t>(count >> (8 * i));
     EXPECT_FALSE(DecodeEvent(hostile).ok()) << count;
   }
 }

@@ -245,7 +245,8 @@ Refusal PlanRefund(const Payment& payment, Amount amount, bool reverse_splits, b
   const Amount refunded_total = Plus(payment.amount_refunded, amount);
   if (reverse_splits) {
     for (const Payout& payout : payment.payouts) {
-      refund.split_reversals.push_back(ReversalNow(payout, refunded_total, payment.amount_captured));
+      refund.split_reversals.push_back(
+          ReversalNow(payout, refunded_total, payment.amount_captured));
     }
   }
   if (refund_fee && !payment.fee_payout.account.is_zero()) {

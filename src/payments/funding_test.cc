@@ -316,7 +316,7 @@ Command WithPoints(const World& w, u128 amount, CaptureMethod method) {
 
 TEST(Points, PointsPayFirstAndTheRestComesFromTheSource) {
   World w;
-  w.SetupPoints(10);              // 10 points = 1 cent
+  w.SetupPoints(10);                 // 10 points = 1 cent
   w.Fund(kPointsAcct, 3'005, kPts);  // worth 300 cents (5 points left over)
   const __int128 wallet = w.Net(kWalletUsd);
   const Reply reply = w.Run(WithPoints(w, 1'000, CaptureMethod::automatic));
@@ -472,7 +472,8 @@ TEST(Fx, MissingLiquidityAccountsAreRefused) {
   rates.kind = CommandKind::put_fx_rates;
   rates.rates = {{kUsd, kEur, "0.9", "ecb", 0}};
   ASSERT_TRUE(w.Run(rates).ok());
-  EXPECT_EQ(w.Run(FromEur(w, 1'000, CaptureMethod::manual)).error, PaymentError::fx_account_missing);
+  EXPECT_EQ(w.Run(FromEur(w, 1'000, CaptureMethod::manual)).error,
+            PaymentError::fx_account_missing);
 }
 
 TEST(Fx, RatesAreCheckedAndEachPutReplacesItsPair) {
@@ -480,9 +481,14 @@ TEST(Fx, RatesAreCheckedAndEachPutReplacesItsPair) {
   Command c;
   c.kind = CommandKind::put_fx_rates;
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"0", "rates[0].rate"},      {"-1", "rates[0].rate"},     {"1.", "rates[0].rate"},
-      {".5", "rates[0].rate"},     {"01.5", "rates[0].rate"},   {"1e3", "rates[0].rate"},
-      {"1.0000000000000000001", "rates[0].rate"}, {"123456789012345678901", "rates[0].rate"}};
+      {"0", "rates[0].rate"},
+      {"-1", "rates[0].rate"},
+      {"1.", "rates[0].rate"},
+      {".5", "rates[0].rate"},
+      {"01.5", "rates[0].rate"},
+      {"1e3", "rates[0].rate"},
+      {"1.0000000000000000001", "rates[0].rate"},
+      {"123456789012345678901", "rates[0].rate"}};
   for (const auto& [text, param] : bad) {
     c.rates = {{kUsd, kEur, text, "ecb", 0}};
     EXPECT_EQ(w.Run(c).param, param) << text;

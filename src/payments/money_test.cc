@@ -1,10 +1,11 @@
 // Exact money arithmetic: 256-bit products, rounding modes, FX across scales, slippage, rates.
+#include "payments/money.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "common/test_seed.h"
-#include "payments/money.h"
 
 namespace tpw::payments::money {
 namespace {
@@ -43,10 +44,10 @@ TEST(Shares, BasisPointsAndProportionsRoundDownAndNeverOverflow) {
   EXPECT_EQ(BasisPointsOf(Amount::FromMinor(1'001), 10'000).minor(), u128{1'001});
   EXPECT_EQ(BasisPointsOf(Amount::Max(), 10'000), Amount::Max());
   EXPECT_EQ(BasisPointsOf(Amount::Max(), 1).minor(), kU128Max / 10'000);
-  EXPECT_EQ(ProportionalShare(Amount::FromMinor(333), Amount::FromMinor(500),
-                              Amount::FromMinor(1'001))
-                .minor(),
-            u128{166});
+  EXPECT_EQ(
+      ProportionalShare(Amount::FromMinor(333), Amount::FromMinor(500), Amount::FromMinor(1'001))
+          .minor(),
+      u128{166});
   EXPECT_EQ(ProportionalShare(Amount::Max(), Amount::Max(), Amount::Max()), Amount::Max());
 }
 
@@ -92,7 +93,7 @@ TEST(Convert, UpNeverBelowDownAndAtMostOneApart) {
 }
 
 TEST(Slippage, ComparesExactly) {
-  EXPECT_TRUE(WithinSlippage(R("1.01"), R("1"), 100));   // exactly 1%
+  EXPECT_TRUE(WithinSlippage(R("1.01"), R("1"), 100));  // exactly 1%
   EXPECT_FALSE(WithinSlippage(R("1.0101"), R("1"), 100));
   EXPECT_TRUE(WithinSlippage(R("0.99"), R("1"), 100));
   EXPECT_TRUE(WithinSlippage(R("5"), R("5"), 0));

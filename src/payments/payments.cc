@@ -150,7 +150,8 @@ bool DecodeState(std::span<const uint8_t> bytes, State& state) {
       })) {
     return false;
   }
-  if (!DecodeMap<FxQuote>(r, kQuotesMax, state.quotes, [](const FxQuote& q) { return q.id.value; })) {
+  if (!DecodeMap<FxQuote>(r, kQuotesMax, state.quotes,
+                          [](const FxQuote& q) { return q.id.value; })) {
     return false;
   }
   if (!state.quotes.empty() && state.quotes.rbegin()->first >= state.next_quote) return false;
@@ -199,11 +200,11 @@ bool ApplyEvent(State& state, const Event& event) {
 
 std::string_view CommandKindName(CommandKind kind) {
   static constexpr std::string_view kNames[] = {
-      "create_payment", "confirm_payment",   "capture_payment",  "cancel_payment",
-      "refund_payment", "get_payment",       "list_payments",    "upsert_customer",
-      "get_customer",   "create_coupon",     "get_coupon",       "set_points_program",
-      "get_points_program", "put_fx_rates",  "list_fx_rates",    "create_fx_quote",
-      "get_fx_quote",   "set_fx_account",    "expire_holds"};
+      "create_payment",     "confirm_payment", "capture_payment", "cancel_payment",
+      "refund_payment",     "get_payment",     "list_payments",   "upsert_customer",
+      "get_customer",       "create_coupon",   "get_coupon",      "set_points_program",
+      "get_points_program", "put_fx_rates",    "list_fx_rates",   "create_fx_quote",
+      "get_fx_quote",       "set_fx_account",  "expire_holds"};
   const auto index = static_cast<size_t>(kind);
   return index < std::size(kNames) ? kNames[index] : "unknown";
 }
@@ -287,9 +288,7 @@ uint64_t Payments::StateDigest() const { return Fnv1a(EncodeState(*state_)); }
 
 const Payment* Payments::FindPayment(PaymentId id) const { return state_->FindPayment(id); }
 const Customer* Payments::FindCustomer(CustomerId id) const { return state_->FindCustomer(id); }
-const Coupon* Payments::FindCoupon(std::string_view code) const {
-  return state_->FindCoupon(code);
-}
+const Coupon* Payments::FindCoupon(std::string_view code) const { return state_->FindCoupon(code); }
 const Payment* Payments::FindPaymentByHold(TransferId hold) const {
   const auto it = state_->payment_by_hold.find(hold.value);
   return it == state_->payment_by_hold.end() ? nullptr : state_->FindPayment(PaymentId(it->second));

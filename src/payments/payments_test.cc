@@ -83,16 +83,16 @@ constexpr PaymentError kAllowed = PaymentError::ok;
 constexpr PaymentError kRefused = PaymentError::payment_state_invalid;
 
 const Transition kTable[] = {
-    {kRc, Action::confirm, kAllowed, kRcap},  {kRc, Action::capture, kRefused, kRc},
-    {kRc, Action::cancel, kAllowed, kX},      {kRc, Action::refund, kRefused, kRc},
-    {kRa, Action::confirm, kAllowed, kRcap},  {kRa, Action::capture, kRefused, kRa},
-    {kRa, Action::cancel, kAllowed, kX},      {kRa, Action::refund, kRefused, kRa},
+    {kRc, Action::confirm, kAllowed, kRcap},   {kRc, Action::capture, kRefused, kRc},
+    {kRc, Action::cancel, kAllowed, kX},       {kRc, Action::refund, kRefused, kRc},
+    {kRa, Action::confirm, kAllowed, kRcap},   {kRa, Action::capture, kRefused, kRa},
+    {kRa, Action::cancel, kAllowed, kX},       {kRa, Action::refund, kRefused, kRa},
     {kRcap, Action::confirm, kRefused, kRcap}, {kRcap, Action::capture, kAllowed, kOk},
-    {kRcap, Action::cancel, kAllowed, kX},    {kRcap, Action::refund, kRefused, kRcap},
-    {kOk, Action::confirm, kRefused, kOk},    {kOk, Action::capture, kRefused, kOk},
-    {kOk, Action::cancel, kRefused, kOk},     {kOk, Action::refund, kAllowed, kOk},
-    {kX, Action::confirm, kRefused, kX},      {kX, Action::capture, kRefused, kX},
-    {kX, Action::cancel, kRefused, kX},       {kX, Action::refund, kRefused, kX},
+    {kRcap, Action::cancel, kAllowed, kX},     {kRcap, Action::refund, kRefused, kRcap},
+    {kOk, Action::confirm, kRefused, kOk},     {kOk, Action::capture, kRefused, kOk},
+    {kOk, Action::cancel, kRefused, kOk},      {kOk, Action::refund, kAllowed, kOk},
+    {kX, Action::confirm, kRefused, kX},       {kX, Action::capture, kRefused, kX},
+    {kX, Action::cancel, kRefused, kX},        {kX, Action::refund, kRefused, kX},
 };
 
 TEST(PaymentStateMachine, EveryTransitionIsAllowedOrRefusedAsTheTableSays) {
@@ -467,7 +467,8 @@ TEST(Create, RefusesBadInputWithTheParamAtFault) {
     const char* param;
   };
   const Case cases[] = {
-      {"zero amount", [](Command& c) { c.amount = Amt(0); }, PaymentError::invalid_request, "amount"},
+      {"zero amount", [](Command& c) { c.amount = Amt(0); }, PaymentError::invalid_request,
+       "amount"},
       {"unknown asset", [](Command& c) { c.asset = 77; }, PaymentError::invalid_request, "asset"},
       {"no merchant", [](Command& c) { c.merchant_account = Acct(9999); },
        PaymentError::account_not_found, "merchant_account"},
@@ -484,15 +485,20 @@ TEST(Create, RefusesBadInputWithTheParamAtFault) {
       {"hold too long", [](Command& c) { c.hold_timeout_seconds = kHoldTimeoutSecondsMax + 1; },
        PaymentError::invalid_request, "hold_timeout_seconds"},
       {"repeated metadata key",
-       [](Command& c) { c.metadata = {{"a", "1"}, {"a", "2"}}; }, PaymentError::invalid_request,
-       "metadata.a"},
+       [](Command& c) {
+         c.metadata = {{"a", "1"}, {"a", "2"}};
+       },
+       PaymentError::invalid_request, "metadata.a"},
       {"too many metadata keys",
        [](Command& c) {
-         for (size_t i = 0; i <= kMetadataKeysMax; ++i) c.metadata.push_back({std::to_string(i), ""});
+         for (size_t i = 0; i <= kMetadataKeysMax; ++i)
+           c.metadata.push_back({std::to_string(i), ""});
        },
        PaymentError::invalid_request, "metadata"},
       {"long metadata value",
-       [](Command& c) { c.metadata = {{"k", std::string(kMetadataValueLengthMax + 1, 'v')}}; },
+       [](Command& c) {
+         c.metadata = {{"k", std::string(kMetadataValueLengthMax + 1, 'v')}};
+       },
        PaymentError::invalid_request, "metadata.k"},
   };
   for (const Case& test_case : cases) {
@@ -716,8 +722,8 @@ TEST(Ids, TextFormsRoundTripAndRejectNonCanonicalText) {
   EXPECT_EQ(ParsePaymentId("pay_42"), PaymentId(42));
   EXPECT_EQ(ParseRefundId("re_1"), RefundId(1));
   EXPECT_EQ(ParseQuoteId("fxq_18446744073709551615"), QuoteId(UINT64_MAX));
-  for (const char* bad : {"pay_", "pay_0", "pay_01", "pay_x", "pi_1", "pay_18446744073709551616",
-                          "pay_1 ", ""}) {
+  for (const char* bad :
+       {"pay_", "pay_0", "pay_01", "pay_x", "pi_1", "pay_18446744073709551616", "pay_1 ", ""}) {
     EXPECT_FALSE(ParsePaymentId(bad)) << bad;
   }
   const TransferId id = MakeTransferId(PaymentId(77), 3, 9);

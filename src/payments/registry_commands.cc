@@ -101,8 +101,9 @@ Refusal CheckQuoteRequest(const State& state, const QuoteRequest& request) {
 
 // Quotes still alive at `now_ms` (expired ones are dropped when a new quote is created).
 size_t LiveQuotes(const State& state, uint64_t now_ms) {
-  return static_cast<size_t>(std::count_if(state.quotes.begin(), state.quotes.end(),
-                                           [&](const auto& q) { return q.second.expires_at_ms > now_ms; }));
+  return static_cast<size_t>(
+      std::count_if(state.quotes.begin(), state.quotes.end(),
+                    [&](const auto& q) { return q.second.expires_at_ms > now_ms; }));
 }
 
 Refusal CheckRateRow(const State& state, const FxRateInput& input, const std::string& param,
@@ -128,8 +129,7 @@ Refusal CheckRateRow(const State& state, const FxRateInput& input, const std::st
 
 Reply ListPayments(const State& state, const ListFilter& filter) {
   if (filter.limit == 0 || filter.limit > kListLimitMax) {
-    return Refuse(PaymentError::invalid_request, "limit",
-                  "1.." + std::to_string(kListLimitMax));
+    return Refuse(PaymentError::invalid_request, "limit", "1.." + std::to_string(kListLimitMax));
   }
   // Newest first, like Stripe: starting_after names the last payment of the previous page.
   uint64_t number = state.payments.size();
@@ -204,15 +204,17 @@ Reply SetPointsProgram(const State& state, const Command& c, const LedgerPort& l
     return Refuse(PaymentError::invalid_request, "points_asset",
                   "points and money are different assets");
   }
-  if (program.points_per_minor_unit == 0 || program.points_per_minor_unit > kPointsPerMinorUnitMax) {
+  if (program.points_per_minor_unit == 0 ||
+      program.points_per_minor_unit > kPointsPerMinorUnitMax) {
     return Refuse(PaymentError::invalid_request, "points_per_minor_unit",
                   "1.." + std::to_string(kPointsPerMinorUnitMax));
   }
-  if (Refusal r = CheckAccount(ledger, program.sink_account, program.points_asset, "sink_account")) {
+  if (Refusal r =
+          CheckAccount(ledger, program.sink_account, program.points_asset, "sink_account")) {
     return std::move(*r);
   }
-  if (Refusal r = CheckAccount(ledger, program.funding_account, program.money_asset,
-                               "funding_account")) {
+  if (Refusal r =
+          CheckAccount(ledger, program.funding_account, program.money_asset, "funding_account")) {
     return std::move(*r);
   }
   program.configured = true;

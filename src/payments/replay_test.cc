@@ -96,8 +96,8 @@ class Scenario {
   void CaptureSome() {
     const Payment* p = Pick(PaymentState::requires_capture);
     if (p == nullptr) return;
-    const u128 amount = rng_() % 3 == 0 ? p->amount_capturable.minor()
-                                        : 1 + Below(p->amount_capturable.minor());
+    const u128 amount =
+        rng_() % 3 == 0 ? p->amount_capturable.minor() : 1 + Below(p->amount_capturable.minor());
     w_.Run(w_.Capture(p->id, amount));
   }
 
@@ -177,8 +177,8 @@ void CheckLedgerMatchesRecords(const Scenario& s, const World& w, uint64_t seed)
     gained[kPointsSink] += points_value * 3;
     gained[kPointsAcct] -= points_value * 3;
   }
-  for (const u128 id : {kWalletUsd, kWalletEur, kPointsAcct, kMerchant, kSplitA, kSplitB,
-                        kFeeAcct, kFxUsd, kFxEur, kPointsSink, kPointsFunding}) {
+  for (const u128 id : {kWalletUsd, kWalletEur, kPointsAcct, kMerchant, kSplitA, kSplitB, kFeeAcct,
+                        kFxUsd, kFxEur, kPointsSink, kPointsFunding}) {
     EXPECT_EQ(w.Net(id) - s.Initial(id), gained[id])
         << "account " << U128ToDecimal(id) << " " << SeedTrace(seed);
   }
@@ -194,7 +194,8 @@ TEST(Property, RandomScenariosNeverCreateOrLoseAMinorUnit) {
     // Every hold still open is exactly what the ledger holds pending.
     __int128 pending_usd = 0;
     for (uint64_t n = 1; const Payment* p = w.payments.FindPayment(PaymentId(n)); ++n) {
-      if (p->state == PaymentState::requires_capture && p->funding.source_account == Acct(kWalletUsd) &&
+      if (p->state == PaymentState::requires_capture &&
+          p->funding.source_account == Acct(kWalletUsd) &&
           w.ledger.GetPendingStatus(p->money_hold) == ledger::PendingStatus::pending) {
         pending_usd += I(p->funding.amount_charged_source);
       }
@@ -292,7 +293,8 @@ TEST(Snapshot, TruncatedOrDamagedSnapshotsAreRefused) {
   std::vector<uint8_t> longer = bytes;
   longer.push_back(0);
   const uint64_t size = bytes.size() - 8 + 1;
-  for (int i = 0; i < 8; ++i) longer[static_cast<size_t>(i)] = static_cast<uint8_t>(size >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    longer[static_cast<size_t>(i)] = static_cast<uint8_t>(size >> (8 * i));
   VectorSource source(longer);
   Payments fresh;
   EXPECT_FALSE(fresh.Load(source));
