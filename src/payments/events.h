@@ -43,6 +43,8 @@ inline constexpr uint8_t kEventKindMax = 14;
 
 // "payment.created", "payment.amount_capturable_updated", "refund.created", "fx.rates_updated"...
 std::string_view EventKindName(EventKind kind);
+// payment.* and refund.created: the event carries the payment after the change.
+bool CarriesPayment(EventKind kind);
 
 struct Event {
   EventKind kind = EventKind::payment_created;

@@ -235,13 +235,19 @@ TEST(Coupons, MinimumSpendExpiryMerchantAndAssetRules) {
   EXPECT_EQ(w.Run(WithCoupon(w, 1'000, "EURO")).error, PaymentError::coupon_not_applicable);
 }
 
-TEST(Coupons, SingleUseIsRedeemedOnceAndACancelGivesItBack) {
-  World w;
+// A single-use coupon "ONCE" and a held payment of 10.00 USD that uses it (not yet run).
+Command HeldWithSingleUseCoupon(World& w) {
   Coupon once = FixedCoupon("ONCE", 100);
   once.single_use = true;
-  ASSERT_TRUE(AddCoupon(w, once).ok());
+  EXPECT_TRUE(AddCoupon(w, once).ok());
   Command held = WithCoupon(w, 1'000, "ONCE");
   held.capture_method = CaptureMethod::manual;
+  return held;
+}
+
+TEST(Coupons, SingleUseIsRedeemedOnceAndACancelGivesItBack) {
+  World w;
+  const Command held = HeldWithSingleUseCoupon(w);
   const Reply first = w.Run(held);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(w.log.back().kind, EventKind::coupon_updated);
@@ -254,11 +260,7 @@ TEST(Coupons, SingleUseIsRedeemedOnceAndACancelGivesItBack) {
 
 TEST(Coupons, AnExpiredHoldGivesTheCouponBack) {
   World w;
-  Coupon once = FixedCoupon("ONCE", 100);
-  once.single_use = true;
-  ASSERT_TRUE(AddCoupon(w, once).ok());
-  Command held = WithCoupon(w, 1'000, "ONCE");
-  held.capture_method = CaptureMethod::manual;
+  Command held = HeldWithSingleUseCoupon(w);
   held.hold_timeout_seconds = 10;
   ASSERT_TRUE(w.Run(held).ok());
   ASSERT_EQ(w.ExpireAt(w.now_ms + 11'000).payments.size(), 1u);

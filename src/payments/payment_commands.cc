@@ -45,26 +45,17 @@ Reply RecordFailure(Payment payment, ledger::CreateTransferResult result, Emitte
   return WithPayment(std::move(reply), payment);
 }
 
-// A funded payment that ends without capture gives its single-use coupon back.
-void ReleaseCoupon(const State& state, const Payment& payment, Emitter& emitter) {
-  if (!payment.funded || payment.funding.coupon_code.empty()) return;
-  const Coupon* coupon = state.FindCoupon(payment.funding.coupon_code);
-  TPW_ASSERT(coupon != nullptr && coupon->redemptions > 0);
-  Event event;
-  event.kind = EventKind::coupon_updated;
-  event.coupon = *coupon;
-  --event.coupon->redemptions;
-  emitter.Emit(std::move(event));
-}
-
-void RedeemCoupon(const State& state, const FundingDecision& funding, Emitter& emitter) {
+// Changes a coupon's redemption count by one: up when a hold is placed with it, down when a
+// funded payment ends without capture (a single-use coupon becomes usable again).
+void CountRedemption(const State& state, const FundingDecision& funding, bool redeem,
+                     Emitter& emitter) {
   if (funding.coupon_code.empty()) return;
   const Coupon* coupon = state.FindCoupon(funding.coupon_code);
-  TPW_ASSERT(coupon != nullptr);
+  TPW_ASSERT(coupon != nullptr && (redeem || coupon->redemptions > 0));
   Event event;
   event.kind = EventKind::coupon_updated;
   event.coupon = *coupon;
-  ++event.coupon->redemptions;
+  event.coupon->redemptions = redeem ? coupon->redemptions + 1 : coupon->redemptions - 1;
   emitter.Emit(std::move(event));
 }
 
@@ -174,7 +165,7 @@ Reply PlaceHold(const State& state, Payment payment, const std::optional<Capture
   emitter.EmitPayment(
       capture ? EventKind::payment_succeeded : EventKind::payment_amount_capturable_updated,
       payment);
-  RedeemCoupon(state, payment.funding, emitter);
+  CountRedemption(state, payment.funding, true, emitter);
   return WithPayment(Reply{}, payment);
 }
 
@@ -312,7 +303,7 @@ Reply Release(const State& state, Payment payment, CancelReason reason, LedgerPo
   payment.cancel_reason = reason;
   payment.amount_capturable = Amount::Zero();
   emitter.EmitPayment(EventKind::payment_canceled, payment);
-  ReleaseCoupon(state, payment, emitter);
+  if (payment.funded) CountRedemption(state, payment.funding, false, emitter);
   return WithPayment(Reply{}, payment);
 }
 

@@ -166,15 +166,8 @@ bool DecodeState(std::span<const uint8_t> bytes, State& state) {
 }  // namespace
 
 bool ApplyEvent(State& state, const Event& event) {
+  if (CarriesPayment(event.kind)) return ApplyPayment(state, event);
   switch (event.kind) {
-    case EventKind::payment_created:
-    case EventKind::payment_requires_action:
-    case EventKind::payment_amount_capturable_updated:
-    case EventKind::payment_succeeded:
-    case EventKind::payment_canceled:
-    case EventKind::payment_failed:
-    case EventKind::refund_created:
-      return ApplyPayment(state, event);
     case EventKind::customer_updated:
       if (!event.customer || event.customer->id.is_zero()) return false;
       state.customers[event.customer->id.value] = *event.customer;
@@ -194,8 +187,9 @@ bool ApplyEvent(State& state, const Event& event) {
       if (!event.fx_account || event.fx_account->asset == 0) return false;
       state.fx_accounts[event.fx_account->asset] = event.fx_account->account;
       return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 std::string_view CommandKindName(CommandKind kind) {

@@ -207,14 +207,27 @@ TEST(Capture, AfterCancelIsRefused) {
   EXPECT_EQ(w.Net(kMerchant), 0);
 }
 
-TEST(Capture, AfterExpiryIsRefused) {
-  World w;
+// A held payment of 100.00 USD whose hold expires after 60 s.
+PaymentId HeldForAMinute(World& w) {
   Command create = w.Create(10'000);
   create.hold_timeout_seconds = 60;
   create.confirm = true;
   const Reply held = w.Run(create);
-  ASSERT_TRUE(held.ok());
-  const PaymentId id = held.payment->id;
+  EXPECT_TRUE(held.ok());
+  return held.payment->id;
+}
+
+// Lets the ledger expire the hold without telling the module yet.
+std::vector<ledger::ExpiredTransfer> ExpireInTheLedgerOnly(World& w) {
+  std::vector<ledger::ExpiredTransfer> expired;
+  (void)w.ledger.ExpirePendingTransfers(Timestamp{(w.now_ms + 61'000) * 1'000'000}, 10, expired);
+  w.now_ms += 62'000;
+  return expired;
+}
+
+TEST(Capture, AfterExpiryIsRefused) {
+  World w;
+  const PaymentId id = HeldForAMinute(w);
   const Reply expired = w.ExpireAt(w.now_ms + 61'000);
   ASSERT_TRUE(expired.ok());
   ASSERT_EQ(expired.payments.size(), 1u);
@@ -226,14 +239,9 @@ TEST(Capture, AfterExpiryIsRefused) {
 
 TEST(Capture, HoldExpiredAtTheLedgerButNotYetReportedIsRefused) {
   World w;
-  Command create = w.Create(10'000);
-  create.hold_timeout_seconds = 60;
-  create.confirm = true;
-  const PaymentId id = w.Run(create).payment->id;
-  std::vector<ledger::ExpiredTransfer> expired;
-  (void)w.ledger.ExpirePendingTransfers(Timestamp{(w.now_ms + 61'000) * 1'000'000}, 10, expired);
+  const PaymentId id = HeldForAMinute(w);
+  const std::vector<ledger::ExpiredTransfer> expired = ExpireInTheLedgerOnly(w);
   ASSERT_EQ(expired.size(), 1u);
-  w.now_ms += 62'000;
   EXPECT_EQ(w.Run(w.Capture(id)).error, PaymentError::hold_expired);
   // The report comes later and cancels it.
   Command report;
@@ -251,13 +259,8 @@ TEST(Capture, HoldExpiredAtTheLedgerButNotYetReportedIsRefused) {
 
 TEST(Capture, CancelOfAHoldTheLedgerExpiredStillCancels) {
   World w;
-  Command create = w.Create(10'000);
-  create.hold_timeout_seconds = 60;
-  create.confirm = true;
-  const PaymentId id = w.Run(create).payment->id;
-  std::vector<ledger::ExpiredTransfer> expired;
-  (void)w.ledger.ExpirePendingTransfers(Timestamp{(w.now_ms + 61'000) * 1'000'000}, 10, expired);
-  w.now_ms += 62'000;
+  const PaymentId id = HeldForAMinute(w);
+  ExpireInTheLedgerOnly(w);
   const Reply reply = w.Run(w.Cancel(id, CancelReason::abandoned));
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply.payment->cancel_reason, CancelReason::abandoned);
