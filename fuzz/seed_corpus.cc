@@ -22,6 +22,7 @@
 #include "journal/format.h"
 #include "journal/journal.h"
 #include "offline/messages.h"
+#include "payments/payments.h"
 #include "risk_inputs.h"
 #include "state_io.h"
 #include "storage_files.h"
@@ -549,6 +550,40 @@ void RiskSeeds() {
   Write("risk_fact", "decision", Prefixed({2}, engine::EncodeRiskDecisionFact(decision)));
 }
 
+// Payments events and a state holding them (byte 0: 0 = event, 1 = state).
+void PaymentsSeeds() {
+  payments::Payments state;
+  payments::Event created;
+  created.kind = payments::EventKind::payment_created;
+  created.at_ms = 1'700'000'000'000;
+  payments::Payment& p = created.payment.emplace();
+  p.id = payments::PaymentId(1);
+  p.amount = Amount::FromMinor(1'250);
+  p.asset = 1;
+  p.merchant_account = AccountId(200);
+  p.customer = payments::CustomerId(7);
+  p.description = "order 1";
+  p.metadata = {{"order", "1"}};
+  p.splits = {{AccountId(201), Amount::Zero(), 1'000}};
+  p.hold_timeout_seconds = 604'800;
+  payments::Event rates;
+  rates.kind = payments::EventKind::fx_rates_updated;
+  rates.rates = {{1, 2, *payments::ParseRate("0.9"), "ecb", 5, 6}};
+  payments::Event coupon;
+  coupon.kind = payments::EventKind::coupon_created;
+  coupon.coupon.emplace().code = "TEN";
+  coupon.coupon->kind = payments::CouponKind::percent;
+  coupon.coupon->percent_off_bps = 1'000;
+  for (const auto& [name, event] : {std::pair{"created", &created}, std::pair{"rates", &rates},
+                                    std::pair{"coupon", &coupon}}) {
+    WriteIfValid("payments", std::string("event-") + name,
+                 Prefixed({0}, payments::EncodeEvent(*event)), state.Apply(*event));
+  }
+  fuzz::VectorSink sink;
+  state.Save(sink);
+  Write("payments", "state", Prefixed({1}, sink.bytes()));
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seed_corpus <directory>\n");
@@ -563,5 +598,6 @@ int main(int argc, char** argv) {
   DeviceSeeds();
   AccessSeeds();
   RiskSeeds();
+  PaymentsSeeds();
   return 0;
 }
