@@ -266,18 +266,24 @@ void FeatureTable::Record(const Event& event, Timestamp now) {
   Add(slot, bucket, event);
 }
 
+// The ring holds buckets (head - 15 .. head]; the window at now_bucket is (now - 15 .. now].
+// Their overlap is one run of buckets, summed without a check per bucket.
 u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
-  const Header& h = HeaderOf(slot);
-  u128 total = 0;
-  for (uint64_t i = 0; i < kWindowBuckets && i <= h.head_bucket; ++i) {
-    const uint64_t bucket = h.head_bucket - i;
-    if (!InWindow(bucket, now_bucket)) continue;
-    const size_t position = static_cast<size_t>(bucket % kWindowBuckets);
-    if (spec_.kind == FeatureKind::count) total += count_slots_[slot].counts[position];
-    if (spec_.kind == FeatureKind::sum) {
-      total = SaturatingAdd(total, sum_slots_[slot].sums[position]);
-    }
+  constexpr uint64_t kSpan = kWindowBuckets - 1;
+  const uint64_t head = HeaderOf(slot).head_bucket;
+  const uint64_t first = std::max(head >= kSpan ? head - kSpan : 0,
+                                  now_bucket >= kSpan ? now_bucket - kSpan : 0);
+  const uint64_t last = std::min(head, now_bucket);
+  if (first > last) return 0;
+  if (spec_.kind == FeatureKind::count) {
+    const Counts& counts = count_slots_[slot].counts;
+    uint64_t total = 0;  // at most 16 x (2^32 - 1): no overflow
+    for (uint64_t b = first; b <= last; ++b) total += counts[b % kWindowBuckets];
+    return total;
   }
+  const Sums& sums = sum_slots_[slot].sums;
+  u128 total = 0;
+  for (uint64_t b = first; b <= last; ++b) total = SaturatingAdd(total, sums[b % kWindowBuckets]);
   return total;
 }
 
