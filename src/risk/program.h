@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/assert.h"
@@ -148,7 +149,10 @@ inline bool Compare(Op op, const Value& a, const Value& b) {
   return Compare(OutcomesAccepted(op), a, b);
 }
 
-// Runs code[begin, end) and returns the boolean it leaves. Ctx supplies
+// Runs the conditions of `count` rules in order in one loop (a call per rule would cost about
+// as much as a short condition). `range(i)` gives rule i's code as std::pair{begin, end}, or an
+// empty range to skip the rule; `visit(i, result)` gets each result before the next rule runs.
+// Ctx supplies
 //   Value Field(Field), Value Feature(uint32_t index), bool InList(uint32_t list, u128 value).
 // The compiler guarantees the stack never exceeds kStackSlotsMax and ends with one value.
 // Dispatch is "threaded" (GNU labels as values, which g++ and clang support, like the
@@ -161,8 +165,8 @@ inline bool Compare(Op op, const Value& a, const Value& b) {
     goto* kLabels[static_cast<size_t>(in->op)]; \
   } while (0)
 
-template <typename Ctx>
-bool RunCondition(const Program& program, uint32_t begin, uint32_t end, Ctx& ctx) {
+template <typename Ctx, typename Range, typename Visit>
+void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, Visit visit) {
   // In the order of enum class Op.
   static constexpr void* kLabels[] = {
       &&field,         &&constant,     &&feature,       &&compare,         &&compare,
@@ -171,94 +175,128 @@ bool RunCondition(const Program& program, uint32_t begin, uint32_t end, Ctx& ctx
       &&jump_if_false, &&jump_if_true, &&field_compare, &&feature_compare, &&field_in_set,
       &&field_in_list};
   static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == static_cast<size_t>(Op::field_in_list) + 1);
-  TPW_ASSERT(begin < end);
+  const Instr* code = program.code.data();
   Value stack[kStackSlotsMax];  // uninitialized: the compiler proved every read follows a write
   size_t top = 0;               // number of values on the stack
-  const Instr* code = program.code.data();
-  uint32_t pc = begin;
-  const Instr* in = &code[pc];
-  goto* kLabels[static_cast<size_t>(in->op)];
+  uint32_t pc = 0;
+  uint32_t end = 0;
+  const Instr* in = nullptr;
+  bool result = false;
+  for (size_t rule = 0; rule < count; ++rule) {
+    {
+      const auto [begin, rule_end] = range(rule);
+      if (begin == rule_end) continue;
+      TPW_ASSERT(begin < rule_end);
+      pc = begin;
+      end = rule_end;
+    }
+    top = 0;
+    in = &code[pc];
+    goto* kLabels[static_cast<size_t>(in->op)];
 
-field:
-  stack[top++] = ctx.Field(static_cast<Field>(in->arg));
-  TPW_RISK_NEXT();
-constant:
-  stack[top++] = program.constants[in->arg];
-  TPW_RISK_NEXT();
-feature:
-  stack[top++] = ctx.Feature(in->arg);
-  TPW_RISK_NEXT();
-compare:
-  --top;
-  stack[top - 1] = Value{Compare(in->op, stack[top - 1], stack[top]) ? 1u : 0u, 0};
-  TPW_RISK_NEXT();
-logical_not:
-  stack[top - 1].v = stack[top - 1].v == 0 ? 1 : 0;
-  TPW_RISK_NEXT();
-add:
-  --top;
-  stack[top - 1] = Value{SaturatingAdd(stack[top - 1].v, stack[top].v),
-                         CombineAssets(stack[top - 1].asset, stack[top].asset)};
-  TPW_RISK_NEXT();
-sub:
-  --top;
-  stack[top - 1] = Value{SaturatingSub(stack[top - 1].v, stack[top].v),
-                         CombineAssets(stack[top - 1].asset, stack[top].asset)};
-  TPW_RISK_NEXT();
-mul:
-  --top;
-  stack[top - 1] = Value{SaturatingMul(stack[top - 1].v, stack[top].v),
-                         CombineAssets(stack[top - 1].asset, stack[top].asset)};
-  TPW_RISK_NEXT();
-in_set : {
-  const std::vector<u128>& set = program.sets[in->arg];
-  stack[top - 1] = Value{std::binary_search(set.begin(), set.end(), stack[top - 1].v) ? 1u : 0u, 0};
-  TPW_RISK_NEXT();
-}
-in_list:
-  stack[top - 1] = Value{ctx.InList(in->arg, stack[top - 1].v) ? 1u : 0u, 0};
-  TPW_RISK_NEXT();
-jump_if_false:
-  // `and`: a false left side is the result; skip the right side (the jump lands on `end` or on
-  // the instruction after the right side, never past `end`).
-  if (stack[top - 1].v == 0) {
-    pc = in->arg - 1;
-  } else {
+  field:
+    stack[top++] = ctx.Field(static_cast<Field>(in->arg));
+    TPW_RISK_NEXT();
+  constant:
+    stack[top++] = program.constants[in->arg];
+    TPW_RISK_NEXT();
+  feature:
+    stack[top++] = ctx.Feature(in->arg);
+    TPW_RISK_NEXT();
+  compare:
     --top;
-  }
-  TPW_RISK_NEXT();
-jump_if_true:
-  if (stack[top - 1].v != 0) {
-    pc = in->arg - 1;
-  } else {
+    stack[top - 1] = Value{Compare(in->op, stack[top - 1], stack[top]) ? 1u : 0u, 0};
+    TPW_RISK_NEXT();
+  logical_not:
+    stack[top - 1].v = stack[top - 1].v == 0 ? 1 : 0;
+    TPW_RISK_NEXT();
+  add:
     --top;
+    stack[top - 1] = Value{SaturatingAdd(stack[top - 1].v, stack[top].v),
+                           CombineAssets(stack[top - 1].asset, stack[top].asset)};
+    TPW_RISK_NEXT();
+  sub:
+    --top;
+    stack[top - 1] = Value{SaturatingSub(stack[top - 1].v, stack[top].v),
+                           CombineAssets(stack[top - 1].asset, stack[top].asset)};
+    TPW_RISK_NEXT();
+  mul:
+    --top;
+    stack[top - 1] = Value{SaturatingMul(stack[top - 1].v, stack[top].v),
+                           CombineAssets(stack[top - 1].asset, stack[top].asset)};
+    TPW_RISK_NEXT();
+  in_set : {
+    const std::vector<u128>& set = program.sets[in->arg];
+    stack[top - 1] =
+        Value{std::binary_search(set.begin(), set.end(), stack[top - 1].v) ? 1u : 0u, 0};
+    TPW_RISK_NEXT();
   }
-  TPW_RISK_NEXT();
-field_compare:
-  stack[top++] = Value{
-      Compare(in->accepted, ctx.Field(static_cast<Field>(in->operand)), program.constants[in->arg])
-          ? 1u
-          : 0u,
-      0};
-  TPW_RISK_NEXT();
-feature_compare:
-  stack[top++] = Value{
-      Compare(in->accepted, ctx.Feature(in->operand), program.constants[in->arg]) ? 1u : 0u, 0};
-  TPW_RISK_NEXT();
-field_in_set : {
-  const std::vector<u128>& set = program.sets[in->arg];
-  const u128 value = ctx.Field(static_cast<Field>(in->operand)).v;
-  stack[top++] = Value{std::binary_search(set.begin(), set.end(), value) ? 1u : 0u, 0};
-  TPW_RISK_NEXT();
-}
-field_in_list:
-  stack[top++] =
-      Value{ctx.InList(in->arg, ctx.Field(static_cast<Field>(in->operand)).v) ? 1u : 0u, 0};
-  TPW_RISK_NEXT();
+  in_list:
+    stack[top - 1] = Value{ctx.InList(in->arg, stack[top - 1].v) ? 1u : 0u, 0};
+    TPW_RISK_NEXT();
+  jump_if_false:
+    // `and`: a false left side is the result; skip the right side (the jump lands on `end` or
+    // on the instruction after the right side, never past `end`).
+    if (stack[top - 1].v == 0) {
+      if (in->arg == end) {  // the whole condition is this `and`: it is false
+        result = false;
+        goto rule_done;
+      }
+      pc = in->arg - 1;
+    } else {
+      --top;
+    }
+    TPW_RISK_NEXT();
+  jump_if_true:
+    if (stack[top - 1].v != 0) {
+      if (in->arg == end) {  // the whole condition is this `or`: it is true
+        result = true;
+        goto rule_done;
+      }
+      pc = in->arg - 1;
+    } else {
+      --top;
+    }
+    TPW_RISK_NEXT();
+  field_compare:
+    stack[top++] = Value{Compare(in->accepted, ctx.Field(static_cast<Field>(in->operand)),
+                                 program.constants[in->arg])
+                             ? 1u
+                             : 0u,
+                         0};
+    TPW_RISK_NEXT();
+  feature_compare:
+    stack[top++] = Value{
+        Compare(in->accepted, ctx.Feature(in->operand), program.constants[in->arg]) ? 1u : 0u,
+        0};
+    TPW_RISK_NEXT();
+  field_in_set : {
+    const std::vector<u128>& set = program.sets[in->arg];
+    const u128 value = ctx.Field(static_cast<Field>(in->operand)).v;
+    stack[top++] = Value{std::binary_search(set.begin(), set.end(), value) ? 1u : 0u, 0};
+    TPW_RISK_NEXT();
+  }
+  field_in_list:
+    stack[top++] =
+        Value{ctx.InList(in->arg, ctx.Field(static_cast<Field>(in->operand)).v) ? 1u : 0u, 0};
+    TPW_RISK_NEXT();
 
-done:
-  TPW_ASSERT(top == 1);
-  return stack[0].v != 0;
+  done:
+    TPW_ASSERT(top == 1);
+    result = stack[0].v != 0;
+  rule_done:
+    visit(rule, result);
+  }
+}
+
+// Runs code[begin, end) and returns the boolean it leaves.
+template <typename Ctx>
+bool RunCondition(const Program& program, uint32_t begin, uint32_t end, Ctx& ctx) {
+  bool result = false;
+  RunConditions(
+      program, 1, [&](size_t) { return std::pair{begin, end}; }, ctx,
+      [&](size_t, bool r) { result = r; });
+  return result;
 }
 #undef TPW_RISK_NEXT
 

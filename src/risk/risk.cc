@@ -149,16 +149,24 @@ void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out) 
   out.decided_by = {};
   out.rules_version = rules.version();
   const Rule* decided = nullptr;
-  for (const Rule& rule : rules.rules()) {
-    if (rule.is_action && decided != nullptr) continue;  // the first action that matches wins
-    if (!RunCondition(rules.program(), rule.code.begin, rule.code.end, context)) continue;
+  const std::vector<Rule>& all = rules.rules();
+  const auto code_of = [&](size_t i) {
+    const Rule& rule = all[i];
+    // The first action that matches wins: later actions are skipped (an empty range).
+    if (rule.is_action && decided != nullptr) return std::pair{rule.code.begin, rule.code.begin};
+    return std::pair{rule.code.begin, rule.code.end};
+  };
+  const auto matched = [&](size_t i, bool holds) {
+    if (!holds) return;
+    const Rule& rule = all[i];
     if (rule.is_action) {
       decided = &rule;
     } else {
       out.score += rule.weight;
       out.matched_rules.push_back(rule.name);
     }
-  }
+  };
+  RunConditions(rules.program(), all.size(), code_of, context, matched);
   if (decided == nullptr) return ApplyThresholds(rules.thresholds(), out);
   out.matched_rules.push_back(decided->name);
   out.decided_by = decided->name;
