@@ -473,6 +473,9 @@ void Engine::Impl::Execute(Request& request, Group& group) {
     case RequestKind::payments:
       ExecutePayments(request, reply, group);
       break;
+    case RequestKind::payments_digest:
+      reply.payments_digest = payments_.StateDigest();
+      break;
     default:
       ExecuteQuery(request, reply);
       break;
@@ -588,6 +591,7 @@ void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
     case RequestKind::access:
     case RequestKind::risk:
     case RequestKind::payments:
+    case RequestKind::payments_digest:
       reply.error = EngineError::invalid_request;
       break;
   }
