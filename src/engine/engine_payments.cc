@@ -226,9 +226,9 @@ EngineStatus Engine::Impl::ApplyPaymentFact(const journal::RecordView& record) {
     return diverged("payment event " + what + " does not apply to the payments state");
   }
   NotePaymentEvent(event);
-  std::vector<payments::Event> events;
-  events.push_back(std::move(event));
-  PublishPaymentEvents(events.front().at_ms, events);
+  payment_events_.clear();
+  payment_events_.push_back(std::move(event));
+  PublishPaymentEvents(payment_events_.front().at_ms, payment_events_);
   return EngineStatus::Ok();
 }
 

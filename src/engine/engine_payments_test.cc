@@ -6,6 +6,8 @@
 // refusals that journal nothing, and damaged payment facts that stop recovery.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <latch>
 #include <memory>
 #include <string>
@@ -236,6 +238,13 @@ class EnginePaymentsTest : public ::testing::Test {
   __int128 OnHold(u128 id) { return static_cast<__int128>(AccountOf(id).debits_pending.minor()); }
 
   uint64_t Records() { return engine_->Stats().journal_records; }
+  // Stats once the sequencer has published every step before this call. (Journal counts are
+  // current when a reply arrives; the state counts are published by the sequencer just after it
+  // hands a group to the journal, so they may trail a reply: one more round trip settles them.)
+  EngineStats SettledStats() {
+    (void)engine_->PaymentsStateDigest();
+    return engine_->Stats();
+  }
   uint64_t Digest() {
     const std::optional<uint64_t> digest = engine_->PaymentsStateDigest();
     EXPECT_TRUE(digest.has_value());
@@ -272,7 +281,7 @@ class EnginePaymentsTest : public ::testing::Test {
     Observed o;
     o.digest = Digest();
     o.ledger = testing::DumpState(*engine_, kAllAccounts, {});
-    const EngineStats stats = engine_->Stats();
+    const EngineStats stats = SettledStats();
     o.by_state = stats.payments_by_state;
     o.payment_facts = stats.payment_facts;
     o.risk_decisions = stats.risk_decisions;
@@ -309,7 +318,7 @@ TEST_F(EnginePaymentsTest, CreateConfirmCaptureJournalsLedgerFactsBeforePaymentF
   EXPECT_EQ(Net(kMerchant), 0);
   EXPECT_EQ(after_confirm.groups_committed, before_confirm.groups_committed + 1);
   EXPECT_EQ(after_confirm.journal_records, before_confirm.journal_records + 3);
-  EXPECT_EQ(after_confirm.risk_decisions, before_confirm.risk_decisions + 1);
+  EXPECT_EQ(SettledStats().risk_decisions, 1u);
 
   const EngineStats before_capture = engine_->Stats();
   const pay::Payment captured = Ok(Capture(held.id));
@@ -321,8 +330,10 @@ TEST_F(EnginePaymentsTest, CreateConfirmCaptureJournalsLedgerFactsBeforePaymentF
   EXPECT_EQ(Net(kMerchant), 10'000);
   EXPECT_EQ(after_capture.groups_committed, before_capture.groups_committed + 1);
   EXPECT_EQ(after_capture.journal_records, after_confirm.journal_records + 2);
-  EXPECT_EQ(after_capture.payments, 1u);
-  EXPECT_EQ(after_capture.payments_by_state[static_cast<size_t>(PaymentState::succeeded)], 1u);
+  const EngineStats settled = SettledStats();
+  EXPECT_EQ(settled.payments, 1u);
+  EXPECT_EQ(settled.payments_by_state[static_cast<size_t>(PaymentState::succeeded)], 1u);
+  EXPECT_EQ(settled.payment_facts, 2u + 3u);  // the two customers (SetUp), then this payment
 
   engine_.reset();
   EXPECT_EQ(LastRecordTypes(5), (std::vector<uint16_t>{kRiskDecisionFact, kTransfersFact,
@@ -462,7 +473,7 @@ TEST_F(EnginePaymentsTest, RiskRulesDemandAStepUpAndAStrongConfirmPays) {
   EXPECT_EQ(paid.state, PaymentState::succeeded);
   EXPECT_EQ(paid.risk.cvm_performed, risk::Cvm::strong);
   EXPECT_EQ(Net(kMerchant), 150'000);
-  EXPECT_EQ(engine_->Stats().risk_decisions, 2u);  // the cvm_insufficient refusal asked nobody
+  EXPECT_EQ(SettledStats().risk_decisions, 2u);  // the cvm_insufficient refusal asked nobody
 }
 
 // ---- Restarts -------------------------------------------------------------------------------
@@ -517,7 +528,7 @@ TEST_F(EnginePaymentsTest, StatsCountPaymentsByStateAndTheRegistries) {
   Ok(Create(100, CaptureMethod::automatic, /*confirm=*/false));
   clock_.Advance(2 * kNanosPerSecond);  // the registry counts refresh at most once per second
   Ok(Create(100, CaptureMethod::automatic));
-  const EngineStats stats = engine_->Stats();
+  const EngineStats stats = SettledStats();
   EXPECT_EQ(stats.payments, 4u);
   const auto count = [&](PaymentState s) { return stats.payments_by_state[static_cast<size_t>(s)]; };
   EXPECT_EQ(count(PaymentState::requires_capture), 1u);
@@ -529,7 +540,7 @@ TEST_F(EnginePaymentsTest, StatsCountPaymentsByStateAndTheRegistries) {
   ASSERT_TRUE(engine_->Snapshot().ok());
   Reopen();
   ASSERT_TRUE(engine_->recovery().from_snapshot);
-  const EngineStats reloaded = engine_->Stats();
+  const EngineStats reloaded = SettledStats();
   EXPECT_EQ(reloaded.payments_by_state, stats.payments_by_state);
   EXPECT_EQ(reloaded.payment_customers, 2u);
   EXPECT_EQ(reloaded.payment_facts, stats.payment_facts);
@@ -584,6 +595,25 @@ TEST_F(EnginePaymentsTest, HoldsPlacedBeforeARestartExpireAfterIt) {
   EXPECT_EQ(Observe(), before);
 }
 
+TEST_F(EnginePaymentsTest, WhilePaymentsHoldFundsAStepExpiresAtMost1024Holds) {
+  // Each expired hold journals its payment's cancellation in the expiry's group; the cap keeps
+  // that group bounded (payments with full metadata are ~32 KiB each).
+  constexpr uint64_t kHolds = 1'030;
+  pay::Command c = Create(1, CaptureMethod::manual);
+  c.hold_timeout_seconds = 60;
+  for (uint64_t i = 0; i < kHolds; ++i) ASSERT_EQ(Ok(c).state, PaymentState::requires_capture);
+  clock_.Advance(61 * kNanosPerSecond);
+  const uint64_t records = Records();
+  (void)Get(PaymentId{1});  // this step expires 1,024 holds: one expiry fact, 1,024 cancellations
+  EXPECT_EQ(Records(), records + 1 + 1'024);
+  (void)Get(PaymentId{1});  // and this one the other 6
+  EXPECT_EQ(Records(), records + 1 + 1'024 + 1 + 6);
+  const EngineStats all = SettledStats();
+  EXPECT_EQ(all.payments_by_state[static_cast<size_t>(PaymentState::canceled)], kHolds);
+  EXPECT_EQ(all.payments_by_state[static_cast<size_t>(PaymentState::requires_capture)], 0u);
+  EXPECT_EQ(OnHold(kWalletUsd), 0);
+}
+
 // ---- Concurrency and refusals ---------------------------------------------------------------
 
 TEST_F(EnginePaymentsTest, OfTwoConcurrentCapturesExactlyOneSucceeds) {
@@ -636,7 +666,7 @@ TEST_F(EnginePaymentsTest, RefusedCommandsLeaveTheJournalAndTheStateUnchanged) {
   EXPECT_EQ(refused.param, "kind");
   EXPECT_EQ(Records(), records);
   EXPECT_EQ(Digest(), digest);
-  EXPECT_EQ(engine_->Stats().risk_decisions, 1u);  // only the first payment's
+  EXPECT_EQ(SettledStats().risk_decisions, 1u);  // only the first payment's
   EXPECT_EQ(Get(paid.id).state, PaymentState::succeeded);
 }
 
@@ -647,6 +677,57 @@ TEST_F(EnginePaymentsTest, AfterShutdownACommandIsAnsweredWithTheEngineError) {
   EXPECT_EQ(*reply.error, EngineError::shutting_down);
   EXPECT_FALSE(reply.payments.has_value());
   EXPECT_FALSE(engine_->PaymentsStateDigest().has_value());
+}
+
+// A step of requests that together journal more than one journal group may hold (64 MiB) is
+// committed as several groups, split between requests: every request is answered and the engine
+// keeps running (one group would be refused by the journal and stop the engine).
+TEST_F(EnginePaymentsTest, AStepThatJournalsMoreThanAGroupHoldsIsSplitBetweenRequests) {
+  // Stop the journal thread in a reply callback, then give the sequencer two more groups to
+  // fill the pipeline and a third it cannot hand off: everything queued meanwhile is one step.
+  std::promise<void> blocked;
+  std::latch release(1);
+  engine_->SubmitPayments(OnPayment(CommandKind::get_payment, PaymentId{1}), [&](Reply&&) {
+    blocked.set_value();
+    release.wait();
+  });
+  blocked.get_future().wait();
+  std::atomic<int> fillers{0};
+  for (int i = 0; i < 3; ++i) {
+    engine_->SubmitPayments(OnPayment(CommandKind::get_payment, PaymentId{1}),
+                            [&](Reply&&) { ++fillers; });
+    while (engine_->Stats().queue_depth != 0) std::this_thread::yield();
+  }
+  // Payments with full metadata journal ~56 KiB each (two events carrying the payment).
+  pay::Command big = Create(1, CaptureMethod::automatic);
+  for (size_t k = 0; k < pay::kMetadataKeysMax; ++k) {
+    std::string key = "key" + std::to_string(100 + k);
+    key.resize(pay::kMetadataKeyLengthMax, 'k');
+    big.metadata.emplace_back(key, std::string(pay::kMetadataValueLengthMax, 'v'));
+  }
+  constexpr int kPayments = 1'400;  // ~78 MB in one step
+  std::atomic<int> ok{0};
+  std::latch answered(kPayments);
+  for (int i = 0; i < kPayments; ++i) {
+    engine_->SubmitPayments(big, [&](Reply&& reply) {
+      if (!reply.error && reply.payments && reply.payments->ok()) ++ok;
+      answered.count_down();
+    });
+  }
+  const uint64_t groups = engine_->Stats().groups_committed;
+  release.count_down();
+  answered.wait();
+  EXPECT_EQ(ok.load(), kPayments);
+  EXPECT_FALSE(engine_->failure().has_value()) << engine_->failure()->Message();
+  EXPECT_EQ(fillers.load(), 3);
+  const EngineStats stats = SettledStats();
+  EXPECT_EQ(stats.payments_by_state[static_cast<size_t>(PaymentState::succeeded)],
+            static_cast<uint64_t>(kPayments));
+  EXPECT_GE(stats.groups_committed, groups + 3 + 3);  // 3 small ones, the big step in 3 or more
+  EXPECT_EQ(Net(kMerchant), kPayments);
+  const Observed before = Observe();
+  Reopen(/*ignore_snapshots=*/true);
+  EXPECT_EQ(Observe(), before);
 }
 
 // ---- Damaged payment facts ------------------------------------------------------------------
