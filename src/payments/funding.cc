@@ -51,8 +51,8 @@ Refusal ApplyPoints(const State& state, const Payment& payment, const Customer& 
   if (!program.configured || program.money_asset != payment.asset) {
     return Refuse(PaymentError::points_program_missing, "use_points");
   }
-  const auto source = std::find_if(
-      customer.sources.begin(), customer.sources.end(), [&](const FundingSource& s) {
+  const auto source =
+      std::find_if(customer.sources.begin(), customer.sources.end(), [&](const FundingSource& s) {
         return s.kind == SourceKind::points && s.asset == program.points_asset;
       });
   if (source == customer.sources.end()) return std::nullopt;  // no points account: no points
@@ -74,17 +74,16 @@ Refusal ApplyPoints(const State& state, const Payment& payment, const Customer& 
 struct Candidate {
   const FundingSource* source = nullptr;
   size_t index = 0;
-  bool tagged = false;  // carries the payment's scenario tag
+  bool tagged = false;       // carries the payment's scenario tag
   std::optional<Rate> rate;  // X -> Y; nullopt for a same-asset source
   // Order: scenario tag, then priority (lower first), then same asset before FX, then the
   // order the customer listed them.
-  auto Key() const {
-    return std::make_tuple(!tagged, source->priority, rate.has_value(), index);
-  }
+  auto Key() const { return std::make_tuple(!tagged, source->priority, rate.has_value(), index); }
 };
 
 bool HasTag(const FundingSource& source, std::string_view tag) {
-  return !tag.empty() && std::find(source.tags.begin(), source.tags.end(), tag) != source.tags.end();
+  return !tag.empty() &&
+         std::find(source.tags.begin(), source.tags.end(), tag) != source.tags.end();
 }
 
 // The quote named at confirm, checked for existence, expiry and pair.
@@ -111,8 +110,9 @@ Refusal FindQuote(const State& state, const Payment& payment, QuoteId id, uint64
 
 struct Candidates {
   std::vector<Candidate> usable;
-  bool override_seen = false;  // the override account is one of the customer's sources
+  bool override_seen = false;    // the override account is one of the customer's sources
   bool fx_rate_missing = false;  // some source was left out for want of a rate
+  bool quote_excluded = false;   // some source was left out because the quote is for another asset
 };
 
 Candidates ListCandidates(const State& state, const Payment& payment, const Customer& customer,
@@ -126,7 +126,10 @@ Candidates ListCandidates(const State& state, const Payment& payment, const Cust
     const bool tagged = HasTag(source, payment.scenario);
     // A transit purse pays only in a scenario it is tagged for (a ride, not a web shop).
     if (source.kind == SourceKind::transit && !tagged) continue;
-    if (quote != nullptr && source.asset != quote->to_asset) continue;
+    if (quote != nullptr && source.asset != quote->to_asset) {
+      out.quote_excluded = true;
+      continue;
+    }
     Candidate candidate{&source, i, tagged, std::nullopt};
     if (source.asset != payment.asset) {
       const FxRate* rate = state.FindRate(payment.asset, source.asset);
@@ -190,9 +193,13 @@ Refusal CheckFx(const State& state, const Payment& payment, const FxQuote* quote
 
 Refusal NoCandidate(const Candidates& candidates, const ConfirmOptions& options) {
   if (options.source_account && !candidates.override_seen) {
-    return Refuse(PaymentError::invalid_request, "source_account",
-                  "account " + FormatId(*options.source_account) +
-                      " is not a money source of this customer");
+    return Refuse(
+        PaymentError::invalid_request, "source_account",
+        "account " + FormatId(*options.source_account) + " is not a money source of this customer");
+  }
+  if (candidates.quote_excluded) {
+    return Refuse(PaymentError::quote_mismatch, "quote",
+                  "no money source of the customer holds the quote's target asset");
   }
   if (candidates.fx_rate_missing) return Refuse(PaymentError::fx_rate_missing);
   return Refuse(PaymentError::no_funding_source);
