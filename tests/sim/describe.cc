@@ -94,6 +94,10 @@ std::string_view KindName(RequestKind kind) {
       return "access";
     case RequestKind::risk:
       return "risk";
+    case RequestKind::payments:
+      return "payments";
+    case RequestKind::payments_digest:
+      return "payments_digest";
   }
   return "?";
 }
