@@ -194,6 +194,19 @@ TEST(Apply, RefusesEventsThatContradictTheState) {
   refund.kind = EventKind::refund_created;
   refund.refund = RefundId(1);
   EXPECT_FALSE(payments.Apply(refund));  // the payment lists no such refund
+  refund.payment->refunds.push_back(Refund{});
+  refund.payment->refunds.back().id = RefundId(7);
+  refund.refund = RefundId(7);
+  EXPECT_FALSE(payments.Apply(refund));  // listed, but refund 1 is the next one
+  Event from_the_future = succeeded;
+  from_the_future.payment->refunds = refund.payment->refunds;
+  EXPECT_FALSE(payments.Apply(from_the_future));  // lists a refund not created yet
+  refund.payment->refunds.back().id = RefundId(1);
+  refund.payment->state = PaymentState::succeeded;
+  refund.refund = RefundId(1);
+  EXPECT_TRUE(payments.Apply(refund));
+  EXPECT_EQ(payments.Stats().by_state[static_cast<size_t>(PaymentState::succeeded)], 1u);
+  EXPECT_EQ(payments.Stats().by_state[static_cast<size_t>(PaymentState::requires_confirmation)], 0u);
   Event coupon;
   coupon.kind = EventKind::coupon_updated;
   coupon.coupon = Coupon{};

@@ -25,9 +25,24 @@ void IndexHolds(State& state, const Payment& payment) {
   }
 }
 
+// Refund ids are numbered in the order refunds are created: a refund_created event carries the
+// next number, and no payment may list a refund from the future (Load checks the same).
+bool RefundsFit(const State& state, const Event& event, const Payment& payment) {
+  uint64_t next_refund = state.next_refund;
+  if (event.kind == EventKind::refund_created) {
+    const bool listed = std::any_of(payment.refunds.begin(), payment.refunds.end(),
+                                    [&](const Refund& r) { return r.id == event.refund; });
+    if (!listed || event.refund.value != next_refund) return false;
+    ++next_refund;
+  }
+  return std::all_of(payment.refunds.begin(), payment.refunds.end(),
+                     [&](const Refund& r) { return r.id.value < next_refund; });
+}
+
 bool ApplyPayment(State& state, const Event& event) {
   if (!event.payment) return false;
   const Payment& payment = *event.payment;
+  if (!RefundsFit(state, event, payment)) return false;
   if (event.kind == EventKind::payment_created) {
     if (payment.id.value != state.payments.size() + 1 || state.payments.size() >= kPaymentsMax) {
       return false;
@@ -35,14 +50,11 @@ bool ApplyPayment(State& state, const Event& event) {
     state.payments.push_back(payment);
   } else {
     if (state.FindPayment(payment.id) == nullptr) return false;
+    --state.payments_by_state[static_cast<size_t>(state.payments[payment.id.value - 1].state)];
     state.payments[payment.id.value - 1] = payment;
   }
-  if (event.kind == EventKind::refund_created) {
-    const bool listed = std::any_of(payment.refunds.begin(), payment.refunds.end(),
-                                    [&](const Refund& r) { return r.id == event.refund; });
-    if (!listed) return false;
-    state.next_refund = std::max(state.next_refund, event.refund.value + 1);
-  }
+  ++state.payments_by_state[static_cast<size_t>(payment.state)];
+  if (event.kind == EventKind::refund_created) ++state.next_refund;
   IndexHolds(state, payment);
   return true;
 }
@@ -107,6 +119,7 @@ bool DecodePayments(BinaryReader& r, State& state) {
   for (uint64_t i = 0; i < count; ++i) {
     Payment& payment = state.payments.emplace_back();
     if (!records::Get(r, payment) || payment.id.value != i + 1) return false;
+    ++state.payments_by_state[static_cast<size_t>(payment.state)];
     IndexHolds(state, payment);
     for (const Refund& refund : payment.refunds) {
       if (refund.id.value >= state.next_refund) return false;
@@ -291,9 +304,8 @@ const Payment* Payments::FindPaymentByHold(TransferId hold) const {
 PaymentsStats Payments::Stats() const {
   PaymentsStats stats;
   stats.payments = state_->payments.size();
-  for (const Payment& p : state_->payments) {
-    stats.open_holds += p.state == PaymentState::requires_capture ? 1 : 0;
-  }
+  stats.by_state = state_->payments_by_state;
+  stats.open_holds = stats.by_state[static_cast<size_t>(PaymentState::requires_capture)];
   stats.customers = state_->customers.size();
   stats.coupons = state_->coupons.size();
   stats.fx_pairs = state_->rates.size();

@@ -12,6 +12,7 @@
 // Thread-safety: none; one thread (the sequencer) owns an instance.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -209,6 +210,7 @@ struct Reply {
 struct PaymentsStats {
   uint64_t payments = 0;
   uint64_t open_holds = 0;  // payments in requires_capture
+  std::array<uint64_t, kPaymentStateCount> by_state{};  // indexed by PaymentState
   uint64_t customers = 0;
   uint64_t coupons = 0;
   uint64_t fx_pairs = 0;

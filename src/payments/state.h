@@ -4,6 +4,7 @@
 // engine. So live execution and replay run the same code.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,6 +28,7 @@ struct HoldHash {
 struct State {
   AssetTable assets;
   std::vector<Payment> payments;  // payment number n at index n - 1
+  std::array<uint64_t, kPaymentStateCount> payments_by_state{};  // derived: counts per state
   std::map<u128, Customer> customers;
   std::map<std::string, Coupon, std::less<>> coupons;
   PointsProgram program;

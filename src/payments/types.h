@@ -96,6 +96,7 @@ enum class PaymentState : uint8_t {
   succeeded = 3,
   canceled = 4,
 };
+inline constexpr size_t kPaymentStateCount = 5;
 enum class CaptureMethod : uint8_t { automatic = 0, manual = 1 };
 enum class CancelReason : uint8_t {
   none = 0,
