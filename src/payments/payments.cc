@@ -1,25 +1,311 @@
 #include "payments/payments.h"
 
-namespace tpw::payments {
+#include "common/codec.h"
+#include "payments/handlers.h"
+#include "payments/records.h"
+#include "payments/state.h"
 
-// Step-1 stub: the state machine lands with the implementation.
-std::string_view CommandKindName(CommandKind) { return "unknown"; }
-Payments::Payments() = default;
-Reply Payments::Execute(const Command&, uint64_t, LedgerPort&, RiskPort&, std::vector<Event>&) {
-  Reply reply;
-  reply.error = PaymentError::invalid_request;
-  reply.detail = "not implemented yet";
-  return reply;
+namespace tpw::payments {
+namespace {
+
+inline constexpr uint32_t kStateMagic = 0x4d594150;  // "PAYM" little-endian
+inline constexpr uint32_t kStateVersion = 1;
+
+uint64_t Fnv1a(std::span<const uint8_t> bytes, uint64_t hash = 0xcbf29ce484222325ull) {
+  for (const uint8_t byte : bytes) {
+    hash ^= byte;
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
 }
-bool Payments::Apply(const Event&) { return false; }
-void Payments::Save(ledger::StateSink&) const {}
-bool Payments::Load(ledger::StateSource&) { return false; }
-uint64_t Payments::StateLayoutFingerprint() { return 0; }
-uint64_t Payments::StateDigest() const { return 0; }
-const Payment* Payments::FindPayment(PaymentId) const { return nullptr; }
-const Customer* Payments::FindCustomer(CustomerId) const { return nullptr; }
-const Coupon* Payments::FindCoupon(std::string_view) const { return nullptr; }
-const Payment* Payments::FindPaymentByHold(TransferId) const { return nullptr; }
-PaymentsStats Payments::Stats() const { return {}; }
+
+void IndexHolds(State& state, const Payment& payment) {
+  for (const TransferId hold : {payment.money_hold, payment.points_hold}) {
+    if (!hold.is_zero()) state.payment_by_hold[hold.value] = payment.id.value;
+  }
+}
+
+bool ApplyPayment(State& state, const Event& event) {
+  if (!event.payment) return false;
+  const Payment& payment = *event.payment;
+  if (event.kind == EventKind::payment_created) {
+    if (payment.id.value != state.payments.size() + 1 || state.payments.size() >= kPaymentsMax) {
+      return false;
+    }
+    state.payments.push_back(payment);
+  } else {
+    if (state.FindPayment(payment.id) == nullptr) return false;
+    state.payments[payment.id.value - 1] = payment;
+  }
+  if (event.kind == EventKind::refund_created) {
+    const bool listed = std::any_of(payment.refunds.begin(), payment.refunds.end(),
+                                    [&](const Refund& r) { return r.id == event.refund; });
+    if (!listed) return false;
+    state.next_refund = std::max(state.next_refund, event.refund.value + 1);
+  }
+  IndexHolds(state, payment);
+  return true;
+}
+
+bool ApplyCoupon(State& state, const Event& event) {
+  if (!event.coupon) return false;
+  const auto it = state.coupons.find(event.coupon->code);
+  const bool create = event.kind == EventKind::coupon_created;
+  if (create == (it != state.coupons.end())) return false;
+  state.coupons[event.coupon->code] = *event.coupon;
+  return true;
+}
+
+bool ApplyQuote(State& state, const Event& event) {
+  if (!event.quote || event.quote->id.value != state.next_quote) return false;
+  std::erase_if(state.quotes, [&](const auto& q) { return q.second.expires_at_ms <= event.at_ms; });
+  state.quotes[event.quote->id.value] = *event.quote;
+  ++state.next_quote;
+  return true;
+}
+
+bool ApplyRates(State& state, const Event& event) {
+  if (event.rates.empty()) return false;
+  for (const FxRate& row : event.rates) state.rates[{row.from_asset, row.to_asset}] = row;
+  return state.rates.size() <= kFxPairsMax;
+}
+
+// ---- snapshot -------------------------------------------------------------------------------
+
+std::vector<uint8_t> EncodeState(const State& state) {
+  BinaryWriter w;
+  w.U32(kStateMagic);
+  w.U32(kStateVersion);
+  w.U64(state.next_refund);
+  w.U64(state.next_quote);
+  w.U64(state.payments.size());
+  for (const Payment& payment : state.payments) records::Put(w, payment);
+  w.U64(state.customers.size());
+  for (const auto& [id, customer] : state.customers) records::Put(w, customer);
+  w.U64(state.coupons.size());
+  for (const auto& [code, coupon] : state.coupons) records::Put(w, coupon);
+  records::Put(w, state.program);
+  w.U64(state.rates.size());
+  for (const auto& [pair, row] : state.rates) records::Put(w, row);
+  w.U64(state.quotes.size());
+  for (const auto& [id, quote] : state.quotes) records::Put(w, quote);
+  w.U64(state.fx_accounts.size());
+  for (const auto& [asset, account] : state.fx_accounts) records::Put(w, FxAccount{asset, account});
+  return w.Take();
+}
+
+// A count read from a snapshot: within `max`, and at most one item per byte left.
+bool ReadCount(BinaryReader& r, uint64_t max, uint64_t& count) {
+  count = r.U64();
+  return r.ok() && count <= max && count <= r.remaining();
+}
+
+bool DecodePayments(BinaryReader& r, State& state) {
+  uint64_t count = 0;
+  if (!ReadCount(r, kPaymentsMax, count)) return false;
+  state.payments.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    Payment& payment = state.payments.emplace_back();
+    if (!records::Get(r, payment) || payment.id.value != i + 1) return false;
+    IndexHolds(state, payment);
+    for (const Refund& refund : payment.refunds) {
+      if (refund.id.value >= state.next_refund) return false;
+    }
+  }
+  return true;
+}
+
+// Keyed records: strictly increasing keys (the order Save writes), each decoded by Get.
+template <typename Record, typename Map, typename KeyOf>
+bool DecodeMap(BinaryReader& r, uint64_t max, Map& map, KeyOf key_of) {
+  uint64_t count = 0;
+  if (!ReadCount(r, max, count)) return false;
+  for (uint64_t i = 0; i < count; ++i) {
+    Record record;
+    if (!records::Get(r, record)) return false;
+    auto key = key_of(record);
+    if (!map.empty() && !(map.rbegin()->first < key)) return false;
+    map.emplace(std::move(key), std::move(record));
+  }
+  return true;
+}
+
+bool DecodeState(std::span<const uint8_t> bytes, State& state) {
+  BinaryReader r(bytes);
+  if (r.U32() != kStateMagic || r.U32() != kStateVersion) return false;
+  state.next_refund = r.U64();
+  state.next_quote = r.U64();
+  if (!r.ok() || state.next_refund == 0 || state.next_quote == 0) return false;
+  if (!DecodePayments(r, state)) return false;
+  if (!DecodeMap<Customer>(r, kCustomersMax, state.customers,
+                           [](const Customer& c) { return c.id.value; })) {
+    return false;
+  }
+  if (!DecodeMap<Coupon>(r, kCouponsMax, state.coupons, [](const Coupon& c) { return c.code; })) {
+    return false;
+  }
+  if (!records::Get(r, state.program)) return false;
+  if (!DecodeMap<FxRate>(r, kFxPairsMax, state.rates, [](const FxRate& f) {
+        return std::pair<uint32_t, uint32_t>{f.from_asset, f.to_asset};
+      })) {
+    return false;
+  }
+  if (!DecodeMap<FxQuote>(r, kQuotesMax, state.quotes, [](const FxQuote& q) { return q.id.value; })) {
+    return false;
+  }
+  if (!state.quotes.empty() && state.quotes.rbegin()->first >= state.next_quote) return false;
+  std::map<uint32_t, FxAccount> accounts;
+  if (!DecodeMap<FxAccount>(r, kFxPairsMax, accounts, [](const FxAccount& a) { return a.asset; })) {
+    return false;
+  }
+  for (const auto& [asset, fx] : accounts) state.fx_accounts[asset] = fx.account;
+  return r.AtEndOk();
+}
+
+}  // namespace
+
+bool ApplyEvent(State& state, const Event& event) {
+  switch (event.kind) {
+    case EventKind::payment_created:
+    case EventKind::payment_requires_action:
+    case EventKind::payment_amount_capturable_updated:
+    case EventKind::payment_succeeded:
+    case EventKind::payment_canceled:
+    case EventKind::payment_failed:
+    case EventKind::refund_created:
+      return ApplyPayment(state, event);
+    case EventKind::customer_updated:
+      if (!event.customer || event.customer->id.is_zero()) return false;
+      state.customers[event.customer->id.value] = *event.customer;
+      return state.customers.size() <= kCustomersMax;
+    case EventKind::coupon_created:
+    case EventKind::coupon_updated:
+      return ApplyCoupon(state, event);
+    case EventKind::points_program_updated:
+      if (!event.program) return false;
+      state.program = *event.program;
+      return true;
+    case EventKind::fx_rates_updated:
+      return ApplyRates(state, event);
+    case EventKind::fx_quote_created:
+      return ApplyQuote(state, event);
+    case EventKind::fx_account_updated:
+      if (!event.fx_account || event.fx_account->asset == 0) return false;
+      state.fx_accounts[event.fx_account->asset] = event.fx_account->account;
+      return true;
+  }
+  return false;
+}
+
+std::string_view CommandKindName(CommandKind kind) {
+  static constexpr std::string_view kNames[] = {
+      "create_payment", "confirm_payment",   "capture_payment",  "cancel_payment",
+      "refund_payment", "get_payment",       "list_payments",    "upsert_customer",
+      "get_customer",   "create_coupon",     "get_coupon",       "set_points_program",
+      "get_points_program", "put_fx_rates",  "list_fx_rates",    "create_fx_quote",
+      "get_fx_quote",   "set_fx_account",    "expire_holds"};
+  const auto index = static_cast<size_t>(kind);
+  return index < std::size(kNames) ? kNames[index] : "unknown";
+}
+
+Payments::Payments(AssetTable assets) : state_(std::make_unique<State>()) {
+  state_->assets = std::move(assets);
+}
+Payments::~Payments() = default;
+Payments::Payments(Payments&&) noexcept = default;
+Payments& Payments::operator=(Payments&&) noexcept = default;
+
+Reply Payments::Execute(const Command& c, uint64_t now_ms, LedgerPort& ledger, RiskPort& risk,
+                        std::vector<Event>& events) {
+  Emitter emitter(*state_, events, now_ms);
+  const State& state = *state_;
+  switch (c.kind) {
+    case CommandKind::create_payment:
+      return CreatePayment(state, c, ledger, risk, emitter);
+    case CommandKind::confirm_payment:
+      return ConfirmPayment(state, c, ledger, risk, emitter);
+    case CommandKind::capture_payment:
+      return CapturePayment(state, c, ledger, emitter);
+    case CommandKind::cancel_payment:
+      return CancelPayment(state, c, ledger, emitter);
+    case CommandKind::refund_payment:
+      return RefundPayment(state, c, ledger, emitter);
+    case CommandKind::expire_holds:
+      return ExpireHolds(state, c, ledger, emitter);
+    case CommandKind::upsert_customer:
+      return UpsertCustomer(state, c, ledger, emitter);
+    case CommandKind::create_coupon:
+      return CreateCoupon(state, c, ledger, emitter);
+    case CommandKind::set_points_program:
+      return SetPointsProgram(state, c, ledger, emitter);
+    case CommandKind::put_fx_rates:
+      return PutFxRates(state, c, emitter);
+    case CommandKind::create_fx_quote:
+      return CreateFxQuote(state, c, emitter);
+    case CommandKind::set_fx_account:
+      return SetFxAccount(state, c, ledger, emitter);
+    case CommandKind::get_payment:
+    case CommandKind::list_payments:
+    case CommandKind::get_customer:
+    case CommandKind::get_coupon:
+    case CommandKind::get_points_program:
+    case CommandKind::list_fx_rates:
+    case CommandKind::get_fx_quote:
+      return Read(state, c);
+  }
+  return Refuse(PaymentError::invalid_request, "kind", "unknown command kind");
+}
+
+bool Payments::Apply(const Event& event) { return ApplyEvent(*state_, event); }
+
+void Payments::Save(ledger::StateSink& sink) const {
+  const std::vector<uint8_t> bytes = EncodeState(*state_);
+  sink.U64(bytes.size());
+  sink.Write(bytes);
+}
+
+bool Payments::Load(ledger::StateSource& source) {
+  uint64_t size = 0;
+  if (!source.U64(size) || size > source.remaining()) return false;
+  std::vector<uint8_t> bytes(size);
+  if (!source.Read(bytes)) return false;
+  auto loaded = std::make_unique<State>();
+  loaded->assets = state_->assets;
+  if (!DecodeState(bytes, *loaded)) return false;
+  state_ = std::move(loaded);
+  return true;
+}
+
+uint64_t Payments::StateLayoutFingerprint() {
+  constexpr std::string_view kLayout = "tpw.payments.state";
+  const uint64_t hash = Fnv1a({reinterpret_cast<const uint8_t*>(kLayout.data()), kLayout.size()});
+  const uint8_t versions[] = {static_cast<uint8_t>(kStateVersion), kEventFormatVersion};
+  return Fnv1a(versions, hash);
+}
+
+uint64_t Payments::StateDigest() const { return Fnv1a(EncodeState(*state_)); }
+
+const Payment* Payments::FindPayment(PaymentId id) const { return state_->FindPayment(id); }
+const Customer* Payments::FindCustomer(CustomerId id) const { return state_->FindCustomer(id); }
+const Coupon* Payments::FindCoupon(std::string_view code) const {
+  return state_->FindCoupon(code);
+}
+const Payment* Payments::FindPaymentByHold(TransferId hold) const {
+  const auto it = state_->payment_by_hold.find(hold.value);
+  return it == state_->payment_by_hold.end() ? nullptr : state_->FindPayment(PaymentId(it->second));
+}
+
+PaymentsStats Payments::Stats() const {
+  PaymentsStats stats;
+  stats.payments = state_->payments.size();
+  for (const Payment& p : state_->payments) {
+    stats.open_holds += p.state == PaymentState::requires_capture ? 1 : 0;
+  }
+  stats.customers = state_->customers.size();
+  stats.coupons = state_->coupons.size();
+  stats.fx_pairs = state_->rates.size();
+  stats.fx_quotes = state_->quotes.size();
+  return stats;
+}
 
 }  // namespace tpw::payments

@@ -13,15 +13,15 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "common/amount.h"
+#include "common/asset.h"
 #include "common/ids.h"
 #include "ledger/ledger.h"
 #include "ledger/results.h"
@@ -215,9 +215,15 @@ struct PaymentsStats {
   uint64_t fx_quotes = 0;
 };
 
+struct State;  // internal (state.h)
+
 class Payments {
  public:
-  Payments();
+  // `assets` gives the scales FX conversion needs (and which asset numbers exist).
+  explicit Payments(AssetTable assets = AssetTable::Default());
+  ~Payments();
+  Payments(Payments&&) noexcept;
+  Payments& operator=(Payments&&) noexcept;
 
   // Runs one command at `now_ms` (milliseconds since the epoch, from the sequencer). Appends the
   // events it emits to `events` (already applied); the engine journals them.
@@ -254,56 +260,7 @@ class Payments {
   PaymentsStats Stats() const;
 
  private:
-  struct PaymentCtx;
-  struct State {
-    std::vector<Payment> payments;  // payment number n at index n - 1
-    std::map<u128, Customer> customers;
-    std::map<std::string, Coupon, std::less<>> coupons;
-    PointsProgram program;
-    std::map<std::pair<uint32_t, uint32_t>, FxRate> rates;
-    std::map<uint64_t, FxQuote> quotes;
-    std::map<uint32_t, AccountId> fx_accounts;
-    uint64_t next_refund = 1;
-    uint64_t next_quote = 1;
-  };
-
-  // Command handlers (payments.cc, payments_flows.cc, payments_registry.cc).
-  Reply CreatePayment(const Command& c, uint64_t now_ms, LedgerPort& ledger, RiskPort& risk,
-                      std::vector<Event>& events);
-  Reply ConfirmPayment(const Command& c, uint64_t now_ms, LedgerPort& ledger, RiskPort& risk,
-                       std::vector<Event>& events);
-  Reply CapturePayment(const Command& c, uint64_t now_ms, LedgerPort& ledger,
-                       std::vector<Event>& events);
-  Reply CancelPayment(const Command& c, uint64_t now_ms, LedgerPort& ledger,
-                      std::vector<Event>& events);
-  Reply RefundPayment(const Command& c, uint64_t now_ms, LedgerPort& ledger,
-                      std::vector<Event>& events);
-  Reply ExpireHolds(const Command& c, uint64_t now_ms, LedgerPort& ledger,
-                    std::vector<Event>& events);
-  Reply ListPayments(const Command& c) const;
-  Reply UpsertCustomer(const Command& c, uint64_t now_ms, const LedgerPort& ledger,
-                       std::vector<Event>& events);
-  Reply CreateCoupon(const Command& c, uint64_t now_ms, std::vector<Event>& events);
-  Reply SetPointsProgram(const Command& c, uint64_t now_ms, const LedgerPort& ledger,
-                         std::vector<Event>& events);
-  Reply PutFxRates(const Command& c, uint64_t now_ms, std::vector<Event>& events);
-  Reply CreateFxQuote(const Command& c, uint64_t now_ms, std::vector<Event>& events);
-  Reply SetFxAccount(const Command& c, uint64_t now_ms, const LedgerPort& ledger,
-                     std::vector<Event>& events);
-  Reply Emit(Event event, std::vector<Event>& events);
-
-  bool ApplyPayment(const Event& event);
-  void IndexHolds(const Payment& payment);
-
-  struct HoldHash {
-    size_t operator()(u128 id) const {
-      // Transfer ids of holds differ in the payment number bits (48..111): fold both halves.
-      return static_cast<size_t>(Low64(id) ^ (High64(id) * 0x9E3779B97F4A7C15ull));
-    }
-  };
-
-  State state_;
-  std::unordered_map<u128, uint64_t, HoldHash> payment_by_hold_;  // hold transfer id -> payment number
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace tpw::payments

@@ -17,6 +17,8 @@
 #include "common/amount.h"
 #include "common/ids.h"
 #include "common/int128.h"
+#include "ledger/results.h"
+#include "payments/errors.h"
 #include "risk/event.h"
 
 namespace tpw::payments {
@@ -179,7 +181,12 @@ struct FundingDecision {
   AccountId points_account;      // zero = no points used
   Amount points_used;            // points asset units moved to the points sink
   Amount points_value;           // X, paid to the merchant from the points funding account
+  uint32_t points_asset = 0;
+  AccountId points_sink_account;     // the program's accounts at confirm (capture and refunds
+  AccountId points_funding_account;  // use these even if the program changes later)
   bool fx = false;
+  AccountId fx_source_account;  // FX liquidity in Y: the hold's credit account
+  AccountId fx_payout_account;  // FX liquidity in X: pays the merchant at capture
   Rate rate;       // X -> Y, when fx
   QuoteId quote;   // zero = the rates table's rate
   std::string rate_source;
@@ -248,8 +255,8 @@ struct Payment {
   std::vector<Refund> refunds;
 
   uint32_t ledger_attempts = 0;  // chains submitted so far (the next attempt number)
-  uint8_t last_error = 0;        // PaymentError of the last failed attempt, 0 = none
-  std::optional<uint8_t> last_ledger_result;  // ledger::CreateTransferResult of that failure
+  PaymentError last_error = PaymentError::ok;  // of the last failed attempt (payment_failed)
+  std::optional<ledger::CreateTransferResult> last_ledger_result;  // what the ledger said then
   uint64_t created_at_ms = 0;
   uint64_t updated_at_ms = 0;
   friend bool operator==(const Payment&, const Payment&) = default;

@@ -1,0 +1,95 @@
+// The state of the payments module and the plumbing its command handlers share (internal
+// header). Handlers get the state read-only and an Emitter: the only way they change anything
+// is by emitting an event, which the Emitter applies at once (ApplyEvent) and hands to the
+// engine. So live execution and replay run the same code.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/asset.h"
+#include "payments/payments.h"
+
+namespace tpw::payments {
+
+struct HoldHash {
+  size_t operator()(u128 id) const {
+    // Hold ids differ in the payment-number bits (48..111): fold both halves.
+    return static_cast<size_t>(Low64(id) ^ (High64(id) * 0x9E3779B97F4A7C15ull));
+  }
+};
+
+struct State {
+  AssetTable assets;
+  std::vector<Payment> payments;  // payment number n at index n - 1
+  std::map<u128, Customer> customers;
+  std::map<std::string, Coupon, std::less<>> coupons;
+  PointsProgram program;
+  std::map<std::pair<uint32_t, uint32_t>, FxRate> rates;  // (from, to)
+  std::map<uint64_t, FxQuote> quotes;
+  std::map<uint32_t, AccountId> fx_accounts;  // asset -> FX liquidity account
+  uint64_t next_refund = 1;
+  uint64_t next_quote = 1;
+  // Derived (rebuilt by Load, kept by Apply): hold transfer id -> payment number.
+  std::unordered_map<u128, uint64_t, HoldHash> payment_by_hold;
+
+  const Payment* FindPayment(PaymentId id) const {
+    if (id.is_zero() || id.value > payments.size()) return nullptr;
+    return &payments[id.value - 1];
+  }
+  const Customer* FindCustomer(CustomerId id) const {
+    const auto it = customers.find(id.value);
+    return it == customers.end() ? nullptr : &it->second;
+  }
+  const Coupon* FindCoupon(std::string_view code) const {
+    const auto it = coupons.find(code);
+    return it == coupons.end() ? nullptr : &it->second;
+  }
+  const FxRate* FindRate(uint32_t from, uint32_t to) const {
+    const auto it = rates.find({from, to});
+    return it == rates.end() ? nullptr : &it->second;
+  }
+  AccountId FxAccountOf(uint32_t asset) const {
+    const auto it = fx_accounts.find(asset);
+    return it == fx_accounts.end() ? AccountId() : it->second;
+  }
+};
+
+// Applies one event to the state; false when it contradicts the state (payments.cc).
+[[nodiscard]] bool ApplyEvent(State& state, const Event& event);
+
+// Emits events for a handler: applies each to the state, then appends it to the engine's list.
+class Emitter {
+ public:
+  Emitter(State& state, std::vector<Event>& out, uint64_t now_ms)
+      : state_(state), out_(out), now_ms_(now_ms) {}
+  void Emit(Event event) {
+    event.at_ms = now_ms_;
+    const bool applied = ApplyEvent(state_, event);
+    TPW_ASSERT_MSG(applied, "a handler emitted an event its own state refuses");
+    out_.push_back(std::move(event));
+  }
+  void EmitPayment(EventKind kind, Payment payment) {
+    Event event;
+    event.kind = kind;
+    payment.updated_at_ms = now_ms_;
+    event.payment = std::move(payment);
+    Emit(std::move(event));
+  }
+  uint64_t now_ms() const { return now_ms_; }
+
+ private:
+  State& state_;
+  std::vector<Event>& out_;
+  uint64_t now_ms_;
+};
+
+// A refusal: the reply of a command that changes nothing.
+Reply Refuse(PaymentError error, std::string param = {}, std::string detail = {});
+
+}  // namespace tpw::payments
