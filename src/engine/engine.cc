@@ -70,14 +70,20 @@ uint64_t EventsOf(const Request& request) {
 // What a snapshot's layout depends on: the ledger's, clearing's and the access state's saved
 // structures.
 // Risk: the engine's risk section (engine_risk.cc, version 1) around risk::kStateVersion.
+// Payments: the engine's payments section (engine_payments.cc, version 1) around the module's
+// own layout fingerprint.
 constexpr uint64_t kRiskSectionLayoutVersion = 1;
+constexpr uint64_t kPaymentsSectionLayoutVersion = 1;
 
 uint64_t StateFingerprint() {
   const uint64_t without_risk =
       (Ledger::StateLayoutFingerprint() * 1000003 + offline::Clearing::kStateLayoutVersion) *
           1000003 +
       access::kStateLayoutVersion;
-  return (without_risk * 1000003 + kRiskSectionLayoutVersion) * 1000003 + risk::kStateVersion;
+  const uint64_t without_payments =
+      (without_risk * 1000003 + kRiskSectionLayoutVersion) * 1000003 + risk::kStateVersion;
+  return (without_payments * 1000003 + kPaymentsSectionLayoutVersion) * 1000003 +
+         payments::Payments::StateLayoutFingerprint();
 }
 
 }  // namespace
@@ -95,6 +101,7 @@ void Engine::Impl::ResetState() {
   api_keys_ = access::ApiKeyTable{};
   idempotency_ = access::IdempotencyTable{options_.idempotency_ttl_ms};
   ResetRisk();
+  ResetPayments();
 }
 
 EngineStatus Engine::Impl::Open() {
@@ -225,7 +232,8 @@ EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t& sequence) {
                      [&](ledger::StateSource& source) {
                        return ledger_->LoadState(source) && store_->LoadState(source) &&
                               clearing_.LoadState(source) && api_keys_.LoadState(source) &&
-                              idempotency_.LoadState(source) && LoadRiskState(source);
+                              idempotency_.LoadState(source) && LoadRiskState(source) &&
+                              LoadPaymentsState(source);
                      },
                      why)) {
         recovery_.from_snapshot = true;
@@ -273,6 +281,7 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
       record.type <= static_cast<uint16_t>(FactType::risk_decision)) {
     return ApplyRiskFact(record);
   }
+  if (record.type == static_cast<uint16_t>(FactType::payment)) return ApplyPaymentFact(record);
   auto decoded = DecodeFact(record.type, record.bytes);
   if (!decoded.ok()) return diverged(decoded.error());
   const Fact& fact = decoded.value();
@@ -296,7 +305,8 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
     case FactType::risk_rules:
     case FactType::risk_list:
     case FactType::risk_decision:
-      return diverged("an offline, access or risk fact decoded as a ledger fact");
+    case FactType::payment:
+      return diverged("an offline, access, risk or payment fact decoded as a ledger fact");
     case FactType::transfers_expired: {
       const Timestamp now{fact.header.batch_first};
       if (now <= ledger_->last_timestamp()) return diverged("expiry time is not after the last");
@@ -460,6 +470,9 @@ void Engine::Impl::Execute(Request& request, Group& group) {
     case RequestKind::risk:
       ExecuteRisk(request, reply, group);
       break;
+    case RequestKind::payments:
+      ExecutePayments(request, reply, group);
+      break;
     default:
       ExecuteQuery(request, reply);
       break;
@@ -574,6 +587,7 @@ void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
     case RequestKind::offline:
     case RequestKind::access:
     case RequestKind::risk:
+    case RequestKind::payments:
       reply.error = EngineError::invalid_request;
       break;
   }
@@ -617,6 +631,7 @@ void Engine::Impl::RunExpiry(Group& group) {
   std::vector<uint8_t> bytes;
   EncodeExpiredFact(header, ids, bytes);
   group.Add(FactType::transfers_expired, std::move(bytes));
+  ExpirePaymentHolds(expired, now, group);
 }
 
 void Engine::Impl::HandOff(std::unique_ptr<Group> group) {
@@ -702,6 +717,7 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
     api_keys_.SaveState(sink);
     idempotency_.SaveState(sink);
     SaveRiskState(sink);
+    SavePaymentsState(sink);
   });
   if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());
   PruneSnapshots(*storage_, std::max<uint32_t>(1, options_.snapshots_kept));
@@ -711,6 +727,7 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
 }
 
 void Engine::Impl::PublishStats() {
+  RefreshPaymentsRegistryStats();  // before the lock: it may walk every payment
   std::lock_guard lock(state_mutex_);
   stats_.accounts = ledger_->account_count();
   stats_.transfers = ledger_->transfer_count();
@@ -726,6 +743,13 @@ void Engine::Impl::PublishStats() {
   stats_.risk_velocity_keys = risk.velocity_keys;
   stats_.risk_velocity_bytes = risk.velocity_bytes;
   stats_.risk_decisions = risk.decisions;
+  stats_.payments = payment_state_of_.size();
+  stats_.payments_by_state = payments_by_state_;
+  stats_.payment_facts = payment_facts_;
+  stats_.payment_customers = payments_registry_stats_.customers;
+  stats_.payment_coupons = payments_registry_stats_.coupons;
+  stats_.payment_fx_pairs = payments_registry_stats_.fx_pairs;
+  stats_.payment_fx_quotes = payments_registry_stats_.fx_quotes;
 }
 
 // ---------------------------------------------------------------------------------------------

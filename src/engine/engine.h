@@ -16,6 +16,7 @@
 //     journal stops Open with the journal's error (file, offset, sequence).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +34,7 @@
 #include "engine/offline.h"
 #include "engine/risk_command.h"
 #include "ledger/ledger.h"
+#include "payments/payments.h"
 #include "storage/storage.h"
 
 namespace tpw::engine {
@@ -99,6 +101,9 @@ struct RecoveryReport {
   uint64_t elapsed_ns = 0;         // Open() start to ready
 };
 
+// Payment states (payments::PaymentState: requires_confirmation .. canceled).
+inline constexpr size_t kPaymentStates = 5;
+
 struct EngineStats {
   uint64_t accounts = 0;
   uint64_t transfers = 0;
@@ -122,6 +127,17 @@ struct EngineStats {
   uint64_t risk_velocity_keys = 0;
   uint64_t risk_velocity_bytes = 0;
   uint64_t risk_decisions = 0;
+  // Payments (issue 7): payment intents by state (indexed by payments::PaymentState), payment
+  // facts journaled (or replayed) since start-up, and the registries' sizes. The by-state counts
+  // are exact after every step; customers, coupons, FX pairs and live quotes are refreshed at
+  // most once per second of the engine's clock (counting them walks the payments state).
+  uint64_t payments = 0;
+  std::array<uint64_t, kPaymentStates> payments_by_state{};
+  uint64_t payment_facts = 0;
+  uint64_t payment_customers = 0;
+  uint64_t payment_coupons = 0;
+  uint64_t payment_fx_pairs = 0;
+  uint64_t payment_fx_quotes = 0;
   // Requests the sequencer took off the queue at once (one sample per batch it executed).
   HistogramSnapshot sequencer_batch_requests;
   // Facts per group commit (one sample per group appended to the journal).
@@ -150,6 +166,7 @@ enum class RequestKind : uint8_t {
   offline,  // an offline-payment command (SubmitOffline)
   access,   // an API-key command (AccessCommand)
   risk,     // a risk command (RiskCommand): rules, lists, evaluate, decide
+  payments,  // a payments command (payments::Command): SubmitPayments / ExecutePayments
 };
 
 // ---- API access: API keys and idempotency ----------------------------------------------------
@@ -202,6 +219,7 @@ struct Reply {
   std::optional<OfflineReply> offline;                  // offline commands
   std::optional<AccessReply> access;                    // access commands
   std::optional<RiskReply> risk;                        // risk commands
+  std::optional<payments::Reply> payments;              // payments commands
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
   // create_accounts / create_transfers: the batch's first timestamp. Event i was stamped
   // first_timestamp + i (a failed event consumes its stamp too), so a caller can show what it
@@ -216,6 +234,7 @@ struct Request {
   std::shared_ptr<OfflineWork> offline;
   std::shared_ptr<AccessCommand> access;
   std::shared_ptr<RiskCommand> risk;
+  std::shared_ptr<payments::Command> payments;
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
   std::vector<u128> ids;
@@ -274,6 +293,17 @@ class Engine {
   // Risk rules, lists, evaluations and decisions (risk_command.h); the answer is reply.risk
   // unless reply.error is set.
   Reply ExecuteRisk(RiskCommand command);
+  // Payments (payments/payments.h, docs/payments.md): runs one command in the sequencer at the
+  // engine's step time. Its money movements are ledger transfers in the same group commit as its
+  // payment facts, and its risk decision (at confirm) is a journaled risk decision. `done` is
+  // called exactly once, on an engine thread, when the outcome is durable (reply.payments) or
+  // the engine failed (reply.error: storage_failed, shutting_down). A refused command
+  // (reply.payments->error) changes nothing unless payments.h says otherwise (a risk decline, a
+  // ledger refusal), and is durable like any other reply. `expire_holds` is the engine's own
+  // (its expiry timer runs it) and is refused with invalid_request.
+  void SubmitPayments(payments::Command command, std::function<void(Reply&&)> done);
+  // Blocking SubmitPayments.
+  Reply ExecutePayments(payments::Command command);
 
   EngineStats Stats() const;
   const RecoveryReport& recovery() const;

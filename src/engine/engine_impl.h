@@ -2,6 +2,7 @@
 // journal pipeline) and engine_offline.cc (offline-payment commands). Not a public header.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -22,6 +23,7 @@
 #include "journal/journal.h"
 #include "journal/record_reader.h"
 #include "offline/clearing.h"
+#include "payments/payments.h"
 #include "risk/risk.h"
 
 namespace tpw::engine {
@@ -92,6 +94,7 @@ class Engine::Impl {
   EngineStatus ApplyOfflineFact(const journal::RecordView& record);
   EngineStatus ApplyAccessFact(const journal::RecordView& record);
   EngineStatus ApplyRiskFact(const journal::RecordView& record);
+  EngineStatus ApplyPaymentFact(const journal::RecordView& record);
   EngineStatus CheckIssuerKey();
 
   // ---- sequencer thread
@@ -118,6 +121,32 @@ class Engine::Impl {
   std::optional<OfflineReply> ApplyRiskOfflineLimits(OfflineCommand& c, uint32_t asset) const;
   void SaveRiskState(ledger::StateSink& sink) const;
   bool LoadRiskState(ledger::StateSource& source);
+  // ---- payments (engine_payments.cc), sequencer thread (and recovery)
+  // The ports the payments module reaches the ledger and risk through, bound to one group.
+  class PaymentsLedgerPort;
+  class PaymentsRiskPort;
+  void ExecutePayments(Request& request, Reply& reply, Group& group);
+  void ResetPayments();
+  // Runs `command` at `now_ms`: its transfers and risk decision go into `group` as they happen,
+  // then one payment fact per event it emits (so the ledger facts come first).
+  payments::Reply RunPaymentsCommand(const payments::Command& command, uint64_t now_ms,
+                                     Group& group);
+  // The ledger expired these pending transfers in this step (RunExpiry): cancels the payments
+  // whose holds they were (expire_holds), in the same group after the expiry fact.
+  void ExpirePaymentHolds(const std::vector<ledger::ExpiredTransfer>& expired, Timestamp now,
+                          Group& group);
+  // The payments clock: `t` in milliseconds, never before a payment event already recorded.
+  uint64_t PaymentsTimeMs(Timestamp t) const;
+  // Counts and indexes derived from each payment event, live and on replay.
+  void NotePaymentEvent(const payments::Event& event);
+  // Outbox hook (hooks branch): hands the events of one journaled command, or of one replayed
+  // fact, to the outbox. A no-op until the outbox is merged.
+  void PublishPaymentEvents(uint64_t time_ms, const std::vector<payments::Event>& events);
+  // Refreshes payments_registry_stats_ when it is stale (see EngineStats): at most once per
+  // second of payments time while payments change, since counting walks every payment.
+  void RefreshPaymentsRegistryStats();
+  void SavePaymentsState(ledger::StateSink& sink) const;
+  bool LoadPaymentsState(ledger::StateSource& source);
   void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);
   void ExecuteCreateTransfers(Request& request, Reply& reply, Group& group);
   void ExecuteQuery(Request& request, Reply& reply);
@@ -204,6 +233,20 @@ class Engine::Impl {
   std::string risk_rules_text_;
   uint64_t risk_decisions_ = 0;
   risk::RiskDecision risk_scratch_;
+  // Payments state (engine_payments.cc), sequencer thread (and recovery): the state machine;
+  // the latest event time (the payments clock never goes back, even when the wall clock does);
+  // payment facts seen; each payment's state by number (index n - 1) and the count per state,
+  // for Stats; the events of the command running (reused); and when the registry counts were
+  // last refreshed.
+  payments::Payments payments_;
+  uint64_t payments_last_ms_ = 0;
+  uint64_t payment_facts_ = 0;
+  std::vector<uint8_t> payment_state_of_;
+  std::array<uint64_t, kPaymentStates> payments_by_state_{};
+  std::vector<payments::Event> payment_events_;
+  payments::PaymentsStats payments_registry_stats_;
+  bool payments_registry_dirty_ = false;
+  uint64_t payments_registry_refreshed_ms_ = 0;
   // api_keys_ as last published for other threads (copy-on-write; keys change rarely).
   mutable std::mutex api_keys_mutex_;
   std::shared_ptr<const access::ApiKeyTable> published_api_keys_ =

@@ -57,6 +57,7 @@ size_t ItemBytes(FactType type) {
     case FactType::risk_rules:  // nor these: engine/risk_facts.h
     case FactType::risk_list:
     case FactType::risk_decision:
+    case FactType::payment:  // nor this: payments::DecodeEvent
       return 0;
   }
   return 0;
@@ -211,6 +212,7 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
     case FactType::risk_rules:
     case FactType::risk_list:
     case FactType::risk_decision:
+    case FactType::payment:
       break;
   }
   if (!reader.AtEndOk()) return Err{std::string("fact items are malformed")};

@@ -33,6 +33,7 @@ enum class FactType : uint16_t {
   risk_rules = 8,         // risk rules set (the full text): engine/risk_facts.h, not DecodeFact
   risk_list = 9,          // a risk list item added or removed: engine/risk_facts.h
   risk_decision = 10,     // a journaled risk decision (event, time, decision): risk_facts.h
+  payment = 11,           // a payments event: payments::EncodeEvent bytes, not DecodeFact
 };
 
 inline constexpr uint32_t kFactVersion = 1;

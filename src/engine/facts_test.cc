@@ -133,6 +133,7 @@ std::vector<uint8_t> Reencode(const Fact& fact) {
     case FactType::risk_rules:
     case FactType::risk_list:
     case FactType::risk_decision:
+    case FactType::payment:
       break;
   }
   return out;
