@@ -157,7 +157,7 @@ void PutFunding(JsonText& out, const pay::Payment& p, const AssetTable& assets) 
   out.StringOrNull("coupon", f.coupon_code);
   PutAmount(out, "coupon_discount", assets, p.asset, f.coupon_discount);
   PutIdOrNull(out, "points_account_id", f.points_account.value);
-  out.DecimalString("points_used", f.points_used.minor());
+  PutAmount(out, "points_used", assets, f.points_asset, f.points_used);
   PutAmount(out, "points_value", assets, p.asset, f.points_value);
   PutFx(out, f);
   out.EndObject();
@@ -181,7 +181,7 @@ void PutCaptured(JsonText& out, const pay::Payment& p, const AssetTable& assets)
   PutAmount(out, "money", assets, p.asset, p.captured_money);
   PutAmount(out, "money_source", assets, source_asset, p.captured_money_source);
   PutAmount(out, "points_value", assets, p.asset, p.captured_points_value);
-  out.DecimalString("points", p.captured_points.minor());
+  PutAmount(out, "points", assets, p.funding.points_asset, p.captured_points);
   out.EndObject();
   out.BeginArray("payouts");
   for (const pay::Payout& payout : p.payouts) PutPayout(out, payout, assets, p.asset);
@@ -198,17 +198,15 @@ void PutCaptured(JsonText& out, const pay::Payment& p, const AssetTable& assets)
 }
 
 void PutLastError(JsonText& out, const pay::Payment& p) {
-  const std::optional<pay::PaymentError> error = pay::PaymentErrorFromValue(p.last_error);
-  if (p.last_error == 0 || !error) {
+  if (p.last_error == pay::PaymentError::ok) {
     out.Null("last_payment_error");
     return;
   }
   out.BeginObject("last_payment_error")
-      .String("code", pay::PaymentErrorName(*error))
-      .String("message", pay::PaymentErrorMessage(*error));
+      .String("code", pay::PaymentErrorName(p.last_error))
+      .String("message", pay::PaymentErrorMessage(p.last_error));
   if (p.last_ledger_result) {
-    out.String("ledger_result",
-               ledger::ResultName(static_cast<ledger::CreateTransferResult>(*p.last_ledger_result)));
+    out.String("ledger_result", ledger::ResultName(*p.last_ledger_result));
   } else {
     out.Null("ledger_result");
   }
@@ -228,7 +226,7 @@ void WriteRefund(JsonText& out, const pay::Payment& p, const pay::Refund& r,
   PutAmount(out, "money", assets, p.asset, r.money);
   PutAmount(out, "money_source", assets, source_asset, r.money_source);
   PutAmount(out, "points_value", assets, p.asset, r.points_value);
-  out.DecimalString("points", r.points.minor());
+  PutAmount(out, "points", assets, p.funding.points_asset, r.points);
   out.Bool("reverse_splits", r.reverse_splits).Bool("refund_fee", r.refund_fee);
   out.BeginArray("split_reversals");
   for (size_t i = 0; i < r.split_reversals.size(); ++i) {
@@ -445,12 +443,34 @@ std::string ErrorMessage(pay::CommandKind kind, const pay::Reply& reply) {
                           std::string(pay::PaymentStateName(reply.payment->state)) + "; " +
                           std::string(ActionName(kind)) + " needs " +
                           std::string(AllowedStates(kind));
-    if (!reply.detail.empty()) message += " (" + reply.detail + ")";
+    // The module's detail says the same unless something else is at stake (a hold the ledger
+    // no longer holds): add only that.
+    if (!reply.detail.empty() && reply.detail.find(" needs ") == std::string::npos) {
+      message += " (" + reply.detail + ")";
+    }
     return message;
   }
   std::string message(pay::PaymentErrorMessage(reply.error));
   if (!reply.detail.empty()) message = reply.detail + ": " + message;
   return message;
+}
+
+// The module names command fields ("merchant_account", "splits[1].account"); the API's names
+// are the JSON's ("merchant_account_id", "splits[1].account_id"; the payment is the path's id).
+std::string ApiParam(std::string_view param) {
+  const size_t dot = param.rfind('.');
+  const std::string_view head = dot == std::string_view::npos ? "" : param.substr(0, dot + 1);
+  const std::string_view last = dot == std::string_view::npos ? param : param.substr(dot + 1);
+  std::string_view renamed = last;
+  if (last == "account") renamed = "account_id";
+  if (head.empty()) {
+    if (last == "merchant_account") renamed = "merchant_account_id";
+    if (last == "source_account") renamed = "source_account_id";
+    if (last == "coupon_code") renamed = "coupon";
+    if (last == "ttl_ms") renamed = "ttl_seconds";
+    if (last == "payment") renamed = "id";
+  }
+  return std::string(head) + std::string(renamed);
 }
 
 HttpResponse Internal(std::string message) {
@@ -571,7 +591,7 @@ HttpResponse PaymentErrorResponse(pay::CommandKind kind, const pay::Reply& reply
   JsonText out(reply.payment ? 2560 : 512);
   out.BeginObject().BeginObject("error");
   out.String("type", s.type).String("code", s.code).String("message", ErrorMessage(kind, reply));
-  out.StringOrNull("param", reply.param);
+  out.StringOrNull("param", ApiParam(reply.param));
   if (reply.ledger_result) out.String("ledger_result", ledger::ResultName(*reply.ledger_result));
   if (reply.payment) out.Raw("payment", PaymentJson(*reply.payment, assets));
   out.EndObject().EndObject();
