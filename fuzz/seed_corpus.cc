@@ -23,6 +23,7 @@
 #include "journal/journal.h"
 #include "offline/messages.h"
 #include "payments/events.h"
+#include "payments/payments.h"
 #include "risk_inputs.h"
 #include "state_io.h"
 #include "storage_files.h"
@@ -550,10 +551,44 @@ void RiskSeeds() {
   Write("risk_fact", "decision", Prefixed({2}, engine::EncodeRiskDecisionFact(decision)));
 }
 
+// Payments events and a state holding them (byte 0: 0 = event, 1 = state).
+void PaymentsSeeds() {
+  payments::Payments state;
+  payments::Event created;
+  created.kind = payments::EventKind::payment_created;
+  created.at_ms = 1'700'000'000'000;
+  payments::Payment& p = created.payment.emplace();
+  p.id = payments::PaymentId(1);
+  p.amount = Amount::FromMinor(1'250);
+  p.asset = 1;
+  p.merchant_account = AccountId(200);
+  p.customer = payments::CustomerId(7);
+  p.description = "order 1";
+  p.metadata = {{"order", "1"}};
+  p.splits = {{AccountId(201), Amount::Zero(), 1'000}};
+  p.hold_timeout_seconds = 604'800;
+  payments::Event rates;
+  rates.kind = payments::EventKind::fx_rates_updated;
+  rates.rates = {{1, 2, *payments::ParseRate("0.9"), "ecb", 5, 6}};
+  payments::Event coupon;
+  coupon.kind = payments::EventKind::coupon_created;
+  coupon.coupon.emplace().code = "TEN";
+  coupon.coupon->kind = payments::CouponKind::percent;
+  coupon.coupon->percent_off_bps = 1'000;
+  for (const auto& [name, event] : {std::pair{"created", &created}, std::pair{"rates", &rates},
+                                    std::pair{"coupon", &coupon}}) {
+    WriteIfValid("payments", std::string("event-") + name,
+                 Prefixed({0}, payments::EncodeEvent(*event)), state.Apply(*event));
+  }
+  fuzz::VectorSink sink;
+  state.Save(sink);
+  Write("payments", "state", Prefixed({1}, sink.bytes()));
+}
+
 // ---- payments (payments_body_fuzz.cc): byte 0 < 128 picks the route (order of api::Route from
 // payments_create), the rest is "id\nquery\nbody"; byte 0 >= 128 is an encoded event.
 
-void PaymentsSeeds() {
+void PaymentsApiSeeds() {
   Write("payments_body", "create",
         Text(0, "\n\n" R"({"amount":"12.34","asset":"USD","merchant_account_id":"200","customer":"7",)"
                 R"("capture_method":"manual","metadata":{"order":"5"},"splits":[{"account_id":"201",)"
@@ -600,5 +635,6 @@ int main(int argc, char** argv) {
   AccessSeeds();
   RiskSeeds();
   PaymentsSeeds();
+  PaymentsApiSeeds();
   return 0;
 }

@@ -55,8 +55,8 @@ Refusal CheckAccount(const LedgerPort& ledger, AccountId account, uint32_t asset
   }
   if (found->ledger != asset) {
     return Refuse(PaymentError::account_asset_mismatch, std::move(param),
-                  "account " + FormatId(account) + " holds asset " +
-                      std::to_string(found->ledger) + ", not " + std::to_string(asset));
+                  "account " + FormatId(account) + " holds asset " + std::to_string(found->ledger) +
+                      ", not " + std::to_string(asset));
   }
   return std::nullopt;
 }
@@ -72,15 +72,16 @@ Refusal CheckMetadata(const Metadata& metadata, Metadata& sorted) {
                     "keys are 1.." + std::to_string(kMetadataKeyLengthMax) + " characters");
     }
     if (value.size() > kMetadataValueLengthMax) {
-      return Refuse(PaymentError::invalid_request, "metadata." + key,
-                    "values are at most " + std::to_string(kMetadataValueLengthMax) +
-                        " characters");
+      return Refuse(
+          PaymentError::invalid_request, "metadata." + key,
+          "values are at most " + std::to_string(kMetadataValueLengthMax) + " characters");
     }
   }
   sorted = metadata;
   std::sort(sorted.begin(), sorted.end());
-  const auto repeated = std::adjacent_find(
-      sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first == b.first; });
+  const auto repeated =
+      std::adjacent_find(sorted.begin(), sorted.end(),
+                         [](const auto& a, const auto& b) { return a.first == b.first; });
   if (repeated != sorted.end()) {
     return Refuse(PaymentError::invalid_request, "metadata." + repeated->first,
                   "the key appears more than once");
@@ -88,8 +89,8 @@ Refusal CheckMetadata(const Metadata& metadata, Metadata& sorted) {
   return std::nullopt;
 }
 
-Refusal CheckShare(const LedgerPort& ledger, const Split& share, uint32_t asset,
-                   AccountId merchant, std::string param) {
+Refusal CheckShare(const LedgerPort& ledger, const Split& share, uint32_t asset, AccountId merchant,
+                   std::string param) {
   if (share.amount.is_zero() == (share.basis_points == 0)) {
     return Refuse(PaymentError::invalid_request, std::move(param),
                   "give exactly one of amount and basis_points");

@@ -27,8 +27,8 @@ Refusal CheckMetadata(const Metadata& metadata, Metadata& sorted);
 
 // A share (split or platform fee) of a payment in `asset`: exactly one of amount and basis
 // points, basis points <= 10000, an existing account of the asset that is not the merchant's.
-Refusal CheckShare(const LedgerPort& ledger, const Split& share, uint32_t asset,
-                   AccountId merchant, std::string param);
+Refusal CheckShare(const LedgerPort& ledger, const Split& share, uint32_t asset, AccountId merchant,
+                   std::string param);
 
 // Fixed shares add up to at most `amount`, basis points to at most 10000.
 Refusal CheckSharesFit(const std::vector<Split>& splits, const Split& fee, Amount amount);

@@ -31,16 +31,9 @@ constexpr std::array<std::string_view, kEventKindMax + 1> kKindNames = {
 enum class Body : uint8_t { payment, refund, customer, coupon, program, rates, quote, account };
 
 Body BodyOf(EventKind kind) {
+  if (kind == EventKind::refund_created) return Body::refund;
+  if (CarriesPayment(kind)) return Body::payment;
   switch (kind) {
-    case EventKind::payment_created:
-    case EventKind::payment_requires_action:
-    case EventKind::payment_amount_capturable_updated:
-    case EventKind::payment_succeeded:
-    case EventKind::payment_canceled:
-    case EventKind::payment_failed:
-      return Body::payment;
-    case EventKind::refund_created:
-      return Body::refund;
     case EventKind::customer_updated:
       return Body::customer;
     case EventKind::coupon_created:
@@ -54,8 +47,9 @@ Body BodyOf(EventKind kind) {
       return Body::quote;
     case EventKind::fx_account_updated:
       return Body::account;
+    default:
+      TPW_UNREACHABLE();
   }
-  TPW_UNREACHABLE();
 }
 
 // Encoding an event whose record is missing is a programmer error: Execute always fills it.
@@ -99,6 +93,12 @@ bool DecodeBody(BinaryReader& r, Body body, Event& event) {
 }
 
 }  // namespace
+
+bool CarriesPayment(EventKind kind) {
+  const auto value = static_cast<uint8_t>(kind);
+  return value >= static_cast<uint8_t>(EventKind::payment_created) &&
+         value <= static_cast<uint8_t>(EventKind::refund_created);
+}
 
 std::string_view EventKindName(EventKind kind) {
   const auto index = static_cast<size_t>(kind);

@@ -29,11 +29,11 @@ enum class EventKind : uint8_t {
   payment_amount_capturable_updated = 3,  // hold placed; requires_capture
   payment_succeeded = 4,                  // captured (automatic or manual)
   payment_canceled = 5,                   // canceled, declined by risk or expired
-  payment_failed = 6,     // a ledger attempt failed: nothing moved, attempt counter advanced
+  payment_failed = 6,  // a ledger attempt failed: nothing moved, attempt counter advanced
   refund_created = 7,
   customer_updated = 8,
   coupon_created = 9,
-  coupon_updated = 10,    // redemption count changed
+  coupon_updated = 10,  // redemption count changed
   points_program_updated = 11,
   fx_rates_updated = 12,
   fx_quote_created = 13,
@@ -43,28 +43,30 @@ inline constexpr uint8_t kEventKindMax = 14;
 
 // "payment.created", "payment.amount_capturable_updated", "refund.created", "fx.rates_updated"...
 std::string_view EventKindName(EventKind kind);
+// payment.* and refund.created: the event carries the payment after the change.
+bool CarriesPayment(EventKind kind);
 
 struct Event {
   EventKind kind = EventKind::payment_created;
-  uint64_t at_ms = 0;  // the command's now_ms
+  uint64_t at_ms = 0;              // the command's now_ms
   std::optional<Payment> payment;  // payment_* and refund_created: the payment after the change
   RefundId refund;                 // refund_created: which of payment->refunds is new
   std::optional<Customer> customer;
   std::optional<Coupon> coupon;
   std::optional<PointsProgram> program;
-  std::vector<FxRate> rates;       // fx_rates_updated: the rows put (each replaces its pair)
+  std::vector<FxRate> rates;  // fx_rates_updated: the rows put (each replaces its pair)
   std::optional<FxQuote> quote;
   std::optional<FxAccount> fx_account;
   friend bool operator==(const Event&, const Event&) = default;
 };
 
 enum class EventDecodeError : uint8_t {
-  truncated = 1,        // the bytes end inside a field
-  bad_version = 2,      // not kEventFormatVersion
-  bad_kind = 3,         // unknown kind
-  bad_value = 4,        // an enum, flag or count out of its range, a string over its limit
-  trailing_bytes = 5,   // bytes after the event
-  too_large = 6,        // more than kEventBytesMax
+  truncated = 1,       // the bytes end inside a field
+  bad_version = 2,     // not kEventFormatVersion
+  bad_kind = 3,        // unknown kind
+  bad_value = 4,       // an enum, flag or count out of its range, a string over its limit
+  trailing_bytes = 5,  // bytes after the event
+  too_large = 6,       // more than kEventBytesMax
 };
 std::string_view EventDecodeErrorName(EventDecodeError error);
 

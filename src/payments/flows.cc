@@ -87,8 +87,8 @@ ledger::Transfer& Chain::Add() {
   return t;
 }
 
-TransferId Chain::Hold(AccountId debit, AccountId credit, Amount amount, uint32_t asset,
-                       uint16_t code, uint32_t timeout_seconds) {
+ledger::Transfer& Chain::AddMove(AccountId debit, AccountId credit, Amount amount, uint32_t asset,
+                                 uint16_t code) {
   TPW_ASSERT(!amount.is_zero());
   ledger::Transfer& t = Add();
   t.debit_account_id = debit;
@@ -96,6 +96,12 @@ TransferId Chain::Hold(AccountId debit, AccountId credit, Amount amount, uint32_
   t.amount = amount;
   t.ledger = asset;
   t.code = code;
+  return t;
+}
+
+TransferId Chain::Hold(AccountId debit, AccountId credit, Amount amount, uint32_t asset,
+                       uint16_t code, uint32_t timeout_seconds) {
+  ledger::Transfer& t = AddMove(debit, credit, amount, asset, code);
   t.timeout = timeout_seconds;
   t.flags = tf::kPending;
   return t.id;
@@ -117,13 +123,7 @@ void Chain::Void(TransferId hold) {
 }
 
 void Chain::Move(AccountId debit, AccountId credit, Amount amount, uint32_t asset, uint16_t code) {
-  if (amount.is_zero()) return;
-  ledger::Transfer& t = Add();
-  t.debit_account_id = debit;
-  t.credit_account_id = credit;
-  t.amount = amount;
-  t.ledger = asset;
-  t.code = code;
+  if (!amount.is_zero()) AddMove(debit, credit, amount, asset, code);
 }
 
 std::vector<ledger::Transfer> Chain::Finish() const {
@@ -245,7 +245,8 @@ Refusal PlanRefund(const Payment& payment, Amount amount, bool reverse_splits, b
   const Amount refunded_total = Plus(payment.amount_refunded, amount);
   if (reverse_splits) {
     for (const Payout& payout : payment.payouts) {
-      refund.split_reversals.push_back(ReversalNow(payout, refunded_total, payment.amount_captured));
+      refund.split_reversals.push_back(
+          ReversalNow(payout, refunded_total, payment.amount_captured));
     }
   }
   if (refund_fee && !payment.fee_payout.account.is_zero()) {

@@ -32,6 +32,8 @@ class Chain {
 
  private:
   ledger::Transfer& Add();
+  ledger::Transfer& AddMove(AccountId debit, AccountId credit, Amount amount, uint32_t asset,
+                            uint16_t code);
   PaymentId payment_;
   uint32_t attempt_;
   uint32_t user_data_32_;

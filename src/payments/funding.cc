@@ -51,8 +51,8 @@ Refusal ApplyPoints(const State& state, const Payment& payment, const Customer& 
   if (!program.configured || program.money_asset != payment.asset) {
     return Refuse(PaymentError::points_program_missing, "use_points");
   }
-  const auto source = std::find_if(
-      customer.sources.begin(), customer.sources.end(), [&](const FundingSource& s) {
+  const auto source =
+      std::find_if(customer.sources.begin(), customer.sources.end(), [&](const FundingSource& s) {
         return s.kind == SourceKind::points && s.asset == program.points_asset;
       });
   if (source == customer.sources.end()) return std::nullopt;  // no points account: no points
@@ -74,17 +74,16 @@ Refusal ApplyPoints(const State& state, const Payment& payment, const Customer& 
 struct Candidate {
   const FundingSource* source = nullptr;
   size_t index = 0;
-  bool tagged = false;  // carries the payment's scenario tag
+  bool tagged = false;       // carries the payment's scenario tag
   std::optional<Rate> rate;  // X -> Y; nullopt for a same-asset source
   // Order: scenario tag, then priority (lower first), then same asset before FX, then the
   // order the customer listed them.
-  auto Key() const {
-    return std::make_tuple(!tagged, source->priority, rate.has_value(), index);
-  }
+  auto Key() const { return std::make_tuple(!tagged, source->priority, rate.has_value(), index); }
 };
 
 bool HasTag(const FundingSource& source, std::string_view tag) {
-  return !tag.empty() && std::find(source.tags.begin(), source.tags.end(), tag) != source.tags.end();
+  return !tag.empty() &&
+         std::find(source.tags.begin(), source.tags.end(), tag) != source.tags.end();
 }
 
 // The quote named at confirm, checked for existence, expiry and pair.
@@ -111,7 +110,7 @@ Refusal FindQuote(const State& state, const Payment& payment, QuoteId id, uint64
 
 struct Candidates {
   std::vector<Candidate> usable;
-  bool override_seen = false;  // the override account is one of the customer's sources
+  bool override_seen = false;    // the override account is one of the customer's sources
   bool fx_rate_missing = false;  // some source was left out for want of a rate
   bool quote_excluded = false;   // some source was left out because the quote is for another asset
 };
@@ -194,9 +193,9 @@ Refusal CheckFx(const State& state, const Payment& payment, const FxQuote* quote
 
 Refusal NoCandidate(const Candidates& candidates, const ConfirmOptions& options) {
   if (options.source_account && !candidates.override_seen) {
-    return Refuse(PaymentError::invalid_request, "source_account",
-                  "account " + FormatId(*options.source_account) +
-                      " is not a money source of this customer");
+    return Refuse(
+        PaymentError::invalid_request, "source_account",
+        "account " + FormatId(*options.source_account) + " is not a money source of this customer");
   }
   if (candidates.quote_excluded) {
     return Refuse(PaymentError::quote_mismatch, "quote",

@@ -235,13 +235,19 @@ TEST(Coupons, MinimumSpendExpiryMerchantAndAssetRules) {
   EXPECT_EQ(w.Run(WithCoupon(w, 1'000, "EURO")).error, PaymentError::coupon_not_applicable);
 }
 
-TEST(Coupons, SingleUseIsRedeemedOnceAndACancelGivesItBack) {
-  World w;
+// A single-use coupon "ONCE" and a held payment of 10.00 USD that uses it (not yet run).
+Command HeldWithSingleUseCoupon(World& w) {
   Coupon once = FixedCoupon("ONCE", 100);
   once.single_use = true;
-  ASSERT_TRUE(AddCoupon(w, once).ok());
+  EXPECT_TRUE(AddCoupon(w, once).ok());
   Command held = WithCoupon(w, 1'000, "ONCE");
   held.capture_method = CaptureMethod::manual;
+  return held;
+}
+
+TEST(Coupons, SingleUseIsRedeemedOnceAndACancelGivesItBack) {
+  World w;
+  const Command held = HeldWithSingleUseCoupon(w);
   const Reply first = w.Run(held);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(w.log.back().kind, EventKind::coupon_updated);
@@ -254,11 +260,7 @@ TEST(Coupons, SingleUseIsRedeemedOnceAndACancelGivesItBack) {
 
 TEST(Coupons, AnExpiredHoldGivesTheCouponBack) {
   World w;
-  Coupon once = FixedCoupon("ONCE", 100);
-  once.single_use = true;
-  ASSERT_TRUE(AddCoupon(w, once).ok());
-  Command held = WithCoupon(w, 1'000, "ONCE");
-  held.capture_method = CaptureMethod::manual;
+  Command held = HeldWithSingleUseCoupon(w);
   held.hold_timeout_seconds = 10;
   ASSERT_TRUE(w.Run(held).ok());
   ASSERT_EQ(w.ExpireAt(w.now_ms + 11'000).payments.size(), 1u);
@@ -316,7 +318,7 @@ Command WithPoints(const World& w, u128 amount, CaptureMethod method) {
 
 TEST(Points, PointsPayFirstAndTheRestComesFromTheSource) {
   World w;
-  w.SetupPoints(10);              // 10 points = 1 cent
+  w.SetupPoints(10);                 // 10 points = 1 cent
   w.Fund(kPointsAcct, 3'005, kPts);  // worth 300 cents (5 points left over)
   const __int128 wallet = w.Net(kWalletUsd);
   const Reply reply = w.Run(WithPoints(w, 1'000, CaptureMethod::automatic));
@@ -472,7 +474,8 @@ TEST(Fx, MissingLiquidityAccountsAreRefused) {
   rates.kind = CommandKind::put_fx_rates;
   rates.rates = {{kUsd, kEur, "0.9", "ecb", 0}};
   ASSERT_TRUE(w.Run(rates).ok());
-  EXPECT_EQ(w.Run(FromEur(w, 1'000, CaptureMethod::manual)).error, PaymentError::fx_account_missing);
+  EXPECT_EQ(w.Run(FromEur(w, 1'000, CaptureMethod::manual)).error,
+            PaymentError::fx_account_missing);
 }
 
 TEST(Fx, RatesAreCheckedAndEachPutReplacesItsPair) {
@@ -480,9 +483,14 @@ TEST(Fx, RatesAreCheckedAndEachPutReplacesItsPair) {
   Command c;
   c.kind = CommandKind::put_fx_rates;
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"0", "rates[0].rate"},      {"-1", "rates[0].rate"},     {"1.", "rates[0].rate"},
-      {".5", "rates[0].rate"},     {"01.5", "rates[0].rate"},   {"1e3", "rates[0].rate"},
-      {"1.0000000000000000001", "rates[0].rate"}, {"123456789012345678901", "rates[0].rate"}};
+      {"0", "rates[0].rate"},
+      {"-1", "rates[0].rate"},
+      {"1.", "rates[0].rate"},
+      {".5", "rates[0].rate"},
+      {"01.5", "rates[0].rate"},
+      {"1e3", "rates[0].rate"},
+      {"1.0000000000000000001", "rates[0].rate"},
+      {"123456789012345678901", "rates[0].rate"}};
   for (const auto& [text, param] : bad) {
     c.rates = {{kUsd, kEur, text, "ecb", 0}};
     EXPECT_EQ(w.Run(c).param, param) << text;

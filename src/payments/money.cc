@@ -105,8 +105,8 @@ std::optional<Amount> Convert(Amount amount, Rate rate, uint8_t from_scale, uint
   if (exponent >= 0) {
     if (product.hi != 0) return std::nullopt;
     // exponent <= 38 - 0 - 18 = 20: 10^exponent fits.
-    const auto scaled = MulDiv(product.lo, PowerOfTen(static_cast<uint32_t>(exponent)), 1,
-                               Rounding::down);
+    const auto scaled =
+        MulDiv(product.lo, PowerOfTen(static_cast<uint32_t>(exponent)), 1, Rounding::down);
     return scaled ? std::optional(Amount::FromMinor(*scaled)) : std::nullopt;
   }
   // Divide by 10^-exponent (at most 10^56) in steps of at most 10^38; the result is exact

@@ -39,31 +39,23 @@ Reply RecordFailure(Payment payment, ledger::CreateTransferResult result, Emitte
   payment.last_error = PaymentError::ledger_refused;
   payment.last_ledger_result = result;
   emitter.EmitPayment(EventKind::payment_failed, payment);
-  Reply reply = Refuse(PaymentError::ledger_refused, "", std::string(ledger::ResultMessage(result)));
+  Reply reply =
+      Refuse(PaymentError::ledger_refused, "", std::string(ledger::ResultMessage(result)));
   reply.ledger_result = result;
   return WithPayment(std::move(reply), payment);
 }
 
-// A funded payment that ends without capture gives its single-use coupon back.
-void ReleaseCoupon(const State& state, const Payment& payment, Emitter& emitter) {
-  if (!payment.funded || payment.funding.coupon_code.empty()) return;
-  const Coupon* coupon = state.FindCoupon(payment.funding.coupon_code);
-  TPW_ASSERT(coupon != nullptr && coupon->redemptions > 0);
-  Event event;
-  event.kind = EventKind::coupon_updated;
-  event.coupon = *coupon;
-  --event.coupon->redemptions;
-  emitter.Emit(std::move(event));
-}
-
-void RedeemCoupon(const State& state, const FundingDecision& funding, Emitter& emitter) {
+// Changes a coupon's redemption count by one: up when a hold is placed with it, down when a
+// funded payment ends without capture (a single-use coupon becomes usable again).
+void CountRedemption(const State& state, const FundingDecision& funding, bool redeem,
+                     Emitter& emitter) {
   if (funding.coupon_code.empty()) return;
   const Coupon* coupon = state.FindCoupon(funding.coupon_code);
-  TPW_ASSERT(coupon != nullptr);
+  TPW_ASSERT(coupon != nullptr && (redeem || coupon->redemptions > 0));
   Event event;
   event.kind = EventKind::coupon_updated;
   event.coupon = *coupon;
-  ++event.coupon->redemptions;
+  event.coupon->redemptions = redeem ? coupon->redemptions + 1 : coupon->redemptions - 1;
   emitter.Emit(std::move(event));
 }
 
@@ -144,7 +136,8 @@ RiskSummary BoundedRisk(RiskSummary summary, risk::Cvm performed) {
   if (summary.matched_rules.size() > kRiskRulesKeptMax) {
     summary.matched_rules.resize(kRiskRulesKeptMax);
   }
-  for (std::string& name : summary.matched_rules) name.resize(std::min(name.size(), kRiskNameLengthMax));
+  for (std::string& name : summary.matched_rules)
+    name.resize(std::min(name.size(), kRiskNameLengthMax));
   summary.decided_by.resize(std::min(summary.decided_by.size(), kRiskNameLengthMax));
   summary.rules_version.resize(std::min(summary.rules_version.size(), kRiskNameLengthMax));
   return summary;
@@ -162,18 +155,17 @@ Reply PlaceHold(const State& state, Payment payment, const std::optional<Capture
   if (capture) AddCaptureLegs(chain, payment, *capture);
   if (const auto failure = Submit(ledger, chain)) return RecordFailure(before, *failure, emitter);
   ++payment.ledger_attempts;
-  payment.hold_expires_at_ms =
-      emitter.now_ms() + uint64_t{payment.hold_timeout_seconds} * 1000;
+  payment.hold_expires_at_ms = emitter.now_ms() + uint64_t{payment.hold_timeout_seconds} * 1000;
   payment.amount_capturable = *payment.amount.CheckedSub(payment.funding.coupon_discount);
   if (capture) {
     RecordCapture(payment, *capture);
   } else {
     payment.state = PaymentState::requires_capture;
   }
-  emitter.EmitPayment(capture ? EventKind::payment_succeeded
-                              : EventKind::payment_amount_capturable_updated,
-                      payment);
-  RedeemCoupon(state, payment.funding, emitter);
+  emitter.EmitPayment(
+      capture ? EventKind::payment_succeeded : EventKind::payment_amount_capturable_updated,
+      payment);
+  CountRedemption(state, payment.funding, true, emitter);
   return WithPayment(Reply{}, payment);
 }
 
@@ -184,10 +176,10 @@ Refusal CheckConfirmable(const Payment& payment, const ConfirmOptions& options) 
   }
   if (payment.state == PaymentState::requires_action &&
       options.cvm_performed < payment.risk.required_cvm) {
-    return WithPayment(Refuse(PaymentError::cvm_insufficient, "cvm_performed",
-                              "risk asked for " +
-                                  std::string(risk::CvmName(payment.risk.required_cvm))),
-                       payment);
+    return WithPayment(
+        Refuse(PaymentError::cvm_insufficient, "cvm_performed",
+               "risk asked for " + std::string(risk::CvmName(payment.risk.required_cvm))),
+        payment);
   }
   return std::nullopt;
 }
@@ -235,9 +227,9 @@ Reply Confirm(const State& state, Payment payment, const ConfirmOptions& options
       return WithPayment(std::move(*r), before);
     }
   }
-  payment.risk = BoundedRisk(
-      risk.Decide(RiskEventFor(payment, plan.payer, options), emitter.now_ms()),
-      options.cvm_performed);
+  payment.risk =
+      BoundedRisk(risk.Decide(RiskEventFor(payment, plan.payer, options), emitter.now_ms()),
+                  options.cvm_performed);
   return ActOnRisk(state, std::move(payment), std::move(capture), ledger, emitter);
 }
 
@@ -272,10 +264,10 @@ Reply Capture(const State& state, Payment payment, std::optional<Amount> request
                        payment);
   }
   if (amount > payment.amount_capturable) {
-    return WithPayment(Refuse(PaymentError::amount_exceeds_capturable, "amount_to_capture",
-                              "amount_capturable is " +
-                                  U128ToDecimal(payment.amount_capturable.minor())),
-                       payment);
+    return WithPayment(
+        Refuse(PaymentError::amount_exceeds_capturable, "amount_to_capture",
+               "amount_capturable is " + U128ToDecimal(payment.amount_capturable.minor())),
+        payment);
   }
   if (Refusal r = CheckHoldsPending(payment, ledger)) return std::move(*r);
   CapturePlan plan;
@@ -311,7 +303,7 @@ Reply Release(const State& state, Payment payment, CancelReason reason, LedgerPo
   payment.cancel_reason = reason;
   payment.amount_capturable = Amount::Zero();
   emitter.EmitPayment(EventKind::payment_canceled, payment);
-  ReleaseCoupon(state, payment, emitter);
+  if (payment.funded) CountRedemption(state, payment.funding, false, emitter);
   return WithPayment(Reply{}, payment);
 }
 
@@ -411,8 +403,8 @@ Reply RefundPayment(const State& state, const Command& c, LedgerPort& ledger, Em
     return WithPayment(std::move(*r), *payment);
   }
   Refund refund;
-  if (Refusal r = PlanRefund(*payment, amount, c.reverse_splits, c.refund_fee, state.assets,
-                             refund)) {
+  if (Refusal r =
+          PlanRefund(*payment, amount, c.reverse_splits, c.refund_fee, state.assets, refund)) {
     return WithPayment(std::move(*r), *payment);
   }
   refund.id = RefundId(state.next_refund);

@@ -150,7 +150,8 @@ bool DecodeState(std::span<const uint8_t> bytes, State& state) {
       })) {
     return false;
   }
-  if (!DecodeMap<FxQuote>(r, kQuotesMax, state.quotes, [](const FxQuote& q) { return q.id.value; })) {
+  if (!DecodeMap<FxQuote>(r, kQuotesMax, state.quotes,
+                          [](const FxQuote& q) { return q.id.value; })) {
     return false;
   }
   if (!state.quotes.empty() && state.quotes.rbegin()->first >= state.next_quote) return false;
@@ -165,15 +166,8 @@ bool DecodeState(std::span<const uint8_t> bytes, State& state) {
 }  // namespace
 
 bool ApplyEvent(State& state, const Event& event) {
+  if (CarriesPayment(event.kind)) return ApplyPayment(state, event);
   switch (event.kind) {
-    case EventKind::payment_created:
-    case EventKind::payment_requires_action:
-    case EventKind::payment_amount_capturable_updated:
-    case EventKind::payment_succeeded:
-    case EventKind::payment_canceled:
-    case EventKind::payment_failed:
-    case EventKind::refund_created:
-      return ApplyPayment(state, event);
     case EventKind::customer_updated:
       if (!event.customer || event.customer->id.is_zero()) return false;
       state.customers[event.customer->id.value] = *event.customer;
@@ -193,17 +187,18 @@ bool ApplyEvent(State& state, const Event& event) {
       if (!event.fx_account || event.fx_account->asset == 0) return false;
       state.fx_accounts[event.fx_account->asset] = event.fx_account->account;
       return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 std::string_view CommandKindName(CommandKind kind) {
   static constexpr std::string_view kNames[] = {
-      "create_payment", "confirm_payment",   "capture_payment",  "cancel_payment",
-      "refund_payment", "get_payment",       "list_payments",    "upsert_customer",
-      "get_customer",   "create_coupon",     "get_coupon",       "set_points_program",
-      "get_points_program", "put_fx_rates",  "list_fx_rates",    "create_fx_quote",
-      "get_fx_quote",   "set_fx_account",    "expire_holds"};
+      "create_payment",     "confirm_payment", "capture_payment", "cancel_payment",
+      "refund_payment",     "get_payment",     "list_payments",   "upsert_customer",
+      "get_customer",       "create_coupon",   "get_coupon",      "set_points_program",
+      "get_points_program", "put_fx_rates",    "list_fx_rates",   "create_fx_quote",
+      "get_fx_quote",       "set_fx_account",  "expire_holds"};
   const auto index = static_cast<size_t>(kind);
   return index < std::size(kNames) ? kNames[index] : "unknown";
 }
@@ -287,9 +282,7 @@ uint64_t Payments::StateDigest() const { return Fnv1a(EncodeState(*state_)); }
 
 const Payment* Payments::FindPayment(PaymentId id) const { return state_->FindPayment(id); }
 const Customer* Payments::FindCustomer(CustomerId id) const { return state_->FindCustomer(id); }
-const Coupon* Payments::FindCoupon(std::string_view code) const {
-  return state_->FindCoupon(code);
-}
+const Coupon* Payments::FindCoupon(std::string_view code) const { return state_->FindCoupon(code); }
 const Payment* Payments::FindPaymentByHold(TransferId hold) const {
   const auto it = state_->payment_by_hold.find(hold.value);
   return it == state_->payment_by_hold.end() ? nullptr : state_->FindPayment(PaymentId(it->second));

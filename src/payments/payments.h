@@ -63,7 +63,7 @@ class RiskPort {
 // ---- Commands -------------------------------------------------------------------------------
 
 enum class CommandKind : uint8_t {
-  create_payment,    // optionally confirm in the same command (`confirm`)
+  create_payment,  // optionally confirm in the same command (`confirm`)
   confirm_payment,
   capture_payment,
   cancel_payment,
@@ -116,7 +116,7 @@ struct ListFilter {
 struct QuoteRequest {
   uint32_t from_asset = 0;
   uint32_t to_asset = 0;
-  uint64_t ttl_ms = 0;  // 1..kQuoteTtlMsMax
+  uint64_t ttl_ms = 0;            // 1..kQuoteTtlMsMax
   uint32_t max_slippage_bps = 0;  // 0..10000
 };
 

@@ -83,16 +83,16 @@ constexpr PaymentError kAllowed = PaymentError::ok;
 constexpr PaymentError kRefused = PaymentError::payment_state_invalid;
 
 const Transition kTable[] = {
-    {kRc, Action::confirm, kAllowed, kRcap},  {kRc, Action::capture, kRefused, kRc},
-    {kRc, Action::cancel, kAllowed, kX},      {kRc, Action::refund, kRefused, kRc},
-    {kRa, Action::confirm, kAllowed, kRcap},  {kRa, Action::capture, kRefused, kRa},
-    {kRa, Action::cancel, kAllowed, kX},      {kRa, Action::refund, kRefused, kRa},
+    {kRc, Action::confirm, kAllowed, kRcap},   {kRc, Action::capture, kRefused, kRc},
+    {kRc, Action::cancel, kAllowed, kX},       {kRc, Action::refund, kRefused, kRc},
+    {kRa, Action::confirm, kAllowed, kRcap},   {kRa, Action::capture, kRefused, kRa},
+    {kRa, Action::cancel, kAllowed, kX},       {kRa, Action::refund, kRefused, kRa},
     {kRcap, Action::confirm, kRefused, kRcap}, {kRcap, Action::capture, kAllowed, kOk},
-    {kRcap, Action::cancel, kAllowed, kX},    {kRcap, Action::refund, kRefused, kRcap},
-    {kOk, Action::confirm, kRefused, kOk},    {kOk, Action::capture, kRefused, kOk},
-    {kOk, Action::cancel, kRefused, kOk},     {kOk, Action::refund, kAllowed, kOk},
-    {kX, Action::confirm, kRefused, kX},      {kX, Action::capture, kRefused, kX},
-    {kX, Action::cancel, kRefused, kX},       {kX, Action::refund, kRefused, kX},
+    {kRcap, Action::cancel, kAllowed, kX},     {kRcap, Action::refund, kRefused, kRcap},
+    {kOk, Action::confirm, kRefused, kOk},     {kOk, Action::capture, kRefused, kOk},
+    {kOk, Action::cancel, kRefused, kOk},      {kOk, Action::refund, kAllowed, kOk},
+    {kX, Action::confirm, kRefused, kX},       {kX, Action::capture, kRefused, kX},
+    {kX, Action::cancel, kRefused, kX},        {kX, Action::refund, kRefused, kX},
 };
 
 TEST(PaymentStateMachine, EveryTransitionIsAllowedOrRefusedAsTheTableSays) {
@@ -207,14 +207,27 @@ TEST(Capture, AfterCancelIsRefused) {
   EXPECT_EQ(w.Net(kMerchant), 0);
 }
 
-TEST(Capture, AfterExpiryIsRefused) {
-  World w;
+// A held payment of 100.00 USD whose hold expires after 60 s.
+PaymentId HeldForAMinute(World& w) {
   Command create = w.Create(10'000);
   create.hold_timeout_seconds = 60;
   create.confirm = true;
   const Reply held = w.Run(create);
-  ASSERT_TRUE(held.ok());
-  const PaymentId id = held.payment->id;
+  EXPECT_TRUE(held.ok());
+  return held.payment->id;
+}
+
+// Lets the ledger expire the hold without telling the module yet.
+std::vector<ledger::ExpiredTransfer> ExpireInTheLedgerOnly(World& w) {
+  std::vector<ledger::ExpiredTransfer> expired;
+  (void)w.ledger.ExpirePendingTransfers(Timestamp{(w.now_ms + 61'000) * 1'000'000}, 10, expired);
+  w.now_ms += 62'000;
+  return expired;
+}
+
+TEST(Capture, AfterExpiryIsRefused) {
+  World w;
+  const PaymentId id = HeldForAMinute(w);
   const Reply expired = w.ExpireAt(w.now_ms + 61'000);
   ASSERT_TRUE(expired.ok());
   ASSERT_EQ(expired.payments.size(), 1u);
@@ -226,14 +239,9 @@ TEST(Capture, AfterExpiryIsRefused) {
 
 TEST(Capture, HoldExpiredAtTheLedgerButNotYetReportedIsRefused) {
   World w;
-  Command create = w.Create(10'000);
-  create.hold_timeout_seconds = 60;
-  create.confirm = true;
-  const PaymentId id = w.Run(create).payment->id;
-  std::vector<ledger::ExpiredTransfer> expired;
-  (void)w.ledger.ExpirePendingTransfers(Timestamp{(w.now_ms + 61'000) * 1'000'000}, 10, expired);
+  const PaymentId id = HeldForAMinute(w);
+  const std::vector<ledger::ExpiredTransfer> expired = ExpireInTheLedgerOnly(w);
   ASSERT_EQ(expired.size(), 1u);
-  w.now_ms += 62'000;
   EXPECT_EQ(w.Run(w.Capture(id)).error, PaymentError::hold_expired);
   // The report comes later and cancels it.
   Command report;
@@ -251,13 +259,8 @@ TEST(Capture, HoldExpiredAtTheLedgerButNotYetReportedIsRefused) {
 
 TEST(Capture, CancelOfAHoldTheLedgerExpiredStillCancels) {
   World w;
-  Command create = w.Create(10'000);
-  create.hold_timeout_seconds = 60;
-  create.confirm = true;
-  const PaymentId id = w.Run(create).payment->id;
-  std::vector<ledger::ExpiredTransfer> expired;
-  (void)w.ledger.ExpirePendingTransfers(Timestamp{(w.now_ms + 61'000) * 1'000'000}, 10, expired);
-  w.now_ms += 62'000;
+  const PaymentId id = HeldForAMinute(w);
+  ExpireInTheLedgerOnly(w);
   const Reply reply = w.Run(w.Cancel(id, CancelReason::abandoned));
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply.payment->cancel_reason, CancelReason::abandoned);
@@ -467,7 +470,8 @@ TEST(Create, RefusesBadInputWithTheParamAtFault) {
     const char* param;
   };
   const Case cases[] = {
-      {"zero amount", [](Command& c) { c.amount = Amt(0); }, PaymentError::invalid_request, "amount"},
+      {"zero amount", [](Command& c) { c.amount = Amt(0); }, PaymentError::invalid_request,
+       "amount"},
       {"unknown asset", [](Command& c) { c.asset = 77; }, PaymentError::invalid_request, "asset"},
       {"no merchant", [](Command& c) { c.merchant_account = Acct(9999); },
        PaymentError::account_not_found, "merchant_account"},
@@ -484,15 +488,20 @@ TEST(Create, RefusesBadInputWithTheParamAtFault) {
       {"hold too long", [](Command& c) { c.hold_timeout_seconds = kHoldTimeoutSecondsMax + 1; },
        PaymentError::invalid_request, "hold_timeout_seconds"},
       {"repeated metadata key",
-       [](Command& c) { c.metadata = {{"a", "1"}, {"a", "2"}}; }, PaymentError::invalid_request,
-       "metadata.a"},
+       [](Command& c) {
+         c.metadata = {{"a", "1"}, {"a", "2"}};
+       },
+       PaymentError::invalid_request, "metadata.a"},
       {"too many metadata keys",
        [](Command& c) {
-         for (size_t i = 0; i <= kMetadataKeysMax; ++i) c.metadata.push_back({std::to_string(i), ""});
+         for (size_t i = 0; i <= kMetadataKeysMax; ++i)
+           c.metadata.push_back({std::to_string(i), ""});
        },
        PaymentError::invalid_request, "metadata"},
       {"long metadata value",
-       [](Command& c) { c.metadata = {{"k", std::string(kMetadataValueLengthMax + 1, 'v')}}; },
+       [](Command& c) {
+         c.metadata = {{"k", std::string(kMetadataValueLengthMax + 1, 'v')}};
+       },
        PaymentError::invalid_request, "metadata.k"},
   };
   for (const Case& test_case : cases) {
@@ -716,8 +725,8 @@ TEST(Ids, TextFormsRoundTripAndRejectNonCanonicalText) {
   EXPECT_EQ(ParsePaymentId("pay_42"), PaymentId(42));
   EXPECT_EQ(ParseRefundId("re_1"), RefundId(1));
   EXPECT_EQ(ParseQuoteId("fxq_18446744073709551615"), QuoteId(UINT64_MAX));
-  for (const char* bad : {"pay_", "pay_0", "pay_01", "pay_x", "pi_1", "pay_18446744073709551616",
-                          "pay_1 ", ""}) {
+  for (const char* bad :
+       {"pay_", "pay_0", "pay_01", "pay_x", "pi_1", "pay_18446744073709551616", "pay_1 ", ""}) {
     EXPECT_FALSE(ParsePaymentId(bad)) << bad;
   }
   const TransferId id = MakeTransferId(PaymentId(77), 3, 9);

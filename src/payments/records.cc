@@ -342,7 +342,9 @@ bool Get(BinaryReader& reader, Payment& p) {
   p.last_error = static_cast<PaymentError>(last_error < kPaymentErrorCount ? last_error : 0);
   const bool has_ledger_result = in.Bool();
   const uint8_t ledger_result = in.U8();
+  // Strict: without a result the byte is 0, so a decoded payment encodes back byte for byte.
   if (ledger_result >= ledger::kCreateTransferResultCount) in.Invalid();
+  if (!has_ledger_result && ledger_result != 0) in.Invalid();
   if (has_ledger_result && in.ok()) {
     p.last_ledger_result = static_cast<ledger::CreateTransferResult>(ledger_result);
   }

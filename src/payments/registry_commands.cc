@@ -101,8 +101,9 @@ Refusal CheckQuoteRequest(const State& state, const QuoteRequest& request) {
 
 // Quotes still alive at `now_ms` (expired ones are dropped when a new quote is created).
 size_t LiveQuotes(const State& state, uint64_t now_ms) {
-  return static_cast<size_t>(std::count_if(state.quotes.begin(), state.quotes.end(),
-                                           [&](const auto& q) { return q.second.expires_at_ms > now_ms; }));
+  return static_cast<size_t>(
+      std::count_if(state.quotes.begin(), state.quotes.end(),
+                    [&](const auto& q) { return q.second.expires_at_ms > now_ms; }));
 }
 
 Refusal CheckRateRow(const State& state, const FxRateInput& input, const std::string& param,
@@ -126,10 +127,22 @@ Refusal CheckRateRow(const State& state, const FxRateInput& input, const std::st
   return std::nullopt;
 }
 
+// Emits `event` and answers with the record it carries.
+Reply EmitAndReply(Event event, Emitter& emitter) {
+  Reply reply;
+  reply.customer = event.customer;
+  reply.coupon = event.coupon;
+  reply.program = event.program;
+  reply.rates = event.rates;
+  reply.quote = event.quote;
+  reply.fx_account = event.fx_account;
+  emitter.Emit(std::move(event));
+  return reply;
+}
+
 Reply ListPayments(const State& state, const ListFilter& filter) {
   if (filter.limit == 0 || filter.limit > kListLimitMax) {
-    return Refuse(PaymentError::invalid_request, "limit",
-                  "1.." + std::to_string(kListLimitMax));
+    return Refuse(PaymentError::invalid_request, "limit", "1.." + std::to_string(kListLimitMax));
   }
   // Newest first, like Stripe: starting_after names the last payment of the previous page.
   uint64_t number = state.payments.size();
@@ -162,11 +175,8 @@ Reply UpsertCustomer(const State& state, const Command& c, const LedgerPort& led
   customer.updated_at_ms = emitter.now_ms();
   Event event;
   event.kind = EventKind::customer_updated;
-  event.customer = customer;
-  emitter.Emit(std::move(event));
-  Reply reply;
-  reply.customer = customer;
-  return reply;
+  event.customer = std::move(customer);
+  return EmitAndReply(std::move(event), emitter);
 }
 
 Reply CreateCoupon(const State& state, const Command& c, const LedgerPort& ledger,
@@ -188,11 +198,8 @@ Reply CreateCoupon(const State& state, const Command& c, const LedgerPort& ledge
   coupon.created_at_ms = emitter.now_ms();
   Event event;
   event.kind = EventKind::coupon_created;
-  event.coupon = coupon;
-  emitter.Emit(std::move(event));
-  Reply reply;
-  reply.coupon = coupon;
-  return reply;
+  event.coupon = std::move(coupon);
+  return EmitAndReply(std::move(event), emitter);
 }
 
 Reply SetPointsProgram(const State& state, const Command& c, const LedgerPort& ledger,
@@ -204,26 +211,25 @@ Reply SetPointsProgram(const State& state, const Command& c, const LedgerPort& l
     return Refuse(PaymentError::invalid_request, "points_asset",
                   "points and money are different assets");
   }
-  if (program.points_per_minor_unit == 0 || program.points_per_minor_unit > kPointsPerMinorUnitMax) {
+  if (program.points_per_minor_unit == 0 ||
+      program.points_per_minor_unit > kPointsPerMinorUnitMax) {
     return Refuse(PaymentError::invalid_request, "points_per_minor_unit",
                   "1.." + std::to_string(kPointsPerMinorUnitMax));
   }
-  if (Refusal r = CheckAccount(ledger, program.sink_account, program.points_asset, "sink_account")) {
+  if (Refusal r =
+          CheckAccount(ledger, program.sink_account, program.points_asset, "sink_account")) {
     return std::move(*r);
   }
-  if (Refusal r = CheckAccount(ledger, program.funding_account, program.money_asset,
-                               "funding_account")) {
+  if (Refusal r =
+          CheckAccount(ledger, program.funding_account, program.money_asset, "funding_account")) {
     return std::move(*r);
   }
   program.configured = true;
   program.updated_at_ms = emitter.now_ms();
   Event event;
   event.kind = EventKind::points_program_updated;
-  event.program = program;
-  emitter.Emit(std::move(event));
-  Reply reply;
-  reply.program = program;
-  return reply;
+  event.program = std::move(program);
+  return EmitAndReply(std::move(event), emitter);
 }
 
 Reply PutFxRates(const State& state, const Command& c, Emitter& emitter) {
@@ -251,11 +257,8 @@ Reply PutFxRates(const State& state, const Command& c, Emitter& emitter) {
   }
   Event event;
   event.kind = EventKind::fx_rates_updated;
-  event.rates = rows;
-  emitter.Emit(std::move(event));
-  Reply reply;
-  reply.rates = std::move(rows);
-  return reply;
+  event.rates = std::move(rows);
+  return EmitAndReply(std::move(event), emitter);
 }
 
 Reply CreateFxQuote(const State& state, const Command& c, Emitter& emitter) {
@@ -274,11 +277,8 @@ Reply CreateFxQuote(const State& state, const Command& c, Emitter& emitter) {
   quote.expires_at_ms = emitter.now_ms() + request.ttl_ms;
   Event event;
   event.kind = EventKind::fx_quote_created;
-  event.quote = quote;
-  emitter.Emit(std::move(event));
-  Reply reply;
-  reply.quote = quote;
-  return reply;
+  event.quote = std::move(quote);
+  return EmitAndReply(std::move(event), emitter);
 }
 
 Reply SetFxAccount(const State& state, const Command& c, const LedgerPort& ledger,
@@ -288,11 +288,8 @@ Reply SetFxAccount(const State& state, const Command& c, const LedgerPort& ledge
   if (Refusal r = CheckAccount(ledger, fx.account, fx.asset, "account")) return std::move(*r);
   Event event;
   event.kind = EventKind::fx_account_updated;
-  event.fx_account = fx;
-  emitter.Emit(std::move(event));
-  Reply reply;
-  reply.fx_account = fx;
-  return reply;
+  event.fx_account = std::move(fx);
+  return EmitAndReply(std::move(event), emitter);
 }
 
 Reply Read(const State& state, const Command& c) {

@@ -28,8 +28,8 @@ World::World() : risk(std::make_unique<EngineRiskPort>(CompileRules())) {
   CreateAccount(kBankPts, kPts, false);
   CreateAccount(kBankJpy, kJpy, false);
   CreateAccount(kBankEth, kEth, false);
-  for (const u128 id : {kWalletUsd, kTransitUsd, kWalletUsd2, kMerchant, kSplitA, kSplitB,
-                        kFeeAcct, kOtherMerchant, kFxUsd, kPointsFunding}) {
+  for (const u128 id : {kWalletUsd, kTransitUsd, kWalletUsd2, kMerchant, kSplitA, kSplitB, kFeeAcct,
+                        kOtherMerchant, kFxUsd, kPointsFunding}) {
     CreateAccount(id, kUsd, true);
   }
   CreateAccount(kWalletEur, kEur, true);
@@ -40,9 +40,9 @@ World::World() : risk(std::make_unique<EngineRiskPort>(CompileRules())) {
   CreateAccount(kFxEth, kEth, true);
   CreateAccount(kPointsAcct, kPts, true);
   CreateAccount(kPointsSink, kPts, true);
-  Fund(kWalletUsd, 1'000'000, kUsd);   // 10,000.00 USD
-  Fund(kWalletEur, 500'000, kEur);     // 5,000.00 EUR
-  Fund(kTransitUsd, 5'000, kUsd);      // 50.00 USD
+  Fund(kWalletUsd, 1'000'000, kUsd);  // 10,000.00 USD
+  Fund(kWalletEur, 500'000, kEur);    // 5,000.00 EUR
+  Fund(kTransitUsd, 5'000, kUsd);     // 50.00 USD
   Fund(kFxUsd, 10'000'000, kUsd);
   Fund(kFxEur, 10'000'000, kEur);
   Fund(kFxJpy, 1'000'000'000, kJpy);

@@ -41,8 +41,8 @@ constexpr std::array<std::string_view, 5> kStateNames = {
     "requires_confirmation", "requires_action", "requires_capture", "succeeded", "canceled"};
 constexpr std::array<std::string_view, 2> kCaptureMethodNames = {"automatic", "manual"};
 constexpr std::array<std::string_view, 7> kCancelReasonNames = {
-    "none",    "requested_by_customer", "duplicate",       "fraudulent",
-    "abandoned", "expired",             "declined_by_risk"};
+    "none",    "requested_by_customer", "duplicate", "fraudulent", "abandoned",
+    "expired", "declined_by_risk"};
 constexpr std::array<std::string_view, 3> kSourceKindNames = {"balance", "points", "transit"};
 constexpr std::array<std::string_view, 2> kCouponKindNames = {"fixed", "percent"};
 

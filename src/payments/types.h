@@ -75,23 +75,23 @@ std::optional<TransferIdParts> SplitTransferId(TransferId id);
 // Codes of the transfers the payment flows create (docs/payments.md, "Money flows"); posts and
 // voids of a hold carry code 0 and so inherit the hold's code. user_data_64 of every transfer is
 // the payment number, user_data_32 the refund number for refund legs (else 0).
-inline constexpr uint16_t kHoldCode = 910;              // pending: customer source -> merchant/FX
-inline constexpr uint16_t kPointsHoldCode = 911;        // pending: customer points -> points sink
-inline constexpr uint16_t kPointsValueCode = 912;       // points funding -> merchant (capture)
-inline constexpr uint16_t kFxPayoutCode = 913;          // FX liquidity (payment asset) -> merchant
-inline constexpr uint16_t kSplitPayoutCode = 914;       // merchant -> split recipient
-inline constexpr uint16_t kPlatformFeeCode = 915;       // merchant -> platform fee account
-inline constexpr uint16_t kRefundCode = 916;            // merchant -> customer source / FX (X)
-inline constexpr uint16_t kFxRefundCode = 917;          // FX liquidity (source asset) -> customer
-inline constexpr uint16_t kSplitReversalCode = 918;     // split recipient -> merchant
-inline constexpr uint16_t kFeeReversalCode = 919;       // platform fee account -> merchant
-inline constexpr uint16_t kPointsRefundCode = 920;      // points sink -> customer points
-inline constexpr uint16_t kPointsValueRefundCode = 921; // merchant -> points funding
+inline constexpr uint16_t kHoldCode = 910;               // pending: customer source -> merchant/FX
+inline constexpr uint16_t kPointsHoldCode = 911;         // pending: customer points -> points sink
+inline constexpr uint16_t kPointsValueCode = 912;        // points funding -> merchant (capture)
+inline constexpr uint16_t kFxPayoutCode = 913;           // FX liquidity (payment asset) -> merchant
+inline constexpr uint16_t kSplitPayoutCode = 914;        // merchant -> split recipient
+inline constexpr uint16_t kPlatformFeeCode = 915;        // merchant -> platform fee account
+inline constexpr uint16_t kRefundCode = 916;             // merchant -> customer source / FX (X)
+inline constexpr uint16_t kFxRefundCode = 917;           // FX liquidity (source asset) -> customer
+inline constexpr uint16_t kSplitReversalCode = 918;      // split recipient -> merchant
+inline constexpr uint16_t kFeeReversalCode = 919;        // platform fee account -> merchant
+inline constexpr uint16_t kPointsRefundCode = 920;       // points sink -> customer points
+inline constexpr uint16_t kPointsValueRefundCode = 921;  // merchant -> points funding
 
 // ---- Enumerations (stable numeric values: they are in events and snapshots) -----------------
 enum class PaymentState : uint8_t {
   requires_confirmation = 0,
-  requires_action = 1,  // risk asked for a step-up verification (see Payment::risk)
+  requires_action = 1,   // risk asked for a step-up verification (see Payment::risk)
   requires_capture = 2,  // funds held (manual capture, or a payment under risk review)
   succeeded = 3,
   canceled = 4,
@@ -173,8 +173,8 @@ struct FundingDecision {
   AccountId source_account;
   SourceKind source_kind = SourceKind::balance;
   uint32_t source_asset = 0;
-  std::string reason;  // why this source: "override", "scenario transit", "priority 0", ...
-  Amount amount_charged;         // X: what the source pays, after coupon and points
+  std::string reason;     // why this source: "override", "scenario transit", "priority 0", ...
+  Amount amount_charged;  // X: what the source pays, after coupon and points
   Amount amount_charged_source;  // Y: what the hold reserves on the source
   std::string coupon_code;       // "" = no coupon
   Amount coupon_discount;        // X, merchant-funded: the merchant receives amount - discount
@@ -187,8 +187,8 @@ struct FundingDecision {
   bool fx = false;
   AccountId fx_source_account;  // FX liquidity in Y: the hold's credit account
   AccountId fx_payout_account;  // FX liquidity in X: pays the merchant at capture
-  Rate rate;       // X -> Y, when fx
-  QuoteId quote;   // zero = the rates table's rate
+  Rate rate;                    // X -> Y, when fx
+  QuoteId quote;                // zero = the rates table's rate
   std::string rate_source;
   uint64_t rate_as_of_ms = 0;
   friend bool operator==(const FundingDecision&, const FundingDecision&) = default;
@@ -196,16 +196,16 @@ struct FundingDecision {
 
 struct Refund {
   RefundId id;
-  Amount amount;           // X, of the captured amount
-  Amount money;            // X part returned to the money source
-  Amount money_source;     // Y actually credited to the source (FX: rounded down)
-  Amount points_value;     // X part returned as points
-  Amount points;           // points units credited back
+  Amount amount;                        // X, of the captured amount
+  Amount money;                         // X part returned to the money source
+  Amount money_source;                  // Y actually credited to the source (FX: rounded down)
+  Amount points_value;                  // X part returned as points
+  Amount points;                        // points units credited back
   std::vector<Amount> split_reversals;  // by payout index (empty unless reverse_splits)
   Amount fee_reversal;
   bool reverse_splits = false;
   bool refund_fee = false;
-  uint32_t attempt = 0;      // ledger attempt of its chain (transfer ids: MakeTransferId)
+  uint32_t attempt = 0;  // ledger attempt of its chain (transfer ids: MakeTransferId)
   uint16_t transfer_count = 0;
   uint64_t created_at_ms = 0;
   friend bool operator==(const Refund&, const Refund&) = default;
@@ -223,9 +223,9 @@ struct Payment {
   std::string description;
   Metadata metadata;
   std::vector<Split> splits;
-  Split platform_fee;         // account zero = none
-  std::string scenario;       // "" or a tag ("transit", "web", ...): funding preference
-  std::string coupon_code;    // requested at create or confirm ("" = none)
+  Split platform_fee;       // account zero = none
+  std::string scenario;     // "" or a tag ("transit", "web", ...): funding preference
+  std::string coupon_code;  // requested at create or confirm ("" = none)
   bool use_points = false;
   uint32_t hold_timeout_seconds = 0;
 
@@ -235,8 +235,8 @@ struct Payment {
   bool funded = false;  // a hold was placed: `funding` is meaningful
   FundingDecision funding;
 
-  TransferId money_hold;   // pending customer source -> merchant (or -> FX liquidity Y)
-  TransferId points_hold;  // pending customer points -> sink; zero when no points
+  TransferId money_hold;            // pending customer source -> merchant (or -> FX liquidity Y)
+  TransferId points_hold;           // pending customer points -> sink; zero when no points
   uint64_t hold_expires_at_ms = 0;  // informational: the ledger's own expiry decides
 
   Amount amount_capturable;  // amount - coupon discount while requires_capture, else 0
@@ -246,15 +246,15 @@ struct Payment {
   Amount captured_money;
   Amount captured_money_source;  // Y posted from the hold
   Amount captured_points_value;
-  Amount captured_points;        // points posted from the points hold
-  std::vector<Payout> payouts;   // by split index
-  Payout fee_payout;             // account zero = no fee
+  Amount captured_points;       // points posted from the points hold
+  std::vector<Payout> payouts;  // by split index
+  Payout fee_payout;            // account zero = no fee
   Amount refunded_money;
   Amount refunded_money_source;
   Amount refunded_points_value;
   std::vector<Refund> refunds;
 
-  uint32_t ledger_attempts = 0;  // chains submitted so far (the next attempt number)
+  uint32_t ledger_attempts = 0;                // chains submitted so far (the next attempt number)
   PaymentError last_error = PaymentError::ok;  // of the last failed attempt (payment_failed)
   std::optional<ledger::CreateTransferResult> last_ledger_result;  // what the ledger said then
   uint64_t created_at_ms = 0;
@@ -285,11 +285,11 @@ struct Customer {
 struct Coupon {
   std::string code;
   CouponKind kind = CouponKind::fixed;
-  Amount amount_off;          // fixed: minor units of `asset`
+  Amount amount_off;             // fixed: minor units of `asset`
   uint32_t percent_off_bps = 0;  // percent: 1..10000, discount = floor(amount * bps / 10000)
-  uint32_t asset = 0;         // fixed: required; percent: 0 = any asset (then min_spend is 0)
-  Amount min_spend;           // the payment amount must be at least this
-  uint64_t expires_at_ms = 0;  // 0 = never; usable while now < expires_at_ms
+  uint32_t asset = 0;            // fixed: required; percent: 0 = any asset (then min_spend is 0)
+  Amount min_spend;              // the payment amount must be at least this
+  uint64_t expires_at_ms = 0;    // 0 = never; usable while now < expires_at_ms
   bool single_use = false;
   AccountId merchant_account;  // zero = any merchant
   uint32_t redemptions = 0;    // holds placed with it and not released (cancel releases)
@@ -317,8 +317,8 @@ struct FxRate {
   uint32_t from_asset = 0;
   uint32_t to_asset = 0;
   Rate rate;
-  std::string source;  // who published it ("ecb", "desk"...)
-  uint64_t as_of_ms = 0;     // when the source published it
+  std::string source;          // who published it ("ecb", "desk"...)
+  uint64_t as_of_ms = 0;       // when the source published it
   uint64_t updated_at_ms = 0;  // when it entered the table
   friend bool operator==(const FxRate&, const FxRate&) = default;
 };
