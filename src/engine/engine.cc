@@ -17,6 +17,7 @@
 #include "engine/journal_store.h"
 #include "engine/snapshot.h"
 #include "journal/journal.h"
+#include "journal/limits.h"
 #include "journal/record_reader.h"
 
 namespace tpw::engine {
@@ -57,6 +58,25 @@ EngineFailure FromStorage(const storage::StorageFailure& failure) {
       failure.code == storage::StorageError::locked ? EngineError::locked : EngineError::io_error;
   return EngineFailure{code, failure.Message()};
 }
+
+// A group is closed, and the step goes on in a new one, once it holds this much (checked between
+// two requests). One request adds at most a few MiB (a 4 MiB rules text or idempotency body, an
+// offline batch, a payments command with its events), so a group stays well within the
+// journal's limits (64 MiB of payload, 65,536 records): without this, a step of requests that
+// each journal a lot (payments with full metadata) would make AppendGroup refuse the group and
+// stop the engine.
+constexpr size_t kGroupPayloadBytesSoftMax = journal::kGroupPayloadBytesMax / 2;
+constexpr size_t kGroupRecordsSoftMax = journal::kGroupRecordsMax / 2;
+
+bool GroupIsFull(const Group& group) {
+  return group.payload_bytes >= kGroupPayloadBytesSoftMax ||
+         group.buffers.size() >= kGroupRecordsSoftMax;
+}
+
+// Pending transfers expired per step while payments hold funds: each expired hold cancels its
+// payment with an event of up to ~32 KiB (a payment with full metadata), journaled in the same
+// group as the expiry, so 1,024 keep that group within kGroupPayloadBytesSoftMax.
+constexpr uint32_t kExpiryWithPaymentHoldsMax = 1024;
 
 // Record buffers at least this large are kept for reuse.
 constexpr size_t kSpareBufferBytesMin = size_t{64} << 10;
@@ -437,7 +457,14 @@ void Engine::Impl::SequencerLoop() {
     auto group = std::make_unique<Group>();
     if (options_.expire_when_idle || !batch.empty()) RunExpiry(*group);
     idempotency_.Expire(NowMs());
-    for (Request& request : batch) Execute(request, *group);
+    for (Request& request : batch) {
+      if (GroupIsFull(*group)) {
+        records_since_snapshot_ += group->buffers.size();
+        HandOff(std::move(group));
+        group = std::make_unique<Group>();
+      }
+      Execute(request, *group);
+    }
     if (group->buffers.empty() && group->replies.empty()) continue;
     records_since_snapshot_ += group->buffers.size();
     HandOff(std::move(group));
@@ -472,6 +499,9 @@ void Engine::Impl::Execute(Request& request, Group& group) {
       break;
     case RequestKind::payments:
       ExecutePayments(request, reply, group);
+      break;
+    case RequestKind::payments_digest:
+      reply.payments_digest = payments_.StateDigest();
       break;
     default:
       ExecuteQuery(request, reply);
@@ -588,6 +618,7 @@ void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
     case RequestKind::access:
     case RequestKind::risk:
     case RequestKind::payments:
+    case RequestKind::payments_digest:
       reply.error = EngineError::invalid_request;
       break;
   }
@@ -621,7 +652,11 @@ void Engine::Impl::RunExpiry(Group& group) {
   if (!due || due->ns > wall.ns) return;
   const Timestamp now = ledger_->NextTimestamp(wall);
   std::vector<ledger::ExpiredTransfer> expired;
-  (void)ledger_->ExpirePendingTransfers(now, options_.expiry_batch_max, expired);
+  uint32_t limit = options_.expiry_batch_max;
+  if (payments_by_state_[static_cast<size_t>(payments::PaymentState::requires_capture)] > 0) {
+    limit = std::min(limit, kExpiryWithPaymentHoldsMax);
+  }
+  (void)ledger_->ExpirePendingTransfers(now, limit, expired);
   if (expired.empty()) return;
   journaled_timestamp_ = ledger_->last_timestamp();
   std::vector<tpw::TransferId> ids;

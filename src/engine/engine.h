@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "access/access.h"
+#include "common/asset.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "crypto/hash.h"
@@ -88,6 +89,10 @@ struct EngineOptions {
   // ---- API access state (docs/api.md)
   // Idempotency records are forgotten this long after they were stored; 0 = 24 hours.
   uint64_t idempotency_ttl_ms = 0;
+
+  // ---- Payments (docs/payments.md)
+  // The assets the payments module knows, with the scales its FX conversions use.
+  AssetTable assets = AssetTable::Default();
 };
 
 // What recovery did, for the operator and the recovery benchmark.
@@ -167,6 +172,7 @@ enum class RequestKind : uint8_t {
   access,   // an API-key command (AccessCommand)
   risk,     // a risk command (RiskCommand): rules, lists, evaluate, decide
   payments,  // a payments command (payments::Command): SubmitPayments / ExecutePayments
+  payments_digest,  // the payments state's digest (PaymentsStateDigest)
 };
 
 // ---- API access: API keys and idempotency ----------------------------------------------------
@@ -220,6 +226,7 @@ struct Reply {
   std::optional<AccessReply> access;                    // access commands
   std::optional<RiskReply> risk;                        // risk commands
   std::optional<payments::Reply> payments;              // payments commands
+  uint64_t payments_digest = 0;                         // payments_digest
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
   // create_accounts / create_transfers: the batch's first timestamp. Event i was stamped
   // first_timestamp + i (a failed event consumes its stamp too), so a caller can show what it
@@ -304,6 +311,11 @@ class Engine {
   void SubmitPayments(payments::Command command, std::function<void(Reply&&)> done);
   // Blocking SubmitPayments.
   Reply ExecutePayments(payments::Command command);
+  // Payments::StateDigest() of the payments state after every request queued before this one:
+  // equal states give equal digests, so two engines (or one before and after a restart) can be
+  // compared without shipping the state. It hashes the whole state (a full save): not for hot
+  // paths. nullopt when the engine has failed or is shutting down.
+  std::optional<uint64_t> PaymentsStateDigest();
 
   EngineStats Stats() const;
   const RecoveryReport& recovery() const;

@@ -20,6 +20,7 @@
 #include "engine/journal_store.h"
 #include "engine/offline.h"
 #include "engine/offline_facts.h"
+#include "journal/format.h"
 #include "journal/journal.h"
 #include "journal/record_reader.h"
 #include "offline/clearing.h"
@@ -50,12 +51,14 @@ struct Group {
   std::vector<size_t> transfer_records;  // indexes (in buffers) of transfers_created records
   ReplyList replies;
   std::vector<journal::RecordLocation> locations;  // filled only when `committed`
+  size_t payload_bytes = 0;  // journal payload the records take (headers included)
   bool committed = false;  // appended (and synced): `locations` are real
   bool stop = false;       // tells the journal thread to exit
 
   void Add(FactType type, std::vector<uint8_t> bytes) {
     if (type == FactType::transfers_created) transfer_records.push_back(buffers.size());
     types.push_back(static_cast<uint16_t>(type));
+    payload_bytes += journal::format::kRecordHeaderBytes + bytes.size();
     buffers.push_back(std::move(bytes));
   }
 };

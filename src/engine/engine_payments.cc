@@ -105,7 +105,7 @@ class Engine::Impl::PaymentsRiskPort final : public payments::RiskPort {
 // Sequencer thread
 
 void Engine::Impl::ResetPayments() {
-  payments_ = payments::Payments{};
+  payments_ = payments::Payments{options_.assets};
   payments_last_ms_ = 0;
   payment_facts_ = 0;
   payment_state_of_.clear();
@@ -226,9 +226,9 @@ EngineStatus Engine::Impl::ApplyPaymentFact(const journal::RecordView& record) {
     return diverged("payment event " + what + " does not apply to the payments state");
   }
   NotePaymentEvent(event);
-  std::vector<payments::Event> events;
-  events.push_back(std::move(event));
-  PublishPaymentEvents(events.front().at_ms, events);
+  payment_events_.clear();
+  payment_events_.push_back(std::move(event));
+  PublishPaymentEvents(payment_events_.front().at_ms, payment_events_);
   return EngineStatus::Ok();
 }
 
@@ -277,6 +277,14 @@ Reply Engine::ExecutePayments(payments::Command command) {
   request.kind = RequestKind::payments;
   request.payments = std::make_shared<payments::Command>(std::move(command));
   return Execute(std::move(request));
+}
+
+std::optional<uint64_t> Engine::PaymentsStateDigest() {
+  Request request;
+  request.kind = RequestKind::payments_digest;
+  const Reply reply = Execute(std::move(request));
+  if (reply.error) return std::nullopt;
+  return reply.payments_digest;
 }
 
 }  // namespace tpw::engine

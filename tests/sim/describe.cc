@@ -96,6 +96,8 @@ std::string_view KindName(RequestKind kind) {
       return "risk";
     case RequestKind::payments:
       return "payments";
+    case RequestKind::payments_digest:
+      return "payments_digest";
   }
   return "?";
 }

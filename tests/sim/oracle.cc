@@ -143,6 +143,7 @@ void AnswerQuery(const Oracle& o, const Request& r, Expected& e) {
     case RequestKind::access:   // payments commands yet
     case RequestKind::risk:
     case RequestKind::payments:
+    case RequestKind::payments_digest:
       TPW_UNREACHABLE();
   }
 }
