@@ -1,5 +1,5 @@
 // The payment endpoints' decoders (src/api/payments_body.h) and renderers (payments_json.h):
-// byte 0 picks the route (19 payments routes) and the split of the rest into path id, query
+// byte 0 picks the route (kPaymentsRoutes) and the split of the rest into path id, query
 // and body. Any input must give a command or a 4xx error with a code, a message and (for a body)
 // the field at fault, never a crash. Byte 0 >= 128 feeds the rest to PaymentEventJson instead: an
 // event that decodes must render as one JSON object; bytes that do not must render as "".
@@ -21,11 +21,8 @@ const AssetTable& Assets() {
   return assets;
 }
 
-constexpr uint8_t kFirstRoute = static_cast<uint8_t>(Route::payments_create);
-constexpr uint8_t kRoutes = static_cast<uint8_t>(Route::fx_account_put) - kFirstRoute + 1;
-
 void FuzzDecoder(uint8_t which, std::string_view text) {
-  const auto route = static_cast<Route>(kFirstRoute + which % kRoutes);
+  const Route route = kPaymentsRoutes[which % kPaymentsRoutes.size()];
   // The first line is the path id, the second the query, the rest the body.
   const size_t id_end = text.find('\n');
   const std::string_view id = text.substr(0, id_end);

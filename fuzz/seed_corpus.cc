@@ -586,8 +586,8 @@ void PaymentsSeeds() {
   Write("payments", "state", Prefixed({1}, sink.bytes()));
 }
 
-// ---- payments (payments_body_fuzz.cc): byte 0 < 128 picks the route (order of api::Route from
-// payments_create), the rest is "id\nquery\nbody"; byte 0 >= 128 is an encoded event.
+// ---- payments (payments_body_fuzz.cc): byte 0 < 128 picks the route (index in
+// api::kPaymentsRoutes), the rest is "id\nquery\nbody"; byte 0 >= 128 is an encoded event.
 
 void PaymentsApiSeeds() {
   Write("payments_body", "create",

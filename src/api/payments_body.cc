@@ -881,8 +881,7 @@ ApiResult<PaymentsCall> DecodePaymentAction(Route route, std::string_view id,
 }  // namespace
 
 bool IsPaymentsRoute(Route route) {
-  return static_cast<uint8_t>(route) >= static_cast<uint8_t>(Route::payments_create) &&
-         static_cast<uint8_t>(route) <= static_cast<uint8_t>(Route::fx_account_put);
+  return std::find(kPaymentsRoutes.begin(), kPaymentsRoutes.end(), route) != kPaymentsRoutes.end();
 }
 
 ApiResult<PaymentsCall> DecodePaymentsRequest(Route route, std::string_view id,

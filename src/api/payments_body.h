@@ -10,6 +10,7 @@
 // and quotes have prefixed ids (pay_12, re_7, fxq_3).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string_view>
 
@@ -30,7 +31,15 @@ struct PaymentsCall {
   std::optional<cli::AmountText> amount_in_payment_asset;
 };
 
-// Whether `route` is one of the payments routes (DecodePaymentsRequest takes it).
+// The payments routes (DecodePaymentsRequest takes them), in router.h's order.
+inline constexpr std::array<Route, 19> kPaymentsRoutes = {
+    Route::payments_create,    Route::payments_list,      Route::payment_get,
+    Route::payment_confirm,    Route::payment_capture,    Route::payment_cancel,
+    Route::payment_refund,     Route::payment_refunds,    Route::customer_put,
+    Route::customer_get,       Route::coupons_create,     Route::coupon_get,
+    Route::points_program_put, Route::points_program_get, Route::fx_rates_put,
+    Route::fx_rates_get,       Route::fx_quotes_create,   Route::fx_quote_get,
+    Route::fx_account_put};
 bool IsPaymentsRoute(Route route);
 
 // Decodes a request of a payments route: `id` the {id}/{code}/{asset} path segment, `query` the

@@ -518,9 +518,7 @@ TEST(PaymentsBodyTest, GarbageNeverCrashesAnyDecoder) {
     const int flips = 1 + static_cast<int>(random() % 4);
     for (int f = 0; f < flips; ++f) body[random() % body.size()] = static_cast<char>(random());
     if (random() % 4 == 0) body.resize(random() % body.size());
-    for (uint8_t r = static_cast<uint8_t>(Route::payments_create);
-         r <= static_cast<uint8_t>(Route::fx_account_put); ++r) {
-      const auto route = static_cast<Route>(r);
+    for (const Route route : kPaymentsRoutes) {
       const auto result = Decode(route, body, body.substr(0, 8), body.substr(0, 12));
       if (!result.ok()) {
         EXPECT_EQ(static_cast<unsigned>(result.error().status) / 100, 4u);
