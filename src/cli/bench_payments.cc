@@ -647,7 +647,7 @@ int RunPaymentsBench(const PaymentsBenchOptions& o) {
     endpoint = bh::Endpoint{"127.0.0.1", server->port(), server->key()};
     where = "in this process (" + std::to_string(server->threads()) +
             " I/O threads, fsync=always, API keys on, " +
-            (o.risk_rules ? "bench rules: 8 rules, 3 velocity features" : "no risk rules") +
+            (o.risk_rules ? "bench rules: 8 rules, 4 velocity features" : "no risk rules") +
             ") on a fresh " + server->dir();
   }
   std::printf("tpwallet bench payments\n");
