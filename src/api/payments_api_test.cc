@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -452,9 +453,98 @@ TEST_F(PaymentsApiTest, CrossAssetPaymentWithAQuote) {
   EXPECT_EQ(Balance(*c, "200").first, 1000);
 }
 
+TEST_F(PaymentsApiTest, CouponSplitAndSourceRefusalsOverHttp) {
+  auto admin = Client(admin_);
+  ASSERT_EQ(admin->Post("/v1/coupons", R"({"code":"MIN50","amount_off":"5.00","asset":"USD","min_spend":"50.00"})").result_int(), 201u);
+  ASSERT_EQ(admin->Post("/v1/coupons", R"({"code":"ONCE","amount_off":"1.00","asset":"USD","single_use":true})").result_int(), 201u);
+  ASSERT_EQ(admin->Post("/v1/coupons", R"({"code":"OLD","percent_off_bps":100,"expires_at":"2001-01-01T00:00:00Z"})").result_int(), 201u);
+  auto c = Client(merchant_);
+  struct Case {
+    std::string body;
+    unsigned status;
+    std::string code;
+    std::string param;
+  };
+  const Case cases[] = {
+      {Pay("10.00", R"("confirm":true,"coupon":"MIN50")"), 400, "coupon_min_spend", ""},
+      {Pay("10.00", R"("confirm":true,"coupon":"OLD")"), 400, "coupon_expired", ""},
+      {Pay("10.00", R"("confirm":true,"splits":[{"account_id":"201","amount":"8.00"}],"platform_fee":{"account_id":"203","amount":"3.00"})"),
+       400, "splits_exceed_amount", ""},
+      {Pay("10.00", R"("confirm":true,"splits":[{"account_id":"999","basis_points":10}])"), 404, "account_not_found", "splits[0].account_id"},
+      {Pay("10.00", R"("confirm":true,"source_account_id":"104")"), 400, "", ""},  // not one of customer 7's
+  };
+  for (const Case& k : cases) {
+    const HttpResponse r = c->Post("/v1/payments", k.body);
+    EXPECT_EQ(r.result_int(), k.status) << k.body << " → " << r.body();
+    if (!k.code.empty()) {
+      EXPECT_EQ(ErrorCode(r), k.code) << r.body();
+    }
+    if (!k.param.empty()) {
+      EXPECT_EQ(JsonOf(r).at("error").at("param").as_string(), k.param) << r.body();
+    }
+  }
+  ASSERT_EQ(Str(Create(*c, Pay("5.00", R"("confirm":true,"coupon":"ONCE")")), "status"), "succeeded");
+  const HttpResponse twice = c->Post("/v1/payments", Pay("5.00", R"("confirm":true,"coupon":"ONCE")"));
+  EXPECT_EQ(ErrorCode(twice), "coupon_redeemed") << twice.body();
+  EXPECT_EQ(JsonOf(c->Get("/v1/coupons/ONCE")).at("redemptions").to_number<uint64_t>(), 1u);
+  // A source whose account holds another asset than it claims.
+  const HttpResponse mismatch =
+      admin->Send(http::verb::put, "/v1/customers/9", R"({"sources":[{"account_id":"101","asset":"USD"}]})");
+  EXPECT_EQ(mismatch.result_int(), 400u) << mismatch.body();
+  EXPECT_EQ(ErrorCode(mismatch), "account_asset_mismatch");
+  EXPECT_EQ(JsonOf(mismatch).at("error").at("param").as_string(), "sources[0].account_id");
+}
+
+TEST_F(PaymentsApiTest, AnUncapturedHoldExpiresAndCancelsThePayment) {
+  auto c = Client(merchant_);
+  const bj::value held = Create(*c, Pay("5.00", R"("capture_method":"manual","hold_timeout_seconds":1,"confirm":true)"));
+  ASSERT_EQ(Str(held, "status"), "requires_capture") << bj::serialize(held);
+  const std::string id = Str(held, "id");
+  bj::value now;
+  for (int i = 0; i < 100; ++i) {  // the engine expires holds on its own timer; wait up to 10 s
+    now = JsonOf(c->Get("/v1/payments/" + id));
+    if (Str(now, "status") == "canceled") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(Str(now, "status"), "canceled") << bj::serialize(now);
+  EXPECT_EQ(Str(now, "cancellation_reason"), "expired");
+  EXPECT_EQ(Balance(*c, "100"), (std::pair<int64_t, int64_t>{1'000'000, 0}));  // released
+  const HttpResponse late = c->Post("/v1/payments/" + id + "/capture", "");
+  EXPECT_EQ(late.result_int(), 409u) << late.body();
+}
+
+TEST_F(PaymentsApiTest, HostilePathsAndQueriesAreRefused) {
+  auto c = Client(admin_);
+  const std::pair<http::verb, std::string> targets[] = {
+      {http::verb::get, "/v1/payments/%ff"},
+      {http::verb::get, "/v1/payments/pay_99999999999999999999999"},
+      {http::verb::get, "/v1/payments/pay_1?x=1"},
+      {http::verb::get, "/v1/payments?limit=99999999999999999999"},
+      {http::verb::get, "/v1/payments?status=%"},
+      {http::verb::get, "/v1/payments/pay_-1/refunds"},
+      {http::verb::get, "/v1/customers/-1"},
+      {http::verb::get, "/v1/customers/0"},
+      {http::verb::get, "/v1/coupons/a%2Fb"},
+      {http::verb::get, "/v1/coupons/" + std::string(40, 'A')},
+      {http::verb::get, "/v1/fx/quotes/abc"},
+      {http::verb::get, "/v1/fx/rates?limit=1"},
+      {http::verb::put, "/v1/fx/accounts/XYZ"},
+      {http::verb::put, "/v1/customers/" + std::string(50, '9')},
+  };
+  for (const auto& [method, target] : targets) {
+    const HttpResponse r = c->Send(method, target, method == http::verb::put ? R"({"account_id":"1"})" : "");
+    EXPECT_EQ(r.result_int(), 400u) << target << " → " << r.body();
+    EXPECT_FALSE(JsonOf(r).at("error").at("param").is_null()) << target;
+  }
+}
+
 // ---- Idempotency ------------------------------------------------------------------------------
 
 TEST_F(PaymentsApiTest, EveryPostIsIdempotent) {
+  auto admin = Client(admin_);
+  ASSERT_EQ(admin->Send(http::verb::put, "/v1/fx/rates",
+                        R"({"rates":[{"from_asset":"USD","to_asset":"EUR","rate":"0.9","source":"desk","as_of":"1"}]})")
+                .result_int(), 200u);
   auto c = Client(merchant_);
   const std::string held = PaymentIn(*c, "requires_capture");
   const std::string fresh = PaymentIn(*c, "requires_confirmation");
@@ -472,6 +562,7 @@ TEST_F(PaymentsApiTest, EveryPostIsIdempotent) {
       {"/v1/payments/" + to_cancel + "/cancel", "{}", R"({"cancellation_reason":"duplicate"})"},
       {"/v1/payments/" + paid + "/refunds", R"({"amount":"1.00"})", R"({"amount":"2.00"})"},
       {"/v1/coupons", R"({"code":"IDEM","percent_off_bps":5})", R"({"code":"IDEM","percent_off_bps":6})"},
+      {"/v1/fx/quotes", R"({"from_asset":"USD","to_asset":"EUR"})", R"({"from_asset":"USD","to_asset":"EUR","ttl_seconds":9})"},
   };
   int n = 0;
   for (const Case& k : cases) {
