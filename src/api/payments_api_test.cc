@@ -17,6 +17,7 @@
 #include "api/access_control.h"
 #include "api/api_test_client.h"
 #include "api/server_fixture.h"
+#include "payments/test_util.h"
 
 namespace tpw::api {
 namespace {
@@ -27,27 +28,9 @@ using testing::ErrorCode;
 using testing::JsonOf;
 using testing::TestClient;
 
-// Rules of these tests: device 666 is blocked (decline), device 777 needs a PIN (step-up).
-constexpr const char* kRules = R"(
-version = "payments-api-test"
-[thresholds]
-step_up = 1000
-review = 2000
-decline = 3000
-[lists.blocked_devices]
-kind = "device"
-role = "deny"
-items = ["666"]
-[[rule]]
-name = "blocked_device"
-condition = "device in blocked_devices"
-action = "block"
-[[rule]]
-name = "pin_device"
-condition = "device == 777 and cvm_performed < 'pin'"
-action = "step_up"
-cvm = "pin"
-)";
+// The payments module's test rules (payments/test_util.h): device 666 is blocked (decline),
+// device 777 needs a PIN (step-up); the amount rules start at 1000.00 USD, above these tests.
+constexpr const char* kRules = payments::test::kRiskRules;
 
 // Accounts: banks 1 (USD), 2 (EUR), 3 (PTS) fund everyone; the rest may not go below zero.
 constexpr const char* kAccounts = R"({"accounts":[

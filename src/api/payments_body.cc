@@ -496,38 +496,24 @@ ApiResult<PaymentsCall> DecodeCreate(std::string_view body, const AssetTable& as
   return Done(f, std::move(call));
 }
 
-constexpr std::array<std::string_view, 6> kConfirmKeys = {
-    "source_account_id", "quote", "coupon", "use_points", "cvm_performed", "risk"};
-
-ApiResult<PaymentsCall> DecodeConfirm(pay::PaymentId id, std::string_view body,
-                                      const AssetTable& assets) {
-  ApiResult<bj::value> value = BodyObject(body, true, R"({"cvm_performed": "pin"})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
-  f.Known(kConfirmKeys);
-  PaymentsCall call;
-  pay::Command& c = call.command;
-  c.kind = pay::CommandKind::confirm_payment;
-  c.payment = id;
-  ReadConfirmOptions(f, c.confirm_options);
-  if (const std::optional<std::string> coupon = f.Text("coupon")) {
-    // "" removes the coupon given at create.
-    if (!coupon->empty() && !IsTagText(*coupon, pay::kCouponCodeLengthMax)) {
-      f.Fail("coupon", "must be \"\" (no coupon) or 1 to " +
-                           std::to_string(pay::kCouponCodeLengthMax) +
-                           " characters of A-Z a-z 0-9 _ . -");
-    }
-    c.confirm_options.coupon_code = *coupon;
-  }
-  c.confirm_options.use_points = f.Bool("use_points");
-  return Done(f, std::move(call));
-}
-
 std::optional<ApiError> ReadPaymentAmount(PaymentsCall& call, uint32_t asset,
                                           const AssetTable& assets);
 
-// Minor units need no asset: read them now; a decimal waits for the payment's asset.
-ApiResult<PaymentsCall> Resolved(const Fields& f, PaymentsCall call, const AssetTable& assets) {
+// An action on payment `id` (confirm, capture, cancel, refund): its optional body, with the
+// `known` fields, read by `read(fields, call)`. Minor-unit amounts are read at once; a decimal
+// one waits for the payment's asset (amount_in_payment_asset).
+template <typename Read>
+ApiResult<PaymentsCall> DecodeAction(pay::CommandKind kind, pay::PaymentId id,
+                                     std::string_view body, Keys known, std::string_view example,
+                                     const AssetTable& assets, Read read) {
+  ApiResult<bj::value> value = BodyObject(body, true, example);
+  if (!value.ok()) return Err{value.error()};
+  Fields f(value.value().get_object(), "", assets);
+  f.Known(known);
+  PaymentsCall call;
+  call.command.kind = kind;
+  call.command.payment = id;
+  read(f, call);
   if (f.failed()) return Err{f.error()};
   if (call.amount_in_payment_asset && call.amount_in_payment_asset->minor_units) {
     if (std::optional<ApiError> error = ReadPaymentAmount(call, 0, assets)) return Err{*error};
@@ -535,63 +521,48 @@ ApiResult<PaymentsCall> Resolved(const Fields& f, PaymentsCall call, const Asset
   return call;
 }
 
-constexpr std::array<std::string_view, 2> kCaptureKeys = {"amount_to_capture",
-                                                          "amount_to_capture_minor"};
+constexpr std::array<std::string_view, 6> kConfirmKeys = {
+    "source_account_id", "quote", "coupon", "use_points", "cvm_performed", "risk"};
 
-ApiResult<PaymentsCall> DecodeCapture(pay::PaymentId id, std::string_view body,
-                                      const AssetTable& assets) {
-  ApiResult<bj::value> value = BodyObject(body, true, R"({"amount_to_capture": "5.00"})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
-  f.Known(kCaptureKeys);
-  PaymentsCall call;
-  call.command.kind = pay::CommandKind::capture_payment;
-  call.command.payment = id;
-  call.amount_in_payment_asset = f.AmountText("amount_to_capture");
-  return Resolved(f, std::move(call), assets);
+void ReadConfirm(Fields& f, PaymentsCall& call) {
+  pay::ConfirmOptions& o = call.command.confirm_options;
+  ReadConfirmOptions(f, o);
+  if (const std::optional<std::string> coupon = f.Text("coupon")) {
+    // "" removes the coupon given at create.
+    if (!coupon->empty() && !IsTagText(*coupon, pay::kCouponCodeLengthMax)) {
+      f.Fail("coupon", "must be \"\" (no coupon) or 1 to " +
+                           std::to_string(pay::kCouponCodeLengthMax) +
+                           " characters of A-Z a-z 0-9 _ . -");
+    }
+    o.coupon_code = *coupon;
+  }
+  o.use_points = f.Bool("use_points");
 }
 
+constexpr std::array<std::string_view, 2> kCaptureKeys = {"amount_to_capture",
+                                                          "amount_to_capture_minor"};
 constexpr std::array<std::string_view, 1> kCancelKeys = {"cancellation_reason"};
 
-ApiResult<PaymentsCall> DecodeCancel(pay::PaymentId id, std::string_view body,
-                                     const AssetTable& assets) {
-  ApiResult<bj::value> value =
-      BodyObject(body, true, R"({"cancellation_reason": "requested_by_customer"})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
-  f.Known(kCancelKeys);
-  PaymentsCall call;
-  call.command.kind = pay::CommandKind::cancel_payment;
-  call.command.payment = id;
-  if (const std::optional<std::string> reason = f.Text("cancellation_reason")) {
-    const std::optional<pay::CancelReason> parsed = pay::ParseCancelReason(*reason);
-    const bool settable = parsed && *parsed != pay::CancelReason::expired &&
-                          *parsed != pay::CancelReason::declined_by_risk;
-    if (!settable) {
-      f.Fail("cancellation_reason",
-             "must be requested_by_customer, duplicate, fraudulent or abandoned");
-    }
-    if (settable) call.command.cancel_reason = *parsed;
+void ReadCancel(Fields& f, PaymentsCall& call) {
+  const std::optional<std::string> reason = f.Text("cancellation_reason");
+  if (!reason) return;
+  const std::optional<pay::CancelReason> parsed = pay::ParseCancelReason(*reason);
+  // expired and declined_by_risk are the server's own reasons.
+  if (!parsed || *parsed == pay::CancelReason::expired ||
+      *parsed == pay::CancelReason::declined_by_risk) {
+    return f.Fail("cancellation_reason",
+                  "must be requested_by_customer, duplicate, fraudulent or abandoned");
   }
-  return Done(f, std::move(call));
+  call.command.cancel_reason = *parsed;
 }
 
 constexpr std::array<std::string_view, 4> kRefundKeys = {"amount", "amount_minor",
                                                          "reverse_splits", "refund_fee"};
 
-ApiResult<PaymentsCall> DecodeRefund(pay::PaymentId id, std::string_view body,
-                                     const AssetTable& assets) {
-  ApiResult<bj::value> value = BodyObject(body, true, R"({"amount": "5.00"})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
-  f.Known(kRefundKeys);
-  PaymentsCall call;
-  call.command.kind = pay::CommandKind::refund_payment;
-  call.command.payment = id;
+void ReadRefund(Fields& f, PaymentsCall& call) {
   call.amount_in_payment_asset = f.AmountText("amount");
   call.command.reverse_splits = f.Bool("reverse_splits").value_or(false);
   call.command.refund_fee = f.Bool("refund_fee").value_or(false);
-  return Resolved(f, std::move(call), assets);
 }
 
 constexpr std::array<std::string_view, 5> kListParams = {"customer", "merchant_account_id",
@@ -861,15 +832,23 @@ ApiResult<PaymentsCall> DecodePaymentAction(Route route, std::string_view id,
                                             std::string_view body, const AssetTable& assets) {
   ApiResult<pay::PaymentId> payment = PathPaymentId(id);
   if (!payment.ok()) return Err{payment.error()};
+  const pay::PaymentId id_value = payment.value();
   switch (route) {
     case Route::payment_confirm:
-      return DecodeConfirm(payment.value(), body, assets);
+      return DecodeAction(pay::CommandKind::confirm_payment, id_value, body, kConfirmKeys,
+                          R"({"cvm_performed": "pin"})", assets, ReadConfirm);
     case Route::payment_capture:
-      return DecodeCapture(payment.value(), body, assets);
+      return DecodeAction(pay::CommandKind::capture_payment, id_value, body, kCaptureKeys,
+                          R"({"amount_to_capture": "5.00"})", assets,
+                          [](Fields& f, PaymentsCall& call) {
+                            call.amount_in_payment_asset = f.AmountText("amount_to_capture");
+                          });
     case Route::payment_cancel:
-      return DecodeCancel(payment.value(), body, assets);
+      return DecodeAction(pay::CommandKind::cancel_payment, id_value, body, kCancelKeys,
+                          R"({"cancellation_reason": "requested_by_customer"})", assets, ReadCancel);
     case Route::payment_refund:
-      return DecodeRefund(payment.value(), body, assets);
+      return DecodeAction(pay::CommandKind::refund_payment, id_value, body, kRefundKeys,
+                          R"({"amount": "5.00"})", assets, ReadRefund);
     default: {
       PaymentsCall call = Simple(pay::CommandKind::get_payment);  // get, refunds
       call.command.payment = payment.value();

@@ -25,6 +25,7 @@
 #include "access/access.h"
 #include "api/access_control.h"
 #include "api/server.h"
+#include "cli/api_keys.h"
 #include "cli/bench.h"
 #include "cli/bench_http_client.h"
 #include "cli/commands.h"
@@ -193,19 +194,10 @@ class InProcessServer {
 
  private:
   bool MakeKey(std::string& error) {
-    const access::KeyText text = access::GenerateKeyText();
-    engine::AccessCommand create;
-    create.kind = engine::AccessCommandKind::create_api_key;
-    create.key.id = text.id;
-    create.key.scope = access::Scope::admin;
-    create.key.name = "bench payments";
-    create.key.secret_hash = access::SecretHash(text.secret);
-    create.key.rate_per_second = kBenchRatePerSecond;
-    const engine::Reply reply = session_->engine->ExecuteAccess(create);
-    if (reply.error || !reply.access || reply.access->error != engine::AccessError::ok) {
-      return (error = "cannot create the bench's API key", false);
-    }
-    key_ = access::FormatKeyText(text);
+    CommandResult<std::string> key = CreateApiKeyIn(*session_->engine, access::Scope::admin,
+                                                    "bench payments", kBenchRatePerSecond);
+    if (!key.ok()) return (error = key.error().message, false);
+    key_ = std::move(key).value();
     return true;
   }
 
@@ -287,25 +279,19 @@ struct FlowTally {
   std::vector<uint64_t> received;  // by merchant
 };
 
-// The "status" of the payment in an answer (the first "status" member is the payment's own).
-std::string_view StatusOf(std::string_view body) {
-  constexpr std::string_view kKey = R"("status":")";
-  const size_t at = body.find(kKey);
+// The string member `key` of an answer, found as text: the first occurrence is the payment's
+// own ("status" and "id" come before its nested records). Empty when absent or over 64 bytes.
+std::string_view StringMember(std::string_view body, std::string_view key) {
+  const std::string quoted = "\"" + std::string(key) + "\":\"";
+  const size_t at = body.find(quoted);
   if (at == std::string_view::npos) return {};
-  const size_t start = at + kKey.size();
+  const size_t start = at + quoted.size();
   const size_t end = body.find('"', start);
-  return end == std::string_view::npos ? std::string_view{} : body.substr(start, end - start);
+  return end == std::string_view::npos || end - start > 64 ? std::string_view{}
+                                                           : body.substr(start, end - start);
 }
 
-std::string_view IdOf(std::string_view body) {
-  constexpr std::string_view kKey = R"("id":")";
-  const size_t at = body.find(kKey);
-  if (at == std::string_view::npos) return {};
-  const size_t start = at + kKey.size();
-  const size_t end = body.find('"', start);
-  return end == std::string_view::npos || end - start > 32 ? std::string_view{}
-                                                            : body.substr(start, end - start);
-}
+std::string_view StatusOf(std::string_view body) { return StringMember(body, "status"); }
 
 std::string Unexpected(unsigned status, std::string_view body, std::string_view step) {
   const std::string code = bh::ErrorCodeOf(body);
@@ -356,7 +342,7 @@ class FlowSource final : public bh::RequestSource {
     const std::string_view expected = step_ == 0 && o_.steps == 3 ? "requires_confirmation"
                                                                   : "requires_capture";
     if (state != expected) return Unexpected(status, body, "a step");
-    if (step_ == 0) payment_ = std::string(IdOf(body));
+    if (step_ == 0) payment_ = std::string(StringMember(body, "id"));
     ++step_;
     return "";
   }
