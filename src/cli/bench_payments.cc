@@ -305,7 +305,7 @@ class FlowSource final : public bh::RequestSource {
  public:
   FlowSource(const PaymentsBenchOptions& o, const bh::Endpoint& endpoint, uint64_t seed,
              FlowTally& tally)
-      : o_(o), tally_(tally), random_(seed | 1) {
+      : o_(o), tally_(tally), random_(seed) {
     header_ = "Host: " + endpoint.host + ":" + std::to_string(endpoint.port) + "\r\n";
     if (!endpoint.key.empty()) header_ += "Authorization: Bearer " + endpoint.key + "\r\n";
     text_.reserve(1024);
@@ -348,23 +348,16 @@ class FlowSource final : public bh::RequestSource {
   }
 
  private:
-  uint64_t NextRandom() {  // xorshift64*
-    random_ ^= random_ >> 12;
-    random_ ^= random_ << 25;
-    random_ ^= random_ >> 27;
-    return random_ * 0x2545f4914f6cdd1dULL;
-  }
-
   std::string RiskJson() const {
     return R"({"risk":{"device":")" + std::to_string(device_) + R"(","country":"FR","ip":"203.0.113.)" +
            std::to_string(device_ % 250 + 1) + R"(","device_age_seconds":864000}})";
   }
 
   std::string_view Create() {
-    customer_ = NextRandom() % o_.customers;
-    merchant_ = NextRandom() % o_.merchants;
-    amount_ = kAmountMinorMin + NextRandom() % kAmountMinorSpan;
-    device_ = 1000 + NextRandom() % kDevices;
+    customer_ = random_.NextU64() % o_.customers;
+    merchant_ = random_.NextU64() % o_.merchants;
+    amount_ = kAmountMinorMin + random_.NextU64() % kAmountMinorSpan;
+    device_ = 1000 + random_.NextU64() % kDevices;
     std::string body = R"({"amount_minor":")" + std::to_string(amount_) +
                        R"(","asset":"USD","merchant_account_id":")" +
                        std::to_string(kMerchantBase + merchant_) + R"(","customer":")" +
@@ -393,7 +386,7 @@ class FlowSource final : public bh::RequestSource {
 
   const PaymentsBenchOptions& o_;
   FlowTally& tally_;
-  uint64_t random_;
+  SeededRandom random_;
   std::string header_;
   std::string text_;
   size_t step_ = 0;
