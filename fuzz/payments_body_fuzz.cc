@@ -26,10 +26,12 @@ void FuzzDecoder(uint8_t which, std::string_view text) {
   // The first line is the path id, the second the query, the rest the body.
   const size_t id_end = text.find('\n');
   const std::string_view id = text.substr(0, id_end);
-  std::string_view rest = id_end == std::string_view::npos ? std::string_view{} : text.substr(id_end + 1);
+  std::string_view rest =
+      id_end == std::string_view::npos ? std::string_view{} : text.substr(id_end + 1);
   const size_t query_end = rest.find('\n');
   const std::string_view query = rest.substr(0, query_end);
-  const std::string_view body = query_end == std::string_view::npos ? std::string_view{} : rest.substr(query_end + 1);
+  const std::string_view body =
+      query_end == std::string_view::npos ? std::string_view{} : rest.substr(query_end + 1);
   ApiResult<PaymentsCall> call = DecodePaymentsRequest(route, id, query, body, Assets());
   if (!call.ok()) {
     FUZZ_CHECK(!call.error().code.empty() && !call.error().message.empty());
@@ -44,7 +46,8 @@ void FuzzDecoder(uint8_t which, std::string_view text) {
   // A refusal of the decoded command renders as JSON with the code it maps to.
   payments::Reply refused;
   refused.error = payments::PaymentError::invalid_request;
-  const HttpResponse response = PaymentsResponse(route, call.value().command.kind, refused, Assets());
+  const HttpResponse response =
+      PaymentsResponse(route, call.value().command.kind, refused, Assets());
   FUZZ_CHECK(response.result_int() == 400);
   boost::json::error_code ec;
   (void)boost::json::parse(response.body(), ec);

@@ -6,10 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <chrono>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -110,7 +110,8 @@ class PaymentsApiTest : public testing::ServerFixture {
   }
 
   void PutRules(TestClient& client) {
-    const HttpResponse r = client.Send(http::verb::put, "/v1/risk/rules", kRules, "application/toml");
+    const HttpResponse r =
+        client.Send(http::verb::put, "/v1/risk/rules", kRules, "application/toml");
     ASSERT_EQ(r.result_int(), 200u) << r.body();
   }
 
@@ -125,8 +126,7 @@ class PaymentsApiTest : public testing::ServerFixture {
   // requires_action (device 777 needs a PIN).
   std::string PaymentIn(TestClient& client, std::string_view state) {
     if (state == "requires_action") {
-      const bj::value p =
-          Create(client, Pay("5.00", R"("confirm":true,"risk":{"device":"777"})"));
+      const bj::value p = Create(client, Pay("5.00", R"("confirm":true,"risk":{"device":"777"})"));
       EXPECT_EQ(Str(p, "status"), "requires_action") << bj::serialize(p);
       return Str(p, "id");
     }
@@ -159,7 +159,8 @@ class PaymentsApiTest : public testing::ServerFixture {
 
 TEST_F(PaymentsApiTest, ManualCaptureHoldsThenCapturesPartOfIt) {
   auto c = Client(merchant_);
-  const bj::value created = Create(*c, Pay("12.34", R"("capture_method":"manual","metadata":{"order":"5"})"));
+  const bj::value created =
+      Create(*c, Pay("12.34", R"("capture_method":"manual","metadata":{"order":"5"})"));
   EXPECT_EQ(Str(created, "status"), "requires_confirmation");
   EXPECT_EQ(Str(created, "amount_minor"), "1234");
   EXPECT_EQ(created.at("metadata").at("order").as_string(), "5");
@@ -181,7 +182,8 @@ TEST_F(PaymentsApiTest, ManualCaptureHoldsThenCapturesPartOfIt) {
   EXPECT_EQ(Str(done, "status"), "succeeded");
   EXPECT_EQ(Str(done, "amount_captured"), "10.00");
   EXPECT_EQ(Balance(*c, "200").first, 1000);
-  EXPECT_EQ(Balance(*c, "100"), (std::pair<int64_t, int64_t>{1'000'000 - 1000, 0}));  // rest released
+  EXPECT_EQ(Balance(*c, "100"),
+            (std::pair<int64_t, int64_t>{1'000'000 - 1000, 0}));  // rest released
   // GET shows what the capture answered. (Except `updated`: pay-core's replies carry the
   // payment before Emitter stamps updated_at_ms on the event's copy; reported to pay-core.)
   bj::value stored = JsonOf(c->Get("/v1/payments/" + id));
@@ -197,7 +199,7 @@ TEST_F(PaymentsApiTest, CreateWithConfirmCapturesAutomaticallyWithSplits) {
   auto c = Client(merchant_);
   const bj::value p = Create(
       *c, Pay("100.00", R"("confirm":true,"splits":[{"account_id":"201","basis_points":1000}],)"
-                       R"("platform_fee":{"account_id":"203","amount":"2.50"})"));
+                        R"("platform_fee":{"account_id":"203","amount":"2.50"})"));
   ASSERT_EQ(Str(p, "status"), "succeeded") << bj::serialize(p);
   EXPECT_EQ(Balance(*c, "201").first, 1000);
   EXPECT_EQ(Balance(*c, "203").first, 250);
@@ -251,7 +253,9 @@ TEST_F(PaymentsApiTest, ListFiltersAndPagesWithStartingAfter) {
   ASSERT_EQ(canceled.at("data").as_array().size(), 1u);
   EXPECT_EQ(Str(canceled.at("data").at(0), "id"), ids[1]);
   EXPECT_EQ(JsonOf(c->Get("/v1/payments?customer=8")).at("data").as_array().size(), 0u);
-  EXPECT_EQ(JsonOf(c->Get("/v1/payments?merchant_account_id=200&limit=100")).at("data").as_array().size(), 5u);
+  EXPECT_EQ(
+      JsonOf(c->Get("/v1/payments?merchant_account_id=200&limit=100")).at("data").as_array().size(),
+      5u);
   EXPECT_EQ(c->Get("/v1/payments?limit=0").result_int(), 400u);
   EXPECT_EQ(c->Get("/v1/payments?state=canceled").result_int(), 400u);
 }
@@ -268,21 +272,32 @@ TEST_F(PaymentsApiTest, EveryTransitionIsAllowedOrRefusedAsDocumented) {
     bool allowed;
   };
   const Case cases[] = {
-      {"requires_confirmation", "confirm", true}, {"requires_confirmation", "capture", false},
-      {"requires_confirmation", "cancel", true},  {"requires_confirmation", "refunds", false},
-      {"requires_action", "confirm", false},      {"requires_action", "capture", false},
-      {"requires_action", "cancel", true},        {"requires_action", "refunds", false},
-      {"requires_capture", "confirm", false},     {"requires_capture", "capture", true},
-      {"requires_capture", "cancel", true},       {"requires_capture", "refunds", false},
-      {"succeeded", "confirm", false},            {"succeeded", "capture", false},
-      {"succeeded", "cancel", false},             {"succeeded", "refunds", true},
-      {"canceled", "confirm", false},             {"canceled", "capture", false},
-      {"canceled", "cancel", false},              {"canceled", "refunds", false},
+      {"requires_confirmation", "confirm", true},
+      {"requires_confirmation", "capture", false},
+      {"requires_confirmation", "cancel", true},
+      {"requires_confirmation", "refunds", false},
+      {"requires_action", "confirm", false},
+      {"requires_action", "capture", false},
+      {"requires_action", "cancel", true},
+      {"requires_action", "refunds", false},
+      {"requires_capture", "confirm", false},
+      {"requires_capture", "capture", true},
+      {"requires_capture", "cancel", true},
+      {"requires_capture", "refunds", false},
+      {"succeeded", "confirm", false},
+      {"succeeded", "capture", false},
+      {"succeeded", "cancel", false},
+      {"succeeded", "refunds", true},
+      {"canceled", "confirm", false},
+      {"canceled", "capture", false},
+      {"canceled", "cancel", false},
+      {"canceled", "refunds", false},
   };
   for (const Case& k : cases) {
     const std::string id = PaymentIn(*c, k.state);
     const HttpResponse r = c->Post("/v1/payments/" + id + "/" + std::string(k.action), "");
-    const std::string what = std::string(k.action) + " in " + std::string(k.state) + ": " + r.body();
+    const std::string what =
+        std::string(k.action) + " in " + std::string(k.state) + ": " + r.body();
     if (k.allowed) {
       EXPECT_LT(r.result_int(), 300u) << what;
       continue;
@@ -312,7 +327,7 @@ TEST_F(PaymentsApiTest, StepUpThenConfirmWithTheVerificationSucceeds) {
   ASSERT_EQ(Str(p, "status"), "requires_action");
   EXPECT_EQ(Str(p.at("next_action"), "required_cvm"), "pin");
   const HttpResponse r = c->Post("/v1/payments/" + Str(p, "id") + "/confirm",
-                                R"({"cvm_performed":"pin","risk":{"device":"777"}})");
+                                 R"({"cvm_performed":"pin","risk":{"device":"777"}})");
   ASSERT_EQ(r.result_int(), 200u) << r.body();
   EXPECT_EQ(Str(JsonOf(r), "status"), "succeeded");
 }
@@ -348,11 +363,14 @@ TEST_F(PaymentsApiTest, ErrorsHaveTheirStatusCodeAndParam) {
   const Case cases[] = {
       {"/v1/payments/pay_999999/capture", "", 404, "payment_not_found"},
       {"/v1/payments/pay_x/capture", "", 400, "invalid_parameter"},
-      {"/v1/payments", R"({"amount":"1.00","asset":"USD","merchant_account_id":"200","customer":"99"})", 404,
+      {"/v1/payments",
+       R"({"amount":"1.00","asset":"USD","merchant_account_id":"200","customer":"99"})", 404,
        "customer_not_found"},
-      {"/v1/payments", R"({"amount":"1.01","asset":"USD","merchant_account_id":"200","customer":"8","confirm":true})",
+      {"/v1/payments",
+       R"({"amount":"1.01","asset":"USD","merchant_account_id":"200","customer":"8","confirm":true})",
        402, "insufficient_funds"},
-      {"/v1/payments", R"({"amount":"1.00","asset":"USD","merchant_account_id":"999","customer":"7"})", 404,
+      {"/v1/payments",
+       R"({"amount":"1.00","asset":"USD","merchant_account_id":"999","customer":"7"})", 404,
        "account_not_found"},
       {"/v1/payments/" + held + "/capture", R"({"amount_to_capture":"5.01"})", 400,
        "amount_exceeds_capturable"},
@@ -379,11 +397,13 @@ TEST_F(PaymentsApiTest, SetupRecordsRoundTrip) {
   EXPECT_EQ(customer.at("sources").as_array().size(), 3u);
   EXPECT_EQ(Str(customer.at("sources").at(1), "kind"), "transit");
 
-  const HttpResponse coupon = admin->Post(
-      "/v1/coupons", R"({"code":"WELCOME5","amount_off":"5.00","asset":"USD","min_spend":"10.00"})");
+  const HttpResponse coupon =
+      admin->Post("/v1/coupons",
+                  R"({"code":"WELCOME5","amount_off":"5.00","asset":"USD","min_spend":"10.00"})");
   ASSERT_EQ(coupon.result_int(), 201u) << coupon.body();
   EXPECT_EQ(JsonOf(admin->Get("/v1/coupons/WELCOME5")), JsonOf(coupon));
-  const HttpResponse again = admin->Post("/v1/coupons", R"({"code":"WELCOME5","percent_off_bps":100})");
+  const HttpResponse again =
+      admin->Post("/v1/coupons", R"({"code":"WELCOME5","percent_off_bps":100})");
   EXPECT_EQ(again.result_int(), 409u);
   EXPECT_EQ(ErrorCode(again), "coupon_exists");
 
@@ -395,11 +415,15 @@ TEST_F(PaymentsApiTest, SetupRecordsRoundTrip) {
   ASSERT_EQ(table.at("data").as_array().size(), 1u);
   EXPECT_EQ(Str(table.at("data").at(0), "rate"), "0.92");
   EXPECT_EQ(Str(table.at("data").at(0), "source"), "ecb");
-  const HttpResponse quote = admin->Post("/v1/fx/quotes", R"({"from_asset":"USD","to_asset":"EUR","ttl_seconds":60})");
+  const HttpResponse quote =
+      admin->Post("/v1/fx/quotes", R"({"from_asset":"USD","to_asset":"EUR","ttl_seconds":60})");
   ASSERT_EQ(quote.result_int(), 201u) << quote.body();
   EXPECT_EQ(JsonOf(admin->Get("/v1/fx/quotes/" + Str(JsonOf(quote), "id"))), JsonOf(quote));
-  ASSERT_EQ(admin->Send(http::verb::put, "/v1/fx/accounts/USD", R"({"account_id":"300"})").result_int(), 200u);
-  const HttpResponse eur = admin->Send(http::verb::put, "/v1/fx/accounts/EUR", R"({"account_id":"301"})");
+  ASSERT_EQ(
+      admin->Send(http::verb::put, "/v1/fx/accounts/USD", R"({"account_id":"300"})").result_int(),
+      200u);
+  const HttpResponse eur =
+      admin->Send(http::verb::put, "/v1/fx/accounts/EUR", R"({"account_id":"301"})");
   ASSERT_EQ(eur.result_int(), 200u) << eur.body();
   EXPECT_EQ(Str(JsonOf(eur), "account_id"), "301");
 
@@ -408,7 +432,8 @@ TEST_F(PaymentsApiTest, SetupRecordsRoundTrip) {
 
 TEST_F(PaymentsApiTest, CouponLowersWhatTheCustomerPays) {
   auto admin = Client(admin_);
-  ASSERT_EQ(admin->Post("/v1/coupons", R"({"code":"TEN","percent_off_bps":1000})").result_int(), 201u);
+  ASSERT_EQ(admin->Post("/v1/coupons", R"({"code":"TEN","percent_off_bps":1000})").result_int(),
+            201u);
   auto c = Client(merchant_);
   const bj::value p = Create(*c, Pay("20.00", R"("confirm":true,"coupon":"TEN")"));
   ASSERT_EQ(Str(p, "status"), "succeeded") << bj::serialize(p);
@@ -418,17 +443,29 @@ TEST_F(PaymentsApiTest, CouponLowersWhatTheCustomerPays) {
 
 TEST_F(PaymentsApiTest, CrossAssetPaymentWithAQuote) {
   auto admin = Client(admin_);
-  ASSERT_EQ(admin->Send(http::verb::put, "/v1/customers/7",
-                       R"({"sources":[{"account_id":"101","asset":"EUR"}]})").result_int(), 200u);
-  ASSERT_EQ(admin->Send(http::verb::put, "/v1/fx/rates",
-                       R"({"rates":[{"from_asset":"USD","to_asset":"EUR","rate":"0.5","source":"desk","as_of":"1"}]})")
-                .result_int(), 200u);
-  ASSERT_EQ(admin->Send(http::verb::put, "/v1/fx/accounts/USD", R"({"account_id":"300"})").result_int(), 200u);
-  ASSERT_EQ(admin->Send(http::verb::put, "/v1/fx/accounts/EUR", R"({"account_id":"301"})").result_int(), 200u);
+  ASSERT_EQ(admin
+                ->Send(http::verb::put, "/v1/customers/7",
+                       R"({"sources":[{"account_id":"101","asset":"EUR"}]})")
+                .result_int(),
+            200u);
+  ASSERT_EQ(
+      admin
+          ->Send(
+              http::verb::put, "/v1/fx/rates",
+              R"({"rates":[{"from_asset":"USD","to_asset":"EUR","rate":"0.5","source":"desk","as_of":"1"}]})")
+          .result_int(),
+      200u);
+  ASSERT_EQ(
+      admin->Send(http::verb::put, "/v1/fx/accounts/USD", R"({"account_id":"300"})").result_int(),
+      200u);
+  ASSERT_EQ(
+      admin->Send(http::verb::put, "/v1/fx/accounts/EUR", R"({"account_id":"301"})").result_int(),
+      200u);
   auto c = Client(merchant_);
   const HttpResponse quote = c->Post("/v1/fx/quotes", R"({"from_asset":"USD","to_asset":"EUR"})");
   ASSERT_EQ(quote.result_int(), 201u) << quote.body();
-  const bj::value p = Create(*c, Pay("10.00", R"("confirm":true,"quote":")" + Str(JsonOf(quote), "id") + "\""));
+  const bj::value p =
+      Create(*c, Pay("10.00", R"("confirm":true,"quote":")" + Str(JsonOf(quote), "id") + "\""));
   ASSERT_EQ(Str(p, "status"), "succeeded") << bj::serialize(p);
   EXPECT_EQ(Str(p.at("funding"), "amount_charged_source"), "5.00");
   EXPECT_EQ(Str(p.at("funding").at("fx"), "rate"), "0.5");
@@ -438,9 +475,22 @@ TEST_F(PaymentsApiTest, CrossAssetPaymentWithAQuote) {
 
 TEST_F(PaymentsApiTest, CouponSplitAndSourceRefusalsOverHttp) {
   auto admin = Client(admin_);
-  ASSERT_EQ(admin->Post("/v1/coupons", R"({"code":"MIN50","amount_off":"5.00","asset":"USD","min_spend":"50.00"})").result_int(), 201u);
-  ASSERT_EQ(admin->Post("/v1/coupons", R"({"code":"ONCE","amount_off":"1.00","asset":"USD","single_use":true})").result_int(), 201u);
-  ASSERT_EQ(admin->Post("/v1/coupons", R"({"code":"OLD","percent_off_bps":100,"expires_at":"2001-01-01T00:00:00Z"})").result_int(), 201u);
+  ASSERT_EQ(admin
+                ->Post("/v1/coupons",
+                       R"({"code":"MIN50","amount_off":"5.00","asset":"USD","min_spend":"50.00"})")
+                .result_int(),
+            201u);
+  ASSERT_EQ(admin
+                ->Post("/v1/coupons",
+                       R"({"code":"ONCE","amount_off":"1.00","asset":"USD","single_use":true})")
+                .result_int(),
+            201u);
+  ASSERT_EQ(
+      admin
+          ->Post("/v1/coupons",
+                 R"({"code":"OLD","percent_off_bps":100,"expires_at":"2001-01-01T00:00:00Z"})")
+          .result_int(),
+      201u);
   auto c = Client(merchant_);
   struct Case {
     std::string body;
@@ -451,10 +501,13 @@ TEST_F(PaymentsApiTest, CouponSplitAndSourceRefusalsOverHttp) {
   const Case cases[] = {
       {Pay("10.00", R"("confirm":true,"coupon":"MIN50")"), 400, "coupon_min_spend", ""},
       {Pay("10.00", R"("confirm":true,"coupon":"OLD")"), 400, "coupon_expired", ""},
-      {Pay("10.00", R"("confirm":true,"splits":[{"account_id":"201","amount":"8.00"}],"platform_fee":{"account_id":"203","amount":"3.00"})"),
+      {Pay("10.00",
+           R"("confirm":true,"splits":[{"account_id":"201","amount":"8.00"}],"platform_fee":{"account_id":"203","amount":"3.00"})"),
        400, "splits_exceed_amount", ""},
-      {Pay("10.00", R"("confirm":true,"splits":[{"account_id":"999","basis_points":10}])"), 404, "account_not_found", "splits[0].account_id"},
-      {Pay("10.00", R"("confirm":true,"source_account_id":"104")"), 400, "", ""},  // not one of customer 7's
+      {Pay("10.00", R"("confirm":true,"splits":[{"account_id":"999","basis_points":10}])"), 404,
+       "account_not_found", "splits[0].account_id"},
+      {Pay("10.00", R"("confirm":true,"source_account_id":"104")"), 400, "",
+       ""},  // not one of customer 7's
   };
   for (const Case& k : cases) {
     const HttpResponse r = c->Post("/v1/payments", k.body);
@@ -466,13 +519,15 @@ TEST_F(PaymentsApiTest, CouponSplitAndSourceRefusalsOverHttp) {
       EXPECT_EQ(JsonOf(r).at("error").at("param").as_string(), k.param) << r.body();
     }
   }
-  ASSERT_EQ(Str(Create(*c, Pay("5.00", R"("confirm":true,"coupon":"ONCE")")), "status"), "succeeded");
-  const HttpResponse twice = c->Post("/v1/payments", Pay("5.00", R"("confirm":true,"coupon":"ONCE")"));
+  ASSERT_EQ(Str(Create(*c, Pay("5.00", R"("confirm":true,"coupon":"ONCE")")), "status"),
+            "succeeded");
+  const HttpResponse twice =
+      c->Post("/v1/payments", Pay("5.00", R"("confirm":true,"coupon":"ONCE")"));
   EXPECT_EQ(ErrorCode(twice), "coupon_redeemed") << twice.body();
   EXPECT_EQ(JsonOf(c->Get("/v1/coupons/ONCE")).at("redemptions").to_number<uint64_t>(), 1u);
   // A source whose account holds another asset than it claims.
-  const HttpResponse mismatch =
-      admin->Send(http::verb::put, "/v1/customers/9", R"({"sources":[{"account_id":"101","asset":"USD"}]})");
+  const HttpResponse mismatch = admin->Send(http::verb::put, "/v1/customers/9",
+                                            R"({"sources":[{"account_id":"101","asset":"USD"}]})");
   EXPECT_EQ(mismatch.result_int(), 400u) << mismatch.body();
   EXPECT_EQ(ErrorCode(mismatch), "account_asset_mismatch");
   EXPECT_EQ(JsonOf(mismatch).at("error").at("param").as_string(), "sources[0].account_id");
@@ -480,7 +535,8 @@ TEST_F(PaymentsApiTest, CouponSplitAndSourceRefusalsOverHttp) {
 
 TEST_F(PaymentsApiTest, AnUncapturedHoldExpiresAndCancelsThePayment) {
   auto c = Client(merchant_);
-  const bj::value held = Create(*c, Pay("5.00", R"("capture_method":"manual","hold_timeout_seconds":1,"confirm":true)"));
+  const bj::value held = Create(
+      *c, Pay("5.00", R"("capture_method":"manual","hold_timeout_seconds":1,"confirm":true)"));
   ASSERT_EQ(Str(held, "status"), "requires_capture") << bj::serialize(held);
   const std::string id = Str(held, "id");
   bj::value now;
@@ -515,7 +571,8 @@ TEST_F(PaymentsApiTest, HostilePathsAndQueriesAreRefused) {
       {http::verb::put, "/v1/customers/" + std::string(50, '9')},
   };
   for (const auto& [method, target] : targets) {
-    const HttpResponse r = c->Send(method, target, method == http::verb::put ? R"({"account_id":"1"})" : "");
+    const HttpResponse r =
+        c->Send(method, target, method == http::verb::put ? R"({"account_id":"1"})" : "");
     EXPECT_EQ(r.result_int(), 400u) << target << " → " << r.body();
     EXPECT_FALSE(JsonOf(r).at("error").at("param").is_null()) << target;
   }
@@ -525,9 +582,13 @@ TEST_F(PaymentsApiTest, HostilePathsAndQueriesAreRefused) {
 
 TEST_F(PaymentsApiTest, EveryPostIsIdempotent) {
   auto admin = Client(admin_);
-  ASSERT_EQ(admin->Send(http::verb::put, "/v1/fx/rates",
-                        R"({"rates":[{"from_asset":"USD","to_asset":"EUR","rate":"0.9","source":"desk","as_of":"1"}]})")
-                .result_int(), 200u);
+  ASSERT_EQ(
+      admin
+          ->Send(
+              http::verb::put, "/v1/fx/rates",
+              R"({"rates":[{"from_asset":"USD","to_asset":"EUR","rate":"0.9","source":"desk","as_of":"1"}]})")
+          .result_int(),
+      200u);
   auto c = Client(merchant_);
   const std::string held = PaymentIn(*c, "requires_capture");
   const std::string fresh = PaymentIn(*c, "requires_confirmation");
@@ -544,8 +605,10 @@ TEST_F(PaymentsApiTest, EveryPostIsIdempotent) {
       {"/v1/payments/" + held + "/capture", R"({"amount_to_capture":"1.00"})", "{}"},
       {"/v1/payments/" + to_cancel + "/cancel", "{}", R"({"cancellation_reason":"duplicate"})"},
       {"/v1/payments/" + paid + "/refunds", R"({"amount":"1.00"})", R"({"amount":"2.00"})"},
-      {"/v1/coupons", R"({"code":"IDEM","percent_off_bps":5})", R"({"code":"IDEM","percent_off_bps":6})"},
-      {"/v1/fx/quotes", R"({"from_asset":"USD","to_asset":"EUR"})", R"({"from_asset":"USD","to_asset":"EUR","ttl_seconds":9})"},
+      {"/v1/coupons", R"({"code":"IDEM","percent_off_bps":5})",
+       R"({"code":"IDEM","percent_off_bps":6})"},
+      {"/v1/fx/quotes", R"({"from_asset":"USD","to_asset":"EUR"})",
+       R"({"from_asset":"USD","to_asset":"EUR","ttl_seconds":9})"},
   };
   int n = 0;
   for (const Case& k : cases) {
@@ -625,14 +688,17 @@ TEST_F(PaymentsApiTest, ConcurrentCapturesSucceedExactlyOnce) {
       auto mine = Client(merchant_);
       ready.fetch_add(1);
       while (ready.load() < kThreads) std::this_thread::yield();
-      statuses[static_cast<size_t>(i)] = mine->Post("/v1/payments/" + id + "/capture", "").result_int();
+      statuses[static_cast<size_t>(i)] =
+          mine->Post("/v1/payments/" + id + "/capture", "").result_int();
     });
   }
   for (std::thread& t : threads) t.join();
   int succeeded = 0;
   for (const unsigned s : statuses) {
-    if (s == 200) ++succeeded;
-    else EXPECT_EQ(s, 409u);
+    if (s == 200)
+      ++succeeded;
+    else
+      EXPECT_EQ(s, 409u);
   }
   EXPECT_EQ(succeeded, 1);
   EXPECT_EQ(Balance(*c, "200").first, 500);  // captured once
@@ -658,15 +724,15 @@ TEST_F(PaymentsApiTest, HostileBodiesAreRefusedOnEveryEndpoint) {
       {http::verb::put, "/v1/fx/accounts/USD"},
   };
   const std::string hostile[] = {
-      "{\"amount\":",                       // truncated
-      "{\"amount\" \"1\"}",                 // malformed
-      "[1,2,3]",                            // not an object
-      "{\"amount\":1.5}",                   // a float
-      "{\"amount\":\"-1.00\"}",             // negative
+      "{\"amount\":",                                                    // truncated
+      "{\"amount\" \"1\"}",                                              // malformed
+      "[1,2,3]",                                                         // not an object
+      "{\"amount\":1.5}",                                                // a float
+      "{\"amount\":\"-1.00\"}",                                          // negative
       "{\"amount_minor\":\"340282366920938463463374607431768211456\"}",  // overflow
-      std::string(64, '[') + std::string(64, ']'),                      // deep
-      "{\"description\":\"\xc3\x28\"}",     // invalid UTF-8
-      "{\"zzz\":true}",                     // unknown field
+      std::string(64, '[') + std::string(64, ']'),                       // deep
+      "{\"description\":\"\xc3\x28\"}",                                  // invalid UTF-8
+      "{\"zzz\":true}",                                                  // unknown field
   };
   for (const auto& [method, target] : endpoints) {
     for (const std::string& body : hostile) {
@@ -676,7 +742,8 @@ TEST_F(PaymentsApiTest, HostileBodiesAreRefusedOnEveryEndpoint) {
     }
     const HttpResponse text = c->Send(method, target, "{}", "text/plain");
     EXPECT_EQ(text.result_int(), 415u) << target;
-    const HttpResponse big = c->Send(method, target, "{\"x\":\"" + std::string(70 * 1024, 'a') + "\"}");
+    const HttpResponse big =
+        c->Send(method, target, "{\"x\":\"" + std::string(70 * 1024, 'a') + "\"}");
     EXPECT_EQ(big.result_int(), 413u) << target;
     c = std::make_unique<TestClient>(port());  // the server closes a connection after a 413
     c->UseKey(admin_);
@@ -711,7 +778,8 @@ TEST_F(PaymentsApiTest, RestartKeepsPaymentsAndConfiguration) {
   auto c = Client(merchant_);
   const std::string held = PaymentIn(*c, "requires_capture");
   const std::string paid = PaymentIn(*c, "succeeded");
-  ASSERT_EQ(c->Post("/v1/payments/" + paid + "/refunds", R"({"amount":"1.00"})").result_int(), 201u);
+  ASSERT_EQ(c->Post("/v1/payments/" + paid + "/refunds", R"({"amount":"1.00"})").result_int(),
+            201u);
   const std::string before_held = c->Get("/v1/payments/" + held).body();
   const std::string before_paid = c->Get("/v1/payments/" + paid).body();
   const std::string before_list = c->Get("/v1/payments").body();

@@ -22,8 +22,8 @@ using Keys = std::span<const std::string_view>;
 bool IsTagText(std::string_view text, size_t length_max) {
   if (text.empty() || text.size() > length_max) return false;
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 
@@ -99,8 +99,7 @@ class Fields {
   std::optional<std::string> Tag(std::string_view key, size_t length_max) {
     std::optional<std::string> text = Text(key);
     if (text && !IsTagText(*text, length_max)) {
-      Fail(key, "must be 1 to " + std::to_string(length_max) +
-                    " characters of A-Z a-z 0-9 _ . -");
+      Fail(key, "must be 1 to " + std::to_string(length_max) + " characters of A-Z a-z 0-9 _ . -");
       return std::nullopt;
     }
     return text;
@@ -333,8 +332,8 @@ ApiResult<uint32_t> PathAsset(std::string_view text, const AssetTable& assets) {
 
 // ---- Payments -------------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 6> kRiskKeys = {
-    "device", "terminal", "merchant_category", "country", "ip", "device_age_seconds"};
+constexpr std::array<std::string_view, 6> kRiskKeys = {"device",  "terminal", "merchant_category",
+                                                       "country", "ip",       "device_age_seconds"};
 
 void ReadRisk(Fields& outer, pay::RiskContext& risk) {
   const bj::object* object = outer.Object("risk");
@@ -343,7 +342,8 @@ void ReadRisk(Fields& outer, pay::RiskContext& risk) {
   f.Known(kRiskKeys);
   risk.device = f.Id("device").value_or(0);
   risk.terminal = f.Id("terminal").value_or(0);
-  risk.merchant_category = static_cast<uint16_t>(f.Unsigned("merchant_category", 0, 9999).value_or(0));
+  risk.merchant_category =
+      static_cast<uint16_t>(f.Unsigned("merchant_category", 0, 9999).value_or(0));
   if (const std::optional<std::string> country = f.Text("country")) {
     const std::optional<uint16_t> parsed = risk::ParseCountry(*country);
     if (!parsed) f.Fail("country", "must be two upper-case letters such as \"FR\"");
@@ -407,19 +407,21 @@ void ReadMetadata(Fields& outer, pay::Metadata& metadata) {
   const bj::object* object = outer.Object("metadata");
   if (object == nullptr) return;
   if (object->size() > pay::kMetadataKeysMax) {
-    return outer.Fail("metadata", "holds at most " + std::to_string(pay::kMetadataKeysMax) + " keys");
+    return outer.Fail("metadata",
+                      "holds at most " + std::to_string(pay::kMetadataKeysMax) + " keys");
   }
   for (const auto& member : *object) {
     const std::string key(member.key().data(), member.key().size());
     const std::string param = "metadata." + key.substr(0, pay::kMetadataKeyLengthMax + 1);
     if (key.empty() || key.size() > pay::kMetadataKeyLengthMax) {
-      return outer.Fail("metadata", "keys are 1 to " + std::to_string(pay::kMetadataKeyLengthMax) +
-                                        " bytes");
+      return outer.Fail("metadata",
+                        "keys are 1 to " + std::to_string(pay::kMetadataKeyLengthMax) + " bytes");
     }
     if (!member.value().is_string()) return outer.Fail(param, "must be a string");
     const bj::string& value = member.value().get_string();
     if (value.size() > pay::kMetadataValueLengthMax) {
-      return outer.Fail(param, "is at most " + std::to_string(pay::kMetadataValueLengthMax) + " bytes");
+      return outer.Fail(param,
+                        "is at most " + std::to_string(pay::kMetadataValueLengthMax) + " bytes");
     }
     metadata.emplace_back(key, std::string(value.data(), value.size()));
   }
@@ -427,19 +429,19 @@ void ReadMetadata(Fields& outer, pay::Metadata& metadata) {
 }
 
 constexpr std::array<std::string_view, 19> kCreateKeys = {
-    "amount",      "amount_minor",  "asset",        "merchant_account_id",  "customer",
-    "capture_method", "description", "metadata",   "splits",               "platform_fee",
-    "scenario",    "coupon",        "use_points",   "hold_timeout_seconds", "confirm",
-    "source_account_id", "quote",   "cvm_performed", "risk"};
+    "amount",     "amount_minor",         "asset",       "merchant_account_id",
+    "customer",   "capture_method",       "description", "metadata",
+    "splits",     "platform_fee",         "scenario",    "coupon",
+    "use_points", "hold_timeout_seconds", "confirm",     "source_account_id",
+    "quote",      "cvm_performed",        "risk"};
 // Confirm options: taken by create only together with "confirm": true.
 constexpr std::array<std::string_view, 4> kConfirmOnlyKeys = {"source_account_id", "quote",
                                                               "cvm_performed", "risk"};
 
 void ReadSplits(Fields& f, pay::Command& c) {
   if (const bj::array* splits = f.Array("splits", pay::kSplitsMax)) {
-    ForEachObject(f, "splits", *splits, [&](Fields& item, size_t) {
-      c.splits.push_back(ReadSplit(item, c.asset));
-    });
+    ForEachObject(f, "splits", *splits,
+                  [&](Fields& item, size_t) { c.splits.push_back(ReadSplit(item, c.asset)); });
   }
   if (const bj::object* fee = f.Object("platform_fee")) {
     Fields item(*fee, f.Param("platform_fee"), f.assets());
@@ -489,7 +491,8 @@ ApiResult<PaymentsCall> DecodeCreate(std::string_view body, const AssetTable& as
   c.confirm = f.Bool("confirm").value_or(false);
   if (!c.confirm) {
     for (const std::string_view key : kConfirmOnlyKeys) {
-      if (f.Has(key)) f.Fail(key, "is a confirm option: send it with \"confirm\": true, or to /confirm");
+      if (f.Has(key))
+        f.Fail(key, "is a confirm option: send it with \"confirm\": true, or to /confirm");
     }
   }
   if (!f.failed()) ReadConfirmOptions(f, c.confirm_options);
@@ -556,8 +559,8 @@ void ReadCancel(Fields& f, PaymentsCall& call) {
   call.command.cancel_reason = *parsed;
 }
 
-constexpr std::array<std::string_view, 4> kRefundKeys = {"amount", "amount_minor",
-                                                         "reverse_splits", "refund_fee"};
+constexpr std::array<std::string_view, 4> kRefundKeys = {"amount", "amount_minor", "reverse_splits",
+                                                         "refund_fee"};
 
 void ReadRefund(Fields& f, PaymentsCall& call) {
   call.amount_in_payment_asset = f.AmountText("amount");
@@ -580,14 +583,18 @@ std::optional<ApiError> SetListParam(pay::ListFilter& filter, const std::string&
   if (key == "status") {
     filter.state = pay::ParsePaymentState(value);
     if (!filter.state) {
-      return InvalidParameter("status is one of requires_confirmation, requires_action, "
-                              "requires_capture, succeeded, canceled", key);
+      return InvalidParameter(
+          "status is one of requires_confirmation, requires_action, "
+          "requires_capture, succeeded, canceled",
+          key);
     }
     return std::nullopt;
   }
   if (key == "starting_after") {
     const std::optional<pay::PaymentId> id = pay::ParsePaymentId(value);
-    if (!id) return InvalidParameter("starting_after is a payment id (pay_12): the last of the previous page", key);
+    if (!id)
+      return InvalidParameter(
+          "starting_after is a payment id (pay_12): the last of the previous page", key);
     filter.starting_after = *id;
     return std::nullopt;
   }
@@ -606,7 +613,8 @@ ApiResult<PaymentsCall> DecodeList(std::string_view query) {
   PaymentsCall call;
   call.command.kind = pay::CommandKind::list_payments;
   for (const auto& [key, value] : params.value()) {
-    if (std::optional<ApiError> error = SetListParam(call.command.list, key, value)) return Err{*error};
+    if (std::optional<ApiError> error = SetListParam(call.command.list, key, value))
+      return Err{*error};
   }
   return call;
 }
@@ -632,7 +640,9 @@ pay::FundingSource ReadSource(Fields& f) {
     for (size_t i = 0; i < tags->size(); ++i) {
       const bj::value& tag = (*tags)[i];
       const std::string param = "tags[" + std::to_string(i) + "]";
-      if (!tag.is_string() || !IsTagText(std::string_view(tag.get_string().data(), tag.get_string().size()), pay::kTagLengthMax)) {
+      if (!tag.is_string() ||
+          !IsTagText(std::string_view(tag.get_string().data(), tag.get_string().size()),
+                     pay::kTagLengthMax)) {
         f.Fail(param, "must be 1 to " + std::to_string(pay::kTagLengthMax) +
                           " characters of A-Z a-z 0-9 _ . -");
         break;
@@ -648,8 +658,8 @@ ApiResult<PaymentsCall> DecodeUpsertCustomer(std::string_view id, std::string_vi
                                              const AssetTable& assets) {
   ApiResult<pay::CustomerId> customer = PathCustomerId(id);
   if (!customer.ok()) return Err{customer.error()};
-  ApiResult<bj::value> value = BodyObject(
-      body, false, R"({"sources": [{"account_id": "10", "asset": "USD"}]})");
+  ApiResult<bj::value> value =
+      BodyObject(body, false, R"({"sources": [{"account_id": "10", "asset": "USD"}]})");
   if (!value.ok()) return Err{value.error()};
   Fields f(value.value().get_object(), "", assets);
   constexpr std::array<std::string_view, 1> kKeys = {"sources"};
@@ -691,8 +701,10 @@ ApiResult<PaymentsCall> DecodeCreateCoupon(std::string_view body, const AssetTab
   }
   if (!f.failed() && fixed && coupon.asset == 0) f.Fail("asset", "is required for a fixed coupon");
   coupon.kind = fixed ? pay::CouponKind::fixed : pay::CouponKind::percent;
-  if (!f.failed() && fixed) coupon.amount_off = f.AmountIn("amount_off", coupon.asset).value_or(Amount::Zero());
-  if (!f.failed() && fixed && coupon.amount_off.is_zero()) f.Fail("amount_off", "must be more than 0");
+  if (!f.failed() && fixed)
+    coupon.amount_off = f.AmountIn("amount_off", coupon.asset).value_or(Amount::Zero());
+  if (!f.failed() && fixed && coupon.amount_off.is_zero())
+    f.Fail("amount_off", "must be more than 0");
   coupon.percent_off_bps =
       static_cast<uint32_t>(f.Unsigned("percent_off_bps", 1, pay::kBasisPointsWhole).value_or(0));
   const std::optional<cli::AmountText> min_spend = f.AmountText("min_spend");
@@ -708,8 +720,9 @@ ApiResult<PaymentsCall> DecodeCreateCoupon(std::string_view body, const AssetTab
   return Done(f, std::move(call));
 }
 
-constexpr std::array<std::string_view, 5> kProgramKeys = {
-    "points_asset", "money_asset", "points_per_minor_unit", "sink_account_id", "funding_account_id"};
+constexpr std::array<std::string_view, 5> kProgramKeys = {"points_asset", "money_asset",
+                                                          "points_per_minor_unit",
+                                                          "sink_account_id", "funding_account_id"};
 
 ApiResult<PaymentsCall> DecodeSetPointsProgram(std::string_view body, const AssetTable& assets) {
   ApiResult<bj::value> value = BodyObject(
@@ -745,8 +758,9 @@ pay::FxRateInput ReadRate(Fields& f) {
   }
   rate.rate = f.Text("rate").value_or("");
   if (!f.failed() && !pay::ParseRate(rate.rate)) {
-    f.Fail("rate", "must be a positive decimal string with at most 20 integer and 18 fraction "
-                   "digits, e.g. \"1.0843\" (units of to_asset per unit of from_asset)");
+    f.Fail("rate",
+           "must be a positive decimal string with at most 20 integer and 18 fraction "
+           "digits, e.g. \"1.0843\" (units of to_asset per unit of from_asset)");
   }
   rate.source = f.Tag("source", pay::kRateSourceLengthMax).value_or("");
   rate.as_of_ms = f.TimeMs("as_of").value_or(0);
@@ -778,8 +792,8 @@ constexpr std::array<std::string_view, 4> kQuoteKeys = {"from_asset", "to_asset"
                                                         "max_slippage_bps"};
 
 ApiResult<PaymentsCall> DecodeCreateFxQuote(std::string_view body, const AssetTable& assets) {
-  ApiResult<bj::value> value = BodyObject(
-      body, false, R"({"from_asset": "USD", "to_asset": "EUR", "ttl_seconds": 300})");
+  ApiResult<bj::value> value =
+      BodyObject(body, false, R"({"from_asset": "USD", "to_asset": "EUR", "ttl_seconds": 300})");
   if (!value.ok()) return Err{value.error()};
   Fields f(value.value().get_object(), "", assets);
   f.Known(kQuoteKeys);
@@ -791,7 +805,9 @@ ApiResult<PaymentsCall> DecodeCreateFxQuote(std::string_view body, const AssetTa
   q.from_asset = f.Asset("from_asset").value_or(0);
   q.to_asset = f.Asset("to_asset").value_or(0);
   if (!f.failed() && q.from_asset == q.to_asset) f.Fail("to_asset", "must differ from from_asset");
-  q.ttl_ms = f.Unsigned("ttl_seconds", 1, pay::kQuoteTtlMsMax / 1000).value_or(kQuoteTtlSecondsDefault) * 1000;
+  q.ttl_ms =
+      f.Unsigned("ttl_seconds", 1, pay::kQuoteTtlMsMax / 1000).value_or(kQuoteTtlSecondsDefault) *
+      1000;
   q.max_slippage_bps =
       static_cast<uint32_t>(f.Unsigned("max_slippage_bps", 0, pay::kBasisPointsWhole).value_or(0));
   return Done(f, std::move(call));
@@ -828,8 +844,8 @@ PaymentsCall Simple(pay::CommandKind kind) {
 }
 
 // The routes on /v1/payments/{id}...
-ApiResult<PaymentsCall> DecodePaymentAction(Route route, std::string_view id,
-                                            std::string_view body, const AssetTable& assets) {
+ApiResult<PaymentsCall> DecodePaymentAction(Route route, std::string_view id, std::string_view body,
+                                            const AssetTable& assets) {
   ApiResult<pay::PaymentId> payment = PathPaymentId(id);
   if (!payment.ok()) return Err{payment.error()};
   const pay::PaymentId id_value = payment.value();
@@ -845,7 +861,8 @@ ApiResult<PaymentsCall> DecodePaymentAction(Route route, std::string_view id,
                           });
     case Route::payment_cancel:
       return DecodeAction(pay::CommandKind::cancel_payment, id_value, body, kCancelKeys,
-                          R"({"cancellation_reason": "requested_by_customer"})", assets, ReadCancel);
+                          R"({"cancellation_reason": "requested_by_customer"})", assets,
+                          ReadCancel);
     case Route::payment_refund:
       return DecodeAction(pay::CommandKind::refund_payment, id_value, body, kRefundKeys,
                           R"({"amount": "5.00"})", assets, ReadRefund);
@@ -932,8 +949,8 @@ std::optional<ApiError> ReadPaymentAmount(PaymentsCall& call, uint32_t asset,
                                           const AssetTable& assets) {
   const bool capture = call.command.kind == pay::CommandKind::capture_payment;
   const cli::AmountText& text = *call.amount_in_payment_asset;
-  const std::string param = std::string(capture ? "amount_to_capture" : "amount") +
-                            (text.minor_units ? "_minor" : "");
+  const std::string param =
+      std::string(capture ? "amount_to_capture" : "amount") + (text.minor_units ? "_minor" : "");
   cli::InputResult<Amount> amount =
       cli::ParseAmountText(param, text.text, asset, text.minor_units, assets);
   if (!amount.ok()) return InvalidBody(amount.error().message, param);

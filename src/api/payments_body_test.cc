@@ -1,12 +1,13 @@
 // The payment endpoints' decoders and renderers on their own (no server): routes, every body,
 // path id and query, strict and hostile input, and the JSON of each record.
+#include "api/payments_body.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <random>
 
-#include "api/payments_body.h"
 #include "api/payments_json.h"
 #include "api/router.h"
 
@@ -88,8 +89,8 @@ TEST(PaymentsRouteTest, WrongMethodOrNearMissIsRefused) {
   EXPECT_TRUE(MatchRoute(http::verb::get, "/v1/payments/pay_1/capture").method_not_allowed);
   EXPECT_TRUE(MatchRoute(http::verb::post, "/v1/customers/7").method_not_allowed);
   for (const char* target :
-       {"/v1/payments/", "/v1/payments/pay_1/void", "/v1/payments/pay_1/refunds/re_1",
-        "/v1/fx", "/v1/fx/", "/v1/fx/rates/x", "/v1/fx/accounts", "/v1/points", "/v1/points/x",
+       {"/v1/payments/", "/v1/payments/pay_1/void", "/v1/payments/pay_1/refunds/re_1", "/v1/fx",
+        "/v1/fx/", "/v1/fx/rates/x", "/v1/fx/accounts", "/v1/points", "/v1/points/x",
         "/v1/customers", "/v1/coupons/a/b"}) {
     const RouteMatch m = MatchRoute(http::verb::get, target);
     EXPECT_EQ(m.route, Route::unmatched) << target;
@@ -170,9 +171,12 @@ TEST(PaymentsBodyTest, CreateNamesTheFieldAtFault) {
       {R"({"amount_minor":"340282366920938463463374607431768211456","asset":"USD","merchant_account_id":"100","customer":"7"})",
        "amount_minor"},
       {R"({"amount":"1","asset":"XYZ","merchant_account_id":"100","customer":"7"})", "asset"},
-      {R"({"amount":"1","asset":"USD","merchant_account_id":"-5","customer":"7"})", "merchant_account_id"},
-      {R"({"amount":"1","asset":"USD","merchant_account_id":100,"customer":"7"})", "merchant_account_id"},
-      {R"({"amount":"1","asset":"USD","merchant_account_id":"0","customer":"7"})", "merchant_account_id"},
+      {R"({"amount":"1","asset":"USD","merchant_account_id":"-5","customer":"7"})",
+       "merchant_account_id"},
+      {R"({"amount":"1","asset":"USD","merchant_account_id":100,"customer":"7"})",
+       "merchant_account_id"},
+      {R"({"amount":"1","asset":"USD","merchant_account_id":"0","customer":"7"})",
+       "merchant_account_id"},
       {CreateWith(R"("capture_method":"later")"), "capture_method"},
       {CreateWith(R"("description":")" + std::string(1001, 'x') + "\""), "description"},
       {CreateWith(R"("metadata":{"k":1})"), "metadata.k"},
@@ -180,10 +184,14 @@ TEST(PaymentsBodyTest, CreateNamesTheFieldAtFault) {
       {CreateWith(R"("splits":{})"), "splits"},
       {CreateWith(R"("splits":[1])"), "splits[0]"},
       {CreateWith(R"("splits":[{"account_id":"200"}])"), "splits[0].amount"},
-      {CreateWith(R"("splits":[{"account_id":"200","amount":"1","basis_points":5}])"), "splits[0].amount"},
-      {CreateWith(R"("splits":[{"account_id":"200","basis_points":10001}])"), "splits[0].basis_points"},
-      {CreateWith(R"("splits":[{"account_id":"200","basis_points":2.5}])"), "splits[0].basis_points"},
-      {CreateWith(R"("splits":[{"account_id":"200","basis_points":-1}])"), "splits[0].basis_points"},
+      {CreateWith(R"("splits":[{"account_id":"200","amount":"1","basis_points":5}])"),
+       "splits[0].amount"},
+      {CreateWith(R"("splits":[{"account_id":"200","basis_points":10001}])"),
+       "splits[0].basis_points"},
+      {CreateWith(R"("splits":[{"account_id":"200","basis_points":2.5}])"),
+       "splits[0].basis_points"},
+      {CreateWith(R"("splits":[{"account_id":"200","basis_points":-1}])"),
+       "splits[0].basis_points"},
       {CreateWith(R"("splits":[{"basis_points":1}])"), "splits[0].account_id"},
       {CreateWith(R"("splits":[{"account_id":"200","amount":"1","x":1}])"), "splits[0].x"},
       {CreateWith(R"("platform_fee":{"account_id":"300"})"), "platform_fee.amount"},
@@ -200,7 +208,8 @@ TEST(PaymentsBodyTest, CreateNamesTheFieldAtFault) {
       {CreateWith(R"("confirm":true,"quote":"3")"), "quote"},
       {CreateWith(R"("confirm":true,"risk":{"country":"fr"})"), "risk.country"},
       {CreateWith(R"("confirm":true,"risk":{"ip":"999.1.1.1"})"), "risk.ip"},
-      {CreateWith(R"("confirm":true,"risk":{"merchant_category":10000})"), "risk.merchant_category"},
+      {CreateWith(R"("confirm":true,"risk":{"merchant_category":10000})"),
+       "risk.merchant_category"},
       {CreateWith(R"("confirm":true,"risk":{"os":"x"})"), "risk.os"},
   };
   for (const Case& c : cases) {
@@ -216,7 +225,8 @@ TEST(PaymentsBodyTest, CreateNamesTheFieldAtFault) {
 
 TEST(PaymentsBodyTest, MetadataLimitsAreStripes) {
   std::string many = R"("metadata":{)";
-  for (int i = 0; i < 51; ++i) many += (i ? "," : "") + std::string("\"k") + std::to_string(i) + "\":\"v\"";
+  for (int i = 0; i < 51; ++i)
+    many += (i ? "," : "") + std::string("\"k") + std::to_string(i) + "\":\"v\"";
   many += "}";
   EXPECT_EQ(ParamOf(Decode(Route::payments_create, CreateWith(many))), "metadata");
   EXPECT_EQ(ParamOf(Decode(Route::payments_create,
@@ -232,7 +242,8 @@ TEST(PaymentsBodyTest, MetadataLimitsAreStripes) {
 
 TEST(PaymentsBodyTest, TooManySplitsIsRefused) {
   std::string splits = R"("splits":[)";
-  for (int i = 0; i < 17; ++i) splits += (i ? "," : "") + std::string(R"({"account_id":"2","basis_points":1})");
+  for (int i = 0; i < 17; ++i)
+    splits += (i ? "," : "") + std::string(R"({"account_id":"2","basis_points":1})");
   splits += "]";
   EXPECT_EQ(ParamOf(Decode(Route::payments_create, CreateWith(splits))), "splits");
 }
@@ -257,8 +268,9 @@ TEST(PaymentsBodyTest, HostileBodiesAreMalformedJson) {
   }
   EXPECT_EQ(Decode(Route::payments_create, "[]").error().code, "invalid_body");
   EXPECT_EQ(Decode(Route::payments_create, "null").error().code, "invalid_body");
-  const auto repeated = Decode(Route::payments_create,
-                               R"({"amount":"1","amount":"1000","asset":"USD","merchant_account_id":"1","customer":"7"})");
+  const auto repeated = Decode(
+      Route::payments_create,
+      R"({"amount":"1","amount":"1000","asset":"USD","merchant_account_id":"1","customer":"7"})");
   ASSERT_FALSE(repeated.ok());
   EXPECT_EQ(repeated.error().param, "amount");
 }
@@ -333,7 +345,8 @@ TEST(PaymentsBodyTest, DecimalAmountsWaitForThePaymentsAsset) {
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->param, "amount_to_capture");
 
-  auto refund = Decode(Route::payment_refund, R"({"amount":"2.50","reverse_splits":true,"refund_fee":true})", "pay_1");
+  auto refund = Decode(Route::payment_refund,
+                       R"({"amount":"2.50","reverse_splits":true,"refund_fee":true})", "pay_1");
   ASSERT_TRUE(refund.ok());
   EXPECT_TRUE(refund.value().command.reverse_splits);
   EXPECT_TRUE(refund.value().command.refund_fee);
@@ -385,9 +398,9 @@ TEST(PaymentsBodyTest, ListReadsFiltersAndCursor) {
   EXPECT_EQ(f.limit, 50u);
   EXPECT_EQ(Decode(Route::payments_list, "", "", "").value().command.list.limit,
             pay::kListLimitDefault);
-  for (const char* query : {"limit=0", "limit=101", "limit=1.5", "limit=-1", "status=paid",
-                            "starting_after=20", "customer=x", "colour=red", "limit=1&limit=2",
-                            "limit", "customer=%zz"}) {
+  for (const char* query :
+       {"limit=0", "limit=101", "limit=1.5", "limit=-1", "status=paid", "starting_after=20",
+        "customer=x", "colour=red", "limit=1&limit=2", "limit", "customer=%zz"}) {
     EXPECT_FALSE(Decode(Route::payments_list, "", "", query).ok()) << query;
   }
   EXPECT_FALSE(Decode(Route::payment_get, "", "pay_1", "x=1").ok());
@@ -396,10 +409,11 @@ TEST(PaymentsBodyTest, ListReadsFiltersAndCursor) {
 // ---- Customers, coupons, points, FX --------------------------------------------------------
 
 TEST(PaymentsBodyTest, CustomerReadsSourcesAndPreferences) {
-  const auto r = Decode(Route::customer_put,
-                        R"({"sources":[{"account_id":"10","asset":"USD","kind":"balance","priority":1},)"
-                        R"({"account_id":"11","asset":"USD","kind":"transit","tags":["transit"]}]})",
-                        "7");
+  const auto r =
+      Decode(Route::customer_put,
+             R"({"sources":[{"account_id":"10","asset":"USD","kind":"balance","priority":1},)"
+             R"({"account_id":"11","asset":"USD","kind":"transit","tags":["transit"]}]})",
+             "7");
   ASSERT_TRUE(r.ok()) << r.error().message;
   const pay::Customer& c = r.value().command.customer_record;
   EXPECT_EQ(c.id, pay::CustomerId(7));
@@ -409,21 +423,24 @@ TEST(PaymentsBodyTest, CustomerReadsSourcesAndPreferences) {
   EXPECT_EQ(c.sources[1].tags, std::vector<std::string>{"transit"});
   EXPECT_EQ(ParamOf(Decode(Route::customer_put, R"({"sources":[{"account_id":"10"}]})", "7")),
             "sources[0].asset");
-  EXPECT_EQ(ParamOf(Decode(Route::customer_put,
-                           R"({"sources":[{"account_id":"10","asset":"USD","kind":"card"}]})", "7")),
-            "sources[0].kind");
-  EXPECT_EQ(ParamOf(Decode(Route::customer_put,
-                           R"({"sources":[{"account_id":"10","asset":"USD","tags":["a b"]}]})", "7")),
-            "sources[0].tags[0]");
+  EXPECT_EQ(
+      ParamOf(Decode(Route::customer_put,
+                     R"({"sources":[{"account_id":"10","asset":"USD","kind":"card"}]})", "7")),
+      "sources[0].kind");
+  EXPECT_EQ(
+      ParamOf(Decode(Route::customer_put,
+                     R"({"sources":[{"account_id":"10","asset":"USD","tags":["a b"]}]})", "7")),
+      "sources[0].tags[0]");
   EXPECT_EQ(ParamOf(Decode(Route::customer_put, R"({"sources":[]})", "0")), "id");
   EXPECT_EQ(ParamOf(Decode(Route::customer_get, "", "abc")), "id");
   EXPECT_EQ(ParamOf(Decode(Route::customer_put, "{}", "7")), "sources");
 }
 
 TEST(PaymentsBodyTest, CouponIsFixedOrPercent) {
-  const auto fixed = Decode(Route::coupons_create,
-                            R"({"code":"WELCOME5","amount_off":"5.00","asset":"USD","min_spend":"20",)"
-                            R"("expires_at":"2030-01-01T00:00:00Z","single_use":true,"merchant_account_id":"100"})");
+  const auto fixed = Decode(
+      Route::coupons_create,
+      R"({"code":"WELCOME5","amount_off":"5.00","asset":"USD","min_spend":"20",)"
+      R"("expires_at":"2030-01-01T00:00:00Z","single_use":true,"merchant_account_id":"100"})");
   ASSERT_TRUE(fixed.ok()) << fixed.error().message;
   const pay::Coupon& c = fixed.value().command.coupon;
   EXPECT_EQ(c.code, "WELCOME5");
@@ -438,16 +455,20 @@ TEST(PaymentsBodyTest, CouponIsFixedOrPercent) {
   EXPECT_EQ(percent.value().command.coupon.asset, 0u);
   EXPECT_EQ(ParamOf(Decode(Route::coupons_create, R"({"code":"X","amount_off":"5"})")), "asset");
   EXPECT_EQ(ParamOf(Decode(Route::coupons_create, R"({"code":"X"})")), "amount_off");
-  EXPECT_EQ(ParamOf(Decode(Route::coupons_create,
-                           R"({"code":"X","amount_off_minor":"5","percent_off_bps":5,"asset":"USD"})")),
-            "amount_off");
+  EXPECT_EQ(
+      ParamOf(Decode(Route::coupons_create,
+                     R"({"code":"X","amount_off_minor":"5","percent_off_bps":5,"asset":"USD"})")),
+      "amount_off");
   EXPECT_EQ(ParamOf(Decode(Route::coupons_create, R"({"code":"X","percent_off_bps":0})")),
             "percent_off_bps");
-  EXPECT_EQ(ParamOf(Decode(Route::coupons_create, R"({"code":"X","percent_off_bps":5,"min_spend":"1"})")),
-            "asset");
-  EXPECT_EQ(ParamOf(Decode(Route::coupons_create, R"({"code":"X","percent_off_bps":5,"expires_at":"tomorrow"})")),
+  EXPECT_EQ(
+      ParamOf(Decode(Route::coupons_create, R"({"code":"X","percent_off_bps":5,"min_spend":"1"})")),
+      "asset");
+  EXPECT_EQ(ParamOf(Decode(Route::coupons_create,
+                           R"({"code":"X","percent_off_bps":5,"expires_at":"tomorrow"})")),
             "expires_at");
-  EXPECT_EQ(ParamOf(Decode(Route::coupons_create, R"({"code":")" + std::string(33, 'A') + R"(","percent_off_bps":5})")),
+  EXPECT_EQ(ParamOf(Decode(Route::coupons_create,
+                           R"({"code":")" + std::string(33, 'A') + R"(","percent_off_bps":5})")),
             "code");
   EXPECT_EQ(ParamOf(Decode(Route::coupon_get, "", "a%20b")), "code");
   EXPECT_EQ(Decode(Route::coupon_get, "", "WELCOME5").value().command.coupon_code, "WELCOME5");
@@ -480,13 +501,17 @@ TEST(PaymentsBodyTest, FxRatesQuotesAndAccounts) {
                              std::string(rate) + R"(","source":"ecb","as_of":"1"}]})";
     EXPECT_EQ(ParamOf(Decode(Route::fx_rates_put, body)), "rates[0].rate") << rate;
   }
-  EXPECT_EQ(ParamOf(Decode(Route::fx_rates_put,
-                           R"({"rates":[{"from_asset":"EUR","to_asset":"EUR","rate":"1","source":"x","as_of":"1"}]})")),
-            "rates[0].to_asset");
+  EXPECT_EQ(
+      ParamOf(Decode(
+          Route::fx_rates_put,
+          R"({"rates":[{"from_asset":"EUR","to_asset":"EUR","rate":"1","source":"x","as_of":"1"}]})")),
+      "rates[0].to_asset");
   EXPECT_EQ(ParamOf(Decode(Route::fx_rates_put, R"({"rates":[]})")), "rates");
-  EXPECT_EQ(ParamOf(Decode(Route::fx_rates_put,
-                           R"({"rates":[{"from_asset":"EUR","to_asset":"USD","rate":1.08,"source":"x","as_of":"1"}]})")),
-            "rates[0].rate");
+  EXPECT_EQ(
+      ParamOf(Decode(
+          Route::fx_rates_put,
+          R"({"rates":[{"from_asset":"EUR","to_asset":"USD","rate":1.08,"source":"x","as_of":"1"}]})")),
+      "rates[0].rate");
 
   const auto quote = Decode(Route::fx_quotes_create, R"({"from_asset":"USD","to_asset":"EUR"})");
   ASSERT_TRUE(quote.ok());
@@ -511,8 +536,9 @@ TEST(PaymentsBodyTest, FxRatesQuotesAndAccounts) {
 // Random bytes into every decoder: a value or a 4xx with a code, message, never a crash.
 TEST(PaymentsBodyTest, GarbageNeverCrashesAnyDecoder) {
   std::mt19937_64 random(7);
-  const std::string seeds[] = {std::string(kCreate), R"({"sources":[{"account_id":"1","asset":"USD"}]})",
-                               R"({"rates":[{"from_asset":"EUR","to_asset":"USD","rate":"1.1","source":"a","as_of":"1"}]})"};
+  const std::string seeds[] = {
+      std::string(kCreate), R"({"sources":[{"account_id":"1","asset":"USD"}]})",
+      R"({"rates":[{"from_asset":"EUR","to_asset":"USD","rate":"1.1","source":"a","as_of":"1"}]})"};
   for (int i = 0; i < 3000; ++i) {
     std::string body = seeds[static_cast<size_t>(i) % 3];
     const int flips = 1 + static_cast<int>(random() % 4);
@@ -627,8 +653,10 @@ TEST(PaymentsJsonTest, ResponsesPerRoute) {
   pay::Reply reply;
   reply.payment = SamplePayment();
   reply.refund = pay::RefundId(7);
-  EXPECT_EQ(PaymentsResponse(Route::payments_create, pay::CommandKind::create_payment, reply, kAssets).result(),
-            http::status::created);
+  EXPECT_EQ(
+      PaymentsResponse(Route::payments_create, pay::CommandKind::create_payment, reply, kAssets)
+          .result(),
+      http::status::created);
   const HttpResponse refund =
       PaymentsResponse(Route::payment_refund, pay::CommandKind::refund_payment, reply, kAssets);
   EXPECT_EQ(refund.result(), http::status::created);
@@ -639,20 +667,25 @@ TEST(PaymentsJsonTest, ResponsesPerRoute) {
   reply.payments = {SamplePayment(), SamplePayment()};
   reply.has_more = true;
   const bj::value list = bj::parse(
-      PaymentsResponse(Route::payments_list, pay::CommandKind::list_payments, reply, kAssets).body());
+      PaymentsResponse(Route::payments_list, pay::CommandKind::list_payments, reply, kAssets)
+          .body());
   EXPECT_EQ(list.at("object").as_string(), "list");
   EXPECT_EQ(list.at("data").as_array().size(), 2u);
   EXPECT_TRUE(list.at("has_more").as_bool());
   // A reply without its record is a 500, not a crash.
-  EXPECT_EQ(PaymentsResponse(Route::customer_get, pay::CommandKind::get_customer, pay::Reply{}, kAssets).result(),
-            http::status::internal_server_error);
+  EXPECT_EQ(
+      PaymentsResponse(Route::customer_get, pay::CommandKind::get_customer, pay::Reply{}, kAssets)
+          .result(),
+      http::status::internal_server_error);
 }
 
 TEST(PaymentsJsonTest, OtherRecordsRender) {
   pay::Customer customer;
   customer.id = pay::CustomerId(7);
-  customer.sources = {pay::FundingSource{AccountId(10), kUsd, pay::SourceKind::transit, {"transit"}, 1}};
-  EXPECT_EQ(bj::parse(CustomerJson(customer, kAssets)).at("sources").at(0).at("kind").as_string(), "transit");
+  customer.sources = {
+      pay::FundingSource{AccountId(10), kUsd, pay::SourceKind::transit, {"transit"}, 1}};
+  EXPECT_EQ(bj::parse(CustomerJson(customer, kAssets)).at("sources").at(0).at("kind").as_string(),
+            "transit");
   pay::Coupon coupon;
   coupon.code = "TEN";
   coupon.kind = pay::CouponKind::percent;

@@ -611,7 +611,8 @@ HttpResponse PaymentsResponse(Route route, pay::CommandKind kind, const pay::Rep
     case Route::payment_cancel: {
       const pay::Payment* p = Need(reply.payment);
       if (p == nullptr) return Internal(missing);
-      const auto status = route == Route::payments_create ? http::status::created : http::status::ok;
+      const auto status =
+          route == Route::payments_create ? http::status::created : http::status::ok;
       return JsonResponse(status, PaymentJson(*p, assets));
     }
     case Route::payments_list: {
@@ -624,7 +625,8 @@ HttpResponse PaymentsResponse(Route route, pay::CommandKind kind, const pay::Rep
       const pay::Payment* p = Need(reply.payment);
       if (p == nullptr || !reply.refund) return Internal(missing);
       for (const pay::Refund& r : p->refunds) {
-        if (r.id == *reply.refund) return JsonResponse(http::status::created, RefundJson(*p, r, assets));
+        if (r.id == *reply.refund)
+          return JsonResponse(http::status::created, RefundJson(*p, r, assets));
       }
       return Internal(missing);
     }
@@ -633,9 +635,9 @@ HttpResponse PaymentsResponse(Route route, pay::CommandKind kind, const pay::Rep
       if (p == nullptr) return Internal(missing);
       std::vector<std::string> items;
       for (const pay::Refund& r : p->refunds) items.push_back(RefundJson(*p, r, assets));
-      return JsonResponse(http::status::ok,
-                          ListJson("/v1/payments/" + pay::FormatPaymentId(p->id) + "/refunds",
-                                   items, false));
+      return JsonResponse(
+          http::status::ok,
+          ListJson("/v1/payments/" + pay::FormatPaymentId(p->id) + "/refunds", items, false));
     }
     case Route::customer_put:
     case Route::customer_get: {
@@ -663,7 +665,8 @@ HttpResponse PaymentsResponse(Route route, pay::CommandKind kind, const pay::Rep
     case Route::fx_quote_get: {
       const pay::FxQuote* q = Need(reply.quote);
       if (q == nullptr) return Internal(missing);
-      const auto status = route == Route::fx_quotes_create ? http::status::created : http::status::ok;
+      const auto status =
+          route == Route::fx_quotes_create ? http::status::created : http::status::ok;
       return JsonResponse(status, FxQuoteJson(*q, assets));
     }
     case Route::fx_account_put: {

@@ -60,7 +60,7 @@ HttpResponse PaymentErrorResponse(payments::CommandKind kind, const payments::Re
 // The answer of `route` for the engine's reply to its command of `kind` (refusals included):
 // 201 with the created record for creations (payment, refund, coupon, quote), 200 with the
 // record otherwise.
-HttpResponse PaymentsResponse(Route route, payments::CommandKind kind,
-                              const payments::Reply& reply, const AssetTable& assets);
+HttpResponse PaymentsResponse(Route route, payments::CommandKind kind, const payments::Reply& reply,
+                              const AssetTable& assets);
 
 }  // namespace tpw::api

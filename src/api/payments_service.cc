@@ -20,8 +20,8 @@ void Service::CallPayments(payments::Command command, const Responder& responder
 
 void Service::PaymentsRoute(const RequestContext& context, const Responder& responder) {
   const Route route = context.match.route;
-  ApiResult<PaymentsCall> call = DecodePaymentsRequest(
-      route, context.match.id, context.match.query, context.request.body(), assets_);
+  ApiResult<PaymentsCall> call = DecodePaymentsRequest(route, context.match.id, context.match.query,
+                                                       context.request.body(), assets_);
   if (!call.ok()) return responder.Send(ErrorResponse(call.error()));
   if (call.value().amount_in_payment_asset.has_value()) {
     return ResolveAmountThenRun(route, std::move(call).value(), responder);
@@ -49,9 +49,10 @@ void Service::ResolveAmountThenRun(Route route, PaymentsCall call, const Respond
 
 void Service::RunPayments(Route route, payments::Command command, const Responder& responder) {
   const payments::CommandKind kind = command.kind;
-  CallPayments(std::move(command), responder, [this, route, kind, responder](payments::Reply& reply) {
-    responder.Send(PaymentsResponse(route, kind, reply, assets_));
-  });
+  CallPayments(std::move(command), responder,
+               [this, route, kind, responder](payments::Reply& reply) {
+                 responder.Send(PaymentsResponse(route, kind, reply, assets_));
+               });
 }
 
 }  // namespace tpw::api

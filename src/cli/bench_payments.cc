@@ -159,16 +159,19 @@ class InProcessServer {
     const char* base = std::getenv("TMPDIR");
     std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
                           "/tpwallet-bench-payments-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) return (error = "cannot create a temporary directory", false);
+    if (::mkdtemp(pattern.data()) == nullptr)
+      return (error = "cannot create a temporary directory", false);
     dir_ = pattern;
     CommandResult<std::unique_ptr<storage::PosixStorage>> storage = OpenStorage(dir_, false);
     if (!storage.ok()) return (error = storage.error().message, false);
-    if (!engine::Engine::Initialize(*storage.value()).ok()) return (error = "cannot initialize " + dir_, false);
+    if (!engine::Engine::Initialize(*storage.value()).ok())
+      return (error = "cannot initialize " + dir_, false);
     engine::EngineOptions engine_options;
     // Sized for the set-up; the indexes grow as payments add transfers (as in production).
     engine_options.expected_accounts = 1 << 17;
     engine_options.expected_transfers = 1 << 20;
-    CommandResult<std::unique_ptr<Session>> session = OpenSessionOn(std::move(storage).value(), engine_options);
+    CommandResult<std::unique_ptr<Session>> session =
+        OpenSessionOn(std::move(storage).value(), engine_options);
     if (!session.ok()) return (error = session.error().message, false);
     session_ = std::move(session).value();
     if (!MakeKey(error)) return false;
@@ -210,7 +213,8 @@ class InProcessServer {
 
 // ---- Set-up through the API -------------------------------------------------------------------
 
-bool Expect(const bh::SimpleResponse& r, unsigned status, const std::string& what, std::string& error) {
+bool Expect(const bh::SimpleResponse& r, unsigned status, const std::string& what,
+            std::string& error) {
   if (r.status == status) return true;
   error = what + " failed: HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 300);
   return false;
@@ -245,7 +249,8 @@ bool SetUp(bh::SyncClient& client, const PaymentsBenchOptions& o, uint64_t seed,
            std::string& error) {
   std::vector<std::string> accounts = {AccountJson(kBankAccount, false)};
   for (uint64_t c = 0; c < o.customers; ++c) accounts.push_back(AccountJson(kWalletBase + c, true));
-  for (uint64_t m = 0; m < o.merchants; ++m) accounts.push_back(AccountJson(kMerchantBase + m, true));
+  for (uint64_t m = 0; m < o.merchants; ++m)
+    accounts.push_back(AccountJson(kMerchantBase + m, true));
   if (!PostInBatches(client, "/v1/accounts", "accounts", accounts, error)) return false;
   // Funding transfer ids carry the seed, so a rerun against one server funds again.
   std::vector<std::string> funding;
@@ -273,8 +278,8 @@ bool SetUp(bh::SyncClient& client, const PaymentsBenchOptions& o, uint64_t seed,
 struct FlowTally {
   FlowTally(uint64_t customers, uint64_t merchants) : paid(customers, 0), received(merchants, 0) {}
   uint64_t succeeded = 0;
-  uint64_t requires_action = 0;  // risk asked for a verification (the flow ends there)
-  uint64_t declined = 0;         // 402 (risk decline or funds)
+  uint64_t requires_action = 0;    // risk asked for a verification (the flow ends there)
+  uint64_t declined = 0;           // 402 (risk decline or funds)
   std::vector<uint64_t> paid;      // minor units captured, by customer
   std::vector<uint64_t> received;  // by merchant
 };
@@ -314,7 +319,8 @@ class FlowSource final : public bh::RequestSource {
   std::string_view Next(size_t& kind) override {
     kind = step_;
     if (step_ == 0) return Create();
-    if (step_ == 1 && o_.steps == 3) return Post("/v1/payments/" + payment_ + "/confirm", RiskJson());
+    if (step_ == 1 && o_.steps == 3)
+      return Post("/v1/payments/" + payment_ + "/confirm", RiskJson());
     return Post("/v1/payments/" + payment_ + "/capture", "");
   }
 
@@ -327,7 +333,8 @@ class FlowSource final : public bh::RequestSource {
     }
     const unsigned wanted = step_ == 0 ? 201 : 200;
     const std::string_view state = StatusOf(body);
-    if (status != wanted) return Unexpected(status, body, step_ == 0 ? "create" : "confirm/capture");
+    if (status != wanted)
+      return Unexpected(status, body, step_ == 0 ? "create" : "confirm/capture");
     if (state == "requires_action") {
       ++tally_.requires_action;
       step_ = 0;
@@ -339,8 +346,8 @@ class FlowSource final : public bh::RequestSource {
       step_ = 0;
       return "";
     }
-    const std::string_view expected = step_ == 0 && o_.steps == 3 ? "requires_confirmation"
-                                                                  : "requires_capture";
+    const std::string_view expected =
+        step_ == 0 && o_.steps == 3 ? "requires_confirmation" : "requires_capture";
     if (state != expected) return Unexpected(status, body, "a step");
     if (step_ == 0) payment_ = std::string(StringMember(body, "id"));
     ++step_;
@@ -349,8 +356,9 @@ class FlowSource final : public bh::RequestSource {
 
  private:
   std::string RiskJson() const {
-    return R"({"risk":{"device":")" + std::to_string(device_) + R"(","country":"FR","ip":"203.0.113.)" +
-           std::to_string(device_ % 250 + 1) + R"(","device_age_seconds":864000}})";
+    return R"({"risk":{"device":")" + std::to_string(device_) +
+           R"(","country":"FR","ip":"203.0.113.)" + std::to_string(device_ % 250 + 1) +
+           R"(","device_age_seconds":864000}})";
   }
 
   std::string_view Create() {
@@ -406,7 +414,8 @@ bool ReadPosted(bh::SyncClient& client, uint64_t first, uint64_t count, const ch
   for (uint64_t begin = 0; begin < count; begin += kReadBackPipelineDepth) {
     const uint64_t end = std::min(count, begin + kReadBackPipelineDepth);
     std::vector<std::string> targets;
-    for (uint64_t i = begin; i < end; ++i) targets.push_back("/v1/accounts/" + std::to_string(first + i));
+    for (uint64_t i = begin; i < end; ++i)
+      targets.push_back("/v1/accounts/" + std::to_string(first + i));
     const std::vector<bh::SimpleResponse> answers = client.GetPipelined(targets);
     for (size_t i = 0; i < answers.size(); ++i) {
       bj::error_code ec;
@@ -432,9 +441,11 @@ struct Books {
   std::vector<u128> received;  // merchant accounts' credits_posted
 };
 
-bool ReadBooks(bh::SyncClient& client, const PaymentsBenchOptions& o, Books& books, std::string& error) {
+bool ReadBooks(bh::SyncClient& client, const PaymentsBenchOptions& o, Books& books,
+               std::string& error) {
   return ReadPosted(client, kWalletBase, o.customers, "debits_posted_minor", books.paid, error) &&
-         ReadPosted(client, kMerchantBase, o.merchants, "credits_posted_minor", books.received, error);
+         ReadPosted(client, kMerchantBase, o.merchants, "credits_posted_minor", books.received,
+                    error);
 }
 
 // Every wallet and merchant account moved by exactly the payments the client saw succeed.
@@ -476,16 +487,18 @@ void PrintProgress(const bh::LoadProgress& progress, uint64_t elapsed_ns) {
   last_completed = completed;
 }
 
-void PrintResults(const bh::ClosedLoopResult& r, const FlowTally& t, const std::vector<std::string>& kinds,
-                  uint64_t cpu_ns, bool in_process) {
+void PrintResults(const bh::ClosedLoopResult& r, const FlowTally& t,
+                  const std::vector<std::string>& kinds, uint64_t cpu_ns, bool in_process) {
   const double seconds = static_cast<double>(r.elapsed_ns) / 1e9;
   uint64_t requests = 0;
   for (const auto& kind : r.latency_ns) requests += kind.size();
   uint64_t errors = 0;
   for (const auto& [kind, count] : r.errors) errors += count;
-  std::printf("  payments:   %lu succeeded in %.3f s: %.0f payments/s (%lu asked for a verification, %lu declined)\n",
-              t.succeeded, seconds, static_cast<double>(t.succeeded) / seconds, t.requires_action,
-              t.declined);
+  std::printf(
+      "  payments:   %lu succeeded in %.3f s: %.0f payments/s (%lu asked for a verification, %lu "
+      "declined)\n",
+      t.succeeded, seconds, static_cast<double>(t.succeeded) / seconds, t.requires_action,
+      t.declined);
   std::printf("  requests:   %lu answered (%.0f requests/s), %lu errors\n", requests,
               static_cast<double>(requests) / seconds, errors);
   for (size_t k = 0; k < kinds.size(); ++k) {
@@ -501,11 +514,12 @@ void PrintResults(const bh::ClosedLoopResult& r, const FlowTally& t, const std::
                 sample != r.error_samples.end() && !sample->second.empty() ? ": " : "",
                 sample != r.error_samples.end() ? sample->second.substr(0, 200).c_str() : "");
   }
-  std::printf("  CPU:        %.2f s %s (%.0f%% of one core; %.1f us per payment)\n",
-              static_cast<double>(cpu_ns) / 1e9,
-              in_process ? "client and server (one process)" : "client",
-              100.0 * static_cast<double>(cpu_ns) / static_cast<double>(r.elapsed_ns),
-              t.succeeded == 0 ? 0.0 : static_cast<double>(cpu_ns) / 1e3 / static_cast<double>(t.succeeded));
+  std::printf(
+      "  CPU:        %.2f s %s (%.0f%% of one core; %.1f us per payment)\n",
+      static_cast<double>(cpu_ns) / 1e9, in_process ? "client and server (one process)" : "client",
+      100.0 * static_cast<double>(cpu_ns) / static_cast<double>(r.elapsed_ns),
+      t.succeeded == 0 ? 0.0
+                       : static_cast<double>(cpu_ns) / 1e3 / static_cast<double>(t.succeeded));
 }
 
 bool ValidOptions(const PaymentsBenchOptions& o) {
@@ -524,8 +538,8 @@ bool ValidOptions(const PaymentsBenchOptions& o) {
 
 // The upper bound (2^i ns) of the bucket holding the `fraction` quantile of what was recorded
 // between two snapshots.
-uint64_t QuantileBoundNs(const engine::HistogramSnapshot& before, const engine::HistogramSnapshot& after,
-                         double fraction) {
+uint64_t QuantileBoundNs(const engine::HistogramSnapshot& before,
+                         const engine::HistogramSnapshot& after, double fraction) {
   const uint64_t count = after.count - before.count;
   uint64_t seen = 0;
   for (size_t i = 0; i < engine::kHistogramBuckets; ++i) {
@@ -543,12 +557,13 @@ void PrintEngine(const engine::EngineStats& before, const engine::EngineStats& a
   const uint64_t records = after.journal_records - before.journal_records;
   const uint64_t syncs = after.journal_sync_ns.count - before.journal_sync_ns.count;
   const uint64_t sync_ns = after.journal_sync_ns.sum - before.journal_sync_ns.sum;
-  std::printf("  engine:     %lu group commits, %.1f facts per group, %.1f MiB journaled; fdatasync "
-              "mean %.2f ms, p99 <= %.2f ms\n",
-              groups, groups == 0 ? 0.0 : static_cast<double>(records) / static_cast<double>(groups),
-              static_cast<double>(after.journal_bytes - before.journal_bytes) / (1 << 20),
-              syncs == 0 ? 0.0 : Millis(sync_ns / syncs),
-              Millis(QuantileBoundNs(before.journal_sync_ns, after.journal_sync_ns, 0.99)));
+  std::printf(
+      "  engine:     %lu group commits, %.1f facts per group, %.1f MiB journaled; fdatasync "
+      "mean %.2f ms, p99 <= %.2f ms\n",
+      groups, groups == 0 ? 0.0 : static_cast<double>(records) / static_cast<double>(groups),
+      static_cast<double>(after.journal_bytes - before.journal_bytes) / (1 << 20),
+      syncs == 0 ? 0.0 : Millis(sync_ns / syncs),
+      Millis(QuantileBoundNs(before.journal_sync_ns, after.journal_sync_ns, 0.99)));
 }
 
 int RunLoad(const PaymentsBenchOptions& o, const bh::Endpoint& endpoint, uint64_t seed,
@@ -562,7 +577,8 @@ int RunLoad(const PaymentsBenchOptions& o, const bh::Endpoint& endpoint, uint64_
     return kExitFailure;
   }
   Books before;
-  if (!ReadBooks(client, o, before, error)) return (std::fprintf(stderr, "error: %s\n", error.c_str()), kExitFailure);
+  if (!ReadBooks(client, o, before, error))
+    return (std::fprintf(stderr, "error: %s\n", error.c_str()), kExitFailure);
   bh::ClosedLoopOptions loop;
   loop.endpoint = endpoint;
   loop.connections = o.connections;
@@ -570,12 +586,14 @@ int RunLoad(const PaymentsBenchOptions& o, const bh::Endpoint& endpoint, uint64_
   loop.kinds = KindsOf(o.steps);
   loop.seconds = o.seconds;
   std::vector<std::unique_ptr<FlowTally>> tallies;
-  for (uint32_t t = 0; t < o.threads; ++t) tallies.push_back(std::make_unique<FlowTally>(o.customers, o.merchants));
+  for (uint32_t t = 0; t < o.threads; ++t)
+    tallies.push_back(std::make_unique<FlowTally>(o.customers, o.merchants));
   const auto make_source = [&](uint32_t index, uint32_t thread) {
     return std::make_unique<FlowSource>(o, endpoint, seed ^ (0x9e3779b97f4a7c15ULL * (index + 1)),
                                         *tallies[thread]);
   };
-  const engine::EngineStats engine_before = server != nullptr ? server->Stats() : engine::EngineStats{};
+  const engine::EngineStats engine_before =
+      server != nullptr ? server->Stats() : engine::EngineStats{};
   const uint64_t cpu_start = ProcessCpuNs();
   bh::ClosedLoopResult result;
   if (!bh::RunClosedLoop(loop, make_source, PrintProgress, result, error)) {
@@ -597,7 +615,8 @@ int RunLoad(const PaymentsBenchOptions& o, const bh::Endpoint& endpoint, uint64_
   std::string verified;
   const bool read_back = ReadBooks(client, o, after, error);
   const bool balanced = read_back && Verify(before, after, told, verified);
-  std::printf("  verified:   %s\n", read_back ? verified.c_str() : ("read-back failed: " + error).c_str());
+  std::printf("  verified:   %s\n",
+              read_back ? verified.c_str() : ("read-back failed: " + error).c_str());
   const bool clean = result.errors.empty();
   if (!clean) std::printf("  FAILED: requests answered with errors (see above)\n");
   if (!balanced) std::printf("  FAILED: the books do not match the succeeded payments\n");
@@ -614,7 +633,8 @@ int RunPaymentsBench(const PaymentsBenchOptions& o) {
   std::string where;
   if (!o.server.empty()) {
     InputResult<ServerUrl> url = ParseServerUrl(o.server, "--server");
-    if (!url.ok()) return (std::fprintf(stderr, "error: %s\n", url.error().message.c_str()), kExitUsage);
+    if (!url.ok())
+      return (std::fprintf(stderr, "error: %s\n", url.error().message.c_str()), kExitUsage);
     endpoint = bh::Endpoint{url.value().host, url.value().port, o.api_key};
     where = o.server + " (already running; its risk rules as they are)";
   } else {
@@ -630,9 +650,14 @@ int RunPaymentsBench(const PaymentsBenchOptions& o) {
             ") on a fresh " + server->dir();
   }
   std::printf("tpwallet bench payments\n");
-  std::printf("  settings: steps=%u (%s) connections=%u client_threads=%u seconds=%g customers=%lu merchants=%lu seed=%lu\n",
-              o.steps, o.steps == 3 ? "create, confirm, capture" : o.steps == 2 ? "create+confirm, capture" : "create+confirm+capture",
-              o.connections, o.threads, o.seconds, o.customers, o.merchants, seed);
+  std::printf(
+      "  settings: steps=%u (%s) connections=%u client_threads=%u seconds=%g customers=%lu "
+      "merchants=%lu seed=%lu\n",
+      o.steps,
+      o.steps == 3   ? "create, confirm, capture"
+      : o.steps == 2 ? "create+confirm, capture"
+                     : "create+confirm+capture",
+      o.connections, o.threads, o.seconds, o.customers, o.merchants, seed);
   std::printf("  server:   %s\n", where.c_str());
   double load[1] = {0};
   std::printf("  machine:  %u hardware threads, load average %.2f before the run\n",
@@ -654,14 +679,16 @@ void RegisterBenchPayments(CLI::App& bench, int& exit_code) {
       "By default it serves a fresh temporary data directory in this process (durable, API keys\n"
       "on); --server drives a running `tpwallet serve` instead.\n"
       "Examples:\n"
-      "  tpwallet bench payments                         # 3 requests a payment, 64 connections, 10 s\n"
+      "  tpwallet bench payments                         # 3 requests a payment, 64 connections, "
+      "10 s\n"
       "  tpwallet bench payments --steps 1 --seconds 30  # create+confirm+capture in one request\n"
       "  tpwallet bench payments --server http://127.0.0.1:8080 --api-key tpw_...");
   cmd->add_option("--steps", o->steps,
                   "Requests a payment: 3 (create, confirm, capture), 2 (create with confirm, "
                   "capture), 1 (create with confirm, automatic capture)")
       ->capture_default_str();
-  cmd->add_option("--connections", o->connections, "Keep-alive connections, one flow each at a time")
+  cmd->add_option("--connections", o->connections,
+                  "Keep-alive connections, one flow each at a time")
       ->capture_default_str();
   cmd->add_option("--seconds", o->seconds, "Run this long")->capture_default_str();
   cmd->add_option("--customers", o->customers, "Customers, each with a funded USD wallet")
@@ -678,8 +705,9 @@ void RegisterBenchPayments(CLI::App& bench, int& exit_code) {
                   "Drive this running server instead, e.g. http://127.0.0.1:8080 (its risk rules "
                   "and rate limit apply)");
   cmd->add_option("--api-key", o->api_key, "With --server: an admin API key (tpw_...)");
-  cmd->add_option("--seed", o->seed, "Seed of the random customers, merchants, amounts and devices "
-                                     "(default: from the clock)");
+  cmd->add_option("--seed", o->seed,
+                  "Seed of the random customers, merchants, amounts and devices "
+                  "(default: from the clock)");
   cmd->callback([o, &exit_code] { exit_code = RunPaymentsBench(*o); });
 }
 

@@ -45,8 +45,10 @@ CommandResult<ApiAnswer> RunLocally(const CommonOptions& options, ApiMethod meth
   if (!opened.ok()) {
     CommandError error = opened.error();
     if (error.code == "locked") {
-      error.message += "; if `tpwallet serve` is running on this directory, give --server "
-                       "http://HOST:PORT (or set $" + std::string(kServerEnv) + ")";
+      error.message +=
+          "; if `tpwallet serve` is running on this directory, give --server "
+          "http://HOST:PORT (or set $" +
+          std::string(kServerEnv) + ")";
     }
     return Fail(std::move(error));
   }
@@ -85,17 +87,20 @@ CommandResult<ApiAnswer> RunRemotely(const CommonOptions& options, ApiMethod met
   if (!url.ok()) return Fail(UsageError(url.error().message));
   HttpClient client(url.value(), s.api_key, std::chrono::milliseconds(s.timeout_ms));
   const std::string key = s.idempotency_key.empty() ? NewIdempotencyKey() : s.idempotency_key;
-  Result<HttpAnswer, TransportError> answer =
-      method == ApiMethod::post  ? client.Post(target, body, key)
-      : method == ApiMethod::put ? client.Put(target, body)
-                                 : client.Get(target);
+  Result<HttpAnswer, TransportError> answer = method == ApiMethod::post
+                                                  ? client.Post(target, body, key)
+                                              : method == ApiMethod::put ? client.Put(target, body)
+                                                                         : client.Get(target);
   if (!answer.ok()) {
     std::string message = answer.error().message;
     if (!answer.error().maybe_received) {
-      message += "; is `tpwallet serve` running there? Check --server / $" + std::string(kServerEnv);
+      message +=
+          "; is `tpwallet serve` running there? Check --server / $" + std::string(kServerEnv);
     } else if (method == ApiMethod::post) {
-      message += "; the request may have been applied: rerun the same command with "
-                 "--idempotency-key " + key + " to get its answer (it will not run twice)";
+      message +=
+          "; the request may have been applied: rerun the same command with "
+          "--idempotency-key " +
+          key + " to get its answer (it will not run twice)";
     } else {
       message += "; retry";
     }

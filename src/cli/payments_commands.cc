@@ -63,7 +63,8 @@ struct AmountOption {
 };
 
 void AddAmountOptions(CLI::App& c, AmountOption& amount, const std::string& what) {
-  auto* decimal = c.add_option("--amount", amount.decimal, what + ", a decimal in the asset (12.34)");
+  auto* decimal =
+      c.add_option("--amount", amount.decimal, what + ", a decimal in the asset (12.34)");
   auto* minor = c.add_option("--amount-minor", amount.minor, what + ", in minor units (1234)");
   decimal->excludes(minor);
 }
@@ -134,7 +135,8 @@ void AddConfirmOptions(CLI::App& c, ConfirmOptions& o) {
 // (a server's answer is read strictly: it is never printed as data when it is not what we expect).
 class Fields {
  public:
-  explicit Fields(const bj::value& v, bool& ok) : o_(v.is_object() ? &v.get_object() : nullptr), ok_(ok) {
+  explicit Fields(const bj::value& v, bool& ok)
+      : o_(v.is_object() ? &v.get_object() : nullptr), ok_(ok) {
     if (o_ == nullptr) ok_ = false;
   }
   // A string, a number, or "-" for null.
@@ -189,8 +191,8 @@ void PaymentLines(const bj::value& v, bool& ok, std::string& out) {
   if (p["cancellation_reason"] != "-") out += "  canceled: " + p["cancellation_reason"] + "\n";
   if (p.At("next_action").is_object()) {
     const Fields a(p.At("next_action"), ok);
-    out += "  next: verify the customer (" + a["required_cvm"] + "), then confirm again with --cvm " +
-           a["required_cvm"] + "\n";
+    out += "  next: verify the customer (" + a["required_cvm"] +
+           "), then confirm again with --cvm " + a["required_cvm"] + "\n";
   }
   if (p.At("funding").is_object()) {
     const Fields f(p.At("funding"), ok);
@@ -207,7 +209,8 @@ void PaymentLines(const bj::value& v, bool& ok, std::string& out) {
   }
   for (const bj::value& refund : p.Array("refunds")) {
     const Fields r(refund, ok);
-    out += "  refund " + r["id"] + " " + Money(r, "amount", asset) + " at " + r["created_time"] + "\n";
+    out +=
+        "  refund " + r["id"] + " " + Money(r, "amount", asset) + " at " + r["created_time"] + "\n";
   }
   if (p.At("last_payment_error").is_object()) {
     const Fields e(p.At("last_payment_error"), ok);
@@ -228,7 +231,8 @@ void CustomerLines(const bj::value& v, bool& ok, std::string& out) {
   for (const bj::value& source : c.Array("sources")) {
     const Fields s(source, ok);
     std::string tags;
-    for (const bj::value& tag : s.Array("tags")) tags += (tags.empty() ? "" : ",") + std::string(tag.is_string() ? tag.get_string() : "?");
+    for (const bj::value& tag : s.Array("tags"))
+      tags += (tags.empty() ? "" : ",") + std::string(tag.is_string() ? tag.get_string() : "?");
     out += "  account " + s["account_id"] + "  " + s["asset"] + "  " + s["kind"] + "  priority " +
            s["priority"] + (tags.empty() ? "" : "  tags " + tags) + "\n";
   }
@@ -317,7 +321,9 @@ int Run(const CommonOptions& o, ApiMethod method, const std::string& target, con
 }
 
 // Reports a bad option value (before anything is sent).
-int BadInput(const CommonOptions& o, const InputError& error) { return Report(o, InputErrorOf(error)); }
+int BadInput(const CommonOptions& o, const InputError& error) {
+  return Report(o, InputErrorOf(error));
+}
 
 // ---- payments -----------------------------------------------------------------------------------
 
@@ -428,9 +434,9 @@ void RegisterPaymentActions(CLI::App& payments, int& exit_code) {
   });
 
   auto cancel = std::make_shared<ActionOptions>();
-  c = payments.add_subcommand(
-      "cancel", "Cancel a payment that is not captured; its holds are voided.\n"
-                "Example: tpwallet payments cancel pay_12 --reason duplicate");
+  c = payments.add_subcommand("cancel",
+                              "Cancel a payment that is not captured; its holds are voided.\n"
+                              "Example: tpwallet payments cancel pay_12 --reason duplicate");
   c->add_option("PAYMENT", cancel->payment, "The payment id (pay_N)")->required();
   c->add_option("--reason", cancel->reason,
                 "requested_by_customer (default), duplicate, fraudulent or abandoned");
@@ -444,11 +450,13 @@ void RegisterPaymentActions(CLI::App& payments, int& exit_code) {
 
   auto refund = std::make_shared<ActionOptions>();
   c = payments.add_subcommand(
-      "refund", "Refund a succeeded payment, all that is left or --amount (repeatable).\n"
-                "Example: tpwallet payments refund pay_12 --amount 3.00 --reverse-splits");
+      "refund",
+      "Refund a succeeded payment, all that is left or --amount (repeatable).\n"
+      "Example: tpwallet payments refund pay_12 --amount 3.00 --reverse-splits");
   c->add_option("PAYMENT", refund->payment, "The payment id (pay_N)")->required();
   AddAmountOptions(*c, refund->amount, "Refund this much (default: all that is left)");
-  c->add_flag("--reverse-splits", refund->reverse_splits, "Pull the split recipients' shares back in proportion");
+  c->add_flag("--reverse-splits", refund->reverse_splits,
+              "Pull the split recipients' shares back in proportion");
   c->add_flag("--refund-fee", refund->refund_fee, "Pull the platform fee back in proportion");
   AddCommonOptions(*c, refund->common, ServerUse::writes);
   c->callback([refund, &exit_code] {
@@ -468,8 +476,9 @@ void RegisterPaymentActions(CLI::App& payments, int& exit_code) {
   AddCommonOptions(*c, show->common, ServerUse::reads);
   c->callback([show, &exit_code] {
     const std::string target = "/v1/payments/" + Escaped(show->payment);
-    exit_code = show->refunds ? Run(show->common, ApiMethod::get, target + "/refunds", {}, RefundLines, true)
-                              : Run(show->common, ApiMethod::get, target, {}, PaymentLines);
+    exit_code = show->refunds
+                    ? Run(show->common, ApiMethod::get, target + "/refunds", {}, RefundLines, true)
+                    : Run(show->common, ApiMethod::get, target, {}, PaymentLines);
   });
 }
 
@@ -481,7 +490,8 @@ struct ListOptions {
 int RunList(const ListOptions& o) {
   std::string query;
   const auto put = [&query](std::string_view key, const std::string& value) {
-    if (!value.empty()) query += (query.empty() ? "?" : "&") + std::string(key) + "=" + Escaped(value);
+    if (!value.empty())
+      query += (query.empty() ? "?" : "&") + std::string(key) + "=" + Escaped(value);
   };
   put("customer", o.customer);
   put("merchant_account_id", o.merchant);
@@ -496,7 +506,8 @@ void RegisterPayments(CLI::App& app, int& exit_code) {
       "payments",
       "Online payments (docs/api.md, \"Payments\"): create, confirm, capture, cancel, refund,\n"
       "show, list - on --data-dir, or on a running server with --server.\n"
-      "Example: tpwallet payments create --amount 12.34 --asset USD --merchant 200 --customer 7 --confirm");
+      "Example: tpwallet payments create --amount 12.34 --asset USD --merchant 200 --customer 7 "
+      "--confirm");
   payments->require_subcommand(1);
   auto create = std::make_shared<CreateOptions>();
   CLI::App* c = payments->add_subcommand(
@@ -509,16 +520,20 @@ void RegisterPayments(CLI::App& app, int& exit_code) {
   AddAmountOptions(*c, create->amount, "The amount");
   c->add_option("--asset", create->asset, "Asset code (USD) or ledger number")->required();
   c->add_option("--merchant", create->merchant, "The merchant's account id")->required();
-  c->add_option("--customer", create->customer, "The customer id (tpwallet customers set)")->required();
+  c->add_option("--customer", create->customer, "The customer id (tpwallet customers set)")
+      ->required();
   c->add_option("--capture-method", create->capture_method, "automatic (default) or manual");
   c->add_option("--description", create->description, "Free text");
   c->add_option("--metadata", create->metadata, "KEY=VALUE (repeatable)");
-  c->add_option("--split", create->splits, "ACCOUNT=AMOUNT or ACCOUNT=Nbp, paid at capture (repeatable)");
+  c->add_option("--split", create->splits,
+                "ACCOUNT=AMOUNT or ACCOUNT=Nbp, paid at capture (repeatable)");
   c->add_option("--platform-fee", create->platform_fee, "ACCOUNT=AMOUNT or ACCOUNT=Nbp");
-  c->add_option("--scenario", create->scenario, "A tag such as transit: sources tagged with it are preferred");
+  c->add_option("--scenario", create->scenario,
+                "A tag such as transit: sources tagged with it are preferred");
   c->add_option("--coupon", create->coupon, "A coupon code to apply");
   c->add_flag("--use-points", create->use_points, "Pay part with loyalty points first");
-  c->add_option("--hold-timeout", create->hold_timeout, "Seconds an uncaptured hold lives (default 7 days)");
+  c->add_option("--hold-timeout", create->hold_timeout,
+                "Seconds an uncaptured hold lives (default 7 days)");
   c->add_flag("--confirm", create->confirm, "Confirm at once (the confirm options below apply)");
   AddConfirmOptions(*c, create->confirm_options);
   AddCommonOptions(*c, create->common, ServerUse::writes);
@@ -528,8 +543,9 @@ void RegisterPayments(CLI::App& app, int& exit_code) {
 
   auto list = std::make_shared<ListOptions>();
   c = payments->add_subcommand(
-      "list", "List payments, oldest first, a page at a time.\n"
-              "Example: tpwallet payments list --customer 7 --status requires_capture --limit 20");
+      "list",
+      "List payments, oldest first, a page at a time.\n"
+      "Example: tpwallet payments list --customer 7 --status requires_capture --limit 20");
   c->add_option("--customer", list->customer, "Only this customer's");
   c->add_option("--merchant", list->merchant, "Only payments to this merchant account");
   c->add_option("--status", list->status,
@@ -576,8 +592,9 @@ struct CustomerOptions {
 
 void RegisterCustomers(CLI::App& app, int& exit_code) {
   CLI::App* customers = app.add_subcommand(
-      "customers", "A customer's funding sources and preferences (admin).\n"
-                   "Example: tpwallet customers set 7 --source 100:USD --source 102:USD:transit:0:transit");
+      "customers",
+      "A customer's funding sources and preferences (admin).\n"
+      "Example: tpwallet customers set 7 --source 100:USD --source 102:USD:transit:0:transit");
   customers->require_subcommand(1);
   auto set = std::make_shared<CustomerOptions>();
   CLI::App* c = customers->add_subcommand(
@@ -585,10 +602,12 @@ void RegisterCustomers(CLI::App& app, int& exit_code) {
       "Create or replace customer ID with its funding sources, most preferred first by\n"
       "priority (lower first); tags prefer a source in those scenarios (a transit purse is\n"
       "spent only in them). KIND: balance (default), transit, points.\n"
-      "Example: tpwallet customers set 7 --source 100:USD:balance:1 --source 102:USD:transit:0:transit \\\n"
+      "Example: tpwallet customers set 7 --source 100:USD:balance:1 --source "
+      "102:USD:transit:0:transit \\\n"
       "    --source 101:EUR:balance:2 --source 103:PTS:points");
   c->add_option("ID", set->id, "The customer id")->required();
-  c->add_option("--source", set->sources, "ACCOUNT:ASSET[:KIND[:PRIORITY[:TAG+TAG]]] (repeatable)")->required();
+  c->add_option("--source", set->sources, "ACCOUNT:ASSET[:KIND[:PRIORITY[:TAG+TAG]]] (repeatable)")
+      ->required();
   AddCommonOptions(*c, set->common, ServerUse::reads);
   c->callback([set, &exit_code] {
     bj::array sources;
@@ -605,7 +624,8 @@ void RegisterCustomers(CLI::App& app, int& exit_code) {
   c->add_option("ID", show->id, "The customer id")->required();
   AddCommonOptions(*c, show->common, ServerUse::reads);
   c->callback([show, &exit_code] {
-    exit_code = Run(show->common, ApiMethod::get, "/v1/customers/" + Escaped(show->id), {}, CustomerLines);
+    exit_code =
+        Run(show->common, ApiMethod::get, "/v1/customers/" + Escaped(show->id), {}, CustomerLines);
   });
 }
 
@@ -617,23 +637,29 @@ struct CouponOptions {
 };
 
 void RegisterCoupons(CLI::App& app, int& exit_code) {
-  CLI::App* coupons = app.add_subcommand(
-      "coupons", "Merchant-funded coupons, fixed or percentage.\n"
-                 "Example: tpwallet coupons create WELCOME5 --amount-off 5.00 --asset USD");
+  CLI::App* coupons =
+      app.add_subcommand("coupons",
+                         "Merchant-funded coupons, fixed or percentage.\n"
+                         "Example: tpwallet coupons create WELCOME5 --amount-off 5.00 --asset USD");
   coupons->require_subcommand(1);
   auto create = std::make_shared<CouponOptions>();
   CLI::App* c = coupons->add_subcommand(
       "create",
       "Create coupon CODE: --amount-off (with --asset) or --percent-off-bps.\n"
       "Examples:\n"
-      "  tpwallet coupons create WELCOME5 --amount-off 5.00 --asset USD --min-spend 20.00 --single-use\n"
+      "  tpwallet coupons create WELCOME5 --amount-off 5.00 --asset USD --min-spend 20.00 "
+      "--single-use\n"
       "  tpwallet coupons create TENOFF --percent-off-bps 1000 --expires-at 2030-01-01T00:00:00Z");
   c->add_option("CODE", create->code, "1..32 of A-Z a-z 0-9 _ . -")->required();
-  auto* off = c->add_option("--amount-off", create->amount_off.decimal, "Fixed discount, decimal in --asset");
-  auto* off_minor = c->add_option("--amount-off-minor", create->amount_off.minor, "Fixed discount in minor units");
+  auto* off = c->add_option("--amount-off", create->amount_off.decimal,
+                            "Fixed discount, decimal in --asset");
+  auto* off_minor = c->add_option("--amount-off-minor", create->amount_off.minor,
+                                  "Fixed discount in minor units");
   off->excludes(off_minor);
-  c->add_option("--percent-off-bps", create->percent_off_bps, "Percentage discount in basis points (1..10000)");
-  c->add_option("--asset", create->asset, "Asset of a fixed coupon (for a percent one: limits it to it)");
+  c->add_option("--percent-off-bps", create->percent_off_bps,
+                "Percentage discount in basis points (1..10000)");
+  c->add_option("--asset", create->asset,
+                "Asset of a fixed coupon (for a percent one: limits it to it)");
   c->add_option("--min-spend", create->min_spend.decimal, "Smallest payment amount it applies to");
   c->add_option("--expires-at", create->expires_at, "RFC 3339 UTC time it stops being usable");
   c->add_flag("--single-use", create->single_use, "Usable by one payment only");
@@ -651,15 +677,18 @@ void RegisterCoupons(CLI::App& app, int& exit_code) {
     exit_code = Run(create->common, ApiMethod::post, "/v1/coupons", body, CouponLines);
   });
   auto show = std::make_shared<CouponOptions>();
-  c = coupons->add_subcommand("show", "Show a coupon and its redemptions.\nExample: tpwallet coupons show WELCOME5");
+  c = coupons->add_subcommand(
+      "show", "Show a coupon and its redemptions.\nExample: tpwallet coupons show WELCOME5");
   c->add_option("CODE", show->code, "The coupon code")->required();
   AddCommonOptions(*c, show->common, ServerUse::reads);
   c->callback([show, &exit_code] {
-    exit_code = Run(show->common, ApiMethod::get, "/v1/coupons/" + Escaped(show->code), {}, CouponLines);
+    exit_code =
+        Run(show->common, ApiMethod::get, "/v1/coupons/" + Escaped(show->code), {}, CouponLines);
   });
 }
 
-// ---- fx, points ----------------------------------------------------------------------------------
+// ---- fx, points
+// ----------------------------------------------------------------------------------
 
 struct FxOptions {
   CommonOptions common;
@@ -682,9 +711,10 @@ InputResult<bj::object> RateRow(const std::string& spec, const FxOptions& o) {
 }
 
 void RegisterFxRates(CLI::App& fx, int& exit_code) {
-  CLI::App* rates = fx.add_subcommand(
-      "rates", "The FX rates table (each direction its own row).\n"
-               "Example: tpwallet fx rates set --rate EUR:USD:1.0843 --source ecb");
+  CLI::App* rates =
+      fx.add_subcommand("rates",
+                        "The FX rates table (each direction its own row).\n"
+                        "Example: tpwallet fx rates set --rate EUR:USD:1.0843 --source ecb");
   rates->require_subcommand(1);
   auto set = std::make_shared<FxOptions>();
   CLI::App* c = rates->add_subcommand(
@@ -699,20 +729,23 @@ void RegisterFxRates(CLI::App& fx, int& exit_code) {
   AddCommonOptions(*c, set->common, ServerUse::reads);
   c->callback([set, &exit_code] {
     FxOptions o = *set;
-    if (o.as_of.empty()) o.as_of = FormatTimeUtc(Timestamp{static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::system_clock::now().time_since_epoch()).count())});
+    if (o.as_of.empty())
+      o.as_of = FormatTimeUtc(
+          Timestamp{static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count())});
     bj::array rows;
     for (const std::string& spec : o.rates) {
       InputResult<bj::object> row = RateRow(spec, o);
       if (!row.ok()) return void(exit_code = BadInput(o.common, row.error()));
       rows.push_back(std::move(row).value());
     }
-    exit_code = Run(o.common, ApiMethod::put, "/v1/fx/rates", bj::object{{"rates", std::move(rows)}},
-                    RateLines, true);
+    exit_code = Run(o.common, ApiMethod::put, "/v1/fx/rates",
+                    bj::object{{"rates", std::move(rows)}}, RateLines, true);
   });
   auto show = std::make_shared<FxOptions>();
-  c = rates->add_subcommand("show", "Show the rates table.\nExample: tpwallet fx rates show --json");
+  c = rates->add_subcommand("show",
+                            "Show the rates table.\nExample: tpwallet fx rates show --json");
   AddCommonOptions(*c, show->common, ServerUse::reads);
   c->callback([show, &exit_code] {
     exit_code = Run(show->common, ApiMethod::get, "/v1/fx/rates", {}, RateLines, true);
@@ -720,19 +753,22 @@ void RegisterFxRates(CLI::App& fx, int& exit_code) {
 }
 
 void RegisterFx(CLI::App& app, int& exit_code) {
-  CLI::App* fx = app.add_subcommand(
-      "fx", "FX for cross-asset payments: rates, quotes, liquidity accounts.\n"
-            "Example: tpwallet fx quote USD EUR --ttl-seconds 60");
+  CLI::App* fx =
+      app.add_subcommand("fx",
+                         "FX for cross-asset payments: rates, quotes, liquidity accounts.\n"
+                         "Example: tpwallet fx quote USD EUR --ttl-seconds 60");
   fx->require_subcommand(1);
   RegisterFxRates(*fx, exit_code);
   auto quote = std::make_shared<FxOptions>();
   CLI::App* c = fx->add_subcommand(
-      "quote", "Quote the current FROM -> TO rate, promised until it expires; give its id to\n"
-               "`payments confirm --quote`.\n"
-               "Example: tpwallet fx quote USD EUR --ttl-seconds 300 --max-slippage-bps 50");
+      "quote",
+      "Quote the current FROM -> TO rate, promised until it expires; give its id to\n"
+      "`payments confirm --quote`.\n"
+      "Example: tpwallet fx quote USD EUR --ttl-seconds 300 --max-slippage-bps 50");
   c->add_option("FROM", quote->from, "The payment's asset")->required();
   c->add_option("TO", quote->to, "The funding source's asset")->required();
-  c->add_option("--ttl-seconds", quote->ttl_seconds, "How long the quote holds, 1..86400 (default 300)");
+  c->add_option("--ttl-seconds", quote->ttl_seconds,
+                "How long the quote holds, 1..86400 (default 300)");
   c->add_option("--max-slippage-bps", quote->max_slippage_bps,
                 "How far the table may move before the quote is refused (default 0)");
   AddCommonOptions(*c, quote->common, ServerUse::writes);
@@ -745,9 +781,9 @@ void RegisterFx(CLI::App& app, int& exit_code) {
   CLI::App* account = fx->add_subcommand("account", "FX liquidity accounts.");
   account->require_subcommand(1);
   auto set = std::make_shared<FxOptions>();
-  c = account->add_subcommand(
-      "set", "Make ACCOUNT the FX desk's liquidity account in ASSET (admin).\n"
-             "Example: tpwallet fx account set EUR 301");
+  c = account->add_subcommand("set",
+                              "Make ACCOUNT the FX desk's liquidity account in ASSET (admin).\n"
+                              "Example: tpwallet fx account set EUR 301");
   c->add_option("ASSET", set->asset, "Asset code or ledger number")->required();
   c->add_option("ACCOUNT", set->account, "The account id")->required();
   AddCommonOptions(*c, set->common, ServerUse::reads);
@@ -763,9 +799,9 @@ struct PointsOptions {
 };
 
 void RegisterPoints(CLI::App& app, int& exit_code) {
-  CLI::App* points = app.add_subcommand(
-      "points", "The loyalty points program.\n"
-                "Example: tpwallet points program show");
+  CLI::App* points = app.add_subcommand("points",
+                                        "The loyalty points program.\n"
+                                        "Example: tpwallet points program show");
   points->require_subcommand(1);
   CLI::App* program = points->add_subcommand("program", "Set or show the points program.");
   program->require_subcommand(1);
@@ -791,7 +827,8 @@ void RegisterPoints(CLI::App& app, int& exit_code) {
     exit_code = Run(set->common, ApiMethod::put, "/v1/points/program", body, ProgramLines);
   });
   auto show = std::make_shared<PointsOptions>();
-  c = program->add_subcommand("show", "Show the program.\nExample: tpwallet points program show --json");
+  c = program->add_subcommand("show",
+                              "Show the program.\nExample: tpwallet points program show --json");
   AddCommonOptions(*c, show->common, ServerUse::reads);
   c->callback([show, &exit_code] {
     exit_code = Run(show->common, ApiMethod::get, "/v1/points/program", {}, ProgramLines);
