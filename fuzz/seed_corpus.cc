@@ -14,7 +14,6 @@
 #include "crypto/keystore.h"
 #include "engine/facts.h"
 #include "engine/offline_facts.h"
-#include "payments/events.h"
 #include "engine/risk_facts.h"
 #include "terminal/records.h"
 #include "wallet/wallet_state.h"
@@ -552,6 +551,56 @@ void RiskSeeds() {
   Write("risk_fact", "decision", Prefixed({2}, engine::EncodeRiskDecisionFact(decision)));
 }
 
+// Events that update a payment the fuzz target already holds (pay_1, payments_fuzz.cc) or add
+// to the registries: the paths replay takes for most payment facts (journal record type 11).
+void PaymentsUpdateSeeds(const payments::Payment& created) {
+  std::vector<payments::Event> events;
+  const auto add = [&](payments::EventKind kind) -> payments::Event& {
+    payments::Event& e = events.emplace_back();
+    e.kind = kind;
+    e.at_ms = 1'700'000'000'000;
+    return e;
+  };
+  payments::Payment captured = created;
+  captured.state = payments::PaymentState::succeeded;
+  captured.funded = true;
+  captured.funding.source_account = AccountId(100);
+  captured.funding.source_asset = 1;
+  captured.funding.amount_charged = captured.funding.amount_charged_source = created.amount;
+  captured.money_hold = payments::MakeTransferId(created.id, 0, 0);
+  captured.amount_captured = captured.captured_money = captured.captured_money_source =
+      created.amount;
+  captured.ledger_attempts = 1;
+  add(payments::EventKind::payment_succeeded).payment = captured;
+  payments::Payment refunded = captured;
+  payments::Refund& refund = refunded.refunds.emplace_back();
+  refund.id = payments::RefundId(1);
+  refund.amount = refund.money = refund.money_source = Amount::FromMinor(400);
+  refund.attempt = 1;
+  refund.transfer_count = 1;
+  refunded.amount_refunded = refunded.refunded_money = refunded.refunded_money_source =
+      refund.amount;
+  refunded.ledger_attempts = 2;
+  payments::Event& refund_event = add(payments::EventKind::refund_created);
+  refund_event.payment = refunded;
+  refund_event.refund = refund.id;
+  payments::Customer& customer = add(payments::EventKind::customer_updated).customer.emplace();
+  customer.id = created.customer;
+  customer.sources.push_back({AccountId(100), 1, payments::SourceKind::balance, {"web"}, 0});
+  payments::FxQuote& quote = add(payments::EventKind::fx_quote_created).quote.emplace();
+  quote.id = payments::QuoteId(1);
+  quote.from_asset = 1;
+  quote.to_asset = 2;
+  quote.rate = *payments::ParseRate("0.9");
+  quote.expires_at_ms = 1'700'000'060'000;
+  add(payments::EventKind::fx_account_updated).fx_account = payments::FxAccount{2, AccountId(301)};
+  for (const payments::Event& e : events) {
+    const Bytes bytes = payments::EncodeEvent(e);
+    WriteIfValid("payments", "event-" + std::string(payments::EventKindName(e.kind)),
+                 Prefixed({0}, bytes), payments::DecodeEvent(bytes).ok());
+  }
+}
+
 // Payments events and a state holding them (byte 0: 0 = event, 1 = state).
 void PaymentsSeeds() {
   payments::Payments state;
@@ -584,6 +633,7 @@ void PaymentsSeeds() {
   fuzz::VectorSink sink;
   state.Save(sink);
   Write("payments", "state", Prefixed({1}, sink.bytes()));
+  PaymentsUpdateSeeds(p);
 }
 
 // ---- payments (payments_body_fuzz.cc): byte 0 < 128 picks the route (index in
@@ -621,79 +671,6 @@ void PaymentsApiSeeds() {
   WriteIfValid("payments_body", "event", Prefixed({128}, encoded), payments::DecodeEvent(encoded).ok());
 }
 
-// ---- payments ----
-
-// Payment facts (payment_fact_fuzz.cc): one event of each family, about the payment pay_1 the
-// target creates first (a second payment, pay_2, for payment_created).
-void PaymentSeeds() {
-  constexpr uint64_t kAtMs = 1'700'000'000'000;
-  payments::Payment pay;
-  pay.id = payments::PaymentId{1};
-  pay.amount = Amount::FromMinor(1'000);
-  pay.asset = 1;
-  pay.merchant_account = AccountId{200};
-  pay.customer = payments::CustomerId{7000};
-  pay.metadata = {{"order", "1"}};
-  pay.created_at_ms = pay.updated_at_ms = kAtMs;
-  std::vector<payments::Event> events;
-  const auto add = [&](payments::EventKind kind) -> payments::Event& {
-    payments::Event& e = events.emplace_back();
-    e.kind = kind;
-    e.at_ms = kAtMs;
-    return e;
-  };
-  payments::Payment second = pay;
-  second.id = payments::PaymentId{2};
-  add(payments::EventKind::payment_created).payment = second;
-  payments::Payment captured = pay;
-  captured.state = payments::PaymentState::succeeded;
-  captured.funded = true;
-  captured.funding.source_account = AccountId{100};
-  captured.funding.source_asset = 1;
-  captured.funding.amount_charged = captured.funding.amount_charged_source = pay.amount;
-  captured.money_hold = payments::MakeTransferId(pay.id, 0, 0);
-  captured.amount_captured = captured.captured_money = captured.captured_money_source = pay.amount;
-  captured.ledger_attempts = 1;
-  add(payments::EventKind::payment_succeeded).payment = captured;
-  payments::Payment refunded = captured;
-  payments::Refund& refund = refunded.refunds.emplace_back();
-  refund.id = payments::RefundId{1};
-  refund.amount = refund.money = refund.money_source = Amount::FromMinor(400);
-  refund.attempt = 1;
-  refund.transfer_count = 1;
-  refund.created_at_ms = kAtMs;
-  refunded.amount_refunded = refunded.refunded_money = refunded.refunded_money_source =
-      refund.amount;
-  refunded.ledger_attempts = 2;
-  payments::Event& refund_event = add(payments::EventKind::refund_created);
-  refund_event.payment = refunded;
-  refund_event.refund = refund.id;
-  payments::Customer& customer = add(payments::EventKind::customer_updated).customer.emplace();
-  customer.id = payments::CustomerId{7000};
-  customer.sources.push_back({AccountId{100}, 1, payments::SourceKind::balance, {"web"}, 0});
-  payments::Coupon& coupon = add(payments::EventKind::coupon_created).coupon.emplace();
-  coupon.code = "SAVE5";
-  coupon.amount_off = Amount::FromMinor(500);
-  coupon.asset = 1;
-  payments::FxRate& rate = add(payments::EventKind::fx_rates_updated).rates.emplace_back();
-  rate.from_asset = 1;
-  rate.to_asset = 2;
-  rate.rate = *payments::ParseRate("0.9");
-  rate.source = "ecb";
-  payments::FxQuote& quote = add(payments::EventKind::fx_quote_created).quote.emplace();
-  quote.id = payments::QuoteId{1};
-  quote.from_asset = 1;
-  quote.to_asset = 2;
-  quote.rate = rate.rate;
-  quote.expires_at_ms = kAtMs + 60'000;
-  add(payments::EventKind::fx_account_updated).fx_account = payments::FxAccount{2, AccountId{301}};
-  for (const payments::Event& e : events) {
-    const Bytes bytes = payments::EncodeEvent(e);
-    WriteIfValid("payment_fact", std::string(payments::EventKindName(e.kind)), bytes,
-                 payments::DecodeEvent(bytes).ok());
-  }
-}
-
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seed_corpus <directory>\n");
@@ -710,6 +687,5 @@ int main(int argc, char** argv) {
   RiskSeeds();
   PaymentsSeeds();
   PaymentsApiSeeds();
-  PaymentSeeds();
   return 0;
 }

@@ -571,6 +571,29 @@ TEST_F(EnginePaymentsTest, AnExpiredHoldCancelsItsPaymentInTheExpiryStep) {
   EXPECT_EQ(Get(held.id).cancel_reason, pay::CancelReason::expired);
 }
 
+TEST_F(EnginePaymentsTest, AnExpiredPaymentWithPointsReleasesBothHoldsAndIsCanceledOnce) {
+  SetupPoints();
+  pay::Command c = Create(2'000, CaptureMethod::manual);
+  c.use_points = true;
+  c.hold_timeout_seconds = 60;
+  const pay::Payment held = Ok(c);
+  ASSERT_FALSE(held.points_hold.is_zero());
+  ASSERT_EQ(OnHold(kPointsAccount), 5'000);
+  ASSERT_EQ(OnHold(kWalletUsd), 1'500);
+  clock_.Advance(61 * kNanosPerSecond);
+  const uint64_t records = Records();
+  const pay::Payment expired = Get(held.id);
+  EXPECT_EQ(expired.cancel_reason, pay::CancelReason::expired);
+  EXPECT_EQ(Records(), records + 2);  // one expiry fact for both holds, one cancellation
+  EXPECT_EQ(OnHold(kPointsAccount), 0);
+  EXPECT_EQ(OnHold(kWalletUsd), 0);
+  EXPECT_EQ(Net(kPointsAccount), 5'000);
+  EXPECT_EQ(Net(kWalletUsd), 1'000'000);
+  const Observed before = Observe();
+  Reopen(/*ignore_snapshots=*/true);
+  EXPECT_EQ(Observe(), before);
+}
+
 TEST_F(EnginePaymentsTest, HoldsPlacedBeforeARestartExpireAfterIt) {
   pay::Command c = Create(10'000, CaptureMethod::manual);
   c.hold_timeout_seconds = 60;
