@@ -22,6 +22,7 @@
 #include "journal/format.h"
 #include "journal/journal.h"
 #include "offline/messages.h"
+#include "payments/events.h"
 #include "payments/payments.h"
 #include "risk_inputs.h"
 #include "state_io.h"
@@ -635,6 +636,41 @@ void PaymentsSeeds() {
   PaymentsUpdateSeeds(p);
 }
 
+// ---- payments (payments_body_fuzz.cc): byte 0 < 128 picks the route (index in
+// api::kPaymentsRoutes), the rest is "id\nquery\nbody"; byte 0 >= 128 is an encoded event.
+
+void PaymentsApiSeeds() {
+  Write("payments_body", "create",
+        Text(0, "\n\n" R"({"amount":"12.34","asset":"USD","merchant_account_id":"200","customer":"7",)"
+                R"("capture_method":"manual","metadata":{"order":"5"},"splits":[{"account_id":"201",)"
+                R"("basis_points":250}],"confirm":true,"risk":{"device":"5","country":"FR"}})"));
+  Write("payments_body", "list", Text(1, "\ncustomer=7&status=succeeded&limit=5&starting_after=pay_3\n"));
+  Write("payments_body", "confirm", Text(3, "pay_1\n\n" R"({"cvm_performed":"pin","coupon":""})"));
+  Write("payments_body", "capture", Text(4, "pay_1\n\n" R"({"amount_to_capture":"5.00"})"));
+  Write("payments_body", "refund", Text(6, "pay_1\n\n" R"({"amount_minor":"100","reverse_splits":true})"));
+  Write("payments_body", "customer",
+        Text(8, "7\n\n" R"({"sources":[{"account_id":"100","asset":"USD","kind":"transit","tags":["transit"]}]})"));
+  Write("payments_body", "coupon",
+        Text(10, "\n\n" R"({"code":"WELCOME5","amount_off":"5.00","asset":"USD","expires_at":"2030-01-01T00:00:00Z"})"));
+  Write("payments_body", "rates",
+        Text(14, "\n\n" R"({"rates":[{"from_asset":"EUR","to_asset":"USD","rate":"1.0843","source":"ecb","as_of":"1"}]})"));
+  Write("payments_body", "quote", Text(16, "\n\n" R"({"from_asset":"USD","to_asset":"EUR","ttl_seconds":60})"));
+  payments::Event event;
+  event.kind = payments::EventKind::payment_created;
+  event.at_ms = 1'700'000'000'000;
+  payments::Payment payment;
+  payment.id = payments::PaymentId(1);
+  payment.amount = Amount::FromMinor(1234);
+  payment.asset = 1;
+  payment.merchant_account = AccountId(200);
+  payment.customer = payments::CustomerId(7);
+  payment.hold_timeout_seconds = 604800;
+  payment.created_at_ms = payment.updated_at_ms = event.at_ms;
+  event.payment = payment;
+  const Bytes encoded = payments::EncodeEvent(event);
+  WriteIfValid("payments_body", "event", Prefixed({128}, encoded), payments::DecodeEvent(encoded).ok());
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seed_corpus <directory>\n");
@@ -650,5 +686,6 @@ int main(int argc, char** argv) {
   AccessSeeds();
   RiskSeeds();
   PaymentsSeeds();
+  PaymentsApiSeeds();
   return 0;
 }

@@ -51,10 +51,12 @@ crypto::Hash256 Fingerprint(const HttpRequest& request) {
   return crypto::Blake2b256(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-// Responses of requests that executed: kept and replayed. Others (malformed input, 5xx) are
-// not, so a corrected or later retry under the same key runs (Stripe does the same).
+// Responses of requests that executed: kept and replayed (402: a payment declined or refused
+// for funds was attempted, and the attempt is recorded on the payment). Others (malformed
+// input, 5xx) are not, so a corrected or later retry under the same key runs (Stripe does the
+// same).
 bool Storable(unsigned status) {
-  return (status >= 200 && status < 300) || status == 409 || status == 422;
+  return (status >= 200 && status < 300) || status == 402 || status == 409 || status == 422;
 }
 
 std::string InFlightKey(uint64_t scope, std::string_view key) {
@@ -85,6 +87,25 @@ bool ScopeAllows(Scope scope, Route route) {
     case Route::risk_lists:
     case Route::risk_list_get:
       return scope == Scope::merchant || scope == Scope::auditor;
+    // Payments: a merchant runs its payments (create, confirm, capture, cancel, refund), makes
+    // its coupons and FX quotes, and reads what they depend on; an auditor reads everything.
+    case Route::payments_create:
+    case Route::payment_confirm:
+    case Route::payment_capture:
+    case Route::payment_cancel:
+    case Route::payment_refund:
+    case Route::coupons_create:
+    case Route::fx_quotes_create:
+      return scope == Scope::merchant;
+    case Route::payments_list:
+    case Route::payment_get:
+    case Route::payment_refunds:
+    case Route::customer_get:
+    case Route::coupon_get:
+    case Route::points_program_get:
+    case Route::fx_rates_get:
+    case Route::fx_quote_get:
+      return scope == Scope::merchant || scope == Scope::auditor;
     case Route::journal_head:
     case Route::metrics:
     case Route::offline_device_get:
@@ -109,6 +130,12 @@ bool ScopeAllows(Scope scope, Route route) {
     case Route::risk_rules_put:
     case Route::risk_list_add:
     case Route::risk_list_remove:
+    // Customers' funding sources, the points program and the FX desk (rates, liquidity
+    // accounts) decide where every payment's money comes from: admin only.
+    case Route::customer_put:
+    case Route::points_program_put:
+    case Route::fx_rates_put:
+    case Route::fx_account_put:
     case Route::api_keys_create:
     case Route::api_keys_list:
     case Route::api_key_revoke:

@@ -123,8 +123,12 @@ struct QueryParam {
   std::optional<std::string> value;  // nullopt: "key" without "="
 };
 
-// "a=1&b=2" → its parameters, decoded; nullopt if an escape is bad.
-std::optional<std::vector<QueryParam>> SplitQuery(std::string_view query) {
+// Characters of a parameter name as sent quoted in an error's `param`.
+constexpr size_t kBadParamBytesMax = 64;
+
+// "a=1&b=2" → its parameters, decoded; nullopt if an escape is bad, with `bad` the parameter
+// it is in (as sent, at most kBadParamBytesMax bytes).
+std::optional<std::vector<QueryParam>> SplitQuery(std::string_view query, std::string& bad) {
   std::vector<QueryParam> params;
   while (!query.empty()) {
     const size_t amp = query.find('&');
@@ -132,6 +136,7 @@ std::optional<std::vector<QueryParam>> SplitQuery(std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (item.empty()) continue;
     const size_t eq = item.find('=');
+    bad = std::string(item.substr(0, std::min(eq, kBadParamBytesMax)));
     std::optional<std::string> key = PercentDecode(item.substr(0, eq), true);
     if (!key) return std::nullopt;
     QueryParam param{std::move(*key), std::nullopt};
@@ -161,8 +166,11 @@ ApiResult<bj::value> ParseJsonBody(std::string_view body) {
 
 ApiResult<std::vector<std::pair<std::string, std::string>>> ParseQueryParams(
     std::string_view query, std::span<const std::string_view> known) {
-  const std::optional<std::vector<QueryParam>> params = SplitQuery(query);
-  if (!params) return Err{InvalidParameter("the query string has a bad %-escape", "")};
+  std::string bad;
+  const std::optional<std::vector<QueryParam>> params = SplitQuery(query, bad);
+  if (!params) {
+    return Err{InvalidParameter("query parameter \"" + bad + "\" has a bad %-escape (% and two hex digits)", bad)};
+  }
   std::vector<std::pair<std::string, std::string>> out;
   for (const QueryParam& param : *params) {
     const std::string& key = param.key;

@@ -26,6 +26,7 @@ inline constexpr std::string_view kPermission = "permission_error";  // 403: the
 inline constexpr std::string_view kRateLimit = "rate_limit_error";   // 429: slow down
 inline constexpr std::string_view kIdempotency = "idempotency_error";  // 409 / 422: the key
 inline constexpr std::string_view kOffline = "offline_error";  // the offline protocol refused
+inline constexpr std::string_view kPayment = "payment_error";  // 402: the payment was refused
 }  // namespace error_type
 
 // {"error": {"type", "code", "message", "param"}}. `code` is a stable name: an API code

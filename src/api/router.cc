@@ -46,6 +46,25 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {Route::risk_list_get, "/v1/risk/lists/{name}", http::verb::get},
     {Route::risk_list_add, "/v1/risk/lists/{name}", http::verb::post},
     {Route::risk_list_remove, "/v1/risk/lists/{name}/{value}", http::verb::delete_},
+    {Route::payments_create, "/v1/payments", http::verb::post},
+    {Route::payments_list, "/v1/payments", http::verb::get},
+    {Route::payment_get, "/v1/payments/{id}", http::verb::get},
+    {Route::payment_confirm, "/v1/payments/{id}/confirm", http::verb::post},
+    {Route::payment_capture, "/v1/payments/{id}/capture", http::verb::post},
+    {Route::payment_cancel, "/v1/payments/{id}/cancel", http::verb::post},
+    {Route::payment_refund, "/v1/payments/{id}/refunds", http::verb::post},
+    {Route::payment_refunds, "/v1/payments/{id}/refunds", http::verb::get},
+    {Route::customer_put, "/v1/customers/{id}", http::verb::put},
+    {Route::customer_get, "/v1/customers/{id}", http::verb::get},
+    {Route::coupons_create, "/v1/coupons", http::verb::post},
+    {Route::coupon_get, "/v1/coupons/{code}", http::verb::get},
+    {Route::points_program_put, "/v1/points/program", http::verb::put},
+    {Route::points_program_get, "/v1/points/program", http::verb::get},
+    {Route::fx_rates_put, "/v1/fx/rates", http::verb::put},
+    {Route::fx_rates_get, "/v1/fx/rates", http::verb::get},
+    {Route::fx_quotes_create, "/v1/fx/quotes", http::verb::post},
+    {Route::fx_quote_get, "/v1/fx/quotes/{id}", http::verb::get},
+    {Route::fx_account_put, "/v1/fx/accounts/{asset}", http::verb::put},
 }};
 
 // Removes the first path segment of `path` ("/a/b" → "a", leaving "/b"); false at the end.
@@ -114,6 +133,57 @@ Route RiskRoute(http::verb method, const std::string_view* s, size_t n, std::str
   return Route::risk_list_remove;
 }
 
+// The one of two routes that answers `method` on a path that has both (the other one otherwise,
+// so that a third method is told which it may use).
+Route ByMethod(http::verb method, Route on_get, http::verb other, Route on_other) {
+  return method == other ? on_other : on_get;
+}
+
+// /v1/payments[/{id}[/confirm|capture|cancel|refunds]].
+Route PaymentRoute(http::verb method, const std::string_view* s, size_t n, std::string_view& id) {
+  if (n == 2) return ByMethod(method, Route::payments_list, http::verb::post, Route::payments_create);
+  id = s[2];
+  if (n == 3) return Route::payment_get;
+  if (s[3] == "confirm") return Route::payment_confirm;
+  if (s[3] == "capture") return Route::payment_capture;
+  if (s[3] == "cancel") return Route::payment_cancel;
+  if (s[3] == "refunds") {
+    return ByMethod(method, Route::payment_refunds, http::verb::post, Route::payment_refund);
+  }
+  return Route::unmatched;
+}
+
+// /v1/customers/{id}, /v1/coupons[/{code}], /v1/points/program: payments configuration.
+Route PaymentsSetupRoute(http::verb method, const std::string_view* s, size_t n,
+                         std::string_view& id) {
+  if (s[1] == "customers" && n == 3) {
+    id = s[2];
+    return ByMethod(method, Route::customer_get, http::verb::put, Route::customer_put);
+  }
+  if (s[1] == "coupons" && n == 2) return Route::coupons_create;
+  if (s[1] == "coupons" && n == 3) {
+    id = s[2];
+    return Route::coupon_get;
+  }
+  if (s[1] == "points" && n == 3 && s[2] == "program") {
+    return ByMethod(method, Route::points_program_get, http::verb::put, Route::points_program_put);
+  }
+  return Route::unmatched;
+}
+
+// /v1/fx/rates, /v1/fx/quotes[/{id}], /v1/fx/accounts/{asset}.
+Route FxRoute(http::verb method, const std::string_view* s, size_t n, std::string_view& id) {
+  if (n == 3 && s[2] == "rates") {
+    return ByMethod(method, Route::fx_rates_get, http::verb::put, Route::fx_rates_put);
+  }
+  if (n == 3 && s[2] == "quotes") return Route::fx_quotes_create;
+  if (n != 4) return Route::unmatched;
+  id = s[3];
+  if (s[2] == "quotes") return Route::fx_quote_get;
+  if (s[2] == "accounts") return Route::fx_account_put;
+  return Route::unmatched;
+}
+
 // The route of a path (the method only tells apart the routes of one path); unmatched if none.
 Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id) {
   std::string_view s[kSegmentsMax];
@@ -134,6 +204,11 @@ Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id
   if (s[1] == "api-keys") return ApiKeyRoute(method, s, n, id);
   if (s[1] == "risk" && n >= 3) return RiskRoute(method, s, n, id);
   if (n > 4) return Route::unmatched;
+  if (s[1] == "payments") return PaymentRoute(method, s, n, id);
+  if (s[1] == "customers" || s[1] == "coupons" || s[1] == "points") {
+    return PaymentsSetupRoute(method, s, n, id);
+  }
+  if (s[1] == "fx" && n >= 3) return FxRoute(method, s, n, id);
   if (s[1] == "journal") return n == 3 && s[2] == "head" ? Route::journal_head : Route::unmatched;
   if (s[1] == "accounts") {
     if (n == 2) return Route::accounts_create;

@@ -49,8 +49,28 @@ enum class Route : uint8_t {
   risk_list_get,     // GET    /v1/risk/lists/{name}
   risk_list_add,     // POST   /v1/risk/lists/{name}
   risk_list_remove,  // DELETE /v1/risk/lists/{name}/{value} (id = "name/value")
+  // Online payments (docs/api.md, "Payments")
+  payments_create,     // POST /v1/payments
+  payments_list,       // GET  /v1/payments
+  payment_get,         // GET  /v1/payments/{id}
+  payment_confirm,     // POST /v1/payments/{id}/confirm
+  payment_capture,     // POST /v1/payments/{id}/capture
+  payment_cancel,      // POST /v1/payments/{id}/cancel
+  payment_refund,      // POST /v1/payments/{id}/refunds
+  payment_refunds,     // GET  /v1/payments/{id}/refunds
+  customer_put,        // PUT  /v1/customers/{id}
+  customer_get,        // GET  /v1/customers/{id}
+  coupons_create,      // POST /v1/coupons
+  coupon_get,          // GET  /v1/coupons/{code}
+  points_program_put,  // PUT  /v1/points/program
+  points_program_get,  // GET  /v1/points/program
+  fx_rates_put,        // PUT  /v1/fx/rates
+  fx_rates_get,        // GET  /v1/fx/rates
+  fx_quotes_create,    // POST /v1/fx/quotes
+  fx_quote_get,        // GET  /v1/fx/quotes/{id}
+  fx_account_put,      // PUT  /v1/fx/accounts/{asset}
 };
-inline constexpr size_t kRouteCount = 34;
+inline constexpr size_t kRouteCount = 53;
 
 // The route's path template, as metrics and the access log label it ("/v1/accounts/{id}").
 std::string_view RouteLabel(Route route);

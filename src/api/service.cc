@@ -28,14 +28,21 @@ bool IsPost(Route route) { return RouteMethod(route) == http::verb::post; }
 // Actions without parameters may come without a body (curl -X POST), hence without a type.
 bool BodyMayBeAbsent(Route route) {
   return route == Route::offline_device_revoke || route == Route::offline_terminal_deactivate ||
-         route == Route::api_key_revoke;
+         route == Route::api_key_revoke || route == Route::payment_confirm ||
+         route == Route::payment_capture || route == Route::payment_cancel ||
+         route == Route::payment_refund;
 }
 
-// The Content-Type a POST must have, or nullopt when it has one the route takes. A batch
-// upload also takes its binary message as is.
+// PUTs with a JSON body (the risk rules' PUT takes TOML too and checks its own type).
+bool IsJsonPut(Route route) {
+  return RouteMethod(route) == http::verb::put && route != Route::risk_rules_put;
+}
+
+// The Content-Type a POST (or JSON PUT) must have, or nullopt when it has one the route takes.
+// A batch upload also takes its binary message as is.
 std::optional<ApiError> WrongContentType(const RequestContext& context) {
   const Route route = context.match.route;
-  if (!IsPost(route)) return std::nullopt;
+  if (!IsPost(route) && !IsJsonPut(route)) return std::nullopt;
   const std::string_view type = context.request[http::field::content_type];
   if (IsJsonContentType(type)) return std::nullopt;
   if (route == Route::offline_batches_upload && IsOctetStream(type)) return std::nullopt;
@@ -191,6 +198,26 @@ void Service::Handle(const RequestContext& context, const Responder& responder) 
     case Route::risk_list_add:
     case Route::risk_list_remove:
       return RiskRoute(context, responder);
+    case Route::payments_create:
+    case Route::payments_list:
+    case Route::payment_get:
+    case Route::payment_confirm:
+    case Route::payment_capture:
+    case Route::payment_cancel:
+    case Route::payment_refund:
+    case Route::payment_refunds:
+    case Route::customer_put:
+    case Route::customer_get:
+    case Route::coupons_create:
+    case Route::coupon_get:
+    case Route::points_program_put:
+    case Route::points_program_get:
+    case Route::fx_rates_put:
+    case Route::fx_rates_get:
+    case Route::fx_quotes_create:
+    case Route::fx_quote_get:
+    case Route::fx_account_put:
+      return PaymentsRoute(context, responder);
     case Route::unmatched:
       break;
   }

@@ -15,6 +15,7 @@
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/offline_body.h"
+#include "api/payments_body.h"
 #include "api/router.h"
 #include "cli/batch_input.h"
 #include "common/asset.h"
@@ -140,6 +141,16 @@ class Service {
   void RiskRoute(const RequestContext& context, const Responder& responder);
   void PutRiskRules(const RequestContext& context, const Responder& responder);
   void ChangeRiskList(const RequestContext& context, const Responder& responder);
+
+  // ---- Online payments (payments_service.cc)
+  // Runs a payments command in the sequencer; `on_reply` gets the module's reply (refusals
+  // included) on the I/O thread.
+  void CallPayments(payments::Command command, const Responder& responder,
+                    std::function<void(payments::Reply&)> on_reply);
+  void PaymentsRoute(const RequestContext& context, const Responder& responder);
+  // Looks the payment up for the asset a decimal capture/refund amount is written in, then runs.
+  void ResolveAmountThenRun(Route route, PaymentsCall call, const Responder& responder);
+  void RunPayments(Route route, payments::Command command, const Responder& responder);
 
   // ---- API keys (key_service.cc)
   void CallAccess(engine::AccessCommand command, const Responder& responder,

@@ -33,6 +33,8 @@ uint64_t NowNs();
 // CPU time of the calling thread in ns: on a shared machine, wall time much above it means the
 // run was preempted, and the CPU-time rate is the better figure to compare code changes with.
 uint64_t ThreadCpuNs();
+// CPU time (user + system) of the whole process in ns.
+uint64_t ProcessCpuNs();
 uint64_t Percentile(const std::vector<uint64_t>& sorted, double fraction);
 double Millis(uint64_t ns);
 void FillBatch(std::vector<ledger::Transfer>& batch, uint64_t size,

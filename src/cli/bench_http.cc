@@ -62,13 +62,6 @@ struct HttpBenchOptions {
 };
 
 
-uint64_t ProcessCpuNs() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<uint64_t>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1'000'000'000u +
-         static_cast<uint64_t>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000u;
-}
-
 // utime + stime of another process, from /proc (clock-tick resolution: 10 ms); 0 if unknown.
 uint64_t OtherProcessCpuNs(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

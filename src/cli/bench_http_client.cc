@@ -115,17 +115,6 @@ void PutDecimal(char* out, uint64_t value, size_t digits) {
   }
 }
 
-// "..."code":"overloaded"..." → "overloaded"; "" when there is none.
-std::string ErrorCode(std::string_view body) {
-  constexpr std::string_view kCode = R"("code":")";
-  const size_t at = body.find(kCode);
-  if (at == std::string_view::npos) return "";
-  const size_t start = at + kCode.size();
-  const size_t end = body.find('"', start);
-  if (end == std::string_view::npos || end - start > 64) return "";
-  return std::string(body.substr(start, end - start));
-}
-
 // The decimal number at the start of `text` (spaces skipped first; at most 18 digits), or
 // nullopt.
 std::optional<uint64_t> Digits(std::string_view text) {
@@ -159,20 +148,16 @@ bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
 // ---- Per thread -----------------------------------------------------------------------------
 
 struct ThreadState {
-  explicit ThreadState(uint64_t accounts) : credited(accounts, 0), debited(accounts, 0) {}
+  explicit ThreadState(size_t kinds) : latency_ns(kinds) {}
 
   net::io_context context{1};
   LoadProgress progress;
   std::atomic<bool> stop{false};
   std::atomic<bool> finished{false};
-  std::vector<uint64_t> latency_ns;
-  uint64_t requests_ok = 0;
-  uint64_t transfers_ok = 0;
-  uint64_t transfers_refused = 0;
+  std::vector<std::vector<uint64_t>> latency_ns;  // by kind
+  uint64_t answered_ok = 0;
   std::map<std::string, uint64_t> errors;
   std::map<std::string, std::string> error_samples;
-  std::vector<uint64_t> credited;
-  std::vector<uint64_t> debited;
 
   void Error(const std::string& kind, std::string_view sample) {
     ++errors[kind];
@@ -184,23 +169,13 @@ struct ThreadState {
   }
 };
 
-struct Leg {
-  uint32_t debit = 0;  // account ids
-  uint32_t credit = 0;
-  uint32_t amount_minor = 0;
-};
-
-// One keep-alive connection, closed loop; touched only by its thread.
+// One keep-alive connection, closed loop: sends what its source says next once the previous
+// answer arrived. Touched only by its thread.
 class LoadConnection {
  public:
-  LoadConnection(ThreadState& thread, const RequestTemplate& request, const LoadOptions& options,
-                 uint32_t index, uint64_t quota)
-      : thread_(thread), slots_(request.slots), text_(request.text),
-        socket_(thread.context), accounts_(options.accounts), quota_(quota),
-        id_high_(options.seed * 0x9e3779b97f4a7c15ULL | 1),
-        id_low_(static_cast<uint64_t>(index) << 40),
-        random_(options.seed ^ (0x632be59bd9b4e019ULL * (index + 1))), legs_(slots_.size()) {
-    buffer_.resize(slots_.size() > 1 ? 1 << 20 : 4096);
+  LoadConnection(ThreadState& thread, std::unique_ptr<RequestSource> source)
+      : thread_(thread), source_(std::move(source)), socket_(thread.context) {
+    buffer_.resize(4096);
   }
 
   bool Connect(const tcp::endpoint& endpoint, std::string& error) {
@@ -213,45 +188,18 @@ class LoadConnection {
 
   net::any_io_executor Executor() { return socket_.get_executor(); }
 
-  void Start() {
-    if (quota_ == 0) return Close();
-    SendNext();
-  }
+  void Start() { SendNext(); }
 
  private:
-  uint64_t NextRandom() {  // xorshift64*: cheap and good enough to spread accounts
-    random_ ^= random_ >> 12;
-    random_ ^= random_ << 25;
-    random_ ^= random_ >> 27;
-    return random_ * 0x2545f4914f6cdd1dULL;
-  }
-
-  // Patches the next ids, accounts and amounts into the request text.
-  void Fill() {
-    char* text = text_.data();
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      const Slot& s = slots_[i];
-      PutHex(text + s.id, id_high_, 16);
-      PutHex(text + s.id + 16, id_low_++, 16);
-      const uint64_t debit = NextRandom() % accounts_;
-      uint64_t credit = NextRandom() % (accounts_ - 1);
-      if (credit >= debit) ++credit;  // distinct accounts
-      const uint64_t amount = kAmountMinorMin + NextRandom() % kAmountMinorSpan;
-      PutHex(text + s.debit, debit + 1, kAccountHexDigits);
-      PutHex(text + s.credit, credit + 1, kAccountHexDigits);
-      PutDecimal(text + s.amount, amount, kAmountDigits);
-      legs_[i] = Leg{static_cast<uint32_t>(debit + 1), static_cast<uint32_t>(credit + 1),
-                     static_cast<uint32_t>(amount)};
-    }
-  }
-
   void SendNext() {
-    Fill();
-    ++sent_;
+    const std::string_view request = source_->Next(kind_);
+    if (request.empty()) return Close();
+    TPW_ASSERT(kind_ < thread_.latency_ns.size());
     sent_ns_ = NowNs();
-    net::async_write(socket_, net::buffer(text_), [this](const beast::error_code& ec, size_t) {
-      if (ec) return Fail("connection: " + ec.message());
-    });
+    net::async_write(socket_, net::buffer(request.data(), request.size()),
+                     [this](const beast::error_code& ec, size_t) {
+                       if (ec) return Fail("connection: " + ec.message());
+                     });
     used_ = 0;
     header_bytes_ = 0;
     Read();
@@ -283,13 +231,18 @@ class LoadConnection {
       return Read();
     }
     if (used_ != total) return Fail("response: bytes after the response (pipelining?)");
-    const uint64_t latency = NowNs() - sent_ns_;
-    thread_.latency_ns.push_back(latency);
-    Handle(have.substr(header_bytes_, content_length_));
+    thread_.latency_ns[kind_].push_back(NowNs() - sent_ns_);
+    const std::string_view body = have.substr(header_bytes_, content_length_);
+    const std::string error = source_->Answer(status_, body);
+    if (error.empty()) {
+      ++thread_.answered_ok;
+    } else {
+      thread_.Error(error, body);
+    }
     thread_.progress.completed.store(thread_.progress.completed.load(std::memory_order_relaxed) + 1,
                                      std::memory_order_relaxed);
     if (server_closes_) return Fail("connection: closed by the server (Connection: close)");
-    if (sent_ == quota_ || thread_.stop.load(std::memory_order_relaxed)) return Close();
+    if (thread_.stop.load(std::memory_order_relaxed)) return Close();
     SendNext();
   }
 
@@ -318,49 +271,6 @@ class LoadConnection {
     return true;
   }
 
-  void Handle(std::string_view body) {
-    const bool batch = slots_.size() > 1;
-    if (status_ != (batch ? 200u : 201u)) {
-      const std::string code = ErrorCode(body);
-      return thread_.Error(std::to_string(status_) + (code.empty() ? "" : " " + code), body);
-    }
-    ++thread_.requests_ok;
-    if (!batch) return Acknowledge(legs_[0]);
-    const std::optional<uint64_t> created = NumberField(body, "created");
-    if (created && *created == legs_.size()) {
-      for (const Leg& leg : legs_) Acknowledge(leg);
-      return;
-    }
-    HandlePartialBatch(body);
-  }
-
-  // A batch with refused events: only the events the ledger created are acknowledged.
-  void HandlePartialBatch(std::string_view body) {
-    boost::json::error_code ec;
-    const boost::json::value json = boost::json::parse(body, ec);
-    const boost::json::value* found =
-        !ec && json.is_object() ? json.get_object().if_contains("results") : nullptr;
-    const boost::json::array* results = found != nullptr ? found->if_array() : nullptr;
-    if (results == nullptr || results->size() != legs_.size()) {
-      return thread_.Error("200 with unreadable results", body);
-    }
-    for (size_t i = 0; i < legs_.size(); ++i) {
-      const boost::json::value& r = (*results)[i];
-      if (r.is_object() && r.as_object().contains("result") &&
-          r.as_object().at("result") == "created") {
-        Acknowledge(legs_[i]);
-      } else {
-        ++thread_.transfers_refused;
-      }
-    }
-  }
-
-  void Acknowledge(const Leg& leg) {
-    ++thread_.transfers_ok;
-    thread_.credited[leg.credit - 1] += leg.amount_minor;
-    thread_.debited[leg.debit - 1] += leg.amount_minor;
-  }
-
   void Fail(const std::string& kind) {
     if (closed_) return;
     thread_.Error(kind, "");
@@ -376,8 +286,7 @@ class LoadConnection {
   }
 
   ThreadState& thread_;
-  const std::vector<Slot>& slots_;
-  std::string text_;
+  std::unique_ptr<RequestSource> source_;
   tcp::socket socket_;
   std::vector<char> buffer_;
   size_t used_ = 0;
@@ -386,14 +295,130 @@ class LoadConnection {
   unsigned status_ = 0;
   bool server_closes_ = false;
   bool closed_ = false;
+  size_t kind_ = 0;
+  uint64_t sent_ns_ = 0;
+};
+
+// ---- The transfers load ---------------------------------------------------------------------
+
+// What the transfers load acknowledged on one client thread.
+struct TransferTally {
+  explicit TransferTally(uint64_t accounts) : credited(accounts, 0), debited(accounts, 0) {}
+  uint64_t requests_ok = 0;
+  uint64_t transfers_ok = 0;
+  uint64_t transfers_refused = 0;
+  std::vector<uint64_t> credited;
+  std::vector<uint64_t> debited;
+};
+
+struct Leg {
+  uint32_t debit = 0;  // account ids
+  uint32_t credit = 0;
+  uint32_t amount_minor = 0;
+};
+
+// POST /v1/transfers (or /batch) from one pre-rendered request whose ids, accounts and amounts
+// are patched in place for each request.
+class TransferSource final : public RequestSource {
+ public:
+  TransferSource(const RequestTemplate& request, const LoadOptions& options, uint32_t index,
+                 uint64_t quota, TransferTally& tally)
+      : slots_(request.slots), text_(request.text), accounts_(options.accounts), quota_(quota),
+        id_high_(options.seed * 0x9e3779b97f4a7c15ULL | 1),
+        id_low_(static_cast<uint64_t>(index) << 40),
+        random_(options.seed ^ (0x632be59bd9b4e019ULL * (index + 1))), legs_(slots_.size()),
+        tally_(tally) {}
+
+  std::string_view Next(size_t& kind) override {
+    if (sent_ == quota_) return {};
+    ++sent_;
+    kind = 0;
+    Fill();
+    return text_;
+  }
+
+  std::string Answer(unsigned status, std::string_view body) override {
+    const bool batch = slots_.size() > 1;
+    if (status != (batch ? 200u : 201u)) {
+      const std::string code = ErrorCodeOf(body);
+      return std::to_string(status) + (code.empty() ? "" : " " + code);
+    }
+    ++tally_.requests_ok;
+    if (!batch) {
+      Acknowledge(legs_[0]);
+      return "";
+    }
+    const std::optional<uint64_t> created = NumberField(body, "created");
+    if (created && *created == legs_.size()) {
+      for (const Leg& leg : legs_) Acknowledge(leg);
+      return "";
+    }
+    return PartialBatch(body);
+  }
+
+ private:
+  uint64_t NextRandom() {  // xorshift64*: cheap and good enough to spread accounts
+    random_ ^= random_ >> 12;
+    random_ ^= random_ << 25;
+    random_ ^= random_ >> 27;
+    return random_ * 0x2545f4914f6cdd1dULL;
+  }
+
+  // Patches the next ids, accounts and amounts into the request text.
+  void Fill() {
+    char* text = text_.data();
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const Slot& s = slots_[i];
+      PutHex(text + s.id, id_high_, 16);
+      PutHex(text + s.id + 16, id_low_++, 16);
+      const uint64_t debit = NextRandom() % accounts_;
+      uint64_t credit = NextRandom() % (accounts_ - 1);
+      if (credit >= debit) ++credit;  // distinct accounts
+      const uint64_t amount = kAmountMinorMin + NextRandom() % kAmountMinorSpan;
+      PutHex(text + s.debit, debit + 1, kAccountHexDigits);
+      PutHex(text + s.credit, credit + 1, kAccountHexDigits);
+      PutDecimal(text + s.amount, amount, kAmountDigits);
+      legs_[i] = Leg{static_cast<uint32_t>(debit + 1), static_cast<uint32_t>(credit + 1),
+                     static_cast<uint32_t>(amount)};
+    }
+  }
+
+  // A batch with refused events: only the events the ledger created are acknowledged.
+  std::string PartialBatch(std::string_view body) {
+    boost::json::error_code ec;
+    const boost::json::value json = boost::json::parse(body, ec);
+    const boost::json::value* found =
+        !ec && json.is_object() ? json.get_object().if_contains("results") : nullptr;
+    const boost::json::array* results = found != nullptr ? found->if_array() : nullptr;
+    if (results == nullptr || results->size() != legs_.size()) return "200 with unreadable results";
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      const boost::json::value& r = (*results)[i];
+      if (r.is_object() && r.as_object().contains("result") &&
+          r.as_object().at("result") == "created") {
+        Acknowledge(legs_[i]);
+      } else {
+        ++tally_.transfers_refused;
+      }
+    }
+    return "";
+  }
+
+  void Acknowledge(const Leg& leg) {
+    ++tally_.transfers_ok;
+    tally_.credited[leg.credit - 1] += leg.amount_minor;
+    tally_.debited[leg.debit - 1] += leg.amount_minor;
+  }
+
+  const std::vector<Slot>& slots_;
+  std::string text_;
   const uint64_t accounts_;
   const uint64_t quota_;  // requests this connection sends; UINT64_MAX: until stopped
   uint64_t sent_ = 0;
-  uint64_t sent_ns_ = 0;
   const uint64_t id_high_;
   uint64_t id_low_;
   uint64_t random_;
   std::vector<Leg> legs_;
+  TransferTally& tally_;
 };
 
 bool ResolveEndpoint(const Endpoint& endpoint, tcp::endpoint& out, std::string& error) {
@@ -411,10 +436,10 @@ bool ResolveEndpoint(const Endpoint& endpoint, tcp::endpoint& out, std::string& 
 
 // Sleeps in short steps until every thread finished; stops them at the deadline (a --seconds
 // run) and calls `tick` once a second.
-void WaitAndTick(const LoadOptions& options, std::vector<std::unique_ptr<ThreadState>>& threads,
+void WaitAndTick(double seconds, std::vector<std::unique_ptr<ThreadState>>& threads,
                  uint64_t start_ns, const Tick& tick) {
   const uint64_t deadline_ns =
-      options.requests != 0 ? UINT64_MAX : start_ns + static_cast<uint64_t>(options.seconds * 1e9);
+      seconds == 0 ? UINT64_MAX : start_ns + static_cast<uint64_t>(seconds * 1e9);
   uint64_t next_tick_ns = start_ns + 1'000'000'000;
   bool stopped = false;
   for (;;) {
@@ -439,60 +464,54 @@ void WaitAndTick(const LoadOptions& options, std::vector<std::unique_ptr<ThreadS
   }
 }
 
-void Merge(std::vector<std::unique_ptr<ThreadState>>& threads, LoadResult& result) {
+void Merge(std::vector<std::unique_ptr<ThreadState>>& threads, ClosedLoopResult& result) {
   for (auto& t : threads) {
-    result.requests_ok += t->requests_ok;
-    result.transfers_ok += t->transfers_ok;
-    result.transfers_refused += t->transfers_refused;
-    result.latency_ns.insert(result.latency_ns.end(), t->latency_ns.begin(),
-                             t->latency_ns.end());
+    result.answered_ok += t->answered_ok;
+    if (result.latency_ns.size() < t->latency_ns.size()) result.latency_ns.resize(t->latency_ns.size());
+    for (size_t k = 0; k < t->latency_ns.size(); ++k) {
+      result.latency_ns[k].insert(result.latency_ns[k].end(), t->latency_ns[k].begin(),
+                                  t->latency_ns[k].end());
+    }
     for (const auto& [kind, count] : t->errors) result.errors[kind] += count;
     for (const auto& [kind, sample] : t->error_samples) result.error_samples.emplace(kind, sample);
-    if (result.credited.empty()) {
-      result.credited.assign(t->credited.size(), 0);
-      result.debited.assign(t->debited.size(), 0);
-    }
-    for (size_t i = 0; i < t->credited.size(); ++i) {
-      result.credited[i] += t->credited[i];
-      result.debited[i] += t->debited[i];
-    }
   }
-  std::sort(result.latency_ns.begin(), result.latency_ns.end());
+  for (std::vector<uint64_t>& kind : result.latency_ns) std::sort(kind.begin(), kind.end());
 }
 
 }  // namespace
 
-bool RunLoad(const LoadOptions& options, const Tick& tick, LoadResult& result,
-             std::string& error) {
+std::string ErrorCodeOf(std::string_view body) {
+  constexpr std::string_view kCode = R"("code":")";
+  const size_t at = body.find(kCode);
+  if (at == std::string_view::npos) return "";
+  const size_t start = at + kCode.size();
+  const size_t end = body.find('"', start);
+  if (end == std::string_view::npos || end - start > 64) return "";
+  return std::string(body.substr(start, end - start));
+}
+
+bool RunClosedLoop(const ClosedLoopOptions& options, const SourceFactory& make_source,
+                   const Tick& tick, ClosedLoopResult& result, std::string& error) {
   TPW_ASSERT(options.connections >= 1 && options.connections <= kConnectionsMax);
   TPW_ASSERT(options.threads >= 1 && options.threads <= kClientThreadsMax);
-  TPW_ASSERT(options.accounts >= 2 && options.accounts <= kAccountsMax);
+  TPW_ASSERT(!options.kinds.empty());
   tcp::endpoint endpoint;
   if (!ResolveEndpoint(options.endpoint, endpoint, error)) return false;
-  const RequestTemplate request = MakeTemplate(options);
   std::vector<std::unique_ptr<ThreadState>> threads;
   for (uint32_t t = 0; t < options.threads; ++t) {
-    threads.push_back(std::make_unique<ThreadState>(options.accounts));
+    threads.push_back(std::make_unique<ThreadState>(options.kinds.size()));
+    for (auto& kind : threads.back()->latency_ns) kind.reserve(size_t{1} << 18);
   }
   std::vector<std::unique_ptr<LoadConnection>> connections;
   for (uint32_t c = 0; c < options.connections; ++c) {
-    uint64_t quota = UINT64_MAX;
-    if (options.requests != 0) {
-      quota = options.requests / options.connections + (c < options.requests % options.connections);
-    }
-    ThreadState& thread = *threads[c % options.threads];
-    connections.push_back(
-        std::make_unique<LoadConnection>(thread, request, options, c, quota));
+    const uint32_t thread = c % options.threads;
+    connections.push_back(std::make_unique<LoadConnection>(*threads[thread], make_source(c, thread)));
     std::string connect_error;
     if (!connections.back()->Connect(endpoint, connect_error)) {
       error = "cannot connect to " + options.endpoint.host + ":" +
               std::to_string(options.endpoint.port) + ": " + connect_error;
       return false;
     }
-  }
-  for (auto& t : threads) {
-    t->latency_ns.reserve(options.requests != 0 ? options.requests / options.threads + 1
-                                                : size_t{1} << 20);
   }
   for (auto& c : connections) {
     net::post(c->Executor(), [connection = c.get()] { connection->Start(); });
@@ -505,11 +524,52 @@ bool RunLoad(const LoadOptions& options, const Tick& tick, LoadResult& result,
       state->finished.store(true);
     });
   }
-  WaitAndTick(options, threads, start, tick);
+  WaitAndTick(options.seconds, threads, start, tick);
   for (std::thread& r : runners) r.join();
   result.elapsed_ns = NowNs() - start;
   connections.clear();
   Merge(threads, result);
+  return true;
+}
+
+bool RunLoad(const LoadOptions& options, const Tick& tick, LoadResult& result,
+             std::string& error) {
+  TPW_ASSERT(options.accounts >= 2 && options.accounts <= kAccountsMax);
+  const RequestTemplate request = MakeTemplate(options);
+  std::vector<std::unique_ptr<TransferTally>> tallies;
+  for (uint32_t t = 0; t < options.threads; ++t) {
+    tallies.push_back(std::make_unique<TransferTally>(options.accounts));
+  }
+  ClosedLoopOptions loop;
+  loop.endpoint = options.endpoint;
+  loop.connections = options.connections;
+  loop.threads = options.threads;
+  loop.kinds = {options.transfers_per_request > 1 ? "batch" : "transfer"};
+  loop.seconds = options.requests != 0 ? 0 : options.seconds;
+  const auto make_source = [&](uint32_t c, uint32_t thread) {
+    uint64_t quota = UINT64_MAX;
+    if (options.requests != 0) {
+      quota = options.requests / options.connections + (c < options.requests % options.connections);
+    }
+    return std::make_unique<TransferSource>(request, options, c, quota, *tallies[thread]);
+  };
+  ClosedLoopResult loop_result;
+  if (!RunClosedLoop(loop, make_source, tick, loop_result, error)) return false;
+  result.elapsed_ns = loop_result.elapsed_ns;
+  result.latency_ns = std::move(loop_result.latency_ns[0]);
+  result.errors = std::move(loop_result.errors);
+  result.error_samples = std::move(loop_result.error_samples);
+  result.credited.assign(options.accounts, 0);
+  result.debited.assign(options.accounts, 0);
+  for (const auto& t : tallies) {
+    result.requests_ok += t->requests_ok;
+    result.transfers_ok += t->transfers_ok;
+    result.transfers_refused += t->transfers_refused;
+    for (size_t i = 0; i < t->credited.size(); ++i) {
+      result.credited[i] += t->credited[i];
+      result.debited[i] += t->debited[i];
+    }
+  }
   return true;
 }
 
@@ -564,9 +624,14 @@ SyncClient::~SyncClient() = default;
 bool SyncClient::Connect(std::string& error) { return impl_->Connect(error); }
 
 SimpleResponse SyncClient::Post(const std::string& target, const std::string& body) {
-  std::string request = impl_->Header("POST", target);
-  request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-             "\r\n\r\n" + body;
+  return Send("POST", target, body);
+}
+
+SimpleResponse SyncClient::Send(std::string_view method, const std::string& target,
+                                const std::string& body, std::string_view content_type) {
+  std::string request = impl_->Header(method, target);
+  if (!body.empty()) request += "Content-Type: " + std::string(content_type) + "\r\n";
+  request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::string error;
   if (!impl_->WriteAll(request, error)) return SimpleResponse{0, error};
   return impl_->ReadOne();

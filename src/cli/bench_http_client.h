@@ -1,6 +1,8 @@
-// The load generator of `tpwallet bench http`: a lean closed-loop HTTP/1.1 client for POST
-// /v1/transfers and /v1/transfers/batch, plus a small synchronous client for the set-up and the
-// read-back of balances.
+// The load generator of `tpwallet bench http` and `tpwallet bench payments`: a lean closed-loop
+// HTTP/1.1 client (RunClosedLoop) that sends what a RequestSource says next on each of N
+// keep-alive connections; the transfers load (RunLoad: POST /v1/transfers and
+// /v1/transfers/batch) is one source, the payment flows of bench payments another. Plus a small
+// synchronous client for set-up and read-back.
 //
 // The load client shares the machine (2 cores) with the server, so it is built to cost little:
 // each connection keeps one pre-rendered request (headers and body, fixed-width fields) and
@@ -74,6 +76,49 @@ using Tick = std::function<void(const LoadProgress& progress, uint64_t elapsed_n
 bool RunLoad(const LoadOptions& options, const Tick& tick, LoadResult& result,
              std::string& error);
 
+// ---- A closed loop of any requests ------------------------------------------------------------
+
+// What one connection sends and what it makes of each answer. Used only on the connection's
+// thread; one per connection.
+class RequestSource {
+ public:
+  virtual ~RequestSource() = default;
+  // The next request, whole (request line, headers, body; valid until the next call), and its
+  // kind (an index into ClosedLoopOptions::kinds: latency is kept per kind). Empty: this
+  // connection has nothing more to send.
+  virtual std::string_view Next(size_t& kind) = 0;
+  // The answer to the last request: "" when it is what the source expected, else the error to
+  // count ("402 insufficient_funds"; the body is kept as its sample).
+  virtual std::string Answer(unsigned status, std::string_view body) = 0;
+};
+
+struct ClosedLoopOptions {
+  Endpoint endpoint;
+  uint32_t connections = 64;
+  uint32_t threads = 1;            // client threads; connections are dealt round-robin
+  std::vector<std::string> kinds;  // names of the request kinds, for the caller's report
+  double seconds = 10;             // stop then; 0: run until every source is done
+};
+
+struct ClosedLoopResult {
+  uint64_t elapsed_ns = 0;
+  uint64_t answered_ok = 0;                       // answers the sources accepted
+  std::vector<std::vector<uint64_t>> latency_ns;  // by kind, every answered request, sorted
+  std::map<std::string, uint64_t> errors;         // as LoadResult's
+  std::map<std::string, std::string> error_samples;
+};
+
+// Makes the source of connection `index` (0..connections-1), which runs on client thread
+// `thread` (0..threads-1). Called on the calling thread before the load starts.
+using SourceFactory =
+    std::function<std::unique_ptr<RequestSource>(uint32_t index, uint32_t thread)>;
+
+bool RunClosedLoop(const ClosedLoopOptions& options, const SourceFactory& make_source,
+                   const Tick& tick, ClosedLoopResult& result, std::string& error);
+
+// "..."code":"overloaded"..." → "overloaded"; "" when there is none.
+std::string ErrorCodeOf(std::string_view body);
+
 // One synchronous keep-alive connection, for the set-up and the read-back.
 struct SimpleResponse {
   unsigned status = 0;
@@ -92,6 +137,9 @@ class SyncClient {
   // POST with a JSON body, or GET (empty body). A socket error is status 0 with the message as
   // the body.
   SimpleResponse Post(const std::string& target, const std::string& body);
+  // Any method, with a body of `content_type` (none when the body is empty).
+  SimpleResponse Send(std::string_view method, const std::string& target, const std::string& body,
+                      std::string_view content_type = "application/json");
   // GETs `targets` pipelined (all written, then all read) on this connection.
   std::vector<SimpleResponse> GetPipelined(const std::vector<std::string>& targets);
 

@@ -40,6 +40,8 @@ void RegisterBenchLedger(CLI::App& bench, int& exit_code);
 void RegisterBenchOffline(CLI::App& bench, int& exit_code);
 void RegisterBenchHttp(CLI::App& bench, int& exit_code);  // bench_http.cc: the HTTP API
 void RegisterBenchRisk(CLI::App& bench, int& exit_code);  // bench_risk.cc: risk decisions
+// bench_payments.cc: online payment flows over HTTP (create, confirm, capture).
+void RegisterBenchPayments(CLI::App& bench, int& exit_code);
 void RegisterSimulate(CLI::App& app, int& exit_code);
 void RegisterSimulateOffline(CLI::App& simulate, int& exit_code);  // simulate_offline.cc
 
@@ -53,6 +55,9 @@ void RegisterApiKeyCommands(CLI::App& app, int& exit_code);
 void RegisterRiskCommands(CLI::App& app, int& exit_code);
 // risk rules set|show, risk list add|remove|show (risk_data_commands.cc), under `risk`.
 void RegisterRiskDataCommands(CLI::App& risk_cmd, int& exit_code);
+
+// Online payments (payments_commands.cc): payments, customers, coupons, fx, points.
+void RegisterPaymentsCommands(CLI::App& app, int& exit_code);
 
 // Offline payments, the issuer and clearing side (offline_commands.cc): issuer, device,
 // terminal, clearing, denylist.

@@ -19,15 +19,6 @@ namespace bj = boost::json;
 
 constexpr size_t kErrorBodyQuoteMax = 200;  // bytes of a non-API error page quoted in a message
 
-// 128 random bits: unique per invocation, so two runs never share a key by accident.
-std::string NewIdempotencyKey() {
-  std::random_device random;
-  std::string key = "tpwallet-cli-";
-  constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 32; ++i) key += kHex[random() % 16];
-  return key;
-}
-
 std::optional<ledger::QueryError> QueryErrorNamed(std::string_view code) {
   for (unsigned value = 1; value <= UINT8_MAX; ++value) {
     const auto error = static_cast<ledger::QueryError>(value);
@@ -64,6 +55,9 @@ CommandError FromApiError(unsigned status, const ApiErrorBody& e, const std::str
                            (retry_after.empty() ? std::string("a moment") : retry_after + " s") +
                            ", or use a key made with a higher --rate");
   }
+  if (status == 402) {
+    return CommandError{kExitDeclined, "payment", e.code, e.message};
+  }
   if (status == 503 && e.code == "storage_failed") {
     return CommandError{kExitStorage, "engine", e.code, e.message};
   }
@@ -89,14 +83,7 @@ CommandError FromApiError(unsigned status, const ApiErrorBody& e, const std::str
 }
 
 CommandError AnswerError(const HttpAnswer& answer, const ServerUrl& url) {
-  if (const std::optional<ApiErrorBody> body = ParseApiErrorBody(answer.body)) {
-    return FromApiError(answer.status, *body, answer.retry_after);
-  }
-  return ServerError("unexpected_answer", url.text + " answered HTTP " +
-                                              std::to_string(answer.status) +
-                                              " without an API error body: \"" +
-                                              answer.body.substr(0, kErrorBodyQuoteMax) +
-                                              "\"; is --server the address of `tpwallet serve`?");
+  return ServerAnswerError(answer.status, answer.body, answer.retry_after, url.text);
 }
 
 CommandError UnreadableAnswer(const ServerUrl& url, const std::string& why) {
@@ -298,6 +285,26 @@ class RemoteBackend final : public LedgerBackend {
 };
 
 }  // namespace
+
+std::string NewIdempotencyKey() {
+  std::random_device random;
+  std::string key = "tpwallet-cli-";
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 32; ++i) key += kHex[random() % 16];
+  return key;
+}
+
+CommandError ServerAnswerError(unsigned status, std::string_view body,
+                               const std::string& retry_after, const std::string& server) {
+  if (const std::optional<ApiErrorBody> error = ParseApiErrorBody(body)) {
+    return FromApiError(status, *error, retry_after);
+  }
+  return ServerError("unexpected_answer",
+                     server + " answered HTTP " + std::to_string(status) +
+                         " without an API error body: \"" +
+                         std::string(body.substr(0, kErrorBodyQuoteMax)) +
+                         "\"; is --server the address of `tpwallet serve`?");
+}
 
 CommandResult<std::unique_ptr<LedgerBackend>> OpenRemoteBackend(const ServerOptions& options) {
   InputResult<ServerUrl> url = ParseServerUrl(options.url, "--server");

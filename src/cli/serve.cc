@@ -11,6 +11,7 @@
 #include "access/access.h"
 #include "api/access_control.h"
 #include "api/server.h"
+#include "cli/api_keys.h"
 #include "cli/commands.h"
 #include "cli/issuer_key.h"
 #include "cli/offline_values.h"
@@ -113,19 +114,7 @@ InputResult<api::ServerOptions> ServerOptionsOf(const ServeOptions& o) {
 // directory while the server holds it). Returns the key text, or "" if none was made.
 CommandResult<std::string> BootstrapAdminKey(const ServeOptions& o, engine::Engine& engine) {
   if (o.no_auth || engine.ApiKeys()->size() != 0) return std::string();
-  const access::KeyText text = access::GenerateKeyText();
-  engine::AccessCommand create;
-  create.kind = engine::AccessCommandKind::create_api_key;
-  create.key.id = text.id;
-  create.key.scope = access::Scope::admin;
-  create.key.name = "admin (made by the first tpwallet serve)";
-  create.key.secret_hash = access::SecretHash(text.secret);
-  const engine::Reply reply = engine.ExecuteAccess(create);
-  if (reply.error) return Err{EngineErrorOf(engine::EngineFailure{*reply.error, "creating the first admin API key"})};
-  if (!reply.access || reply.access->error != engine::AccessError::ok) {
-    return Err{UsageError("could not create the first admin API key")};
-  }
-  return access::FormatKeyText(text);
+  return CreateApiKeyIn(engine, access::Scope::admin, "admin (made by the first tpwallet serve)", 0);
 }
 
 void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
@@ -301,6 +290,29 @@ int RunServe(const ServeOptions& o) {
 }
 
 }  // namespace
+
+CommandResult<std::string> CreateApiKeyIn(engine::Engine& engine, access::Scope scope,
+                                          std::string name, uint32_t rate_per_second) {
+  const access::KeyText text = access::GenerateKeyText();
+  engine::AccessCommand create;
+  create.kind = engine::AccessCommandKind::create_api_key;
+  create.key.id = text.id;
+  create.key.scope = scope;
+  create.key.name = std::move(name);
+  create.key.secret_hash = access::SecretHash(text.secret);
+  create.key.rate_per_second = rate_per_second;
+  const engine::Reply reply = engine.ExecuteAccess(create);
+  if (reply.error) {
+    return Err{EngineErrorOf(engine::EngineFailure{*reply.error, "creating an API key"})};
+  }
+  if (!reply.access || reply.access->error != engine::AccessError::ok) {
+    return Err{UsageError("could not create an API key: the engine refused it (" +
+                          std::string(engine::AccessErrorName(reply.access ? reply.access->error
+                                                                           : engine::AccessError::invalid)) +
+                          ")")};
+  }
+  return access::FormatKeyText(text);
+}
 
 void RegisterServe(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ServeOptions>();

@@ -29,7 +29,8 @@ inline constexpr uint32_t kServerTimeoutMsMax = 3'600'000;
 // The commands that run against a server with --server (backend.h); named in the refusal of
 // every other command.
 inline constexpr std::string_view kServerCommands =
-    "account create, account show, account transfers, account history, transfer, transfer show";
+    "account create, account show, account transfers, account history, transfer, transfer show, "
+    "payments, customers, coupons, fx, points";
 
 // A running `tpwallet serve` to send the command to instead of opening the data directory.
 struct ServerOptions {

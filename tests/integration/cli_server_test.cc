@@ -170,6 +170,7 @@ class CliServerTest : public test_support::TpwalletFixture {
     Local({"transfer", "--id", "112", "--post", "111", "--amount", "1.00"});
     Local({"transfer", "--id", "113", "--debit", "1", "--credit", "2", "--amount", "1.00",
            "--ledger", "USD", "--code", "3", "--pending"});
+    MoreLocalData();
     admin_key_ = MakeKey("admin");
     auditor_key_ = MakeKey("auditor");
     served_ = Path("served");
@@ -185,6 +186,8 @@ class CliServerTest : public test_support::TpwalletFixture {
   }
 
   void Local(const std::vector<std::string>& args) { Expect(On(args), kOk); }
+  // What a derived fixture adds to the data directory before it is copied and served.
+  virtual void MoreLocalData() {}
 
   std::string MakeKey(const std::string& scope) {
     const bj::value made = Json({"apikey", "create", "--scope", scope, "--name", scope});
@@ -506,6 +509,160 @@ TEST_F(CliServerTest, CommandsWithoutAServerEndpointRefuseServer) {
   EXPECT_TRUE(Contains(init.err, "unset $TPWALLET_SERVER")) << init.err;
   EXPECT_FALSE(std::filesystem::exists(Path("fresh")));
   EXPECT_EQ(test_support::DirectoryListing(data_), listing);
+}
+
+
+// ---- Online payments: the same commands both ways ----------------------------------------------
+
+constexpr int kDeclined = cli::kExitDeclined;
+
+// CliServerTest's data plus: a customer wallet (100, 50.00 USD), a merchant (200), customer 7, a
+// coupon, an FX rate and account, the points program, and payments in three states (pay_1
+// succeeded and refunded once, pay_2 held, pay_3 created).
+class PaymentsCliTest : public CliServerTest {
+ protected:
+  void MoreLocalData() override {
+    for (const char* id : {"100", "200", "400", "401"}) {
+      Local({"account", "create", "--id", id, "--ledger", std::string(id) == "400" ? "PTS" : "USD",
+             "--code", "10", "--flags", "debits_must_not_exceed_credits"});
+    }
+    Local({"transfer", "--id", "120", "--debit", "1", "--credit", "100", "--amount", "50.00",
+           "--ledger", "USD", "--code", "1"});
+    Local({"customers", "set", "7", "--source", "100:USD:balance:1"});
+    Local({"coupons", "create", "TENOFF", "--percent-off-bps", "1000"});
+    Local({"fx", "rates", "set", "--rate", "USD:EUR:0.92", "--source", "ecb", "--as-of",
+           "2024-05-29T16:00:00Z"});
+    Local({"fx", "account", "set", "EUR", "3"});
+    Local({"points", "program", "set", "--points-asset", "PTS", "--money-asset", "USD",
+           "--points-per-minor-unit", "10", "--sink", "400", "--funding", "401"});
+    Local(Pay("10.00", {"--confirm", "--device", "5", "--metadata", "order=5"}));
+    Local({"payments", "refund", "pay_1", "--amount", "2.50"});
+    Local(Pay("4.00", {"--capture-method", "manual", "--confirm"}));
+    Local(Pay("1.00"));
+  }
+
+  static std::vector<std::string> Pay(const std::string& amount, std::vector<std::string> more = {}) {
+    return Plus({"payments", "create", "--amount", amount, "--asset", "USD", "--merchant", "200",
+                 "--customer", "7"},
+                more);
+  }
+
+  // The --json answer without the times a run stamps (created/updated/expiry differ by run).
+  static bj::value WithoutTimes(bj::value v) {
+    if (v.is_object()) {
+      bj::object& o = v.as_object();
+      for (const char* key : {"created", "created_time", "updated", "updated_time", "expires_at",
+                              "expires_at_time", "transfer_ids"}) {
+        o.erase(key);
+      }
+      for (auto& member : o) member.value() = WithoutTimes(member.value());
+    } else if (v.is_array()) {
+      for (bj::value& item : v.as_array()) item = WithoutTimes(item);
+    }
+    return v;
+  }
+
+  // Runs a write on the local copy and on the server: the same exit code and the same answer
+  // but for the times.
+  void ExpectSameWriteBothWays(const std::vector<std::string>& args, int expected_exit) {
+    SCOPED_TRACE(testing::PrintToString(args));
+    const ProcessResult local = On(Plus(args, {"--json"}));
+    const ProcessResult remote = Remote(Plus(args, {"--json"}));
+    EXPECT_EQ(local.exit_code, expected_exit) << local.out << local.err;
+    EXPECT_EQ(remote.exit_code, local.exit_code) << remote.out << remote.err;
+    bj::error_code ec;
+    const bj::value l = bj::parse(local.out, ec);
+    ASSERT_FALSE(ec) << local.out;
+    const bj::value r = bj::parse(remote.out, ec);
+    ASSERT_FALSE(ec) << remote.out;
+    EXPECT_EQ(WithoutTimes(r), WithoutTimes(l));
+  }
+};
+
+TEST_F(PaymentsCliTest, ReadsPrintTheSameBothWays) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"payments", "show", "pay_1"},
+        {"payments", "show", "pay_1", "--refunds"},
+        {"payments", "show", "pay_2"},
+        {"payments", "list"},
+        {"payments", "list", "--status", "requires_capture"},
+        {"payments", "list", "--customer", "7", "--limit", "1", "--starting-after", "pay_1"},
+        {"customers", "show", "7"},
+        {"coupons", "show", "TENOFF"},
+        {"fx", "rates", "show"},
+        {"points", "program", "show"}}) {
+    ExpectSameBothWaysTextAndJson(args, kOk);
+  }
+}
+
+TEST_F(PaymentsCliTest, WritesRunTheSameBothWays) {
+  ExpectSameWriteBothWays({"payments", "capture", "pay_2", "--amount", "3.00"}, kOk);
+  ExpectSameWriteBothWays({"payments", "refund", "pay_2", "--amount-minor", "100", "--reverse-splits"}, kOk);
+  ExpectSameWriteBothWays({"payments", "cancel", "pay_3", "--reason", "duplicate"}, kOk);
+  ExpectSameWriteBothWays(Pay("5.00", {"--coupon", "TENOFF", "--confirm", "--country", "FR"}), kOk);
+  ExpectSameWriteBothWays({"fx", "quote", "USD", "EUR", "--ttl-seconds", "60"}, kOk);
+  ExpectSameWriteBothWays({"customers", "set", "8", "--source", "100:USD", "--source", "2:USD:transit:0:transit+bus"}, kOk);
+  ExpectSameWriteBothWays({"coupons", "create", "FIVE", "--amount-off", "5.00", "--asset", "USD", "--single-use"}, kOk);
+  const bj::value shown = bj::parse(Remote({"payments", "show", "pay_2", "--json"}).out);
+  EXPECT_EQ(Str(shown, "status"), "succeeded");
+  EXPECT_EQ(Str(shown, "amount_refunded"), "1.00");
+}
+
+TEST_F(PaymentsCliTest, RefusalsExitTheSameBothWays) {
+  ExpectSameBothWaysTextAndJson({"payments", "show", "pay_99"}, kNotFound);
+  ExpectSameBothWaysTextAndJson({"payments", "capture", "pay_1"}, kRejected);  // already succeeded
+  ExpectSameBothWaysTextAndJson({"payments", "cancel", "pay_1"}, kRejected);
+  ExpectSameBothWaysTextAndJson(Pay("1.234"), kUsage);                         // 3 decimals
+  ExpectSameBothWaysTextAndJson(Pay("-1"), kUsage);
+  ExpectSameBothWaysTextAndJson({"payments", "show", "12"}, kUsage);           // not pay_N
+  ExpectSameBothWaysTextAndJson({"payments", "list", "--limit", "0"}, kUsage);
+  ExpectSameBothWaysTextAndJson({"coupons", "create", "TENOFF", "--percent-off-bps", "5"}, kRejected);
+  ExpectSameBothWaysTextAndJson({"customers", "show", "99"}, kNotFound);
+  // Not enough funds: a declined payment (the wallet holds 50.00 less what was paid).
+  ExpectSameBothWaysTextAndJson(Pay("1000.00", {"--confirm"}), kDeclined);
+  const ProcessResult bad_split = On(Pay("1.00", {"--split", "201"}));
+  Expect(bad_split, kUsage);
+  EXPECT_TRUE(Contains(bad_split.err, "ACCOUNT=AMOUNT")) << bad_split.err;
+}
+
+TEST_F(PaymentsCliTest, ServerOnlyRefusalsAreExplained) {
+  // A path id cannot smuggle a path or a query into the request.
+  const ProcessResult sneaky = Remote({"payments", "show", "pay_1/refunds?x=1"});
+  Expect(sneaky, kUsage);
+  const ProcessResult auditor = Remote(Pay("1.00"), auditor_key_);
+  Expect(auditor, kAccess);
+  EXPECT_TRUE(Contains(auditor.err, "scope")) << auditor.err;
+  Expect(Remote({"payments", "show", "pay_1"}, auditor_key_), kOk);
+  // The served directory is locked by the server: the local path says to use --server.
+  const ProcessResult locked = Tpwallet({"payments", "list", "--data-dir", served_});
+  EXPECT_EQ(locked.exit_code, cli::kExitDataDir) << locked.err;
+  EXPECT_TRUE(Contains(locked.err, "--server")) << locked.err;
+}
+
+TEST_F(PaymentsCliTest, ARemoteCreateIsIdempotentUnderItsKey) {
+  const std::vector<std::string> create = Plus(Pay("2.00", {"--confirm"}), {"--json", "--idempotency-key", "order-77"});
+  const ProcessResult first = Remote(create);
+  Expect(first, kOk);
+  const ProcessResult again = Remote(create);
+  Expect(again, kOk);
+  EXPECT_EQ(again.out, first.out);  // the stored answer: one payment, not two
+  const bj::value list = bj::parse(Remote({"payments", "list", "--limit", "100", "--json"}).out);
+  EXPECT_EQ(list.at("data").as_array().size(), 4u);
+}
+
+TEST_F(PaymentsCliTest, EveryCommandHasHelpWithAnExample) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"payments", "create"}, {"payments", "confirm"},
+        {"payments", "capture"}, {"payments", "cancel"}, {"payments", "refund"},
+        {"payments", "show"}, {"payments", "list"}, {"customers", "set"}, {"customers", "show"},
+        {"coupons", "create"}, {"coupons", "show"}, {"fx", "rates", "set"}, {"fx", "rates", "show"},
+        {"fx", "quote"}, {"fx", "account", "set"}, {"points", "program", "set"},
+        {"points", "program", "show"}}) {
+    const ProcessResult help = Tpwallet(Plus(args, {"--help"}));
+    EXPECT_EQ(help.exit_code, kOk) << testing::PrintToString(args);
+    EXPECT_TRUE(Contains(help.out, "Example")) << testing::PrintToString(args) << help.out;
+    EXPECT_TRUE(Contains(help.out, "--server")) << testing::PrintToString(args);
+  }
 }
 
 }  // namespace
