@@ -76,11 +76,12 @@ class Emitter {
     TPW_ASSERT_MSG(applied, "a handler emitted an event its own state refuses");
     out_.push_back(std::move(event));
   }
-  void EmitPayment(EventKind kind, Payment payment) {
+  // Stamps the caller's payment too, so the reply shows what the event (and a later read) does.
+  void EmitPayment(EventKind kind, Payment& payment) {
     Event event;
     event.kind = kind;
     payment.updated_at_ms = now_ms_;
-    event.payment = std::move(payment);
+    event.payment = payment;
     Emit(std::move(event));
   }
   uint64_t now_ms() const { return now_ms_; }
