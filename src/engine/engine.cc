@@ -71,13 +71,17 @@ uint64_t EventsOf(const Request& request) {
 // structures.
 // Risk: the engine's risk section (engine_risk.cc, version 1) around risk::kStateVersion.
 constexpr uint64_t kRiskSectionLayoutVersion = 1;
+// Outbox and webhooks: the outbox section (engine_outbox.cc, outbox.cc), version 1.
+constexpr uint64_t kOutboxSectionLayoutVersion = 1;
 
 uint64_t StateFingerprint() {
   const uint64_t without_risk =
       (Ledger::StateLayoutFingerprint() * 1000003 + offline::Clearing::kStateLayoutVersion) *
           1000003 +
       access::kStateLayoutVersion;
-  return (without_risk * 1000003 + kRiskSectionLayoutVersion) * 1000003 + risk::kStateVersion;
+  const uint64_t with_risk =
+      (without_risk * 1000003 + kRiskSectionLayoutVersion) * 1000003 + risk::kStateVersion;
+  return with_risk * 1000003 + kOutboxSectionLayoutVersion;
 }
 
 }  // namespace
@@ -95,6 +99,8 @@ void Engine::Impl::ResetState() {
   api_keys_ = access::ApiKeyTable{};
   idempotency_ = access::IdempotencyTable{options_.idempotency_ttl_ms};
   ResetRisk();
+  outbox_.Reset();
+  webhooks_ = WebhookState{};
 }
 
 EngineStatus Engine::Impl::Open() {
@@ -138,6 +144,7 @@ EngineStatus Engine::Impl::Open() {
   if (EngineStatus s = CheckIssuerKey(); !s.ok()) return s;
   PublishVerificationKeys();
   journaled_timestamp_ = ledger_->last_timestamp();
+  outbox_.MarkDurable(outbox_.last_id());  // everything replayed came from the journal
   recovery_.elapsed_ns = clock_->MonotonicNs() - start;
   PublishStats();
   PublishApiKeys();
@@ -225,7 +232,8 @@ EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t& sequence) {
                      [&](ledger::StateSource& source) {
                        return ledger_->LoadState(source) && store_->LoadState(source) &&
                               clearing_.LoadState(source) && api_keys_.LoadState(source) &&
-                              idempotency_.LoadState(source) && LoadRiskState(source);
+                              idempotency_.LoadState(source) && LoadRiskState(source) &&
+                              LoadOutboxState(source);
                      },
                      why)) {
         recovery_.from_snapshot = true;
@@ -273,6 +281,10 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
       record.type <= static_cast<uint16_t>(FactType::risk_decision)) {
     return ApplyRiskFact(record);
   }
+  if (record.type >= static_cast<uint16_t>(FactType::webhook_endpoint) &&
+      record.type <= static_cast<uint16_t>(FactType::webhook_resend)) {
+    return ApplyOutboxFact(record);
+  }
   auto decoded = DecodeFact(record.type, record.bytes);
   if (!decoded.ok()) return diverged(decoded.error());
   const Fact& fact = decoded.value();
@@ -296,7 +308,11 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
     case FactType::risk_rules:
     case FactType::risk_list:
     case FactType::risk_decision:
-      return diverged("an offline, access or risk fact decoded as a ledger fact");
+    case FactType::webhook_endpoint:
+    case FactType::outbox_test_events:
+    case FactType::webhook_deliveries:
+    case FactType::webhook_resend:
+      return diverged("an offline, access, risk or outbox fact decoded as a ledger fact");
     case FactType::transfers_expired: {
       const Timestamp now{fact.header.batch_first};
       if (now <= ledger_->last_timestamp()) return diverged("expiry time is not after the last");
@@ -430,6 +446,7 @@ void Engine::Impl::SequencerLoop() {
     for (Request& request : batch) Execute(request, *group);
     if (group->buffers.empty() && group->replies.empty()) continue;
     records_since_snapshot_ += group->buffers.size();
+    group->events_through = outbox_.last_id();
     HandOff(std::move(group));
     PublishStats();
     if (options_.snapshot_every_records != 0 &&
@@ -459,6 +476,9 @@ void Engine::Impl::Execute(Request& request, Group& group) {
       break;
     case RequestKind::risk:
       ExecuteRisk(request, reply, group);
+      break;
+    case RequestKind::webhooks:
+      ExecuteWebhooks(request, reply, group);
       break;
     default:
       ExecuteQuery(request, reply);
@@ -574,6 +594,7 @@ void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
     case RequestKind::offline:
     case RequestKind::access:
     case RequestKind::risk:
+    case RequestKind::webhooks:
       reply.error = EngineError::invalid_request;
       break;
   }
@@ -702,6 +723,7 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
     api_keys_.SaveState(sink);
     idempotency_.SaveState(sink);
     SaveRiskState(sink);
+    SaveOutboxState(sink);
   });
   if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());
   PruneSnapshots(*storage_, std::max<uint32_t>(1, options_.snapshots_kept));
@@ -726,6 +748,14 @@ void Engine::Impl::PublishStats() {
   stats_.risk_velocity_keys = risk.velocity_keys;
   stats_.risk_velocity_bytes = risk.velocity_bytes;
   stats_.risk_decisions = risk.decisions;
+  stats_.outbox_events = outbox_.size();
+  stats_.outbox_bytes = outbox_.bytes();
+  stats_.outbox_first_id = outbox_.next_id() - outbox_.size();
+  stats_.outbox_last_id = outbox_.last_id();
+  stats_.outbox_counters = outbox_.counters();
+  stats_.webhook_endpoints = webhooks_.endpoints().size();
+  stats_.webhook_unfinished = webhooks_.UnfinishedTotal();
+  stats_.webhook_counters = webhooks_.Totals();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -805,6 +835,7 @@ bool Engine::Impl::CommitGroup(Group& group) {
   for (auto& entry : group.replies) {
     entry.second.durable_sequence = journal_stats.last_sequence.value;
   }
+  PublishDurableEvents(group);
   return true;
 }
 
@@ -835,6 +866,7 @@ EngineStats Engine::Impl::Stats() const {
   out.sequencer_batch_requests = sequencer_batch_requests_.Snapshot();
   out.group_records = group_records_.Snapshot();
   out.journal_sync_ns = journal_sync_ns_.Snapshot();
+  out.outbox_durable_id = outbox_.durable_id();
   std::lock_guard lock(queue_mutex_);
   out.queue_depth = queue_.size();
   return out;

@@ -31,7 +31,9 @@
 #include "engine/errors.h"
 #include "engine/histogram.h"
 #include "engine/offline.h"
+#include "engine/outbox.h"
 #include "engine/risk_command.h"
+#include "engine/webhook_command.h"
 #include "ledger/ledger.h"
 #include "storage/storage.h"
 
@@ -86,6 +88,10 @@ struct EngineOptions {
   // ---- API access state (docs/api.md)
   // Idempotency records are forgotten this long after they were stored; 0 = 24 hours.
   uint64_t idempotency_ttl_ms = 0;
+
+  // ---- Outbox (docs/webhooks.md, "Retention"): events are kept at least retention_ms and
+  // until every enabled webhook endpoint has finished with them, within the hard caps.
+  OutboxLimits outbox;
 };
 
 // What recovery did, for the operator and the recovery benchmark.
@@ -122,6 +128,17 @@ struct EngineStats {
   uint64_t risk_velocity_keys = 0;
   uint64_t risk_velocity_bytes = 0;
   uint64_t risk_decisions = 0;
+  // Outbox and webhooks (docs/webhooks.md): events retained (ids first..last, durable up to
+  // durable), their bytes, what left and why, endpoints and the deliveries they still owe.
+  uint64_t outbox_events = 0;
+  uint64_t outbox_bytes = 0;
+  uint64_t outbox_first_id = 0;
+  uint64_t outbox_last_id = 0;
+  uint64_t outbox_durable_id = 0;
+  OutboxCounters outbox_counters;
+  uint64_t webhook_endpoints = 0;
+  uint64_t webhook_unfinished = 0;
+  EndpointCounters webhook_counters;
   // Requests the sequencer took off the queue at once (one sample per batch it executed).
   HistogramSnapshot sequencer_batch_requests;
   // Facts per group commit (one sample per group appended to the journal).
@@ -150,6 +167,7 @@ enum class RequestKind : uint8_t {
   offline,  // an offline-payment command (SubmitOffline)
   access,   // an API-key command (AccessCommand)
   risk,     // a risk command (RiskCommand): rules, lists, evaluate, decide
+  webhooks,  // a webhook or outbox command (WebhookCommand)
 };
 
 // ---- API access: API keys and idempotency ----------------------------------------------------
@@ -202,6 +220,7 @@ struct Reply {
   std::optional<OfflineReply> offline;                  // offline commands
   std::optional<AccessReply> access;                    // access commands
   std::optional<RiskReply> risk;                        // risk commands
+  std::optional<WebhookReply> webhooks;                 // webhook commands
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
   // create_accounts / create_transfers: the batch's first timestamp. Event i was stamped
   // first_timestamp + i (a failed event consumes its stamp too), so a caller can show what it
@@ -216,6 +235,7 @@ struct Request {
   std::shared_ptr<OfflineWork> offline;
   std::shared_ptr<AccessCommand> access;
   std::shared_ptr<RiskCommand> risk;
+  std::shared_ptr<WebhookCommand> webhooks;
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
   std::vector<u128> ids;
@@ -274,6 +294,23 @@ class Engine {
   // Risk rules, lists, evaluations and decisions (risk_command.h); the answer is reply.risk
   // unless reply.error is set.
   Reply ExecuteRisk(RiskCommand command);
+  // Webhook endpoints, deliveries, test events (webhook_command.h); the answer is
+  // reply.webhooks unless reply.error is set.
+  Reply ExecuteWebhooks(WebhookCommand command);
+
+  // ---- The outbox's events (docs/webhooks.md), for any thread, without a trip through the
+  // queue. Only events whose group is durable are returned.
+  // Events with id > `after_id`, oldest first, at most `limit`; when `after_id` is below the
+  // oldest retained event the page starts at the oldest retained one.
+  std::vector<OutboxEventPtr> ReadEvents(uint64_t after_id, size_t limit) const;
+  OutboxEventPtr ReadEvent(uint64_t id) const;  // null unless retained and durable
+  // The oldest retained event id (the next id when none is retained) and the durable id.
+  std::pair<uint64_t, uint64_t> EventsWindow() const;
+  // Calls `listener(durable_id)` after each group commit that made new events durable, on the
+  // journal thread: it must only hand the news on (post to an io_context), never block.
+  // Returns a token for UnsubscribeEvents; after that returns, the listener is never called.
+  uint64_t SubscribeEvents(std::function<void(uint64_t durable_id)> listener);
+  void UnsubscribeEvents(uint64_t token);
 
   EngineStats Stats() const;
   const RecoveryReport& recovery() const;

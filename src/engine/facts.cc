@@ -57,6 +57,10 @@ size_t ItemBytes(FactType type) {
     case FactType::risk_rules:  // nor these: engine/risk_facts.h
     case FactType::risk_list:
     case FactType::risk_decision:
+    case FactType::webhook_endpoint:  // nor these: engine/outbox_facts.h
+    case FactType::outbox_test_events:
+    case FactType::webhook_deliveries:
+    case FactType::webhook_resend:
       return 0;
   }
   return 0;
@@ -211,6 +215,10 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
     case FactType::risk_rules:
     case FactType::risk_list:
     case FactType::risk_decision:
+    case FactType::webhook_endpoint:
+    case FactType::outbox_test_events:
+    case FactType::webhook_deliveries:
+    case FactType::webhook_resend:
       break;
   }
   if (!reader.AtEndOk()) return Err{std::string("fact items are malformed")};

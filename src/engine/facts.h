@@ -33,6 +33,11 @@ enum class FactType : uint16_t {
   risk_rules = 8,         // risk rules set (the full text): engine/risk_facts.h, not DecodeFact
   risk_list = 9,          // a risk list item added or removed: engine/risk_facts.h
   risk_decision = 10,     // a journaled risk decision (event, time, decision): risk_facts.h
+  // 11..19 are left for the payments facts.
+  webhook_endpoint = 20,    // a webhook endpoint created, updated or deleted: outbox_facts.h
+  outbox_test_events = 21,  // test events published (POST /v1/events/test): outbox_facts.h
+  webhook_deliveries = 22,  // webhook attempt outcomes the deliverer reported: outbox_facts.h
+  webhook_resend = 23,      // an event re-sent by hand to an endpoint: outbox_facts.h
 };
 
 inline constexpr uint32_t kFactVersion = 1;

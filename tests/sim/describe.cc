@@ -94,6 +94,8 @@ std::string_view KindName(RequestKind kind) {
       return "access";
     case RequestKind::risk:
       return "risk";
+    case RequestKind::webhooks:
+      return "webhooks";
   }
   return "?";
 }

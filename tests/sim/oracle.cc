@@ -139,9 +139,10 @@ void AnswerQuery(const Oracle& o, const Request& r, Expected& e) {
     }
     case RequestKind::create_accounts:
     case RequestKind::create_transfers:
-    case RequestKind::offline:  // the simulator's workload has no offline, access or risk commands yet
-    case RequestKind::access:
+    case RequestKind::offline:  // the simulator's workload has no offline, access, risk or
+    case RequestKind::access:   // webhook commands yet
     case RequestKind::risk:
+    case RequestKind::webhooks:
       TPW_UNREACHABLE();
   }
 }
