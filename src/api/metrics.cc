@@ -181,6 +181,36 @@ std::string Metrics::Render(const engine::EngineStats& stats) const {
         stats.risk_velocity_bytes);
   Gauge(out, "tpw_risk_decisions_total", "Journaled risk decisions (decide and offline clearing).",
         "counter", stats.risk_decisions);
+  Gauge(out, "tpw_outbox_events", "Events the outbox retains (docs/webhooks.md).", "gauge",
+        stats.outbox_events);
+  Gauge(out, "tpw_outbox_bytes", "Type and payload bytes of the events retained.", "gauge",
+        stats.outbox_bytes);
+  Gauge(out, "tpw_outbox_last_event_id", "Id of the newest event published.", "gauge",
+        stats.outbox_last_id);
+  Gauge(out, "tpw_outbox_durable_event_id", "Id of the newest event readers may see.", "gauge",
+        stats.outbox_durable_id);
+  Gauge(out, "tpw_outbox_events_published_total", "Events published.", "counter",
+        stats.outbox_counters.published);
+  Gauge(out, "tpw_outbox_events_pruned_total",
+        "Events dropped past retention, once every endpoint had finished with them.", "counter",
+        stats.outbox_counters.pruned);
+  Gauge(out, "tpw_outbox_events_dropped_over_cap_total",
+        "Events dropped to keep the outbox within its event and byte caps.", "counter",
+        stats.outbox_counters.dropped_over_cap);
+  Gauge(out, "tpw_outbox_deliveries_dropped_over_cap_total",
+        "Endpoint deliveries lost because their event was dropped over the cap.", "counter",
+        stats.outbox_counters.dropped_undelivered);
+  Gauge(out, "tpw_webhook_endpoints", "Webhook endpoints.", "gauge", stats.webhook_endpoints);
+  Gauge(out, "tpw_webhook_deliveries_pending",
+        "Deliveries endpoints still have to receive (journaled state).", "gauge",
+        stats.webhook_unfinished);
+  Gauge(out, "tpw_webhook_deliveries_recorded_total",
+        "Journaled webhook deliveries (2xx answers).", "counter",
+        stats.webhook_counters.delivered);
+  Gauge(out, "tpw_webhook_attempts_failed_recorded_total", "Journaled failed webhook attempts.",
+        "counter", stats.webhook_counters.failed_attempts);
+  Gauge(out, "tpw_webhook_given_up_recorded_total", "Journaled given-up webhook deliveries.",
+        "counter", stats.webhook_counters.given_up);
   // Batch sizes up to 8192 (a group holds at most 8189 events); sync latency 1 us .. 1.07 s.
   Histogram(out, "tpw_engine_sequencer_batch_requests",
             "Requests the sequencer took off its queue at once.", stats.sequencer_batch_requests,

@@ -28,7 +28,7 @@ bool IsPost(Route route) { return RouteMethod(route) == http::verb::post; }
 // Actions without parameters may come without a body (curl -X POST), hence without a type.
 bool BodyMayBeAbsent(Route route) {
   return route == Route::offline_device_revoke || route == Route::offline_terminal_deactivate ||
-         route == Route::api_key_revoke;
+         route == Route::api_key_revoke || route == Route::events_test;
 }
 
 // The Content-Type a POST must have, or nullopt when it has one the route takes. A batch
@@ -191,6 +191,20 @@ void Service::Handle(const RequestContext& context, const Responder& responder) 
     case Route::risk_list_add:
     case Route::risk_list_remove:
       return RiskRoute(context, responder);
+    case Route::webhook_endpoints_create:
+    case Route::webhook_endpoints_list:
+    case Route::webhook_endpoint_get:
+    case Route::webhook_endpoint_update:
+    case Route::webhook_endpoint_delete:
+    case Route::webhook_endpoint_deliveries:
+    case Route::webhook_endpoint_resend:
+      return WebhookRoute(context, responder);
+    case Route::events_test:
+      return PublishTestEvents(context, responder);
+    case Route::events_list:
+      return ListEvents(context, responder);
+    case Route::event_get:
+      return GetEvent(context, responder);
     case Route::unmatched:
       break;
   }
@@ -218,7 +232,7 @@ void Service::Ready(const Responder& responder) {
 void Service::MetricsText(const Responder& responder) {
   HttpResponse response{http::status::ok, 11};
   response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-  response.body() = metrics_.Render(engine_.Stats());
+  response.body() = metrics_.Render(engine_.Stats()) + WebhookMetrics();
   response.prepare_payload();
   responder.Send(std::move(response));
 }
