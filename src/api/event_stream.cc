@@ -1,5 +1,7 @@
 #include "api/event_stream.h"
 
+#include <chrono>
+
 #include "api/event_json.h"
 #include "api/webhook_body.h"
 
@@ -13,6 +15,12 @@ constexpr size_t kPartBytesMax = 64 * 1024;
 constexpr size_t kFilterPagesMax = 64;
 // What the client waits before reconnecting (the SSE `retry:` field), in ms.
 constexpr std::string_view kRetryField = "retry: 2000\n\n";
+
+uint64_t SteadyMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 
 // One SSE event: a data: line per line of the JSON (the client joins them with \n).
 void AppendEvent(const engine::OutboxEvent& event, std::string& out) {
@@ -37,7 +45,7 @@ void AppendEvent(const engine::OutboxEvent& event, std::string& out) {
 class EventStream final : public StreamSource, public std::enable_shared_from_this<EventStream> {
  public:
   EventStream(EventHub& hub, uint64_t after, std::vector<std::string> types)
-      : hub_(hub), last_id_(after), types_(std::move(types)) {}
+      : hub_(hub), last_id_(after), last_sent_(after), types_(std::move(types)) {}
 
   Next Pull(std::string& out) override {
     wake_pending_.store(false);
@@ -47,11 +55,12 @@ class EventStream final : public StreamSource, public std::enable_shared_from_th
       out += kRetryField;
     }
     const uint64_t durable = hub_.engine_.EventsWindow().second;
-    if (durable > last_id_ && durable - last_id_ > hub_.options_.lag_events_max) {
+    if (TooFarBehind(durable)) {
       hub_.dropped_.fetch_add(1);
       out += ": dropped: this stream is " + std::to_string(durable - last_id_) +
-             " events behind (the server allows " + std::to_string(hub_.options_.lag_events_max) +
-             "); reconnect with Last-Event-ID: " + EventIdText(last_id_) + " to resume\n\n";
+             " events behind and has been more than " + std::to_string(hub_.options_.lag_events_max) +
+             " behind for over " + std::to_string(hub_.options_.behind_ms_max) +
+             " ms; reconnect with Last-Event-ID: " + EventIdText(last_id_) + " to resume\n\n";
       return Next::last;
     }
     const size_t started_at = out.size();
@@ -87,14 +96,39 @@ class EventStream final : public StreamSource, public std::enable_shared_from_th
 
   void Detach() override { hub_.Remove(this); }
 
-  // Any thread: asks the connection to pull, once until the next pull.
+  // Any thread: notes when the stream fell too far behind `durable`, and asks the connection
+  // to pull (once until the next pull).
+  void Wake(uint64_t durable) {
+    const uint64_t sent = last_sent_.load(std::memory_order_relaxed);
+    if (durable > sent && durable - sent > hub_.options_.lag_events_max) {
+      uint64_t expected = 0;
+      behind_since_ms_.compare_exchange_strong(expected, SteadyMs());
+    }
+    Wake();
+  }
   void Wake() {
     if (!wake_pending_.exchange(true) && wake_) wake_();
   }
 
  private:
+  // Behind by more than the limit, continuously for longer than behind_ms_max (as noted by the
+  // hub while a part was being written, or by pulls).
+  bool TooFarBehind(uint64_t durable) {
+    last_sent_.store(last_id_, std::memory_order_relaxed);
+    if (durable <= last_id_ || durable - last_id_ <= hub_.options_.lag_events_max) {
+      behind_since_ms_.store(0);
+      return false;
+    }
+    uint64_t since = 0;
+    behind_since_ms_.compare_exchange_strong(since, SteadyMs());
+    since = behind_since_ms_.load();
+    return since != 0 && SteadyMs() - since >= hub_.options_.behind_ms_max;
+  }
+
   EventHub& hub_;
   uint64_t last_id_;  // the last event id sent or skipped (I/O thread)
+  std::atomic<uint64_t> last_sent_{0};  // last_id_ as of the last pull, for the hub
+  std::atomic<uint64_t> behind_since_ms_{0};  // steady ms since which it is too far behind; 0: not
   const std::vector<std::string> types_;
   bool started_ = false;
   std::function<void()> wake_;  // set before the stream is added to the hub
@@ -114,7 +148,7 @@ StreamSettings EventHub::settings() const {
   return StreamSettings{options_.heartbeat_ms, options_.send_buffer_bytes};
 }
 
-void EventHub::OnEventsDurable(uint64_t) {
+void EventHub::OnEventsDurable(uint64_t durable_id) {
   std::vector<std::shared_ptr<EventStream>> streams;
   {
     std::lock_guard lock(mutex_);
@@ -123,7 +157,7 @@ void EventHub::OnEventsDurable(uint64_t) {
       if (auto stream = weak.lock()) streams.push_back(std::move(stream));
     }
   }
-  for (const auto& stream : streams) stream->Wake();
+  for (const auto& stream : streams) stream->Wake(durable_id);
 }
 
 void EventHub::Add(const std::shared_ptr<EventStream>& stream) {

@@ -1,10 +1,11 @@
 // GET /v1/events as Server-Sent Events (docs/api.md, "Events"): each stream pulls durable events
 // from the engine's outbox after its cursor and writes them as
 //   id: evt_42\nevent: payment.succeeded\ndata: {"id":"evt_42",...}\n\n
-// It holds no events of its own (a slow reader costs one part, not a queue): a stream that falls
-// more than lag_events_max behind the durable events is ended with a comment saying how to
-// resume (Last-Event-ID), and so is every stream when the server stops. Comment lines
-// (": heartbeat") keep idle connections open.
+// It holds no events of its own (a slow reader costs one part, not a queue): a stream that stays
+// more than lag_events_max behind the durable events for longer than behind_ms_max is ended
+// with a comment saying how to resume (Last-Event-ID), and so is every stream when the server
+// stops. (A burst puts every stream behind for a moment; only a reader that does not catch up
+// is dropped.) Comment lines (": heartbeat") keep idle connections open.
 //
 // Thread-safety: EventHub's calls may come from any thread (OnEventsDurable from the engine's
 // journal thread); each stream is pulled on its connection's I/O thread.
@@ -26,8 +27,10 @@ namespace tpw::api {
 
 struct EventStreamOptions {
   uint32_t heartbeat_ms = 15'000;
-  // A stream further behind the durable events than this is ended (the client resumes).
-  uint64_t lag_events_max = 100'000;
+  // A stream further behind the durable events than lag_events_max for longer than
+  // behind_ms_max is ended (the client resumes with Last-Event-ID).
+  uint64_t lag_events_max = 10'000;
+  uint32_t behind_ms_max = 10'000;
   uint32_t send_buffer_bytes = 64 * 1024;  // StreamSettings
 };
 
