@@ -89,7 +89,7 @@ void Service::StreamEvents(const RequestContext& context, const Responder& respo
   // A reconnecting EventSource sends the last id it saw; it wins over the URL's after=.
   const std::string_view last_event_id = context.request["Last-Event-ID"];
   if (!last_event_id.empty()) {
-    after = last_event_id == "0" ? std::optional<uint64_t>(0) : ParseEventId(last_event_id);
+    after = ParseEventCursor(last_event_id);
     if (!after) {
       return responder.Send(ErrorResponse(InvalidParameter(
           "Last-Event-ID is an event id such as evt_42 (the id: of the last event received)",

@@ -3,12 +3,7 @@
 // a slow reader dropped without holding up the others, many streams at once, and streams ended
 // by a graceful shutdown.
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/socket.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <string>
@@ -17,98 +12,55 @@
 
 #include "api/api_test_client.h"
 #include "api/server_fixture.h"
-#include "api/sse.h"
+#include "api/event_stream_client.h"
 
 namespace tpw::api {
 namespace {
 
 namespace bj = boost::json;
-namespace net = boost::asio;
 using testing::ErrorCode;
 using testing::JsonOf;
 using testing::TestClient;
 using namespace std::chrono_literals;
 
-// A streaming client: the request, then the answer read as it comes (status line and headers,
-// chunks, SSE events and comments), with timeouts (poll), over a real socket.
+// A streaming client over a real socket (event_stream_client.h) with the waits the tests need.
 class SseTestClient {
  public:
-  SseTestClient(uint16_t port, const std::string& target, const std::string& extra_headers = "",
-                int receive_buffer_bytes = 0)
-      : socket_(context_) {
-    socket_.open(net::ip::tcp::v4());
-    if (receive_buffer_bytes != 0) {
-      socket_.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes));
-    }
-    socket_.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n" +
-                                extra_headers + "\r\n";
-    net::write(socket_, net::buffer(request));
+  SseTestClient(uint16_t port, const std::string& target, const std::string& last_event_id = "",
+                int receive_buffer_bytes = 0) {
+    EventStreamRequest request;
+    request.port = port;
+    request.target = target;
+    if (!last_event_id.empty()) request.headers.emplace_back("Last-Event-ID", last_event_id);
+    request.receive_buffer_bytes = receive_buffer_bytes;
+    auto client = EventStreamClient::Connect(request);
+    EXPECT_TRUE(client.ok()) << client.error();
+    if (client.ok()) client_ = std::move(client).value();
   }
 
-  // Reads until `done()` holds, the stream ended, or `timeout` passed; returns done().
+  // Reads until `done()` holds, the answer ended, or `timeout` passed; returns done().
   bool ReadUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done() && !ended_) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      pollfd p{socket_.native_handle(), POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 50))) <= 0) continue;
-      char buffer[16384];
-      const ssize_t n = ::recv(socket_.native_handle(), buffer, sizeof buffer, 0);
-      if (n <= 0) {
-        ended_ = true;
-        break;
-      }
-      Take(std::string_view(buffer, static_cast<size_t>(n)));
+    while (client_ && !done() && !client_->ended() && std::chrono::steady_clock::now() < deadline) {
+      client_->Poll(50ms);
     }
-    return done();
+    return client_ && done();
   }
   bool ReadEvents(size_t n, std::chrono::milliseconds timeout = 10s) {
-    return ReadUntil([&] { return events_.size() >= n; }, timeout);
+    return ReadUntil([&] { return events().size() >= n; }, timeout);
   }
   bool ReadToEnd(std::chrono::milliseconds timeout = 10s) {
-    return ReadUntil([&] { return ended_; }, timeout) || ended_;
+    return ReadUntil([&] { return client_->ended(); }, timeout);
   }
 
-  unsigned status() const { return status_; }
-  const std::string& head() const { return head_; }
-  const std::string& body() const { return body_; }  // before the stream: a JSON error
-  const std::vector<SseEvent>& events() const { return events_; }
-  const std::vector<std::string>& comments() const { return comments_; }
-  bool ended() const { return ended_; }
+  unsigned status() const { return client_->status(); }
+  const std::string& head() const { return client_->head(); }
+  const std::string& body() const { return client_->body(); }
+  const std::vector<SseEvent>& events() const { return client_->events(); }
+  const std::vector<std::string>& comments() const { return client_->comments(); }
 
  private:
-  void Take(std::string_view bytes) {
-    if (status_ == 0) {
-      raw_.append(bytes);
-      const size_t end = raw_.find("\r\n\r\n");
-      if (end == std::string::npos) return;
-      head_ = raw_.substr(0, end);
-      status_ = static_cast<unsigned>(std::stoi(head_.substr(9, 3)));
-      bytes = std::string_view(raw_).substr(end + 4);
-      if (head_.find("chunked") == std::string::npos) {
-        body_ = std::string(bytes);
-        return;
-      }
-    }
-    std::string text;
-    ASSERT_TRUE(chunks_.Feed(bytes, text));
-    parser_.Feed(text, events_, comments_);
-    if (chunks_.done()) ended_ = true;
-  }
-
-  net::io_context context_;
-  net::ip::tcp::socket socket_;
-  std::string raw_;
-  std::string head_;
-  std::string body_;
-  unsigned status_ = 0;
-  bool ended_ = false;
-  ChunkedDecoder chunks_;
-  SseParser parser_;
-  std::vector<SseEvent> events_;
-  std::vector<std::string> comments_;
+  std::unique_ptr<EventStreamClient> client_;
 };
 
 class EventsApiTest : public testing::ServerFixture {
@@ -208,7 +160,7 @@ TEST_F(EventsApiTest, ResumingWithLastEventIdGetsExactlyTheMissedEvents) {
     EXPECT_EQ(first.events().back().id, "evt_3");
   }
   Publish(client, 4);  // missed while away
-  SseTestClient resumed(port(), "/v1/events?after=evt_1", "Last-Event-ID: evt_3\r\n");
+  SseTestClient resumed(port(), "/v1/events?after=evt_1", "evt_3");
   ASSERT_TRUE(resumed.ReadEvents(4));
   std::vector<std::string> ids;
   for (const SseEvent& e : resumed.events()) ids.push_back(e.id);
@@ -223,7 +175,7 @@ TEST_F(EventsApiTest, ResumingWithLastEventIdGetsExactlyTheMissedEvents) {
 }
 
 TEST_F(EventsApiTest, BadStreamRequestsAreRefusedBeforeStreaming) {
-  SseTestClient bad_id(port(), "/v1/events", "Last-Event-ID: nonsense\r\n");
+  SseTestClient bad_id(port(), "/v1/events", "nonsense");
   ASSERT_TRUE(bad_id.ReadUntil([&] { return !bad_id.body().empty(); }));
   EXPECT_EQ(bad_id.status(), 400u);
   EXPECT_NE(bad_id.body().find("Last-Event-ID"), std::string::npos);

@@ -184,6 +184,10 @@ std::optional<ApiError> ParseAuthority(std::string_view authority, WebhookUrl& o
 
 std::string EventIdText(uint64_t id) { return std::string(kEventPrefix) + std::to_string(id); }
 std::optional<uint64_t> ParseEventId(std::string_view text) { return ParsePrefixedId(text, kEventPrefix); }
+std::optional<uint64_t> ParseEventCursor(std::string_view text) {
+  if (text == "0" || text == "evt_0") return 0;
+  return ParseEventId(text);
+}
 std::string EndpointIdText(uint64_t id) { return std::string(kEndpointPrefix) + std::to_string(id); }
 std::optional<uint64_t> ParseEndpointId(std::string_view text) {
   return ParsePrefixedId(text, kEndpointPrefix);
@@ -351,8 +355,8 @@ ApiResult<EventsQuery> DecodeEventsQuery(std::string_view query) {
   EventsQuery out;
   for (const auto& [key, value] : params.value()) {
     if (key == "after") {
-      const std::optional<uint64_t> id = value == "0" ? std::optional<uint64_t>(0) : ParseEventId(value);
-      if (!id) return Err{InvalidParameter("after is an event id such as evt_42 (or 0)", key)};
+      const std::optional<uint64_t> id = ParseEventCursor(value);
+      if (!id) return Err{InvalidParameter("after is an event id such as evt_42 (or evt_0)", key)};
       out.after = *id;
     } else if (key == "limit") {
       ApiResult<uint32_t> limit = LimitParam(value);

@@ -23,6 +23,8 @@ namespace tpw::api {
 // no leading zero); nullopt otherwise.
 std::string EventIdText(uint64_t id);
 std::optional<uint64_t> ParseEventId(std::string_view text);
+// A position before an event: an event id, or "0" / "evt_0" for before the first.
+std::optional<uint64_t> ParseEventCursor(std::string_view text);
 std::string EndpointIdText(uint64_t id);
 std::optional<uint64_t> ParseEndpointId(std::string_view text);
 

@@ -149,20 +149,27 @@ HttpClient::HttpClient(ServerUrl url, std::string api_key, std::chrono::millisec
 HttpClient::~HttpClient() = default;
 
 Result<HttpAnswer, TransportError> HttpClient::Get(const std::string& target) {
-  return Exchange(false, target, "", "");
+  return Exchange(Method::get, target, "", "");
+}
+
+Result<HttpAnswer, TransportError> HttpClient::Delete(const std::string& target) {
+  return Exchange(Method::delete_, target, "", "");
 }
 
 Result<HttpAnswer, TransportError> HttpClient::Post(const std::string& target,
                                                     const std::string& body,
                                                     const std::string& idempotency_key) {
   TPW_ASSERT(!idempotency_key.empty());
-  return Exchange(true, target, body, idempotency_key);
+  return Exchange(Method::post, target, body, idempotency_key);
 }
 
-Result<HttpAnswer, TransportError> HttpClient::Exchange(bool post, const std::string& target,
+Result<HttpAnswer, TransportError> HttpClient::Exchange(Method method, const std::string& target,
                                                         const std::string& body,
                                                         const std::string& idempotency_key) {
-  http::request<http::string_body> request{post ? http::verb::post : http::verb::get, target, 11};
+  const bool post = method == Method::post;
+  const http::verb verb = post ? http::verb::post
+                               : method == Method::delete_ ? http::verb::delete_ : http::verb::get;
+  http::request<http::string_body> request{verb, target, 11};
   request.set(http::field::host, url_.host + ":" + std::to_string(url_.port));
   request.set(http::field::user_agent, "tpwallet-cli");
   request.set(http::field::accept, "application/json");

@@ -55,12 +55,15 @@ class HttpClient {
   // POST a JSON body with an Idempotency-Key.
   Result<HttpAnswer, TransportError> Post(const std::string& target, const std::string& body,
                                           const std::string& idempotency_key);
+  // DELETE `target` (idempotent: retried like a GET).
+  Result<HttpAnswer, TransportError> Delete(const std::string& target);
 
   const ServerUrl& url() const { return url_; }
 
  private:
   class Connection;
-  Result<HttpAnswer, TransportError> Exchange(bool post, const std::string& target,
+  enum class Method : uint8_t { get, post, delete_ };
+  Result<HttpAnswer, TransportError> Exchange(Method method, const std::string& target,
                                               const std::string& body,
                                               const std::string& idempotency_key);
 

@@ -43,6 +43,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterServe(app, exit_code);
   tpw::cli::RegisterApiKeyCommands(app, exit_code);
   tpw::cli::RegisterRiskCommands(app, exit_code);
+  tpw::cli::RegisterWebhookCommands(app, exit_code);
   tpw::cli::RegisterDemo(app, exit_code);
   tpw::cli::RegisterSimulate(app, exit_code);
   CLI::App* bench = app.add_subcommand(
@@ -53,6 +54,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterBenchOffline(*bench, exit_code);
   tpw::cli::RegisterBenchHttp(*bench, exit_code);
   tpw::cli::RegisterBenchRisk(*bench, exit_code);
+  tpw::cli::RegisterBenchWebhooks(*bench, exit_code);
 
   try {
     app.parse(argc, argv);
