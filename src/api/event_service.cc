@@ -1,12 +1,11 @@
 // The events endpoints (docs/api.md, "Events"): the JSON list, one event, and the same list as
 // Server-Sent Events (Accept: text/event-stream). They read the engine's outbox directly (no
 // trip through the sequencer) and see only durable events.
-#include <boost/beast/core/string.hpp>
-#include <cinttypes>
-#include <cstdio>
+#include <cctype>
 
 #include "api/event_json.h"
 #include "api/event_stream.h"
+#include "api/metrics.h"
 #include "api/service.h"
 #include "api/webhook_body.h"
 #include "api/webhook_deliverer.h"
@@ -32,14 +31,6 @@ ApiError EventNotFound() {
                   "no event has this id, or it is no longer retained (docs/webhooks.md, "
                   "\"Retention\")",
                   "id"};
-}
-
-void AppendCounter(std::string& out, const char* name, const char* help, const char* type,
-                   uint64_t value) {
-  char line[512];
-  std::snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help,
-                name, type, name, value);
-  out += line;
 }
 
 }  // namespace
@@ -110,29 +101,29 @@ void Service::StreamEvents(const RequestContext& context, const Responder& respo
 std::string Service::WebhookMetrics() const {
   std::string out;
   if (event_hub_ != nullptr) {
-    AppendCounter(out, "tpw_event_streams_open", "Server-Sent Event streams open now.", "gauge",
+    AppendMetric(out, "tpw_event_streams_open", "Server-Sent Event streams open now.", "gauge",
                   event_hub_->open_streams());
-    AppendCounter(out, "tpw_event_streams_total", "Server-Sent Event streams opened.", "counter",
+    AppendMetric(out, "tpw_event_streams_total", "Server-Sent Event streams opened.", "counter",
                   event_hub_->streams_total());
-    AppendCounter(out, "tpw_event_streams_dropped_total",
+    AppendMetric(out, "tpw_event_streams_dropped_total",
                   "Event streams ended for falling too far behind.", "counter",
                   event_hub_->streams_dropped());
   }
   if (deliverer_ != nullptr) {
     const DelivererStats s = deliverer_->Stats();
-    AppendCounter(out, "tpw_webhook_delivered_total", "Webhook attempts answered 2xx (this process).",
+    AppendMetric(out, "tpw_webhook_delivered_total", "Webhook attempts answered 2xx (this process).",
                   "counter", s.delivered);
-    AppendCounter(out, "tpw_webhook_attempts_failed_total", "Failed webhook attempts (this process).",
+    AppendMetric(out, "tpw_webhook_attempts_failed_total", "Failed webhook attempts (this process).",
                   "counter", s.failed_attempts);
-    AppendCounter(out, "tpw_webhook_given_up_total", "Webhook deliveries given up (this process).",
+    AppendMetric(out, "tpw_webhook_given_up_total", "Webhook deliveries given up (this process).",
                   "counter", s.given_up);
-    AppendCounter(out, "tpw_webhook_attempts_in_flight", "Webhook attempts in flight.", "gauge",
+    AppendMetric(out, "tpw_webhook_attempts_in_flight", "Webhook attempts in flight.", "gauge",
                   s.in_flight);
-    AppendCounter(out, "tpw_webhook_queued", "Events waiting for a first attempt or a retry.",
+    AppendMetric(out, "tpw_webhook_queued", "Events waiting for a first attempt or a retry.",
                   "gauge", s.queued);
-    AppendCounter(out, "tpw_webhook_outcomes_unrecorded",
+    AppendMetric(out, "tpw_webhook_outcomes_unrecorded",
                   "Attempt outcomes not yet journaled.", "gauge", s.unrecorded);
-    AppendCounter(out, "tpw_webhook_record_failures_total",
+    AppendMetric(out, "tpw_webhook_record_failures_total",
                   "Outcome batches the engine could not journal.", "counter", s.record_failures);
   }
   return out;

@@ -652,13 +652,8 @@ class WebhookDeliverer::Impl {
   // stays for the next time.
   void Flush() {
     while (!outcomes_.empty()) {
-      const size_t n = std::min(outcomes_.size(), kRecordBatchMax);
-      engine::Request request = RecordRequest(std::vector<engine::DeliveryRecord>(
-          outcomes_.begin(), outcomes_.begin() + static_cast<ptrdiff_t>(n)));
-      {
-        std::lock_guard lock(records_mutex_);
-        ++records_in_engine_;
-      }
+      size_t n = 0;
+      engine::Request request = NextRecordRequest(n);
       if (!engine_.TrySubmit(request)) {
         std::lock_guard lock(records_mutex_);
         --records_in_engine_;
@@ -669,15 +664,23 @@ class WebhookDeliverer::Impl {
     }
   }
 
-  // The reply runs on an engine thread and only counts: the deliverer may be stopping.
-  engine::Request RecordRequest(std::vector<engine::DeliveryRecord> records) {
-    const size_t n = records.size();
+  // A record_outcomes request for the first (up to kRecordBatchMax, `n`) waiting outcomes,
+  // counted as in the engine. Its reply runs on an engine thread and only counts: the
+  // deliverer may be stopping.
+  engine::Request NextRecordRequest(size_t& n) {
+    n = std::min(outcomes_.size(), kRecordBatchMax);
+    std::vector<engine::DeliveryRecord> records(outcomes_.begin(),
+                                                outcomes_.begin() + static_cast<ptrdiff_t>(n));
+    {
+      std::lock_guard lock(records_mutex_);
+      ++records_in_engine_;
+    }
     engine::Request request;
     request.kind = engine::RequestKind::webhooks;
     request.webhooks = std::make_shared<engine::WebhookCommand>();
     request.webhooks->kind = engine::WebhookCommandKind::record_outcomes;
     request.webhooks->records = std::move(records);
-    request.done = [this, n](engine::Reply&& reply) {
+    request.done = [this, n = n](engine::Reply&& reply) {
       const bool ok = !reply.error && reply.webhooks && reply.webhooks->error == engine::WebhookError::ok;
       if (!ok) record_failures_.fetch_add(1);
       unrecorded_.fetch_sub(n);
@@ -691,14 +694,8 @@ class WebhookDeliverer::Impl {
   // After the thread ended: what Flush could not submit goes now, waiting for queue space.
   void SubmitRemainingBlocking() {
     while (!outcomes_.empty()) {
-      const size_t n = std::min(outcomes_.size(), kRecordBatchMax);
-      engine::Request request = RecordRequest(std::vector<engine::DeliveryRecord>(
-          outcomes_.begin(), outcomes_.begin() + static_cast<ptrdiff_t>(n)));
-      {
-        std::lock_guard lock(records_mutex_);
-        ++records_in_engine_;
-      }
-      engine_.Submit(std::move(request));
+      size_t n = 0;
+      engine_.Submit(NextRecordRequest(n));
       outcomes_.erase(outcomes_.begin(), outcomes_.begin() + static_cast<ptrdiff_t>(n));
     }
   }

@@ -141,28 +141,29 @@ ApiCaller::ApiCaller(ServerUrl url, const ServerOptions& options)
       client_(std::move(url), options.api_key, std::chrono::milliseconds(options.timeout_ms)),
       idempotency_key_(options.idempotency_key.empty() ? NewIdempotencyKey() : options.idempotency_key) {}
 
-CommandResult<bj::value> ApiCaller::JsonOf(const Result<HttpAnswer, TransportError>& answer, bool post) {
-  if (!answer.ok()) return Fail(TransportFailureOf(answer.error(), post, idempotency_key_));
+CommandResult<bj::value> JsonAnswer(const Result<HttpAnswer, TransportError>& answer, bool post,
+                                    const ServerUrl& url, const std::string& idempotency_key) {
+  if (!answer.ok()) return Fail(TransportFailureOf(answer.error(), post, idempotency_key));
   const HttpAnswer& a = answer.value();
-  if (a.status < 200 || a.status > 299) return Fail(ServerAnswerError(a, client_.url()));
+  if (a.status < 200 || a.status > 299) return Fail(ServerAnswerError(a, url));
   bj::error_code ec;
   bj::value value = bj::parse(a.body, ec);
-  if (ec) return Fail(UnreadableServerAnswer(client_.url(), "not JSON: " + ec.message()));
+  if (ec) return Fail(UnreadableServerAnswer(url, "not JSON: " + ec.message()));
   return value;
 }
 
 CommandResult<bj::value> ApiCaller::Get(const std::string& target) {
-  return JsonOf(client_.Get(target), false);
+  return JsonAnswer(client_.Get(target), false, client_.url(), idempotency_key_);
 }
 
 CommandResult<bj::value> ApiCaller::Post(const std::string& target, const std::string& body) {
   TPW_ASSERT(!posted_ && "one POST per invocation: its Idempotency-Key is the invocation's");
   posted_ = true;
-  return JsonOf(client_.Post(target, body, idempotency_key_), true);
+  return JsonAnswer(client_.Post(target, body, idempotency_key_), true, client_.url(), idempotency_key_);
 }
 
 CommandResult<bj::value> ApiCaller::Delete(const std::string& target) {
-  return JsonOf(client_.Delete(target), false);
+  return JsonAnswer(client_.Delete(target), false, client_.url(), idempotency_key_);
 }
 
 }  // namespace tpw::cli

@@ -24,6 +24,10 @@ CommandError UnreadableServerAnswer(const ServerUrl& url, const std::string& why
 // No answer: what may have happened and what to do (`post`: rerun with `idempotency_key`).
 CommandError TransportFailureOf(const TransportError& error, bool post,
                                 const std::string& idempotency_key);
+// The JSON of a 2xx answer, or the error the answer (or its absence) means.
+CommandResult<boost::json::value> JsonAnswer(const Result<HttpAnswer, TransportError>& answer,
+                                             bool post, const ServerUrl& url,
+                                             const std::string& idempotency_key);
 
 // JSON calls on one keep-alive connection. One POST per invocation: its Idempotency-Key is the
 // invocation's (--idempotency-key, else a fresh one), retried once under it on a failed
@@ -44,7 +48,6 @@ class ApiCaller {
 
  private:
   ApiCaller(ServerUrl url, const ServerOptions& options);
-  CommandResult<boost::json::value> JsonOf(const Result<HttpAnswer, TransportError>& answer, bool post);
 
   ServerOptions options_;
   HttpClient client_;

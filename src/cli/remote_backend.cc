@@ -130,15 +130,8 @@ class RemoteBackend final : public LedgerBackend {
     return std::move(result).value();
   }
 
-  // The JSON of a 2xx answer, or the error the answer (or its absence) means.
   CommandResult<bj::value> JsonOf(const Result<HttpAnswer, TransportError>& answer, bool post) {
-    if (!answer.ok()) return Fail(TransportFailureOf(answer.error(), post, idempotency_key_));
-    const HttpAnswer& a = answer.value();
-    if (a.status < 200 || a.status > 299) return Fail(ServerAnswerError(a, client_.url()));
-    bj::error_code ec;
-    bj::value value = bj::parse(a.body, ec);
-    if (ec) return Fail(UnreadableServerAnswer(client_.url(), "not JSON: " + ec.message()));
-    return value;
+    return JsonAnswer(answer, post, client_.url(), idempotency_key_);
   }
 
   // POST {"<key>": items}; one POST per invocation (its Idempotency-Key is the invocation's).

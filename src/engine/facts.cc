@@ -225,4 +225,17 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
   return fact;
 }
 
+void PutVersionedHeader(BinaryWriter& w, uint8_t version) {
+  w.U8(version);
+  w.U8(0);
+  w.U16(0);
+}
+
+bool VersionedHeaderOk(BinaryReader& r, uint8_t version) {
+  const uint8_t read_version = r.U8();
+  const uint8_t reserved8 = r.U8();
+  const uint16_t reserved16 = r.U16();
+  return r.ok() && read_version == version && reserved8 == 0 && reserved16 == 0;
+}
+
 }  // namespace tpw::engine

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/codec.h"
 #include "common/result.h"
 #include "ledger/ledger.h"
 
@@ -75,6 +76,11 @@ struct Fact {
 
 // Decodes a journal record. The error is a sentence saying what is wrong.
 Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> bytes);
+
+// Version u8 and three reserved zero bytes (u8, u16): how the risk and outbox facts begin.
+void PutVersionedHeader(BinaryWriter& w, uint8_t version);
+// Reads that header; false unless it is `version` with zero reserved bytes.
+bool VersionedHeaderOk(BinaryReader& r, uint8_t version);
 
 // One transfer body at `bytes` (kTransferFactBytes long): for reading single transfers back.
 ledger::Transfer DecodeTransferItem(std::span<const uint8_t, kTransferFactBytes> bytes);

@@ -2,22 +2,14 @@
 
 #include <algorithm>
 
+#include "engine/facts.h"
+
 namespace tpw::engine {
 namespace {
 
-// Version u8, reserved u8 and u16 (zero): the start of every outbox fact.
-void PutHeader(BinaryWriter& w) {
-  w.U8(kOutboxFactVersion);
-  w.U8(0);
-  w.U16(0);
-}
+void PutHeader(BinaryWriter& w) { PutVersionedHeader(w, kOutboxFactVersion); }
 
-bool HeaderOk(BinaryReader& r) {
-  const uint8_t version = r.U8();
-  const uint8_t reserved8 = r.U8();
-  const uint16_t reserved16 = r.U16();
-  return r.ok() && version == kOutboxFactVersion && reserved8 == 0 && reserved16 == 0;
-}
+bool HeaderOk(BinaryReader& r) { return VersionedHeaderOk(r, kOutboxFactVersion); }
 
 }  // namespace
 
