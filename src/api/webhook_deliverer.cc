@@ -428,7 +428,10 @@ class WebhookDeliverer::Impl {
 
   void Rebuild(Target& t, const engine::EndpointWork& w, uint64_t as_of) {
     if (t.endpoint.url != w.endpoint.url || !t.url) {
-      t.CloseIdleLinks();  // busy ones finish their attempt at the old address
+      // Busy links finish their attempt at the old address and are not used again (their
+      // pending operations hold them until then).
+      t.CloseIdleLinks();
+      t.links.clear();
       ApiResult<WebhookUrl> url = ParseWebhookUrl(w.endpoint.url);
       t.url = url.ok() ? std::optional<WebhookUrl>(url.value()) : std::nullopt;
     }

@@ -270,6 +270,34 @@ TEST_F(WebhooksApiTest, EndpointsGetOnlyTheEventTypesTheyAskFor) {
   EXPECT_EQ(Deliveries(client, only_a).size(), 2u);
 }
 
+TEST_F(WebhooksApiTest, UpdatesRedirectPauseAndResumeDelivery) {
+  TestClient client(port());
+  const std::string endpoint = CreateEndpoint(client);
+  Publish(client, 2);
+  ASSERT_TRUE(AllDelivered(2));
+  auto other = WebhookReceiver::Start(ReceiverOptions{});
+  ASSERT_TRUE(other.ok());
+  std::unique_ptr<WebhookReceiver> second = std::move(other).value();
+  second->SetSecret(secret_);
+  ASSERT_EQ(client.Post("/v1/webhook_endpoints/" + endpoint, R"({"url":")" + second->url() + R"("})").result_int(), 200u);
+  Publish(client, 2);  // 3, 4: to the new address
+  ASSERT_TRUE(second->WaitFor([&] { return second->delivered_distinct() == 2; }, 10s));
+  for (const ReceivedWebhook& r : second->Received()) {
+    EXPECT_GE(r.event_id, 3u);
+    EXPECT_TRUE(r.signature_ok);
+  }
+  EXPECT_EQ(receiver_->count(), 2u);
+  ASSERT_EQ(client.Post("/v1/webhook_endpoints/" + endpoint, R"({"enabled":false})").result_int(), 200u);
+  Publish(client, 1);  // 5: missed while disabled
+  ASSERT_EQ(client.Post("/v1/webhook_endpoints/" + endpoint, R"({"enabled":true})").result_int(), 200u);
+  Publish(client, 1);  // 6
+  ASSERT_TRUE(second->WaitFor([&] { return second->delivered_distinct() == 3; }, 10s));
+  std::this_thread::sleep_for(100ms);
+  std::set<uint64_t> ids;
+  for (const ReceivedWebhook& r : second->Received()) ids.insert(r.event_id);
+  EXPECT_EQ(ids, (std::set<uint64_t>{3, 4, 6}));
+}
+
 TEST_F(WebhooksApiTest, AFailingReceiverThatRecoversGetsEveryEventWithBackoff) {
   // Each event fails twice before it is taken: events ≡ 0 mod 3 get a 500, ≡ 1 a closed
   // connection, ≡ 2 no answer within the attempt timeout.
