@@ -34,6 +34,10 @@ std::vector<uint8_t> Reencode(const tpw::engine::Fact& fact) {
     case FactType::risk_rules:
     case FactType::risk_list:
     case FactType::risk_decision:
+    case FactType::webhook_endpoint:
+    case FactType::outbox_test_events:
+    case FactType::webhook_deliveries:
+    case FactType::webhook_resend:
       break;
   }
   return out;

@@ -15,6 +15,7 @@
 #include "engine/facts.h"
 #include "engine/offline_facts.h"
 #include "engine/risk_facts.h"
+#include "engine/outbox_facts.h"
 #include "terminal/records.h"
 #include "wallet/wallet_state.h"
 #include "engine/snapshot.h"
@@ -340,6 +341,35 @@ void JournalSeeds(const std::vector<Bytes>& facts) {
   Write("journal_headers", "file-name", Text(3, format::SegmentFileName(1)));
 }
 
+// Outbox and webhook facts (outbox_facts_fuzz.cc): byte 0 picks the decoder.
+void OutboxFactSeeds() {
+  engine::WebhookEndpoint e;
+  e.id = 2;
+  e.url = "http://127.0.0.1:8000/hooks";
+  e.secret.fill(0x5a);
+  e.filter = {"payment.*", "test.event"};
+  e.description = "orders";
+  engine::DeliveryRecord failed;
+  failed.endpoint_id = 2;
+  failed.event_id = 7;
+  failed.outcome = engine::DeliveryOutcome::failed;
+  failed.http_status = 503;
+  failed.attempt = 2;
+  failed.next_retry_ms = 5000;
+  failed.error = "HTTP 503";
+  engine::DeliveryRecord delivered = failed;
+  delivered.outcome = engine::DeliveryOutcome::delivered;
+  delivered.next_retry_ms = 0;
+  delivered.error.clear();
+  Write("outbox_facts", "endpoint",
+        Prefixed({0}, engine::EncodeEndpointFact({engine::EndpointChange::created, 10, e})));
+  Write("outbox_facts", "test-events",
+        Prefixed({1}, engine::EncodeTestEventsFact({11, 1, 3, "test.event", R"({"n":1})"})));
+  Write("outbox_facts", "deliveries",
+        Prefixed({2}, engine::EncodeDeliveriesFact({12, {failed, delivered}})));
+  Write("outbox_facts", "resend", Prefixed({3}, engine::EncodeResendFact({13, 2, 7})));
+}
+
 void EngineSeeds() {
   auto state = std::make_unique<fuzz::EngineState>();
   std::vector<ledger::Account> accounts;
@@ -347,6 +377,7 @@ void EngineSeeds() {
   FillState(*state, accounts, transfers);
   StateSeeds(*state);
   JournalSeeds(FactSeeds(accounts, transfers));
+  OutboxFactSeeds();
 }
 
 // ---- cli ----
@@ -403,6 +434,14 @@ void CliSeeds() {
   Write("api_body", "deny-list", Text(13, "since=4"));
   Write("api_body", "api-key", Text(14, R"({"scope":"terminal","name":"till 3","rate_per_second":50})"));
   Write("api_body", "key-id", Text(15, "3f9c0a6b2d41e785"));
+  // Webhooks and events (cases 20..25).
+  Write("api_body", "webhook-create",
+        Text(20, R"({"url":"http://127.0.0.1:8000/hooks?a=1","enabled_events":["payment.*","test.event"],"description":"d"})"));
+  Write("api_body", "webhook-update", Text(21, R"({"enabled":false,"url":"http://[::1]:9/h"})"));
+  Write("api_body", "webhook-test-events", Text(22, R"({"count":3,"type":"test.x","data":{"k":"v"}})"));
+  Write("api_body", "events-query", Text(23, "after=evt_10&limit=5&type=payment.*,test.event"));
+  Write("api_body", "webhook-url", Text(24, "http://example.com:8080/path?q=1"));
+  Write("api_body", "sse", Text(25, "\x0c" "1d\r\nid: evt_1\nevent: t\ndata: {}\n\n\r\n0\r\n\r\n"));
 }
 
 }  // namespace

@@ -110,6 +110,10 @@ bool ScopeAllows(Scope scope, Route route) {
     case Route::metrics:
     case Route::offline_device_get:
     case Route::offline_exceptions:
+    // Events carry every merchant's payments: read by admin and auditor keys (a per-merchant
+    // view is a follow-up).
+    case Route::events_list:
+    case Route::event_get:
       return scope == Scope::auditor;
     // What a device or terminal needs to verify offline, and anyone may read.
     case Route::offline_issuer_keys:
@@ -139,6 +143,15 @@ bool ScopeAllows(Scope scope, Route route) {
     case Route::api_keys_create:
     case Route::api_keys_list:
     case Route::api_key_revoke:
+    // Webhook endpoints send data out and hold signing secrets; test events reach them.
+    case Route::webhook_endpoints_create:
+    case Route::webhook_endpoints_list:
+    case Route::webhook_endpoint_get:
+    case Route::webhook_endpoint_update:
+    case Route::webhook_endpoint_delete:
+    case Route::webhook_endpoint_deliveries:
+    case Route::webhook_endpoint_resend:
+    case Route::events_test:
     case Route::unmatched:
     case Route::healthz:
     case Route::readyz:

@@ -39,10 +39,6 @@ void Append(std::string& out, const char* format, auto... args) {
   out.append(line, static_cast<size_t>(n));
 }
 
-void Gauge(std::string& out, const char* name, const char* help, const char* type,
-           uint64_t value) {
-  Append(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, value);
-}
 
 std::string Label(Route route) { return std::string(RouteLabel(route)); }
 
@@ -70,6 +66,11 @@ void Histogram(std::string& out, const char* name, const char* help,
 }
 
 }  // namespace
+
+void AppendMetric(std::string& out, const char* name, const char* help, const char* type,
+                  uint64_t value) {
+  Append(out, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, value);
+}
 
 struct alignas(64) Metrics::Shard {
   std::array<std::array<Counter, kStatusSlots>, kRouteCount> requests{};
@@ -154,33 +155,63 @@ std::string Metrics::Render(const engine::EngineStats& stats) const {
   std::string out;
   RenderRequests(out);
   RenderLatency(out);
-  Gauge(out, "tpw_http_connections_open", "Connections open now.", "gauge",
+  AppendMetric(out, "tpw_http_connections_open", "Connections open now.", "gauge",
         connections_open_.load(std::memory_order_relaxed));
-  Gauge(out, "tpw_http_connections_total", "Connections accepted.", "counter",
+  AppendMetric(out, "tpw_http_connections_total", "Connections accepted.", "counter",
         connections_total_.load(std::memory_order_relaxed));
-  Gauge(out, "tpw_engine_accounts", "Accounts in the ledger.", "gauge", stats.accounts);
-  Gauge(out, "tpw_engine_transfers", "Transfers in the ledger.", "gauge", stats.transfers);
-  Gauge(out, "tpw_engine_pending_transfers", "Pending transfers open.", "gauge", stats.pending);
-  Gauge(out, "tpw_engine_queue_depth", "Requests waiting for the sequencer.", "gauge",
+  AppendMetric(out, "tpw_engine_accounts", "Accounts in the ledger.", "gauge", stats.accounts);
+  AppendMetric(out, "tpw_engine_transfers", "Transfers in the ledger.", "gauge", stats.transfers);
+  AppendMetric(out, "tpw_engine_pending_transfers", "Pending transfers open.", "gauge", stats.pending);
+  AppendMetric(out, "tpw_engine_queue_depth", "Requests waiting for the sequencer.", "gauge",
         stats.queue_depth);
-  Gauge(out, "tpw_engine_groups_committed_total",
+  AppendMetric(out, "tpw_engine_groups_committed_total",
         "Group commits (one fdatasync each); journal records / groups = mean batch size.",
         "counter", stats.groups_committed);
-  Gauge(out, "tpw_engine_journal_records_total", "Facts in the journal.", "counter",
+  AppendMetric(out, "tpw_engine_journal_records_total", "Facts in the journal.", "counter",
         stats.journal_records);
-  Gauge(out, "tpw_engine_journal_bytes", "Bytes in the journal.", "gauge", stats.journal_bytes);
-  Gauge(out, "tpw_engine_journal_last_sequence", "Sequence of the newest journal record.",
+  AppendMetric(out, "tpw_engine_journal_bytes", "Bytes in the journal.", "gauge", stats.journal_bytes);
+  AppendMetric(out, "tpw_engine_journal_last_sequence", "Sequence of the newest journal record.",
         "gauge", stats.journal_last_sequence);
-  Gauge(out, "tpw_engine_durable_sequence", "Journal sequence known to be on disk.", "gauge",
+  AppendMetric(out, "tpw_engine_durable_sequence", "Journal sequence known to be on disk.", "gauge",
         stats.durable_sequence);
-  Gauge(out, "tpw_risk_rules", "Rules in the active risk rule set (0 until rules are set).",
+  AppendMetric(out, "tpw_risk_rules", "Rules in the active risk rule set (0 until rules are set).",
         "gauge", stats.risk_rules);
-  Gauge(out, "tpw_risk_velocity_keys", "Keys held by the risk engine's velocity features.",
+  AppendMetric(out, "tpw_risk_velocity_keys", "Keys held by the risk engine's velocity features.",
         "gauge", stats.risk_velocity_keys);
-  Gauge(out, "tpw_risk_velocity_bytes", "Memory of the risk engine's velocity state.", "gauge",
+  AppendMetric(out, "tpw_risk_velocity_bytes", "Memory of the risk engine's velocity state.", "gauge",
         stats.risk_velocity_bytes);
-  Gauge(out, "tpw_risk_decisions_total", "Journaled risk decisions (decide and offline clearing).",
+  AppendMetric(out, "tpw_risk_decisions_total", "Journaled risk decisions (decide and offline clearing).",
         "counter", stats.risk_decisions);
+  AppendMetric(out, "tpw_outbox_events", "Events the outbox retains (docs/webhooks.md).", "gauge",
+        stats.outbox_events);
+  AppendMetric(out, "tpw_outbox_bytes", "Type and payload bytes of the events retained.", "gauge",
+        stats.outbox_bytes);
+  AppendMetric(out, "tpw_outbox_last_event_id", "Id of the newest event published.", "gauge",
+        stats.outbox_last_id);
+  AppendMetric(out, "tpw_outbox_durable_event_id", "Id of the newest event readers may see.", "gauge",
+        stats.outbox_durable_id);
+  AppendMetric(out, "tpw_outbox_events_published_total", "Events published.", "counter",
+        stats.outbox_counters.published);
+  AppendMetric(out, "tpw_outbox_events_pruned_total",
+        "Events dropped past retention, once every endpoint had finished with them.", "counter",
+        stats.outbox_counters.pruned);
+  AppendMetric(out, "tpw_outbox_events_dropped_over_cap_total",
+        "Events dropped to keep the outbox within its event and byte caps.", "counter",
+        stats.outbox_counters.dropped_over_cap);
+  AppendMetric(out, "tpw_outbox_deliveries_dropped_over_cap_total",
+        "Endpoint deliveries lost because their event was dropped over the cap.", "counter",
+        stats.outbox_counters.dropped_undelivered);
+  AppendMetric(out, "tpw_webhook_endpoints", "Webhook endpoints.", "gauge", stats.webhook_endpoints);
+  AppendMetric(out, "tpw_webhook_deliveries_pending",
+        "Deliveries endpoints still have to receive (journaled state).", "gauge",
+        stats.webhook_unfinished);
+  AppendMetric(out, "tpw_webhook_deliveries_recorded_total",
+        "Journaled webhook deliveries (2xx answers).", "counter",
+        stats.webhook_counters.delivered);
+  AppendMetric(out, "tpw_webhook_attempts_failed_recorded_total", "Journaled failed webhook attempts.",
+        "counter", stats.webhook_counters.failed_attempts);
+  AppendMetric(out, "tpw_webhook_given_up_recorded_total", "Journaled given-up webhook deliveries.",
+        "counter", stats.webhook_counters.given_up);
   // Batch sizes up to 8192 (a group holds at most 8189 events); sync latency 1 us .. 1.07 s.
   Histogram(out, "tpw_engine_sequencer_batch_requests",
             "Requests the sequencer took off its queue at once.", stats.sequencer_batch_requests,

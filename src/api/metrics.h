@@ -17,6 +17,10 @@
 
 namespace tpw::api {
 
+// Appends one Prometheus sample with its HELP and TYPE lines ("gauge" or "counter").
+void AppendMetric(std::string& out, const char* name, const char* help, const char* type,
+                  uint64_t value);
+
 class Metrics {
  public:
   explicit Metrics(uint32_t shards);

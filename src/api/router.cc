@@ -65,6 +65,16 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {Route::fx_quotes_create, "/v1/fx/quotes", http::verb::post},
     {Route::fx_quote_get, "/v1/fx/quotes/{id}", http::verb::get},
     {Route::fx_account_put, "/v1/fx/accounts/{asset}", http::verb::put},
+    {Route::webhook_endpoints_create, "/v1/webhook_endpoints", http::verb::post},
+    {Route::webhook_endpoints_list, "/v1/webhook_endpoints", http::verb::get},
+    {Route::webhook_endpoint_get, "/v1/webhook_endpoints/{id}", http::verb::get},
+    {Route::webhook_endpoint_update, "/v1/webhook_endpoints/{id}", http::verb::post},
+    {Route::webhook_endpoint_delete, "/v1/webhook_endpoints/{id}", http::verb::delete_},
+    {Route::webhook_endpoint_deliveries, "/v1/webhook_endpoints/{id}/deliveries", http::verb::get},
+    {Route::webhook_endpoint_resend, "/v1/webhook_endpoints/{id}/resend", http::verb::post},
+    {Route::events_list, "/v1/events", http::verb::get},
+    {Route::event_get, "/v1/events/{id}", http::verb::get},
+    {Route::events_test, "/v1/events/test", http::verb::post},
 }};
 
 // Removes the first path segment of `path` ("/a/b" → "a", leaving "/b"); false at the end.
@@ -184,6 +194,32 @@ Route FxRoute(http::verb method, const std::string_view* s, size_t n, std::strin
   return Route::unmatched;
 }
 
+// /v1/webhook_endpoints (GET lists, POST creates), /{id} (GET shows, POST updates, DELETE
+// deletes), /{id}/deliveries and /{id}/resend.
+Route WebhookRoute(http::verb method, const std::string_view* s, size_t n, std::string_view& id) {
+  if (n == 2) {
+    return method == http::verb::post ? Route::webhook_endpoints_create : Route::webhook_endpoints_list;
+  }
+  id = s[2];
+  if (n == 3) {
+    if (method == http::verb::post) return Route::webhook_endpoint_update;
+    if (method == http::verb::delete_) return Route::webhook_endpoint_delete;
+    return Route::webhook_endpoint_get;
+  }
+  if (n == 4 && s[3] == "deliveries") return Route::webhook_endpoint_deliveries;
+  if (n == 4 && s[3] == "resend") return Route::webhook_endpoint_resend;
+  return Route::unmatched;
+}
+
+// /v1/events (GET), /v1/events/test (POST) and /v1/events/{id} (GET).
+Route EventRoute(http::verb method, const std::string_view* s, size_t n, std::string_view& id) {
+  if (n == 2) return Route::events_list;
+  if (n != 3) return Route::unmatched;
+  if (s[2] == "test" && method == http::verb::post) return Route::events_test;
+  id = s[2];
+  return Route::event_get;
+}
+
 // The route of a path (the method only tells apart the routes of one path); unmatched if none.
 Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id) {
   std::string_view s[kSegmentsMax];
@@ -203,6 +239,8 @@ Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id
   if (s[1] == "offline") return OfflineRoute(s, n, id);
   if (s[1] == "api-keys") return ApiKeyRoute(method, s, n, id);
   if (s[1] == "risk" && n >= 3) return RiskRoute(method, s, n, id);
+  if (s[1] == "webhook_endpoints") return WebhookRoute(method, s, n, id);
+  if (s[1] == "events") return EventRoute(method, s, n, id);
   if (n > 4) return Route::unmatched;
   if (s[1] == "payments") return PaymentRoute(method, s, n, id);
   if (s[1] == "customers" || s[1] == "coupons" || s[1] == "points") {

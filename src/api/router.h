@@ -69,8 +69,19 @@ enum class Route : uint8_t {
   fx_quotes_create,    // POST /v1/fx/quotes
   fx_quote_get,        // GET  /v1/fx/quotes/{id}
   fx_account_put,      // PUT  /v1/fx/accounts/{asset}
+  // Webhooks and events (docs/api.md, "Webhooks", "Events")
+  webhook_endpoints_create,     // POST   /v1/webhook_endpoints
+  webhook_endpoints_list,       // GET    /v1/webhook_endpoints
+  webhook_endpoint_get,         // GET    /v1/webhook_endpoints/{id}
+  webhook_endpoint_update,      // POST   /v1/webhook_endpoints/{id}
+  webhook_endpoint_delete,      // DELETE /v1/webhook_endpoints/{id}
+  webhook_endpoint_deliveries,  // GET    /v1/webhook_endpoints/{id}/deliveries
+  webhook_endpoint_resend,      // POST   /v1/webhook_endpoints/{id}/resend
+  events_list,                  // GET    /v1/events (JSON, or Server-Sent Events)
+  event_get,                    // GET    /v1/events/{id}
+  events_test,                  // POST   /v1/events/test
 };
-inline constexpr size_t kRouteCount = 53;
+inline constexpr size_t kRouteCount = 63;
 
 // The route's path template, as metrics and the access log label it ("/v1/accounts/{id}").
 std::string_view RouteLabel(Route route);

@@ -11,6 +11,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -20,6 +22,10 @@
 #include <unordered_map>
 
 #include "api/access_log.h"
+#include "api/event_json.h"
+#include "api/event_stream.h"
+#include "api/payments_json.h"
+#include "api/webhook_deliverer.h"
 #include "common/assert.h"
 
 namespace tpw::api {
@@ -53,11 +59,21 @@ ApiError ReadError(http::status status, std::string code, std::string message) {
 // What every connection shares; owned by Server::Impl, outlives every connection.
 struct Shared {
   Shared(engine::Engine& engine, const AssetTable& assets, ServerOptions opts, uint32_t threads)
-      : options(std::move(opts)), metrics(threads), service(engine, assets, metrics) {}
+      : options(std::move(opts)),
+        metrics(threads),
+        service(engine, assets, metrics),
+        event_hub(engine, options.event_streams) {
+    if (options.webhooks.enabled) {
+      deliverer = std::make_unique<WebhookDeliverer>(engine, options.webhooks);
+    }
+    service.SetEvents(&event_hub, deliverer.get());
+  }
 
   ServerOptions options;
   Metrics metrics;
   Service service;
+  EventHub event_hub;
+  std::unique_ptr<WebhookDeliverer> deliverer;  // null when options.webhooks.enabled is false
   AccessLog access_log;
   std::mutex connections_mutex;  // connect and disconnect only, never per request
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
@@ -70,8 +86,8 @@ struct Shared {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, Shared& shared, uint32_t thread)
-      : socket_(std::move(socket)), deadline_(socket_.get_executor()), shared_(shared),
-        thread_(thread) {
+      : socket_(std::move(socket)), deadline_(socket_.get_executor()),
+        heartbeat_(socket_.get_executor()), shared_(shared), thread_(thread) {
     beast::error_code ec;
     const tcp::endpoint peer = socket_.remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string() + ":" + std::to_string(peer.port());
@@ -101,19 +117,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     WaitForRequest();
   }
 
-  // Graceful shutdown: no new requests; the one being read or handled is still answered.
+  // Graceful shutdown: no new requests; the one being read or handled is still answered; a
+  // stream ends with its source's goodbye.
   void Drain() {
     draining_ = true;
     if (phase_ == Phase::idle) Close();
+    if (phase_ == Phase::streaming) PumpStream();
   }
 
   // Forced close at the end of the shutdown grace period.
   void ForceClose() { Close(); }
 
   void Respond(HttpResponse response);
+  void StartStream(HttpResponse header, std::shared_ptr<StreamSource> source,
+                   StreamSettings settings);
 
  private:
-  enum class Phase { idle, reading, handling, writing, closed };
+  enum class Phase { idle, reading, handling, writing, streaming, closed };
 
   void WaitForRequest();
   void OnFirstBytes(const beast::error_code& ec, size_t n);
@@ -127,6 +147,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ArmDeadline(uint32_t ms);
   void Close();
   void LogAndCount(const HttpResponse& response);
+  // ---- streaming (Responder::Stream)
+  void PumpStream();
+  void WriteChunk(const std::string& part, bool last);
+  void OnStreamWritten(const beast::error_code& ec);
+  void ArmHeartbeat();
+  void WatchForClose();
 
   tcp::socket socket_;
   net::steady_timer deadline_;
@@ -135,6 +161,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   HttpRequest request_;
   RouteMatch match_;
   HttpResponse response_;
+  // Streaming: the source, the header being written, the chunk being written.
+  std::shared_ptr<StreamSource> stream_;
+  StreamSettings stream_settings_;
+  net::steady_timer heartbeat_;
+  std::optional<http::response<http::empty_body>> stream_header_;
+  std::optional<http::response_serializer<http::empty_body>> header_serializer_;
+  std::string chunk_;
+  std::array<char, 512> discard_{};
+  bool stream_writing_ = false;
+  bool stream_last_ = false;
   Phase phase_ = Phase::idle;
   bool keep_alive_ = false;
   bool draining_ = false;
@@ -322,9 +358,106 @@ void Connection::Close() {
   if (phase_ == Phase::closed) return;
   phase_ = Phase::closed;
   deadline_.cancel();
+  heartbeat_.cancel();
+  if (stream_) std::exchange(stream_, nullptr)->Detach();
   beast::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+}
+
+// ---- Streaming ------------------------------------------------------------------------------
+
+void Connection::StartStream(HttpResponse header, std::shared_ptr<StreamSource> source,
+                             StreamSettings settings) {
+  if (phase_ == Phase::closed) return;  // force-closed at the end of a shutdown
+  TPW_ASSERT(phase_ == Phase::handling);
+  keep_alive_ = false;
+  LogAndCount(header);
+  phase_ = Phase::streaming;
+  stream_ = std::move(source);
+  stream_settings_ = settings;
+  beast::error_code ignored;
+  socket_.set_option(net::socket_base::send_buffer_size(static_cast<int>(settings.send_buffer_bytes)), ignored);
+  stream_header_.emplace(header.result(), 11);
+  for (const auto& field : header) stream_header_->set(field.name_string(), field.value());
+  stream_header_->chunked(true);
+  header_serializer_.emplace(*stream_header_);
+  stream_->Attach([weak = weak_from_this(), executor = executor()] {
+    net::post(executor, [weak] {
+      if (auto self = weak.lock()) self->PumpStream();
+    });
+  });
+  stream_writing_ = true;
+  stream_last_ = false;
+  ArmDeadline(shared_.options.write_timeout_ms);
+  http::async_write_header(socket_, *header_serializer_,
+                           [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                             self->OnStreamWritten(ec);
+                           });
+  WatchForClose();
+}
+
+// Pulls the next part when nothing is being written (and, when draining, ends with goodbye).
+void Connection::PumpStream() {
+  if (phase_ != Phase::streaming || stream_writing_) return;
+  std::string part;
+  StreamSource::Next next = StreamSource::Next::last;
+  if (draining_) {
+    part = stream_->Goodbye();
+  } else {
+    next = stream_->Pull(part);
+  }
+  if (next == StreamSource::Next::wait || (next == StreamSource::Next::part && part.empty())) {
+    return ArmHeartbeat();
+  }
+  WriteChunk(part, next == StreamSource::Next::last);
+}
+
+// One HTTP/1.1 chunk (size in hex, CRLF, data, CRLF); the last one adds the zero chunk.
+void Connection::WriteChunk(const std::string& part, bool last) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  chunk_.clear();
+  if (!part.empty()) {
+    std::string size;
+    for (size_t n = part.size(); n != 0; n >>= 4) size.insert(size.begin(), kHex[n & 15]);
+    chunk_.append(size).append("\r\n").append(part).append("\r\n");
+  }
+  if (last) chunk_.append("0\r\n\r\n");
+  stream_writing_ = true;
+  stream_last_ = last;
+  heartbeat_.cancel();
+  ArmDeadline(shared_.options.write_timeout_ms);
+  net::async_write(socket_, net::buffer(chunk_),
+                   [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                     self->OnStreamWritten(ec);
+                   });
+}
+
+void Connection::OnStreamWritten(const beast::error_code& ec) {
+  stream_writing_ = false;
+  deadline_.cancel();
+  if (ec || stream_last_ || phase_ != Phase::streaming) return Close();
+  PumpStream();
+}
+
+void Connection::ArmHeartbeat() {
+  heartbeat_.expires_after(std::chrono::milliseconds(stream_settings_.heartbeat_ms));
+  heartbeat_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self || self->phase_ != Phase::streaming || self->stream_writing_) return;
+    self->WriteChunk(self->stream_->Heartbeat(), false);
+  });
+}
+
+// A stream's client sends nothing more; a read that ends means it went away (or the deadline
+// cancelled the socket): the stream ends at once instead of at its next write.
+void Connection::WatchForClose() {
+  socket_.async_read_some(net::buffer(discard_),
+                          [self = shared_from_this()](const beast::error_code& ec, size_t) {
+                            if (ec) return self->Close();
+                            if (self->phase_ == Phase::streaming) self->WatchForClose();
+                          });
 }
 
 // ---- Responder::Send --------------------------------------------------------------------------
@@ -347,12 +480,31 @@ void Responder::Send(HttpResponse response) const {
   });
 }
 
+void Responder::Stream(HttpResponse header, std::shared_ptr<StreamSource> source,
+                       StreamSettings settings) const {
+  net::dispatch(executor_, [connection = connection_, h = std::move(header),
+                            source = std::move(source), settings]() mutable {
+    connection->StartStream(std::move(h), std::move(source), settings);
+  });
+}
+
 // ---- Server ---------------------------------------------------------------------------------
+
+// Payment events (outbox format 2) render as the payment API's own JSON, in webhooks, the
+// events list and the stream alike. Registering again (another server in the process) is
+// harmless: the function is the same.
+static void RegisterPaymentEventRenderer() {
+  RegisterEventRenderer(engine::kEventFormatPayments, [](std::span<const uint8_t> payload) {
+    std::string json = PaymentEventJson(payload);
+    return json.empty() ? std::string(R"({"undecodable_payment_event":true})") : json;
+  });
+}
 
 class Server::Impl {
  public:
   Impl(engine::Engine& engine, const AssetTable& assets, ServerOptions options, uint32_t threads)
-      : shared_(engine, assets, std::move(options), threads) {
+      : engine_(engine), shared_(engine, assets, std::move(options), threads) {
+    RegisterPaymentEventRenderer();
     for (uint32_t i = 0; i < threads; ++i) {
       contexts_.push_back(std::make_unique<net::io_context>(1));
       guards_.emplace_back(contexts_.back()->get_executor());
@@ -389,15 +541,25 @@ class Server::Impl {
     for (size_t i = 0; i < contexts_.size(); ++i) {
       threads_.emplace_back([context = contexts_[i].get()] { context->run(); });
     }
+    if (shared_.deliverer) shared_.deliverer->Start();
+    events_token_ = engine_.SubscribeEvents([this](uint64_t durable_id) {
+      shared_.event_hub.OnEventsDurable(durable_id);
+      if (shared_.deliverer) shared_.deliverer->OnEventsDurable(durable_id);
+    });
   }
 
+  // After the I/O threads: no event reaches the hub or the deliverer any more, and the
+  // deliverer journals what it did (the engine is still up).
   void Wait() {
     for (std::thread& t : threads_) {
       if (t.joinable()) t.join();
     }
+    if (events_token_ != 0) engine_.UnsubscribeEvents(std::exchange(events_token_, 0));
+    if (shared_.deliverer) shared_.deliverer->Stop();
   }
 
   void Stop() {
+    if (shared_.deliverer) shared_.deliverer->BeginStop();
     net::post(*contexts_[0], [this] { StopOnAcceptorThread(); });
   }
 
@@ -470,6 +632,8 @@ class Server::Impl {
     return out;
   }
 
+  engine::Engine& engine_;
+  uint64_t events_token_ = 0;  // the engine's event listener (SubscribeEvents) while running
   Shared shared_;
   std::vector<std::unique_ptr<net::io_context>> contexts_;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;

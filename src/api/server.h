@@ -7,10 +7,12 @@
 // limits (431, 413). Handlers never block an I/O thread: engine work is submitted with a
 // callback (service.h).
 //
-// Shutdown (Stop): stop accepting, close idle connections, let every request already read
-// finish and be answered (with Connection: close), then the I/O threads return. The caller
-// then shuts the engine down; nothing acknowledged is lost because nothing is acknowledged
-// before the engine made it durable.
+// Shutdown (Stop): stop accepting, close idle connections, end event streams (with a comment
+// saying how to resume), let every request already read finish and be answered (with
+// Connection: close), then the I/O threads return; Wait() then stops the webhook deliverer,
+// which journals the outcomes of the attempts it made. The caller then shuts the engine down;
+// nothing acknowledged is lost because nothing is acknowledged before the engine made it
+// durable.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,9 @@
 #include <memory>
 #include <string>
 
+#include "api/event_stream.h"
 #include "api/service.h"
+#include "api/webhook_deliverer.h"
 #include "common/asset.h"
 #include "common/result.h"
 #include "engine/engine.h"
@@ -37,6 +41,9 @@ struct ServerOptions {
   uint32_t shutdown_grace_ms = 15'000;  // Stop() closes what is still open after this
   std::string access_log;  // "" = off, "-" = standard output, else a file (appended)
   PipelineHooks hooks;
+  // The webhook deliverer this server runs (docs/webhooks.md) and the event streams it serves.
+  WebhookOptions webhooks;
+  EventStreamOptions event_streams;
 };
 
 class Server {

@@ -30,7 +30,7 @@ bool BodyMayBeAbsent(Route route) {
   return route == Route::offline_device_revoke || route == Route::offline_terminal_deactivate ||
          route == Route::api_key_revoke || route == Route::payment_confirm ||
          route == Route::payment_capture || route == Route::payment_cancel ||
-         route == Route::payment_refund;
+         route == Route::payment_refund || route == Route::events_test;
 }
 
 // PUTs with a JSON body (the risk rules' PUT takes TOML too and checks its own type).
@@ -218,6 +218,20 @@ void Service::Handle(const RequestContext& context, const Responder& responder) 
     case Route::fx_quote_get:
     case Route::fx_account_put:
       return PaymentsRoute(context, responder);
+    case Route::webhook_endpoints_create:
+    case Route::webhook_endpoints_list:
+    case Route::webhook_endpoint_get:
+    case Route::webhook_endpoint_update:
+    case Route::webhook_endpoint_delete:
+    case Route::webhook_endpoint_deliveries:
+    case Route::webhook_endpoint_resend:
+      return WebhookRoute(context, responder);
+    case Route::events_test:
+      return PublishTestEvents(context, responder);
+    case Route::events_list:
+      return ListEvents(context, responder);
+    case Route::event_get:
+      return GetEvent(context, responder);
     case Route::unmatched:
       break;
   }
@@ -245,7 +259,7 @@ void Service::Ready(const Responder& responder) {
 void Service::MetricsText(const Responder& responder) {
   HttpResponse response{http::status::ok, 11};
   response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-  response.body() = metrics_.Render(engine_.Stats());
+  response.body() = metrics_.Render(engine_.Stats()) + WebhookMetrics();
   response.prepare_payload();
   responder.Send(std::move(response));
 }

@@ -24,6 +24,39 @@
 namespace tpw::api {
 
 class Connection;  // server.cc
+class EventHub;    // event_stream.h
+class WebhookDeliverer;  // webhook_deliverer.h
+
+// A response sent in parts for as long as the client listens (GET /v1/events as Server-Sent
+// Events). The connection pulls a part whenever it is not writing one, so a slow reader holds
+// at most one part in the server; the source wakes the connection when it has more.
+class StreamSource {
+ public:
+  virtual ~StreamSource() = default;
+  enum class Next : uint8_t {
+    part,  // `out` is the next part
+    wait,  // nothing now: the source calls the waker (Attach) when there is
+    last,  // `out` is the final part (may be empty); then the response ends, the connection closes
+  };
+  // On the connection's I/O thread.
+  virtual Next Pull(std::string& out) = 0;
+  // On the I/O thread, after heartbeat_ms without a part: what keeps the connection alive.
+  virtual std::string Heartbeat() = 0;
+  // On the I/O thread, when the server stops: the final part.
+  virtual std::string Goodbye() = 0;
+  // Once, on the I/O thread, as the stream starts: `wake` makes the connection pull again (any
+  // thread, cheap; the source should not call it again before its next Pull).
+  virtual void Attach(std::function<void()> wake) = 0;
+  // Once, on the I/O thread, when the stream ended (client gone, dropped, server stopping).
+  virtual void Detach() = 0;
+};
+
+struct StreamSettings {
+  uint32_t heartbeat_ms = 15'000;
+  // The socket's send buffer (SO_SNDBUF): how much a reader that does not read can hold up in
+  // the kernel before the stream notices it falls behind.
+  uint32_t send_buffer_bytes = 64 * 1024;
+};
 
 // Where a handler sends its one response. Copyable. Send() and Post() may be called on any
 // thread (an engine thread): they run on the connection's I/O thread. Holding a Responder keeps
@@ -40,6 +73,11 @@ class Responder {
   // A copy whose Send goes to `hook` first (the idempotency step stores the response before
   // the client hears it).
   Responder WithSendHook(SendHook hook) const;
+  // Answers with `header`'s status and headers and then, chunked, the parts `source` gives,
+  // until the source ends, the client goes away, a part is not taken within the write timeout,
+  // or the server stops. Instead of Send (exactly one of the two per request).
+  void Stream(HttpResponse header, std::shared_ptr<StreamSource> source,
+              StreamSettings settings) const;
   // Runs `work` on the connection's I/O thread.
   template <typename Work>
   void Post(Work&& work) const {
@@ -93,6 +131,13 @@ class Service {
 
   // From now on /readyz answers 503 (graceful shutdown began).
   void SetShuttingDown() { shutting_down_.store(true, std::memory_order_relaxed); }
+
+  // The event streams (GET /v1/events as Server-Sent Events) and the webhook deliverer the
+  // endpoints tell about changes (null: this server delivers nothing). Set before serving.
+  void SetEvents(EventHub* hub, WebhookDeliverer* deliverer) {
+    event_hub_ = hub;
+    deliverer_ = deliverer;
+  }
 
  private:
   template <typename OnReply>
@@ -152,6 +197,22 @@ class Service {
   void ResolveAmountThenRun(Route route, PaymentsCall call, const Responder& responder);
   void RunPayments(Route route, payments::Command command, const Responder& responder);
 
+  // ---- Webhook endpoints and test events (webhook_service.cc)
+  void CallWebhooks(engine::WebhookCommand command, const Responder& responder,
+                    std::function<void(engine::WebhookReply&)> on_reply);
+  void WebhookRoute(const RequestContext& context, const Responder& responder);
+  void CreateWebhookEndpoint(const RequestContext& context, const Responder& responder);
+  void UpdateWebhookEndpoint(const RequestContext& context, uint64_t id, const Responder& responder);
+  void WebhookDeliveries(const RequestContext& context, uint64_t id, const Responder& responder);
+  void ResendEvent(const RequestContext& context, uint64_t id, const Responder& responder);
+  void PublishTestEvents(const RequestContext& context, const Responder& responder);
+
+  // ---- Events: list, one, stream (event_service.cc); read from the engine's outbox directly
+  void ListEvents(const RequestContext& context, const Responder& responder);
+  void GetEvent(const RequestContext& context, const Responder& responder);
+  void StreamEvents(const RequestContext& context, const Responder& responder);
+  std::string WebhookMetrics() const;
+
   // ---- API keys (key_service.cc)
   void CallAccess(engine::AccessCommand command, const Responder& responder,
                   std::function<void(engine::AccessReply&)> on_reply);
@@ -177,6 +238,8 @@ class Service {
   // Offline commands waiting for or running on the pool; over kOfflineInFlightMax: 503.
   std::atomic<uint32_t> offline_in_flight_{0};
   boost::asio::thread_pool offline_pool_;
+  EventHub* event_hub_ = nullptr;
+  WebhookDeliverer* deliverer_ = nullptr;
 };
 
 // The response for an engine-level failure (503 storage_failed / shutting_down, ...).

@@ -48,16 +48,6 @@ class LedgerBackend {
       const ledger::AccountFilter& filter) = 0;
 };
 
-// An Idempotency-Key for one invocation: 128 random bits, so two runs never share one by
-// accident.
-std::string NewIdempotencyKey();
-
-// A server's error answer (status and body) as the CommandError the local command would report:
-// 401/403 exit 12, 402 (a payment declined) exit 10, 404 not_found exit 3, other 4xx exit 2,
-// 429/5xx exit 9 (storage_failed exit 6). `server` names it in the message of a non-API answer.
-CommandError ServerAnswerError(unsigned status, std::string_view body,
-                               const std::string& retry_after, const std::string& server);
-
 // The ledger's refusal of a query as a CommandError (an unknown account: not_found, exit 3).
 CommandError QueryErrorOf(ledger::QueryError error);
 

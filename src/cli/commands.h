@@ -53,6 +53,9 @@ void RegisterTransferCommands(CLI::App& app, int& exit_code);  // transfer, tran
 void RegisterApiKeyCommands(CLI::App& app, int& exit_code);
 // Risk rules (risk_commands.cc): risk check, risk evaluate.
 void RegisterRiskCommands(CLI::App& app, int& exit_code);
+// webhook_commands.cc: tpwallet webhooks ... and tpwallet events ... (on a running server)
+void RegisterWebhookCommands(CLI::App& app, int& exit_code);
+void RegisterBenchWebhooks(CLI::App& bench, int& exit_code);  // bench_webhooks.cc
 // risk rules set|show, risk list add|remove|show (risk_data_commands.cc), under `risk`.
 void RegisterRiskDataCommands(CLI::App& risk_cmd, int& exit_code);
 

@@ -157,6 +157,10 @@ Result<HttpAnswer, TransportError> HttpClient::Put(const std::string& target,
   return Exchange(Method::put, target, body, "");
 }
 
+Result<HttpAnswer, TransportError> HttpClient::Delete(const std::string& target) {
+  return Exchange(Method::delete_, target, "", "");
+}
+
 Result<HttpAnswer, TransportError> HttpClient::Post(const std::string& target,
                                                     const std::string& body,
                                                     const std::string& idempotency_key) {
@@ -167,9 +171,10 @@ Result<HttpAnswer, TransportError> HttpClient::Post(const std::string& target,
 Result<HttpAnswer, TransportError> HttpClient::Exchange(Method method, const std::string& target,
                                                         const std::string& body,
                                                         const std::string& idempotency_key) {
-  const http::verb verb = method == Method::post  ? http::verb::post
-                          : method == Method::put ? http::verb::put
-                                                  : http::verb::get;
+  const http::verb verb = method == Method::post      ? http::verb::post
+                          : method == Method::put     ? http::verb::put
+                          : method == Method::delete_ ? http::verb::delete_
+                                                      : http::verb::get;
   http::request<http::string_body> request{verb, target, 11};
   request.set(http::field::host, url_.host + ":" + std::to_string(url_.port));
   request.set(http::field::user_agent, "tpwallet-cli");

@@ -57,12 +57,14 @@ class HttpClient {
                                           const std::string& idempotency_key);
   // PUT a JSON body (a PUT replaces a record: repeating it is harmless, so it needs no key).
   Result<HttpAnswer, TransportError> Put(const std::string& target, const std::string& body);
+  // DELETE `target` (idempotent: retried like a GET).
+  Result<HttpAnswer, TransportError> Delete(const std::string& target);
 
   const ServerUrl& url() const { return url_; }
 
  private:
   class Connection;
-  enum class Method : uint8_t { get, post, put };
+  enum class Method : uint8_t { get, post, put, delete_ };
   Result<HttpAnswer, TransportError> Exchange(Method method, const std::string& target,
                                               const std::string& body,
                                               const std::string& idempotency_key);

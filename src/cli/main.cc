@@ -44,6 +44,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterApiKeyCommands(app, exit_code);
   tpw::cli::RegisterRiskCommands(app, exit_code);
   tpw::cli::RegisterPaymentsCommands(app, exit_code);
+  tpw::cli::RegisterWebhookCommands(app, exit_code);
   tpw::cli::RegisterDemo(app, exit_code);
   tpw::cli::RegisterSimulate(app, exit_code);
   CLI::App* bench = app.add_subcommand(
@@ -55,6 +56,7 @@ int Run(int argc, char** argv) {
   tpw::cli::RegisterBenchHttp(*bench, exit_code);
   tpw::cli::RegisterBenchRisk(*bench, exit_code);
   tpw::cli::RegisterBenchPayments(*bench, exit_code);
+  tpw::cli::RegisterBenchWebhooks(*bench, exit_code);
 
   try {
     app.parse(argc, argv);

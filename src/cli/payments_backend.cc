@@ -3,6 +3,7 @@
 #include "api/payments_body.h"
 #include "api/payments_json.h"
 #include "api/router.h"
+#include "cli/api_caller.h"
 #include "cli/backend.h"
 #include "cli/commands.h"
 #include "cli/http_client.h"

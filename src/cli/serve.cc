@@ -42,6 +42,9 @@ struct ServeOptions {
   std::string deny_list_max_age;
   // Risk rules file: loaded at start unless it is the active set already; SIGHUP re-reads it.
   std::string risk_rules;
+  // Webhooks (docs/webhooks.md): whether this server delivers, and its attempts per endpoint.
+  bool no_webhooks = false;
+  std::string webhook_connections;
 };
 
 // The data directory, with the issuer key unlocked when asked for (the engine signs with it).
@@ -104,7 +107,10 @@ InputResult<api::ServerOptions> ServerOptionsOf(const ServeOptions& o) {
   SetLimit(errors, "--idle-timeout-ms", o.idle_timeout_ms, 86'400'000, out.idle_timeout_ms);
   SetLimit(errors, "--write-timeout-ms", o.write_timeout_ms, 3'600'000, out.write_timeout_ms);
   SetLimit(errors, "--shutdown-grace-ms", o.shutdown_grace_ms, 3'600'000, out.shutdown_grace_ms);
+  SetLimit(errors, "--webhook-connections", o.webhook_connections, 1024,
+           out.webhooks.connections_per_endpoint);
   if (errors.failed()) return Err{errors.error()};
+  out.webhooks.enabled = !o.no_webhooks;
   out.access_log = o.access_log;
   return out;
 }
@@ -376,6 +382,12 @@ void RegisterServe(CLI::App& app, int& exit_code) {
                   "is already (a bad file stops the start); SIGHUP re-reads it, and a bad file "
                   "then keeps the active rules (errors go to stderr). "
                   "Example: --risk-rules /etc/tpwallet/rules.toml");
+  cmd->add_flag("--no-webhooks", o->no_webhooks,
+                "Deliver no webhooks from this server (endpoints are still managed and events "
+                "still published and streamed; another server delivers). Example: --no-webhooks");
+  cmd->add_option("--webhook-connections", o->webhook_connections,
+                  "Webhook attempts at once per endpoint, each on its own keep-alive connection "
+                  "(default 16; docs/webhooks.md). Example: --webhook-connections 32");
   cmd->add_option("--deny-list-max-age", o->deny_list_max_age,
                   "With --issuer-key-id: deny lists tell terminals to stop accepting offline "
                   "after this long (default 24h). Example: --deny-list-max-age 6h");

@@ -94,16 +94,19 @@ uint64_t EventsOf(const Request& request) {
 // own layout fingerprint.
 constexpr uint64_t kRiskSectionLayoutVersion = 1;
 constexpr uint64_t kPaymentsSectionLayoutVersion = 1;
+// Outbox and webhooks: the outbox section (engine_outbox.cc, outbox.cc), version 1.
+constexpr uint64_t kOutboxSectionLayoutVersion = 1;
 
 uint64_t StateFingerprint() {
   const uint64_t without_risk =
       (Ledger::StateLayoutFingerprint() * 1000003 + offline::Clearing::kStateLayoutVersion) *
           1000003 +
       access::kStateLayoutVersion;
-  const uint64_t without_payments =
+  const uint64_t with_risk =
       (without_risk * 1000003 + kRiskSectionLayoutVersion) * 1000003 + risk::kStateVersion;
-  return (without_payments * 1000003 + kPaymentsSectionLayoutVersion) * 1000003 +
-         payments::Payments::StateLayoutFingerprint();
+  const uint64_t with_payments = (with_risk * 1000003 + kPaymentsSectionLayoutVersion) * 1000003 +
+                                 payments::Payments::StateLayoutFingerprint();
+  return with_payments * 1000003 + kOutboxSectionLayoutVersion;
 }
 
 }  // namespace
@@ -122,6 +125,8 @@ void Engine::Impl::ResetState() {
   idempotency_ = access::IdempotencyTable{options_.idempotency_ttl_ms};
   ResetRisk();
   ResetPayments();
+  outbox_.Reset();
+  webhooks_ = WebhookState{};
 }
 
 EngineStatus Engine::Impl::Open() {
@@ -165,6 +170,7 @@ EngineStatus Engine::Impl::Open() {
   if (EngineStatus s = CheckIssuerKey(); !s.ok()) return s;
   PublishVerificationKeys();
   journaled_timestamp_ = ledger_->last_timestamp();
+  outbox_.MarkDurable(outbox_.last_id());  // everything replayed came from the journal
   recovery_.elapsed_ns = clock_->MonotonicNs() - start;
   PublishStats();
   PublishApiKeys();
@@ -253,7 +259,7 @@ EngineStatus Engine::Impl::LoadNewestSnapshot(uint64_t& sequence) {
                        return ledger_->LoadState(source) && store_->LoadState(source) &&
                               clearing_.LoadState(source) && api_keys_.LoadState(source) &&
                               idempotency_.LoadState(source) && LoadRiskState(source) &&
-                              LoadPaymentsState(source);
+                              LoadPaymentsState(source) && LoadOutboxState(source);
                      },
                      why)) {
         recovery_.from_snapshot = true;
@@ -302,6 +308,10 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
     return ApplyRiskFact(record);
   }
   if (record.type == static_cast<uint16_t>(FactType::payment)) return ApplyPaymentFact(record);
+  if (record.type >= static_cast<uint16_t>(FactType::webhook_endpoint) &&
+      record.type <= static_cast<uint16_t>(FactType::webhook_resend)) {
+    return ApplyOutboxFact(record);
+  }
   auto decoded = DecodeFact(record.type, record.bytes);
   if (!decoded.ok()) return diverged(decoded.error());
   const Fact& fact = decoded.value();
@@ -326,7 +336,11 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
     case FactType::risk_list:
     case FactType::risk_decision:
     case FactType::payment:
-      return diverged("an offline, access, risk or payment fact decoded as a ledger fact");
+    case FactType::webhook_endpoint:
+    case FactType::outbox_test_events:
+    case FactType::webhook_deliveries:
+    case FactType::webhook_resend:
+      return diverged("an offline, access, risk, payment or outbox fact decoded as a ledger fact");
     case FactType::transfers_expired: {
       const Timestamp now{fact.header.batch_first};
       if (now <= ledger_->last_timestamp()) return diverged("expiry time is not after the last");
@@ -467,6 +481,7 @@ void Engine::Impl::SequencerLoop() {
     }
     if (group->buffers.empty() && group->replies.empty()) continue;
     records_since_snapshot_ += group->buffers.size();
+    group->events_through = outbox_.last_id();
     HandOff(std::move(group));
     PublishStats();
     if (options_.snapshot_every_records != 0 &&
@@ -502,6 +517,9 @@ void Engine::Impl::Execute(Request& request, Group& group) {
       break;
     case RequestKind::payments_digest:
       reply.payments_digest = payments_.StateDigest();
+      break;
+    case RequestKind::webhooks:
+      ExecuteWebhooks(request, reply, group);
       break;
     default:
       ExecuteQuery(request, reply);
@@ -619,6 +637,7 @@ void Engine::Impl::ExecuteQuery(Request& request, Reply& reply) {
     case RequestKind::risk:
     case RequestKind::payments:
     case RequestKind::payments_digest:
+    case RequestKind::webhooks:
       reply.error = EngineError::invalid_request;
       break;
   }
@@ -753,6 +772,7 @@ EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
     idempotency_.SaveState(sink);
     SaveRiskState(sink);
     SavePaymentsState(sink);
+    SaveOutboxState(sink);
   });
   if (!bytes.ok()) return EngineFail(EngineError::snapshot_failed, bytes.error().Message());
   PruneSnapshots(*storage_, std::max<uint32_t>(1, options_.snapshots_kept));
@@ -785,6 +805,14 @@ void Engine::Impl::PublishStats() {
   stats_.payment_coupons = payments_registry_stats_.coupons;
   stats_.payment_fx_pairs = payments_registry_stats_.fx_pairs;
   stats_.payment_fx_quotes = payments_registry_stats_.fx_quotes;
+  stats_.outbox_events = outbox_.size();
+  stats_.outbox_bytes = outbox_.bytes();
+  stats_.outbox_first_id = outbox_.next_id() - outbox_.size();
+  stats_.outbox_last_id = outbox_.last_id();
+  stats_.outbox_counters = outbox_.counters();
+  stats_.webhook_endpoints = webhooks_.endpoints().size();
+  stats_.webhook_unfinished = webhooks_.UnfinishedTotal();
+  stats_.webhook_counters = webhooks_.Totals();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -864,6 +892,7 @@ bool Engine::Impl::CommitGroup(Group& group) {
   for (auto& entry : group.replies) {
     entry.second.durable_sequence = journal_stats.last_sequence.value;
   }
+  PublishDurableEvents(group);
   return true;
 }
 
@@ -894,6 +923,7 @@ EngineStats Engine::Impl::Stats() const {
   out.sequencer_batch_requests = sequencer_batch_requests_.Snapshot();
   out.group_records = group_records_.Snapshot();
   out.journal_sync_ns = journal_sync_ns_.Snapshot();
+  out.outbox_durable_id = outbox_.durable_id();
   std::lock_guard lock(queue_mutex_);
   out.queue_depth = queue_.size();
   return out;

@@ -33,7 +33,9 @@
 #include "engine/errors.h"
 #include "engine/histogram.h"
 #include "engine/offline.h"
+#include "engine/outbox.h"
 #include "engine/risk_command.h"
+#include "engine/webhook_command.h"
 #include "ledger/ledger.h"
 #include "payments/payments.h"
 #include "storage/storage.h"
@@ -93,6 +95,10 @@ struct EngineOptions {
   // ---- Payments (docs/payments.md)
   // The assets the payments module knows, with the scales its FX conversions use.
   AssetTable assets = AssetTable::Default();
+
+  // ---- Outbox (docs/webhooks.md, "Retention"): events are kept at least retention_ms and
+  // until every enabled webhook endpoint has finished with them, within the hard caps.
+  OutboxLimits outbox;
 };
 
 // What recovery did, for the operator and the recovery benchmark.
@@ -143,6 +149,17 @@ struct EngineStats {
   uint64_t payment_coupons = 0;
   uint64_t payment_fx_pairs = 0;
   uint64_t payment_fx_quotes = 0;
+  // Outbox and webhooks (docs/webhooks.md): events retained (ids first..last, durable up to
+  // durable), their bytes, what left and why, endpoints and the deliveries they still owe.
+  uint64_t outbox_events = 0;
+  uint64_t outbox_bytes = 0;
+  uint64_t outbox_first_id = 0;
+  uint64_t outbox_last_id = 0;
+  uint64_t outbox_durable_id = 0;
+  OutboxCounters outbox_counters;
+  uint64_t webhook_endpoints = 0;
+  uint64_t webhook_unfinished = 0;
+  EndpointCounters webhook_counters;
   // Requests the sequencer took off the queue at once (one sample per batch it executed).
   HistogramSnapshot sequencer_batch_requests;
   // Facts per group commit (one sample per group appended to the journal).
@@ -173,6 +190,7 @@ enum class RequestKind : uint8_t {
   risk,     // a risk command (RiskCommand): rules, lists, evaluate, decide
   payments,  // a payments command (payments::Command): SubmitPayments / ExecutePayments
   payments_digest,  // the payments state's digest (PaymentsStateDigest)
+  webhooks,  // a webhook or outbox command (WebhookCommand)
 };
 
 // ---- API access: API keys and idempotency ----------------------------------------------------
@@ -227,6 +245,7 @@ struct Reply {
   std::optional<RiskReply> risk;                        // risk commands
   std::optional<payments::Reply> payments;              // payments commands
   uint64_t payments_digest = 0;                         // payments_digest
+  std::optional<WebhookReply> webhooks;                 // webhook commands
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
   // create_accounts / create_transfers: the batch's first timestamp. Event i was stamped
   // first_timestamp + i (a failed event consumes its stamp too), so a caller can show what it
@@ -242,6 +261,7 @@ struct Request {
   std::shared_ptr<AccessCommand> access;
   std::shared_ptr<RiskCommand> risk;
   std::shared_ptr<payments::Command> payments;
+  std::shared_ptr<WebhookCommand> webhooks;
   std::vector<ledger::Account> accounts;
   std::vector<ledger::Transfer> transfers;
   std::vector<u128> ids;
@@ -316,6 +336,23 @@ class Engine {
   // compared without shipping the state. It hashes the whole state (a full save): not for hot
   // paths. nullopt when the engine has failed or is shutting down.
   std::optional<uint64_t> PaymentsStateDigest();
+  // Webhook endpoints, deliveries, test events (webhook_command.h); the answer is
+  // reply.webhooks unless reply.error is set.
+  Reply ExecuteWebhooks(WebhookCommand command);
+
+  // ---- The outbox's events (docs/webhooks.md), for any thread, without a trip through the
+  // queue. Only events whose group is durable are returned.
+  // Events with id > `after_id`, oldest first, at most `limit`; when `after_id` is below the
+  // oldest retained event the page starts at the oldest retained one.
+  std::vector<OutboxEventPtr> ReadEvents(uint64_t after_id, size_t limit) const;
+  OutboxEventPtr ReadEvent(uint64_t id) const;  // null unless retained and durable
+  // The oldest retained event id (the next id when none is retained) and the durable id.
+  std::pair<uint64_t, uint64_t> EventsWindow() const;
+  // Calls `listener(durable_id)` after each group commit that made new events durable, on the
+  // journal thread: it must only hand the news on (post to an io_context), never block.
+  // Returns a token for UnsubscribeEvents; after that returns, the listener is never called.
+  uint64_t SubscribeEvents(std::function<void(uint64_t durable_id)> listener);
+  void UnsubscribeEvents(uint64_t token);
 
   EngineStats Stats() const;
   const RecoveryReport& recovery() const;

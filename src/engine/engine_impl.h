@@ -52,6 +52,9 @@ struct Group {
   ReplyList replies;
   std::vector<journal::RecordLocation> locations;  // filled only when `committed`
   size_t payload_bytes = 0;  // journal payload the records take (headers included)
+  // The last outbox event published when the group was handed off: once the group is durable,
+  // events up to it are (earlier groups commit first).
+  uint64_t events_through = 0;
   bool committed = false;  // appended (and synced): `locations` are real
   bool stop = false;       // tells the journal thread to exit
 
@@ -85,6 +88,10 @@ class Engine::Impl {
   void SubmitOffline(OfflineCommand command, std::function<void(OfflineReply&&)> done);
   std::optional<EngineFailure> failure() const;
   const RecoveryReport& recovery() const { return recovery_; }
+  // The outbox, for its thread-safe reads (Read, ReadOne, Window).
+  const Outbox& outbox() const { return outbox_; }
+  uint64_t SubscribeEvents(std::function<void(uint64_t)> listener);
+  void UnsubscribeEvents(uint64_t token);
 
  private:
   // ---- recovery
@@ -98,6 +105,7 @@ class Engine::Impl {
   EngineStatus ApplyAccessFact(const journal::RecordView& record);
   EngineStatus ApplyRiskFact(const journal::RecordView& record);
   EngineStatus ApplyPaymentFact(const journal::RecordView& record);
+  EngineStatus ApplyOutboxFact(const journal::RecordView& record);
   EngineStatus CheckIssuerKey();
 
   // ---- sequencer thread
@@ -150,6 +158,33 @@ class Engine::Impl {
   void RefreshPaymentsRegistryStats();
   void SavePaymentsState(ledger::StateSink& sink) const;
   bool LoadPaymentsState(ledger::StateSource& source);
+
+  // ---- outbox (engine_outbox.cc), sequencer thread (and recovery)
+  // Publishes an event into the outbox: called by the code that executes a fact (live, while
+  // the fact's group is being built) and again when that fact is replayed, so ids and contents
+  // are deterministic and the outbox is rebuilt from the journal (events are never journaled a
+  // second time). Readers see the event once its group is durable. `format`: kEventFormat*;
+  // `type` must be ValidEventType and `payload` at most kEventPayloadBytesMax (asserted: the
+  // producer's own invariant).
+  void PublishEvent(uint64_t time_ms, std::string_view type, uint8_t format,
+                    std::vector<uint8_t> payload);
+  void ExecuteWebhooks(Request& request, Reply& reply, Group& group);
+  WebhookReply CreateEndpoint(const WebhookCommand& c, Group& group);
+  WebhookReply UpdateEndpoint(const WebhookCommand& c, Group& group);
+  WebhookReply DeleteEndpoint(const WebhookCommand& c, Group& group);
+  WebhookReply PublishTestEvents(const WebhookCommand& c, Group& group);
+  WebhookReply RecordOutcomes(const WebhookCommand& c, Group& group);
+  WebhookReply Resend(const WebhookCommand& c, Group& group);
+  WebhookReply DeliveryLog(const WebhookCommand& c) const;
+  WebhookReply DeliveryState() const;
+  EndpointView ViewOf(const WebhookEndpointState& state) const;
+  // Drops what retention lets go (old and finished by every endpoint), then what the caps
+  // force out. Deterministic: called at the same facts with the same times live and on replay.
+  void PruneOutbox(uint64_t now_ms);
+  void SaveOutboxState(ledger::StateSink& sink) const;
+  bool LoadOutboxState(ledger::StateSource& source);
+  // Journal thread: events up to group.events_through are durable; tells the listeners.
+  void PublishDurableEvents(const Group& group);
   void ExecuteCreateAccounts(Request& request, Reply& reply, Group& group);
   void ExecuteCreateTransfers(Request& request, Reply& reply, Group& group);
   void ExecuteQuery(Request& request, Reply& reply);
@@ -250,6 +285,14 @@ class Engine::Impl {
   payments::PaymentsStats payments_registry_stats_;
   bool payments_registry_dirty_ = false;
   uint64_t payments_registry_refreshed_ms_ = 0;
+  // Outbox and webhook endpoints (engine_outbox.cc), sequencer thread (and recovery); the
+  // outbox's reads are thread-safe (outbox.h).
+  Outbox outbox_;
+  WebhookState webhooks_;
+  // Event listeners (SubscribeEvents): called on the journal thread under this mutex.
+  mutable std::mutex event_listeners_mutex_;
+  std::map<uint64_t, std::function<void(uint64_t)>> event_listeners_;
+  uint64_t next_listener_token_ = 1;
   // api_keys_ as last published for other threads (copy-on-write; keys change rarely).
   mutable std::mutex api_keys_mutex_;
   std::shared_ptr<const access::ApiKeyTable> published_api_keys_ =

@@ -197,13 +197,24 @@ void Engine::Impl::RefreshPaymentsRegistryStats() {
   payments_registry_refreshed_ms_ = std::max<uint64_t>(1, payments_last_ms_);
 }
 
-// Outbox hook. When the `hooks` branch (engine outbox) is merged, this becomes, for each event:
-//   PublishEvent(time_ms, payments::EventKindName(e.kind), /*format*/ 2, payments::EncodeEvent(e));
-// It is called live right after a command's payment facts are added to its group, and on replay
-// of each payment fact, so the outbox is rebuilt from the journal exactly as it was built live.
-// Until then payment events reach no webhook or event stream.
-void Engine::Impl::PublishPaymentEvents(uint64_t /*time_ms*/,
-                                        const std::vector<payments::Event>& /*events*/) {}
+// Publishes each payment event to the outbox (format 2: the payments encoding, rendered as JSON
+// by the API). Called live right after a command's payment facts are added to its group, and on
+// replay of each payment fact, so the outbox is rebuilt from the journal exactly as it was built
+// live. The module's limits keep an event far below the outbox's payload bound; one that were
+// above it would be published as a JSON marker naming it rather than stop the engine.
+void Engine::Impl::PublishPaymentEvents(uint64_t time_ms,
+                                        const std::vector<payments::Event>& events) {
+  for (const payments::Event& event : events) {
+    const std::string_view type = payments::EventKindName(event.kind);
+    std::vector<uint8_t> payload = payments::EncodeEvent(event);
+    if (payload.size() <= kEventPayloadBytesMax) {
+      PublishEvent(time_ms, type, kEventFormatPayments, std::move(payload));
+      continue;
+    }
+    const std::string marker = "{\"too_large\":true,\"bytes\":" + std::to_string(payload.size()) + "}";
+    PublishEvent(time_ms, type, kEventFormatJson, {marker.begin(), marker.end()});
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Recovery and snapshots

@@ -58,6 +58,10 @@ size_t ItemBytes(FactType type) {
     case FactType::risk_list:
     case FactType::risk_decision:
     case FactType::payment:  // nor this: payments::DecodeEvent
+    case FactType::webhook_endpoint:  // nor these: engine/outbox_facts.h
+    case FactType::outbox_test_events:
+    case FactType::webhook_deliveries:
+    case FactType::webhook_resend:
       return 0;
   }
   return 0;
@@ -213,10 +217,27 @@ Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> byt
     case FactType::risk_list:
     case FactType::risk_decision:
     case FactType::payment:
+    case FactType::webhook_endpoint:
+    case FactType::outbox_test_events:
+    case FactType::webhook_deliveries:
+    case FactType::webhook_resend:
       break;
   }
   if (!reader.AtEndOk()) return Err{std::string("fact items are malformed")};
   return fact;
+}
+
+void PutVersionedHeader(BinaryWriter& w, uint8_t version) {
+  w.U8(version);
+  w.U8(0);
+  w.U16(0);
+}
+
+bool VersionedHeaderOk(BinaryReader& r, uint8_t version) {
+  const uint8_t read_version = r.U8();
+  const uint8_t reserved8 = r.U8();
+  const uint16_t reserved16 = r.U16();
+  return r.ok() && read_version == version && reserved8 == 0 && reserved16 == 0;
 }
 
 }  // namespace tpw::engine

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/codec.h"
 #include "common/result.h"
 #include "ledger/ledger.h"
 
@@ -34,6 +35,11 @@ enum class FactType : uint16_t {
   risk_list = 9,          // a risk list item added or removed: engine/risk_facts.h
   risk_decision = 10,     // a journaled risk decision (event, time, decision): risk_facts.h
   payment = 11,           // a payments event: payments::EncodeEvent bytes, not DecodeFact
+  // 11..19 are left for the payments facts.
+  webhook_endpoint = 20,    // a webhook endpoint created, updated or deleted: outbox_facts.h
+  outbox_test_events = 21,  // test events published (POST /v1/events/test): outbox_facts.h
+  webhook_deliveries = 22,  // webhook attempt outcomes the deliverer reported: outbox_facts.h
+  webhook_resend = 23,      // an event re-sent by hand to an endpoint: outbox_facts.h
 };
 
 inline constexpr uint32_t kFactVersion = 1;
@@ -71,6 +77,11 @@ struct Fact {
 
 // Decodes a journal record. The error is a sentence saying what is wrong.
 Result<Fact, std::string> DecodeFact(uint16_t type, std::span<const uint8_t> bytes);
+
+// Version u8 and three reserved zero bytes (u8, u16): how the risk and outbox facts begin.
+void PutVersionedHeader(BinaryWriter& w, uint8_t version);
+// Reads that header; false unless it is `version` with zero reserved bytes.
+bool VersionedHeaderOk(BinaryReader& r, uint8_t version);
 
 // One transfer body at `bytes` (kTransferFactBytes long): for reading single transfers back.
 ledger::Transfer DecodeTransferItem(std::span<const uint8_t, kTransferFactBytes> bytes);

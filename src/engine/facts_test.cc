@@ -134,6 +134,10 @@ std::vector<uint8_t> Reencode(const Fact& fact) {
     case FactType::risk_list:
     case FactType::risk_decision:
     case FactType::payment:
+    case FactType::webhook_endpoint:
+    case FactType::outbox_test_events:
+    case FactType::webhook_deliveries:
+    case FactType::webhook_resend:
       break;
   }
   return out;

@@ -1,23 +1,14 @@
 #include "engine/risk_facts.h"
 
+#include "engine/facts.h"
 #include "risk/limits.h"
 
 namespace tpw::engine {
 namespace {
 
-// Version u8, three reserved zero bytes: the start of every risk fact.
-void PutHeader(BinaryWriter& w) {
-  w.U8(kRiskFactVersion);
-  w.U8(0);
-  w.U16(0);
-}
+void PutHeader(BinaryWriter& w) { PutVersionedHeader(w, kRiskFactVersion); }
 
-bool HeaderOk(BinaryReader& r) {
-  const uint8_t version = r.U8();
-  const uint8_t reserved8 = r.U8();
-  const uint16_t reserved16 = r.U16();
-  return r.ok() && version == kRiskFactVersion && reserved8 == 0 && reserved16 == 0;
-}
+bool HeaderOk(BinaryReader& r) { return VersionedHeaderOk(r, kRiskFactVersion); }
 
 }  // namespace
 

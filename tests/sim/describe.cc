@@ -98,6 +98,8 @@ std::string_view KindName(RequestKind kind) {
       return "payments";
     case RequestKind::payments_digest:
       return "payments_digest";
+    case RequestKind::webhooks:
+      return "webhooks";
   }
   return "?";
 }

@@ -139,11 +139,12 @@ void AnswerQuery(const Oracle& o, const Request& r, Expected& e) {
     }
     case RequestKind::create_accounts:
     case RequestKind::create_transfers:
-    case RequestKind::offline:  // the simulator's workload has no offline, access, risk or
-    case RequestKind::access:   // payments commands yet
+    case RequestKind::offline:  // the simulator's workload has no offline, access, risk,
+    case RequestKind::access:   // payments or webhook commands yet
     case RequestKind::risk:
     case RequestKind::payments:
     case RequestKind::payments_digest:
+    case RequestKind::webhooks:
       TPW_UNREACHABLE();
   }
 }
