@@ -791,5 +791,25 @@ TEST_F(PaymentsApiTest, RestartKeepsPaymentsAndConfiguration) {
   EXPECT_NE(next, paid);
 }
 
+// Payment events go to the outbox (format 2) and read as the payment API's own JSON in the events
+// list (and so in webhooks and the stream); replay rebuilds them identically.
+TEST_F(PaymentsApiTest, PaymentEventsReachTheOutboxAsPaymentJsonAndSurviveARestart) {
+  auto c = Client(merchant_);
+  const std::string paid = PaymentIn(*c, "succeeded");
+  auto admin = Client(admin_);
+  const HttpResponse listed = admin->Get("/v1/events?type=payment.succeeded");
+  ASSERT_EQ(listed.result_int(), 200u) << listed.body();
+  const bj::value page = JsonOf(listed);
+  const bj::array& events = page.at("events").as_array();
+  ASSERT_EQ(events.size(), 1u) << listed.body();
+  EXPECT_EQ(Str(events[0], "type"), "payment.succeeded");
+  EXPECT_EQ(events[0].at("data"), JsonOf(c->Get("/v1/payments/" + paid)));
+  const HttpResponse created = admin->Get("/v1/events?type=payment.created");
+  EXPECT_EQ(JsonOf(created).at("events").as_array().size(), 1u) << created.body();
+  const std::string before = admin->Get("/v1/events?limit=100").body();
+  Restart();
+  EXPECT_EQ(Client(admin_)->Get("/v1/events?limit=100").body(), before);
+}
+
 }  // namespace
 }  // namespace tpw::api
