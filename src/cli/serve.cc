@@ -149,6 +149,11 @@ void PrintListening(const ServeOptions& o, const api::ServerOptions& options,
     const std::string auth =
         o.no_auth ? "" : " -H \"Authorization: Bearer " + (admin_key.empty() ? "$TPWALLET_KEY" : admin_key) + "\"";
     std::printf("try: curl -s%s %s/v1/journal/head\n", auth.c_str(), url.c_str());
+    std::printf("     curl -sN%s -H \"Accept: text/event-stream\" %s/v1/events   (live events)\n",
+                auth.c_str(), url.c_str());
+    std::printf("then: accounts, transfers, payments, webhooks: docs/api.md; the CLI: tpwallet "
+                "--help (commands take --server %s)\n",
+                url.c_str());
     if (o.no_auth) std::printf("warning: --no-auth: anyone who can connect is an admin\n");
     if (o.with_issuer_key) {
       std::printf("issuer key %s unlocked: enrollment, sync and deny lists are signed\n",
