@@ -29,6 +29,7 @@ std::vector<uint8_t> Reencode(const tpw::engine::Fact& fact) {
       tpw::engine::EncodeExpiredFact(fact.header, fact.expired, out);
       break;
     case FactType::offline:  // DecodeFact refuses these (offline_fact_fuzz.cc, access_fuzz.cc)
+    case FactType::payment:
     case FactType::api_key:
     case FactType::idempotency:
     case FactType::risk_rules:
