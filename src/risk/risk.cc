@@ -255,6 +255,20 @@ bool ReadSpec(BinaryReader& reader, FeatureSpec& spec) {
   return distinct ? spec.value != spec.key : value == 0;
 }
 
+// Whether the feature sections and lists after the header run exactly to the end of the bytes,
+// read without building anything: a truncated or padded state is refused before tables (MiBs
+// of huge pages each) are allocated for it.
+bool SectionsComplete(BinaryReader reader) {
+  const uint32_t count = reader.U32();
+  if (!reader.ok() || count > kFeaturesMax) return false;
+  for (uint32_t i = 0; i < count; ++i) {
+    FeatureSpec spec;
+    if (!ReadSpec(reader, spec) || !FeatureTable::SkipKeys(reader, spec.kind)) return false;
+  }
+  ListSet lists;
+  return lists.Load(reader) && reader.AtEndOk();
+}
+
 }  // namespace
 
 Status<StateError> RiskEngine::LoadState(std::span<const uint8_t> bytes) {
@@ -265,6 +279,7 @@ Status<StateError> RiskEngine::LoadState(std::span<const uint8_t> bytes) {
   if (version != kStateVersion) return Err{StateError::unsupported_version};
   VelocityOptions options = options_;
   options.hash_seed = reader.U64();
+  if (!reader.ok() || !SectionsComplete(reader)) return Err{StateError::malformed};
   const uint32_t count = reader.U32();
   if (!reader.ok() || count > kFeaturesMax) return Err{StateError::malformed};
   std::vector<FeatureTable> tables;

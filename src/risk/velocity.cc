@@ -49,8 +49,14 @@ FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& optio
   TPW_ASSERT(options.keys_max >= 1 && options.keys_max <= kFeatureKeysMax);
   // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
   TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
-  const size_t presized = std::min(keys_max_, kIndexPresizedKeys);
-  index_.assign(std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)), 0);
+  // The index starts small and jumps to its presized capacity at its first growth: an engine
+  // that never sees a key (a state being loaded and refused, a dry run) costs no 8 MiB index.
+  index_.assign(kIndexSlotsMin, 0);
+}
+
+size_t FeatureTable::GrownIndexSlots() const {
+  const size_t presized = std::bit_ceil(size_t{std::min(keys_max_, kIndexPresizedKeys)} * 2);
+  return std::max(index_.size() * 2, presized);
 }
 
 size_t FeatureTable::BytesPerKey(FeatureKind kind) {
@@ -193,7 +199,7 @@ void FeatureTable::ClearSlot(uint32_t slot) {
 uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
   uint32_t slot = 0;
   if (keys_ < keys_max_) {
-    if ((size_t{keys_} + 1) * 2 > index_.size()) RebuildIndex(index_.size() * 2);
+    if ((size_t{keys_} + 1) * 2 > index_.size()) RebuildIndex(GrownIndexSlots());
     slot = AppendSlot();
   } else {
     slot = EvictionVictim();
@@ -333,11 +339,25 @@ bool FeatureTable::LoadKeys(BinaryReader& reader) {
   if (!reader.ok() || count > keys_max_) return false;
   // The cursor matters only once the table is full; a partly full table starts at 0.
   if (count == 0 ? cursor != 0 : cursor >= count) return false;
+  // Sized for the keys loaded; the presized capacity waits for the first growth after.
+  if (size_t{count} * 2 > index_.size()) RebuildIndex(std::bit_ceil(size_t{count} * 2));
   for (uint32_t i = 0; i < count; ++i) {
     if (!LoadSlot(reader)) return false;
   }
   cursor_ = cursor;
   return true;
+}
+
+bool FeatureTable::SkipKeys(BinaryReader& reader, FeatureKind kind) {
+  const uint32_t count = reader.U32();
+  reader.U32();  // the cursor
+  size_t per_key = 16 + 4 + 8;  // key, asset, head bucket: as SaveSlot writes them
+  if (kind == FeatureKind::count) per_key += kWindowBuckets * 4;
+  if (kind == FeatureKind::sum) per_key += kWindowBuckets * 16;
+  if (kind == FeatureKind::distinct) per_key += kDistinctValuesMax * 16;
+  if (!reader.ok() || size_t{count} * per_key > reader.remaining()) return false;
+  reader.Bytes(size_t{count} * per_key);
+  return reader.ok();
 }
 
 bool FeatureTable::LoadSlot(BinaryReader& reader) {

@@ -70,6 +70,9 @@ class FeatureTable {
   // Reads one table saved by Save (after its spec, which the caller read). False on anything
   // malformed.
   [[nodiscard]] bool LoadKeys(BinaryReader& reader);
+  // Steps over one table saved by Save without building it: false when the bytes end early.
+  // Lets a load refuse a truncated state before it allocates any table.
+  [[nodiscard]] static bool SkipKeys(BinaryReader& reader, FeatureKind kind);
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
@@ -112,6 +115,7 @@ class FeatureTable {
   uint32_t EvictionVictim() const;
   void IndexSlot(uint32_t slot);
   void RebuildIndex(size_t index_slots);
+  size_t GrownIndexSlots() const;  // the index size after its next growth
   void EraseFromIndex(uint32_t slot);
   void ClearSlot(uint32_t slot);
   void Advance(uint32_t slot, uint64_t bucket);
@@ -132,7 +136,7 @@ class FeatureTable {
   // Huge-page backed (common/huge_pages.h): with a million keys the tables are far larger than
   // the TLB's reach in 4 KiB pages, and every lookup is a random access. Slots grow in 2 MiB
   // chunks (never copied: no stall while a table grows); the index is sized for
-  // min(keys_max, kIndexPresizedKeys) keys at once and rehashed only beyond that.
+  // min(keys_max, kIndexPresizedKeys) keys at its first growth and rehashed only beyond that.
   ChunkedVector<CountSlot> count_slots_;
   ChunkedVector<SumSlot> sum_slots_;
   ChunkedVector<DistinctSlot> distinct_slots_;
