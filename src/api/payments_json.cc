@@ -16,8 +16,7 @@ namespace pay = payments;
 // `key` as the exact decimal in the asset of `ledger`, `key`_minor as minor units.
 void PutAmount(JsonText& out, std::string_view key, const AssetTable& assets, uint32_t ledger,
                Amount amount) {
-  out.String(key, FormatDecimalAmount(amount, cli::LedgerScale(assets, ledger)));
-  out.DecimalString(std::string(key) + "_minor", amount.minor());
+  out.AmountPair(key, amount.minor(), cli::LedgerScale(assets, ledger));
 }
 
 // `asset_key`: the asset's code (null when the table has none); `ledger_key`: its number.
@@ -33,16 +32,10 @@ void PutAsset(JsonText& out, std::string_view asset_key, std::string_view ledger
 }
 
 // `key`: ms since 1970 as a string, `key`_time: RFC 3339 UTC; both null when `ms` is 0.
-void PutTime(JsonText& out, std::string_view key, uint64_t ms) {
-  const std::string time_key = std::string(key) + "_time";
-  if (ms == 0) {
-    out.Null(key).Null(time_key);
-    return;
-  }
-  out.String(key, std::to_string(ms)).String(time_key, cli::FormatMsUtc(ms));
-}
+void PutTime(JsonText& out, std::string_view key, uint64_t ms) { out.TimePair(key, ms); }
 
-void PutId(JsonText& out, std::string_view key, u128 id) { out.String(key, FormatId(id)); }
+// Ids are decimal strings (FormatId).
+void PutId(JsonText& out, std::string_view key, u128 id) { out.DecimalString(key, id); }
 // An id, or null when it is zero ("none").
 void PutIdOrNull(JsonText& out, std::string_view key, u128 id) {
   if (id == 0) {

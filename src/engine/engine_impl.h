@@ -152,7 +152,8 @@ class Engine::Impl {
   void NotePaymentEvent(const payments::Event& event);
   // Outbox hook (hooks branch): hands the events of one journaled command, or of one replayed
   // fact, to the outbox. A no-op until the outbox is merged.
-  void PublishPaymentEvents(uint64_t time_ms, const std::vector<payments::Event>& events);
+  void PublishPaymentEvent(uint64_t time_ms, payments::EventKind kind,
+                           std::vector<uint8_t> encoded);
   // Refreshes payments_registry_stats_ when it is stale (see EngineStats): at most once per
   // second of payments time while payments change, since counting walks every payment.
   void RefreshPaymentsRegistryStats();

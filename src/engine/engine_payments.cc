@@ -140,11 +140,17 @@ payments::Reply Engine::Impl::RunPaymentsCommand(const payments::Command& comman
   payment_events_.clear();
   payments::Reply reply = payments_.Execute(command, now_ms, ledger, risk, payment_events_);
   // Whatever the reply says: payments.h lists the refusals that still record an outcome.
+  // Each event is encoded once: the fact's bytes are also the outbox payload (format 2).
+  std::vector<std::vector<uint8_t>> encoded;
+  encoded.reserve(payment_events_.size());
   for (const payments::Event& event : payment_events_) {
-    group.Add(FactType::payment, payments::EncodeEvent(event));
+    encoded.push_back(payments::EncodeEvent(event));
+    group.Add(FactType::payment, encoded.back());
     NotePaymentEvent(event);
   }
-  if (!payment_events_.empty()) PublishPaymentEvents(now_ms, payment_events_);
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    PublishPaymentEvent(now_ms, payment_events_[i].kind, std::move(encoded[i]));
+  }
   return reply;
 }
 
@@ -197,23 +203,21 @@ void Engine::Impl::RefreshPaymentsRegistryStats() {
   payments_registry_refreshed_ms_ = std::max<uint64_t>(1, payments_last_ms_);
 }
 
-// Publishes each payment event to the outbox (format 2: the payments encoding, rendered as JSON
-// by the API). Called live right after a command's payment facts are added to its group, and on
-// replay of each payment fact, so the outbox is rebuilt from the journal exactly as it was built
-// live. The module's limits keep an event far below the outbox's payload bound; one that were
-// above it would be published as a JSON marker naming it rather than stop the engine.
-void Engine::Impl::PublishPaymentEvents(uint64_t time_ms,
-                                        const std::vector<payments::Event>& events) {
-  for (const payments::Event& event : events) {
-    const std::string_view type = payments::EventKindName(event.kind);
-    std::vector<uint8_t> payload = payments::EncodeEvent(event);
-    if (payload.size() <= kEventPayloadBytesMax) {
-      PublishEvent(time_ms, type, kEventFormatPayments, std::move(payload));
-      continue;
-    }
-    const std::string marker = "{\"too_large\":true,\"bytes\":" + std::to_string(payload.size()) + "}";
-    PublishEvent(time_ms, type, kEventFormatJson, {marker.begin(), marker.end()});
+// Publishes a payment event to the outbox (format 2: the payments encoding, the fact's own
+// bytes, rendered as JSON by the API). Called live right after a command's payment facts are
+// added to its group, and on replay of each payment fact, so the outbox is rebuilt from the
+// journal exactly as it was built live. The module's limits keep an event far below the
+// outbox's payload bound; one that were above it would be published as a JSON marker naming it
+// rather than stop the engine.
+void Engine::Impl::PublishPaymentEvent(uint64_t time_ms, payments::EventKind kind,
+                                       std::vector<uint8_t> encoded) {
+  const std::string_view type = payments::EventKindName(kind);
+  if (encoded.size() <= kEventPayloadBytesMax) {
+    PublishEvent(time_ms, type, kEventFormatPayments, std::move(encoded));
+    return;
   }
+  const std::string marker = "{\"too_large\":true,\"bytes\":" + std::to_string(encoded.size()) + "}";
+  PublishEvent(time_ms, type, kEventFormatJson, {marker.begin(), marker.end()});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,9 +241,9 @@ EngineStatus Engine::Impl::ApplyPaymentFact(const journal::RecordView& record) {
     return diverged("payment event " + what + " does not apply to the payments state");
   }
   NotePaymentEvent(event);
-  payment_events_.clear();
-  payment_events_.push_back(std::move(event));
-  PublishPaymentEvents(payment_events_.front().at_ms, payment_events_);
+  // A decoded event encodes back byte for byte: the fact's bytes are what live execution
+  // published.
+  PublishPaymentEvent(event.at_ms, event.kind, {record.bytes.begin(), record.bytes.end()});
   return EngineStatus::Ok();
 }
 

@@ -124,7 +124,7 @@ std::string_view EventDecodeErrorName(EventDecodeError error) {
 }
 
 std::vector<uint8_t> EncodeEvent(const Event& event) {
-  BinaryWriter w;
+  records::Writer w;
   w.U8(kEventFormatVersion);
   w.U8(static_cast<uint8_t>(event.kind));
   w.U64(event.at_ms);

@@ -85,7 +85,7 @@ bool ApplyRates(State& state, const Event& event) {
 // ---- snapshot -------------------------------------------------------------------------------
 
 std::vector<uint8_t> EncodeState(const State& state) {
-  BinaryWriter w;
+  records::Writer w(1024 + state.payments.size() * 700);
   w.U32(kStateMagic);
   w.U32(kStateVersion);
   w.U64(state.next_refund);

@@ -7,27 +7,27 @@ namespace {
 
 // ---- writing --------------------------------------------------------------------------------
 
-void PutAmount(BinaryWriter& w, Amount amount) { w.U128(amount.minor()); }
+void PutAmount(Writer& w, Amount amount) { w.U128(amount.minor()); }
 template <typename Tag>
-void PutId(BinaryWriter& w, Id128<Tag> id) {
+void PutId(Writer& w, Id128<Tag> id) {
   w.U128(id.value);
 }
-void PutBool(BinaryWriter& w, bool value) { w.U8(value ? 1 : 0); }
-void PutCount(BinaryWriter& w, size_t count) { w.U32(static_cast<uint32_t>(count)); }
+void PutBool(Writer& w, bool value) { w.U8(value ? 1 : 0); }
+void PutCount(Writer& w, size_t count) { w.U32(static_cast<uint32_t>(count)); }
 
-void PutSplit(BinaryWriter& w, const Split& split) {
+void PutSplit(Writer& w, const Split& split) {
   PutId(w, split.account);
   PutAmount(w, split.amount);
   w.U32(split.basis_points);
 }
 
-void PutPayout(BinaryWriter& w, const Payout& payout) {
+void PutPayout(Writer& w, const Payout& payout) {
   PutId(w, payout.account);
   PutAmount(w, payout.amount);
   PutAmount(w, payout.reversed);
 }
 
-void PutRisk(BinaryWriter& w, const RiskSummary& risk) {
+void PutRisk(Writer& w, const RiskSummary& risk) {
   PutBool(w, risk.evaluated);
   w.U8(static_cast<uint8_t>(risk.decision));
   w.U8(static_cast<uint8_t>(risk.required_cvm));
@@ -39,7 +39,7 @@ void PutRisk(BinaryWriter& w, const RiskSummary& risk) {
   w.String(risk.rules_version);
 }
 
-void PutFunding(BinaryWriter& w, const FundingDecision& f) {
+void PutFunding(Writer& w, const FundingDecision& f) {
   PutId(w, f.source_account);
   w.U8(static_cast<uint8_t>(f.source_kind));
   w.U32(f.source_asset);
@@ -63,7 +63,7 @@ void PutFunding(BinaryWriter& w, const FundingDecision& f) {
   w.U64(f.rate_as_of_ms);
 }
 
-void PutRefund(BinaryWriter& w, const Refund& refund) {
+void PutRefund(Writer& w, const Refund& refund) {
   w.U64(refund.id.value);
   PutAmount(w, refund.amount);
   PutAmount(w, refund.money);
@@ -80,7 +80,7 @@ void PutRefund(BinaryWriter& w, const Refund& refund) {
   w.U64(refund.created_at_ms);
 }
 
-void PutFundingSource(BinaryWriter& w, const FundingSource& source) {
+void PutFundingSource(Writer& w, const FundingSource& source) {
   PutId(w, source.account);
   w.U32(source.asset);
   w.U8(static_cast<uint8_t>(source.kind));
@@ -244,7 +244,7 @@ void GetMetadata(In& in, Metadata& metadata) {
 
 }  // namespace
 
-void Put(BinaryWriter& w, const Payment& p) {
+void Put(Writer& w, const Payment& p) {
   w.U64(p.id.value);
   PutAmount(w, p.amount);
   w.U32(p.asset);
@@ -356,7 +356,7 @@ bool Get(BinaryReader& reader, Payment& p) {
   return in.ok();
 }
 
-void Put(BinaryWriter& w, const Customer& customer) {
+void Put(Writer& w, const Customer& customer) {
   PutId(w, customer.id);
   PutCount(w, customer.sources.size());
   for (const FundingSource& source : customer.sources) PutFundingSource(w, source);
@@ -378,7 +378,7 @@ bool Get(BinaryReader& reader, Customer& customer) {
   return in.ok();
 }
 
-void Put(BinaryWriter& w, const Coupon& coupon) {
+void Put(Writer& w, const Coupon& coupon) {
   w.String(coupon.code);
   w.U8(static_cast<uint8_t>(coupon.kind));
   PutAmount(w, coupon.amount_off);
@@ -410,7 +410,7 @@ bool Get(BinaryReader& reader, Coupon& coupon) {
   return in.ok();
 }
 
-void Put(BinaryWriter& w, const PointsProgram& program) {
+void Put(Writer& w, const PointsProgram& program) {
   PutBool(w, program.configured);
   w.U32(program.points_asset);
   w.U32(program.money_asset);
@@ -434,7 +434,7 @@ bool Get(BinaryReader& reader, PointsProgram& program) {
   return in.ok();
 }
 
-void Put(BinaryWriter& w, const FxRate& rate) {
+void Put(Writer& w, const FxRate& rate) {
   w.U32(rate.from_asset);
   w.U32(rate.to_asset);
   w.U128(rate.rate.e18);
@@ -456,7 +456,7 @@ bool Get(BinaryReader& reader, FxRate& rate) {
   return in.ok();
 }
 
-void Put(BinaryWriter& w, const FxQuote& quote) {
+void Put(Writer& w, const FxQuote& quote) {
   w.U64(quote.id.value);
   w.U32(quote.from_asset);
   w.U32(quote.to_asset);
@@ -482,7 +482,7 @@ bool Get(BinaryReader& reader, FxQuote& quote) {
   return in.ok();
 }
 
-void Put(BinaryWriter& w, const FxAccount& account) {
+void Put(Writer& w, const FxAccount& account) {
   w.U32(account.asset);
   PutId(w, account.account);
 }
