@@ -546,6 +546,10 @@ void AccessSeeds() {
   key.created_ms = 1000;
   const Bytes key_bytes = access::EncodeApiKey(key);
   WriteIfValid("access", "api-key", Prefixed({0}, key_bytes), access::DecodeApiKey(key_bytes).has_value());
+  key.merchant_accounts = {AccountId(200), AccountId(201)};  // version 2: a bound merchant key
+  const Bytes bound_bytes = access::EncodeApiKey(key);
+  WriteIfValid("access", "api-key-bound", Prefixed({0}, bound_bytes),
+               access::DecodeApiKey(bound_bytes).has_value());
   access::IdempotencyRecord record;
   record.scope = 42;
   record.key = "order-1";

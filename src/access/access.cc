@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/assert.h"
 #include "common/codec.h"
 #include "crypto/base64.h"
 #include "crypto/secure.h"
@@ -11,7 +12,8 @@ namespace tpw::access {
 namespace {
 
 constexpr uint64_t kDefaultTtlMs = 24ull * 3600 * 1000;
-constexpr uint8_t kApiKeyEncodingVersion = 1;
+constexpr uint8_t kApiKeyEncodingVersion = 1;       // unbound keys
+constexpr uint8_t kBoundApiKeyEncodingVersion = 2;  // merchant keys with merchant accounts
 constexpr uint8_t kRecordEncodingVersion = 1;
 
 constexpr std::string_view kScopeNames[] = {"", "admin", "merchant", "terminal", "device", "auditor"};
@@ -111,6 +113,36 @@ bool SecretMatches(const ApiKey& record, const KeyText& key) {
   return crypto::ConstantTimeEqual(hash, record.secret_hash);
 }
 
+bool ApiKey::MayActFor(AccountId merchant) const {
+  return merchant_accounts.empty() ||
+         std::binary_search(merchant_accounts.begin(), merchant_accounts.end(), merchant);
+}
+
+std::string MerchantBindingError(Scope scope, std::span<const AccountId> merchant_accounts) {
+  if (merchant_accounts.empty()) return "";
+  if (scope != Scope::merchant) {
+    return "only merchant keys are bound to merchant accounts; this key's scope is " +
+           std::string(ScopeName(scope));
+  }
+  if (merchant_accounts.size() > kMerchantAccountsPerKeyMax) {
+    return std::to_string(merchant_accounts.size()) + " merchant accounts; a key is bound to at most " +
+           std::to_string(kMerchantAccountsPerKeyMax) + " (use an admin key, or several keys)";
+  }
+  for (size_t i = 0; i < merchant_accounts.size(); ++i) {
+    if (merchant_accounts[i].is_zero()) return "merchant account 0 does not exist: ids are never 0";
+    if (i > 0 && !(merchant_accounts[i - 1] < merchant_accounts[i])) {
+      return "merchant accounts are not in ascending order without duplicates";
+    }
+  }
+  return "";
+}
+
+void SortMerchantAccounts(std::vector<AccountId>& merchant_accounts) {
+  std::sort(merchant_accounts.begin(), merchant_accounts.end());
+  merchant_accounts.erase(std::unique(merchant_accounts.begin(), merchant_accounts.end()),
+                          merchant_accounts.end());
+}
+
 bool ApiKeyTable::Add(const ApiKey& key) {
   if (key.id == 0) return false;
   return keys_.emplace(key.id, key).second;
@@ -153,7 +185,7 @@ bool ApiKeyTable::LoadState(ledger::StateSource& source) {
 
 std::vector<uint8_t> EncodeApiKey(const ApiKey& key) {
   BinaryWriter w;
-  w.U8(kApiKeyEncodingVersion);
+  w.U8(key.bound() ? kBoundApiKeyEncodingVersion : kApiKeyEncodingVersion);
   w.U8(static_cast<uint8_t>(key.scope));
   w.U8(key.revoked ? 1 : 0);
   w.U8(0);
@@ -163,8 +195,26 @@ std::vector<uint8_t> EncodeApiKey(const ApiKey& key) {
   w.U64(key.revoked_ms);
   w.Bytes(key.secret_hash);
   w.String(key.name);
+  if (key.bound()) {
+    TPW_ASSERT(key.merchant_accounts.size() <= kMerchantAccountsPerKeyMax);
+    w.U16(static_cast<uint16_t>(key.merchant_accounts.size()));
+    for (const AccountId merchant : key.merchant_accounts) w.U128(merchant.value);
+  }
   return w.Take();
 }
+
+namespace {
+
+// Version 2's tail: the count, then the ids; never trusts the count past the limit.
+bool ReadMerchantAccounts(BinaryReader& r, std::vector<AccountId>& out) {
+  const uint16_t count = r.U16();
+  if (!r.ok() || count == 0 || count > kMerchantAccountsPerKeyMax) return false;
+  out.reserve(count);
+  for (uint16_t i = 0; i < count && r.ok(); ++i) out.emplace_back(r.U128());
+  return r.ok();
+}
+
+}  // namespace
 
 std::optional<ApiKey> DecodeApiKey(std::span<const uint8_t> bytes) {
   BinaryReader r(bytes);
@@ -180,12 +230,16 @@ std::optional<ApiKey> DecodeApiKey(std::span<const uint8_t> bytes) {
   const auto hash = r.Bytes(key.secret_hash.size());
   if (r.ok()) std::copy(hash.begin(), hash.end(), key.secret_hash.begin());
   key.name = r.String(kKeyNameBytesMax);
-  if (!r.AtEndOk() || version != kApiKeyEncodingVersion || scope < 1 || scope > kScopeMax ||
-      revoked > 1 || reserved != 0 || key.id == 0) {
+  if (version == kBoundApiKeyEncodingVersion && !ReadMerchantAccounts(r, key.merchant_accounts)) {
+    return std::nullopt;
+  }
+  if (!r.AtEndOk() || (version != kApiKeyEncodingVersion && version != kBoundApiKeyEncodingVersion) ||
+      scope < 1 || scope > kScopeMax || revoked > 1 || reserved != 0 || key.id == 0) {
     return std::nullopt;
   }
   key.scope = static_cast<Scope>(scope);
   key.revoked = revoked == 1;
+  if (!MerchantBindingError(key.scope, key.merchant_accounts).empty()) return std::nullopt;
   return key;
 }
 

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/ids.h"
 #include "crypto/hash.h"
 #include "ledger/state_io.h"
 
@@ -42,6 +43,9 @@ std::string_view ScopeName(Scope scope);
 std::optional<Scope> ParseScope(std::string_view name);
 
 inline constexpr size_t kKeyNameBytesMax = 100;
+// The most merchant accounts one merchant key may be bound to. A key for more is a key for the
+// platform: make an admin key, or several merchant keys.
+inline constexpr size_t kMerchantAccountsPerKeyMax = 64;
 
 struct ApiKey {
   uint64_t id = 0;         // public part of the key text; never 0
@@ -52,7 +56,23 @@ struct ApiKey {
   uint64_t created_ms = 0;
   bool revoked = false;
   uint64_t revoked_ms = 0;
+  // A merchant key's binding (docs/api.md, "Merchant keys"): the merchant accounts whose
+  // payments it may run and read, ascending, no duplicates, none zero, at most
+  // kMerchantAccountsPerKeyMax. Empty = unbound: every merchant's (single-merchant
+  // deployments). Always empty for other scopes.
+  std::vector<AccountId> merchant_accounts;
+
+  bool bound() const { return !merchant_accounts.empty(); }
+  // Whether this key may act for `merchant`: unbound keys for every merchant.
+  bool MayActFor(AccountId merchant) const;
 };
+
+// Why a merchant-account list cannot bind a key of `scope` ("" when it can): ascending order,
+// no zero, no duplicate, at most kMerchantAccountsPerKeyMax, merchant scope only. Callers sort
+// and deduplicate user input first (SortMerchantAccounts), so an error here is about the rest.
+std::string MerchantBindingError(Scope scope, std::span<const AccountId> merchant_accounts);
+// Sorts ascending and drops duplicates: the order a binding is stored in.
+void SortMerchantAccounts(std::vector<AccountId>& merchant_accounts);
 
 // The text of an API key, as shown once when it is made and sent as `Authorization: Bearer …`:
 // "tpw_" + the id in 16 lowercase hex digits + "_" + the 32-byte secret in base64url (43
@@ -160,6 +180,10 @@ class IdempotencyTable {
 };
 
 // Encodings shared by the journal facts and snapshots (little-endian, length-prefixed).
+// An API key is encoding version 1 when unbound (the bytes every earlier release wrote) and
+// version 2 when bound: version 1's fields, then u16 count (1..kMerchantAccountsPerKeyMax) and
+// the merchant account ids (u128 each, ascending). Decoding accepts both and refuses a version
+// 2 without merchant accounts, so every key has exactly one encoding.
 std::vector<uint8_t> EncodeApiKey(const ApiKey& key);
 std::optional<ApiKey> DecodeApiKey(std::span<const uint8_t> bytes);
 std::vector<uint8_t> EncodeIdempotencyRecord(const IdempotencyRecord& record);

@@ -174,6 +174,106 @@ TEST(ApiKeyEncodingTest, DecodeRefusesEveryDamage) {
   EXPECT_FALSE(DecodeApiKey(EncodeApiKey(long_name)).has_value());
 }
 
+ApiKey BoundKey(uint64_t id, std::vector<AccountId> merchants) {
+  ApiKey key = Key(id);
+  key.merchant_accounts = std::move(merchants);
+  return key;
+}
+
+TEST(MerchantBindingTest, UnboundKeysActForEveryMerchantBoundKeysForTheirsOnly) {
+  EXPECT_TRUE(Key(1).MayActFor(AccountId(5)));
+  const ApiKey bound = BoundKey(2, {AccountId(100), AccountId(300)});
+  EXPECT_TRUE(bound.MayActFor(AccountId(100)));
+  EXPECT_TRUE(bound.MayActFor(AccountId(300)));
+  EXPECT_FALSE(bound.MayActFor(AccountId(200)));
+  EXPECT_FALSE(bound.MayActFor(AccountId(0)));
+}
+
+TEST(MerchantBindingTest, BindingErrorsNameWhatIsWrong) {
+  const std::vector<AccountId> two = {AccountId(1), AccountId(2)};
+  EXPECT_EQ(MerchantBindingError(Scope::merchant, two), "");
+  EXPECT_EQ(MerchantBindingError(Scope::admin, {}), "");
+  EXPECT_NE(MerchantBindingError(Scope::admin, two).find("only merchant keys"), std::string::npos);
+  EXPECT_NE(MerchantBindingError(Scope::merchant, std::vector<AccountId>{AccountId(2), AccountId(1)})
+                .find("ascending"),
+            std::string::npos);
+  EXPECT_NE(MerchantBindingError(Scope::merchant, std::vector<AccountId>{AccountId(1), AccountId(1)})
+                .find("duplicates"),
+            std::string::npos);
+  EXPECT_NE(MerchantBindingError(Scope::merchant, std::vector<AccountId>{AccountId(0)}).find("never 0"),
+            std::string::npos);
+  std::vector<AccountId> many;
+  for (uint64_t i = 1; i <= kMerchantAccountsPerKeyMax + 1; ++i) many.emplace_back(i);
+  EXPECT_NE(MerchantBindingError(Scope::merchant, many).find("at most 64"), std::string::npos);
+  many.pop_back();
+  EXPECT_EQ(MerchantBindingError(Scope::merchant, many), "");
+}
+
+TEST(MerchantBindingTest, SortMerchantAccountsSortsAndDropsDuplicates) {
+  std::vector<AccountId> ids = {AccountId(3), AccountId(1), AccountId(3), AccountId(2)};
+  SortMerchantAccounts(ids);
+  EXPECT_EQ(ids, (std::vector<AccountId>{AccountId(1), AccountId(2), AccountId(3)}));
+}
+
+TEST(ApiKeyEncodingTest, UnboundKeysKeepTheVersionOneBytes) {
+  // The layout every earlier release journaled: keys written then still decode, and an unbound
+  // key written now is byte for byte what they wrote.
+  const std::vector<uint8_t> bytes = EncodeApiKey(Key(9));
+  ASSERT_EQ(bytes.size(), 4u + 4 + 8 + 8 + 8 + 32 + 4 + Key(9).name.size());
+  EXPECT_EQ(bytes[0], 1);
+  const std::optional<ApiKey> decoded = DecodeApiKey(bytes);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_FALSE(decoded->bound());
+}
+
+TEST(ApiKeyEncodingTest, BoundKeysRoundTripAsVersionTwo) {
+  const ApiKey key = BoundKey(9, {AccountId(7), AccountId(kU128Max - 1)});
+  const std::vector<uint8_t> bytes = EncodeApiKey(key);
+  EXPECT_EQ(bytes[0], 2);
+  EXPECT_EQ(bytes.size(), EncodeApiKey(Key(9)).size() + 2 + 2 * 16);
+  const std::optional<ApiKey> decoded = DecodeApiKey(bytes);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->merchant_accounts, key.merchant_accounts);
+  EXPECT_EQ(EncodeApiKey(*decoded), bytes);
+}
+
+TEST(ApiKeyEncodingTest, DecodeRefusesEveryDamageToABinding) {
+  const std::vector<uint8_t> good = EncodeApiKey(BoundKey(9, {AccountId(7), AccountId(8)}));
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    EXPECT_FALSE(DecodeApiKey(std::span(good).first(cut)).has_value()) << cut;
+  }
+  const size_t count_at = good.size() - 2 - 2 * 16;
+  const auto with = [&](size_t offset, uint8_t value) {
+    std::vector<uint8_t> bytes = good;
+    bytes[offset] = value;
+    return DecodeApiKey(bytes).has_value();
+  };
+  EXPECT_FALSE(with(count_at, 0));      // count 0: an unbound key is version 1
+  EXPECT_FALSE(with(count_at, 3));      // count past the ids
+  EXPECT_FALSE(with(count_at + 1, 1));  // count 257: over the limit
+  EXPECT_FALSE(with(count_at + 2, 9));  // 9 then 8: not ascending
+  EXPECT_FALSE(with(count_at + 18, 7));  // 7 twice
+  EXPECT_FALSE(with(0, 1));             // version 1 with a tail
+  EXPECT_FALSE(with(1, static_cast<uint8_t>(Scope::admin)));  // only merchant keys are bound
+  std::vector<uint8_t> zero = good;
+  std::fill(zero.begin() + static_cast<std::ptrdiff_t>(count_at + 2),
+            zero.begin() + static_cast<std::ptrdiff_t>(count_at + 18), 0);
+  EXPECT_FALSE(DecodeApiKey(zero).has_value());
+}
+
+TEST(ApiKeyTableTest, BindingsSurviveASnapshot) {
+  ApiKeyTable table;
+  table.Add(BoundKey(1, {AccountId(100)}));
+  table.Add(Key(2));
+  VectorSink sink;
+  table.SaveState(sink);
+  ApiKeyTable loaded;
+  VectorSource source(sink.data);
+  ASSERT_TRUE(loaded.LoadState(source));
+  EXPECT_EQ(loaded.Find(1)->merchant_accounts, std::vector<AccountId>{AccountId(100)});
+  EXPECT_FALSE(loaded.Find(2)->bound());
+}
+
 TEST(IdempotencyTableTest, TheSameRequestReplaysAnotherIsAMismatch) {
   IdempotencyTable table(1000);
   const IdempotencyRecord* stored = nullptr;

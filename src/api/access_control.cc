@@ -177,10 +177,22 @@ void AccessControl::BeforeDispatch(const RequestContext& context, const Responde
   if (IsPublic(context.match.route)) return dispatch(responder);
   Result<Caller, HttpResponse> caller = Authenticate(context);
   if (!caller.ok()) return responder.Send(caller.error());
-  if (const uint32_t wait_s = TakeToken(caller.value()); wait_s != 0) {
+  // A bound merchant key's binding travels with the request (and its stored response): the
+  // payments endpoints enforce it.
+  if (caller.value().merchant_key != nullptr) {
+    return Admit(context, responder.WithMerchantBinding(caller.value().merchant_key), dispatch,
+                 caller.value());
+  }
+  Admit(context, responder, dispatch, caller.value());
+}
+
+void AccessControl::Admit(const RequestContext& context, const Responder& responder,
+                          const std::function<void(const Responder&)>& dispatch,
+                          const Caller& caller) {
+  if (const uint32_t wait_s = TakeToken(caller); wait_s != 0) {
     HttpResponse response = ErrorResponse(
         {http::status::too_many_requests, error_type::kRateLimit, "rate_limited",
-         "this API key sent more than " + std::to_string(caller.value().rate_per_second) +
+         "this API key sent more than " + std::to_string(caller.rate_per_second) +
              " requests per second; retry after " + std::to_string(wait_s) + " s",
          ""});
     response.set(http::field::retry_after, std::to_string(wait_s));
@@ -197,12 +209,12 @@ void AccessControl::BeforeDispatch(const RequestContext& context, const Responde
          "an Idempotency-Key is 1 to 255 printable ASCII characters (a UUID is a good choice)",
          "Idempotency-Key"}));
   }
-  Idempotent(context, responder, dispatch, caller.value(), std::string(key));
+  Idempotent(context, responder, dispatch, caller, std::string(key));
 }
 
 Result<AccessControl::Caller, HttpResponse> AccessControl::Authenticate(
     const RequestContext& context) const {
-  if (!options_.require_api_key) return Caller{0, Scope::admin, 0};
+  if (!options_.require_api_key) return Caller{0, Scope::admin, 0, nullptr};
   const auto header = context.request.find(http::field::authorization);
   if (header == context.request.end()) {
     return Err{Unauthenticated("missing_api_key",
@@ -235,7 +247,10 @@ Result<AccessControl::Caller, HttpResponse> AccessControl::Authenticate(
                                   " (docs/api.md lists what each scope may call)",
                               ""})};
   }
-  return Caller{key->id, key->scope, key->rate_per_second};
+  // Aliasing the published table: no copy of the key, and it lives as long as the request.
+  std::shared_ptr<const access::ApiKey> merchant_key =
+      key->bound() ? std::shared_ptr<const access::ApiKey>(keys, key) : nullptr;
+  return Caller{key->id, key->scope, key->rate_per_second, std::move(merchant_key)};
 }
 
 uint32_t AccessControl::TakeToken(const Caller& caller) {

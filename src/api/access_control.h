@@ -52,10 +52,15 @@ class AccessControl {
     uint64_t key_id = 0;  // 0 with --no-auth
     access::Scope scope = access::Scope::admin;
     uint32_t rate_per_second = 0;
+    // A bound merchant key (shares the published key table it points into); null otherwise.
+    std::shared_ptr<const access::ApiKey> merchant_key;
   };
 
   void BeforeDispatch(const RequestContext& context, const Responder& responder,
                       const std::function<void(const Responder&)>& dispatch);
+  // The steps after authentication: rate limit, then Idempotency-Key or dispatch.
+  void Admit(const RequestContext& context, const Responder& responder,
+             const std::function<void(const Responder&)>& dispatch, const Caller& caller);
   // The caller, or the 401/403 response to send.
   Result<Caller, HttpResponse> Authenticate(const RequestContext& context) const;
   // 0 when the request may go now, else the seconds to wait.

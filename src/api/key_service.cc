@@ -19,9 +19,15 @@ using engine::AccessError;
 // more than one in a row means the generator is broken).
 constexpr int kCreateAttemptsMax = 3;
 
-HttpResponse AccessRefusal(AccessError error) {
+HttpResponse AccessRefusal(AccessError error, const std::string& detail = "") {
   const std::string code(engine::AccessErrorName(error));
   switch (error) {
+    case AccessError::unknown_merchant_account:
+      return ErrorResponse({http::status::bad_request, error_type::kInvalidRequest, code,
+                            "merchant account " + detail +
+                                " is not a ledger account; create the merchant's account first "
+                                "(POST /v1/accounts) or correct the id",
+                            "merchant_account_ids"});
     case AccessError::unknown_key:
       return ErrorResponse({http::status::not_found, error_type::kInvalidRequest, code,
                             "no API key has this id; GET /v1/api-keys lists them", "id"});
@@ -69,6 +75,7 @@ void Service::StoreApiKey(const NewApiKey& wanted, int attempt, const Responder&
   command.key.name = wanted.name;
   command.key.secret_hash = access::SecretHash(text->secret);
   command.key.rate_per_second = wanted.rate_per_second;
+  command.key.merchant_accounts = wanted.merchant_accounts;
   CallAccess(std::move(command), responder,
              [this, responder, wanted, attempt, text](engine::AccessReply& reply) {
                std::string key_text = access::FormatKeyText(*text);
@@ -77,7 +84,7 @@ void Service::StoreApiKey(const NewApiKey& wanted, int attempt, const Responder&
                  return StoreApiKey(wanted, attempt + 1, responder);
                }
                if (reply.error != AccessError::ok)
-                 return responder.Send(AccessRefusal(reply.error));
+                 return responder.Send(AccessRefusal(reply.error, reply.detail));
                TPW_ASSERT(reply.keys.size() == 1);
                bj::object out = cli::KeyToJson(reply.keys.front());
                out["key"] = key_text;  // shown this once; only its hash is stored

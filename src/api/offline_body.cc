@@ -27,10 +27,12 @@ std::string KnownKeys(Keys known) {
 }
 
 // The fields of a request object as text: each key known, each value a string, or a
-// non-negative whole number where `integers` allows one (kept as its decimal text).
+// non-negative whole number where `integers` allows one (kept as its decimal text), or an array
+// of strings where `lists` allows one.
 class Fields {
  public:
-  static ApiResult<Fields> Of(std::string_view body, Keys known, Keys integers = {}) {
+  static ApiResult<Fields> Of(std::string_view body, Keys known, Keys integers = {},
+                              Keys lists = {}) {
     ApiResult<bj::value> parsed = ParseJsonBody(body);
     if (!parsed.ok()) return Err{parsed.error()};
     if (!parsed.value().is_object())
@@ -41,6 +43,12 @@ class Fields {
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         return Err{
             InvalidBody("unknown key \"" + key + "\"; " + KnownKeys(known), key)};
+      }
+      if (std::find(lists.begin(), lists.end(), key) != lists.end()) {
+        std::optional<std::vector<std::string>> items = TextsOf(entry.value());
+        if (!items) return Err{InvalidBody(key + " must be a JSON array of strings", key)};
+        fields.lists_.emplace(key, std::move(*items));
+        continue;
       }
       const bool integer_ok = std::find(integers.begin(), integers.end(), key) != integers.end();
       std::optional<std::string> text = TextOf(entry.value(), integer_ok);
@@ -59,12 +67,19 @@ class Fields {
     const auto it = values_.find(key);
     return it == values_.end() ? std::string() : it->second;
   }
-  bool Has(std::string_view key) const { return values_.find(key) != values_.end(); }
+  bool Has(std::string_view key) const {
+    return values_.find(key) != values_.end() || lists_.find(key) != lists_.end();
+  }
+  // A list field's items; nullopt when absent.
+  const std::vector<std::string>* List(std::string_view key) const {
+    const auto it = lists_.find(key);
+    return it == lists_.end() ? nullptr : &it->second;
+  }
 
   // A 400 for a value check that failed: the field is the message's first word when it names
-  // one of this body's keys.
+  // one of this body's keys (a list's item, "key[2]", names the list).
   ApiError Invalid(const cli::InputError& error) const {
-    const std::string first = error.message.substr(0, error.message.find(' '));
+    const std::string first = error.message.substr(0, error.message.find_first_of(" ["));
     return InvalidBody(error.message, Has(first) ? first : "");
   }
 
@@ -76,8 +91,18 @@ class Fields {
     if (value.is_int64() && value.get_int64() >= 0) return std::to_string(value.get_int64());
     return std::nullopt;  // negative, fraction, exponent, bool, null, array, object
   }
+  static std::optional<std::vector<std::string>> TextsOf(const bj::value& value) {
+    if (!value.is_array()) return std::nullopt;
+    std::vector<std::string> items;
+    for (const bj::value& item : value.get_array()) {
+      if (!item.is_string()) return std::nullopt;
+      items.emplace_back(item.get_string());
+    }
+    return items;
+  }
 
   std::map<std::string, std::string, std::less<>> values_;
+  std::map<std::string, std::vector<std::string>, std::less<>> lists_;
 };
 
 // Fails with the field named when a required one is missing.
@@ -338,9 +363,11 @@ ApiResult<uint64_t> DecodeExceptionId(std::string_view text) {
 }
 
 ApiResult<NewApiKey> DecodeApiKeyBody(std::string_view body) {
-  constexpr std::array<std::string_view, 3> kKeys = {"scope", "name", "rate_per_second"};
+  constexpr std::array<std::string_view, 4> kKeys = {"scope", "name", "rate_per_second",
+                                                     "merchant_account_ids"};
   constexpr std::array<std::string_view, 1> kIntegers = {"rate_per_second"};
-  ApiResult<Fields> fields = Fields::Of(body, kKeys, kIntegers);
+  constexpr std::array<std::string_view, 1> kLists = {"merchant_account_ids"};
+  ApiResult<Fields> fields = Fields::Of(body, kKeys, kIntegers, kLists);
   if (!fields.ok()) return Err{fields.error()};
   const Fields& f = fields.value();
   if (auto missing = Require(f, std::span(kKeys).first(2))) return Err{*missing};
@@ -350,7 +377,15 @@ ApiResult<NewApiKey> DecodeApiKeyBody(std::string_view body) {
   key.name = errors.Take(cli::ParseKeyName("name", f.Get("name")));
   key.rate_per_second = static_cast<uint32_t>(errors.Take(cli::ParseOptionalUnsignedText(
       "rate_per_second", f.Get("rate_per_second"), cli::kRatePerSecondMax)));
+  if (const std::vector<std::string>* merchants = f.List("merchant_account_ids")) {
+    key.merchant_accounts =
+        errors.Take(cli::ParseMerchantAccounts("merchant_account_ids", *merchants));
+  }
   if (errors.failed()) return Err{f.Invalid(errors.error())};
+  if (std::string why = access::MerchantBindingError(key.scope, key.merchant_accounts);
+      !why.empty()) {
+    return Err{InvalidBody(why, "merchant_account_ids")};
+  }
   return key;
 }
 

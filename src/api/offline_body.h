@@ -74,11 +74,12 @@ ApiResult<ExceptionsQuery> DecodeExceptionsQuery(std::string_view query);
 // A decimal exception id in the path (1..2^64-1).
 ApiResult<uint64_t> DecodeExceptionId(std::string_view text);
 
-// POST /v1/api-keys: {"scope", "name", "rate_per_second"?}.
+// POST /v1/api-keys: {"scope", "name", "rate_per_second"?, "merchant_account_ids"?}.
 struct NewApiKey {
   access::Scope scope = access::Scope::auditor;
   std::string name;
   uint32_t rate_per_second = 0;  // 0 = the server's default
+  std::vector<AccountId> merchant_accounts;  // ascending; empty = unbound (merchant scope only)
 };
 ApiResult<NewApiKey> DecodeApiKeyBody(std::string_view body);
 // An API key id in the path: its 16 lowercase hex digits.

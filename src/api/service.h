@@ -83,11 +83,21 @@ class Responder {
   void Post(Work&& work) const {
     boost::asio::post(executor_, std::forward<Work>(work));
   }
+  // The bound merchant key that sent this request (docs/api.md, "Merchant keys"), or null when
+  // the caller is not limited to some merchant accounts. The access step attaches it; the
+  // payments endpoints enforce it.
+  const access::ApiKey* MerchantBinding() const { return merchant_key_.get(); }
+  Responder WithMerchantBinding(std::shared_ptr<const access::ApiKey> key) const {
+    Responder bound = *this;
+    bound.merchant_key_ = std::move(key);
+    return bound;
+  }
 
  private:
   std::shared_ptr<Connection> connection_;
   boost::asio::any_io_executor executor_;  // work-tracked
   std::shared_ptr<const SendHook> send_hook_;
+  std::shared_ptr<const access::ApiKey> merchant_key_;  // null: not limited
 };
 
 // One request as the pipeline sees it; valid until its response is sent.

@@ -41,6 +41,7 @@ struct CreateOptions {
   std::string scope;
   std::string name;
   std::string rate;  // raw text; "" = the server's default limit
+  std::vector<std::string> merchants;  // --merchant, each an id or a comma list
 };
 
 struct RevokeOptions {
@@ -53,6 +54,7 @@ struct NewKey {
   access::Scope scope = access::Scope::auditor;
   std::string name;
   uint32_t rate_per_second = 0;
+  std::vector<AccountId> merchant_accounts;  // ascending; empty = unbound
 };
 
 // ---- Values ---------------------------------------------------------------------------------
@@ -64,7 +66,15 @@ InputResult<NewKey> ParseCreateOptions(const CreateOptions& o) {
   key.name = errors.Take(ParseKeyName("--name", o.name));
   key.rate_per_second = static_cast<uint32_t>(
       errors.Take(ParseOptionalUnsignedText("--rate", o.rate, kRatePerSecondMax)));
+  if (!o.merchants.empty()) {
+    key.merchant_accounts =
+        errors.Take(ParseMerchantAccounts("--merchant", SplitCommaLists(o.merchants)));
+  }
   if (errors.failed()) return Err{errors.error()};
+  if (std::string why = access::MerchantBindingError(key.scope, key.merchant_accounts);
+      !why.empty()) {
+    return InputFail("--merchant: " + why);
+  }
   return key;
 }
 
@@ -134,9 +144,19 @@ CommandResult<access::ApiKey> StoreNewKey(Session& session, const NewKey& wanted
     command.key.name = wanted.name;
     command.key.secret_hash = access::SecretHash(text.secret);
     command.key.rate_per_second = wanted.rate_per_second;
+    command.key.merchant_accounts = wanted.merchant_accounts;
     CommandResult<engine::AccessReply> reply = Access(session, std::move(command));
     if (!reply.ok()) return Fail(reply.error());
     if (reply.value().error == engine::AccessError::key_exists) continue;
+    if (reply.value().error == engine::AccessError::unknown_merchant_account) {
+      crypto::SecureWipe(std::span<uint8_t>(text.secret));
+      return Fail(AccessErrorOf(reply.value().error,
+                                "--merchant " + reply.value().detail +
+                                    " is not an account in this data directory; create the "
+                                    "merchant's account first (tpwallet account create) or "
+                                    "correct the id; nothing was stored",
+                                kExitUsage));
+    }
     if (reply.value().error != engine::AccessError::ok) {
       return Fail(AccessErrorOf(reply.value().error,
                                 "the engine refused the new key as invalid (a bug in tpwallet; "
@@ -161,6 +181,17 @@ std::string RateText(uint32_t rate_per_second) {
   return rate_per_second == 0 ? "default" : std::to_string(rate_per_second) + "/s";
 }
 
+// What a key may act for: its merchant accounts, "all" for an unbound merchant key, "-" else.
+std::string MerchantsText(const access::ApiKey& key) {
+  if (key.scope != access::Scope::merchant) return "-";
+  if (!key.bound()) return "all";
+  std::string text;
+  for (const AccountId merchant : key.merchant_accounts) {
+    text += (text.empty() ? "" : ",") + FormatId(merchant);
+  }
+  return text;
+}
+
 std::string StatusText(const access::ApiKey& key) {
   return key.revoked ? "revoked " + FormatMsUtc(key.revoked_ms) : "active";
 }
@@ -173,19 +204,29 @@ void PrintKeyFields(const access::ApiKey& key) {
                                ? "the server's default limit"
                                : std::to_string(key.rate_per_second) + " requests/s";
   std::printf("  rate:     %s\n", rate.c_str());
+  if (key.scope == access::Scope::merchant) {
+    const std::string merchants =
+        key.bound() ? MerchantsText(key) : "all (unbound: acts for every merchant)";
+    std::printf("  merchants: %s\n", merchants.c_str());
+  }
   std::printf("  created:  %s\n", FormatMsUtc(key.created_ms).c_str());
 }
 
+// On stderr, so that stdout stays the key (text: its last line) or the JSON.
+void WarnIfUnbound(const access::ApiKey& key) {
+  if (key.scope != access::Scope::merchant || key.bound()) return;
+  std::fprintf(stderr,
+               "warning: this merchant key is not bound to merchant accounts: it can run and read "
+               "every merchant's payments. That suits a single-merchant deployment; otherwise "
+               "revoke it and make one with --merchant ACCOUNT_ID (docs/api.md, \"Merchant "
+               "keys\")\n");
+}
+
 void PrintCreated(const CommonOptions& o, const access::ApiKey& key, std::string& key_text) {
+  WarnIfUnbound(key);
   if (o.json) {
-    bj::object out;
-    out["id"] = access::KeyIdText(key.id);
+    bj::object out = KeyToJson(key);
     out["key"] = key_text;
-    out["scope"] = access::ScopeName(key.scope);
-    out["name"] = key.name;
-    out["rate_per_second"] = key.rate_per_second;
-    out["created"] = std::to_string(key.created_ms);
-    out["created_time"] = FormatMsUtc(key.created_ms);
     PrintJson(out);
     bj::string& copy = out["key"].as_string();
     crypto::SecureWipe(std::span<char>(copy.data(), copy.size()));
@@ -239,10 +280,12 @@ int RunList(const CommonOptions& o) {
   std::vector<std::vector<std::string>> rows;
   for (const access::ApiKey& key : keys) {
     rows.push_back({access::KeyIdText(key.id), std::string(access::ScopeName(key.scope)), key.name,
-                    RateText(key.rate_per_second), FormatMsUtc(key.created_ms), StatusText(key)});
+                    RateText(key.rate_per_second), MerchantsText(key), FormatMsUtc(key.created_ms),
+                    StatusText(key)});
   }
-  std::printf("%s",
-              RenderTable({"id", "scope", "name", "rate", "created", "status"}, rows).c_str());
+  std::printf("%s", RenderTable({"id", "scope", "name", "rate", "merchants", "created", "status"},
+                                rows)
+                        .c_str());
   std::printf("%zu API key%s\n", keys.size(), keys.size() == 1 ? "" : "s");
   return kExitOk;
 }
@@ -297,9 +340,13 @@ void RegisterCreate(CLI::App& apikey, int& exit_code) {
   auto o = std::make_shared<CreateOptions>();
   CLI::App* cmd = apikey.add_subcommand(
       "create",
-      "Make a new API key, store its scope, name and rate limit (and a hash of its secret), and "
-      "print the key text once: it cannot be shown again.\n"
-      "Example: tpwallet apikey create --scope merchant --name \"shop 12\" --rate 500");
+      "Make a new API key, store its scope, name, rate limit and merchant accounts (and a hash "
+      "of its secret), and print the key text once: it cannot be shown again.\n"
+      "A merchant key with --merchant acts only for those merchant accounts: their payments, "
+      "refunds and coupons; another merchant's are 404 to it. Without --merchant it acts for "
+      "every merchant (for single-merchant deployments; a warning says so).\n"
+      "Example: tpwallet apikey create --scope merchant --name \"shop 12\" --merchant 100 "
+      "--rate 500");
   AddCommonOptions(*cmd, o->common);
   cmd->add_option("--scope", o->scope,
                   "What the key may do: admin, merchant, terminal, device, auditor (docs/api.md)")
@@ -308,6 +355,9 @@ void RegisterCreate(CLI::App& apikey, int& exit_code) {
                   "A label for people: 1..100 bytes of UTF-8, no control "
                   "characters")
       ->required();
+  cmd->add_option("--merchant", o->merchants,
+                  "Bind a merchant key to this merchant account id (docs/ids.md); repeat it or "
+                  "give a comma list, at most 64 in all. Merchant scope only");
   cmd->add_option("--rate", o->rate,
                   "Requests per second this key may make, 1..1000000 (default or 0: the "
                   "server's default limit)");
@@ -318,8 +368,8 @@ void RegisterList(CLI::App& apikey, int& exit_code) {
   auto o = std::make_shared<CommonOptions>();
   CLI::App* cmd = apikey.add_subcommand(
       "list",
-      "List the API keys: id, scope, name, rate limit, creation time (UTC) and status. Never "
-      "prints secrets or their hashes.\n"
+      "List the API keys: id, scope, name, rate limit, merchant accounts (\"all\" for an unbound "
+      "merchant key), creation time (UTC) and status. Never prints secrets or their hashes.\n"
       "Example: tpwallet apikey list --json");
   AddCommonOptions(*cmd, *o);
   cmd->callback([o, &exit_code] { exit_code = RunList(*o); });

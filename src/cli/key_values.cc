@@ -1,5 +1,7 @@
 #include "cli/key_values.h"
 
+#include <boost/json/array.hpp>
+
 #include "cli/offline_values.h"
 
 namespace tpw::cli {
@@ -78,6 +80,50 @@ InputResult<std::string> ParseKeyName(std::string_view field, std::string_view t
   return std::string(text);
 }
 
+InputResult<std::vector<AccountId>> ParseMerchantAccounts(std::string_view field,
+                                                          std::span<const std::string> texts) {
+  const std::string name(field);
+  if (texts.empty()) {
+    return InputFail(name + " is empty: name at least one merchant account, or leave " + name +
+                     " out for a key that acts for every merchant");
+  }
+  if (texts.size() > access::kMerchantAccountsPerKeyMax) {
+    return InputFail(name + " names " + std::to_string(texts.size()) +
+                     " merchant accounts; a key is bound to at most " +
+                     std::to_string(access::kMerchantAccountsPerKeyMax) +
+                     " (make several keys, or use an admin key)");
+  }
+  std::vector<AccountId> accounts;
+  accounts.reserve(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string item = name + "[" + std::to_string(i) + "]";
+    InputResult<u128> id = ParseIdText(item, texts[i]);
+    if (!id.ok()) return Err{id.error()};
+    if (id.value() == 0) return InputFail(item + " is 0: account ids are never 0");
+    accounts.emplace_back(id.value());
+  }
+  const size_t given = accounts.size();
+  access::SortMerchantAccounts(accounts);
+  if (accounts.size() != given) {
+    return InputFail(name + " names a merchant account twice; name each once");
+  }
+  return accounts;
+}
+
+std::vector<std::string> SplitCommaLists(std::span<const std::string> values) {
+  std::vector<std::string> items;
+  for (const std::string& value : values) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = value.find(',', start);
+      items.push_back(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return items;
+}
+
 bj::object KeyToJson(const access::ApiKey& key) {
   bj::object out;
   out["id"] = access::KeyIdText(key.id);
@@ -93,6 +139,15 @@ bj::object KeyToJson(const access::ApiKey& key) {
   } else {
     out["revoked_at"] = nullptr;
     out["revoked_at_time"] = nullptr;
+  }
+  if (key.bound()) {
+    bj::array ids;
+    for (const AccountId merchant : key.merchant_accounts) ids.emplace_back(FormatId(merchant));
+    out["merchant_account_ids"] = std::move(ids);
+  } else if (key.scope == access::Scope::merchant) {
+    out["merchant_account_ids"] = "all";  // unbound: for single-merchant deployments
+  } else {
+    out["merchant_account_ids"] = nullptr;
   }
   return out;
 }

@@ -208,8 +208,8 @@ enum class AccessCommandKind : uint8_t {
 
 struct AccessCommand {
   AccessCommandKind kind = AccessCommandKind::list_api_keys;
-  // create_api_key: the key as the caller made it (id, scope, name, secret hash, rate);
-  // the engine stamps created_ms.
+  // create_api_key: the key as the caller made it (id, scope, name, secret hash, rate, merchant
+  // accounts: sorted, each an existing ledger account); the engine stamps created_ms.
   access::ApiKey key;
   uint64_t key_id = 0;  // revoke_api_key
   // lookup_response: scope, key and fingerprint; store_response: the whole record (the engine
@@ -217,11 +217,20 @@ struct AccessCommand {
   access::IdempotencyRecord record;
 };
 
-enum class AccessError : uint8_t { ok = 0, key_exists = 1, unknown_key = 2, already_revoked = 3, invalid = 4 };
+enum class AccessError : uint8_t {
+  ok = 0,
+  key_exists = 1,
+  unknown_key = 2,
+  already_revoked = 3,
+  invalid = 4,
+  // create_api_key: a merchant account the key is bound to is not a ledger account.
+  unknown_merchant_account = 5,
+};
 std::string_view AccessErrorName(AccessError error);
 
 struct AccessReply {
   AccessError error = AccessError::ok;
+  std::string detail;  // invalid, unknown_merchant_account: what is wrong, for the message
   std::vector<access::ApiKey> keys;  // create: the new key; revoke: the revoked key; list: all
   // lookup_response: absent, replay (with `stored`), or mismatch.
   access::IdempotencyLookup lookup = access::IdempotencyLookup::absent;

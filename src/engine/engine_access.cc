@@ -17,6 +17,8 @@ std::string_view AccessErrorName(AccessError error) {
       return "already_revoked";
     case AccessError::invalid:
       return "invalid";
+    case AccessError::unknown_merchant_account:
+      return "unknown_merchant_account";
   }
   return "unknown";
 }
@@ -29,10 +31,22 @@ bool Storable(const access::IdempotencyRecord& record) {
          record.status <= 599;
 }
 
-bool ValidNewKey(const access::ApiKey& key) {
+// Why `key` cannot be stored as it is ("" when it can).
+std::string NewKeyError(const access::ApiKey& key) {
   const auto scope = static_cast<uint8_t>(key.scope);
-  return key.id != 0 && scope >= 1 && scope <= access::kScopeMax &&
-         key.name.size() <= access::kKeyNameBytesMax;
+  if (key.id == 0 || scope < 1 || scope > access::kScopeMax) return "the key id or scope is invalid";
+  if (key.name.size() > access::kKeyNameBytesMax) return "the key name is too long";
+  return access::MerchantBindingError(key.scope, key.merchant_accounts);
+}
+
+// A binding names merchants by their ledger accounts: one that does not exist is a typo (or an
+// account not made yet), refused so a key is never bound to nothing.
+std::optional<AccountId> UnknownMerchantAccount(const ledger::Ledger& ledger,
+                                                const access::ApiKey& key) {
+  for (const AccountId merchant : key.merchant_accounts) {
+    if (!ledger.LookupAccount(merchant).has_value()) return merchant;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -46,8 +60,12 @@ void Engine::Impl::ExecuteAccess(Request& request, Reply& reply, Group& group) {
       key.created_ms = NowMs();
       key.revoked = false;
       key.revoked_ms = 0;
-      if (!ValidNewKey(key)) {
+      if (std::string why = NewKeyError(key); !why.empty()) {
         out.error = AccessError::invalid;
+        out.detail = std::move(why);
+      } else if (const std::optional<AccountId> unknown = UnknownMerchantAccount(*ledger_, key)) {
+        out.error = AccessError::unknown_merchant_account;
+        out.detail = FormatId(*unknown);
       } else if (api_keys_.Find(key.id) != nullptr) {
         out.error = AccessError::key_exists;
       } else {

@@ -132,6 +132,56 @@ TEST_F(EngineAccessTest, KeysSurviveReplayAndSnapshots) {
   EXPECT_EQ(engine_->Stats().api_keys, 2u);
 }
 
+TEST_F(EngineAccessTest, MerchantKeysAreBoundToExistingAccountsOnly) {
+  AccessCommand c;
+  c.kind = AccessCommandKind::create_api_key;
+  c.key = NewKey(31, access::Scope::merchant);
+  c.key.merchant_accounts = {AccountId(1), AccountId(77)};
+  AccessReply unknown = *engine_->ExecuteAccess(c).access;
+  EXPECT_EQ(unknown.error, AccessError::unknown_merchant_account);
+  EXPECT_EQ(unknown.detail, "77");
+  EXPECT_EQ(engine_->ApiKeys()->Find(31), nullptr);
+
+  c.key.merchant_accounts = {AccountId(2), AccountId(1)};  // not sorted: the caller's bug
+  EXPECT_EQ(engine_->ExecuteAccess(c).access->error, AccessError::invalid);
+  c.key.scope = access::Scope::admin;
+  c.key.merchant_accounts = {AccountId(1)};
+  AccessReply admin = *engine_->ExecuteAccess(c).access;
+  EXPECT_EQ(admin.error, AccessError::invalid);
+  EXPECT_NE(admin.detail.find("only merchant keys"), std::string::npos);
+
+  c.key.scope = access::Scope::merchant;
+  c.key.merchant_accounts = {AccountId(1), AccountId(2)};
+  ASSERT_EQ(engine_->ExecuteAccess(c).access->error, AccessError::ok);
+  EXPECT_EQ(engine_->ApiKeys()->Find(31)->merchant_accounts, c.key.merchant_accounts);
+}
+
+TEST_F(EngineAccessTest, BindingsSurviveReplayRevocationAndSnapshots) {
+  AccessCommand c;
+  c.kind = AccessCommandKind::create_api_key;
+  c.key = NewKey(41, access::Scope::merchant);
+  c.key.merchant_accounts = {AccountId(2)};
+  ASSERT_EQ(engine_->ExecuteAccess(c).access->error, AccessError::ok);
+  c.key = NewKey(42, access::Scope::merchant);
+  c.key.merchant_accounts = {AccountId(1), AccountId(2)};
+  ASSERT_EQ(engine_->ExecuteAccess(c).access->error, AccessError::ok);
+  ASSERT_EQ(Create(43).error, AccessError::ok);  // unbound: journaled as version 1
+  ASSERT_EQ(Revoke(42).error, AccessError::ok);
+  const std::vector<AccountId> one = {AccountId(2)};
+  const std::vector<AccountId> two = {AccountId(1), AccountId(2)};
+  Reopen(/*ignore_snapshots=*/true);
+  EXPECT_EQ(engine_->ApiKeys()->Find(41)->merchant_accounts, one);
+  EXPECT_EQ(engine_->ApiKeys()->Find(42)->merchant_accounts, two);
+  EXPECT_TRUE(engine_->ApiKeys()->Find(42)->revoked);
+  EXPECT_FALSE(engine_->ApiKeys()->Find(43)->bound());
+  ASSERT_TRUE(engine_->Snapshot().ok());
+  Reopen();
+  EXPECT_TRUE(engine_->recovery().from_snapshot);
+  EXPECT_EQ(engine_->ApiKeys()->Find(41)->merchant_accounts, one);
+  EXPECT_EQ(engine_->ApiKeys()->Find(42)->merchant_accounts, two);
+  EXPECT_FALSE(engine_->ApiKeys()->Find(43)->bound());
+}
+
 TEST_F(EngineAccessTest, AStoredResponseIsReplayedForTheSameRequestOnly) {
   EXPECT_EQ(Lookup("pay-1", 1).lookup, IdempotencyLookup::absent);
   ASSERT_EQ(Store(Record("pay-1", 1)).error, AccessError::ok);
