@@ -135,9 +135,9 @@ TEST_F(MerchantKeysApiTest, AnotherMerchantsPaymentIs404ExactlyAsAMissingOne) {
       {http::verb::get, "", ""},
       {http::verb::get, "/refunds", ""},
       {http::verb::post, "/confirm", ""},
-      {http::verb::post, "/capture", R"({"amount":"1.00"})"},
+      {http::verb::post, "/capture", R"({"amount_to_capture":"1.00"})"},
       {http::verb::post, "/cancel", ""},
-      {http::verb::post, "/refund", R"({"amount":"1.00"})"},
+      {http::verb::post, "/refunds", R"({"amount":"1.00"})"},
   };
   for (const Call& call : calls) {
     const HttpResponse foreign = a->Send(call.method, "/v1/payments/" + theirs + call.suffix, call.body);
@@ -234,7 +234,8 @@ TEST_F(MerchantKeysApiTest, BindingsSurviveARestartAndShowInTheKeyList) {
   EXPECT_EQ(Client(shop_b_)->Get("/v1/payments/" + theirs).result_int(), 200u);
   EXPECT_EQ(Client(shop_a_)->Post("/v1/payments", PayTo("201")).result_int(), 403u);
   std::vector<std::string> bindings;
-  for (const bj::value& key : JsonOf(Client(admin_)->Get("/v1/api-keys")).at("api_keys").as_array()) {
+  const bj::value keys = JsonOf(Client(admin_)->Get("/v1/api-keys"));
+  for (const bj::value& key : keys.at("api_keys").as_array()) {
     bindings.push_back(bj::serialize(key.at("merchant_account_ids")));
   }
   std::sort(bindings.begin(), bindings.end());
