@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <filesystem>
@@ -261,6 +262,74 @@ TEST_F(ApiKeyCliTest, BadCreateValuesAreUsageErrorsAndChangeNothing) {
   const bj::value error = Json({"apikey", "create", "--scope", "root", "--name", "x"}, kUsage);
   EXPECT_EQ(Str(error.at("error"), "code"), "invalid_input");
   EXPECT_EQ(error.at("error").at("exit_code").as_int64(), kUsage);
+}
+
+// ---- merchant bindings ------------------------------------------------------------------------
+
+TEST_F(ApiKeyCliTest, MerchantBindingsShowInCreateAndListAndUnboundKeysAreWarnedAbout) {
+  Init();
+  for (const char* id : {"200", "201"}) {
+    Expect(On({"account", "create", "--id", id, "--ledger", "USD", "--code", "20"}), kOk);
+  }
+  const bj::value bound = Create("merchant", "shop", {"--merchant", "201", "--merchant", "200"});
+  const bj::array ids = bound.at("merchant_account_ids").as_array();
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids[0].as_string(), "200");  // stored ascending
+  EXPECT_EQ(ids[1].as_string(), "201");
+
+  const ProcessResult text = On({"apikey", "create", "--scope", "merchant", "--name", "one",
+                                 "--merchant", "200,201"});
+  Expect(text, kOk);
+  EXPECT_NE(text.out.find("merchants: 200,201"), std::string::npos) << text.out;
+  EXPECT_EQ(text.err.find("warning"), std::string::npos) << text.err;
+
+  const ProcessResult unbound = On({"apikey", "create", "--scope", "merchant", "--name", "all"});
+  Expect(unbound, kOk);
+  EXPECT_NE(unbound.err.find("warning: this merchant key is not bound"), std::string::npos)
+      << unbound.err;
+  EXPECT_NE(unbound.out.find("merchants: all"), std::string::npos) << unbound.out;
+  std::smatch key;
+  ASSERT_TRUE(std::regex_search(unbound.out, key, kKeyTextForm));
+  EXPECT_TRUE(unbound.out.ends_with("\n" + key.str() + "\n")) << "the key is still the last line";
+  EXPECT_EQ(On({"apikey", "create", "--scope", "auditor", "--name", "a"}).err.find("warning"),
+            std::string::npos);
+
+  const ProcessResult listed = On({"apikey", "list"});
+  Expect(listed, kOk);
+  EXPECT_NE(listed.out.find("merchants"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("200,201"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find(" all "), std::string::npos) << listed.out;
+  std::vector<std::string> bindings;
+  for (const bj::value& k : List()) bindings.push_back(bj::serialize(k.at("merchant_account_ids")));
+  std::sort(bindings.begin(), bindings.end());
+  EXPECT_EQ(bindings, (std::vector<std::string>{"\"all\"", "[\"200\",\"201\"]",
+                                                "[\"200\",\"201\"]", "null"}));
+}
+
+TEST_F(ApiKeyCliTest, BadMerchantBindingsAreUsageErrorsAndChangeNothing) {
+  Init();
+  Expect(On({"account", "create", "--id", "200", "--ledger", "USD", "--code", "20"}), kOk);
+  std::string many;
+  for (int i = 1; i <= 65; ++i) many += (i == 1 ? "" : ",") + std::to_string(i);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--merchant", "999"}, "--merchant 999 is not an account in this data directory"},
+      {{"--merchant", "200", "--merchant", "999"}, "999"},
+      {{"--merchant", "abc"}, "--merchant[0]"},
+      {{"--merchant", "200,"}, "--merchant[1]"},
+      {{"--merchant", ""}, "--merchant[0]"},
+      {{"--merchant", "0"}, "account ids are never 0"},
+      {{"--merchant", "200,0xc8"}, "twice"},
+      {{"--merchant", many}, "at most 64"},
+  };
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> args = {"apikey", "create", "--scope", "merchant", "--name", "x"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ExpectRefusedChangingNothing(args, kUsage, message);
+  }
+  ExpectRefusedChangingNothing(
+      {"apikey", "create", "--scope", "admin", "--name", "x", "--merchant", "200"}, kUsage,
+      "only merchant keys are bound to merchant accounts");
+  EXPECT_TRUE(List().empty());
 }
 
 TEST_F(ApiKeyCliTest, NamesUpToTheLimitAndInUtf8AreAccepted) {
