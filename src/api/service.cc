@@ -130,7 +130,8 @@ HttpResponse OverloadedResponse() {
 // ---- Responder ----------------------------------------------------------------------------
 // (Send is in server.cc, beside the Connection it calls.)
 
-Responder::Responder(std::shared_ptr<Connection> connection, boost::asio::any_io_executor executor)
+Responder::Responder(std::shared_ptr<Connection> connection,
+                     boost::asio::io_context::executor_type executor)
     : connection_(std::move(connection)), executor_(std::move(executor)) {}
 
 // ---- Service ------------------------------------------------------------------------------
