@@ -398,9 +398,19 @@ void Engine::Impl::EnqueueLocked(Request request, std::unique_lock<std::mutex>& 
     request.done(std::move(reply));
     return;
   }
+  queued_events_ += EventsOf(request);
   queue_.push_back(std::move(request));
+  const bool wake = !sequencer_parked_ || ParkedShouldWake();
   lock.unlock();
-  queue_ready_.notify_one();
+  if (wake) queue_ready_.notify_one();
+}
+
+// A parked sequencer still wakes for a queue half full (so it never fills up and refuses
+// requests) or a group's worth of events (a big batch is executed at once, overlapping the
+// sync in progress, rather than after it). Under queue_mutex_.
+bool Engine::Impl::ParkedShouldWake() const {
+  return queue_.size() >= std::max<size_t>(1, options_.queue_requests_max / 2) ||
+         queued_events_ >= options_.group_events_max;
 }
 
 EngineResult<SnapshotInfo> Engine::Impl::Snapshot() {
@@ -438,16 +448,23 @@ void Engine::Impl::Shutdown() {
 bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
   batch.clear();
   std::unique_lock lock(queue_mutex_);
+  // Parked: the open group waits for room in the pipeline. Requests then wait in the queue too
+  // (submitters do not wake the sequencer for each one) and are executed together when the
+  // journal thread makes room, or earlier when ParkedShouldWake.
+  sequencer_parked_ = open_group_waiting_.load();
   // Wake at least every 10 ms to run the expiry timer and serve snapshot requests.
   queue_ready_.wait_for(lock, std::chrono::milliseconds(10), [&] {
-    return !queue_.empty() || stopping_ || !snapshot_waiters_.empty() || pipeline_freed_;
+    const bool requests = sequencer_parked_ ? ParkedShouldWake() : !queue_.empty();
+    return requests || stopping_ || !snapshot_waiters_.empty() || pipeline_freed_;
   });
+  sequencer_parked_ = false;
   pipeline_freed_ = false;
   uint64_t events = 0;
   while (!queue_.empty()) {
     const uint64_t next = EventsOf(queue_.front());
     if (!batch.empty() && events + next > options_.group_events_max) break;
     events += next;
+    queued_events_ -= next;
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
@@ -463,7 +480,10 @@ bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
 // one fdatasync serve all the requests that came during the previous sync, instead of the
 // pipeline filling with small groups (one each time the sequencer woke) when requests trickle
 // in one at a time. The journal thread wakes the sequencer when it frees a place
-// (open_group_waiting_), so an open group never waits for the next request.
+// (open_group_waiting_), so an open group never waits for the next request. Meanwhile the
+// sequencer is parked (TakeRequests): requests queue up and are executed together once there
+// is room, while the group handed off before is being synced, so execution still overlaps the
+// disk and the sequencer wakes about once per group rather than once per request.
 void Engine::Impl::SequencerLoop() {
   std::vector<Request> batch;
   open_group_ = std::make_unique<Group>();

@@ -81,6 +81,7 @@ class Engine::Impl {
   void Submit(Request request);
   bool TrySubmit(Request& request);
   void EnqueueLocked(Request request, std::unique_lock<std::mutex>& lock);
+  bool ParkedShouldWake() const;
   EngineResult<SnapshotInfo> Snapshot();
   void Shutdown();
   EngineStats Stats() const;
@@ -318,6 +319,10 @@ class Engine::Impl {
   std::deque<std::promise<EngineResult<SnapshotInfo>>> snapshot_waiters_;
   bool stopping_ = false;
   bool pipeline_freed_ = false;  // the journal thread made room for the open group
+  // The sequencer waits holding an open group the pipeline has no room for: submitting does not
+  // wake it (until ParkedWakeRequests are queued).
+  bool sequencer_parked_ = false;
+  uint64_t queued_events_ = 0;  // EventsOf every request in queue_
 
   // Groups: sequencer -> journal thread, and completions back.
   std::mutex pipe_mutex_;
