@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -229,6 +230,10 @@ class Service {
   // `then(transfers)` on the I/O thread, or answers the error.
   void ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Responder& responder,
                      std::function<void(std::vector<ledger::Transfer>)> then);
+  // ResolveDrafts' second half, once the pending transfers' ledgers are known (`stored`).
+  void FinishDrafts(const std::vector<cli::TransferDraft>& drafts,
+                    const std::map<u128, uint32_t>& stored, const Responder& responder,
+                    const std::function<void(std::vector<ledger::Transfer>)>& then);
   void SubmitTransfer(ledger::Transfer transfer, const Responder& responder);
   void SendStoredTransfer(TransferId id, http::status status, const Responder& responder);
   // Sends `transfers` as a page, with what became of the pending ones.
