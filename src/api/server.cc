@@ -367,7 +367,8 @@ bool Connection::WriteAtOnce() {
   const std::array<net::const_buffer, 2> parts{net::buffer(head), net::buffer(body)};
   beast::error_code ec;
   const size_t sent = socket_.write_some(parts, ec);
-  if (ec == net::error::would_block || ec == net::error::try_again || (!ec && sent < head.size() + body.size())) {
+  const bool blocked = ec == net::error::would_block || ec == net::error::try_again;
+  if (blocked || (!ec && sent < head.size() + body.size())) {
     // The rest when the socket takes it (a slow reader; the write deadline still applies).
     head.append(body);
     head.erase(0, sent);

@@ -160,7 +160,8 @@ class LoadConnection;
 // speculative recv that fails with EAGAIN on every request, and a completion handler each for
 // the write and the read.)
 struct ThreadState {
-  explicit ThreadState(size_t kinds) : epoll_fd(::epoll_create1(EPOLL_CLOEXEC)), latency_ns(kinds) {}
+  explicit ThreadState(size_t kinds)
+      : epoll_fd(::epoll_create1(EPOLL_CLOEXEC)), latency_ns(kinds) {}
   ~ThreadState() {
     if (epoll_fd >= 0) ::close(epoll_fd);
   }
