@@ -1,6 +1,10 @@
 #include "api/access_control.h"
 
 #include <algorithm>
+#include <span>
+#include <optional>
+#include <memory>
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -9,6 +13,42 @@
 namespace tpw::api {
 
 namespace {
+
+// The API keys this I/O thread verified lately, with the key table they were verified against.
+// A keep-alive client sends the same key with every request, and checking its secret again
+// (base64url decode, BLAKE2b) costs more than the rest of the request's authentication. An
+// entry only says "this exact key text matched a secret hash of this table", so it is used only
+// while the engine publishes that same table (any key created, changed or revoked publishes a
+// new one, which empties the cache), and it is compared in constant time like the secret.
+struct VerifiedKeys {
+  static constexpr size_t kEntries = 8;
+  std::shared_ptr<const access::ApiKeyTable> table;
+  std::array<std::array<uint8_t, access::kKeyTextBytes>, kEntries> texts{};
+  std::array<uint64_t, kEntries> ids{};  // 0: empty
+  size_t next = 0;                        // the entry replaced next
+
+  void Use(const std::shared_ptr<const access::ApiKeyTable>& current) {
+    if (table == current) return;
+    table = current;
+    ids.fill(0);
+  }
+  std::optional<uint64_t> Find(std::string_view text) const {
+    if (text.size() != access::kKeyTextBytes) return std::nullopt;
+    const auto bytes = std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+    for (size_t i = 0; i < kEntries; ++i) {
+      if (ids[i] != 0 && crypto::ConstantTimeEqual(texts[i], bytes)) return ids[i];
+    }
+    return std::nullopt;
+  }
+  void Remember(std::string_view text, uint64_t id) {
+    if (text.size() != access::kKeyTextBytes) return;
+    std::copy(text.begin(), text.end(), texts[next].begin());
+    ids[next] = id;
+    next = (next + 1) % kEntries;
+  }
+};
+thread_local VerifiedKeys verified_keys;
+
 
 using access::Scope;
 
@@ -225,16 +265,26 @@ Result<AccessControl::Caller, HttpResponse> AccessControl::Authenticate(
   }
   const std::optional<std::string_view> token =
       BearerToken(std::string_view(header->value().data(), header->value().size()));
-  const std::optional<access::KeyText> text = token ? access::ParseKeyText(*token) : std::nullopt;
-  if (!text) {
-    return Err{Unauthenticated("invalid_api_key",
-                               "the Authorization header is not 'Bearer' and an API key "
-                               "(tpw_ + 16 hex digits + _ + 43 base64url characters)")};
-  }
   const std::shared_ptr<const access::ApiKeyTable> keys = engine_.ApiKeys();
-  const access::ApiKey* key = keys->Find(text->id);
-  if (key == nullptr || !access::SecretMatches(*key, *text)) {
-    return Err{Unauthenticated("invalid_api_key", "this API key is not known to this server")};
+  verified_keys.Use(keys);
+  const access::ApiKey* key = nullptr;
+  if (const std::optional<uint64_t> id = token ? verified_keys.Find(*token) : std::nullopt) {
+    key = keys->Find(*id);  // the table it was verified against: the key is in it
+    if (key == nullptr) {
+      return Err{Unauthenticated("invalid_api_key", "this API key is not known to this server")};
+    }
+  } else {
+    const std::optional<access::KeyText> text = token ? access::ParseKeyText(*token) : std::nullopt;
+    if (!text) {
+      return Err{Unauthenticated("invalid_api_key",
+                                 "the Authorization header is not 'Bearer' and an API key "
+                                 "(tpw_ + 16 hex digits + _ + 43 base64url characters)")};
+    }
+    key = keys->Find(text->id);
+    if (key == nullptr || !access::SecretMatches(*key, *text)) {
+      return Err{Unauthenticated("invalid_api_key", "this API key is not known to this server")};
+    }
+    verified_keys.Remember(*token, key->id);
   }
   if (key->revoked) {
     return Err{Unauthenticated("api_key_revoked", "this API key was revoked; use another one")};

@@ -94,6 +94,13 @@ TEST_F(AccessControlTest, MissingMalformedUnknownAndRevokedKeysAre401) {
 
   client.SetHeader("Authorization", "bEaReR " + key);  // the scheme is case-insensitive
   EXPECT_EQ(client.Get("/v1/journal/head").result_int(), 200u);
+  // Once the key was verified (and remembered by the server's I/O thread), a text differing from
+  // it in one character is still refused, and a new key table (another key made) keeps it valid.
+  client.UseKey(forged);
+  EXPECT_EQ(ErrorCode(client.Get("/v1/journal/head")), "invalid_api_key");
+  (void)MakeKey(Scope::auditor);
+  client.UseKey(key);
+  EXPECT_EQ(client.Get("/v1/journal/head").result_int(), 200u);
   RevokeKey(key);
   r = client.Get("/v1/journal/head");
   EXPECT_EQ(r.result_int(), 401u);

@@ -5,6 +5,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -396,6 +397,32 @@ TEST_F(ApiTest, IdleConnectionIsClosedAfterTheIdleTimeout) {
   TestClient client(port());
   EXPECT_EQ(client.Get("/healthz").result_int(), 200u);
   EXPECT_TRUE(client.ReadsEof());
+}
+
+// The connection's one deadline timer is re-armed lazily (server.cc): each phase's deadline
+// must still count from that phase's start, after any number of earlier requests.
+TEST_F(ApiTest, DeadlinesCountFromEachRequestNotFromTheFirst) {
+  ServerOptions options;
+  options.idle_timeout_ms = 1'000;
+  options.read_timeout_ms = 1'000;
+  RestartServer(options);
+  TestClient client(port());
+  // Longer in all than the idle timeout, each gap well within it: the connection stays open.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(client.Get("/healthz").result_int(), 200u) << "request " << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  // After those requests, a stalled one still gets its 408, then the connection closes.
+  client.Write("POST /v1/transfers HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n");
+  const HttpResponse r = client.Read();
+  EXPECT_EQ(r.result_int(), 408u);
+  EXPECT_EQ(ErrorCode(r), "request_timeout");
+  EXPECT_TRUE(client.ReadsEof());
+  // And an idle one is closed after its requests.
+  TestClient idle(port());
+  EXPECT_EQ(idle.Get("/healthz").result_int(), 200u);
+  EXPECT_EQ(idle.Get("/healthz").result_int(), 200u);
+  EXPECT_TRUE(idle.ReadsEof());
 }
 
 TEST_F(ApiTest, TruncatedRequestIsAnswered400AndClosed) {

@@ -13,6 +13,8 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/serializer.hpp>
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -87,11 +89,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, Shared& shared, uint32_t thread)
       : socket_(std::move(socket)), deadline_(socket_.get_executor()),
-        heartbeat_(socket_.get_executor()), shared_(shared), thread_(thread) {
+        heartbeat_(socket_.get_executor()), shared_(shared), thread_(thread),
+        deadline_step_(std::chrono::milliseconds(
+            std::min({shared.options.read_timeout_ms, shared.options.idle_timeout_ms,
+                      shared.options.write_timeout_ms}))) {
     beast::error_code ec;
     const tcp::endpoint peer = socket_.remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string() + ":" + std::to_string(peer.port());
     socket_.set_option(tcp::no_delay(true), ec);
+    // Responses are first written with one non-blocking send (WriteAtOnce); Asio's own
+    // operations work the same on a non-blocking socket.
+    socket_.non_blocking(true, ec);
   }
 
   ~Connection() {
@@ -106,6 +114,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   net::any_io_executor executor() { return socket_.get_executor(); }
+  net::io_context::executor_type context_executor() {
+    return *socket_.get_executor().target<net::io_context::executor_type>();
+  }
 
   void Start() {
     shared_.metrics.ConnectionOpened();
@@ -143,8 +154,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRequest(const beast::error_code& ec);
   void ReadFailed(const beast::error_code& ec);
   void Dispatch();
+  bool WriteAtOnce();
   void OnWrite(const beast::error_code& ec);
   void ArmDeadline(uint32_t ms);
+  void ClearDeadline();
+  void WaitForDeadline(Clock::time_point at);
+  void OnDeadlineTimer();
+  void ReplyGiven();
   void Close();
   void LogAndCount(const HttpResponse& response);
   // ---- streaming (Responder::Stream)
@@ -155,8 +171,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WatchForClose();
 
   tcp::socket socket_;
+  // One lazily re-armed timer for the phase's deadline (ArmDeadline): a phase change only
+  // moves deadline_at_; the timer wakes at most every deadline_step_ and re-arms itself.
   net::steady_timer deadline_;
+  Clock::time_point deadline_at_ = Clock::time_point::max();  // max(): no deadline now
+  bool deadline_waiting_ = false;  // an async_wait is pending on deadline_
+  // Keeps the I/O thread's loop running while the engine owes this connection a reply (from
+  // Dispatch to Respond/StartStream): a late reply always finds its io_context running.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> reply_owed_;
   beast::flat_buffer buffer_;
+  std::string response_head_;  // status line and headers of the response written at once
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;
   RouteMatch match_;
@@ -178,6 +202,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t started_ns_ = 0;
   Shared& shared_;
   const uint32_t thread_;
+  // The shortest of the read, idle and write timeouts: the deadline timer never waits longer,
+  // so a new phase's deadline (always at least this far ahead) never needs a re-arm.
+  const Clock::duration deadline_step_;
   std::string remote_;
 };
 
@@ -234,7 +261,7 @@ void Connection::ReadBody() {
 
 void Connection::OnRequest(const beast::error_code& ec) {
   if (ec) return ReadFailed(ec);
-  deadline_.cancel();
+  ClearDeadline();
   request_ = parser_->release();
   parser_.reset();
   keep_alive_ = request_.keep_alive();
@@ -266,7 +293,7 @@ void Connection::ReadFailed(const beast::error_code& ec) {
                       "the request is not valid HTTP/1.1 (" + ec.message() + ")");
   }
   if (!error.has_value() || phase_ == Phase::closed) return Close();
-  deadline_.cancel();
+  ClearDeadline();
   request_ = {};
   match_ = {};
   keep_alive_ = false;
@@ -291,8 +318,8 @@ void Connection::Dispatch() {
     return Respond(ErrorResponse({http::status::not_found, error_type::kInvalidRequest,
                                   "route_not_found", "no such endpoint; see docs/api.md", ""}));
   }
-  const Responder responder(shared_from_this(),
-                            net::prefer(executor(), net::execution::outstanding_work.tracked));
+  reply_owed_.emplace(context_executor());
+  const Responder responder(shared_from_this(), context_executor());
   const RequestContext context{request_, match_};
   if (!shared_.options.hooks.before_dispatch) return shared_.service.Handle(context, responder);
   shared_.options.hooks.before_dispatch(context, responder, [this, context](const Responder& r) {
@@ -301,6 +328,7 @@ void Connection::Dispatch() {
 }
 
 void Connection::Respond(HttpResponse response) {
+  ReplyGiven();
   if (phase_ == Phase::closed) return;  // force-closed at the end of a shutdown
   TPW_ASSERT(phase_ == Phase::handling);
   if (shared_.options.hooks.before_send) {
@@ -313,10 +341,45 @@ void Connection::Respond(HttpResponse response) {
   LogAndCount(response_);
   phase_ = Phase::writing;
   ArmDeadline(shared_.options.write_timeout_ms);
+  if (WriteAtOnce()) return;
   http::async_write(socket_, response_,
                     [self = shared_from_this()](const beast::error_code& ec, size_t) {
                       self->OnWrite(ec);
                     });
+}
+
+// Nearly every response fits the socket's send buffer: one non-blocking sendmsg (head and body)
+// then writes it whole, without Beast's serializer and a completion handler. What it could not
+// send goes out with async_write. False: not written here (a response without Content-Length,
+// or chunked); Beast writes it. Same bytes as Beast's serializer: status line, the fields in
+// order, a blank line, the body.
+bool Connection::WriteAtOnce() {
+  if (!response_.has_content_length() || response_.chunked()) return false;
+  std::string& head = response_head_;
+  head.clear();
+  head.append("HTTP/1.1 ").append(std::to_string(response_.result_int())).append(" ");
+  head.append(response_.reason()).append("\r\n");
+  for (const auto& field : response_) {
+    head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  }
+  head.append("\r\n");
+  const std::string& body = response_.body();
+  const std::array<net::const_buffer, 2> parts{net::buffer(head), net::buffer(body)};
+  beast::error_code ec;
+  const size_t sent = socket_.write_some(parts, ec);
+  const bool blocked = ec == net::error::would_block || ec == net::error::try_again;
+  if (blocked || (!ec && sent < head.size() + body.size())) {
+    // The rest when the socket takes it (a slow reader; the write deadline still applies).
+    head.append(body);
+    head.erase(0, sent);
+    net::async_write(socket_, net::buffer(head),
+                     [self = shared_from_this()](const beast::error_code& write_ec, size_t) {
+                       self->OnWrite(write_ec);
+                     });
+    return true;
+  }
+  OnWrite(ec);
+  return true;
 }
 
 void Connection::LogAndCount(const HttpResponse& response) {
@@ -330,7 +393,7 @@ void Connection::LogAndCount(const HttpResponse& response) {
 }
 
 void Connection::OnWrite(const beast::error_code& ec) {
-  deadline_.cancel();
+  ClearDeadline();
   response_ = {};
   request_ = {};
   if (ec || !keep_alive_) return Close();
@@ -339,20 +402,42 @@ void Connection::OnWrite(const beast::error_code& ec) {
 
 // ---- Deadlines and closing ------------------------------------------------------------------
 
-// One timer per connection for the phase it is in (idle, reading, writing). When it fires, the
-// socket's operations are cancelled and the phase's handler sees timed_out_.
+// One timer per connection for the phase it is in (idle, reading, writing). When the phase's
+// deadline passes, the socket's operations are cancelled and the phase's handler sees
+// timed_out_. Changing phase only moves deadline_at_ (no timer re-arm per request): the timer
+// is never set further than deadline_step_ ahead, which is no later than any new deadline.
 void Connection::ArmDeadline(uint32_t ms) {
   timed_out_ = false;
-  deadline_.expires_after(std::chrono::milliseconds(ms));
+  const Clock::time_point now = Clock::now();
+  deadline_at_ = now + std::chrono::milliseconds(ms);
+  if (!deadline_waiting_) WaitForDeadline(std::min(deadline_at_, now + deadline_step_));
+}
+
+void Connection::ClearDeadline() { deadline_at_ = Clock::time_point::max(); }
+
+void Connection::WaitForDeadline(Clock::time_point at) {
+  deadline_waiting_ = true;
+  deadline_.expires_at(at);
   deadline_.async_wait([weak = weak_from_this()](const beast::error_code& ec) {
-    if (ec) return;  // cancelled or re-armed
-    if (auto self = weak.lock()) {
-      self->timed_out_ = true;
-      beast::error_code ignored;
-      self->socket_.cancel(ignored);
-    }
+    auto self = weak.lock();
+    if (!self) return;
+    self->deadline_waiting_ = false;
+    if (ec || self->phase_ == Phase::closed) return;  // cancelled by Close
+    self->OnDeadlineTimer();
   });
 }
+
+void Connection::OnDeadlineTimer() {
+  if (deadline_at_ == Clock::time_point::max()) return;  // no deadline: the next phase re-arms
+  const Clock::time_point now = Clock::now();
+  if (now < deadline_at_) return WaitForDeadline(std::min(deadline_at_, now + deadline_step_));
+  timed_out_ = true;
+  beast::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+// The request got its answer (or stream): the I/O thread no longer waits for the engine.
+void Connection::ReplyGiven() { reply_owed_.reset(); }
 
 void Connection::Close() {
   if (phase_ == Phase::closed) return;
@@ -369,6 +454,7 @@ void Connection::Close() {
 
 void Connection::StartStream(HttpResponse header, std::shared_ptr<StreamSource> source,
                              StreamSettings settings) {
+  ReplyGiven();
   if (phase_ == Phase::closed) return;  // force-closed at the end of a shutdown
   TPW_ASSERT(phase_ == Phase::handling);
   keep_alive_ = false;
@@ -435,7 +521,7 @@ void Connection::WriteChunk(const std::string& part, bool last) {
 
 void Connection::OnStreamWritten(const beast::error_code& ec) {
   stream_writing_ = false;
-  deadline_.cancel();
+  ClearDeadline();
   if (ec || stream_last_ || phase_ != Phase::streaming) return Close();
   PumpStream();
 }

@@ -130,7 +130,8 @@ HttpResponse OverloadedResponse() {
 // ---- Responder ----------------------------------------------------------------------------
 // (Send is in server.cc, beside the Connection it calls.)
 
-Responder::Responder(std::shared_ptr<Connection> connection, boost::asio::any_io_executor executor)
+Responder::Responder(std::shared_ptr<Connection> connection,
+                     boost::asio::io_context::executor_type executor)
     : connection_(std::move(connection)), executor_(std::move(executor)) {}
 
 // ---- Service ------------------------------------------------------------------------------
@@ -392,30 +393,33 @@ void Service::AccountBalances(const RequestContext& context, const Responder& re
 
 void Service::ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Responder& responder,
                             std::function<void(std::vector<ledger::Transfer>)> then) {
-  auto finish = [this, responder, then](const std::vector<cli::TransferDraft>& d,
-                                        const std::map<u128, uint32_t>& stored) {
-    auto resolved = cli::ResolveTransferDrafts(d, stored, assets_);
-    if (resolved.ok()) return then(std::move(resolved).value());
-    const cli::DraftError& e = resolved.error();
-    const std::string param = d.size() == 1 ? "amount" : "transfers[" + std::to_string(e.index) + "]";
-    if (e.pending_not_found) {
-      return responder.Send(ErrorResponse(
-          {http::status::not_found, error_type::kInvalidRequest, "pending_transfer_not_found",
-           e.message, param}));
-    }
-    responder.Send(ErrorResponse(InvalidBody(e.message, param)));
-  };
   const std::vector<TransferId> to_look_up = cli::PendingLedgersToLookUp(drafts);
-  if (to_look_up.empty()) return finish(drafts, {});
+  // Most drafts name no pending transfer: finished here, without copying `then` or `responder`.
+  if (to_look_up.empty()) return FinishDrafts(drafts, {}, responder, then);
   engine::Request request;
   request.kind = engine::RequestKind::lookup_transfers;
   for (TransferId id : to_look_up) request.ids.push_back(id.value);
   Call(std::move(request), responder,
-       [finish, drafts = std::move(drafts)](engine::Reply& reply) {
+       [this, responder, then = std::move(then), drafts = std::move(drafts)](engine::Reply& reply) {
          std::map<u128, uint32_t> stored;
          for (const ledger::Transfer& t : reply.transfers) stored.emplace(t.id.value, t.ledger);
-         finish(drafts, stored);
+         FinishDrafts(drafts, stored, responder, then);
        });
+}
+
+void Service::FinishDrafts(const std::vector<cli::TransferDraft>& drafts,
+                           const std::map<u128, uint32_t>& stored, const Responder& responder,
+                           const std::function<void(std::vector<ledger::Transfer>)>& then) {
+  auto resolved = cli::ResolveTransferDrafts(drafts, stored, assets_);
+  if (resolved.ok()) return then(std::move(resolved).value());
+  const cli::DraftError& e = resolved.error();
+  const std::string param =
+      drafts.size() == 1 ? "amount" : "transfers[" + std::to_string(e.index) + "]";
+  if (e.pending_not_found) {
+    return responder.Send(ErrorResponse({http::status::not_found, error_type::kInvalidRequest,
+                                         "pending_transfer_not_found", e.message, param}));
+  }
+  responder.Send(ErrorResponse(InvalidBody(e.message, param)));
 }
 
 void Service::CreateTransfer(const RequestContext& context, const Responder& responder) {

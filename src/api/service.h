@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -60,14 +62,17 @@ struct StreamSettings {
 
 // Where a handler sends its one response. Copyable. Send() and Post() may be called on any
 // thread (an engine thread): they run on the connection's I/O thread. Holding a Responder keeps
-// the connection alive and the I/O thread's loop running (outstanding work), so a graceful
-// shutdown waits for every reply the engine owes.
+// the connection alive; the connection keeps the I/O thread's loop running (outstanding work)
+// from dispatch until the request is answered, so a graceful shutdown waits for every reply the
+// engine owes. The executor is the plain io_context one: copying a Responder (several times a
+// request) touches no shared work counter.
 class Responder {
  public:
   // Sees the response instead of the client; sends it on (or another) with `plain`.
   using SendHook = std::function<void(HttpResponse&& response, const Responder& plain)>;
 
-  Responder(std::shared_ptr<Connection> connection, boost::asio::any_io_executor executor);
+  Responder(std::shared_ptr<Connection> connection,
+            boost::asio::io_context::executor_type executor);
   // Answers the request (exactly once per request): through the send hook, if one was added.
   void Send(HttpResponse response) const;
   // A copy whose Send goes to `hook` first (the idempotency step stores the response before
@@ -95,7 +100,7 @@ class Responder {
 
  private:
   std::shared_ptr<Connection> connection_;
-  boost::asio::any_io_executor executor_;  // work-tracked
+  boost::asio::io_context::executor_type executor_;
   std::shared_ptr<const SendHook> send_hook_;
   std::shared_ptr<const access::ApiKey> merchant_key_;  // null: not limited
 };
@@ -235,6 +240,10 @@ class Service {
   // `then(transfers)` on the I/O thread, or answers the error.
   void ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Responder& responder,
                      std::function<void(std::vector<ledger::Transfer>)> then);
+  // ResolveDrafts' second half, once the pending transfers' ledgers are known (`stored`).
+  void FinishDrafts(const std::vector<cli::TransferDraft>& drafts,
+                    const std::map<u128, uint32_t>& stored, const Responder& responder,
+                    const std::function<void(std::vector<ledger::Transfer>)>& then);
   void SubmitTransfer(ledger::Transfer transfer, const Responder& responder);
   void SendStoredTransfer(TransferId id, http::status status, const Responder& responder);
   // Sends `transfers` as a page, with what became of the pending ones.

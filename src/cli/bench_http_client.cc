@@ -12,7 +12,13 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -147,10 +153,27 @@ bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
 
 // ---- Per thread -----------------------------------------------------------------------------
 
-struct ThreadState {
-  explicit ThreadState(size_t kinds) : latency_ns(kinds) {}
+class LoadConnection;
 
-  net::io_context context{1};
+// One client thread: its connections share one epoll instance (level-triggered), so a request
+// costs one send, one recv and a share of an epoll_wait. (Asio's reactor would add a
+// speculative recv that fails with EAGAIN on every request, and a completion handler each for
+// the write and the read.)
+struct ThreadState {
+  explicit ThreadState(size_t kinds)
+      : epoll_fd(::epoll_create1(EPOLL_CLOEXEC)), latency_ns(kinds) {}
+  ~ThreadState() {
+    if (epoll_fd >= 0) ::close(epoll_fd);
+  }
+  ThreadState(const ThreadState&) = delete;
+  ThreadState& operator=(const ThreadState&) = delete;
+
+  void Run();  // starts this thread's connections; returns once every one of them closed
+
+  net::io_context context{1};  // owns the sockets (connect, close); never run
+  const int epoll_fd;
+  std::vector<LoadConnection*> connections;
+  size_t open = 0;  // connections registered with epoll_fd
   LoadProgress progress;
   std::atomic<bool> stop{false};
   std::atomic<bool> finished{false};
@@ -182,44 +205,87 @@ class LoadConnection {
     beast::error_code ec;
     socket_.connect(endpoint, ec);
     if (!ec) socket_.set_option(tcp::no_delay(true), ec);
+    if (!ec) socket_.non_blocking(true, ec);
     if (ec) error = ec.message();
     return !ec;
   }
 
-  net::any_io_executor Executor() { return socket_.get_executor(); }
+  // On the connection's thread.
+  void Start() {
+    if (!Watch(EPOLL_CTL_ADD, EPOLLIN)) return thread_.Error("connection: epoll: " + Errno(), "");
+    ++thread_.open;
+    SendNext();
+  }
 
-  void Start() { SendNext(); }
+  // epoll said the socket is readable (or writable while a request is still being sent).
+  void OnEvents(uint32_t events) {
+    if ((events & EPOLLOUT) != 0 && writing_) Write();
+    if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 && !closed_) Read();
+  }
 
  private:
+  static std::string Errno() { return std::strerror(errno); }
+
+  bool Watch(int op, uint32_t events) {
+    epoll_event event{};
+    event.events = events;
+    event.data.ptr = this;
+    return ::epoll_ctl(thread_.epoll_fd, op, socket_.native_handle(), &event) == 0;
+  }
+
   void SendNext() {
-    const std::string_view request = source_->Next(kind_);
-    if (request.empty()) return Close();
+    request_ = source_->Next(kind_);
+    if (request_.empty()) return Close();
     TPW_ASSERT(kind_ < thread_.latency_ns.size());
     sent_ns_ = NowNs();
-    net::async_write(socket_, net::buffer(request.data(), request.size()),
-                     [this](const beast::error_code& ec, size_t) {
-                       if (ec) return Fail("connection: " + ec.message());
-                     });
     used_ = 0;
     header_bytes_ = 0;
-    Read();
+    written_ = 0;
+    Write();
+  }
+
+  // Sends what is left of the request; a request the socket does not take whole (a big batch)
+  // is finished when epoll says the socket is writable again.
+  void Write() {
+    while (written_ < request_.size()) {
+      const ssize_t n = ::send(socket_.native_handle(), request_.data() + written_,
+                               request_.size() - written_, MSG_NOSIGNAL);
+      if (n > 0) {
+        written_ += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!writing_ && !Watch(EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT)) {
+          return Fail("connection: epoll: " + Errno());
+        }
+        writing_ = true;
+        return;
+      }
+      return Fail("connection: " + Errno());
+    }
+    if (writing_ && !Watch(EPOLL_CTL_MOD, EPOLLIN)) return Fail("connection: epoll: " + Errno());
+    writing_ = false;
   }
 
   void Read() {
     if (used_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    socket_.async_read_some(net::buffer(buffer_.data() + used_, buffer_.size() - used_),
-                            [this](const beast::error_code& ec, size_t n) { OnRead(ec, n); });
+    const ssize_t n = ::recv(socket_.native_handle(), buffer_.data() + used_,
+                             buffer_.size() - used_, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n < 0) return Fail("connection: " + Errno());
+    if (n == 0) return Fail("connection: End of file");
+    OnRead(static_cast<size_t>(n));
   }
 
-  void OnRead(const beast::error_code& ec, size_t n) {
-    if (ec) return Fail("connection: " + ec.message());
+  void OnRead(size_t n) {
     used_ += n;
     const std::string_view have(buffer_.data(), used_);
     if (header_bytes_ == 0) {
       const size_t end = have.find("\r\n\r\n");
       if (end == std::string_view::npos) {
         if (used_ > kHeaderBytesMax) return Fail("response: headers too large");
-        return Read();
+        return;  // the rest when epoll says so
       }
       header_bytes_ = end + 4;
       if (!ParseHeader(have.substr(0, header_bytes_))) return Fail("response: not HTTP/1.1");
@@ -228,9 +294,10 @@ class LoadConnection {
     if (used_ < total) {
       if (total > kResponseBytesMax) return Fail("response: too large");
       if (buffer_.size() < total) buffer_.resize(total);
-      return Read();
+      return;
     }
     if (used_ != total) return Fail("response: bytes after the response (pipelining?)");
+    if (writing_) return Fail("response: answered before the whole request was sent");
     thread_.latency_ns[kind_].push_back(NowNs() - sent_ns_);
     const std::string_view body = have.substr(header_bytes_, content_length_);
     const std::string error = source_->Answer(status_, body);
@@ -280,6 +347,8 @@ class LoadConnection {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    (void)::epoll_ctl(thread_.epoll_fd, EPOLL_CTL_DEL, socket_.native_handle(), nullptr);
+    --thread_.open;
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -288,6 +357,9 @@ class LoadConnection {
   ThreadState& thread_;
   std::unique_ptr<RequestSource> source_;
   tcp::socket socket_;
+  std::string_view request_;  // from source_->Next, valid until its next call
+  size_t written_ = 0;
+  bool writing_ = false;  // waiting for EPOLLOUT to send the rest of request_
   std::vector<char> buffer_;
   size_t used_ = 0;
   size_t header_bytes_ = 0;
@@ -298,6 +370,22 @@ class LoadConnection {
   size_t kind_ = 0;
   uint64_t sent_ns_ = 0;
 };
+
+void ThreadState::Run() {
+  for (LoadConnection* c : connections) c->Start();
+  std::array<epoll_event, 64> events{};
+  while (open > 0) {
+    const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), 100);
+    if (n < 0 && errno != EINTR) {
+      Error(std::string("epoll_wait: ") + std::strerror(errno), "");
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      static_cast<LoadConnection*>(events[static_cast<size_t>(i)].data.ptr)
+          ->OnEvents(events[static_cast<size_t>(i)].events);
+    }
+  }
+}
 
 // ---- The transfers load ---------------------------------------------------------------------
 
@@ -505,7 +593,12 @@ bool RunClosedLoop(const ClosedLoopOptions& options, const SourceFactory& make_s
   std::vector<std::unique_ptr<LoadConnection>> connections;
   for (uint32_t c = 0; c < options.connections; ++c) {
     const uint32_t thread = c % options.threads;
+    if (threads[thread]->epoll_fd < 0) {
+      error = std::string("cannot make an epoll instance: ") + std::strerror(errno);
+      return false;
+    }
     connections.push_back(std::make_unique<LoadConnection>(*threads[thread], make_source(c, thread)));
+    threads[thread]->connections.push_back(connections.back().get());
     std::string connect_error;
     if (!connections.back()->Connect(endpoint, connect_error)) {
       error = "cannot connect to " + options.endpoint.host + ":" +
@@ -513,14 +606,11 @@ bool RunClosedLoop(const ClosedLoopOptions& options, const SourceFactory& make_s
       return false;
     }
   }
-  for (auto& c : connections) {
-    net::post(c->Executor(), [connection = c.get()] { connection->Start(); });
-  }
   const uint64_t start = NowNs();
   std::vector<std::thread> runners;
   for (auto& t : threads) {
     runners.emplace_back([state = t.get()] {
-      state->context.run();
+      state->Run();
       state->finished.store(true);
     });
   }

@@ -9,8 +9,9 @@
 // patches the transfer ids, accounts and amounts in place for the next request; responses are
 // parsed by hand (status line, Content-Length; the body only for errors and for a batch with a
 // refused event). Each connection sends its next request when the previous answer arrived.
-// Threads: each client thread runs its own io_context with its share of the connections, so
-// nothing on the request path takes a lock; counters are per thread and merged at the end.
+// Threads: each client thread runs its own epoll loop (level-triggered) over its share of the
+// connections, so nothing on the request path takes a lock and a request costs one send and one
+// recv; counters are per thread and merged at the end.
 #pragma once
 
 #include <atomic>

@@ -398,9 +398,19 @@ void Engine::Impl::EnqueueLocked(Request request, std::unique_lock<std::mutex>& 
     request.done(std::move(reply));
     return;
   }
+  queued_events_ += EventsOf(request);
   queue_.push_back(std::move(request));
+  const bool wake = !sequencer_parked_ || ParkedShouldWake();
   lock.unlock();
-  queue_ready_.notify_one();
+  if (wake) queue_ready_.notify_one();
+}
+
+// A parked sequencer still wakes for a queue half full (so it never fills up and refuses
+// requests) or a group's worth of events (a big batch is executed at once, overlapping the
+// sync in progress, rather than after it). Under queue_mutex_.
+bool Engine::Impl::ParkedShouldWake() const {
+  return queue_.size() >= std::max<size_t>(1, options_.queue_requests_max / 2) ||
+         queued_events_ >= options_.group_events_max;
 }
 
 EngineResult<SnapshotInfo> Engine::Impl::Snapshot() {
@@ -432,19 +442,29 @@ void Engine::Impl::Shutdown() {
 // Sequencer thread
 
 // Takes queued requests worth at most group_events_max events (at least one request). Returns
-// false when the engine is stopping and nothing is left.
+// false when the engine is stopping and nothing is left. Also returns (with an empty batch)
+// when the journal thread freed a place in the pipeline while the sequencer holds an open
+// group, so the group is handed off at once.
 bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
   batch.clear();
   std::unique_lock lock(queue_mutex_);
+  // Parked: the open group waits for room in the pipeline. Requests then wait in the queue too
+  // (submitters do not wake the sequencer for each one) and are executed together when the
+  // journal thread makes room, or earlier when ParkedShouldWake.
+  sequencer_parked_ = open_group_waiting_.load();
   // Wake at least every 10 ms to run the expiry timer and serve snapshot requests.
   queue_ready_.wait_for(lock, std::chrono::milliseconds(10), [&] {
-    return !queue_.empty() || stopping_ || !snapshot_waiters_.empty();
+    const bool requests = sequencer_parked_ ? ParkedShouldWake() : !queue_.empty();
+    return requests || stopping_ || !snapshot_waiters_.empty() || pipeline_freed_;
   });
+  sequencer_parked_ = false;
+  pipeline_freed_ = false;
   uint64_t events = 0;
   while (!queue_.empty()) {
     const uint64_t next = EventsOf(queue_.front());
     if (!batch.empty() && events + next > options_.group_events_max) break;
     events += next;
+    queued_events_ -= next;
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
@@ -454,8 +474,19 @@ bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
   return !done;
 }
 
+// Group commit: requests are executed into the open group, which is handed to the journal
+// thread as soon as the pipeline has room for it (groups_in_flight_max). While the pipeline is
+// full the group stays open and takes every request that arrives meanwhile, so one append and
+// one fdatasync serve all the requests that came during the previous sync, instead of the
+// pipeline filling with small groups (one each time the sequencer woke) when requests trickle
+// in one at a time. The journal thread wakes the sequencer when it frees a place
+// (open_group_waiting_), so an open group never waits for the next request. Meanwhile the
+// sequencer is parked (TakeRequests): requests queue up and are executed together once there
+// is room, while the group handed off before is being synced, so execution still overlaps the
+// disk and the sequencer wakes about once per group rather than once per request.
 void Engine::Impl::SequencerLoop() {
   std::vector<Request> batch;
+  open_group_ = std::make_unique<Group>();
   while (TakeRequests(batch)) {
     DrainCompletions();
     ServeSnapshotRequests();
@@ -465,33 +496,48 @@ void Engine::Impl::SequencerLoop() {
         reply.error = EngineError::storage_failed;
         request.done(std::move(reply));
       }
+      if (GroupIsOpen()) CloseGroup(/*wait=*/true);  // the journal thread fails its replies
       continue;
     }
     if (!batch.empty()) sequencer_batch_requests_.Record(batch.size());
-    auto group = std::make_unique<Group>();
-    if (options_.expire_when_idle || !batch.empty()) RunExpiry(*group);
+    if (options_.expire_when_idle || !batch.empty()) RunExpiry(*open_group_);
     idempotency_.Expire(NowMs());
     for (Request& request : batch) {
-      if (GroupIsFull(*group)) {
-        records_since_snapshot_ += group->buffers.size();
-        HandOff(std::move(group));
-        group = std::make_unique<Group>();
-      }
-      Execute(request, *group);
+      if (GroupIsFull(*open_group_)) CloseGroup(/*wait=*/true);
+      Execute(request, *open_group_);
     }
-    if (group->buffers.empty() && group->replies.empty()) continue;
-    records_since_snapshot_ += group->buffers.size();
-    group->events_through = outbox_.last_id();
-    HandOff(std::move(group));
+    if (!GroupIsOpen()) continue;
+    CloseGroup(/*wait=*/false);
     PublishStats();
     if (options_.snapshot_every_records != 0 &&
         records_since_snapshot_ >= options_.snapshot_every_records) {
       (void)WriteSnapshotNow();  // a failure leaves the journal intact; the next one retries
     }
   }
+  if (GroupIsOpen()) CloseGroup(/*wait=*/true);
   auto stop = std::make_unique<Group>();
   stop->stop = true;
   HandOff(std::move(stop));
+}
+
+bool Engine::Impl::GroupIsOpen() const {
+  return !open_group_->buffers.empty() || !open_group_->replies.empty();
+}
+
+// Hands the open group to the journal thread: with `wait`, waiting for room in the pipeline;
+// without, only if there is room now (else the group stays open, and the journal thread wakes
+// the sequencer when there is). True when the group was handed off.
+bool Engine::Impl::CloseGroup(bool wait) {
+  open_group_waiting_.store(true);  // before the check: a place freed after it wakes us
+  if (!wait) {
+    std::lock_guard lock(pipe_mutex_);
+    if (in_flight_ >= options_.groups_in_flight_max) return false;
+  }
+  open_group_waiting_.store(false);
+  records_since_snapshot_ += open_group_->buffers.size();
+  open_group_->events_through = outbox_.last_id();
+  HandOff(std::exchange(open_group_, std::make_unique<Group>()));
+  return true;
 }
 
 void Engine::Impl::Execute(Request& request, Group& group) {
@@ -756,6 +802,7 @@ void Engine::Impl::ServeSnapshotRequests() {
 // facts that are already durable (a snapshot ahead of the journal would resurrect facts a
 // crash lost).
 EngineResult<SnapshotInfo> Engine::Impl::WriteSnapshotNow() {
+  if (GroupIsOpen()) CloseGroup(/*wait=*/true);
   WaitForPipelineEmpty();
   if (failed_.load()) return EngineFail(EngineError::storage_failed);
   const uint64_t start = clock_->MonotonicNs();
@@ -842,10 +889,22 @@ void Engine::Impl::JournalLoop() {
       completed_.push_back(std::move(group));
     }
     pipe_changed_.notify_all();
+    WakeSequencerIfHoldingGroup();
     if (!committed) FailReplies(replies, EngineError::storage_failed);
     for (auto& [done, reply] : replies) done(std::move(reply));
     if (stop) return;
   }
+}
+
+// The sequencer keeps a group open while the pipeline is full (CloseGroup): tell it there is
+// room now. Only then: waking it after every group would cost a context switch each.
+void Engine::Impl::WakeSequencerIfHoldingGroup() {
+  if (!open_group_waiting_.load()) return;
+  {
+    std::lock_guard lock(queue_mutex_);
+    pipeline_freed_ = true;
+  }
+  queue_ready_.notify_one();
 }
 
 // Appends and syncs one group and stamps its replies (JournalLoop sends them). False after a

@@ -81,6 +81,7 @@ class Engine::Impl {
   void Submit(Request request);
   bool TrySubmit(Request& request);
   void EnqueueLocked(Request request, std::unique_lock<std::mutex>& lock);
+  bool ParkedShouldWake() const;
   EngineResult<SnapshotInfo> Snapshot();
   void Shutdown();
   EngineStats Stats() const;
@@ -111,6 +112,8 @@ class Engine::Impl {
   // ---- sequencer thread
   void SequencerLoop();
   bool TakeRequests(std::vector<Request>& batch);
+  bool GroupIsOpen() const;
+  bool CloseGroup(bool wait);
   void Execute(Request& request, Group& group);
   // ---- access (engine_access.cc), sequencer thread
   void ExecuteAccess(Request& request, Reply& reply, Group& group);
@@ -238,6 +241,7 @@ class Engine::Impl {
   // ---- journal thread
   void JournalLoop();
   bool CommitGroup(Group& group);
+  void WakeSequencerIfHoldingGroup();
   void Fail(EngineFailure failure);
   static void FailReplies(ReplyList& replies, EngineError code);
 
@@ -315,6 +319,11 @@ class Engine::Impl {
   std::deque<Request> queue_;
   std::deque<std::promise<EngineResult<SnapshotInfo>>> snapshot_waiters_;
   bool stopping_ = false;
+  bool pipeline_freed_ = false;  // the journal thread made room for the open group
+  // The sequencer waits holding an open group the pipeline has no room for: submitting does not
+  // wake it (until ParkedWakeRequests are queued).
+  bool sequencer_parked_ = false;
+  uint64_t queued_events_ = 0;  // EventsOf every request in queue_
 
   // Groups: sequencer -> journal thread, and completions back.
   std::mutex pipe_mutex_;
@@ -322,6 +331,10 @@ class Engine::Impl {
   std::deque<std::unique_ptr<Group>> to_journal_;
   std::deque<std::unique_ptr<Group>> completed_;
   uint32_t in_flight_ = 0;
+  // The group the sequencer is executing requests into (sequencer thread only), and whether it
+  // waits for room in the pipeline to hand it off (then the journal thread wakes it).
+  std::unique_ptr<Group> open_group_;
+  std::atomic<bool> open_group_waiting_{false};
 
   std::atomic<bool> failed_{false};
   mutable std::mutex state_mutex_;  // guards failure_ and stats_
