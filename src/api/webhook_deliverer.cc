@@ -341,6 +341,10 @@ class WebhookDeliverer::Impl {
     if (scan_posted_.exchange(true)) return;
     net::post(context_, [this] {
       scan_posted_.store(false);
+      // While the endpoints are being reloaded (an endpoint changed), new events wait for the
+      // new state: scanned now they would go out under the old url, secret or filter, even when
+      // they were published after the change was acknowledged. Reconcile scans them.
+      if (state_pending_) return;
       for (auto& [id, target] : targets_) {
         Scan(target);
         Pump(target);
@@ -418,6 +422,7 @@ class WebhookDeliverer::Impl {
     if (reload_wanted_) {
       reload_wanted_ = false;
       RequestState();
+      if (state_pending_) return ArmTimer();  // a newer state is coming: scan with that one
     }
     for (auto& [id, target] : targets_) {
       Scan(target);
