@@ -356,5 +356,46 @@ TEST(PaymentsBodyCorpusTest, EveryOutcomeMatchesTheRecordedDecoder) {
   EXPECT_GT(cases.size(), 10000u);
 }
 
+// The one-pass parse (JsonTape) against the value-tree parse (ParseJsonBody) on every body of the
+// corpus: the same acceptance, the same error (code, param, message), the same values.
+TEST(PaymentsBodyCorpusTest, TapeAndValueTreeAgreeOnEveryBody) {
+  size_t accepted = 0;
+  JsonTape tape;
+  for (const Case& c : Corpus()) {
+    const std::optional<ApiError> tape_error = ParseJsonTape(c.body, tape);
+    const ApiResult<boost::json::value> tree = ParseJsonBody(c.body);
+    ASSERT_EQ(!tape_error, tree.ok()) << c.group << ": " << c.body;
+    if (tape_error) {
+      EXPECT_EQ(tape_error->code, tree.error().code) << c.body;
+      EXPECT_EQ(tape_error->param, tree.error().param) << c.body;
+      EXPECT_EQ(tape_error->message, tree.error().message) << c.body;
+      continue;
+    }
+    ++accepted;
+    EXPECT_TRUE(SameJson(JsonRef(tape, 0), tree.value())) << c.group << ": " << c.body;
+  }
+  EXPECT_GT(accepted, 1000u);
+}
+
+TEST(PaymentsBodyCorpusTest, TapeRefusesRepeatsInLargeObjectsAndKeepsNesting) {
+  JsonTape tape;
+  std::string many = "{";
+  for (int i = 0; i < 100; ++i)
+    many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":[" + std::to_string(i) + "]";
+  ASSERT_FALSE(ParseJsonTape(many + "}", tape));
+  EXPECT_EQ(JsonRef(tape, 0).size(), 100u);
+  EXPECT_EQ(JsonRef(tape, 0).Find("k99")->size(), 1u);
+  EXPECT_FALSE(JsonRef(tape, 0).Find("k100"));
+  // The set that takes over past 16 keys sees the keys read before it.
+  const std::optional<ApiError> repeated = ParseJsonTape(many + ",\"k3\":1}", tape);
+  ASSERT_TRUE(repeated);
+  EXPECT_EQ(repeated->param, "k3");
+  // A repeat is per object: the same key in sibling and nested objects is fine.
+  EXPECT_FALSE(ParseJsonTape(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})", tape));
+  const std::optional<ApiError> nested = ParseJsonTape(R"({"a":[{"x":1,"y":{},"x":2}]})", tape);
+  ASSERT_TRUE(nested);
+  EXPECT_EQ(nested->param, "x");
+}
+
 }  // namespace
 }  // namespace tpw::api
