@@ -198,15 +198,20 @@ class Fields {
 
   // `key` (a decimal in the asset) or `key`_minor (minor units), as text; not both.
   std::optional<cli::AmountText> AmountText(std::string_view key) {
-    const std::string minor_key = std::string(key) + "_minor";
-    const std::optional<std::string> decimal = Text(key);
-    const std::optional<std::string> minor = Text(minor_key);
+    // key + "_minor" in a buffer: "amount_to_capture_minor" would not fit a short string.
+    constexpr std::string_view kMinor = "_minor";
+    std::array<char, 48> buffer{};
+    TPW_ASSERT(key.size() + kMinor.size() <= buffer.size());
+    std::copy(kMinor.begin(), kMinor.end(), std::copy(key.begin(), key.end(), buffer.begin()));
+    const std::string_view minor_key(buffer.data(), key.size() + kMinor.size());
+    const std::optional<std::string_view> decimal = TextView(key);
+    const std::optional<std::string_view> minor = TextView(minor_key);
     if (decimal && minor) {
       Fail(key, "and \"" + Param(minor_key) + "\" are two forms of one amount: give one");
       return std::nullopt;
     }
-    if (decimal) return cli::AmountText{*decimal, false};
-    if (minor) return cli::AmountText{*minor, true};
+    if (decimal) return cli::AmountText{std::string(*decimal), false};
+    if (minor) return cli::AmountText{std::string(*minor), true};
     return std::nullopt;
   }
 
