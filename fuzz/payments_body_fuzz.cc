@@ -1,7 +1,8 @@
 // The payment endpoints' decoders (src/api/payments_body.h) and renderers (payments_json.h):
 // byte 0 picks the route (kPaymentsRoutes) and the split of the rest into path id, query
 // and body. Any input must give a command or a 4xx error with a code, a message and (for a body)
-// the field at fault, never a crash. Byte 0 >= 128 feeds the rest to PaymentEventJson instead: an
+// the field at fault, never a crash; the one-pass body parse must agree with the value-tree
+// parse (acceptance, error, values). Byte 0 >= 128 feeds the rest to PaymentEventJson instead: an
 // event that decodes must render as one JSON object; bytes that do not must render as "".
 #include <boost/json/parse.hpp>
 #include <string>
@@ -21,6 +22,21 @@ const AssetTable& Assets() {
   return assets;
 }
 
+// The decoders read bodies in one pass (JsonTape); it must accept, refuse and read exactly what
+// the value-tree parse does.
+void CheckTapeAgreesWithValueTree(std::string_view body) {
+  JsonTape tape;
+  const std::optional<ApiError> tape_error = ParseJsonTape(body, tape);
+  const ApiResult<boost::json::value> tree = ParseJsonBody(body);
+  FUZZ_CHECK(!tape_error == tree.ok());
+  if (tape_error) {
+    FUZZ_CHECK(tape_error->code == tree.error().code && tape_error->param == tree.error().param &&
+               tape_error->message == tree.error().message);
+    return;
+  }
+  FUZZ_CHECK(SameJson(JsonRef(tape, 0), tree.value()));
+}
+
 void FuzzDecoder(uint8_t which, std::string_view text) {
   const Route route = kPaymentsRoutes[which % kPaymentsRoutes.size()];
   // The first line is the path id, the second the query, the rest the body.
@@ -32,6 +48,7 @@ void FuzzDecoder(uint8_t which, std::string_view text) {
   const std::string_view query = rest.substr(0, query_end);
   const std::string_view body =
       query_end == std::string_view::npos ? std::string_view{} : rest.substr(query_end + 1);
+  CheckTapeAgreesWithValueTree(body);
   ApiResult<PaymentsCall> call = DecodePaymentsRequest(route, id, query, body, Assets());
   if (!call.ok()) {
     FUZZ_CHECK(!call.error().code.empty() && !call.error().message.empty());

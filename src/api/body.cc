@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <memory>
+#include <set>
 
+#include "common/assert.h"
 #include "common/limits.h"
 
 namespace tpw::api {
@@ -18,6 +23,15 @@ ApiError MalformedJson(std::string message) {
                   std::move(message), ""};
 }
 
+// Why a body failed to parse: a repeated key (invalid_body naming it) or malformed JSON.
+ApiError BodyJsonError(const bj::error_code& error, const std::string& repeated_key) {
+  if (!repeated_key.empty()) {
+    return InvalidBody("key \"" + repeated_key + "\" appears twice in one object", repeated_key);
+  }
+  return MalformedJson("the body is not valid JSON (" + error.message() + "): UTF-8, at most " +
+                       std::to_string(kJsonDepthMax) + " levels deep, nothing after the value");
+}
+
 // Parses `body` into `out` (allocating from `resource`): valid UTF-8 JSON, at most kJsonDepthMax
 // deep, no key repeated in an object.
 std::optional<ApiError> ParseBody(std::string_view body, bj::storage_ptr storage,
@@ -26,15 +40,7 @@ std::optional<ApiError> ParseBody(std::string_view body, bj::storage_ptr storage
   options.max_depth = kJsonDepthMax;
   // One pass parses and refuses repeated keys (boost::json would keep the last).
   cli::StrictJson parsed = cli::ParseJsonRejectingRepeatedKeys(body, std::move(storage), options);
-  if (!parsed.repeated_key.empty()) {
-    return InvalidBody("key \"" + parsed.repeated_key + "\" appears twice in one object",
-                       parsed.repeated_key);
-  }
-  if (parsed.error) {
-    return MalformedJson("the body is not valid JSON (" + parsed.error.message() +
-                         "): UTF-8, at most " + std::to_string(kJsonDepthMax) +
-                         " levels deep, nothing after the value");
-  }
+  if (parsed.error) return BodyJsonError(parsed.error, parsed.repeated_key);
   out = std::move(parsed.value);
   return std::nullopt;
 }
@@ -76,6 +82,11 @@ ApiResult<std::vector<T>> DecodeItems(const bj::array& items, std::string_view k
   }
   return out;
 }
+
+// Nodes of a payment body (~30), so the tape's node array is allocated once.
+constexpr size_t kTapeNodesReserved = 64;
+// What a reused tape keeps of its buffers between bodies.
+constexpr size_t kTapeKeptBytesMax = 64 * 1024;
 
 // A small first buffer for the parser, so a single transfer parses without a heap allocation.
 constexpr size_t kParseBufferBytes = 4096;
@@ -162,6 +173,226 @@ ApiResult<bj::value> ParseJsonBody(std::string_view body) {
   bj::value value;
   if (std::optional<ApiError> error = ParseBody(body, {}, value)) return Err{*error};
   return value;
+}
+
+// Builds a JsonTape from basic_parser's events, refusing a key repeated in one object as
+// cli::ParseJsonRejectingRepeatedKeys does (the same error at the same point of the parse).
+class JsonTapeBuilder {
+ public:
+  // No limits of its own, as the value-tree parse: the HTTP layer bounds the body.
+  static constexpr std::size_t max_object_size = SIZE_MAX;
+  static constexpr std::size_t max_array_size = SIZE_MAX;
+  static constexpr std::size_t max_key_size = SIZE_MAX;
+  static constexpr std::size_t max_string_size = SIZE_MAX;
+
+  explicit JsonTapeBuilder(JsonTape& tape) : tape_(tape) {}
+
+  bool on_document_begin(bj::error_code&) { return true; }
+  bool on_document_end(bj::error_code&) { return true; }
+  bool on_object_begin(bj::error_code&) { return Open(JsonTape::Kind::object); }
+  bool on_object_end(std::size_t, bj::error_code&) { return Close(); }
+  bool on_array_begin(bj::error_code&) { return Open(JsonTape::Kind::array); }
+  bool on_array_end(std::size_t, bj::error_code&) { return Close(); }
+  bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) { return Append(s); }
+  bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
+    Append(s);
+    return PushText(JsonTape::Kind::string);
+  }
+  bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) { return Append(s); }
+  bool on_key(bj::string_view s, std::size_t, bj::error_code& ec) {
+    Append(s);
+    if (Repeated()) {
+      repeated_ = std::string(PendingText());
+      ec = bj::error::syntax;  // any error stops the parse; repeated_ says why
+      return false;
+    }
+    ++tape_.nodes_[open_[depth_ - 1]].count;
+    return PushText(JsonTape::Kind::key);
+  }
+  bool on_number_part(bj::string_view, bj::error_code&) { return true; }
+  bool on_int64(int64_t i, bj::string_view, bj::error_code&) {
+    JsonTape::Node node{.kind = JsonTape::Kind::int64};
+    node.number.int64 = i;
+    return Push(node);
+  }
+  bool on_uint64(uint64_t u, bj::string_view, bj::error_code&) {
+    JsonTape::Node node{.kind = JsonTape::Kind::uint64};
+    node.number.uint64 = u;
+    return Push(node);
+  }
+  bool on_double(double d, bj::string_view, bj::error_code&) {
+    JsonTape::Node node{.kind = JsonTape::Kind::float64};
+    node.number.float64 = d;
+    return Push(node);
+  }
+  bool on_bool(bool b, bj::error_code&) {
+    return Push(JsonTape::Node{.kind = JsonTape::Kind::boolean, .boolean = b});
+  }
+  bool on_null(bj::error_code&) { return Push(JsonTape::Node{.kind = JsonTape::Kind::null}); }
+  bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
+  bool on_comment(bj::string_view, bj::error_code&) { return true; }
+
+  const std::string& repeated() const { return repeated_; }
+
+ private:
+  uint32_t NodeCount() const { return static_cast<uint32_t>(tape_.nodes_.size()); }
+
+  bool Push(JsonTape::Node node) {
+    if (depth_ > 0 && tape_.nodes_[open_[depth_ - 1]].kind == JsonTape::Kind::array) {
+      ++tape_.nodes_[open_[depth_ - 1]].count;
+    }
+    node.end = NodeCount() + 1;
+    tape_.nodes_.push_back(node);
+    return true;
+  }
+  // The parser refuses a container deeper than kJsonDepthMax before announcing it.
+  bool Open(JsonTape::Kind kind) {
+    TPW_ASSERT(depth_ < open_.size());
+    open_[depth_] = NodeCount();
+    Push(JsonTape::Node{.kind = kind});
+    seen_[depth_].reset();
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    tape_.nodes_[open_[depth_]].end = NodeCount();
+    return true;
+  }
+  bool Append(bj::string_view s) {
+    tape_.arena_.append(s.data(), s.size());
+    return true;
+  }
+  std::string_view PendingText() const { return std::string_view(tape_.arena_).substr(pending_); }
+  // A string or key whose bytes are the arena's tail since the last one.
+  bool PushText(JsonTape::Kind kind) {
+    JsonTape::Node node{.kind = kind};
+    node.offset = static_cast<uint32_t>(pending_);
+    node.bytes = static_cast<uint32_t>(tape_.arena_.size() - pending_);
+    pending_ = tape_.arena_.size();
+    if (kind == JsonTape::Kind::key) {
+      node.end = NodeCount() + 1;  // a key is not an item of anything
+      tape_.nodes_.push_back(node);
+      return true;
+    }
+    return Push(node);
+  }
+
+  // Whether the pending key is already a key of the innermost object: a scan of its members
+  // while it is small (a payment body has a handful), a set once it has more than
+  // kLinearKeysMax, so a hostile object with many keys stays O(n log n).
+  bool Repeated() {
+    const uint32_t object = open_[depth_ - 1];
+    const std::string_view key = PendingText();
+    std::unique_ptr<std::set<std::string>>& seen = seen_[depth_ - 1];
+    if (seen != nullptr) return !seen->emplace(key).second;
+    bool found = false;
+    ForEachKey(object, [&](std::string_view member) { found = found || member == key; });
+    if (found) return true;
+    if (tape_.nodes_[object].count + 1 > kLinearKeysMax) {
+      seen = std::make_unique<std::set<std::string>>();
+      ForEachKey(object, [&](std::string_view member) { seen->emplace(member); });
+      seen->emplace(key);
+    }
+    return false;
+  }
+
+  // fn(key) for the keys of the open `object` so far: its members are complete, and the tape's
+  // end stands for the object's (not known yet).
+  template <typename Fn>
+  void ForEachKey(uint32_t object, Fn fn) const {
+    for (uint32_t i = object + 1; i < NodeCount(); i = tape_.nodes_[i + 1].end) {
+      fn(tape_.text(tape_.nodes_[i]));
+    }
+  }
+
+  static constexpr size_t kLinearKeysMax = 16;
+  JsonTape& tape_;
+  std::array<uint32_t, kJsonDepthMax + 1> open_{};  // the open containers, outermost first
+  std::array<std::unique_ptr<std::set<std::string>>, kJsonDepthMax + 1> seen_;
+  size_t depth_ = 0;
+  size_t pending_ = 0;  // where the string or key being read starts in the arena
+  std::string repeated_;
+};
+
+std::optional<ApiError> ParseJsonTape(std::string_view body, JsonTape& tape) {
+  // A reused tape keeps its capacity, unless a large body made it grow: release that.
+  if (tape.arena_.capacity() > kTapeKeptBytesMax) tape.arena_ = std::string();
+  if (tape.nodes_.capacity() * sizeof(JsonTape::Node) > kTapeKeptBytesMax) tape.nodes_ = {};
+  tape.nodes_.clear();
+  tape.arena_.clear();
+  // Unescaped strings are never longer than their JSON text: one arena allocation.
+  tape.arena_.reserve(body.size());
+  tape.nodes_.reserve(kTapeNodesReserved);
+  bj::parse_options options;
+  options.max_depth = kJsonDepthMax;
+  bj::basic_parser<JsonTapeBuilder> parser{options, tape};
+  bj::error_code error;
+  const size_t consumed = parser.write_some(false, body.data(), body.size(), error);
+  if (!error && consumed != body.size()) error = bj::error::extra_data;
+  if (!error && !parser.done()) error = bj::error::incomplete;
+  if (error) return BodyJsonError(error, parser.handler().repeated());
+  return std::nullopt;
+}
+
+namespace {
+
+bool SameMembers(JsonRef ref, const bj::object& object) {
+  if (ref.size() != object.size()) return false;
+  auto it = object.begin();
+  bool same = true;
+  ref.ForEachMember([&](std::string_view key, JsonRef value) {
+    same =
+        key == std::string_view(it->key().data(), it->key().size()) && SameJson(value, it->value());
+    ++it;
+    return same;
+  });
+  return same;
+}
+
+bool SameItems(JsonRef ref, const bj::array& array) {
+  if (ref.size() != array.size()) return false;
+  bool same = true;
+  ref.ForEachItem([&](size_t i, JsonRef item) { return same = SameJson(item, array[i]); });
+  return same;
+}
+
+}  // namespace
+
+bool SameJson(JsonRef ref, const bj::value& value) {
+  switch (ref.kind()) {
+    case JsonTape::Kind::null:
+      return value.is_null();
+    case JsonTape::Kind::boolean:
+      return value.is_bool() && value.get_bool() == ref.boolean();
+    case JsonTape::Kind::int64:
+      return value.is_int64() && value.get_int64() == ref.int64();
+    case JsonTape::Kind::uint64:
+      return value.is_uint64() && value.get_uint64() == ref.uint64();
+    case JsonTape::Kind::float64:
+      // Bit for bit: boost::json reads "0E66666" as 0 * inf, a NaN, which equals nothing.
+      return value.is_double() &&
+             std::bit_cast<uint64_t>(value.get_double()) == std::bit_cast<uint64_t>(ref.float64());
+    case JsonTape::Kind::string:
+      return value.is_string() &&
+             std::string_view(value.get_string().data(), value.get_string().size()) == ref.string();
+    case JsonTape::Kind::key:
+      return false;  // a key is not a value
+    case JsonTape::Kind::array:
+      return value.is_array() && SameItems(ref, value.get_array());
+    case JsonTape::Kind::object:
+      return value.is_object() && SameMembers(ref, value.get_object());
+  }
+  return false;
+}
+
+std::optional<JsonRef> JsonRef::Find(std::string_view key) const {
+  std::optional<JsonRef> found;
+  ForEachMember([&](std::string_view member, JsonRef value) {
+    if (member == key) found = value;
+    return !found;
+  });
+  return found;
 }
 
 ApiResult<std::vector<std::pair<std::string, std::string>>> ParseQueryParams(

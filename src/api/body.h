@@ -50,6 +50,87 @@ ApiResult<cli::AccountQuery> DecodeAccountQuery(std::string_view id, std::string
 // A body as JSON: valid UTF-8, at most kJsonDepthMax deep, nothing after the value, no key
 // repeated in an object (400 malformed_json / invalid_body otherwise).
 ApiResult<boost::json::value> ParseJsonBody(std::string_view body);
+// ---- One-pass JSON for the request decoders -------------------------------------------------
+
+// A body parsed in one pass (a boost::json::basic_parser handler) into a flat array of nodes in
+// document order, strings unescaped into one arena: no value tree, so a small body costs two
+// allocations instead of one per value. Accepts and refuses exactly what ParseJsonBody does,
+// with the same errors (the payment decoders, payments_body.cc, read their bodies with it).
+class JsonTape {
+ public:
+  enum class Kind : uint8_t { null, boolean, int64, uint64, float64, string, key, array, object };
+  struct Node {
+    Kind kind = Kind::null;
+    bool boolean = false;
+    uint32_t end = 0;     // the index past this value (past its items or members for a container)
+    uint32_t count = 0;   // array: its items; object: its members
+    uint32_t offset = 0;  // string, key: its bytes in the arena
+    uint32_t bytes = 0;
+    union {
+      int64_t int64;
+      uint64_t uint64;
+      double float64;
+    } number{0};
+  };
+
+  const Node& node(uint32_t index) const { return nodes_[index]; }
+  std::string_view text(const Node& node) const {
+    return std::string_view(arena_).substr(node.offset, node.bytes);
+  }
+  uint32_t size() const { return static_cast<uint32_t>(nodes_.size()); }
+
+ private:
+  friend class JsonTapeBuilder;
+  friend std::optional<ApiError> ParseJsonTape(std::string_view body, JsonTape& tape);
+  std::vector<Node> nodes_;  // nodes_[0] is the document's value
+  std::string arena_;
+};
+
+// One value of a JsonTape (the tape must outlive it).
+class JsonRef {
+ public:
+  using Kind = JsonTape::Kind;
+  JsonRef(const JsonTape& tape, uint32_t index) : tape_(&tape), index_(index) {}
+
+  Kind kind() const { return node().kind; }
+  bool is(Kind kind) const { return node().kind == kind; }
+  std::string_view string() const { return tape_->text(node()); }  // string or key
+  bool boolean() const { return node().boolean; }
+  int64_t int64() const { return node().number.int64; }
+  double float64() const { return node().number.float64; }
+  uint64_t uint64() const { return node().number.uint64; }
+  size_t size() const { return node().count; }  // items or members
+
+  // An object's member `key` (keys are unique: the parse refused repeats).
+  std::optional<JsonRef> Find(std::string_view key) const;
+  // fn(key, value) for each member of an object, in order, while it returns true.
+  template <typename Fn>
+  void ForEachMember(Fn fn) const {
+    for (uint32_t i = index_ + 1; i < node().end; i = tape_->node(i + 1).end) {
+      if (!fn(JsonRef(*tape_, i).string(), JsonRef(*tape_, i + 1))) return;
+    }
+  }
+  // fn(index, item) for each item of an array, in order, while it returns true.
+  template <typename Fn>
+  void ForEachItem(Fn fn) const {
+    size_t n = 0;
+    for (uint32_t i = index_ + 1; i < node().end; i = tape_->node(i).end) {
+      if (!fn(n++, JsonRef(*tape_, i))) return;
+    }
+  }
+
+ private:
+  const JsonTape::Node& node() const { return tape_->node(index_); }
+  const JsonTape* tape_;
+  uint32_t index_;
+};
+
+// Parses `body` into `tape` with ParseJsonBody's checks and errors.
+std::optional<ApiError> ParseJsonTape(std::string_view body, JsonTape& tape);
+// Whether `ref` holds the same JSON as `value` (same kinds, numbers, strings, members in the same
+// order): the tests and fuzz/payments_body_fuzz.cc hold the tape to the value tree with it.
+bool SameJson(JsonRef ref, const boost::json::value& value);
+
 // A query string's parameters, %-decoded, in order: each must be in `known`, given once and
 // with a value (400 invalid_parameter otherwise).
 ApiResult<std::vector<std::pair<std::string, std::string>>> ParseQueryParams(

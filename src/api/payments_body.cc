@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 #include <span>
 
 #include "cli/values.h"
@@ -14,8 +12,8 @@
 namespace tpw::api {
 namespace {
 
-namespace bj = boost::json;
 namespace pay = payments;
+using Kind = JsonTape::Kind;
 using Keys = std::span<const std::string_view>;
 
 // Characters of tags, coupon codes and rate sources (payments/limits.h).
@@ -40,7 +38,7 @@ std::string JoinKeys(Keys keys) {
 // (`prefix` + key: "splits[1].amount").
 class Fields {
  public:
-  Fields(const bj::object& object, std::string prefix, const AssetTable& assets)
+  Fields(JsonRef object, std::string prefix, const AssetTable& assets)
       : object_(object), prefix_(std::move(prefix)), assets_(assets) {}
 
   bool failed() const { return error_.has_value(); }
@@ -61,28 +59,44 @@ class Fields {
   }
 
   void Known(Keys known) {
-    for (const auto& member : object_) {
-      const std::string_view key(member.key().data(), member.key().size());
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        return Fail(key, "is not a field here (the fields: " + JoinKeys(known) + ")");
-      }
-    }
+    object_.ForEachMember([&](std::string_view key, JsonRef) {
+      if (std::find(known.begin(), known.end(), key) != known.end()) return true;
+      Fail(key, "is not a field here (the fields: " + JoinKeys(known) + ")");
+      return false;
+    });
   }
 
-  bool Has(std::string_view key) const { return Find(key) != nullptr; }
+  bool Has(std::string_view key) const { return Find(key).has_value(); }
 
   void Require(std::string_view key, std::string_view example) {
     if (!Has(key)) Fail(key, "is required, e.g. " + std::string(example));
   }
 
   std::optional<std::string> Text(std::string_view key) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_string()) {
+    const std::optional<std::string_view> text = TextView(key);
+    if (!text) return std::nullopt;
+    return std::string(*text);
+  }
+
+  // Text without a copy: a view into the body's tape.
+  std::optional<std::string_view> TextView(std::string_view key) {
+    const std::optional<JsonRef> value = Find(key);
+    if (!value) return std::nullopt;
+    if (!value->is(Kind::string)) {
       Fail(key, "must be a string");
       return std::nullopt;
     }
-    return std::string(value->get_string().data(), value->get_string().size());
+    return value->string();
+  }
+
+  // parse(name) with the bare key as the field's name, and again with the full parameter name
+  // only if that fails: the name only shows in the error message, and building it ("risk.device",
+  // "merchant_account_id") allocates.
+  template <typename Parse>
+  auto NamedParse(std::string_view key, Parse parse) const {
+    auto result = parse(key);
+    if (!result.ok() && !prefix_.empty()) result = parse(Param(key));
+    return result;
   }
 
   // A string of at most `bytes_max` bytes (valid UTF-8: the parser checked).
@@ -106,9 +120,10 @@ class Fields {
   }
 
   std::optional<u128> Id(std::string_view key) {
-    const std::optional<std::string> text = Text(key);
+    const std::optional<std::string_view> text = TextView(key);
     if (!text) return std::nullopt;
-    cli::InputResult<u128> id = cli::ParseIdText(Param(key), *text);
+    cli::InputResult<u128> id =
+        NamedParse(key, [&](std::string_view name) { return cli::ParseIdText(name, *text); });
     if (!id.ok()) {
       Fail(key, "is not an id: " + id.error().message + " (ids are strings, docs/ids.md)");
       return std::nullopt;
@@ -128,15 +143,15 @@ class Fields {
 
   // A JSON integer or a string of digits (the id text form), min..max.
   std::optional<uint64_t> Unsigned(std::string_view key, uint64_t min, uint64_t max) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return std::nullopt;
+    const std::optional<JsonRef> value = Find(key);
+    if (!value) return std::nullopt;
     std::optional<uint64_t> n;
-    if (value->is_uint64()) n = value->get_uint64();
-    if (value->is_int64() && value->get_int64() >= 0) n = static_cast<uint64_t>(value->get_int64());
-    if (value->is_string()) {
-      cli::InputResult<uint64_t> parsed = cli::ParseUnsignedText(
-          Param(key), std::string_view(value->get_string().data(), value->get_string().size()),
-          UINT64_MAX);
+    if (value->is(Kind::uint64)) n = value->uint64();
+    if (value->is(Kind::int64) && value->int64() >= 0) n = static_cast<uint64_t>(value->int64());
+    if (value->is(Kind::string)) {
+      cli::InputResult<uint64_t> parsed = NamedParse(key, [&](std::string_view name) {
+        return cli::ParseUnsignedText(name, value->string(), UINT64_MAX);
+      });
       if (parsed.ok()) n = parsed.value();
     }
     if (!n || *n < min || *n > max) {
@@ -148,25 +163,27 @@ class Fields {
   }
 
   std::optional<bool> Bool(std::string_view key) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return std::nullopt;
-    if (!value->is_bool()) {
+    const std::optional<JsonRef> value = Find(key);
+    if (!value) return std::nullopt;
+    if (!value->is(Kind::boolean)) {
       Fail(key, "must be true or false");
       return std::nullopt;
     }
-    return value->get_bool();
+    return value->boolean();
   }
 
   // An asset: its code ("USD") or its ledger number.
   std::optional<uint32_t> Asset(std::string_view key) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return std::nullopt;
-    std::string text;
-    if (value->is_string()) {
-      text = std::string(value->get_string().data(), value->get_string().size());
-    } else if (value->is_uint64() || (value->is_int64() && value->get_int64() >= 0)) {
-      text = value->is_uint64() ? std::to_string(value->get_uint64())
-                                : std::to_string(value->get_int64());
+    const std::optional<JsonRef> value = Find(key);
+    if (!value) return std::nullopt;
+    std::string number;  // a ledger number as text (ParseLedgerText reads both forms)
+    std::string_view text;
+    if (value->is(Kind::string)) {
+      text = value->string();
+    } else if (value->is(Kind::uint64) || (value->is(Kind::int64) && value->int64() >= 0)) {
+      number = value->is(Kind::uint64) ? std::to_string(value->uint64())
+                                       : std::to_string(value->int64());
+      text = number;
     } else {
       Fail(key, "must be an asset code such as \"USD\" or a ledger number");
       return std::nullopt;
@@ -181,15 +198,20 @@ class Fields {
 
   // `key` (a decimal in the asset) or `key`_minor (minor units), as text; not both.
   std::optional<cli::AmountText> AmountText(std::string_view key) {
-    const std::string minor_key = std::string(key) + "_minor";
-    const std::optional<std::string> decimal = Text(key);
-    const std::optional<std::string> minor = Text(minor_key);
+    // key + "_minor" in a buffer: "amount_to_capture_minor" would not fit a short string.
+    constexpr std::string_view kMinor = "_minor";
+    std::array<char, 48> buffer{};
+    TPW_ASSERT(key.size() + kMinor.size() <= buffer.size());
+    std::copy(kMinor.begin(), kMinor.end(), std::copy(key.begin(), key.end(), buffer.begin()));
+    const std::string_view minor_key(buffer.data(), key.size() + kMinor.size());
+    const std::optional<std::string_view> decimal = TextView(key);
+    const std::optional<std::string_view> minor = TextView(minor_key);
     if (decimal && minor) {
       Fail(key, "and \"" + Param(minor_key) + "\" are two forms of one amount: give one");
       return std::nullopt;
     }
-    if (decimal) return cli::AmountText{*decimal, false};
-    if (minor) return cli::AmountText{*minor, true};
+    if (decimal) return cli::AmountText{std::string(*decimal), false};
+    if (minor) return cli::AmountText{std::string(*minor), true};
     return std::nullopt;
   }
 
@@ -214,9 +236,10 @@ class Fields {
 
   // A point in time: RFC 3339 UTC or nanoseconds since 1970, kept to the millisecond.
   std::optional<uint64_t> TimeMs(std::string_view key) {
-    const std::optional<std::string> text = Text(key);
+    const std::optional<std::string_view> text = TextView(key);
     if (!text) return std::nullopt;
-    cli::InputResult<Timestamp> time = cli::ParseTimeText(Param(key), *text);
+    cli::InputResult<Timestamp> time =
+        NamedParse(key, [&](std::string_view name) { return cli::ParseTimeText(name, *text); });
     if (!time.ok()) {
       Fail(key, "is not a time: " + time.error().message);
       return std::nullopt;
@@ -224,39 +247,37 @@ class Fields {
     return time.value().ns / 1'000'000;
   }
 
-  const bj::object* Object(std::string_view key) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return nullptr;
-    if (!value->is_object()) {
+  std::optional<JsonRef> Object(std::string_view key) {
+    const std::optional<JsonRef> value = Find(key);
+    if (!value) return std::nullopt;
+    if (!value->is(Kind::object)) {
       Fail(key, "must be an object {...}");
-      return nullptr;
+      return std::nullopt;
     }
-    return &value->get_object();
+    return value;
   }
 
   // An array of at most `items_max` items.
-  const bj::array* Array(std::string_view key, size_t items_max) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return nullptr;
-    if (!value->is_array()) {
+  std::optional<JsonRef> Array(std::string_view key, size_t items_max) {
+    const std::optional<JsonRef> value = Find(key);
+    if (!value) return std::nullopt;
+    if (!value->is(Kind::array)) {
       Fail(key, "must be an array [...]");
-      return nullptr;
+      return std::nullopt;
     }
-    if (value->get_array().size() > items_max) {
+    if (value->size() > items_max) {
       Fail(key, "holds at most " + std::to_string(items_max) + " items");
-      return nullptr;
+      return std::nullopt;
     }
-    return &value->get_array();
+    return value;
   }
 
   const AssetTable& assets() const { return assets_; }
 
  private:
-  const bj::value* Find(std::string_view key) const {
-    return object_.if_contains(bj::string_view(key.data(), key.size()));
-  }
+  std::optional<JsonRef> Find(std::string_view key) const { return object_.Find(key); }
 
-  const bj::object& object_;
+  JsonRef object_;
   std::string prefix_;
   const AssetTable& assets_;
   std::optional<ApiError> error_;
@@ -264,34 +285,45 @@ class Fields {
 
 // Each item of `array` as an object, read by `read(fields, index)`.
 template <typename Read>
-void ForEachObject(Fields& outer, std::string_view key, const bj::array& array, Read read) {
-  for (size_t i = 0; i < array.size() && !outer.failed(); ++i) {
+void ForEachObject(Fields& outer, std::string_view key, JsonRef array, Read read) {
+  array.ForEachItem([&](size_t i, JsonRef value) {
+    if (outer.failed()) return false;
     const std::string param = outer.Param(key) + "[" + std::to_string(i) + "]";
-    if (!array[i].is_object()) {
+    if (!value.is(Kind::object)) {
       outer.Fail(std::string(key) + "[" + std::to_string(i) + "]", "must be an object {...}");
-      return;
+      return false;
     }
-    Fields item(array[i].get_object(), param, outer.assets());
+    Fields item(value, param, outer.assets());
     read(item, i);
     outer.Adopt(item);
-  }
+    return true;
+  });
 }
 
-// The body as one object; an empty body is {} where `empty_ok`.
-ApiResult<bj::value> BodyObject(std::string_view body, bool empty_ok, std::string_view example) {
-  if (body.empty() && empty_ok) return bj::value(bj::object{});
-  ApiResult<bj::value> value = ParseJsonBody(body);
-  if (!value.ok()) return Err{value.error()};
-  if (!value.value().is_object()) {
-    return Err{InvalidBody("the body must be one JSON object, e.g. " + std::string(example))};
+// The tape the decoders parse into, one per thread, reused: a payment body then parses without
+// allocating (ParseJsonTape releases what a large body made it grow to).
+JsonTape& DecoderTape() {
+  thread_local JsonTape tape;
+  return tape;
+}
+
+// Parses the body into `tape`: one object; an empty body is {} where `empty_ok`. The object is
+// JsonRef(tape, 0).
+std::optional<ApiError> BodyObject(std::string_view body, bool empty_ok, std::string_view example,
+                                   JsonTape& tape) {
+  if (std::optional<ApiError> error = ParseJsonTape(body.empty() && empty_ok ? "{}" : body, tape)) {
+    return error;
   }
-  return value;
+  if (!JsonRef(tape, 0).is(Kind::object)) {
+    return InvalidBody("the body must be one JSON object, e.g. " + std::string(example));
+  }
+  return std::nullopt;
 }
 
 template <typename T>
-ApiResult<T> Done(const Fields& fields, T value) {
+ApiResult<T> Done(const Fields& fields, T&& value) {
   if (fields.failed()) return Err{fields.error()};
-  return value;
+  return std::move(value);
 }
 
 // ---- Path and query values ----------------------------------------------------------------
@@ -336,20 +368,20 @@ constexpr std::array<std::string_view, 6> kRiskKeys = {"device",  "terminal", "m
                                                        "country", "ip",       "device_age_seconds"};
 
 void ReadRisk(Fields& outer, pay::RiskContext& risk) {
-  const bj::object* object = outer.Object("risk");
-  if (object == nullptr) return;
+  const std::optional<JsonRef> object = outer.Object("risk");
+  if (!object) return;
   Fields f(*object, outer.Param("risk"), outer.assets());
   f.Known(kRiskKeys);
   risk.device = f.Id("device").value_or(0);
   risk.terminal = f.Id("terminal").value_or(0);
   risk.merchant_category =
       static_cast<uint16_t>(f.Unsigned("merchant_category", 0, 9999).value_or(0));
-  if (const std::optional<std::string> country = f.Text("country")) {
+  if (const std::optional<std::string_view> country = f.TextView("country")) {
     const std::optional<uint16_t> parsed = risk::ParseCountry(*country);
     if (!parsed) f.Fail("country", "must be two upper-case letters such as \"FR\"");
     risk.country = parsed.value_or(0);
   }
-  if (const std::optional<std::string> ip = f.Text("ip")) {
+  if (const std::optional<std::string_view> ip = f.TextView("ip")) {
     const std::optional<u128> parsed = risk::ParseIp(*ip);
     if (!parsed) f.Fail("ip", "must be an IPv4 or IPv6 address such as \"203.0.113.7\"");
     risk.ip = parsed.value_or(0);
@@ -359,7 +391,7 @@ void ReadRisk(Fields& outer, pay::RiskContext& risk) {
 }
 
 void ReadCvm(Fields& f, risk::Cvm& cvm) {
-  const std::optional<std::string> text = f.Text("cvm_performed");
+  const std::optional<std::string_view> text = f.TextView("cvm_performed");
   if (!text) return;
   const std::optional<risk::Cvm> parsed = risk::ParseCvm(*text);
   if (!parsed) return f.Fail("cvm_performed", "must be \"none\", \"pin\" or \"strong\"");
@@ -371,7 +403,7 @@ void ReadConfirmOptions(Fields& f, pay::ConfirmOptions& o) {
   if (const std::optional<u128> source = f.NonZeroId("source_account_id")) {
     o.source_account = AccountId(*source);
   }
-  if (const std::optional<std::string> quote = f.Text("quote")) {
+  if (const std::optional<std::string_view> quote = f.TextView("quote")) {
     const std::optional<pay::QuoteId> id = pay::ParseQuoteId(*quote);
     if (!id) f.Fail("quote", "is a quote id: fxq_ and a number (fxq_3)");
     o.quote = id.value_or(pay::QuoteId{});
@@ -404,28 +436,31 @@ pay::Split ReadSplit(Fields& f, uint32_t asset) {
 }
 
 void ReadMetadata(Fields& outer, pay::Metadata& metadata) {
-  const bj::object* object = outer.Object("metadata");
-  if (object == nullptr) return;
+  const std::optional<JsonRef> object = outer.Object("metadata");
+  if (!object) return;
   if (object->size() > pay::kMetadataKeysMax) {
     return outer.Fail("metadata",
                       "holds at most " + std::to_string(pay::kMetadataKeysMax) + " keys");
   }
-  for (const auto& member : *object) {
-    const std::string key(member.key().data(), member.key().size());
-    const std::string param = "metadata." + key.substr(0, pay::kMetadataKeyLengthMax + 1);
+  metadata.reserve(object->size());
+  bool read_all = true;
+  object->ForEachMember([&](std::string_view key, JsonRef value) {
+    const std::string param =
+        "metadata." + std::string(key.substr(0, pay::kMetadataKeyLengthMax + 1));
     if (key.empty() || key.size() > pay::kMetadataKeyLengthMax) {
-      return outer.Fail("metadata",
-                        "keys are 1 to " + std::to_string(pay::kMetadataKeyLengthMax) + " bytes");
+      outer.Fail("metadata",
+                 "keys are 1 to " + std::to_string(pay::kMetadataKeyLengthMax) + " bytes");
+    } else if (!value.is(Kind::string)) {
+      outer.Fail(param, "must be a string");
+    } else if (value.string().size() > pay::kMetadataValueLengthMax) {
+      outer.Fail(param, "is at most " + std::to_string(pay::kMetadataValueLengthMax) + " bytes");
+    } else {
+      metadata.emplace_back(key, value.string());
+      return true;
     }
-    if (!member.value().is_string()) return outer.Fail(param, "must be a string");
-    const bj::string& value = member.value().get_string();
-    if (value.size() > pay::kMetadataValueLengthMax) {
-      return outer.Fail(param,
-                        "is at most " + std::to_string(pay::kMetadataValueLengthMax) + " bytes");
-    }
-    metadata.emplace_back(key, std::string(value.data(), value.size()));
-  }
-  std::sort(metadata.begin(), metadata.end());
+    return read_all = false;
+  });
+  if (read_all) std::sort(metadata.begin(), metadata.end());
 }
 
 constexpr std::array<std::string_view, 19> kCreateKeys = {
@@ -439,11 +474,11 @@ constexpr std::array<std::string_view, 4> kConfirmOnlyKeys = {"source_account_id
                                                               "cvm_performed", "risk"};
 
 void ReadSplits(Fields& f, pay::Command& c) {
-  if (const bj::array* splits = f.Array("splits", pay::kSplitsMax)) {
+  if (const std::optional<JsonRef> splits = f.Array("splits", pay::kSplitsMax)) {
     ForEachObject(f, "splits", *splits,
                   [&](Fields& item, size_t) { c.splits.push_back(ReadSplit(item, c.asset)); });
   }
-  if (const bj::object* fee = f.Object("platform_fee")) {
+  if (const std::optional<JsonRef> fee = f.Object("platform_fee")) {
     Fields item(*fee, f.Param("platform_fee"), f.assets());
     c.platform_fee = ReadSplit(item, c.asset);
     f.Adopt(item);
@@ -451,7 +486,7 @@ void ReadSplits(Fields& f, pay::Command& c) {
 }
 
 void ReadCreateOptions(Fields& f, pay::Command& c) {
-  if (const std::optional<std::string> method = f.Text("capture_method")) {
+  if (const std::optional<std::string_view> method = f.TextView("capture_method")) {
     const std::optional<pay::CaptureMethod> parsed = pay::ParseCaptureMethod(*method);
     if (!parsed) f.Fail("capture_method", "must be \"automatic\" or \"manual\"");
     c.capture_method = parsed.value_or(pay::CaptureMethod::automatic);
@@ -467,11 +502,13 @@ void ReadCreateOptions(Fields& f, pay::Command& c) {
 }
 
 ApiResult<PaymentsCall> DecodeCreate(std::string_view body, const AssetTable& assets) {
-  ApiResult<bj::value> value = BodyObject(
-      body, false,
-      R"({"amount": "12.34", "asset": "USD", "merchant_account_id": "100", "customer": "7"})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = BodyObject(
+          body, false,
+          R"({"amount": "12.34", "asset": "USD", "merchant_account_id": "100", "customer": "7"})",
+          tape))
+    return Err{*error};
+  Fields f(JsonRef(tape, 0), "", assets);
   f.Known(kCreateKeys);
   f.Require("asset", "\"USD\"");
   f.Require("merchant_account_id", "\"100\"");
@@ -509,9 +546,9 @@ template <typename Read>
 ApiResult<PaymentsCall> DecodeAction(pay::CommandKind kind, pay::PaymentId id,
                                      std::string_view body, Keys known, std::string_view example,
                                      const AssetTable& assets, Read read) {
-  ApiResult<bj::value> value = BodyObject(body, true, example);
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = BodyObject(body, true, example, tape)) return Err{*error};
+  Fields f(JsonRef(tape, 0), "", assets);
   f.Known(known);
   PaymentsCall call;
   call.command.kind = kind;
@@ -547,7 +584,7 @@ constexpr std::array<std::string_view, 2> kCaptureKeys = {"amount_to_capture",
 constexpr std::array<std::string_view, 1> kCancelKeys = {"cancellation_reason"};
 
 void ReadCancel(Fields& f, PaymentsCall& call) {
-  const std::optional<std::string> reason = f.Text("cancellation_reason");
+  const std::optional<std::string_view> reason = f.TextView("cancellation_reason");
   if (!reason) return;
   const std::optional<pay::CancelReason> parsed = pay::ParseCancelReason(*reason);
   // expired and declined_by_risk are the server's own reasons.
@@ -631,24 +668,22 @@ pay::FundingSource ReadSource(Fields& f) {
   pay::FundingSource s;
   s.account = AccountId(f.NonZeroId("account_id").value_or(0));
   s.asset = f.Asset("asset").value_or(0);
-  if (const std::optional<std::string> kind = f.Text("kind")) {
+  if (const std::optional<std::string_view> kind = f.TextView("kind")) {
     const std::optional<pay::SourceKind> parsed = pay::ParseSourceKind(*kind);
     if (!parsed) f.Fail("kind", "must be \"balance\", \"points\" or \"transit\"");
     s.kind = parsed.value_or(pay::SourceKind::balance);
   }
-  if (const bj::array* tags = f.Array("tags", pay::kSourceTagsMax)) {
-    for (size_t i = 0; i < tags->size(); ++i) {
-      const bj::value& tag = (*tags)[i];
-      const std::string param = "tags[" + std::to_string(i) + "]";
-      if (!tag.is_string() ||
-          !IsTagText(std::string_view(tag.get_string().data(), tag.get_string().size()),
-                     pay::kTagLengthMax)) {
-        f.Fail(param, "must be 1 to " + std::to_string(pay::kTagLengthMax) +
-                          " characters of A-Z a-z 0-9 _ . -");
-        break;
+  if (const std::optional<JsonRef> tags = f.Array("tags", pay::kSourceTagsMax)) {
+    tags->ForEachItem([&](size_t i, JsonRef tag) {
+      if (!tag.is(Kind::string) || !IsTagText(tag.string(), pay::kTagLengthMax)) {
+        f.Fail("tags[" + std::to_string(i) + "]", "must be 1 to " +
+                                                      std::to_string(pay::kTagLengthMax) +
+                                                      " characters of A-Z a-z 0-9 _ . -");
+        return false;
       }
-      s.tags.emplace_back(tag.get_string().data(), tag.get_string().size());
-    }
+      s.tags.emplace_back(tag.string());
+      return true;
+    });
   }
   s.priority = static_cast<uint32_t>(f.Unsigned("priority", 0, UINT32_MAX).value_or(0));
   return s;
@@ -658,10 +693,11 @@ ApiResult<PaymentsCall> DecodeUpsertCustomer(std::string_view id, std::string_vi
                                              const AssetTable& assets) {
   ApiResult<pay::CustomerId> customer = PathCustomerId(id);
   if (!customer.ok()) return Err{customer.error()};
-  ApiResult<bj::value> value =
-      BodyObject(body, false, R"({"sources": [{"account_id": "10", "asset": "USD"}]})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error =
+          BodyObject(body, false, R"({"sources": [{"account_id": "10", "asset": "USD"}]})", tape))
+    return Err{*error};
+  Fields f(JsonRef(tape, 0), "", assets);
   constexpr std::array<std::string_view, 1> kKeys = {"sources"};
   f.Known(kKeys);
   f.Require("sources", "[{\"account_id\": \"10\", \"asset\": \"USD\"}]");
@@ -670,7 +706,7 @@ ApiResult<PaymentsCall> DecodeUpsertCustomer(std::string_view id, std::string_vi
   c.kind = pay::CommandKind::upsert_customer;
   c.customer = customer.value();
   c.customer_record.id = customer.value();
-  if (const bj::array* sources = f.Array("sources", pay::kFundingSourcesMax)) {
+  if (const std::optional<JsonRef> sources = f.Array("sources", pay::kFundingSourcesMax)) {
     ForEachObject(f, "sources", *sources, [&](Fields& item, size_t) {
       c.customer_record.sources.push_back(ReadSource(item));
     });
@@ -683,10 +719,11 @@ constexpr std::array<std::string_view, 10> kCouponKeys = {
     "min_spend", "min_spend_minor", "expires_at",       "single_use",      "merchant_account_id"};
 
 ApiResult<PaymentsCall> DecodeCreateCoupon(std::string_view body, const AssetTable& assets) {
-  ApiResult<bj::value> value =
-      BodyObject(body, false, R"({"code": "WELCOME5", "amount_off": "5.00", "asset": "USD"})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = BodyObject(
+          body, false, R"({"code": "WELCOME5", "amount_off": "5.00", "asset": "USD"})", tape))
+    return Err{*error};
+  Fields f(JsonRef(tape, 0), "", assets);
   f.Known(kCouponKeys);
   f.Require("code", "\"WELCOME5\"");
   PaymentsCall call;
@@ -725,11 +762,13 @@ constexpr std::array<std::string_view, 5> kProgramKeys = {"points_asset", "money
                                                           "sink_account_id", "funding_account_id"};
 
 ApiResult<PaymentsCall> DecodeSetPointsProgram(std::string_view body, const AssetTable& assets) {
-  ApiResult<bj::value> value = BodyObject(
-      body, false,
-      R"({"points_asset": "PTS", "money_asset": "USD", "points_per_minor_unit": 10, "sink_account_id": "900", "funding_account_id": "901"})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = BodyObject(
+          body, false,
+          R"({"points_asset": "PTS", "money_asset": "USD", "points_per_minor_unit": 10, "sink_account_id": "900", "funding_account_id": "901"})",
+          tape))
+    return Err{*error};
+  Fields f(JsonRef(tape, 0), "", assets);
   f.Known(kProgramKeys);
   for (const std::string_view key : kProgramKeys) f.Require(key, "(see docs/api.md)");
   PaymentsCall call;
@@ -768,18 +807,20 @@ pay::FxRateInput ReadRate(Fields& f) {
 }
 
 ApiResult<PaymentsCall> DecodePutFxRates(std::string_view body, const AssetTable& assets) {
-  ApiResult<bj::value> value = BodyObject(
-      body, false,
-      R"({"rates": [{"from_asset": "EUR", "to_asset": "USD", "rate": "1.0843", "source": "ecb", "as_of": "2024-05-29T16:00:00Z"}]})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = BodyObject(
+          body, false,
+          R"({"rates": [{"from_asset": "EUR", "to_asset": "USD", "rate": "1.0843", "source": "ecb", "as_of": "2024-05-29T16:00:00Z"}]})",
+          tape))
+    return Err{*error};
+  Fields f(JsonRef(tape, 0), "", assets);
   constexpr std::array<std::string_view, 1> kKeys = {"rates"};
   f.Known(kKeys);
   f.Require("rates", "[{\"from_asset\": \"EUR\", ...}]");
   PaymentsCall call;
   call.command.kind = pay::CommandKind::put_fx_rates;
-  if (const bj::array* rates = f.Array("rates", pay::kFxRatesPerPutMax)) {
-    if (rates->empty()) f.Fail("rates", "holds no rate");
+  if (const std::optional<JsonRef> rates = f.Array("rates", pay::kFxRatesPerPutMax)) {
+    if (rates->size() == 0) f.Fail("rates", "holds no rate");
     ForEachObject(f, "rates", *rates,
                   [&](Fields& item, size_t) { call.command.rates.push_back(ReadRate(item)); });
   }
@@ -792,10 +833,11 @@ constexpr std::array<std::string_view, 4> kQuoteKeys = {"from_asset", "to_asset"
                                                         "max_slippage_bps"};
 
 ApiResult<PaymentsCall> DecodeCreateFxQuote(std::string_view body, const AssetTable& assets) {
-  ApiResult<bj::value> value =
-      BodyObject(body, false, R"({"from_asset": "USD", "to_asset": "EUR", "ttl_seconds": 300})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = BodyObject(
+          body, false, R"({"from_asset": "USD", "to_asset": "EUR", "ttl_seconds": 300})", tape))
+    return Err{*error};
+  Fields f(JsonRef(tape, 0), "", assets);
   f.Known(kQuoteKeys);
   f.Require("from_asset", "\"USD\"");
   f.Require("to_asset", "\"EUR\"");
@@ -817,9 +859,10 @@ ApiResult<PaymentsCall> DecodeSetFxAccount(std::string_view asset_text, std::str
                                            const AssetTable& assets) {
   ApiResult<uint32_t> asset = PathAsset(asset_text, assets);
   if (!asset.ok()) return Err{asset.error()};
-  ApiResult<bj::value> value = BodyObject(body, false, R"({"account_id": "800"})");
-  if (!value.ok()) return Err{value.error()};
-  Fields f(value.value().get_object(), "", assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = BodyObject(body, false, R"({"account_id": "800"})", tape))
+    return Err{*error};
+  Fields f(JsonRef(tape, 0), "", assets);
   constexpr std::array<std::string_view, 1> kKeys = {"account_id"};
   f.Known(kKeys);
   f.Require("account_id", "\"800\"");

@@ -15,6 +15,17 @@ Reply WithPayment(Reply reply, const Payment& payment) {
   reply.payment = payment;
   return reply;
 }
+// For a handler's last use of its working copy: the reply takes it without a copy.
+Reply WithPayment(Reply reply, Payment&& payment) {
+  reply.payment = std::move(payment);
+  return reply;
+}
+// A success: the reply is built in place (a Reply is large to move) and takes the payment.
+Reply Succeeded(Payment&& payment) {
+  Reply reply;
+  reply.payment = std::move(payment);
+  return reply;
+}
 
 Reply StateRefusal(const Payment& payment, std::string_view action, std::string_view allowed) {
   return WithPayment(Refuse(PaymentError::payment_state_invalid, "payment",
@@ -42,7 +53,7 @@ Reply RecordFailure(Payment payment, ledger::CreateTransferResult result, Emitte
   Reply reply =
       Refuse(PaymentError::ledger_refused, "", std::string(ledger::ResultMessage(result)));
   reply.ledger_result = result;
-  return WithPayment(std::move(reply), payment);
+  return WithPayment(std::move(reply), std::move(payment));
 }
 
 // Changes a coupon's redemption count by one: up when a hold is placed with it, down when a
@@ -143,17 +154,23 @@ RiskSummary BoundedRisk(RiskSummary summary, risk::Cvm performed) {
   return summary;
 }
 
-// Places the holds, and with `capture` posts them in the same linked chain.
-Reply PlaceHold(const State& state, Payment payment, const std::optional<CapturePlan>& capture,
+// Places the holds, and with `capture` posts them in the same linked chain. `payment` is the
+// handler's working copy (moved into the reply: taken by reference, not moved from call to call).
+Reply PlaceHold(const State& state, Payment& payment, const std::optional<CapturePlan>& capture,
                 LedgerPort& ledger, Emitter& emitter) {
-  Payment before = payment;
-  before.funded = false;  // no hold if the chain fails (the decision stays for diagnosis)
   Chain chain(payment.id, payment.ledger_attempts);
   const Holds holds = AddHoldLegs(chain, payment, payment.funding);
+  const Holds before{payment.money_hold, payment.points_hold};
   payment.money_hold = holds.money;
   payment.points_hold = holds.points;
   if (capture) AddCaptureLegs(chain, payment, *capture);
-  if (const auto failure = Submit(ledger, chain)) return RecordFailure(before, *failure, emitter);
+  if (const auto failure = Submit(ledger, chain)) {
+    // As before the attempt, and unfunded: no hold (the decision stays for diagnosis).
+    payment.money_hold = before.money;
+    payment.points_hold = before.points;
+    payment.funded = false;
+    return RecordFailure(std::move(payment), *failure, emitter);
+  }
   ++payment.ledger_attempts;
   payment.hold_expires_at_ms = emitter.now_ms() + uint64_t{payment.hold_timeout_seconds} * 1000;
   payment.amount_capturable = *payment.amount.CheckedSub(payment.funding.coupon_discount);
@@ -166,7 +183,7 @@ Reply PlaceHold(const State& state, Payment payment, const std::optional<Capture
       capture ? EventKind::payment_succeeded : EventKind::payment_amount_capturable_updated,
       payment);
   CountRedemption(state, payment.funding, true, emitter);
-  return WithPayment(Reply{}, payment);
+  return Succeeded(std::move(payment));
 }
 
 Refusal CheckConfirmable(const Payment& payment, const ConfirmOptions& options) {
@@ -187,7 +204,7 @@ Refusal CheckConfirmable(const Payment& payment, const ConfirmOptions& options) 
 // Acts on risk's decision: decline cancels, step_up asks for verification, approve and review
 // place the hold (review never captures automatically: the merchant's capture is the approval,
 // docs/payments.md "Risk").
-Reply ActOnRisk(const State& state, Payment payment, std::optional<CapturePlan> capture,
+Reply ActOnRisk(const State& state, Payment& payment, std::optional<CapturePlan> capture,
                 LedgerPort& ledger, Emitter& emitter) {
   const RiskSummary& risk = payment.risk;
   if (risk.decision == risk::Decision::decline) {
@@ -196,25 +213,25 @@ Reply ActOnRisk(const State& state, Payment payment, std::optional<CapturePlan> 
     payment.state = PaymentState::canceled;
     payment.cancel_reason = CancelReason::declined_by_risk;
     emitter.EmitPayment(EventKind::payment_canceled, payment);
-    return WithPayment(Refuse(PaymentError::declined_by_risk, "", risk.decided_by), payment);
+    return WithPayment(Refuse(PaymentError::declined_by_risk, "", risk.decided_by),
+                       std::move(payment));
   }
   if (risk.decision == risk::Decision::step_up && risk.required_cvm > risk.cvm_performed) {
     payment.funded = false;
     payment.funding = FundingDecision{};
     payment.state = PaymentState::requires_action;
     emitter.EmitPayment(EventKind::payment_requires_action, payment);
-    return WithPayment(Reply{}, payment);
+    return Succeeded(std::move(payment));
   }
   if (risk.decision == risk::Decision::review) capture.reset();
-  return PlaceHold(state, std::move(payment), capture, ledger, emitter);
+  return PlaceHold(state, payment, capture, ledger, emitter);
 }
 
 Reply Confirm(const State& state, Payment payment, const ConfirmOptions& options,
               LedgerPort& ledger, RiskPort& risk, Emitter& emitter) {
   if (Refusal r = CheckConfirmable(payment, options)) return std::move(*r);
   FundingPlan plan = PlanFunding(state, payment, options, emitter.now_ms(), ledger);
-  if (plan.refusal) return WithPayment(std::move(*plan.refusal), payment);
-  const Payment before = payment;
+  if (plan.refusal) return WithPayment(std::move(*plan.refusal), std::move(payment));
   if (options.coupon_code) payment.coupon_code = *options.coupon_code;
   if (options.use_points) payment.use_points = *options.use_points;
   payment.funding = plan.decision;
@@ -224,13 +241,14 @@ Reply Confirm(const State& state, Payment payment, const ConfirmOptions& options
   if (payment.capture_method == CaptureMethod::automatic) {
     const Amount capturable = *payment.amount.CheckedSub(payment.funding.coupon_discount);
     if (Refusal r = PlanCapture(payment, capturable, state.assets, capture.emplace())) {
-      return WithPayment(std::move(*r), before);
+      // The payment as it was: the state's copy (nothing was emitted since it was read).
+      return WithPayment(std::move(*r), *state.FindPayment(payment.id));
     }
   }
   payment.risk =
       BoundedRisk(risk.Decide(RiskEventFor(payment, plan.payer, options), emitter.now_ms()),
                   options.cvm_performed);
-  return ActOnRisk(state, std::move(payment), std::move(capture), ledger, emitter);
+  return ActOnRisk(state, payment, std::move(capture), ledger, emitter);
 }
 
 // ---- capture, cancel ------------------------------------------------------------------------
@@ -276,11 +294,13 @@ Reply Capture(const State& state, Payment payment, std::optional<Amount> request
   }
   Chain chain(payment.id, payment.ledger_attempts);
   AddCaptureLegs(chain, payment, plan);
-  if (const auto failure = Submit(ledger, chain)) return RecordFailure(payment, *failure, emitter);
+  if (const auto failure = Submit(ledger, chain)) {
+    return RecordFailure(std::move(payment), *failure, emitter);
+  }
   ++payment.ledger_attempts;
   RecordCapture(payment, plan);
   emitter.EmitPayment(EventKind::payment_succeeded, payment);
-  return WithPayment(Reply{}, payment);
+  return Succeeded(std::move(payment));
 }
 
 // Voids the payment's holds that are still pending (an expired one has nothing to release).
@@ -297,14 +317,16 @@ Reply Release(const State& state, Payment payment, CancelReason reason, LedgerPo
               Emitter& emitter) {
   Chain chain(payment.id, payment.ledger_attempts);
   if (payment.state == PaymentState::requires_capture) AddReleaseLegs(chain, payment, ledger);
-  if (const auto failure = Submit(ledger, chain)) return RecordFailure(payment, *failure, emitter);
+  if (const auto failure = Submit(ledger, chain)) {
+    return RecordFailure(std::move(payment), *failure, emitter);
+  }
   if (!chain.empty()) ++payment.ledger_attempts;
   payment.state = PaymentState::canceled;
   payment.cancel_reason = reason;
   payment.amount_capturable = Amount::Zero();
   emitter.EmitPayment(EventKind::payment_canceled, payment);
   if (payment.funded) CountRedemption(state, payment.funding, false, emitter);
-  return WithPayment(Reply{}, payment);
+  return Succeeded(std::move(payment));
 }
 
 bool IsRequestableCancelReason(CancelReason reason) {
@@ -357,14 +379,16 @@ Reply CreatePayment(const State& state, const Command& c, LedgerPort& ledger, Ri
       c.hold_timeout_seconds != 0 ? c.hold_timeout_seconds : kHoldTimeoutSecondsDefault;
   payment.created_at_ms = emitter.now_ms();
   emitter.EmitPayment(EventKind::payment_created, payment);
-  if (!c.confirm) return WithPayment(Reply{}, *state.FindPayment(payment.id));
-  return Confirm(state, *state.FindPayment(payment.id), c.confirm_options, ledger, risk, emitter);
+  // `payment` is now what the state holds (EmitPayment stamped both): no copy from the state.
+  if (!c.confirm) return Succeeded(std::move(payment));
+  return Confirm(state, std::move(payment), c.confirm_options, ledger, risk, emitter);
 }
 
 Reply ConfirmPayment(const State& state, const Command& c, LedgerPort& ledger, RiskPort& risk,
                      Emitter& emitter) {
-  const std::optional<Payment> payment = CopyPayment(state, c.payment);
-  if (!payment) return NotFound(c.payment);
+  // The handler works on its own copy (taken by value below, before anything is emitted).
+  const Payment* payment = state.FindPayment(c.payment);
+  if (payment == nullptr) return NotFound(c.payment);
   if (c.confirm_options.coupon_code && !c.confirm_options.coupon_code->empty() &&
       !IsToken(*c.confirm_options.coupon_code, kCouponCodeLengthMax)) {
     return Refuse(PaymentError::invalid_request, "coupon_code", "not a coupon code");
@@ -373,14 +397,16 @@ Reply ConfirmPayment(const State& state, const Command& c, LedgerPort& ledger, R
 }
 
 Reply CapturePayment(const State& state, const Command& c, LedgerPort& ledger, Emitter& emitter) {
-  const std::optional<Payment> payment = CopyPayment(state, c.payment);
-  if (!payment) return NotFound(c.payment);
+  // The handler works on its own copy (taken by value below, before anything is emitted).
+  const Payment* payment = state.FindPayment(c.payment);
+  if (payment == nullptr) return NotFound(c.payment);
   return Capture(state, *payment, c.amount_to_capture, ledger, emitter);
 }
 
 Reply CancelPayment(const State& state, const Command& c, LedgerPort& ledger, Emitter& emitter) {
-  const std::optional<Payment> payment = CopyPayment(state, c.payment);
-  if (!payment) return NotFound(c.payment);
+  // The handler works on its own copy (taken by value below, before anything is emitted).
+  const Payment* payment = state.FindPayment(c.payment);
+  if (payment == nullptr) return NotFound(c.payment);
   if (!IsRequestableCancelReason(c.cancel_reason)) {
     return Refuse(PaymentError::invalid_request, "cancellation_reason",
                   "one of requested_by_customer, duplicate, fraudulent, abandoned");

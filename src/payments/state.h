@@ -70,7 +70,8 @@ class Emitter {
  public:
   Emitter(State& state, std::vector<Event>& out, uint64_t now_ms)
       : state_(state), out_(out), now_ms_(now_ms) {}
-  void Emit(Event event) {
+  // Takes the event by reference: an Event holds a whole Payment, and moving one is ~700 bytes.
+  void Emit(Event&& event) {
     event.at_ms = now_ms_;
     const bool applied = ApplyEvent(state_, event);
     TPW_ASSERT_MSG(applied, "a handler emitted an event its own state refuses");
