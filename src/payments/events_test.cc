@@ -91,6 +91,27 @@ TEST(Events, EveryTruncationIsRefused) {
   }
 }
 
+// Texts go back into JSON (payment objects, webhook bodies): a record whose text is not valid
+// UTF-8 is damaged and refused, never rendered as invalid JSON.
+TEST(Events, TextsThatAreNotValidUtf8AreRefused) {
+  size_t checked = 0;
+  for (const Event& e : EveryKindWorld().log) {
+    const std::vector<uint8_t> bytes = EncodeEvent(e);
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    const size_t at = text.find("A-1");  // the rich payment's metadata value
+    if (at == std::string_view::npos) continue;
+    for (const int bad : {0xff, 0xc0, 0x80, 0xed}) {  // never valid, overlong, lone, surrogate lead
+      std::vector<uint8_t> damaged = bytes;
+      damaged[at] = static_cast<uint8_t>(bad);
+      const auto decoded = DecodeEvent(damaged);
+      // bad_value, or truncated when the refusal stops the record's later reads short
+      EXPECT_FALSE(decoded.ok()) << EventKindName(e.kind) << " byte " << bad;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 0u);
+}
+
 TEST(Events, FlippedBytesDecodeToAnErrorOrToAnEventThatEncodesBackExactly) {
   const uint64_t seed = test_support::TestSeed("Events.FlippedBytes");
   std::mt19937_64 rng(seed);

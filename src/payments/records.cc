@@ -1,5 +1,6 @@
 #include "payments/records.h"
 
+#include "common/utf8.h"
 #include "payments/limits.h"
 
 namespace tpw::payments::records {
@@ -119,7 +120,13 @@ class In {
     if (value > max) valid_ = false;
     return static_cast<Enum>(value > max ? 0 : value);
   }
-  std::string Str(size_t max) { return r_.String(static_cast<uint32_t>(max)); }
+  // Every text in a record came from a JSON body (valid UTF-8) and goes back into JSON: other
+  // bytes mean a damaged record.
+  std::string Str(size_t max) {
+    std::string text = r_.String(static_cast<uint32_t>(max));
+    if (!IsValidUtf8(text)) valid_ = false;
+    return text;
+  }
   // A count, at most `max`, and never more than the bytes left could hold (`min_item_bytes`
   // each): a hostile count fails here instead of allocating.
   size_t Count(size_t max, size_t min_item_bytes) {
