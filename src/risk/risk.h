@@ -87,8 +87,14 @@ class RiskEngine {
   // On error nothing changes.
   [[nodiscard]] Status<StateError> LoadState(std::span<const uint8_t> bytes);
 
+ public:
+  struct LocatedSlots;  // internal (risk.cc)
+
  private:
   void Bind(std::vector<FeatureTable> tables);
+  void Evaluate(const Event& event, Timestamp now, RiskDecision& out,
+                LocatedSlots& located) const;
+  void Record(const Event& event, Timestamp now, LocatedSlots& located);
 
   std::shared_ptr<const RuleSet> rules_;
   VelocityOptions options_;

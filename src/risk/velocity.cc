@@ -22,24 +22,6 @@ constexpr size_t kIndexSlotsMin = 16;
 
 }  // namespace
 
-u128 KeyOf(const Event& event, KeyKind kind) {
-  switch (kind) {
-    case KeyKind::account:
-      return event.account;
-    case KeyKind::device:
-      return event.device;
-    case KeyKind::merchant:
-      return event.merchant;
-    case KeyKind::terminal:
-      return event.terminal;
-    case KeyKind::ip:
-      return event.ip;
-    case KeyKind::country:
-      return event.country;
-  }
-  TPW_UNREACHABLE();
-}
-
 FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& options)
     : spec_(spec),
       bucket_ns_(spec.window_seconds * kNanosPerSecond / kWindowBuckets),
@@ -50,7 +32,8 @@ FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& optio
   // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
   TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
   const size_t presized = std::min(keys_max_, kIndexPresizedKeys);
-  index_.assign(std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)), 0);
+  index_.assign(std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)),
+                IndexEntry{});
 }
 
 size_t FeatureTable::BytesPerKey(FeatureKind kind) {
@@ -58,32 +41,12 @@ size_t FeatureTable::BytesPerKey(FeatureKind kind) {
   size_t slot = sizeof(CountSlot);
   if (kind == FeatureKind::sum) slot = sizeof(SumSlot);
   if (kind == FeatureKind::distinct) slot = sizeof(DistinctSlot);
-  return slot + 2 * sizeof(uint32_t);
+  return slot + 2 * sizeof(IndexEntry);
 }
 
 size_t FeatureTable::BytesUsed() const {
   return count_slots_.capacity() * sizeof(CountSlot) + sum_slots_.capacity() * sizeof(SumSlot) +
-         distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.capacity() * sizeof(uint32_t);
-}
-
-FeatureTable::Header& FeatureTable::HeaderOf(uint32_t slot) {
-  return const_cast<Header&>(std::as_const(*this).HeaderOf(slot));
-}
-
-const FeatureTable::Header& FeatureTable::HeaderOf(uint32_t slot) const {
-  switch (spec_.kind) {
-    case FeatureKind::count:
-      return count_slots_[slot].header;
-    case FeatureKind::sum:
-      return sum_slots_[slot].header;
-    case FeatureKind::distinct:
-      return distinct_slots_[slot].header;
-  }
-  TPW_UNREACHABLE();
-}
-
-const void* FeatureTable::SlotAddress(uint32_t slot) const {
-  return &HeaderOf(slot);  // the header starts the slot
+         distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.capacity() * sizeof(IndexEntry);
 }
 
 size_t FeatureTable::SlotBytes() const {
@@ -96,17 +59,23 @@ uint64_t FeatureTable::Hash(u128 key, uint32_t asset) const {
 }
 
 void FeatureTable::PrefetchIndex(const Event& event) const {
-  const u128 key = KeyOf(event, spec_.key);
-  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
-  __builtin_prefetch(&index_[Hash(key, asset) & (index_.size() - 1)]);
+  const uint64_t hash = Hash(KeyOf(event, spec_.key), AssetOf(event));
+  __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
 }
 
 void FeatureTable::PrefetchSlot(const Event& event) const {
-  const u128 key = KeyOf(event, spec_.key);
-  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
-  const uint32_t entry = index_[Hash(key, asset) & (index_.size() - 1)];
-  if (entry == 0) return;
-  const char* p = static_cast<const char*>(SlotAddress(entry - 1));
+  const uint64_t hash = Hash(KeyOf(event, spec_.key), AssetOf(event));
+  const uint32_t tag = TagOf(hash);
+  const size_t mask = index_.size() - 1;
+  uint32_t slot_plus_one = 0;
+  for (size_t i = hash & mask; index_[i].slot_plus_one != 0; i = (i + 1) & mask) {
+    if (index_[i].tag == tag) {
+      slot_plus_one = index_[i].slot_plus_one;
+      break;
+    }
+  }
+  if (slot_plus_one == 0) return;
+  const char* p = static_cast<const char*>(SlotAddress(slot_plus_one - 1));
   const size_t bytes = SlotBytes();
   for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset);
   __builtin_prefetch(p + bytes - 1);  // the slot need not start on a cache line
@@ -115,45 +84,55 @@ void FeatureTable::PrefetchSlot(const Event& event) const {
 void FeatureTable::PrefetchForRecord(const Event& event) const {
   if (keys_ < keys_max_) return;  // no eviction: Record touches only the key's own slot
   const u128 key = KeyOf(event, spec_.key);
-  if (key == 0 || Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0) != kNone) return;
+  if (key == 0 || Find(key, AssetOf(event)) != kNone) return;
   for (uint32_t i = 0; i < kEvictionCandidates; ++i) {
     __builtin_prefetch(SlotAddress((cursor_ + i) % keys_));
   }
 }
 
 uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
+  const uint64_t hash = Hash(key, asset);
+  const uint32_t tag = TagOf(hash);
   const size_t mask = index_.size() - 1;
-  for (size_t i = Hash(key, asset) & mask;; i = (i + 1) & mask) {
-    const uint32_t entry = index_[i];
-    if (entry == 0) return kNone;
-    const Header& h = HeaderOf(entry - 1);
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const IndexEntry entry = index_[i];
+    if (entry.slot_plus_one == 0) return kNone;
+    if (entry.tag != tag) continue;
+    const Header& h = HeaderOf(entry.slot_plus_one - 1);
     if (h.key_low == Low64(key) && h.key_high == High64(key) && h.asset == asset) {
-      return entry - 1;
+      return entry.slot_plus_one - 1;
     }
   }
 }
 
-void FeatureTable::IndexSlot(uint32_t slot) {
-  const Header& h = HeaderOf(slot);
+uint32_t FeatureTable::Locate(const Event& event) const {
+  const u128 key = KeyOf(event, spec_.key);
+  return key == 0 ? kNone : Find(key, AssetOf(event));
+}
+
+void FeatureTable::IndexSlot(uint32_t slot, uint64_t hash) {
   const size_t mask = index_.size() - 1;
-  size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & mask;
-  while (index_[i] != 0) i = (i + 1) & mask;
-  index_[i] = slot + 1;
+  size_t i = hash & mask;
+  while (index_[i].slot_plus_one != 0) i = (i + 1) & mask;
+  index_[i] = IndexEntry{slot + 1, TagOf(hash)};
 }
 
 void FeatureTable::RebuildIndex(size_t index_slots) {
-  index_.assign(index_slots, 0);
-  for (uint32_t slot = 0; slot < keys_; ++slot) IndexSlot(slot);
+  index_.assign(index_slots, IndexEntry{});
+  for (uint32_t slot = 0; slot < keys_; ++slot) {
+    const Header& h = HeaderOf(slot);
+    IndexSlot(slot, Hash(MakeU128(h.key_high, h.key_low), h.asset));
+  }
 }
 
 void FeatureTable::EraseFromIndex(uint32_t slot) {
   const Header& h = HeaderOf(slot);
   const size_t mask = index_.size() - 1;
   size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & mask;
-  while (index_[i] != slot + 1) i = (i + 1) & mask;
+  while (index_[i].slot_plus_one != slot + 1) i = (i + 1) & mask;
   // Backward-shift deletion: move later entries of the probe run into the hole.
-  for (size_t j = (i + 1) & mask; index_[j] != 0; j = (j + 1) & mask) {
-    const Header& other = HeaderOf(index_[j] - 1);
+  for (size_t j = (i + 1) & mask; index_[j].slot_plus_one != 0; j = (j + 1) & mask) {
+    const Header& other = HeaderOf(index_[j].slot_plus_one - 1);
     const size_t home = Hash(MakeU128(other.key_high, other.key_low), other.asset) & mask;
     // The entry at j may fill the hole at i if its home is not cyclically in (i, j].
     const bool home_in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
@@ -162,7 +141,7 @@ void FeatureTable::EraseFromIndex(uint32_t slot) {
       i = j;
     }
   }
-  index_[i] = 0;
+  index_[i] = IndexEntry{};
 }
 
 uint32_t FeatureTable::AppendSlot() {
@@ -206,7 +185,7 @@ uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
   h.key_high = High64(key);
   h.asset = asset;
   h.head_bucket = bucket;
-  IndexSlot(slot);
+  IndexSlot(slot, Hash(key, asset));
   return slot;
 }
 
@@ -251,14 +230,16 @@ void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
 }
 
 void FeatureTable::Record(const Event& event, Timestamp now) {
+  RecordAt(Locate(event), event, now);
+}
+
+void FeatureTable::RecordAt(uint32_t slot, const Event& event, Timestamp now) {
   const u128 key = KeyOf(event, spec_.key);
   if (key == 0) return;  // the event has no such key (e.g. no terminal)
   if (spec_.kind == FeatureKind::distinct && KeyOf(event, spec_.value) == 0) return;
-  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
   const uint64_t bucket = now.ns / bucket_ns_;
-  uint32_t slot = Find(key, asset);
   if (slot == kNone) {
-    slot = Insert(key, asset, bucket);
+    slot = Insert(key, AssetOf(event), bucket);
   } else {
     if (HeaderOf(slot).head_bucket >= bucket + kWindowBuckets) return;  // already expired
     Advance(slot, bucket);
@@ -288,9 +269,10 @@ u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
 }
 
 u128 FeatureTable::Read(const Event& event, Timestamp now) const {
-  const u128 key = KeyOf(event, spec_.key);
-  if (key == 0) return 0;
-  const uint32_t slot = Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0);
+  return ReadAt(Locate(event), now);
+}
+
+u128 FeatureTable::ReadAt(uint32_t slot, Timestamp now) const {
   if (slot == kNone) return 0;
   const uint64_t now_bucket = now.ns / bucket_ns_;
   if (spec_.kind != FeatureKind::distinct) return Sum(slot, now_bucket);

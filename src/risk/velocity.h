@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/assert.h"
 #include "common/chunked_vector.h"
 #include "common/codec.h"
 #include "common/huge_pages.h"
@@ -42,7 +43,23 @@ struct VelocityOptions {
 };
 
 // The key a feature is about, taken from the event (0 when the event has none).
-u128 KeyOf(const Event& event, KeyKind kind);
+inline u128 KeyOf(const Event& event, KeyKind kind) {
+  switch (kind) {
+    case KeyKind::account:
+      return event.account;
+    case KeyKind::device:
+      return event.device;
+    case KeyKind::merchant:
+      return event.merchant;
+    case KeyKind::terminal:
+      return event.terminal;
+    case KeyKind::ip:
+      return event.ip;
+    case KeyKind::country:
+      return event.country;
+  }
+  TPW_UNREACHABLE();
+}
 
 class FeatureTable {
  public:
@@ -54,6 +71,13 @@ class FeatureTable {
   // asset, or a number of distinct values.
   u128 Read(const Event& event, Timestamp now) const;
   void Record(const Event& event, Timestamp now);
+  // The same in two steps, so a decision finds each key once for its read and its record:
+  // Locate gives the event's key's slot (kNone when the key is absent or the event has none);
+  // ReadAt and RecordAt take it. A located slot stays valid until this table records again.
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t Locate(const Event& event) const;
+  u128 ReadAt(uint32_t slot, Timestamp now) const;
+  void RecordAt(uint32_t slot, const Event& event, Timestamp now);
   // Hints for the cache, no effect on results: PrefetchIndex asks for the index line the
   // event's key hashes to; PrefetchSlot (after it) for the slot that index entry names.
   void PrefetchIndex(const Event& event) const;
@@ -72,7 +96,6 @@ class FeatureTable {
   [[nodiscard]] bool LoadKeys(BinaryReader& reader);
 
  private:
-  static constexpr uint32_t kNone = UINT32_MAX;
   struct Header {
     uint64_t key_low = 0;
     uint64_t key_high = 0;
@@ -101,16 +124,39 @@ class FeatureTable {
     Distincts values{};
   };
 
-  Header& HeaderOf(uint32_t slot);
-  const Header& HeaderOf(uint32_t slot) const;
-  const void* SlotAddress(uint32_t slot) const;
+  // An index entry: the slot (plus one; 0 = empty) and 32 bits of its key's hash, so probing
+  // skips other keys' entries without reading their slots (each would be a cache miss).
+  struct IndexEntry {
+    uint32_t slot_plus_one = 0;
+    uint32_t tag = 0;
+  };
+  static uint32_t TagOf(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
+
+  Header& HeaderOf(uint32_t slot) {
+    return const_cast<Header&>(static_cast<const FeatureTable&>(*this).HeaderOf(slot));
+  }
+  const Header& HeaderOf(uint32_t slot) const {
+    switch (spec_.kind) {
+      case FeatureKind::count:
+        return count_slots_[slot].header;
+      case FeatureKind::sum:
+        return sum_slots_[slot].header;
+      case FeatureKind::distinct:
+        return distinct_slots_[slot].header;
+    }
+    TPW_UNREACHABLE();
+  }
+  const void* SlotAddress(uint32_t slot) const { return &HeaderOf(slot); }  // header first
   size_t SlotBytes() const;
+  uint32_t AssetOf(const Event& event) const {
+    return spec_.kind == FeatureKind::sum ? event.asset : 0;
+  }
   uint64_t Hash(u128 key, uint32_t asset) const;
   uint32_t Find(u128 key, uint32_t asset) const;
   uint32_t Insert(u128 key, uint32_t asset, uint64_t bucket);
   uint32_t AppendSlot();
   uint32_t EvictionVictim() const;
-  void IndexSlot(uint32_t slot);
+  void IndexSlot(uint32_t slot, uint64_t hash);
   void RebuildIndex(size_t index_slots);
   void EraseFromIndex(uint32_t slot);
   void ClearSlot(uint32_t slot);
@@ -136,8 +182,8 @@ class FeatureTable {
   ChunkedVector<CountSlot> count_slots_;
   ChunkedVector<SumSlot> sum_slots_;
   ChunkedVector<DistinctSlot> distinct_slots_;
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> index_;  // open addressing, linear
-                                                              // probing: slot + 1, 0 = empty
+  std::vector<IndexEntry, HugePageAllocator<IndexEntry>> index_;  // open addressing, linear
+                                                                  // probing
 };
 
 }  // namespace tpw::risk

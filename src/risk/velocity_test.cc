@@ -198,10 +198,10 @@ TEST(RiskVelocity, ManyKeysThroughASmallTableStayFindable) {
 }
 
 TEST(RiskVelocity, BytesPerKeyMatchTheLayout) {
-  // A 32-byte header and the buckets in one slot, and two index entries.
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 64u + 8u);
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 32u + 256u + 8u);
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 32u + 256u + 8u);
+  // A 32-byte header and the buckets in one slot, and two 8-byte index entries (slot, tag).
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 64u + 16u);
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 32u + 256u + 16u);
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 32u + 256u + 16u);
 }
 
 }  // namespace
