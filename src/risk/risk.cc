@@ -27,14 +27,19 @@ constexpr uint64_t kSecondsPerHour = 3600;
 // first time a rule asks and then cached, its velocity features.
 class EvalContext {
  public:
+  // `hinted`: the caller already asked for the event's index lines and slots (DecideEach).
   EvalContext(const Event& event, Timestamp now, const std::vector<FeatureTable>& tables,
-              const ListSet& lists, LocatedSlots& located)
+              const ListSet& lists, LocatedSlots& located, bool hinted)
       : event_(event), now_(now), tables_(tables), lists_(lists), located_(located) {
     // Start every feature's cache misses at once (index, then the key's slot) so they overlap
     // instead of stalling one after the other when the rules read them.
-    for (const FeatureTable& table : tables_) table.PrefetchIndex(event_);
+    if (!hinted) {
+      for (const FeatureTable& table : tables_) table.PrefetchIndex(event_);
+    }
     LayOutFields();
-    for (const FeatureTable& table : tables_) table.PrefetchSlot(event_);
+    if (!hinted) {
+      for (const FeatureTable& table : tables_) table.PrefetchSlot(event_);
+    }
   }
 
   // One array read: the fields were laid out once, in the constructor.
@@ -160,13 +165,13 @@ void RiskEngine::Bind(std::vector<FeatureTable> old) {
 
 void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out) const {
   LocatedSlots located;
-  Evaluate(event, now, out, located);
+  Evaluate(event, now, out, located, false);
 }
 
 void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out,
-                          LocatedSlots& located) const {
+                          LocatedSlots& located, bool hinted) const {
   const RuleSet& rules = *rules_;
-  EvalContext context(event, now, tables_, lists_, located);
+  EvalContext context(event, now, tables_, lists_, located, hinted);
   out.matched_rules.clear();
   out.score = 0;
   out.required_cvm = Cvm::none;
@@ -205,8 +210,12 @@ RiskDecision RiskEngine::Evaluate(const Event& event, Timestamp now) const {
 }
 
 void RiskEngine::Decide(const Event& event, Timestamp now, RiskDecision& out) {
+  Decide(event, now, out, false);
+}
+
+void RiskEngine::Decide(const Event& event, Timestamp now, RiskDecision& out, bool hinted) {
   LocatedSlots located;
-  Evaluate(event, now, out, located);
+  Evaluate(event, now, out, located, hinted);
   if (out.decision == Decision::approve) Record(event, now, located);
 }
 
