@@ -169,7 +169,10 @@ std::vector<TimedEvent> MakeEvents(const RiskBenchOptions& o) {
   // Decided as a run (RiskEngine::DecideEach), the way the sequencer decides a batch of
   // cleared offline tokens: the same decisions as one Decide call each.
   engine.DecideEach(
-      events.size(), [&](size_t i) { return std::pair{events[i].event, events[i].time}; },
+      events.size(),
+      [&](size_t i) {
+        return std::pair{events[i].event, events[i].time};
+      },
       [&](size_t, const risk::RiskDecision& d) { ++outcomes[static_cast<size_t>(d.decision)]; },
       decision);
   const uint64_t cpu = std::max<uint64_t>(ThreadCpuNs() - start_cpu, 1);
@@ -178,17 +181,15 @@ std::vector<TimedEvent> MakeEvents(const RiskBenchOptions& o) {
   std::printf(
       "throughput: %.0f decisions/s wall (%zu in %.3f s); %.0f per CPU-second of the "
       "thread (%.3f s CPU)\n",
-      count * 1e9 / static_cast<double>(elapsed), events.size(),
-      static_cast<double>(elapsed) / 1e9, count * 1e9 / static_cast<double>(cpu),
-      static_cast<double>(cpu) / 1e9);
+      count * 1e9 / static_cast<double>(elapsed), events.size(), static_cast<double>(elapsed) / 1e9,
+      count * 1e9 / static_cast<double>(cpu), static_cast<double>(cpu) / 1e9);
   std::printf(
       "decisions: approve %llu, step_up %llu, review %llu, decline %llu\n",
       static_cast<unsigned long long>(outcomes[0]), static_cast<unsigned long long>(outcomes[1]),
       static_cast<unsigned long long>(outcomes[2]), static_cast<unsigned long long>(outcomes[3]));
 }
 
-[[gnu::noinline]] void MeasureLatency(risk::RiskEngine& engine,
-                                      std::span<const TimedEvent> events,
+[[gnu::noinline]] void MeasureLatency(risk::RiskEngine& engine, std::span<const TimedEvent> events,
                                       risk::RiskDecision& decision) {
   std::vector<uint64_t> latencies(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
@@ -214,15 +215,17 @@ void PrintMemory(const risk::RiskEngine& engine) {
       "(%.0f MiB per 1M active keys as allocated)\n",
       keys, engine.rules().features().size(), static_cast<double>(bytes) / (1 << 20),
       keys == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(keys) * 1e6 / (1 << 20));
+  const auto per_key = [](risk::FeatureKind kind) { return risk::FeatureTable::BytesPerKey(kind); };
+  const auto mib_per_million = [](size_t bytes) {
+    return static_cast<double>(bytes) * 1e6 / (1 << 20);
+  };
   std::printf(
-      "  layout: per key %zu bytes for count, %zu for sum and distinct (index included): "
-      "%.0f / %.0f MiB per 1M keys\n",
-      risk::FeatureTable::BytesPerKey(risk::FeatureKind::count),
-      risk::FeatureTable::BytesPerKey(risk::FeatureKind::sum),
-      static_cast<double>(risk::FeatureTable::BytesPerKey(risk::FeatureKind::count)) * 1e6 /
-          (1 << 20),
-      static_cast<double>(risk::FeatureTable::BytesPerKey(risk::FeatureKind::sum)) * 1e6 /
-          (1 << 20));
+      "  layout: per key (index included) %zu bytes for count, %zu for sum, %zu for distinct: "
+      "%.0f / %.0f / %.0f MiB per 1M keys\n",
+      per_key(risk::FeatureKind::count), per_key(risk::FeatureKind::sum),
+      per_key(risk::FeatureKind::distinct), mib_per_million(per_key(risk::FeatureKind::count)),
+      mib_per_million(per_key(risk::FeatureKind::sum)),
+      mib_per_million(per_key(risk::FeatureKind::distinct)));
   std::printf("  saved state: %zu bytes\n", engine.SaveState().size());
 }
 

@@ -46,7 +46,9 @@ size_t FeatureTable::BytesPerKey(FeatureKind kind) {
 
 size_t FeatureTable::BytesUsed() const {
   return count_slots_.capacity() * sizeof(CountSlot) + sum_slots_.capacity() * sizeof(SumSlot) +
-         distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.capacity() * sizeof(IndexEntry);
+         distinct_slots_.capacity() * sizeof(DistinctSlot) +
+         index_.capacity() * sizeof(IndexEntry) + wide_sums_.capacity() * sizeof(WideSums) +
+         wide_free_.capacity() * sizeof(uint32_t);
 }
 
 size_t FeatureTable::SlotBytes() const {
@@ -163,6 +165,7 @@ uint32_t FeatureTable::EvictionVictim() const {
 }
 
 void FeatureTable::ClearSlot(uint32_t slot) {
+  if (spec_.kind == FeatureKind::sum) ReleaseWide(slot);
   if (spec_.kind == FeatureKind::count) count_slots_[slot] = CountSlot{};
   if (spec_.kind == FeatureKind::sum) sum_slots_[slot] = SumSlot{};
   if (spec_.kind == FeatureKind::distinct) distinct_slots_[slot] = DistinctSlot{};
@@ -198,6 +201,7 @@ void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
     const size_t position = static_cast<size_t>((h.head_bucket + s) % kWindowBuckets);
     if (spec_.kind == FeatureKind::count) count_slots_[slot].counts[position] = 0;
     if (spec_.kind == FeatureKind::sum) sum_slots_[slot].sums[position] = 0;
+    if (h.wide_plus_one != 0) wide_sums_[h.wide_plus_one - 1][position] = 0;
   }
   h.head_bucket = bucket;
 }
@@ -208,8 +212,7 @@ void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
     uint32_t& count = count_slots_[slot].counts[position];
     if (count != UINT32_MAX) ++count;
   } else if (spec_.kind == FeatureKind::sum) {
-    u128& sum = sum_slots_[slot].sums[position];
-    sum = SaturatingAdd(sum, event.amount.minor());
+    AddToSum(slot, position, event.amount.minor());
   } else {
     // Remember the value with its newest bucket; when all entries are taken, replace the one
     // seen longest ago (expired ones first). The count saturates at kDistinctValuesMax.
@@ -227,6 +230,55 @@ void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
     target->fingerprint = fingerprint;
     target->bucket_plus_one = std::max(kept, bucket + 1);
   }
+}
+
+// u64 buckets while every bucket fits; the first sum that would not moves the key's ring to
+// u128 (wide_sums_), where it saturates at 2^128 - 1 as before. Exact either way.
+void FeatureTable::AddToSum(uint32_t slot, size_t position, u128 amount) {
+  const uint32_t wide = sum_slots_[slot].header.wide_plus_one;
+  if (wide == 0) {
+    uint64_t& sum = sum_slots_[slot].sums[position];
+    uint64_t added = 0;
+    if (High64(amount) == 0 && !__builtin_add_overflow(sum, Low64(amount), &added)) {
+      sum = added;
+      return;
+    }
+    const u128 total = SaturatingAdd(sum, amount);
+    Widen(slot)[position] = total;
+    return;
+  }
+  u128& sum = wide_sums_[wide - 1][position];
+  sum = SaturatingAdd(sum, amount);
+}
+
+FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
+  SumSlot& s = sum_slots_[slot];
+  TPW_ASSERT(s.header.wide_plus_one == 0);
+  uint32_t entry = 0;
+  if (wide_free_.empty()) {
+    entry = static_cast<uint32_t>(wide_sums_.size());
+    wide_sums_.emplace_back();
+  } else {
+    entry = wide_free_.back();
+    wide_free_.pop_back();
+  }
+  WideSums& wide = wide_sums_[entry];
+  for (size_t i = 0; i < kWindowBuckets; ++i) wide[i] = s.sums[i];
+  s.sums = {};
+  s.header.wide_plus_one = entry + 1;
+  return wide;
+}
+
+void FeatureTable::ReleaseWide(uint32_t slot) {
+  Header& h = sum_slots_[slot].header;
+  if (h.wide_plus_one == 0) return;
+  wide_free_.push_back(h.wide_plus_one - 1);
+  h.wide_plus_one = 0;
+}
+
+u128 FeatureTable::SumBucket(uint32_t slot, size_t position) const {
+  const uint32_t wide = sum_slots_[slot].header.wide_plus_one;
+  return wide == 0 ? u128{sum_slots_[slot].sums[position]} : wide_sums_[wide - 1][position];
 }
 
 void FeatureTable::Record(const Event& event, Timestamp now) {
@@ -252,8 +304,8 @@ void FeatureTable::RecordAt(uint32_t slot, const Event& event, Timestamp now) {
 u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
   constexpr uint64_t kSpan = kWindowBuckets - 1;
   const uint64_t head = HeaderOf(slot).head_bucket;
-  const uint64_t first = std::max(head >= kSpan ? head - kSpan : 0,
-                                  now_bucket >= kSpan ? now_bucket - kSpan : 0);
+  const uint64_t first =
+      std::max(head >= kSpan ? head - kSpan : 0, now_bucket >= kSpan ? now_bucket - kSpan : 0);
   const uint64_t last = std::min(head, now_bucket);
   if (first > last) return 0;
   if (spec_.kind == FeatureKind::count) {
@@ -262,8 +314,14 @@ u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
     for (uint64_t b = first; b <= last; ++b) total += counts[b % kWindowBuckets];
     return total;
   }
-  const Sums& sums = sum_slots_[slot].sums;
+  const uint32_t wide = sum_slots_[slot].header.wide_plus_one;
   u128 total = 0;
+  if (wide == 0) {  // at most 16 x (2^64 - 1): no overflow
+    const Sums& sums = sum_slots_[slot].sums;
+    for (uint64_t b = first; b <= last; ++b) total += sums[b % kWindowBuckets];
+    return total;
+  }
+  const WideSums& sums = wide_sums_[wide - 1];
   for (uint64_t b = first; b <= last; ++b) total = SaturatingAdd(total, sums[b % kWindowBuckets]);
   return total;
 }
@@ -300,7 +358,7 @@ void FeatureTable::SaveSlot(BinaryWriter& writer, uint32_t slot) const {
   if (spec_.kind == FeatureKind::count) {
     for (uint32_t c : count_slots_[slot].counts) writer.U32(c);
   } else if (spec_.kind == FeatureKind::sum) {
-    for (u128 sum : sum_slots_[slot].sums) writer.U128(sum);
+    for (size_t i = 0; i < kWindowBuckets; ++i) writer.U128(SumBucket(slot, i));
   } else {
     for (const DistinctValue& v : distinct_slots_[slot].values) {
       writer.U64(v.fingerprint);
@@ -327,12 +385,12 @@ bool FeatureTable::LoadSlot(BinaryReader& reader) {
   const uint32_t asset = reader.U32();
   const uint64_t head = reader.U64();
   if (!reader.ok() || key == 0 || (spec_.kind != FeatureKind::sum && asset != 0)) return false;
-  if (Find(key, asset) != kNone) return false;  // each key once
+  if (Find(key, asset) != kNone) return false;     // each key once
   const uint32_t slot = Insert(key, asset, head);  // the next slot: loading never evicts
   if (spec_.kind == FeatureKind::count) {
     for (uint32_t& c : count_slots_[slot].counts) c = reader.U32();
   } else if (spec_.kind == FeatureKind::sum) {
-    for (u128& sum : sum_slots_[slot].sums) sum = reader.U128();
+    for (size_t i = 0; i < kWindowBuckets; ++i) AddToSum(slot, i, reader.U128());  // from 0
   } else {
     for (DistinctValue& v : distinct_slots_[slot].values) {
       v.fingerprint = reader.U64();

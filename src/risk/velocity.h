@@ -13,8 +13,10 @@
 // touches only the key's own slot (no recency list to relink). Size keys_max above the active
 // keys and eviction never happens. Reading never changes the state. Bytes per key: BytesPerKey.
 //
-// Layout. A key's slot holds its header and its buckets together (96 bytes for a count, 288 for
-// a sum or distinct), so a lookup costs the index line and the slot's lines, nothing else.
+// Layout. A key's slot holds its header and its buckets together (96 bytes for a count, 160
+// for a sum, 288 for a distinct), so a lookup costs the index line and the slot's lines, nothing
+// else. A sum keeps u64 buckets; a key whose bucket would pass 2^64 - 1 minor units moves its
+// buckets, exactly, to a u128 ring on the side ("wide", rare), which it keeps until evicted.
 //
 // Determinism. Hashing uses a fixed function of the key and `hash_seed`; Save writes the slots
 // in slot order with the eviction cursor, so two stores fed the same records save the same
@@ -99,16 +101,17 @@ class FeatureTable {
   struct Header {
     uint64_t key_low = 0;
     uint64_t key_high = 0;
-    uint64_t head_bucket = 0;  // the newest bucket the ring holds
-    uint32_t asset = 0;        // sum: amounts are summed per asset
-    uint32_t reserved = 0;
+    uint64_t head_bucket = 0;    // the newest bucket the ring holds
+    uint32_t asset = 0;          // sum: amounts are summed per asset
+    uint32_t wide_plus_one = 0;  // sum: 0, or 1 + the key's ring in wide_sums_
   };
   struct DistinctValue {
     uint64_t fingerprint = 0;      // 64-bit hash of the value
     uint64_t bucket_plus_one = 0;  // 0: empty
   };
   using Counts = std::array<uint32_t, kWindowBuckets>;
-  using Sums = std::array<u128, kWindowBuckets>;
+  using Sums = std::array<uint64_t, kWindowBuckets>;
+  using WideSums = std::array<u128, kWindowBuckets>;
   using Distincts = std::array<DistinctValue, kDistinctValuesMax>;
   // One slot per key, header and buckets side by side; a table uses the vector of its kind.
   struct CountSlot {
@@ -162,6 +165,10 @@ class FeatureTable {
   void ClearSlot(uint32_t slot);
   void Advance(uint32_t slot, uint64_t bucket);
   void Add(uint32_t slot, uint64_t bucket, const Event& event);
+  void AddToSum(uint32_t slot, size_t position, u128 amount);
+  WideSums& Widen(uint32_t slot);
+  void ReleaseWide(uint32_t slot);
+  u128 SumBucket(uint32_t slot, size_t position) const;
   bool InWindow(uint64_t bucket, uint64_t now_bucket) const {
     return bucket <= now_bucket && now_bucket - bucket < kWindowBuckets;
   }
@@ -182,6 +189,8 @@ class FeatureTable {
   ChunkedVector<CountSlot> count_slots_;
   ChunkedVector<SumSlot> sum_slots_;
   ChunkedVector<DistinctSlot> distinct_slots_;
+  std::vector<WideSums> wide_sums_;  // rings of the sum keys past u64 buckets
+  std::vector<uint32_t> wide_free_;  // entries of wide_sums_ no key uses
   std::vector<IndexEntry, HugePageAllocator<IndexEntry>> index_;  // open addressing, linear
                                                                   // probing
 };
