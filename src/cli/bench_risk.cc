@@ -216,8 +216,8 @@ void PrintMemory(const risk::RiskEngine& engine) {
       keys, engine.rules().features().size(), static_cast<double>(bytes) / (1 << 20),
       keys == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(keys) * 1e6 / (1 << 20));
   const auto per_key = [](risk::FeatureKind kind) { return risk::FeatureTable::BytesPerKey(kind); };
-  const auto mib_per_million = [](size_t bytes) {
-    return static_cast<double>(bytes) * 1e6 / (1 << 20);
+  const auto mib_per_million = [](size_t key_bytes) {
+    return static_cast<double>(key_bytes) * 1e6 / (1 << 20);
   };
   std::printf(
       "  layout: per key (index included) %zu bytes for count, %zu for sum, %zu for distinct: "

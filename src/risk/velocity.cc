@@ -19,6 +19,8 @@ uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
 uint64_t Fingerprint(u128 value) { return Mix(Low64(value) ^ Mix(High64(value) + 1)) | 1; }
 
 constexpr size_t kIndexSlotsMin = 16;
+// One key per this many index entries: 8 keys per 4 KiB page of entries on average.
+constexpr size_t kIndexEntriesPerHugePageAdvice = 64;
 
 }  // namespace
 
@@ -32,8 +34,8 @@ FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& optio
   // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
   TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
   const size_t presized = std::min(keys_max_, kIndexPresizedKeys);
-  index_.assign(std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)),
-                IndexEntry{});
+  index_ = ZeroedHugePageArray<IndexEntry>(
+      std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)));
 }
 
 size_t FeatureTable::BytesPerKey(FeatureKind kind) {
@@ -46,9 +48,8 @@ size_t FeatureTable::BytesPerKey(FeatureKind kind) {
 
 size_t FeatureTable::BytesUsed() const {
   return count_slots_.capacity() * sizeof(CountSlot) + sum_slots_.capacity() * sizeof(SumSlot) +
-         distinct_slots_.capacity() * sizeof(DistinctSlot) +
-         index_.capacity() * sizeof(IndexEntry) + wide_sums_.capacity() * sizeof(WideSums) +
-         wide_free_.capacity() * sizeof(uint32_t);
+         distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.bytes() +
+         wide_sums_.capacity() * sizeof(WideSums) + wide_free_.capacity() * sizeof(uint32_t);
 }
 
 size_t FeatureTable::SlotBytes() const {
@@ -120,7 +121,8 @@ void FeatureTable::IndexSlot(uint32_t slot, uint64_t hash) {
 }
 
 void FeatureTable::RebuildIndex(size_t index_slots) {
-  index_.assign(index_slots, IndexEntry{});
+  index_ = ZeroedHugePageArray<IndexEntry>(index_slots);
+  if (keys_ >= index_slots / kIndexEntriesPerHugePageAdvice) index_.AdviseHugePages();
   for (uint32_t slot = 0; slot < keys_; ++slot) {
     const Header& h = HeaderOf(slot);
     IndexSlot(slot, Hash(MakeU128(h.key_high, h.key_low), h.asset));
@@ -177,6 +179,9 @@ uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
   if (keys_ < keys_max_) {
     if ((size_t{keys_} + 1) * 2 > index_.size()) RebuildIndex(index_.size() * 2);
     slot = AppendSlot();
+    // Dense enough that nearly every 4 KiB page of the index holds an entry: huge pages from
+    // now on (fewer TLB misses; a sparse index would pay 2 MiB per entry touched).
+    if (keys_ == index_.size() / kIndexEntriesPerHugePageAdvice) index_.AdviseHugePages();
   } else {
     slot = EvictionVictim();
     cursor_ = (slot + 1) % keys_;

@@ -185,14 +185,14 @@ class FeatureTable {
   // Huge-page backed (common/huge_pages.h): with a million keys the tables are far larger than
   // the TLB's reach in 4 KiB pages, and every lookup is a random access. Slots grow in 2 MiB
   // chunks (never copied: no stall while a table grows); the index is sized for
-  // min(keys_max, kIndexPresizedKeys) keys at once and rehashed only beyond that.
+  // min(keys_max, kIndexPresizedKeys) keys at once and rehashed only beyond that (its pages cost
+  // nothing until an entry on them is written, so a small table does not pay for the presizing).
   ChunkedVector<CountSlot> count_slots_;
   ChunkedVector<SumSlot> sum_slots_;
   ChunkedVector<DistinctSlot> distinct_slots_;
   std::vector<WideSums> wide_sums_;  // rings of the sum keys past u64 buckets
   std::vector<uint32_t> wide_free_;  // entries of wide_sums_ no key uses
-  std::vector<IndexEntry, HugePageAllocator<IndexEntry>> index_;  // open addressing, linear
-                                                                  // probing
+  ZeroedHugePageArray<IndexEntry> index_;  // open addressing, linear probing; all zero = empty
 };
 
 }  // namespace tpw::risk
