@@ -15,6 +15,7 @@
 //      steady_clock reads (vDSO clock_gettime, ~20 ns each, included in the figures).
 // Velocity memory is reported after the run: bytes held and bytes per 1M active keys.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -153,7 +154,58 @@ std::vector<TimedEvent> MakeEvents(const RiskBenchOptions& o) {
   return events;
 }
 
+// The phases are separate functions (never inlined) so a profile tells them apart.
+[[gnu::noinline]] void WarmUp(risk::RiskEngine& engine, std::span<const TimedEvent> events,
+                              risk::RiskDecision& decision) {
+  for (const TimedEvent& e : events) engine.Decide(e.event, e.time, decision);
+}
 
+[[gnu::noinline]] void MeasureThroughput(risk::RiskEngine& engine,
+                                         std::span<const TimedEvent> events,
+                                         risk::RiskDecision& decision) {
+  std::array<uint64_t, 4> outcomes{};
+  const uint64_t start = NowNs();
+  const uint64_t start_cpu = ThreadCpuNs();
+  // Decided as a run (RiskEngine::DecideEach), the way the sequencer decides a batch of
+  // cleared offline tokens: the same decisions as one Decide call each.
+  engine.DecideEach(
+      events.size(),
+      [&](size_t i) {
+        return std::pair{events[i].event, events[i].time};
+      },
+      [&](size_t, const risk::RiskDecision& d) { ++outcomes[static_cast<size_t>(d.decision)]; },
+      decision);
+  const uint64_t cpu = std::max<uint64_t>(ThreadCpuNs() - start_cpu, 1);
+  const uint64_t elapsed = std::max<uint64_t>(NowNs() - start, 1);
+  const double count = static_cast<double>(events.size());
+  std::printf(
+      "throughput: %.0f decisions/s wall (%zu in %.3f s); %.0f per CPU-second of the "
+      "thread (%.3f s CPU)\n",
+      count * 1e9 / static_cast<double>(elapsed), events.size(), static_cast<double>(elapsed) / 1e9,
+      count * 1e9 / static_cast<double>(cpu), static_cast<double>(cpu) / 1e9);
+  std::printf(
+      "decisions: approve %llu, step_up %llu, review %llu, decline %llu\n",
+      static_cast<unsigned long long>(outcomes[0]), static_cast<unsigned long long>(outcomes[1]),
+      static_cast<unsigned long long>(outcomes[2]), static_cast<unsigned long long>(outcomes[3]));
+}
+
+[[gnu::noinline]] void MeasureLatency(risk::RiskEngine& engine, std::span<const TimedEvent> events,
+                                      risk::RiskDecision& decision) {
+  std::vector<uint64_t> latencies(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    const uint64_t t0 = NowNs();
+    engine.Decide(events[i].event, events[i].time, decision);
+    latencies[i] = NowNs() - t0;
+  }
+  std::sort(latencies.begin(), latencies.end());
+  std::printf(
+      "latency per decision (each timed alone, clock reads included): p50 %llu ns, "
+      "p99 %llu ns, p99.9 %llu ns, max %llu ns\n",
+      static_cast<unsigned long long>(Percentile(latencies, 0.50)),
+      static_cast<unsigned long long>(Percentile(latencies, 0.99)),
+      static_cast<unsigned long long>(Percentile(latencies, 0.999)),
+      static_cast<unsigned long long>(latencies.back()));
+}
 
 void PrintMemory(const risk::RiskEngine& engine) {
   const size_t keys = engine.VelocityKeys();
@@ -163,15 +215,17 @@ void PrintMemory(const risk::RiskEngine& engine) {
       "(%.0f MiB per 1M active keys as allocated)\n",
       keys, engine.rules().features().size(), static_cast<double>(bytes) / (1 << 20),
       keys == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(keys) * 1e6 / (1 << 20));
+  const auto per_key = [](risk::FeatureKind kind) { return risk::FeatureTable::BytesPerKey(kind); };
+  const auto mib_per_million = [](size_t key_bytes) {
+    return static_cast<double>(key_bytes) * 1e6 / (1 << 20);
+  };
   std::printf(
-      "  layout: per key %zu bytes for count, %zu for sum and distinct (index included): "
-      "%.0f / %.0f MiB per 1M keys\n",
-      risk::FeatureTable::BytesPerKey(risk::FeatureKind::count),
-      risk::FeatureTable::BytesPerKey(risk::FeatureKind::sum),
-      static_cast<double>(risk::FeatureTable::BytesPerKey(risk::FeatureKind::count)) * 1e6 /
-          (1 << 20),
-      static_cast<double>(risk::FeatureTable::BytesPerKey(risk::FeatureKind::sum)) * 1e6 /
-          (1 << 20));
+      "  layout: per key (index included) %zu bytes for count, %zu for sum, %zu for distinct: "
+      "%.0f / %.0f / %.0f MiB per 1M keys\n",
+      per_key(risk::FeatureKind::count), per_key(risk::FeatureKind::sum),
+      per_key(risk::FeatureKind::distinct), mib_per_million(per_key(risk::FeatureKind::count)),
+      mib_per_million(per_key(risk::FeatureKind::sum)),
+      mib_per_million(per_key(risk::FeatureKind::distinct)));
   std::printf("  saved state: %zu bytes\n", engine.SaveState().size());
 }
 
@@ -204,51 +258,13 @@ int RunRiskBench(const RiskBenchOptions& o) {
   risk::RiskEngine engine(compiled.rules, velocity);
   risk::RiskEngine timed(compiled.rules, velocity);
   risk::RiskDecision decision;
-  for (const TimedEvent& e : warmup) {
-    engine.Decide(e.event, e.time, decision);
-    timed.Decide(e.event, e.time, decision);
-  }
+  WarmUp(engine, warmup, decision);
+  WarmUp(timed, warmup, decision);
   std::printf("warm-up: %llu events decided untimed; %zu active keys\n",
               static_cast<unsigned long long>(o.warmup), engine.VelocityKeys());
 
-  std::array<uint64_t, 4> outcomes{};
-  const uint64_t start = NowNs();
-  const uint64_t start_cpu = ThreadCpuNs();
-  // Decided as a run (RiskEngine::DecideEach), the way the sequencer decides a batch of
-  // cleared offline tokens: the same decisions as one Decide call each.
-  engine.DecideEach(
-      timed_events.size(),
-      [&](size_t i) { return std::pair{timed_events[i].event, timed_events[i].time}; },
-      [&](size_t, const risk::RiskDecision& d) { ++outcomes[static_cast<size_t>(d.decision)]; },
-      decision);
-  const uint64_t cpu = std::max<uint64_t>(ThreadCpuNs() - start_cpu, 1);
-  const uint64_t elapsed = std::max<uint64_t>(NowNs() - start, 1);
-  std::printf(
-      "throughput: %.0f decisions/s wall (%llu in %.3f s); %.0f per CPU-second of the "
-      "thread (%.3f s CPU)\n",
-      static_cast<double>(o.events) * 1e9 / static_cast<double>(elapsed),
-      static_cast<unsigned long long>(o.events), static_cast<double>(elapsed) / 1e9,
-      static_cast<double>(o.events) * 1e9 / static_cast<double>(cpu),
-      static_cast<double>(cpu) / 1e9);
-  std::printf(
-      "decisions: approve %llu, step_up %llu, review %llu, decline %llu\n",
-      static_cast<unsigned long long>(outcomes[0]), static_cast<unsigned long long>(outcomes[1]),
-      static_cast<unsigned long long>(outcomes[2]), static_cast<unsigned long long>(outcomes[3]));
-
-  std::vector<uint64_t> latencies(timed_events.size());
-  for (size_t i = 0; i < timed_events.size(); ++i) {
-    const uint64_t t0 = NowNs();
-    timed.Decide(timed_events[i].event, timed_events[i].time, decision);
-    latencies[i] = NowNs() - t0;
-  }
-  std::sort(latencies.begin(), latencies.end());
-  std::printf(
-      "latency per decision (each timed alone, clock reads included): p50 %llu ns, "
-      "p99 %llu ns, p99.9 %llu ns, max %llu ns\n",
-      static_cast<unsigned long long>(Percentile(latencies, 0.50)),
-      static_cast<unsigned long long>(Percentile(latencies, 0.99)),
-      static_cast<unsigned long long>(Percentile(latencies, 0.999)),
-      static_cast<unsigned long long>(latencies.back()));
+  MeasureThroughput(engine, timed_events, decision);
+  MeasureLatency(timed, timed_events, decision);
   PrintMemory(timed);
   std::printf("peak RSS: %.0f MiB (events in memory: %.0f MiB)\n",
               static_cast<double>(PeakRssBytes()) / (1 << 20),

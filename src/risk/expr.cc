@@ -877,6 +877,11 @@ class Compiler {
   void EmitLogical(const Node& node) {
     Emit(node.children[0], Type::boolean);
     const size_t jump = program_.code.size();
+    // A fused form right before the jump performs it (Instr::then_jump); it always falls
+    // through to the jump, so this changes no path's result.
+    if (jump > 0 && !failed_ && IsFused(program_.code[jump - 1].op)) {
+      program_.code[jump - 1].then_jump = 1;
+    }
     EmitOp(node.kind == NodeKind::and_op ? Op::jump_if_false : Op::jump_if_true, 0);
     Emit(node.children[1], Type::boolean);
     program_.code[jump].arg = static_cast<uint32_t>(program_.code.size());
@@ -901,6 +906,11 @@ class Compiler {
     EmitFused(field ? Op::field_compare : Op::feature_compare, OutcomesAccepted(node.op),
               static_cast<uint8_t>(field ? static_cast<uint32_t>(left.field) : left.index),
               AddConstant(constant));
+  }
+
+  static bool IsFused(Op op) {
+    return op == Op::field_compare || op == Op::feature_compare || op == Op::field_in_set ||
+           op == Op::field_in_list;
   }
 
   static bool IsConstant(const Node& node) {

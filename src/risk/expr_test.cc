@@ -106,6 +106,27 @@ TEST(RiskExpr, LogicalOperatorsAndPrecedence) {
                     {"amount > 1 and (country == \"FR\" or country == \"DE\")", true}});
 }
 
+// Fused tests (comparisons, `in`) right before an and/or jump perform the jump themselves;
+// every combination of outcomes, nesting and jumps landing on such a jump keeps its result.
+TEST(RiskExpr, AndOrAfterFusedTestsGiveEveryCombination) {
+  ExpectConditions(SampleEvent(),  // amount 10000 (100.00 EUR), country FR, MCC 5411
+                   {{"amount > 1 and country == \"FR\"", true},
+                    {"amount > 1 and country == \"DE\"", false},
+                    {"amount < 1 and country == \"FR\"", false},
+                    {"amount < 1 or country == \"FR\"", true},
+                    {"amount > 1 or country == \"DE\"", true},
+                    {"amount < 1 or country == \"DE\"", false},
+                    {"(amount < 1 or merchant_category in [5411]) and country == \"FR\"", true},
+                    {"(amount < 1 or merchant_category in [1]) and country == \"FR\"", false},
+                    {"(amount > 1 and merchant_category in [1]) or country == \"FR\"", true},
+                    {"(amount > 1 and merchant_category in [1]) or country == \"DE\"", false},
+                    {"amount > 1 and merchant_category in [5411] and country in [\"FR\"]", true},
+                    {"amount < 1 or merchant_category in [1] or country == \"DE\"", false},
+                    {"not (amount > 1 and country == \"DE\") and amount == 10000", true},
+                    {"country in watched_countries or amount >= 10000", true},
+                    {"country in watched_countries and amount >= 10000", false}});
+}
+
 TEST(RiskExpr, EveryEventField) {
   Event e = SampleEvent();
   EXPECT_TRUE(Holds("asset == \"EUR\"", e));

@@ -3,22 +3,43 @@
 #include <utility>
 
 namespace tpw::risk {
+
+// Each feature's slot for one event, found once (FeatureTable::Locate) and then used by the
+// decision's read and its record.
+struct RiskEngine::LocatedSlots {
+  uint32_t Locate(const std::vector<FeatureTable>& tables, size_t index, const Event& event) {
+    if ((known & (1u << index)) == 0) {
+      slots[index] = tables[index].Locate(event);
+      known |= 1u << index;
+    }
+    return slots[index];
+  }
+  std::array<uint32_t, kFeaturesMax> slots;  // slots[i] is valid when bit i of known is set
+  uint32_t known = 0;
+};
+
 namespace {
 
+using LocatedSlots = RiskEngine::LocatedSlots;
 constexpr uint64_t kSecondsPerHour = 3600;
 
 // What a condition reads while one event is evaluated: the event's fields and, computed the
 // first time a rule asks and then cached, its velocity features.
 class EvalContext {
  public:
+  // `hinted`: the caller already asked for the event's index lines and slots (DecideEach).
   EvalContext(const Event& event, Timestamp now, const std::vector<FeatureTable>& tables,
-              const ListSet& lists)
-      : event_(event), now_(now), tables_(tables), lists_(lists) {
+              const ListSet& lists, LocatedSlots& located, bool hinted)
+      : event_(event), now_(now), tables_(tables), lists_(lists), located_(located) {
     // Start every feature's cache misses at once (index, then the key's slot) so they overlap
     // instead of stalling one after the other when the rules read them.
-    for (const FeatureTable& table : tables_) table.PrefetchIndex(event_);
+    if (!hinted) {
+      for (const FeatureTable& table : tables_) table.PrefetchIndex(event_);
+    }
     LayOutFields();
-    for (const FeatureTable& table : tables_) table.PrefetchSlot(event_);
+    if (!hinted) {
+      for (const FeatureTable& table : tables_) table.PrefetchSlot(event_);
+    }
   }
 
   // One array read: the fields were laid out once, in the constructor.
@@ -26,7 +47,8 @@ class EvalContext {
 
   Value Feature(uint32_t index) {
     if ((known_ & (1u << index)) == 0) {
-      values_[index] = tables_[index].Read(event_, now_);
+      const uint32_t slot = located_.Locate(tables_, index, event_);
+      values_[index] = tables_[index].ReadAt(slot, now_);
       known_ |= 1u << index;
     }
     const bool sum = tables_[index].spec().kind == FeatureKind::sum;
@@ -59,6 +81,7 @@ class EvalContext {
   Timestamp now_;
   const std::vector<FeatureTable>& tables_;
   const ListSet& lists_;
+  LocatedSlots& located_;
   std::array<Value, kFieldCount> fields_;
   std::array<u128, kFeaturesMax> values_;  // values_[i] is valid when bit i of known_ is set
   uint32_t known_ = 0;
@@ -141,8 +164,14 @@ void RiskEngine::Bind(std::vector<FeatureTable> old) {
 }
 
 void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out) const {
+  LocatedSlots located;
+  Evaluate(event, now, out, located, false);
+}
+
+void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out,
+                          LocatedSlots& located, bool hinted) const {
   const RuleSet& rules = *rules_;
-  EvalContext context(event, now, tables_, lists_);
+  EvalContext context(event, now, tables_, lists_, located, hinted);
   out.matched_rules.clear();
   out.score = 0;
   out.required_cvm = Cvm::none;
@@ -181,8 +210,13 @@ RiskDecision RiskEngine::Evaluate(const Event& event, Timestamp now) const {
 }
 
 void RiskEngine::Decide(const Event& event, Timestamp now, RiskDecision& out) {
-  Evaluate(event, now, out);
-  if (out.decision == Decision::approve) Record(event, now);
+  Decide(event, now, out, false);
+}
+
+void RiskEngine::Decide(const Event& event, Timestamp now, RiskDecision& out, bool hinted) {
+  LocatedSlots located;
+  Evaluate(event, now, out, located, hinted);
+  if (out.decision == Decision::approve) Record(event, now, located);
 }
 
 RiskDecision RiskEngine::Decide(const Event& event, Timestamp now) {
@@ -192,8 +226,16 @@ RiskDecision RiskEngine::Decide(const Event& event, Timestamp now) {
 }
 
 void RiskEngine::Record(const Event& event, Timestamp now) {
+  LocatedSlots located;
+  Record(event, now, located);
+}
+
+// Each table's record changes only that table, so the slots located before stay valid.
+void RiskEngine::Record(const Event& event, Timestamp now, LocatedSlots& located) {
   for (const FeatureTable& table : tables_) table.PrefetchForRecord(event);
-  for (FeatureTable& table : tables_) table.Record(event, now);
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    tables_[i].RecordAt(located.Locate(tables_, i, event), event, now);
+  }
 }
 
 void RiskEngine::PrefetchIndexes(const Event& event) const {

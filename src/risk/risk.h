@@ -87,8 +87,16 @@ class RiskEngine {
   // On error nothing changes.
   [[nodiscard]] Status<StateError> LoadState(std::span<const uint8_t> bytes);
 
+ public:
+  struct LocatedSlots;  // internal (risk.cc)
+
  private:
   void Bind(std::vector<FeatureTable> tables);
+  // `hinted`: PrefetchIndexes and PrefetchSlots were called for the event (by DecideEach).
+  void Evaluate(const Event& event, Timestamp now, RiskDecision& out, LocatedSlots& located,
+                bool hinted) const;
+  void Decide(const Event& event, Timestamp now, RiskDecision& out, bool hinted);
+  void Record(const Event& event, Timestamp now, LocatedSlots& located);
 
   std::shared_ptr<const RuleSet> rules_;
   VelocityOptions options_;
@@ -102,7 +110,8 @@ void RiskEngine::DecideEach(size_t count, EventAt event_at, Decided decided, Ris
     if (i + 2 * kPrefetchAhead < count) PrefetchIndexes(event_at(i + 2 * kPrefetchAhead).first);
     if (i + kPrefetchAhead < count) PrefetchSlots(event_at(i + kPrefetchAhead).first);
     const auto [event, now] = event_at(i);
-    Decide(event, now, out);
+    // The first 2 * kPrefetchAhead events were not hinted ahead: their decisions hint themselves.
+    Decide(event, now, out, /*hinted=*/i >= 2 * kPrefetchAhead);
     decided(i, out);
   }
 }

@@ -19,26 +19,10 @@ uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
 uint64_t Fingerprint(u128 value) { return Mix(Low64(value) ^ Mix(High64(value) + 1)) | 1; }
 
 constexpr size_t kIndexSlotsMin = 16;
+// One key per this many index entries: 8 keys per 4 KiB page of entries on average.
+constexpr size_t kIndexEntriesPerHugePageAdvice = 64;
 
 }  // namespace
-
-u128 KeyOf(const Event& event, KeyKind kind) {
-  switch (kind) {
-    case KeyKind::account:
-      return event.account;
-    case KeyKind::device:
-      return event.device;
-    case KeyKind::merchant:
-      return event.merchant;
-    case KeyKind::terminal:
-      return event.terminal;
-    case KeyKind::ip:
-      return event.ip;
-    case KeyKind::country:
-      return event.country;
-  }
-  TPW_UNREACHABLE();
-}
 
 FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& options)
     : spec_(spec),
@@ -49,14 +33,9 @@ FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& optio
   TPW_ASSERT(options.keys_max >= 1 && options.keys_max <= kFeatureKeysMax);
   // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
   TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
-  // The index starts small and jumps to its presized capacity at its first growth: an engine
-  // that never sees a key (a state being loaded and refused, a dry run) costs no 8 MiB index.
-  index_.assign(kIndexSlotsMin, 0);
-}
-
-size_t FeatureTable::GrownIndexSlots() const {
-  const size_t presized = std::bit_ceil(size_t{std::min(keys_max_, kIndexPresizedKeys)} * 2);
-  return std::max(index_.size() * 2, presized);
+  const size_t presized = std::min(keys_max_, kIndexPresizedKeys);
+  index_ = ZeroedHugePageArray<IndexEntry>(
+      std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)));
 }
 
 size_t FeatureTable::BytesPerKey(FeatureKind kind) {
@@ -64,32 +43,13 @@ size_t FeatureTable::BytesPerKey(FeatureKind kind) {
   size_t slot = sizeof(CountSlot);
   if (kind == FeatureKind::sum) slot = sizeof(SumSlot);
   if (kind == FeatureKind::distinct) slot = sizeof(DistinctSlot);
-  return slot + 2 * sizeof(uint32_t);
+  return slot + 2 * sizeof(IndexEntry);
 }
 
 size_t FeatureTable::BytesUsed() const {
   return count_slots_.capacity() * sizeof(CountSlot) + sum_slots_.capacity() * sizeof(SumSlot) +
-         distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.capacity() * sizeof(uint32_t);
-}
-
-FeatureTable::Header& FeatureTable::HeaderOf(uint32_t slot) {
-  return const_cast<Header&>(std::as_const(*this).HeaderOf(slot));
-}
-
-const FeatureTable::Header& FeatureTable::HeaderOf(uint32_t slot) const {
-  switch (spec_.kind) {
-    case FeatureKind::count:
-      return count_slots_[slot].header;
-    case FeatureKind::sum:
-      return sum_slots_[slot].header;
-    case FeatureKind::distinct:
-      return distinct_slots_[slot].header;
-  }
-  TPW_UNREACHABLE();
-}
-
-const void* FeatureTable::SlotAddress(uint32_t slot) const {
-  return &HeaderOf(slot);  // the header starts the slot
+         distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.bytes() +
+         wide_sums_.capacity() * sizeof(WideSums) + wide_free_.capacity() * sizeof(uint32_t);
 }
 
 size_t FeatureTable::SlotBytes() const {
@@ -102,17 +62,23 @@ uint64_t FeatureTable::Hash(u128 key, uint32_t asset) const {
 }
 
 void FeatureTable::PrefetchIndex(const Event& event) const {
-  const u128 key = KeyOf(event, spec_.key);
-  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
-  __builtin_prefetch(&index_[Hash(key, asset) & (index_.size() - 1)]);
+  const uint64_t hash = Hash(KeyOf(event, spec_.key), AssetOf(event));
+  __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
 }
 
 void FeatureTable::PrefetchSlot(const Event& event) const {
-  const u128 key = KeyOf(event, spec_.key);
-  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
-  const uint32_t entry = index_[Hash(key, asset) & (index_.size() - 1)];
-  if (entry == 0) return;
-  const char* p = static_cast<const char*>(SlotAddress(entry - 1));
+  const uint64_t hash = Hash(KeyOf(event, spec_.key), AssetOf(event));
+  const uint32_t tag = TagOf(hash);
+  const size_t mask = index_.size() - 1;
+  uint32_t slot_plus_one = 0;
+  for (size_t i = hash & mask; index_[i].slot_plus_one != 0; i = (i + 1) & mask) {
+    if (index_[i].tag == tag) {
+      slot_plus_one = index_[i].slot_plus_one;
+      break;
+    }
+  }
+  if (slot_plus_one == 0) return;
+  const char* p = static_cast<const char*>(SlotAddress(slot_plus_one - 1));
   const size_t bytes = SlotBytes();
   for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset);
   __builtin_prefetch(p + bytes - 1);  // the slot need not start on a cache line
@@ -121,45 +87,56 @@ void FeatureTable::PrefetchSlot(const Event& event) const {
 void FeatureTable::PrefetchForRecord(const Event& event) const {
   if (keys_ < keys_max_) return;  // no eviction: Record touches only the key's own slot
   const u128 key = KeyOf(event, spec_.key);
-  if (key == 0 || Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0) != kNone) return;
+  if (key == 0 || Find(key, AssetOf(event)) != kNone) return;
   for (uint32_t i = 0; i < kEvictionCandidates; ++i) {
     __builtin_prefetch(SlotAddress((cursor_ + i) % keys_));
   }
 }
 
 uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
+  const uint64_t hash = Hash(key, asset);
+  const uint32_t tag = TagOf(hash);
   const size_t mask = index_.size() - 1;
-  for (size_t i = Hash(key, asset) & mask;; i = (i + 1) & mask) {
-    const uint32_t entry = index_[i];
-    if (entry == 0) return kNone;
-    const Header& h = HeaderOf(entry - 1);
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const IndexEntry entry = index_[i];
+    if (entry.slot_plus_one == 0) return kNone;
+    if (entry.tag != tag) continue;
+    const Header& h = HeaderOf(entry.slot_plus_one - 1);
     if (h.key_low == Low64(key) && h.key_high == High64(key) && h.asset == asset) {
-      return entry - 1;
+      return entry.slot_plus_one - 1;
     }
   }
 }
 
-void FeatureTable::IndexSlot(uint32_t slot) {
-  const Header& h = HeaderOf(slot);
+uint32_t FeatureTable::Locate(const Event& event) const {
+  const u128 key = KeyOf(event, spec_.key);
+  return key == 0 ? kNone : Find(key, AssetOf(event));
+}
+
+void FeatureTable::IndexSlot(uint32_t slot, uint64_t hash) {
   const size_t mask = index_.size() - 1;
-  size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & mask;
-  while (index_[i] != 0) i = (i + 1) & mask;
-  index_[i] = slot + 1;
+  size_t i = hash & mask;
+  while (index_[i].slot_plus_one != 0) i = (i + 1) & mask;
+  index_[i] = IndexEntry{slot + 1, TagOf(hash)};
 }
 
 void FeatureTable::RebuildIndex(size_t index_slots) {
-  index_.assign(index_slots, 0);
-  for (uint32_t slot = 0; slot < keys_; ++slot) IndexSlot(slot);
+  index_ = ZeroedHugePageArray<IndexEntry>(index_slots);
+  if (keys_ >= index_slots / kIndexEntriesPerHugePageAdvice) index_.AdviseHugePages();
+  for (uint32_t slot = 0; slot < keys_; ++slot) {
+    const Header& h = HeaderOf(slot);
+    IndexSlot(slot, Hash(MakeU128(h.key_high, h.key_low), h.asset));
+  }
 }
 
 void FeatureTable::EraseFromIndex(uint32_t slot) {
   const Header& h = HeaderOf(slot);
   const size_t mask = index_.size() - 1;
   size_t i = Hash(MakeU128(h.key_high, h.key_low), h.asset) & mask;
-  while (index_[i] != slot + 1) i = (i + 1) & mask;
+  while (index_[i].slot_plus_one != slot + 1) i = (i + 1) & mask;
   // Backward-shift deletion: move later entries of the probe run into the hole.
-  for (size_t j = (i + 1) & mask; index_[j] != 0; j = (j + 1) & mask) {
-    const Header& other = HeaderOf(index_[j] - 1);
+  for (size_t j = (i + 1) & mask; index_[j].slot_plus_one != 0; j = (j + 1) & mask) {
+    const Header& other = HeaderOf(index_[j].slot_plus_one - 1);
     const size_t home = Hash(MakeU128(other.key_high, other.key_low), other.asset) & mask;
     // The entry at j may fill the hole at i if its home is not cyclically in (i, j].
     const bool home_in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
@@ -168,7 +145,7 @@ void FeatureTable::EraseFromIndex(uint32_t slot) {
       i = j;
     }
   }
-  index_[i] = 0;
+  index_[i] = IndexEntry{};
 }
 
 uint32_t FeatureTable::AppendSlot() {
@@ -190,6 +167,7 @@ uint32_t FeatureTable::EvictionVictim() const {
 }
 
 void FeatureTable::ClearSlot(uint32_t slot) {
+  if (spec_.kind == FeatureKind::sum) ReleaseWide(slot);
   if (spec_.kind == FeatureKind::count) count_slots_[slot] = CountSlot{};
   if (spec_.kind == FeatureKind::sum) sum_slots_[slot] = SumSlot{};
   if (spec_.kind == FeatureKind::distinct) distinct_slots_[slot] = DistinctSlot{};
@@ -199,8 +177,11 @@ void FeatureTable::ClearSlot(uint32_t slot) {
 uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
   uint32_t slot = 0;
   if (keys_ < keys_max_) {
-    if ((size_t{keys_} + 1) * 2 > index_.size()) RebuildIndex(GrownIndexSlots());
+    if ((size_t{keys_} + 1) * 2 > index_.size()) RebuildIndex(index_.size() * 2);
     slot = AppendSlot();
+    // Dense enough that nearly every 4 KiB page of the index holds an entry: huge pages from
+    // now on (fewer TLB misses; a sparse index would pay 2 MiB per entry touched).
+    if (keys_ == index_.size() / kIndexEntriesPerHugePageAdvice) index_.AdviseHugePages();
   } else {
     slot = EvictionVictim();
     cursor_ = (slot + 1) % keys_;
@@ -212,7 +193,7 @@ uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
   h.key_high = High64(key);
   h.asset = asset;
   h.head_bucket = bucket;
-  IndexSlot(slot);
+  IndexSlot(slot, Hash(key, asset));
   return slot;
 }
 
@@ -225,6 +206,7 @@ void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
     const size_t position = static_cast<size_t>((h.head_bucket + s) % kWindowBuckets);
     if (spec_.kind == FeatureKind::count) count_slots_[slot].counts[position] = 0;
     if (spec_.kind == FeatureKind::sum) sum_slots_[slot].sums[position] = 0;
+    if (h.wide_plus_one != 0) wide_sums_[h.wide_plus_one - 1][position] = 0;
   }
   h.head_bucket = bucket;
 }
@@ -235,8 +217,7 @@ void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
     uint32_t& count = count_slots_[slot].counts[position];
     if (count != UINT32_MAX) ++count;
   } else if (spec_.kind == FeatureKind::sum) {
-    u128& sum = sum_slots_[slot].sums[position];
-    sum = SaturatingAdd(sum, event.amount.minor());
+    AddToSum(slot, position, event.amount.minor());
   } else {
     // Remember the value with its newest bucket; when all entries are taken, replace the one
     // seen longest ago (expired ones first). The count saturates at kDistinctValuesMax.
@@ -256,15 +237,66 @@ void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
   }
 }
 
+// u64 buckets while every bucket fits; the first sum that would not moves the key's ring to
+// u128 (wide_sums_), where it saturates at 2^128 - 1 as before. Exact either way.
+void FeatureTable::AddToSum(uint32_t slot, size_t position, u128 amount) {
+  const uint32_t wide = sum_slots_[slot].header.wide_plus_one;
+  if (wide == 0) {
+    uint64_t& sum = sum_slots_[slot].sums[position];
+    uint64_t added = 0;
+    if (High64(amount) == 0 && !__builtin_add_overflow(sum, Low64(amount), &added)) {
+      sum = added;
+      return;
+    }
+    const u128 total = SaturatingAdd(sum, amount);
+    Widen(slot)[position] = total;
+    return;
+  }
+  u128& sum = wide_sums_[wide - 1][position];
+  sum = SaturatingAdd(sum, amount);
+}
+
+FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
+  SumSlot& s = sum_slots_[slot];
+  TPW_ASSERT(s.header.wide_plus_one == 0);
+  uint32_t entry = 0;
+  if (wide_free_.empty()) {
+    entry = static_cast<uint32_t>(wide_sums_.size());
+    wide_sums_.emplace_back();
+  } else {
+    entry = wide_free_.back();
+    wide_free_.pop_back();
+  }
+  WideSums& wide = wide_sums_[entry];
+  for (size_t i = 0; i < kWindowBuckets; ++i) wide[i] = s.sums[i];
+  s.sums = {};
+  s.header.wide_plus_one = entry + 1;
+  return wide;
+}
+
+void FeatureTable::ReleaseWide(uint32_t slot) {
+  Header& h = sum_slots_[slot].header;
+  if (h.wide_plus_one == 0) return;
+  wide_free_.push_back(h.wide_plus_one - 1);
+  h.wide_plus_one = 0;
+}
+
+u128 FeatureTable::SumBucket(uint32_t slot, size_t position) const {
+  const uint32_t wide = sum_slots_[slot].header.wide_plus_one;
+  return wide == 0 ? u128{sum_slots_[slot].sums[position]} : wide_sums_[wide - 1][position];
+}
+
 void FeatureTable::Record(const Event& event, Timestamp now) {
+  RecordAt(Locate(event), event, now);
+}
+
+void FeatureTable::RecordAt(uint32_t slot, const Event& event, Timestamp now) {
   const u128 key = KeyOf(event, spec_.key);
   if (key == 0) return;  // the event has no such key (e.g. no terminal)
   if (spec_.kind == FeatureKind::distinct && KeyOf(event, spec_.value) == 0) return;
-  const uint32_t asset = spec_.kind == FeatureKind::sum ? event.asset : 0;
   const uint64_t bucket = now.ns / bucket_ns_;
-  uint32_t slot = Find(key, asset);
   if (slot == kNone) {
-    slot = Insert(key, asset, bucket);
+    slot = Insert(key, AssetOf(event), bucket);
   } else {
     if (HeaderOf(slot).head_bucket >= bucket + kWindowBuckets) return;  // already expired
     Advance(slot, bucket);
@@ -277,8 +309,8 @@ void FeatureTable::Record(const Event& event, Timestamp now) {
 u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
   constexpr uint64_t kSpan = kWindowBuckets - 1;
   const uint64_t head = HeaderOf(slot).head_bucket;
-  const uint64_t first = std::max(head >= kSpan ? head - kSpan : 0,
-                                  now_bucket >= kSpan ? now_bucket - kSpan : 0);
+  const uint64_t first =
+      std::max(head >= kSpan ? head - kSpan : 0, now_bucket >= kSpan ? now_bucket - kSpan : 0);
   const uint64_t last = std::min(head, now_bucket);
   if (first > last) return 0;
   if (spec_.kind == FeatureKind::count) {
@@ -287,16 +319,23 @@ u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
     for (uint64_t b = first; b <= last; ++b) total += counts[b % kWindowBuckets];
     return total;
   }
-  const Sums& sums = sum_slots_[slot].sums;
+  const uint32_t wide = sum_slots_[slot].header.wide_plus_one;
   u128 total = 0;
+  if (wide == 0) {  // at most 16 x (2^64 - 1): no overflow
+    const Sums& sums = sum_slots_[slot].sums;
+    for (uint64_t b = first; b <= last; ++b) total += sums[b % kWindowBuckets];
+    return total;
+  }
+  const WideSums& sums = wide_sums_[wide - 1];
   for (uint64_t b = first; b <= last; ++b) total = SaturatingAdd(total, sums[b % kWindowBuckets]);
   return total;
 }
 
 u128 FeatureTable::Read(const Event& event, Timestamp now) const {
-  const u128 key = KeyOf(event, spec_.key);
-  if (key == 0) return 0;
-  const uint32_t slot = Find(key, spec_.kind == FeatureKind::sum ? event.asset : 0);
+  return ReadAt(Locate(event), now);
+}
+
+u128 FeatureTable::ReadAt(uint32_t slot, Timestamp now) const {
   if (slot == kNone) return 0;
   const uint64_t now_bucket = now.ns / bucket_ns_;
   if (spec_.kind != FeatureKind::distinct) return Sum(slot, now_bucket);
@@ -324,7 +363,7 @@ void FeatureTable::SaveSlot(BinaryWriter& writer, uint32_t slot) const {
   if (spec_.kind == FeatureKind::count) {
     for (uint32_t c : count_slots_[slot].counts) writer.U32(c);
   } else if (spec_.kind == FeatureKind::sum) {
-    for (u128 sum : sum_slots_[slot].sums) writer.U128(sum);
+    for (size_t i = 0; i < kWindowBuckets; ++i) writer.U128(SumBucket(slot, i));
   } else {
     for (const DistinctValue& v : distinct_slots_[slot].values) {
       writer.U64(v.fingerprint);
@@ -339,7 +378,7 @@ bool FeatureTable::LoadKeys(BinaryReader& reader) {
   if (!reader.ok() || count > keys_max_) return false;
   // The cursor matters only once the table is full; a partly full table starts at 0.
   if (count == 0 ? cursor != 0 : cursor >= count) return false;
-  // Sized for the keys loaded; the presized capacity waits for the first growth after.
+  // Past the presized capacity: sized for the keys loaded at once (no rehash per doubling).
   if (size_t{count} * 2 > index_.size()) RebuildIndex(std::bit_ceil(size_t{count} * 2));
   for (uint32_t i = 0; i < count; ++i) {
     if (!LoadSlot(reader)) return false;
@@ -365,12 +404,12 @@ bool FeatureTable::LoadSlot(BinaryReader& reader) {
   const uint32_t asset = reader.U32();
   const uint64_t head = reader.U64();
   if (!reader.ok() || key == 0 || (spec_.kind != FeatureKind::sum && asset != 0)) return false;
-  if (Find(key, asset) != kNone) return false;  // each key once
+  if (Find(key, asset) != kNone) return false;     // each key once
   const uint32_t slot = Insert(key, asset, head);  // the next slot: loading never evicts
   if (spec_.kind == FeatureKind::count) {
     for (uint32_t& c : count_slots_[slot].counts) c = reader.U32();
   } else if (spec_.kind == FeatureKind::sum) {
-    for (u128& sum : sum_slots_[slot].sums) sum = reader.U128();
+    for (size_t i = 0; i < kWindowBuckets; ++i) AddToSum(slot, i, reader.U128());  // from 0
   } else {
     for (DistinctValue& v : distinct_slots_[slot].values) {
       v.fingerprint = reader.U64();

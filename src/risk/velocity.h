@@ -13,8 +13,10 @@
 // touches only the key's own slot (no recency list to relink). Size keys_max above the active
 // keys and eviction never happens. Reading never changes the state. Bytes per key: BytesPerKey.
 //
-// Layout. A key's slot holds its header and its buckets together (96 bytes for a count, 288 for
-// a sum or distinct), so a lookup costs the index line and the slot's lines, nothing else.
+// Layout. A key's slot holds its header and its buckets together (96 bytes for a count, 160
+// for a sum, 288 for a distinct), so a lookup costs the index line and the slot's lines, nothing
+// else. A sum keeps u64 buckets; a key whose bucket would pass 2^64 - 1 minor units moves its
+// buckets, exactly, to a u128 ring on the side ("wide", rare), which it keeps until evicted.
 //
 // Determinism. Hashing uses a fixed function of the key and `hash_seed`; Save writes the slots
 // in slot order with the eviction cursor, so two stores fed the same records save the same
@@ -27,6 +29,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/assert.h"
 #include "common/chunked_vector.h"
 #include "common/codec.h"
 #include "common/huge_pages.h"
@@ -42,7 +45,23 @@ struct VelocityOptions {
 };
 
 // The key a feature is about, taken from the event (0 when the event has none).
-u128 KeyOf(const Event& event, KeyKind kind);
+inline u128 KeyOf(const Event& event, KeyKind kind) {
+  switch (kind) {
+    case KeyKind::account:
+      return event.account;
+    case KeyKind::device:
+      return event.device;
+    case KeyKind::merchant:
+      return event.merchant;
+    case KeyKind::terminal:
+      return event.terminal;
+    case KeyKind::ip:
+      return event.ip;
+    case KeyKind::country:
+      return event.country;
+  }
+  TPW_UNREACHABLE();
+}
 
 class FeatureTable {
  public:
@@ -54,6 +73,13 @@ class FeatureTable {
   // asset, or a number of distinct values.
   u128 Read(const Event& event, Timestamp now) const;
   void Record(const Event& event, Timestamp now);
+  // The same in two steps, so a decision finds each key once for its read and its record:
+  // Locate gives the event's key's slot (kNone when the key is absent or the event has none);
+  // ReadAt and RecordAt take it. A located slot stays valid until this table records again.
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t Locate(const Event& event) const;
+  u128 ReadAt(uint32_t slot, Timestamp now) const;
+  void RecordAt(uint32_t slot, const Event& event, Timestamp now);
   // Hints for the cache, no effect on results: PrefetchIndex asks for the index line the
   // event's key hashes to; PrefetchSlot (after it) for the slot that index entry names.
   void PrefetchIndex(const Event& event) const;
@@ -75,20 +101,20 @@ class FeatureTable {
   [[nodiscard]] static bool SkipKeys(BinaryReader& reader, FeatureKind kind);
 
  private:
-  static constexpr uint32_t kNone = UINT32_MAX;
   struct Header {
     uint64_t key_low = 0;
     uint64_t key_high = 0;
-    uint64_t head_bucket = 0;  // the newest bucket the ring holds
-    uint32_t asset = 0;        // sum: amounts are summed per asset
-    uint32_t reserved = 0;
+    uint64_t head_bucket = 0;    // the newest bucket the ring holds
+    uint32_t asset = 0;          // sum: amounts are summed per asset
+    uint32_t wide_plus_one = 0;  // sum: 0, or 1 + the key's ring in wide_sums_
   };
   struct DistinctValue {
     uint64_t fingerprint = 0;      // 64-bit hash of the value
     uint64_t bucket_plus_one = 0;  // 0: empty
   };
   using Counts = std::array<uint32_t, kWindowBuckets>;
-  using Sums = std::array<u128, kWindowBuckets>;
+  using Sums = std::array<uint64_t, kWindowBuckets>;
+  using WideSums = std::array<u128, kWindowBuckets>;
   using Distincts = std::array<DistinctValue, kDistinctValuesMax>;
   // One slot per key, header and buckets side by side; a table uses the vector of its kind.
   struct CountSlot {
@@ -104,22 +130,48 @@ class FeatureTable {
     Distincts values{};
   };
 
-  Header& HeaderOf(uint32_t slot);
-  const Header& HeaderOf(uint32_t slot) const;
-  const void* SlotAddress(uint32_t slot) const;
+  // An index entry: the slot (plus one; 0 = empty) and 32 bits of its key's hash, so probing
+  // skips other keys' entries without reading their slots (each would be a cache miss).
+  struct IndexEntry {
+    uint32_t slot_plus_one = 0;
+    uint32_t tag = 0;
+  };
+  static uint32_t TagOf(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
+
+  Header& HeaderOf(uint32_t slot) {
+    return const_cast<Header&>(static_cast<const FeatureTable&>(*this).HeaderOf(slot));
+  }
+  const Header& HeaderOf(uint32_t slot) const {
+    switch (spec_.kind) {
+      case FeatureKind::count:
+        return count_slots_[slot].header;
+      case FeatureKind::sum:
+        return sum_slots_[slot].header;
+      case FeatureKind::distinct:
+        return distinct_slots_[slot].header;
+    }
+    TPW_UNREACHABLE();
+  }
+  const void* SlotAddress(uint32_t slot) const { return &HeaderOf(slot); }  // header first
   size_t SlotBytes() const;
+  uint32_t AssetOf(const Event& event) const {
+    return spec_.kind == FeatureKind::sum ? event.asset : 0;
+  }
   uint64_t Hash(u128 key, uint32_t asset) const;
   uint32_t Find(u128 key, uint32_t asset) const;
   uint32_t Insert(u128 key, uint32_t asset, uint64_t bucket);
   uint32_t AppendSlot();
   uint32_t EvictionVictim() const;
-  void IndexSlot(uint32_t slot);
+  void IndexSlot(uint32_t slot, uint64_t hash);
   void RebuildIndex(size_t index_slots);
-  size_t GrownIndexSlots() const;  // the index size after its next growth
   void EraseFromIndex(uint32_t slot);
   void ClearSlot(uint32_t slot);
   void Advance(uint32_t slot, uint64_t bucket);
   void Add(uint32_t slot, uint64_t bucket, const Event& event);
+  void AddToSum(uint32_t slot, size_t position, u128 amount);
+  WideSums& Widen(uint32_t slot);
+  void ReleaseWide(uint32_t slot);
+  u128 SumBucket(uint32_t slot, size_t position) const;
   bool InWindow(uint64_t bucket, uint64_t now_bucket) const {
     return bucket <= now_bucket && now_bucket - bucket < kWindowBuckets;
   }
@@ -136,12 +188,14 @@ class FeatureTable {
   // Huge-page backed (common/huge_pages.h): with a million keys the tables are far larger than
   // the TLB's reach in 4 KiB pages, and every lookup is a random access. Slots grow in 2 MiB
   // chunks (never copied: no stall while a table grows); the index is sized for
-  // min(keys_max, kIndexPresizedKeys) keys at its first growth and rehashed only beyond that.
+  // min(keys_max, kIndexPresizedKeys) keys at once and rehashed only beyond that (its pages cost
+  // nothing until an entry on them is written, so a small table does not pay for the presizing).
   ChunkedVector<CountSlot> count_slots_;
   ChunkedVector<SumSlot> sum_slots_;
   ChunkedVector<DistinctSlot> distinct_slots_;
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> index_;  // open addressing, linear
-                                                              // probing: slot + 1, 0 = empty
+  std::vector<WideSums> wide_sums_;  // rings of the sum keys past u64 buckets
+  std::vector<uint32_t> wide_free_;  // entries of wide_sums_ no key uses
+  ZeroedHugePageArray<IndexEntry> index_;  // open addressing, linear probing; all zero = empty
 };
 
 }  // namespace tpw::risk

@@ -88,6 +88,62 @@ TEST(RiskVelocity, SumsAreExactAndPerAsset) {
   EXPECT_EQ(table.Read(eur, At(86400)), 0u);        // until exactly 24 h after it started
 }
 
+// Sum buckets are u64 in memory; a key whose bucket passes 2^64 - 1 moves to u128 buckets.
+TEST(RiskVelocity, SumBucketsPastTwoToThe64StayExactThroughSaveAndLoad) {
+  const FeatureSpec spec = Spec(FeatureKind::sum, KeyKind::account, 86400);
+  FeatureTable table(spec, {});
+  Event e = SampleEvent();
+  const u128 u64_max = UINT64_MAX;
+  e.amount = Amount::FromMinor(u64_max - 1);
+  table.Record(e, At(0));
+  e.amount = Amount::FromMinor(1);
+  table.Record(e, At(1));
+  EXPECT_EQ(table.Read(e, At(2)), u64_max);  // still fits a u64 bucket
+  e.amount = Amount::FromMinor(5);
+  table.Record(e, At(2));  // passes 2^64 - 1: the key's buckets widen
+  EXPECT_EQ(table.Read(e, At(3)), u64_max + 5);
+  table.Record(e, At(6000));  // another bucket, on the wide ring
+  EXPECT_EQ(table.Read(e, At(6001)), u64_max + 10);
+  Event other = SampleEvent();
+  other.account = e.account + 1;
+  other.amount = Amount::FromMinor(u64_max);
+  table.Record(other, At(6000));
+  table.Record(other, At(6001));  // 2^65 - 2 over two records in one bucket
+  EXPECT_EQ(table.Read(other, At(6002)), 2 * u64_max);
+
+  BinaryWriter saved;
+  table.Save(saved);
+  FeatureTable loaded(spec, {});
+  BinaryReader reader(saved.buffer());
+  ASSERT_TRUE(loaded.LoadKeys(reader));
+  EXPECT_EQ(loaded.Read(e, At(6001)), u64_max + 10);
+  EXPECT_EQ(loaded.Read(other, At(6002)), 2 * u64_max);
+  BinaryWriter again;
+  loaded.Save(again);
+  EXPECT_EQ(again.buffer(), saved.buffer());
+  EXPECT_EQ(loaded.Read(e, At(86399)), u64_max + 10);  // the first bucket's last ns in window
+  EXPECT_EQ(loaded.Read(e, At(86400)), 5u);            // then only the bucket of 6000 s
+}
+
+TEST(RiskVelocity, AnEvictedWideSumKeyLeavesNothingToItsSlotsNextKey) {
+  VelocityOptions options;
+  options.keys_max = 1;
+  FeatureTable table(Spec(FeatureKind::sum, KeyKind::account, 3600), options);
+  Event wide = SampleEvent();
+  wide.amount = Amount::FromMinor(kU128Max / 2);
+  table.Record(wide, At(0));
+  Event narrow = SampleEvent();
+  narrow.account = wide.account + 1;
+  narrow.amount = Amount::FromMinor(7);
+  table.Record(narrow, At(300));  // evicts the wide key: the slot starts from zero
+  EXPECT_EQ(table.Read(narrow, At(301)), 7u);
+  EXPECT_EQ(table.Read(wide, At(301)), 0u);
+  table.Record(wide, At(400));  // back (evicting narrow), wide again from its first amount
+  table.Record(wide, At(401));
+  EXPECT_EQ(table.Read(wide, At(402)), kU128Max - 1);
+  EXPECT_EQ(table.Read(narrow, At(402)), 0u);
+}
+
 TEST(RiskVelocity, DistinctCountsEachValueOnceAndSaturates) {
   FeatureTable table(Spec(FeatureKind::distinct, KeyKind::device, 3600, KeyKind::merchant), {});
   Event e = SampleEvent();
@@ -198,10 +254,10 @@ TEST(RiskVelocity, ManyKeysThroughASmallTableStayFindable) {
 }
 
 TEST(RiskVelocity, BytesPerKeyMatchTheLayout) {
-  // A 32-byte header and the buckets in one slot, and two index entries.
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 64u + 8u);
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 32u + 256u + 8u);
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 32u + 256u + 8u);
+  // A 32-byte header and the buckets in one slot, and two 8-byte index entries (slot, tag).
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 64u + 16u);
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 32u + 128u + 16u);  // u64 buckets
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 32u + 256u + 16u);
 }
 
 }  // namespace
