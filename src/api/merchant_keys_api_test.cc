@@ -299,5 +299,126 @@ TEST_F(MerchantKeysApiTest, AnIdempotencyKeyNeverReplaysAnotherApiKeysResponse) 
   EXPECT_EQ(other.find("Idempotent-Replayed"), other.end());
 }
 
+// ---- The ledger routes (/v1/accounts, /v1/transfers) ------------------------------------------
+
+namespace ledger_routes {
+
+// Shop A's merchant account 200 holds 50.00 (a customer's payment, moved by the platform).
+constexpr const char* kFundShopA = R"({"transfers":[
+{"id":"2","debit_account_id":"100","credit_account_id":"200","amount":"50.00","ledger":"USD","code":1}]})";
+
+std::string Payout(std::string_view id, std::string_view debit, std::string_view extra = "") {
+  return R"({"id":")" + std::string(id) + R"(","debit_account_id":")" + std::string(debit) +
+         R"(","credit_account_id":"1","amount":"1.00","ledger":"USD","code":1)" +
+         (extra.empty() ? "" : "," + std::string(extra)) + "}";
+}
+
+std::string Param(const HttpResponse& r) { return Str(JsonOf(r).at("error"), "param"); }
+
+}  // namespace ledger_routes
+
+TEST_F(MerchantKeysApiTest, ABoundKeyCannotCreateLedgerAccounts) {
+  const HttpResponse r =
+      Client(shop_a_)->Post("/v1/accounts", R"({"accounts":[{"id":"300","ledger":"USD","code":20}]})");
+  ASSERT_EQ(r.result_int(), 403u) << r.body();
+  EXPECT_EQ(ErrorCode(r), "merchant_not_allowed");
+  EXPECT_EQ(Client(admin_)->Get("/v1/accounts/300").result_int(), 404u) << "nothing was created";
+  // An unbound merchant key still may (single-merchant deployments).
+  EXPECT_EQ(Client(MakeKey(""))
+                ->Post("/v1/accounts", R"({"accounts":[{"id":"301","ledger":"USD","code":20}]})")
+                .result_int(),
+            200u);
+}
+
+TEST_F(MerchantKeysApiTest, AnotherAccountIs404ExactlyAsAMissingOneOnEveryAccountRead) {
+  auto a = Client(shop_a_);
+  for (const char* suffix : {"", "/transfers", "/balances"}) {
+    // The accounts have no `history` flag: their balance history is 400 history_not_enabled.
+    const unsigned readable = std::string_view(suffix) == "/balances" ? 400u : 200u;
+    const std::string own = std::string("/v1/accounts/200") + suffix;
+    EXPECT_EQ(a->Get(own).result_int(), readable) << own;
+    const HttpResponse missing = a->Get(std::string("/v1/accounts/999") + suffix);
+    ASSERT_EQ(missing.result_int(), 404u) << suffix;
+    for (const char* other : {"201", "100", "1"}) {
+      const HttpResponse r = a->Get("/v1/accounts/" + std::string(other) + suffix);
+      EXPECT_EQ(r.result_int(), 404u) << other << suffix;
+      EXPECT_EQ(r.body(), missing.body()) << other << suffix;
+      // The admin key sees it: the account exists.
+      EXPECT_EQ(Client(admin_)->Get("/v1/accounts/" + std::string(other) + suffix).result_int(),
+                readable);
+    }
+  }
+}
+
+TEST_F(MerchantKeysApiTest, ABoundKeyMovesOnlyItsOwnMoneyAndSeesOnlyItsTransfers) {
+  using namespace ledger_routes;
+  ASSERT_EQ(Client(admin_)->Post("/v1/transfers/batch", kFundShopA).result_int(), 200u);
+  auto a = Client(shop_a_);
+  auto b = Client(shop_b_);
+
+  // A payout from its own account: created, and visible to it.
+  HttpResponse r = a->Post("/v1/transfers", Payout("10", "200"));
+  ASSERT_EQ(r.result_int(), 201u) << r.body();
+  EXPECT_EQ(a->Get("/v1/transfers/10").result_int(), 200u);
+
+  // Debiting a customer's wallet or the other merchant: 403 naming the account, nothing moves.
+  r = a->Post("/v1/transfers", Payout("11", "100"));
+  ASSERT_EQ(r.result_int(), 403u) << r.body();
+  EXPECT_EQ(ErrorCode(r), "merchant_not_allowed");
+  EXPECT_EQ(Param(r), "debit_account_id");
+  EXPECT_NE(Str(JsonOf(r).at("error"), "message").find("merchant account 100"), std::string::npos);
+  EXPECT_EQ(a->Post("/v1/transfers", Payout("12", "201")).result_int(), 403u);
+  EXPECT_EQ(Client(admin_)->Get("/v1/transfers/11").result_int(), 404u);
+  EXPECT_EQ(Client(admin_)->Get("/v1/transfers/12").result_int(), 404u);
+
+  // A batch with one foreign debit is refused whole, naming that transfer.
+  r = a->Post("/v1/transfers/batch",
+              "{\"transfers\":[" + Payout("13", "200") + "," + Payout("14", "100") + "]}");
+  ASSERT_EQ(r.result_int(), 403u) << r.body();
+  EXPECT_EQ(Param(r), "transfers[1].debit_account_id");
+  EXPECT_EQ(Client(admin_)->Get("/v1/transfers/13").result_int(), 404u);
+
+  // Another merchant's transfer, and the platform's, are 404 exactly as a missing one.
+  const HttpResponse missing = b->Get("/v1/transfers/999");
+  ASSERT_EQ(missing.result_int(), 404u);
+  for (const char* id : {"10", "1"}) {
+    r = b->Get(std::string("/v1/transfers/") + id);
+    EXPECT_EQ(r.result_int(), 404u) << id;
+    EXPECT_EQ(r.body(), missing.body()) << id;
+  }
+  // A transfer that credits the key's account is its own too (the platform paid it in).
+  EXPECT_EQ(a->Get("/v1/transfers/2").result_int(), 200u);
+
+  // The balance moved by the payout only.
+  const bj::value account = JsonOf(Client(admin_)->Get("/v1/accounts/200"));
+  EXPECT_EQ(Str(account, "debits_posted"), "1.00");
+}
+
+TEST_F(MerchantKeysApiTest, PostingOrVoidingAPendingTransferNamesTheKeysOwnDebitAccount) {
+  using namespace ledger_routes;
+  ASSERT_EQ(Client(admin_)->Post("/v1/transfers/batch", kFundShopA).result_int(), 200u);
+  auto a = Client(shop_a_);
+  auto b = Client(shop_b_);
+  ASSERT_EQ(a->Post("/v1/transfers", Payout("20", "200", R"("flags":["pending"])")).result_int(),
+            201u);
+
+  // Without the debit account a bound key's post is refused before the ledger sees it.
+  HttpResponse r = b->Post("/v1/transfers",
+                           R"({"id":"21","pending_id":"20","flags":["void_pending_transfer"]})");
+  ASSERT_EQ(r.result_int(), 403u) << r.body();
+  EXPECT_EQ(Param(r), "debit_account_id");
+  // Naming its own account does not let it act on another merchant's hold: the ledger refuses.
+  r = b->Post("/v1/transfers",
+              R"({"id":"22","pending_id":"20","debit_account_id":"201","flags":["void_pending_transfer"]})");
+  EXPECT_EQ(r.result_int(), 422u) << r.body();
+  EXPECT_EQ(ErrorCode(r), "pending_transfer_has_different_debit_account_id");
+
+  // The owner posts it, naming its account.
+  r = a->Post("/v1/transfers",
+              R"({"id":"23","pending_id":"20","debit_account_id":"200","flags":["post_pending_transfer"]})");
+  ASSERT_EQ(r.result_int(), 201u) << r.body();
+  EXPECT_EQ(Str(JsonOf(Client(admin_)->Get("/v1/accounts/200")), "debits_posted"), "1.00");
+}
+
 }  // namespace
 }  // namespace tpw::api

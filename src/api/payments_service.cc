@@ -1,6 +1,7 @@
 // The payment endpoints (docs/api.md, "Payments"): decode (payments_body.h), run the command in
 // the sequencer (its money movements, risk decision and payment facts are durable in one group
 // commit before the reply), answer with the record or the refusal (payments_json.h).
+#include "api/merchant_binding.h"
 #include "api/payments_json.h"
 #include "api/service.h"
 #include "common/assert.h"
@@ -14,17 +15,6 @@ namespace pay = payments;
 // A bound merchant key acts only for its merchant accounts: naming another merchant is 403
 // (the caller said which merchant, so nothing leaks); another merchant's payment or coupon is
 // answered 404 exactly as one that does not exist, so a key cannot learn that it does.
-
-HttpResponse NotYourMerchant(const access::ApiKey& key, AccountId merchant, std::string param) {
-  return ErrorResponse(
-      {http::status::forbidden, error_type::kPermission, "merchant_not_allowed",
-       "API key " + access::KeyIdText(key.id) + " is bound to " +
-           std::to_string(key.merchant_accounts.size()) +
-           " merchant account(s) and merchant account " + FormatId(merchant) +
-           " is not one of them; use the key made for that merchant (`tpwallet apikey list` "
-           "shows each key's merchant_account_ids)",
-       std::move(param)});
-}
 
 // A payment list names one merchant: the key's only one when the caller names none.
 std::optional<HttpResponse> BindListFilter(const access::ApiKey& key, pay::ListFilter& filter) {

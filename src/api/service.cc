@@ -6,6 +6,7 @@
 #include <map>
 
 #include "api/body.h"
+#include "api/merchant_binding.h"
 #include "cli/outcomes.h"
 #include "cli/query.h"
 #include "cli/render.h"
@@ -21,6 +22,12 @@ namespace tf = ledger::transfer_flags;
 ApiError NotFound(std::string code, std::string message) {
   return ApiError{http::status::not_found, error_type::kInvalidRequest, std::move(code),
                   std::move(message), "id"};
+}
+
+// A bound merchant key sees only its own accounts: another is answered as a missing one.
+bool HidesAccount(const Responder& responder, AccountId account) {
+  const access::ApiKey* key = responder.MerchantBinding();
+  return key != nullptr && !key->MayActFor(account);
 }
 
 bool IsPost(Route route) { return RouteMethod(route) == http::verb::post; }
@@ -278,6 +285,9 @@ void Service::JournalHead(const Responder& responder) {
 }
 
 void Service::CreateAccounts(const RequestContext& context, const Responder& responder) {
+  if (const access::ApiKey* key = responder.MerchantBinding()) {
+    return responder.Send(BoundKeyCannotCreateAccounts(*key));
+  }
   ApiResult<std::vector<ledger::Account>> accounts =
       DecodeAccountsBody(context.request.body(), assets_);
   if (!accounts.ok()) return responder.Send(ErrorResponse(accounts.error()));
@@ -294,6 +304,9 @@ void Service::CreateAccounts(const RequestContext& context, const Responder& res
 void Service::GetAccount(const RequestContext& context, const Responder& responder) {
   ApiResult<u128> id = DecodePathId(context.match.id);
   if (!id.ok()) return responder.Send(ErrorResponse(id.error()));
+  if (HidesAccount(responder, AccountId(id.value()))) {
+    return responder.Send(ErrorResponse(NotFound("account_not_found", "no account has this id")));
+  }
   engine::Request request;
   request.kind = engine::RequestKind::lookup_accounts;
   request.ids = {id.value()};
@@ -339,6 +352,9 @@ void Service::AccountTransfers(const RequestContext& context, const Responder& r
       DecodeAccountQuery(context.match.id, context.match.query, true);
   if (!query.ok()) return responder.Send(ErrorResponse(query.error()));
   const ledger::AccountFilter filter = query.value().filter;
+  if (HidesAccount(responder, filter.account_id)) {
+    return responder.Send(ErrorResponse(QueryRefusal(ledger::QueryError::account_not_found)));
+  }
   if (query.value().past_the_end) return SendTransfersPage(filter.account_id, {}, 1, responder);
   engine::Request request;
   request.kind = engine::RequestKind::get_account_transfers;
@@ -356,6 +372,9 @@ void Service::AccountBalances(const RequestContext& context, const Responder& re
       DecodeAccountQuery(context.match.id, context.match.query, false);
   if (!query.ok()) return responder.Send(ErrorResponse(query.error()));
   const cli::AccountQuery q = query.value();
+  if (HidesAccount(responder, q.filter.account_id)) {
+    return responder.Send(ErrorResponse(QueryRefusal(ledger::QueryError::account_not_found)));
+  }
   // The account's ledger says how to write its amounts: look it up first.
   engine::Request lookup;
   lookup.kind = engine::RequestKind::lookup_accounts;
@@ -425,7 +444,11 @@ void Service::FinishDrafts(const std::vector<cli::TransferDraft>& drafts,
 void Service::CreateTransfer(const RequestContext& context, const Responder& responder) {
   ApiResult<cli::TransferDraft> draft = DecodeTransferBody(context.request.body(), assets_);
   if (!draft.ok()) return responder.Send(ErrorResponse(draft.error()));
-  ResolveDrafts({std::move(draft).value()}, responder,
+  std::vector<cli::TransferDraft> drafts{std::move(draft).value()};
+  if (const access::ApiKey* key = responder.MerchantBinding()) {
+    if (auto refused = RefuseTransferDrafts(*key, drafts)) return responder.Send(std::move(*refused));
+  }
+  ResolveDrafts(std::move(drafts), responder,
                 [this, responder](std::vector<ledger::Transfer> transfers) {
                   SubmitTransfer(transfers.at(0), responder);
                 });
@@ -462,7 +485,8 @@ void Service::SendStoredTransfer(TransferId id, http::status status, const Respo
   request.kind = engine::RequestKind::lookup_transfers;
   request.ids = {id.value};
   Call(std::move(request), responder, [this, responder, status](engine::Reply& reply) {
-    if (reply.transfers.empty()) {
+    const access::ApiKey* key = responder.MerchantBinding();
+    if (reply.transfers.empty() || (key != nullptr && !MaySeeTransfer(*key, reply.transfers[0]))) {
       return responder.Send(
           ErrorResponse(NotFound("transfer_not_found", "no transfer has this id")));
     }
@@ -484,6 +508,11 @@ void Service::CreateTransfersBatch(const RequestContext& context, const Responde
   ApiResult<std::vector<cli::TransferDraft>> drafts =
       DecodeTransfersBatchBody(context.request.body(), assets_);
   if (!drafts.ok()) return responder.Send(ErrorResponse(drafts.error()));
+  if (const access::ApiKey* key = responder.MerchantBinding()) {
+    if (auto refused = RefuseTransferDrafts(*key, drafts.value())) {
+      return responder.Send(std::move(*refused));
+    }
+  }
   ResolveDrafts(std::move(drafts).value(), responder,
                 [this, responder](std::vector<ledger::Transfer> transfers) {
                   engine::Request request;
