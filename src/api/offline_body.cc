@@ -320,7 +320,6 @@ ApiResult<ExceptionsQuery> DecodeExceptionsQuery(std::string_view query) {
     cli::InputResult<uint64_t> number{uint64_t{0}};
     if (key == "status") {
       q.status = EnumByName<Status>(value, 0, 2, cli::ExceptionStatusName);
-      q.open_only = q.status == Status::open;
       if (!q.status && value != "all") {
         return Err{
             InvalidParameter("status must be open, paid_from_guarantee, rejected or all", key)};

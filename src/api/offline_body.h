@@ -27,6 +27,9 @@ inline constexpr size_t kBatchMessageBytesMax =
 // Exceptions one page holds at most, and by default.
 inline constexpr uint32_t kExceptionsPageMax = 1000;
 inline constexpr uint32_t kExceptionsPageDefault = 100;
+// Records one exceptions page looks at, at most (the sequencer does the scan): a page with a
+// rare filter may come back short, even empty, with a next_cursor to go on from.
+inline constexpr uint64_t kExceptionsScanMax = 65536;
 
 // POST /v1/offline/devices: an enroll_device command.
 ApiResult<engine::OfflineCommand> DecodeEnrollBody(std::string_view body, const AssetTable& assets);
@@ -61,7 +64,6 @@ ApiResult<uint64_t> DecodeDenyListQuery(std::string_view query);
 
 // GET /v1/offline/exceptions: filters and a page.
 struct ExceptionsQuery {
-  bool open_only = true;  // status=open (default); other statuses filter after
   std::optional<offline::ExceptionRecord::Status> status;  // nullopt with status=all
   std::optional<offline::Classification> classification;
   std::optional<u128> device_id;

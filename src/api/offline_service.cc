@@ -96,13 +96,6 @@ bool WantsBinary(const HttpRequest& request) {
   return request[http::field::accept].find("application/octet-stream") != std::string_view::npos;
 }
 
-bool Matches(const ExceptionsQuery& q, const offline::ExceptionRecord& e) {
-  return e.id > q.after && (!q.status || e.status == *q.status) &&
-         (!q.classification || e.classification == *q.classification) &&
-         (!q.device_id || e.device_id == *q.device_id) &&
-         (!q.terminal_id || e.terminal_id == *q.terminal_id);
-}
-
 }  // namespace
 
 void Service::CallOffline(engine::OfflineCommand command, const Responder& responder,
@@ -321,25 +314,22 @@ void Service::UploadBatch(const RequestContext& context, const Responder& respon
 void Service::Exceptions(const RequestContext& context, const Responder& responder) {
   ApiResult<ExceptionsQuery> query = DecodeExceptionsQuery(context.match.query);
   if (!query.ok()) return responder.Send(ErrorResponse(query.error()));
-  const ExceptionsQuery q = query.value();
+  const ExceptionsQuery& q = query.value();
   engine::OfflineCommand command;
   command.kind = engine::OfflineCommandKind::list_exceptions;
-  command.open_only = q.open_only;
-  CallOffline(std::move(command), responder, [this, responder, q](engine::OfflineReply& reply) {
-    std::vector<offline::ExceptionRecord>& all = reply.exceptions;
-    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  command.exceptions_filter = offline::ExceptionFilter{
+      q.status, q.classification, q.device_id, q.terminal_id, q.after, q.limit, kExceptionsScanMax};
+  CallOffline(std::move(command), responder, [this, responder](engine::OfflineReply& reply) {
     bj::array items;
-    uint64_t last_id = 0;
-    for (const offline::ExceptionRecord& e : all) {
-      if (items.size() == q.limit) break;
-      if (!Matches(q, e)) continue;
+    items.reserve(reply.exceptions.size());
+    for (const offline::ExceptionRecord& e : reply.exceptions) {
       items.push_back(cli::ExceptionToJson(e, assets_));
-      last_id = e.id;
     }
     bj::object out;
-    const bool full = items.size() == q.limit;
     out["exceptions"] = std::move(items);
-    out["next_cursor"] = full ? bj::value(std::to_string(last_id)) : bj::value(nullptr);
+    out["next_cursor"] = reply.exceptions_next_after == 0
+                             ? bj::value(nullptr)
+                             : bj::value(std::to_string(reply.exceptions_next_after));
     responder.Send(JsonBody(http::status::ok, out));
   });
 }

@@ -203,7 +203,7 @@ int RunExceptions(const ExceptionsOptions& o) {
   if (!session.ok()) return Report(o.common, session.error());
   engine::OfflineCommand command;
   command.kind = engine::OfflineCommandKind::list_exceptions;
-  command.open_only = !o.all;
+  if (!o.all) command.exceptions_filter.status = offline::ExceptionRecord::Status::open;
   CommandResult<engine::OfflineReply> reply = RunOffline(*session.value(), std::move(command));
   if (!reply.ok()) return Report(o.common, reply.error());
   const AssetTable& assets = session.value()->assets;

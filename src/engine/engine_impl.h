@@ -210,6 +210,7 @@ class Engine::Impl {
   OfflineReply ClearBatch(OfflineWork& work, Group& group);
   OfflineReply ResolveException(const OfflineCommand& c, Group& group);
   OfflineReply DenyListReply(const OfflineCommand& c) const;
+  OfflineReply ListExceptions(const OfflineCommand& c) const;
   OfflineReply DeviceInfo(const OfflineCommand& c) const;
   bool CanSign() const;
   void AddOfflineFact(OfflineFact fact, Group& group);  // stamped with NowMs()

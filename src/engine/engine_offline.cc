@@ -370,8 +370,7 @@ void Engine::Impl::ExecuteOffline(Request& request, Reply& reply, Group& group) 
       reply.offline = ResolveException(c, group);
       break;
     case OfflineCommandKind::list_exceptions:
-      reply.offline = OfflineReply{};
-      reply.offline->exceptions = clearing_.Exceptions(c.open_only);
+      reply.offline = ListExceptions(c);
       break;
     case OfflineCommandKind::deny_list:
       reply.offline = DenyListReply(c);
@@ -710,6 +709,14 @@ OfflineReply Engine::Impl::ResolveException(const OfflineCommand& c, Group& grou
   clearing_.ResolveException(c.exception_id, c.resolution);
   OfflineReply reply;
   reply.exceptions.push_back(*clearing_.Exception(c.exception_id));
+  return reply;
+}
+
+OfflineReply Engine::Impl::ListExceptions(const OfflineCommand& c) const {
+  offline::ExceptionsPage page = clearing_.Exceptions(c.exceptions_filter);
+  OfflineReply reply;
+  reply.exceptions = std::move(page.records);
+  reply.exceptions_next_after = page.next_after;
   return reply;
 }
 

@@ -606,7 +606,7 @@ std::vector<std::string> OfflineState(Engine& engine, std::initializer_list<u128
   std::vector<std::string> lines;
   OfflineCommand list;
   list.kind = OfflineCommandKind::list_exceptions;
-  list.open_only = false;
+  list.exceptions_filter.status = std::nullopt;
   for (const auto& e : engine.ExecuteOffline(list).exceptions) {
     lines.push_back("exception " + std::to_string(e.id) + " " +
                     std::string(offline::ClassificationName(e.classification)) + " " +

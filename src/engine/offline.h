@@ -97,8 +97,8 @@ struct OfflineCommand {
   uint64_t exception_id = 0;
   offline::ExceptionRecord::Status resolution = offline::ExceptionRecord::Status::rejected;
   AccountId guarantee_account;
-  // list_exceptions
-  bool open_only = true;
+  // list_exceptions: which, a page at a time
+  offline::ExceptionFilter exceptions_filter;
   // deny_list: 0 = the full list, else a delta from this version
   uint64_t since_version = 0;
 };
@@ -116,6 +116,7 @@ struct OfflineReply {
   bool batch_repeated = false;
   std::vector<std::pair<uint32_t, offline::Bytes32>> issuer_keys;  // issuer_keys, by key id
   std::vector<offline::ExceptionRecord> exceptions;
+  uint64_t exceptions_next_after = 0;  // list_exceptions: the next page's cursor, 0 at the end
   std::vector<uint8_t> deny_list;  // deny_list: encoded and signed
   std::optional<offline::DeviceRecord> device;
   std::optional<offline::CertificateRecord> current_certificate;

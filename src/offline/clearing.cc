@@ -368,12 +368,38 @@ void Clearing::OpenRiskFlag(const CheckedToken& checked, uint8_t decision, std::
 
 // ---- Exceptions and queries
 
-std::vector<ExceptionRecord> Clearing::Exceptions(bool open_only) const {
-  std::vector<ExceptionRecord> out;
-  for (const ExceptionRecord& e : exceptions_) {
-    if (!open_only || e.status == ExceptionRecord::Status::open) out.push_back(e);
+bool MatchesFilter(const ExceptionFilter& filter, const ExceptionRecord& record) {
+  return (!filter.status || record.status == *filter.status) &&
+         (!filter.classification || record.classification == *filter.classification) &&
+         (!filter.device_id || record.device_id == *filter.device_id) &&
+         (!filter.terminal_id || record.terminal_id == *filter.terminal_id);
+}
+
+ExceptionsPage Clearing::Exceptions(const ExceptionFilter& filter) const {
+  ExceptionsPage page;
+  uint64_t scanned = 0;
+  // Record id n is exceptions_[n - 1]: the page starts right after the cursor.
+  for (uint64_t index = filter.after; index < exceptions_.size(); ++index) {
+    if (filter.scan_max != 0 && scanned == filter.scan_max) {
+      page.next_after = index;  // the id of the last record looked at
+      return page;
+    }
+    ++scanned;
+    const ExceptionRecord& record = exceptions_[index];
+    if (!MatchesFilter(filter, record)) continue;
+    page.records.push_back(record);
+    if (filter.limit != 0 && page.records.size() == filter.limit) {
+      page.next_after = record.id;  // a full page always has a next one, maybe empty
+      return page;
+    }
   }
-  return out;
+  return page;
+}
+
+std::vector<ExceptionRecord> Clearing::Exceptions(bool open_only) const {
+  ExceptionFilter filter;
+  if (open_only) filter.status = ExceptionRecord::Status::open;
+  return Exceptions(filter).records;
 }
 
 bool Clearing::ResolveException(uint64_t id, ExceptionRecord::Status status) {

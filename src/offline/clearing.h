@@ -136,6 +136,27 @@ struct ExceptionRecord {
   std::array<char, 128> risk_rules{};
 };
 
+// Which exceptions a list asks for, a page at a time (GET /v1/offline/exceptions).
+struct ExceptionFilter {
+  std::optional<ExceptionRecord::Status> status;  // nullopt: every status
+  std::optional<Classification> classification;
+  std::optional<u128> device_id;
+  std::optional<u128> terminal_id;
+  uint64_t after = 0;     // ids above this one (the cursor)
+  uint32_t limit = 0;     // at most this many; 0: no limit
+  uint64_t scan_max = 0;  // look at most at this many records; 0: no limit
+};
+
+// A page of exceptions in id order. `next_after` is the cursor of the next page, 0 at the end: a
+// page stops when it holds `limit` records (the next page may be empty: looking ahead would cost
+// a scan) or has looked at `scan_max` (then it may hold fewer, even none, and still go on).
+struct ExceptionsPage {
+  std::vector<ExceptionRecord> records;
+  uint64_t next_after = 0;
+};
+
+bool MatchesFilter(const ExceptionFilter& filter, const ExceptionRecord& record);
+
 struct DeviceRecord {
   u128 device_id = 0;
   AccountId user_account;
@@ -210,7 +231,9 @@ class Clearing {
                                    const std::vector<bool>& transfer_ok);
 
   // ---- Exceptions
-  std::vector<ExceptionRecord> Exceptions(bool open_only) const;
+  // Reads only the records of the page (ids are dense from 1, so the cursor is an index).
+  ExceptionsPage Exceptions(const ExceptionFilter& filter) const;
+  std::vector<ExceptionRecord> Exceptions(bool open_only) const;  // every one, in id order
   // Marks an open exception resolved. False if unknown or not open.
   bool ResolveException(uint64_t id, ExceptionRecord::Status status);
   // Opens a risk_flag exception for a cleared token (`rules`: comma-separated rule names).

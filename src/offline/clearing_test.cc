@@ -206,6 +206,60 @@ TEST_F(ClearingTest, EveryInvalidReasonIsDetected) {
   EXPECT_EQ(clearing_.Certificate(1)->cleared_total, Amount::Zero());
 }
 
+TEST_F(ClearingTest, ExceptionPagesFollowTheFilterTheCursorAndTheScanBudget) {
+  // Ten invalid tokens (over the per-payment maximum), alternately at terminals A and B: ids
+  // 1..10, odd ids at A. Ids 2 and 3 are then resolved.
+  for (uint64_t i = 0; i < 10; ++i) {
+    const u128 terminal = i % 2 == 0 ? kTerminalA : kTerminalB;
+    CheckedToken token = Token(20 + i, 1001, terminal);
+    ASSERT_EQ(Upload({token}, terminal, static_cast<uint8_t>(10 + i))[0].classification,
+              Classification::invalid);
+  }
+  ASSERT_TRUE(clearing_.ResolveException(2, ExceptionRecord::Status::rejected));
+  ASSERT_TRUE(clearing_.ResolveException(3, ExceptionRecord::Status::rejected));
+  auto ids = [](const ExceptionsPage& page) {
+    std::vector<uint64_t> out;
+    for (const ExceptionRecord& e : page.records) out.push_back(e.id);
+    return out;
+  };
+
+  ExceptionFilter open_at_a;
+  open_at_a.status = ExceptionRecord::Status::open;
+  open_at_a.terminal_id = kTerminalA;
+  open_at_a.limit = 2;
+  ExceptionsPage page = clearing_.Exceptions(open_at_a);
+  EXPECT_EQ(ids(page), (std::vector<uint64_t>{1, 5}));
+  EXPECT_EQ(page.next_after, 5u) << "a full page continues after its last record";
+  open_at_a.after = page.next_after;
+  page = clearing_.Exceptions(open_at_a);
+  EXPECT_EQ(ids(page), (std::vector<uint64_t>{7, 9}));
+  EXPECT_EQ(page.next_after, 9u);
+  open_at_a.after = page.next_after;
+  page = clearing_.Exceptions(open_at_a);
+  EXPECT_TRUE(page.records.empty());
+  EXPECT_EQ(page.next_after, 0u) << "nothing after id 9 matches: the last page says so";
+
+  // A scan budget ends a page early, with a cursor to go on from: three records looked at.
+  ExceptionFilter resolved;
+  resolved.status = ExceptionRecord::Status::rejected;
+  resolved.scan_max = 3;
+  resolved.after = 3;
+  page = clearing_.Exceptions(resolved);
+  EXPECT_TRUE(page.records.empty());
+  EXPECT_EQ(page.next_after, 6u);
+  resolved.after = 0;
+  page = clearing_.Exceptions(resolved);
+  EXPECT_EQ(ids(page), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(page.next_after, 3u);
+
+  // No filter, no limit: everything in id order; a cursor past the end is an empty last page.
+  EXPECT_EQ(clearing_.Exceptions(ExceptionFilter{}).records.size(), 10u);
+  ExceptionFilter past{};
+  past.after = 99;
+  EXPECT_TRUE(clearing_.Exceptions(past).records.empty());
+  EXPECT_EQ(clearing_.Exceptions(past).next_after, 0u);
+}
+
 TEST_F(ClearingTest, CountersAboveTheSyncDeclarationAreVoid) {
   clearing_.VoidCountersAbove(1, 11);
   auto outcomes = Upload({Token(11, 100), Token(12, 100)});

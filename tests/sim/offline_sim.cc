@@ -710,7 +710,7 @@ void OfflineSimulation::FlushAll(uint64_t now_ms) {
 void OfflineSimulation::ResolveExceptions(uint64_t now_ms) {
   OfflineCommand list;
   list.kind = OfflineCommandKind::list_exceptions;
-  list.open_only = false;
+  list.exceptions_filter.status = std::nullopt;  // every status
   const OfflineReply listed = Exec(list, now_ms);
   r_.exceptions_opened = listed.exceptions.size();
   if (!o_.resolve_exceptions) return;
