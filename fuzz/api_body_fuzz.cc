@@ -3,6 +3,7 @@
 // the decoder,
 // the rest is the body, path id or query string. Any input must give a value or a 4xx error with a
 // code and a message, never a crash; a decoded batch holds 1..8189 events.
+#include <algorithm>
 #include <string>
 
 #include "api/body.h"
@@ -202,9 +203,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3:
       CheckError(DecodeAccountQuery("1", text, true));
       break;
-    case 4:
+    case 4: {
       CheckError(DecodePathId(text));
+      const auto ids = DecodeLookupIds(text);
+      CheckError(ids);
+      if (ids.ok()) {
+        std::vector<tpw::u128> sorted = ids.value();
+        std::sort(sorted.begin(), sorted.end());
+        FUZZ_CHECK(!sorted.empty() && sorted.size() <= kLookupIdsPerRequestMax &&
+                   std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+      }
       break;
+    }
     case 5: {
       const RouteMatch m = MatchRoute(http::verb::get, text);
       FUZZ_CHECK(!(m.method_not_allowed && m.route != Route::unmatched));

@@ -115,6 +115,8 @@ bool ScopeAllows(Scope scope, Route route) {
     case Route::transfers_create:
     case Route::transfers_batch:
       return scope == Scope::merchant;
+    case Route::accounts_lookup:
+    case Route::transfers_lookup:
     case Route::account_get:
     case Route::account_transfers:
     case Route::account_balances:

@@ -3,6 +3,8 @@
 // observed by waiting for what the server does.
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
@@ -182,6 +184,47 @@ TEST_F(ApiTest, BatchAppliesLinkedChainsAsAUnit) {
   EXPECT_EQ(o.at("results").as_array()[1].at("result").as_string(), "exceeds_credits");
   EXPECT_EQ(client.Get("/v1/transfers/40").result_int(), 404u);
   EXPECT_EQ(client.Get("/v1/transfers/42").result_int(), 200u);
+}
+
+TEST_F(ApiTest, LookupsAnswerSeveralRecordsInOneRequest) {
+  TestClient client(port());
+  CreateAccounts(client);
+  ASSERT_EQ(client.Post("/v1/transfers", Transfer(1, 1, 2, "1.00")).result_int(), 201u);
+  ASSERT_EQ(
+      client.Post("/v1/transfers", Transfer(2, 1, 2, "2.00", R"(,"flags":["pending"])")).result_int(),
+      201u);
+
+  // Found records in the order asked; a repeat once; the rest named in not_found.
+  HttpResponse r = client.Get("/v1/accounts?ids=4,99,1,4,0x2");
+  ASSERT_EQ(r.result_int(), 200u) << r.body();
+  bj::value answer = JsonOf(r);
+  const bj::array& accounts = answer.at("accounts").as_array();
+  ASSERT_EQ(accounts.size(), 3u) << r.body();
+  EXPECT_EQ(accounts[0].at("id").as_string(), "4");
+  EXPECT_EQ(accounts[1].at("id").as_string(), "1");
+  EXPECT_EQ(accounts[2].at("id").as_string(), "2");
+  EXPECT_EQ(accounts[2], JsonOf(client.Get("/v1/accounts/2"))) << "the same record as one GET";
+  EXPECT_EQ(bj::serialize(answer.at("not_found")), R"(["99"])");
+
+  r = client.Get("/v1/transfers?ids=2,1,3");
+  ASSERT_EQ(r.result_int(), 200u) << r.body();
+  answer = JsonOf(r);
+  const bj::array& transfers = answer.at("transfers").as_array();
+  ASSERT_EQ(transfers.size(), 2u) << r.body();
+  EXPECT_EQ(transfers[0], JsonOf(client.Get("/v1/transfers/2"))) << "pending, with its status";
+  EXPECT_EQ(transfers[1], JsonOf(client.Get("/v1/transfers/1")));
+  EXPECT_EQ(bj::serialize(answer.at("not_found")), R"(["3"])");
+
+  // What a lookup refuses: no ids, a bad id, an empty item, an unknown parameter, too many.
+  std::string too_many = "/v1/accounts?ids=1";
+  for (int i = 2; i <= 257; ++i) too_many += "," + std::to_string(i);
+  for (const std::string& target : std::vector<std::string>{"/v1/accounts", "/v1/accounts?ids=", "/v1/accounts?ids=1,x", "/v1/accounts?ids=1,,2",
+        "/v1/transfers?ids=1&limit=2", "/v1/transfers?ids=-1", too_many}) {
+    r = client.Get(target);
+    EXPECT_EQ(r.result_int(), 400u) << target << ": " << r.body();
+    EXPECT_EQ(JsonOf(r).at("error").at("type").as_string(), "invalid_request_error") << target;
+  }
+  EXPECT_NE(r.body().find("at most 256 ids"), std::string::npos) << r.body();
 }
 
 TEST_F(ApiTest, AccountTransfersPageWithACursorAndFilters) {
@@ -540,7 +583,7 @@ TEST_F(ApiTest, EveryPathInOpenApiExists) {
         << op.method << " " << op.path << " answered " << r.result_int()
         << ", which openapi.yaml does not document: " << r.body();
   }
-  EXPECT_GE(operations.size(), 62u);
+  EXPECT_GE(operations.size(), 64u);
 }
 
 }  // namespace

@@ -492,6 +492,33 @@ ApiResult<u128> DecodePathId(std::string_view text) {
   return id.value();
 }
 
+ApiResult<std::vector<u128>> DecodeLookupIds(std::string_view query) {
+  constexpr std::array<std::string_view, 1> kKnown = {"ids"};
+  auto params = ParseQueryParams(query, kKnown);
+  if (!params.ok()) return Err{params.error()};
+  if (params.value().empty()) {
+    return Err{InvalidParameter("name the records with ?ids=1,2,3 (1.." +
+                                    std::to_string(kLookupIdsPerRequestMax) + " ids)",
+                                "ids")};
+  }
+  std::vector<u128> ids;
+  std::string_view rest = params.value().front().second;
+  while (true) {
+    const size_t comma = rest.find(',');
+    const std::string_view text = rest.substr(0, comma);
+    cli::InputResult<u128> id = cli::ParseIdText("ids", text);
+    if (!id.ok()) return Err{InvalidParameter(id.error().message, "ids")};
+    if (std::find(ids.begin(), ids.end(), id.value()) == ids.end()) ids.push_back(id.value());
+    if (ids.size() > kLookupIdsPerRequestMax) {
+      return Err{InvalidParameter("at most " + std::to_string(kLookupIdsPerRequestMax) +
+                                      " ids per lookup; split the ids over several requests",
+                                  "ids")};
+    }
+    if (comma == std::string_view::npos) return ids;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
 ApiResult<cli::AccountQuery> DecodeAccountQuery(std::string_view id, std::string_view query,
                                                 bool with_transfer_filters) {
   cli::AccountQueryText text;

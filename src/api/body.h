@@ -42,6 +42,10 @@ ApiResult<std::vector<cli::TransferDraft>> DecodeTransfersBatchBody(std::string_
 // A {id} path segment: an id in the text form of docs/ids.md.
 ApiResult<u128> DecodePathId(std::string_view text);
 
+// GET /v1/accounts?ids=… and /v1/transfers?ids=…: 1..kLookupIdsPerRequestMax ids, comma-separated,
+// each as in a path; each id once, in the order given (a repeat is dropped).
+ApiResult<std::vector<u128>> DecodeLookupIds(std::string_view query);
+
 // GET /v1/accounts/{id}/transfers (with_transfer_filters: code, debits, credits) and
 // /balances: from, to, limit, after, reverse.
 ApiResult<cli::AccountQuery> DecodeAccountQuery(std::string_view id, std::string_view query,

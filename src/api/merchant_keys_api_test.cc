@@ -388,6 +388,19 @@ TEST_F(MerchantKeysApiTest, ABoundKeyMovesOnlyItsOwnMoneyAndSeesOnlyItsTransfers
   }
   // A transfer that credits the key's account is its own too (the platform paid it in).
   EXPECT_EQ(a->Get("/v1/transfers/2").result_int(), 200u);
+  // Lookups of several: what the key may not see is in not_found, as a missing id is.
+  r = b->Get("/v1/transfers?ids=10,1,999");
+  ASSERT_EQ(r.result_int(), 200u) << r.body();
+  EXPECT_TRUE(JsonOf(r).at("transfers").as_array().empty());
+  EXPECT_EQ(JsonOf(r).at("not_found").as_array().size(), 3u);
+  r = a->Get("/v1/transfers?ids=10,1,2");
+  ASSERT_EQ(r.result_int(), 200u) << r.body();
+  EXPECT_EQ(JsonOf(r).at("transfers").as_array().size(), 2u) << r.body();
+  EXPECT_EQ(JsonOf(r).at("not_found").as_array().at(0).as_string(), "1");
+  r = a->Get("/v1/accounts?ids=201,200,100");
+  ASSERT_EQ(r.result_int(), 200u) << r.body();
+  EXPECT_EQ(JsonOf(r).at("accounts").as_array().size(), 1u);
+  EXPECT_EQ(JsonOf(r).at("not_found").as_array().size(), 2u);
 
   // The balance moved by the payout only.
   const bj::value account = JsonOf(Client(admin_)->Get("/v1/accounts/200"));

@@ -75,6 +75,8 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {Route::events_list, "/v1/events", http::verb::get},
     {Route::event_get, "/v1/events/{id}", http::verb::get},
     {Route::events_test, "/v1/events/test", http::verb::post},
+    {Route::accounts_lookup, "/v1/accounts", http::verb::get},
+    {Route::transfers_lookup, "/v1/transfers", http::verb::get},
 }};
 
 // Removes the first path segment of `path` ("/a/b" → "a", leaving "/b"); false at the end.
@@ -249,7 +251,7 @@ Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id
   if (s[1] == "fx" && n >= 3) return FxRoute(method, s, n, id);
   if (s[1] == "journal") return n == 3 && s[2] == "head" ? Route::journal_head : Route::unmatched;
   if (s[1] == "accounts") {
-    if (n == 2) return Route::accounts_create;
+    if (n == 2) return ByMethod(method, Route::accounts_lookup, http::verb::post, Route::accounts_create);
     id = s[2];
     if (n == 3) return Route::account_get;
     if (s[3] == "transfers") return Route::account_transfers;
@@ -257,7 +259,7 @@ Route RouteOfPath(http::verb method, std::string_view path, std::string_view& id
     return Route::unmatched;
   }
   if (s[1] == "transfers" && n <= 3) {
-    if (n == 2) return Route::transfers_create;
+    if (n == 2) return ByMethod(method, Route::transfers_lookup, http::verb::post, Route::transfers_create);
     if (s[2] == "batch") return Route::transfers_batch;
     id = s[2];
     return Route::transfer_get;

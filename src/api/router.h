@@ -80,8 +80,11 @@ enum class Route : uint8_t {
   events_list,                  // GET    /v1/events (JSON, or Server-Sent Events)
   event_get,                    // GET    /v1/events/{id}
   events_test,                  // POST   /v1/events/test
+  // Lookups of several ledger records by id (docs/api.md, "Lookups")
+  accounts_lookup,   // GET /v1/accounts?ids=1,2,3
+  transfers_lookup,  // GET /v1/transfers?ids=1,2,3
 };
-inline constexpr size_t kRouteCount = 63;
+inline constexpr size_t kRouteCount = 65;
 
 // The route's path template, as metrics and the access log label it ("/v1/accounts/{id}").
 std::string_view RouteLabel(Route route);

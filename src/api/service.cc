@@ -179,6 +179,10 @@ void Service::Handle(const RequestContext& context, const Responder& responder) 
       return CreateTransfersBatch(context, responder);
     case Route::transfer_get:
       return GetTransfer(context, responder);
+    case Route::accounts_lookup:
+      return LookupAccounts(context, responder);
+    case Route::transfers_lookup:
+      return LookupTransfers(context, responder);
     case Route::api_keys_create:
       return CreateApiKey(context, responder);
     case Route::api_keys_list:
@@ -318,10 +322,10 @@ void Service::GetAccount(const RequestContext& context, const Responder& respond
   });
 }
 
-void Service::SendTransfersPage(AccountId account, std::vector<ledger::Transfer> transfers,
-                                uint32_t limit, const Responder& responder) {
-  auto send = [this, responder, account, limit, transfers](
-                  const std::vector<ledger::PendingStatus>& statuses) {
+void Service::RenderTransfers(std::vector<ledger::Transfer> transfers, const Responder& responder,
+                              std::function<void(bj::array)> send) {
+  auto render = [this, transfers, send = std::move(send)](
+                    const std::vector<ledger::PendingStatus>& statuses) {
     bj::array items;
     items.reserve(transfers.size());
     size_t next_status = 0;
@@ -330,21 +334,29 @@ void Service::SendTransfersPage(AccountId account, std::vector<ledger::Transfer>
       if ((t.flags & tf::kPending) != 0) status = statuses.at(next_status++);
       items.push_back(cli::TransferToJson(t, status, assets_));
     }
-    bj::object out;
-    out["account_id"] = FormatId(account);
-    out["transfers"] = std::move(items);
-    PutCursor(out, cli::NextCursor(transfers.size(), limit,
-                                   transfers.empty() ? Timestamp{} : transfers.back().timestamp));
-    responder.Send(JsonBody(http::status::ok, out));
+    send(std::move(items));
   };
   engine::Request request;
   request.kind = engine::RequestKind::get_pending_status;
   for (const ledger::Transfer& t : transfers) {
     if ((t.flags & tf::kPending) != 0) request.ids.push_back(t.id.value);
   }
-  if (request.ids.empty()) return send({});
+  if (request.ids.empty()) return render({});
   Call(std::move(request), responder,
-       [send](engine::Reply& reply) { send(reply.pending_statuses); });
+       [render](engine::Reply& reply) { render(reply.pending_statuses); });
+}
+
+void Service::SendTransfersPage(AccountId account, std::vector<ledger::Transfer> transfers,
+                                uint32_t limit, const Responder& responder) {
+  const std::optional<Timestamp> next = cli::NextCursor(
+      transfers.size(), limit, transfers.empty() ? Timestamp{} : transfers.back().timestamp);
+  RenderTransfers(std::move(transfers), responder, [responder, account, next](bj::array items) {
+    bj::object out;
+    out["account_id"] = FormatId(account);
+    out["transfers"] = std::move(items);
+    PutCursor(out, next);
+    responder.Send(JsonBody(http::status::ok, out));
+  });
 }
 
 void Service::AccountTransfers(const RequestContext& context, const Responder& responder) {
@@ -532,6 +544,74 @@ void Service::GetTransfer(const RequestContext& context, const Responder& respon
   ApiResult<u128> id = DecodePathId(context.match.id);
   if (!id.ok()) return responder.Send(ErrorResponse(id.error()));
   SendStoredTransfer(TransferId(id.value()), http::status::ok, responder);
+}
+
+// ---- Lookups: several records by id (docs/api.md, "Lookups") ---------------------------------
+
+namespace {
+
+// {"<noun>s": [found, in the order asked], "not_found": [ids asked and not found or not visible]}
+bj::object LookupAnswer(std::string_view noun, bj::array found,
+                        const std::vector<u128>& asked, const std::vector<u128>& found_ids) {
+  bj::array not_found;
+  for (u128 id : asked) {
+    if (std::find(found_ids.begin(), found_ids.end(), id) == found_ids.end()) {
+      not_found.emplace_back(FormatId(id));
+    }
+  }
+  bj::object out;
+  out[std::string(noun) + "s"] = std::move(found);
+  out["not_found"] = std::move(not_found);
+  return out;
+}
+
+}  // namespace
+
+void Service::LookupAccounts(const RequestContext& context, const Responder& responder) {
+  ApiResult<std::vector<u128>> ids = DecodeLookupIds(context.match.query);
+  if (!ids.ok()) return responder.Send(ErrorResponse(ids.error()));
+  engine::Request request;
+  request.kind = engine::RequestKind::lookup_accounts;
+  // Another merchant's account is answered as a missing one, without reading it.
+  for (u128 id : ids.value()) {
+    if (!HidesAccount(responder, AccountId(id))) request.ids.push_back(id);
+  }
+  Call(std::move(request), responder,
+       [this, responder, asked = std::move(ids).value()](engine::Reply& reply) {
+         bj::array found;
+         std::vector<u128> found_ids;
+         for (const ledger::Account& a : reply.accounts) {
+           found.push_back(cli::AccountToJson(a, assets_));
+           found_ids.push_back(a.id.value);
+         }
+         responder.Send(JsonBody(http::status::ok,
+                                 LookupAnswer("account", std::move(found), asked, found_ids)));
+       });
+}
+
+void Service::LookupTransfers(const RequestContext& context, const Responder& responder) {
+  ApiResult<std::vector<u128>> ids = DecodeLookupIds(context.match.query);
+  if (!ids.ok()) return responder.Send(ErrorResponse(ids.error()));
+  engine::Request request;
+  request.kind = engine::RequestKind::lookup_transfers;
+  request.ids = ids.value();
+  Call(std::move(request), responder,
+       [this, responder, asked = std::move(ids).value()](engine::Reply& reply) {
+         const access::ApiKey* key = responder.MerchantBinding();
+         std::vector<ledger::Transfer> visible;
+         std::vector<u128> found_ids;
+         for (const ledger::Transfer& t : reply.transfers) {
+           if (key != nullptr && !MaySeeTransfer(*key, t)) continue;  // as if missing
+           visible.push_back(t);
+           found_ids.push_back(t.id.value);
+         }
+         RenderTransfers(std::move(visible), responder,
+                         [responder, asked, found_ids](bj::array items) {
+                           responder.Send(JsonBody(
+                               http::status::ok,
+                               LookupAnswer("transfer", std::move(items), asked, found_ids)));
+                         });
+       });
 }
 
 }  // namespace tpw::api

@@ -169,6 +169,8 @@ class Service {
   void CreateTransfer(const RequestContext& context, const Responder& responder);
   void CreateTransfersBatch(const RequestContext& context, const Responder& responder);
   void GetTransfer(const RequestContext& context, const Responder& responder);
+  void LookupAccounts(const RequestContext& context, const Responder& responder);
+  void LookupTransfers(const RequestContext& context, const Responder& responder);
 
   // ---- Offline payments (offline_service.cc)
   // Runs an offline command on the offline worker pool (the engine verifies an uploaded batch's
@@ -249,6 +251,10 @@ class Service {
   // Sends `transfers` as a page, with what became of the pending ones.
   void SendTransfersPage(AccountId account, std::vector<ledger::Transfer> transfers,
                          uint32_t limit, const Responder& responder);
+  // `transfers` as JSON items, each pending one with what became of it (one engine read for
+  // all of them, none when no transfer is pending); then `send(items)`.
+  void RenderTransfers(std::vector<ledger::Transfer> transfers, const Responder& responder,
+                       std::function<void(boost::json::array)> send);
 
   engine::Engine& engine_;
   const AssetTable assets_;

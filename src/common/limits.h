@@ -13,6 +13,9 @@ inline constexpr size_t kBatchEventsMax = 8189;
 inline constexpr uint32_t kQueryLimitMax = 8189;
 // Ids per lookup request.
 inline constexpr size_t kLookupIdsMax = 8189;
+// Ids one GET /v1/accounts?ids=… or /v1/transfers?ids=… names (the URL stays under the server's
+// 16 KiB header limit even with 39-digit ids); the CLI splits a longer lookup.
+inline constexpr size_t kLookupIdsPerRequestMax = 256;
 // Decimal places an asset may have (ETH has 18; 38 keeps 1 whole unit representable).
 inline constexpr uint8_t kAssetScaleMax = 38;
 // Asset code: 1..12 characters of A-Z, 0-9, '_'.

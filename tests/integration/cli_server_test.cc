@@ -273,6 +273,12 @@ TEST_F(CliServerTest, PagesFollowTheSameCursorBothWays) {
 TEST_F(CliServerTest, UnknownRecordsAreNotFoundBothWays) {
   ExpectSameBothWaysTextAndJson({"account", "show", "1", "99"}, kNotFound);
   ExpectSameBothWaysTextAndJson({"transfer", "show", "999"}, kNotFound);
+  // More ids than one lookup request takes (256): the CLI splits them, the answer is the same.
+  std::vector<std::string> many = {"account", "show"};
+  for (int id = 600; id > 0; --id) many.push_back(std::to_string(id));
+  ExpectSameBothWaysTextAndJson(many, kNotFound);
+  many[0] = "transfer";
+  ExpectSameBothWaysTextAndJson(many, kNotFound);
   ExpectSameBothWaysTextAndJson({"account", "transfers", "99"}, kNotFound);
   ExpectSameBothWaysTextAndJson({"account", "history", "99"}, kNotFound);
   // A post whose amount is read in the asset of a pending transfer that does not exist.
