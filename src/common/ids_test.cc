@@ -79,6 +79,20 @@ TEST(ParseId, ParsesHexAcrossTheSixtyFourBitBoundary) {
   EXPECT_EQ(Parsed("0x1" + std::string(31, '0')), U128ToDecimal(u128{1} << 124));
 }
 
+// ParseU128Hex reads two 64-bit halves: a bad digit in either is refused.
+TEST(ParseId, RefusesANonHexDigitInEitherSixtyFourBitHalf) {
+  EXPECT_EQ(Parsed("0xg" + std::string(31, '0')), "error:invalid_character");
+  EXPECT_EQ(Parsed("0x1" + std::string(30, '0') + "g"), "error:invalid_character");
+}
+
+// ParseU128Decimal reads the first 19 digits in 64 bits, the rest with checked 128-bit steps.
+TEST(ParseId, ParsesDecimalAcrossTheNineteenDigitBoundary) {
+  for (const std::string text : {"9999999999999999999", "18446744073709551615",
+                                 "18446744073709551616", "99999999999999999999"}) {
+    EXPECT_EQ(Parsed(text), text);
+  }
+}
+
 TEST(ParseId, AcceptsDecimalLeadingZerosWithinThirtyNineDigits) {
   // Accepted, though never produced: FormatId writes "7".
   EXPECT_EQ(Parsed("007"), "7");

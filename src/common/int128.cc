@@ -1,6 +1,7 @@
 #include "common/int128.h"
 
 #include <algorithm>
+#include <array>
 
 namespace tpw {
 
@@ -30,8 +31,19 @@ std::string U128ToDecimal(u128 value) {
 
 std::optional<u128> ParseU128Decimal(std::string_view text) {
   if (text.empty() || text.size() > kU128DecimalDigitsMax) return std::nullopt;
-  u128 value = 0;
-  for (char c : text) {
+  // The first 19 digits cannot overflow 64 bits: plain 64-bit arithmetic (ids and amounts
+  // rarely have more); only the digits after them need the checked 128-bit steps.
+  constexpr size_t kU64SafeDigits = 19;
+  const size_t head = std::min(text.size(), kU64SafeDigits);
+  uint64_t low = 0;
+  for (size_t i = 0; i < head; ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    low = low * 10 + static_cast<uint64_t>(c - '0');
+  }
+  u128 value = low;
+  for (size_t i = head; i < text.size(); ++i) {
+    const char c = text[i];
     if (c < '0' || c > '9') return std::nullopt;
     u128 next = 0;
     if (__builtin_mul_overflow(value, u128{10}, &next)) return std::nullopt;
@@ -40,22 +52,40 @@ std::optional<u128> ParseU128Decimal(std::string_view text) {
   return value;
 }
 
-static int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// A hex digit's value, -1 for any other byte: one load per digit instead of three ranges.
+static constexpr std::array<int8_t, 256> kHexDigitValues = [] {
+  std::array<int8_t, 256> values{};
+  values.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) values[static_cast<size_t>(c)] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c)
+    values[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c)
+    values[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'A' + 10);
+  return values;
+}();
+
+static int HexDigitValue(char c) { return kHexDigitValues[static_cast<unsigned char>(c)]; }
+
+// Up to 16 hex digits into 64 bits; false on a non-hex character.
+static bool ParseU64Hex(std::string_view text, uint64_t& value) {
+  value = 0;
+  for (char c : text) {
+    const int digit = HexDigitValue(c);
+    if (digit < 0) return false;
+    value = (value << 4) | static_cast<uint64_t>(digit);
+  }
+  return true;
 }
 
 std::optional<u128> ParseU128Hex(std::string_view text) {
   if (text.empty() || text.size() > 32) return std::nullopt;
-  u128 value = 0;
-  for (char c : text) {
-    const int digit = HexDigitValue(c);
-    if (digit < 0) return std::nullopt;
-    value = (value << 4) | static_cast<u128>(digit);
-  }
-  return value;
+  // Two 64-bit halves: a 128-bit shift per digit costs several instructions more.
+  const size_t high_digits = text.size() > 16 ? text.size() - 16 : 0;
+  uint64_t high = 0;
+  uint64_t low = 0;
+  if (!ParseU64Hex(text.substr(0, high_digits), high)) return std::nullopt;
+  if (!ParseU64Hex(text.substr(high_digits), low)) return std::nullopt;
+  return (u128{high} << 64) | low;
 }
 
 std::string U128ToHex(u128 value) {

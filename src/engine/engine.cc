@@ -192,6 +192,9 @@ EngineStatus Engine::Impl::OpenJournal(std::optional<journal::TrustedPrefix> tru
   journal_options.lock_directory = false;  // we hold the lock
   journal_options.trusted_prefix = trusted;
   if (options_.segment_bytes_max != 0) journal_options.segment_bytes_max = options_.segment_bytes_max;
+  if (options_.journal_preallocate_bytes.has_value()) {
+    journal_options.preallocate_bytes = *options_.journal_preallocate_bytes;
+  }
   auto journal = journal::JournalWriter::Open(*storage_, journal_options);
   if (!journal.ok()) return Err{FromJournal(journal.error())};
   journal_ = std::move(journal.value());

@@ -73,6 +73,9 @@ struct EngineOptions {
   bool expire_when_idle = true;
   // Journal segment size (journal::JournalOptions::segment_bytes_max); 0 = the default.
   uint64_t segment_bytes_max = 0;
+  // Zeros written ahead of the journal's end (journal::JournalOptions::preallocate_bytes);
+  // unset = the journal's default. Tests of a journal that cannot grow turn it off.
+  std::optional<uint64_t> journal_preallocate_bytes;
 
   // ---- Offline payments (docs/offline-protocol.md)
   // The issuer's signing key, unlocked by the caller from its keystore. Without it the engine

@@ -47,6 +47,12 @@ struct JournalOptions {
   // trusted_prefix_mismatch if no group ends exactly there or the chain does not continue from
   // its hash.
   std::optional<TrustedPrefix> trusted_prefix;
+  // Zero bytes written ahead of the last segment's end, this many at a time (0: none). Groups
+  // then overwrite bytes the file already has, so Sync() does not also have to write the
+  // inode's new size: on ext4 that halves the device flushes of a small group's fdatasync.
+  // Groups of more than a quarter of this are written past the zeros as plain appends (their
+  // size change is amortised anyway, and zeros for them would double the bytes written).
+  uint64_t preallocate_bytes = kPreallocateBytesDefault;
 };
 
 struct GroupAppended {
@@ -95,6 +101,7 @@ class JournalWriter {
   JournalStatus CreateSegment(uint64_t index, uint64_t first_sequence,
                               const crypto::Hash256& previous_hash);
   JournalStatus RollSegment();
+  JournalStatus Preallocate(uint64_t group_bytes);
   JournalStatus CheckGroup(std::span<const RecordInput> records, uint64_t& payload_bytes) const;
   uint32_t EncodeGroup(std::span<const RecordInput> records, std::span<RecordLocation> locations);
   JournalResult<storage::File*> ReadHandle(const Segment& segment);
@@ -106,6 +113,8 @@ class JournalWriter {
   std::unique_ptr<storage::DirectoryLock> lock_;
   std::vector<Segment> segments_;        // consecutive indexes; back() is the one being appended to
   std::unique_ptr<storage::File> file_;  // segments_.back(), open for writing
+  // Size of file_: segments_.back().end plus the zeros written ahead (see preallocate_bytes).
+  uint64_t file_bytes_ = 0;
   std::vector<std::pair<uint64_t, std::unique_ptr<storage::File>>> read_handles_;
   std::vector<uint8_t> buffer_;  // one group: header + payload, reused by every append
   JournalStats stats_;

@@ -34,6 +34,20 @@ std::vector<Fact> WriteSyncedGroups(JournalWriter& writer, size_t groups, uint64
   return written;
 }
 
+JournalOptions WithPreallocation(uint64_t bytes) {
+  JournalOptions options;
+  options.preallocate_bytes = bytes;
+  return options;
+}
+
+uint64_t SegmentFileBytes(SimulatedStorage& disk) {
+  uint64_t bytes = 0;
+  for (const std::string& name : testing::SegmentNames(disk)) {
+    bytes += testing::ReadFileBytes(disk, name).size();
+  }
+  return bytes;
+}
+
 void ExpectPoisoned(JournalWriter& writer) {
   EXPECT_TRUE(writer.poisoned());
   std::vector<RecordLocation> locations(1);
@@ -51,16 +65,14 @@ void ExpectPoisoned(JournalWriter& writer) {
   EXPECT_EQ(read.error().code, JournalError::writer_poisoned);
 }
 
+// A group written into zeros prepared earlier needs no new space, so this writer prepares none.
 TEST(JournalFaultTest, NoSpaceDuringAppendPoisonsTheWriterAndReopenRecoversEverythingSynced) {
   SeededRandom random(1);
   SimulatedStorage disk(random);
-  auto writer = MustOpenWriter(disk);
+  auto writer = MustOpenWriter(disk, WithPreallocation(0));
   const std::vector<Fact> synced = WriteSyncedGroups(*writer, 3, 10);
-  uint64_t live = 0;
-  for (const std::string& name : testing::SegmentNames(disk)) {
-    live += testing::ReadFileBytes(disk, name).size();
-  }
-  disk.set_faults(SimulatedFaults{.capacity_bytes = live + 100});  // the next group won't fit
+  // The next group won't fit.
+  disk.set_faults(SimulatedFaults{.capacity_bytes = SegmentFileBytes(disk) + 100});
   std::vector<RecordLocation> locations;
   std::vector<RecordInput> inputs;
   const auto payloads = MakePayloads(99, 4, 64);
@@ -78,6 +90,39 @@ TEST(JournalFaultTest, NoSpaceDuringAppendPoisonsTheWriterAndReopenRecoversEvery
   disk.set_faults({});
   auto reopened = MustOpenWriter(disk);
   EXPECT_EQ(reopened->stats().torn_tail_bytes, 100u);  // the part of the group that fit
+  auto facts = ReadAllFacts(disk);
+  ASSERT_TRUE(facts.ok()) << facts.error().Message();
+  EXPECT_EQ(facts.value(), synced);
+}
+
+TEST(JournalFaultTest, NoSpaceWhilePreallocatingPoisonsTheWriterAndReopenKeepsEverythingSynced) {
+  SeededRandom random(11);
+  SimulatedStorage disk(random);
+  auto writer = MustOpenWriter(disk, WithPreallocation(4096));
+  std::vector<Fact> synced = WriteSyncedGroups(*writer, 1, 10);
+  // Room for the groups that fit in the zeros already written, not for more zeros.
+  disk.set_faults(SimulatedFaults{.capacity_bytes = SegmentFileBytes(disk) + 100});
+  for (uint64_t g = 0;; ++g) {
+    ASSERT_LT(g, 100u) << "the prepared zeros never ran out";
+    std::vector<RecordLocation> locations(4);
+    std::vector<RecordInput> inputs;
+    const auto payloads = MakePayloads(100 + g, 4, 64);
+    for (const auto& p : payloads) inputs.push_back(RecordInput{7, p});
+    auto append = writer->AppendGroup(inputs, locations);
+    if (!append.ok()) {
+      EXPECT_EQ(append.error().storage_failure.code, storage::StorageError::no_space);
+      break;
+    }
+    ASSERT_TRUE(writer->Sync().ok());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      synced.push_back(Fact{append.value().first_sequence.value + i, 7, payloads[i]});
+    }
+  }
+  ExpectPoisoned(*writer);
+  writer.reset();
+  disk.set_faults({});
+  auto reopened = MustOpenWriter(disk, WithPreallocation(4096));
+  EXPECT_EQ(reopened->stats().torn_tail_bytes, 0u);  // only zeros follow the last group
   auto facts = ReadAllFacts(disk);
   ASSERT_TRUE(facts.ok()) << facts.error().Message();
   EXPECT_EQ(facts.value(), synced);

@@ -1,5 +1,7 @@
 // Recovery and verification against damaged journals on real files: truncations, byte flips,
 // spliced groups and segments, newer versions and hostile files.
+#include <algorithm>
+
 #include "journal/crc32c.h"
 #include "journal/format.h"
 #include "journal/test_util.h"
@@ -27,6 +29,14 @@ constexpr size_t kGroupBytes =
     kGroupHeaderBytes + kRecordsPerGroup * (kRecordHeaderBytes + kRecordBytes);
 const std::string kFirstSegment = "segment-00000000000000000001.tpj";
 
+// Most tests damage a journal whose last file ends at its last group, as a writer without
+// preallocation leaves it; the zero tail a preallocating writer leaves has its own tests.
+JournalOptions NoPreallocation() {
+  JournalOptions options;
+  options.preallocate_bytes = 0;
+  return options;
+}
+
 // Byte offset of group `g` (0-based) in a segment of equal-sized groups.
 constexpr uint64_t GroupOffset(size_t g) { return kSegmentHeaderBytes + g * kGroupBytes; }
 
@@ -34,7 +44,7 @@ class JournalRecoveryTest : public ::testing::Test {
  protected:
   // Writes `groups` synced groups of kRecordsPerGroup records; returns the facts.
   std::vector<Fact> WriteJournal(storage::Storage& storage, size_t groups, uint64_t seed = 0,
-                                 JournalOptions options = {}) {
+                                 JournalOptions options = NoPreallocation()) {
     auto writer = MustOpenWriter(storage, options);
     std::vector<Fact> written;
     for (size_t g = 0; g < groups; ++g) {
@@ -520,6 +530,95 @@ TEST_F(JournalRecoveryTest, ATrustedPrefixSpanningSeveralSegmentsOpens) {
   auto again = JournalWriter::Open(*storage_, options);
   ASSERT_TRUE(again.ok()) << again.error().Message();
   EXPECT_EQ(again.value()->stats().head_hash, VerifyJournal(*storage_).value().stats.head_hash);
+}
+
+// ---- The zero tail a preallocating writer leaves -------------------------------------------
+
+JournalOptions Preallocating() {
+  JournalOptions options;
+  options.preallocate_bytes = 8192;
+  return options;
+}
+
+TEST_F(JournalRecoveryTest, ZerosAfterTheLastGroupAreTheEndNotATornTailAndAreKept) {
+  const std::vector<Fact> written = WriteJournal(*storage_, 3, 0, Preallocating());
+  const uint64_t size = ReadFileBytes(*storage_, kFirstSegment).size();
+  ASSERT_GT(size, GroupOffset(3));
+  auto report = VerifyJournal(*storage_);
+  ASSERT_TRUE(report.ok()) << report.error().Message();
+  EXPECT_EQ(report.value().stats.torn_tail_bytes, 0u);
+  EXPECT_EQ(report.value().stats.zero_tail_bytes, size - GroupOffset(3));
+  auto writer = MustOpenWriter(*storage_, Preallocating());
+  EXPECT_EQ(writer->stats().torn_tail_bytes, 0u);
+  EXPECT_EQ(writer->stats().zero_tail_bytes, size - GroupOffset(3));
+  EXPECT_EQ(writer->stats().bytes, GroupOffset(3));
+  EXPECT_EQ(ReadFileBytes(*storage_, kFirstSegment).size(), size);  // recovery keeps the zeros
+  // The next group goes where the zeros start.
+  EXPECT_EQ(AppendGroup(*writer, MakePayloads(99, 1, 5)).at(0).sequence, 10u);
+  ASSERT_TRUE(writer->Sync().ok());
+  writer.reset();
+  auto facts = ReadAllFacts(*storage_);
+  ASSERT_TRUE(facts.ok()) << facts.error().Message();
+  EXPECT_EQ(facts.value().size(), written.size() + 1);
+  EXPECT_TRUE(std::equal(written.begin(), written.end(), facts.value().begin()));
+}
+
+// A crash while the last group was being written into prepared zeros: any prefix of it, then
+// zeros. Recovery drops the partial group as a torn tail (with the zeros after it), the writer
+// goes on after the last whole group and a second reopen finds everything.
+TEST_F(JournalRecoveryTest, APartialGroupFollowedByZerosIsATornTailAndTheJournalGoesOn) {
+  const std::vector<Fact> written = WriteJournal(*storage_, 3, 0, Preallocating());
+  const std::vector<uint8_t> full = ReadFileBytes(*storage_, kFirstSegment);
+  const std::vector<Fact> kept(written.begin(), written.begin() + 2 * kRecordsPerGroup);
+  for (uint64_t cut = GroupOffset(2); cut < GroupOffset(3); ++cut) {
+    std::vector<uint8_t> torn = full;
+    std::fill(torn.begin() + static_cast<ptrdiff_t>(cut),
+              torn.begin() + static_cast<ptrdiff_t>(GroupOffset(3)), uint8_t{0});
+    WriteFileBytes(*storage_, kFirstSegment, torn);
+    const bool only_zeros = cut == GroupOffset(2);
+    auto writer = MustOpenWriter(*storage_, Preallocating());
+    EXPECT_EQ(writer->stats().torn_tail_bytes, only_zeros ? 0 : full.size() - GroupOffset(2))
+        << "cut " << cut;
+    EXPECT_EQ(writer->stats().last_sequence, SequenceNo{6}) << "cut " << cut;
+    EXPECT_EQ(AppendGroup(*writer, MakePayloads(99, 1, 5)).at(0).sequence, 7u);
+    ASSERT_TRUE(writer->Sync().ok());
+    writer.reset();
+    auto reopened = MustOpenWriter(*storage_, Preallocating());
+    EXPECT_EQ(reopened->stats().torn_tail_bytes, 0u) << "cut " << cut;
+    EXPECT_EQ(reopened->stats().last_sequence, SequenceNo{7}) << "cut " << cut;
+    reopened.reset();
+    auto facts = ReadAllFacts(*storage_);
+    ASSERT_TRUE(facts.ok()) << facts.error().Message();
+    ASSERT_EQ(facts.value().size(), kept.size() + 1) << "cut " << cut;
+    EXPECT_TRUE(std::equal(kept.begin(), kept.end(), facts.value().begin())) << "cut " << cut;
+  }
+}
+
+TEST_F(JournalRecoveryTest, ZerosBeforeAValidGroupHeaderAreCorruptionNotAnEnd) {
+  WriteJournal(*storage_, 3, 0, Preallocating());
+  std::vector<uint8_t> bytes = ReadFileBytes(*storage_, kFirstSegment);
+  std::fill(bytes.begin() + static_cast<ptrdiff_t>(GroupOffset(1)),
+            bytes.begin() + static_cast<ptrdiff_t>(GroupOffset(2)), uint8_t{0});
+  WriteFileBytes(*storage_, kFirstSegment, bytes);
+  const JournalFailure failure = OpenFailure(*storage_);
+  EXPECT_EQ(failure.code, JournalError::corrupt_group) << failure.Message();
+  EXPECT_EQ(failure.offset, GroupOffset(1)) << failure.Message();
+}
+
+TEST_F(JournalRecoveryTest, OnlyTheLastSegmentKeepsZerosAfterItsGroups) {
+  JournalOptions options = Preallocating();
+  options.segment_bytes_max = 4096;
+  const std::vector<Fact> written = WriteJournal(*storage_, 60, 0, options);
+  const std::vector<std::string> names = SegmentNames(*storage_);
+  ASSERT_GT(names.size(), 2u);
+  auto report = VerifyJournal(*storage_);
+  ASSERT_TRUE(report.ok()) << report.error().Message();
+  uint64_t sizes = 0;
+  for (const std::string& name : names) sizes += ReadFileBytes(*storage_, name).size();
+  EXPECT_EQ(sizes, report.value().stats.bytes + report.value().stats.zero_tail_bytes);
+  auto facts = ReadAllFacts(*storage_);
+  ASSERT_TRUE(facts.ok()) << facts.error().Message();
+  EXPECT_EQ(facts.value(), written);
 }
 
 }  // namespace

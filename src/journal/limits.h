@@ -24,6 +24,8 @@ inline constexpr uint64_t kSegmentBytesLimit = uint64_t{64} << 30;
 // A record location packs the byte offset into the low bits and the segment index above them.
 inline constexpr int kLocationOffsetBits = 40;
 inline constexpr uint64_t kSegmentIndexMax = (uint64_t{1} << (64 - kLocationOffsetBits)) - 1;
+// Default JournalOptions::preallocate_bytes: zeros written ahead of the last segment's end.
+inline constexpr uint64_t kPreallocateBytesDefault = uint64_t{1} << 20;
 // Read-ahead window when scanning a segment (recovery, verify, replay).
 inline constexpr size_t kScanReadAheadBytes = size_t{1} << 20;
 // Segments whose read handles JournalWriter::Read keeps open at once.

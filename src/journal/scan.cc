@@ -252,6 +252,12 @@ JournalResult<JournalScan::Step> JournalScan::NextGroupInSegment() {
   const uint64_t offset = position_;
   const uint64_t remaining = size_ - offset;
   if (remaining == 0) return Step::end;
+  JournalResult<bool> zero_tail = IsZeroTail(offset);
+  if (!zero_tail.ok()) return Err{zero_tail.error()};
+  if (zero_tail.value()) {
+    zero_bytes_ = remaining;
+    return Step::end;
+  }
   if (remaining < kGroupHeaderBytes) {
     return Suspect(
         offset, "only " + std::to_string(remaining) + " bytes remain, fewer than a group header");
@@ -371,6 +377,25 @@ JournalResult<JournalScan::Step> JournalScan::Suspect(uint64_t offset, std::stri
   return Step::torn_tail;
 }
 
+// Whether everything from the group boundary `offset` to the end of the last segment is zero:
+// space the writer prepared ahead (JournalOptions::preallocate_bytes), not yet used. A group
+// header never starts with a zero byte (its magic number), so only a zero there costs a look at
+// the rest. Zeros with anything else after them are left to the torn-tail rules (Suspect).
+JournalResult<bool> JournalScan::IsZeroTail(uint64_t offset) {
+  if (!last_) return false;
+  for (uint64_t start = offset; start < size_;) {
+    const size_t length =
+        static_cast<size_t>(std::min<uint64_t>(size_ - start, kScanReadAheadBytes));
+    JournalResult<std::span<const uint8_t>> bytes =
+        window_->Fetch(start, start == offset ? 1 : length);
+    if (!bytes.ok()) return Err{bytes.error()};
+    const std::span<const uint8_t> window = bytes.value();
+    if (std::any_of(window.begin(), window.end(), [](uint8_t b) { return b != 0; })) return false;
+    start += window.size();
+  }
+  return true;
+}
+
 JournalResult<std::optional<uint64_t>> JournalScan::FindGroupHeaderAfter(uint64_t offset) {
   uint64_t start = offset + 1;
   while (start + kGroupHeaderBytes <= size_) {
@@ -438,6 +463,7 @@ JournalStatus ScanToEnd(JournalScan& scan, uint64_t first_sequence, JournalStats
   stats.last_sequence = SequenceNo{scan.chain().next_sequence - 1};
   stats.head_hash = scan.chain().hash;
   stats.torn_tail_bytes = scan.torn_tail_bytes();
+  stats.zero_tail_bytes = scan.zero_tail_bytes();
   return JournalStatus::Ok();
 }
 

@@ -58,6 +58,8 @@ class JournalScan {
 
   // Advances to the next valid group: true with group() set, false at the end of the journal
   // (after the last group, or at a torn tail of the last segment: see torn_tail_bytes()).
+  // Zeros from a group boundary to the end of the last segment are the writer's preallocated
+  // space (zero_tail_bytes()), an end like the end of the file.
   JournalResult<bool> Next();
   // Fails with trusted_prefix_mismatch if a trusted prefix was given and never reached; call
   // after Next() returned false.
@@ -69,6 +71,7 @@ class JournalScan {
   const std::vector<ScannedSegment>& segments_done() const { return done_; }
   uint64_t torn_tail_offset() const { return torn_offset_; }
   uint64_t torn_tail_bytes() const { return torn_bytes_; }
+  uint64_t zero_tail_bytes() const { return zero_bytes_; }
 
  private:
   enum class Step { group, end, torn_tail };
@@ -80,6 +83,7 @@ class JournalScan {
   JournalResult<Step> CheckGroup(uint64_t offset, const format::GroupHeader& header,
                                  std::span<const uint8_t> group_bytes);
   JournalResult<Step> Suspect(uint64_t offset, std::string reason);
+  JournalResult<bool> IsZeroTail(uint64_t offset);
   JournalResult<std::optional<uint64_t>> FindGroupHeaderAfter(uint64_t offset);
   Err<JournalFailure> Corrupt(JournalError code, uint64_t offset, std::string detail) const;
   void FinishSegment();
@@ -105,6 +109,7 @@ class JournalScan {
   std::vector<ScannedSegment> done_;
   uint64_t torn_offset_ = 0;
   uint64_t torn_bytes_ = 0;
+  uint64_t zero_bytes_ = 0;
 };
 
 // Runs `scan` to its end, adding every group to `stats` and filling in the head, the segment

@@ -73,6 +73,9 @@ struct JournalStats {
   // Bytes of an incomplete or damaged final group at the end of the last segment: truncated
   // away by JournalWriter::Open, only reported by VerifyJournal (which never writes).
   uint64_t torn_tail_bytes = 0;
+  // Zero bytes after the last group of the last segment: space the writer prepared ahead
+  // (JournalOptions::preallocate_bytes), the normal end of a journal, kept by recovery.
+  uint64_t zero_tail_bytes = 0;
 };
 
 }  // namespace tpw::journal

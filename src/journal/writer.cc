@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "common/assert.h"
@@ -85,10 +87,13 @@ JournalStatus JournalWriter::Recover() {
       storage_->Open(last.name, storage::OpenMode::read_write);
   if (!file.ok()) return JournalFailStorage(file.error());
   file_ = std::move(file).value();
+  file_bytes_ = last.end + stats_.zero_tail_bytes;
   if (stats_.torn_tail_bytes > 0) {
-    // Drop the torn tail for good, so new groups follow the last valid one directly.
+    // Drop the torn tail for good (with any zeros after it), so new groups follow the last
+    // valid one directly.
     if (storage::StorageStatus s = file_->Truncate(last.end); !s.ok())
       return JournalFailStorage(s.error());
+    file_bytes_ = last.end;
   }
   // What we just read may still sit only in the page cache (the previous process died before
   // its fdatasync, or before the directory fsync of a new segment). The engine will act on it,
@@ -132,6 +137,8 @@ JournalStatus JournalWriter::CreateSegment(uint64_t index, uint64_t first_sequen
   if (!file.ok()) return JournalFailStorage(file.error());
   file_ = std::move(file).value();
   segments_.push_back(Segment{name, index, kSegmentHeaderBytes});
+  file_bytes_ = kSegmentHeaderBytes;
+  stats_.zero_tail_bytes = 0;
   stats_.segments += 1;
   stats_.bytes += kSegmentHeaderBytes;
   return JournalStatus::Ok();
@@ -146,6 +153,12 @@ JournalStatus JournalWriter::RollSegment() {
         JournalError::limit_reached,
         "segment index " + std::to_string(index) + " exceeds " + std::to_string(kSegmentIndexMax));
   }
+  // Only the last segment may end in zeros (recovery treats zeros anywhere else as damage).
+  if (file_bytes_ > segments_.back().end) {
+    if (storage::StorageStatus s = file_->Truncate(segments_.back().end); !s.ok())
+      return Poison(FailureFromStorage(s.error()));
+    file_bytes_ = segments_.back().end;
+  }
   if (storage::StorageStatus s = file_->DataSync(); !s.ok())
     return Poison(FailureFromStorage(s.error()));
   durable_sequence_ = stats_.last_sequence;
@@ -153,6 +166,31 @@ JournalStatus JournalWriter::RollSegment() {
       !s.ok()) {
     return Poison(s.error());
   }
+  return JournalStatus::Ok();
+}
+
+// Writes zeros ahead of the segment's end when the next group would not fit in those already
+// there, so small groups overwrite bytes the file has and their fdatasync need not write the
+// inode (see JournalOptions::preallocate_bytes). The zeros are made durable by the next Sync()
+// with that group; until then a crash may keep any part of them, which recovery reads as the
+// end of the journal (zeros) or drops as a torn tail (zeros after a partial group).
+JournalStatus JournalWriter::Preallocate(uint64_t group_bytes) {
+  const uint64_t end = segments_.back().end;
+  const uint64_t chunk = options_.preallocate_bytes;
+  if (end + group_bytes <= file_bytes_ || group_bytes > chunk / 4) return JournalStatus::Ok();
+  const uint64_t target =
+      std::max(end + group_bytes, std::min(end + group_bytes + chunk, options_.segment_bytes_max));
+  static constexpr std::array<uint8_t, 64 * 1024> kZeros{};
+  for (uint64_t at = file_bytes_; at < target;) {
+    const auto length = static_cast<size_t>(std::min<uint64_t>(target - at, kZeros.size()));
+    if (storage::StorageStatus s = file_->Write(at, std::span(kZeros.data(), length)); !s.ok())
+      return Poison(FailureFromStorage(s.error()));
+    at += length;
+  }
+  // Start the zeros on their way to the device now: the Sync() that makes them durable then
+  // has less to wait for.
+  file_->StartWriteback(file_bytes_, target - file_bytes_);
+  file_bytes_ = target;
   return JournalStatus::Ok();
 }
 
@@ -230,11 +268,12 @@ JournalResult<GroupAppended> JournalWriter::AppendGroup(std::span<const RecordIn
       segments_.back().end + group_bytes > options_.segment_bytes_max) {
     if (JournalStatus s = RollSegment(); !s.ok()) return Err{s.error()};
   }
+  if (JournalStatus s = Preallocate(group_bytes); !s.ok()) return Err{s.error()};
   if (buffer_.size() < group_bytes) buffer_.resize(static_cast<size_t>(group_bytes));
   const uint32_t size = EncodeGroup(records, locations);
   TPW_ASSERT(size == group_bytes);
   const std::span<const uint8_t> group(buffer_.data(), size);
-  if (storage::StorageStatus s = file_->Append(group); !s.ok()) {
+  if (storage::StorageStatus s = file_->Write(segments_.back().end, group); !s.ok()) {
     return Poison(FailureFromStorage(s.error()));
   }
   // This group's own hash is needed only by the next group's header, so compute it after the
@@ -250,6 +289,8 @@ JournalResult<GroupAppended> JournalWriter::AppendGroup(std::span<const RecordIn
   appended.last_sequence = SequenceNo{stats_.last_sequence.value + records.size()};
   appended.hash = hash;
   segments_.back().end += size;
+  file_bytes_ = std::max(file_bytes_, segments_.back().end);
+  stats_.zero_tail_bytes = file_bytes_ - segments_.back().end;
   stats_.groups += 1;
   stats_.records += records.size();
   stats_.record_bytes += payload_bytes - records.size() * kRecordHeaderBytes;
