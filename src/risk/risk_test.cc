@@ -118,6 +118,29 @@ TEST(RiskEngine, DecideEachDecidesExactlyAsOneDecideAfterAnother) {
   EXPECT_EQ(run.SaveState(), one_by_one.SaveState());
 }
 
+TEST(RiskEngine, ReservedMemoryChangesNoDecisionAndNoSavedByte) {
+  const uint64_t seed =
+      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::shared_ptr<const RuleSet> rules = VelocityRules();
+  ASSERT_NE(rules, nullptr);
+  const auto events = EventStream(seed, 5'000);
+  VelocityOptions small;
+  small.keys_max = 64;  // evictions too: the reserve is the cap, the table still stays under it
+  VelocityOptions reserved = small;
+  reserved.reserve_keys = 1000;  // more than keys_max: capped
+  RiskEngine growing(rules, small);
+  RiskEngine presized(rules, reserved);
+  EXPECT_EQ(growing.ReservedKeys(), 0u);
+  EXPECT_EQ(presized.ReservedKeys(), rules->features().size() * small.keys_max);
+  EXPECT_EQ(DecideAll(presized, events), DecideAll(growing, events));
+  EXPECT_EQ(presized.SaveState(), growing.SaveState());
+  // A state loads into a reserved engine and continues the same.
+  RiskEngine restarted(rules, reserved);
+  ASSERT_TRUE(restarted.LoadState(growing.SaveState()).ok());
+  EXPECT_EQ(restarted.ReservedKeys(), presized.ReservedKeys());
+  EXPECT_EQ(restarted.SaveState(), growing.SaveState());
+}
+
 TEST(RiskEngine, SaveLoadThenContinueMatchesAnEngineThatNeverStopped) {
   const uint64_t seed =
       test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
