@@ -16,6 +16,10 @@ namespace {
 using test::At;
 using test::SampleEvent;
 
+uint64_t CurrentTestSeed() {
+  return test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+}
+
 std::shared_ptr<const RuleSet> VelocityRules() { return test::MustCompile(test::kVelocityRules); }
 
 // A reproducible stream of events over a few hundred keys, a few seconds apart.
@@ -77,8 +81,7 @@ TEST(RiskEngine, EvaluateChangesNothing) {
 }
 
 TEST(RiskEngine, SameEventsGiveSameStateAndDecisions) {
-  const uint64_t seed =
-      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const uint64_t seed = CurrentTestSeed();
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
   const auto events = EventStream(seed, 5'000);
@@ -92,8 +95,7 @@ TEST(RiskEngine, SameEventsGiveSameStateAndDecisions) {
 }
 
 TEST(RiskEngine, DecideEachDecidesExactlyAsOneDecideAfterAnother) {
-  const uint64_t seed =
-      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const uint64_t seed = CurrentTestSeed();
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
   const auto events = EventStream(seed, 5'000);
@@ -119,15 +121,12 @@ TEST(RiskEngine, DecideEachDecidesExactlyAsOneDecideAfterAnother) {
 }
 
 TEST(RiskEngine, ReservedMemoryChangesNoDecisionAndNoSavedByte) {
-  const uint64_t seed =
-      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
-  const auto events = EventStream(seed, 5'000);
-  VelocityOptions small;
-  small.keys_max = 64;  // evictions too: the reserve is the cap, the table still stays under it
-  VelocityOptions reserved = small;
-  reserved.reserve_keys = 1000;  // more than keys_max: capped
+  // keys_max 64: evictions too (the reserve is the cap and the table still stays under it).
+  const VelocityOptions small{.keys_max = 64};
+  const VelocityOptions reserved{.keys_max = 64, .reserve_keys = 1000};  // capped at keys_max
+  const auto events = EventStream(CurrentTestSeed(), 5'000);
   RiskEngine growing(rules, small);
   RiskEngine presized(rules, reserved);
   EXPECT_EQ(growing.ReservedKeys(), 0u);
@@ -142,8 +141,7 @@ TEST(RiskEngine, ReservedMemoryChangesNoDecisionAndNoSavedByte) {
 }
 
 TEST(RiskEngine, SaveLoadThenContinueMatchesAnEngineThatNeverStopped) {
-  const uint64_t seed =
-      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const uint64_t seed = CurrentTestSeed();
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
   const auto events = EventStream(seed, 6'000);
