@@ -73,8 +73,13 @@ class ChunkedVector {
   }
   size_t size() const { return size_; }
   // Allocates and faults in chunks up front for `count` elements: setup, not steady state.
+  // Every 4 KiB page of a new chunk is written once, so the chunk is resident even where
+  // transparent huge pages are off (AddChunk's one touch then faults in a single page).
   void Reserve(size_t count) {
-    while (chunks_.size() * kPerChunk < count) AddChunk();
+    while (chunks_.size() * kPerChunk < count) {
+      AddChunk();
+      FaultInPages(chunks_.back().get(), kChunkBytes);
+    }
   }
 
   // Appends a value-initialized element.

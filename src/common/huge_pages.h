@@ -19,6 +19,16 @@ namespace tpw {
 
 inline constexpr size_t kHugePageBytes = size_t{2} << 20;
 
+inline constexpr size_t kSmallPageBytes = 4096;
+
+// Writes a zero byte on every 4 KiB page of [p, p + bytes) whose contents are unused: the kernel
+// allocates and zeroes them now (setup) instead of on the first real write (a page fault in the
+// middle of the work). Where huge pages back the range, the first write per 2 MiB does it all.
+inline void FaultInPages(void* p, size_t bytes) {
+  auto* memory = static_cast<volatile char*>(p);
+  for (size_t offset = 0; offset < bytes; offset += kSmallPageBytes) memory[offset] = 0;
+}
+
 // `bytes` rounded up to whole huge pages.
 inline size_t HugePageRounded(size_t bytes) {
   return (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
@@ -99,6 +109,11 @@ class ZeroedHugePageArray {
 
   size_t size() const { return size_; }
   size_t bytes() const { return bytes_; }  // mapped (whole huge pages), not necessarily touched
+  // Faults every page in now (setup): for an array that will be dense, so the first writes
+  // while working do not each wait for the kernel to zero a page. Contents stay all zero.
+  void FaultIn() {
+    if (data_ != nullptr) FaultInPages(data_, bytes_);
+  }
   T& operator[](size_t i) { return data_[i]; }
   const T& operator[](size_t i) const { return data_[i]; }
 

@@ -195,6 +195,7 @@ class Compiler {
     result.range.begin = static_cast<uint32_t>(program_.code.size());
     if (!failed_) Emit(root, Type::boolean);
     result.range.end = static_cast<uint32_t>(program_.code.size());
+    if (!failed_) FuseTwoFieldTests(result.range);
     if (!failed_ && result.range.end - result.range.begin > kConditionOpsMax) {
       Fail(0, "condition compiles to more than " + std::to_string(kConditionOpsMax) +
                   " instructions; split it into several rules");
@@ -906,6 +907,20 @@ class Compiler {
     EmitFused(field ? Op::field_compare : Op::feature_compare, OutcomesAccepted(node.op),
               static_cast<uint8_t>(field ? static_cast<uint32_t>(left.field) : left.index),
               AddConstant(constant));
+  }
+
+  // A condition that is exactly `field OP constant and field OP constant` (the commonest rule
+  // shape) runs as one instruction that tests both (Op::field_compare_and). The code keeps its
+  // three instructions: the second test's operands stay where the new one reads them.
+  void FuseTwoFieldTests(CodeRange range) {
+    if (range.end - range.begin != 3) return;
+    Instr& first = program_.code[range.begin];
+    const Instr& jump = program_.code[range.begin + 1];
+    const Instr& second = program_.code[range.begin + 2];
+    if (first.op == Op::field_compare && jump.op == Op::jump_if_false && jump.arg == range.end &&
+        second.op == Op::field_compare) {
+      first.op = Op::field_compare_and;
+    }
   }
 
   static bool IsFused(Op op) {

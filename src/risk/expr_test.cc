@@ -50,6 +50,23 @@ TEST(RiskExpr, AmountComparisonsAtTheirBoundaries) {
                     {"amount >= 10001", false}});
 }
 
+// `field OP constant and field OP constant` as a whole condition runs as one instruction
+// (Op::field_compare_and): every combination of the two tests, and the same tests nested, where
+// it does not apply, agree.
+TEST(RiskExpr, TwoFieldTestsJoinedByAndHoldOnlyWhenBothHold) {
+  ExpectConditions(SampleEvent(),  // 100.00 EUR, online
+                   {{"amount > 99.00 EUR and amount <= 100.00 EUR", true},
+                    {"amount > 100.00 EUR and amount <= 200.00 EUR", false},
+                    {"amount > 10.00 EUR and amount <= 99.00 EUR", false},
+                    {"amount > 200.00 EUR and amount <= 10.00 EUR", false},
+                    {"amount > 99.00 USD and amount <= 100.00 EUR", false},
+                    {"amount > 99.00 EUR and amount <= 100.00 USD", false},
+                    {"channel == 'online' and amount >= 100.00 EUR", true},
+                    {"(amount > 99.00 EUR and amount <= 100.00 EUR) or amount == 0", true},
+                    {"amount == 0 or (amount > 99.00 EUR and amount <= 100.00 EUR)", true},
+                    {"not (amount > 99.00 EUR and amount <= 100.00 EUR)", false}});
+}
+
 TEST(RiskExpr, AmountLiteralsCompareOnlyWithinTheirAsset) {
   Event e = SampleEvent();  // 100.00 EUR
   EXPECT_TRUE(Holds("amount == 100.00 EUR", e));

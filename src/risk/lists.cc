@@ -26,7 +26,7 @@ ListSet ListSet::Rebase(const RuleSet& rules) const {
     for (const List& old : lists_) {
       if (old.name == spec.name && old.kind == spec.kind) list.items = old.items;
     }
-    list.items.insert(spec.items.begin(), spec.items.end());
+    for (u128 item : spec.items) list.items.Insert(item);
     next.lists_.push_back(std::move(list));
   }
   return next;
@@ -44,10 +44,10 @@ Status<ListError> ListSet::Add(std::string_view list_name, std::string_view valu
   if (list == nullptr) return Err{ListError::unknown_list};
   u128 value = 0;
   if (!ParseKeyValue(list->kind, value_text, value)) return Err{ListError::invalid_value};
-  if (list->items.size() >= kListItemsMax && list->items.count(value) == 0) {
+  if (list->items.size() >= kListItemsMax && !list->items.Contains(value)) {
     return Err{ListError::list_full};
   }
-  list->items.insert(value);
+  list->items.Insert(value);
   return Status<ListError>::Ok();
 }
 
@@ -56,15 +56,11 @@ Status<ListError> ListSet::Remove(std::string_view list_name, std::string_view v
   if (list == nullptr) return Err{ListError::unknown_list};
   u128 value = 0;
   if (!ParseKeyValue(list->kind, value_text, value)) return Err{ListError::invalid_value};
-  list->items.erase(value);
+  list->items.Erase(value);
   return Status<ListError>::Ok();
 }
 
-std::vector<u128> ListSet::SortedItems(size_t index) const {
-  std::vector<u128> items(lists_[index].items.begin(), lists_[index].items.end());
-  std::sort(items.begin(), items.end());
-  return items;
-}
+std::vector<u128> ListSet::SortedItems(size_t index) const { return lists_[index].items.Sorted(); }
 
 // Layout: u32 list count; per list: string name, u8 kind, u32 item count, sorted u128 items.
 void ListSet::Save(BinaryWriter& writer) const {
@@ -97,7 +93,7 @@ bool ListSet::Load(BinaryReader& reader) {
     for (uint32_t j = 0; j < items; ++j) {
       const u128 item = reader.U128();
       if (j > 0 && item <= previous) return false;  // sorted and unique: one encoding per set
-      list.items.insert(item);
+      list.items.Insert(item);
       previous = item;
     }
     for (const List& other : lists) {

@@ -8,12 +8,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "common/codec.h"
 #include "common/result.h"
 #include "risk/rules.h"
+#include "risk/u128_set.h"
 
 namespace tpw::risk {
 
@@ -23,16 +23,6 @@ enum class ListError : uint8_t {
   list_full = 3,      // the list holds kListItemsMax items
 };
 std::string_view ListErrorMessage(ListError error);
-
-struct U128Hash {
-  size_t operator()(u128 v) const {
-    uint64_t x = Low64(v) ^ (High64(v) * 0x9e3779b97f4a7c15ull);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return static_cast<size_t>(x);
-  }
-};
 
 class ListSet {
  public:
@@ -47,7 +37,7 @@ class ListSet {
   [[nodiscard]] Status<ListError> Remove(std::string_view list, std::string_view value);
 
   // Index is the list's position in RuleSet::lists() (the one this set was made for).
-  bool Contains(uint32_t index, u128 value) const { return lists_[index].items.count(value) != 0; }
+  bool Contains(uint32_t index, u128 value) const { return lists_[index].items.Contains(value); }
   size_t size() const { return lists_.size(); }
   const std::string& name(size_t index) const { return lists_[index].name; }
   KeyKind kind(size_t index) const { return lists_[index].kind; }
@@ -63,7 +53,7 @@ class ListSet {
   struct List {
     std::string name;
     KeyKind kind = KeyKind::account;
-    std::unordered_set<u128, U128Hash> items;
+    U128Set items;
   };
   List* Find(std::string_view name);
   std::vector<List> lists_;

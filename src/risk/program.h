@@ -86,6 +86,9 @@ enum class Op : uint8_t {
   feature_compare,  // push Feature(operand) `compare` constants[arg]
   field_in_set,     // push Field(operand) ∈ sets[arg]
   field_in_list,    // push Field(operand) ∈ named list `arg`
+  // A whole condition `field_compare and field_compare` (this instruction, a jump_if_false,
+  // the second field_compare): both tests in one dispatch, the second only when the first holds.
+  field_compare_and,
 };
 
 struct Instr {
@@ -183,8 +186,9 @@ void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, 
       &&compare,       &&compare,      &&compare,       &&compare,         &&logical_not,
       &&add,           &&sub,          &&mul,           &&in_set,          &&in_list,
       &&jump_if_false, &&jump_if_true, &&field_compare, &&feature_compare, &&field_in_set,
-      &&field_in_list};
-  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == static_cast<size_t>(Op::field_in_list) + 1);
+      &&field_in_list, &&field_compare_and};
+  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) ==
+                static_cast<size_t>(Op::field_compare_and) + 1);
   const Instr* code = program.code.data();
   Value stack[kStackSlotsMax];  // uninitialized: the compiler proved every read follows a write
   size_t top = 0;               // number of values on the stack
@@ -285,6 +289,15 @@ void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, 
   field_in_list:
     fused = ctx.InList(in->arg, ctx.Field(static_cast<Field>(in->operand)).v);
     TPW_RISK_PUSH_FUSED();
+  field_compare_and : {
+    TPW_ASSERT(pc + 3 == end);
+    const Instr& second = code[pc + 2];
+    result = Compare(in->accepted, ctx.Field(static_cast<Field>(in->operand)),
+                     program.constants[in->arg]) &&
+             Compare(second.accepted, ctx.Field(static_cast<Field>(second.operand)),
+                     program.constants[second.arg]);
+    goto rule_done;
+  }
   fused_then_jump : {
     // The next instruction is the jump on `fused`: do what it would do with `fused` on top.
     in = &code[++pc];

@@ -252,6 +252,12 @@ size_t RiskEngine::VelocityKeys() const {
   return keys;
 }
 
+size_t RiskEngine::ReservedKeys() const {
+  size_t keys = 0;
+  for (const FeatureTable& table : tables_) keys += table.reserved_keys();
+  return keys;
+}
+
 size_t RiskEngine::VelocityBytes() const {
   size_t bytes = 0;
   for (const FeatureTable& table : tables_) bytes += table.BytesUsed();

@@ -79,6 +79,9 @@ class RiskEngine {
   ListSet& lists() { return lists_; }
   const ListSet& lists() const { return lists_; }
   size_t VelocityKeys() const;
+  // Keys whose memory the features' tables reserved up front (VelocityOptions::reserve_keys),
+  // summed over the features.
+  size_t ReservedKeys() const;
   size_t VelocityBytes() const;
 
   // The velocity state and list contents (format: docs/risk-rules.md, "State format").

@@ -16,6 +16,10 @@ namespace {
 using test::At;
 using test::SampleEvent;
 
+uint64_t CurrentTestSeed() {
+  return test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+}
+
 std::shared_ptr<const RuleSet> VelocityRules() { return test::MustCompile(test::kVelocityRules); }
 
 // A reproducible stream of events over a few hundred keys, a few seconds apart.
@@ -77,8 +81,7 @@ TEST(RiskEngine, EvaluateChangesNothing) {
 }
 
 TEST(RiskEngine, SameEventsGiveSameStateAndDecisions) {
-  const uint64_t seed =
-      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const uint64_t seed = CurrentTestSeed();
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
   const auto events = EventStream(seed, 5'000);
@@ -92,8 +95,7 @@ TEST(RiskEngine, SameEventsGiveSameStateAndDecisions) {
 }
 
 TEST(RiskEngine, DecideEachDecidesExactlyAsOneDecideAfterAnother) {
-  const uint64_t seed =
-      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const uint64_t seed = CurrentTestSeed();
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
   const auto events = EventStream(seed, 5'000);
@@ -118,9 +120,28 @@ TEST(RiskEngine, DecideEachDecidesExactlyAsOneDecideAfterAnother) {
   EXPECT_EQ(run.SaveState(), one_by_one.SaveState());
 }
 
+TEST(RiskEngine, ReservedMemoryChangesNoDecisionAndNoSavedByte) {
+  std::shared_ptr<const RuleSet> rules = VelocityRules();
+  ASSERT_NE(rules, nullptr);
+  // keys_max 64: evictions too (the reserve is the cap and the table still stays under it).
+  const VelocityOptions small{.keys_max = 64};
+  const VelocityOptions reserved{.keys_max = 64, .reserve_keys = 1000};  // capped at keys_max
+  const auto events = EventStream(CurrentTestSeed(), 5'000);
+  RiskEngine growing(rules, small);
+  RiskEngine presized(rules, reserved);
+  EXPECT_EQ(growing.ReservedKeys(), 0u);
+  EXPECT_EQ(presized.ReservedKeys(), rules->features().size() * small.keys_max);
+  EXPECT_EQ(DecideAll(presized, events), DecideAll(growing, events));
+  EXPECT_EQ(presized.SaveState(), growing.SaveState());
+  // A state loads into a reserved engine and continues the same.
+  RiskEngine restarted(rules, reserved);
+  ASSERT_TRUE(restarted.LoadState(growing.SaveState()).ok());
+  EXPECT_EQ(restarted.ReservedKeys(), presized.ReservedKeys());
+  EXPECT_EQ(restarted.SaveState(), growing.SaveState());
+}
+
 TEST(RiskEngine, SaveLoadThenContinueMatchesAnEngineThatNeverStopped) {
-  const uint64_t seed =
-      test_support::TestSeed(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const uint64_t seed = CurrentTestSeed();
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);
   const auto events = EventStream(seed, 6'000);

@@ -33,9 +33,24 @@ FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& optio
   TPW_ASSERT(options.keys_max >= 1 && options.keys_max <= kFeatureKeysMax);
   // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
   TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
-  const size_t presized = std::min(keys_max_, kIndexPresizedKeys);
+  reserved_keys_ = std::min(options.reserve_keys, keys_max_);
+  const size_t presized = std::max(std::min(keys_max_, kIndexPresizedKeys), reserved_keys_);
   index_ = ZeroedHugePageArray<IndexEntry>(
       std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)));
+  Reserve(reserved_keys_);
+}
+
+// The slots of `keys` keys, and the index if that many keys make it dense (the test of Insert),
+// allocated and faulted in now. A sparse index stays lazily zeroed: few keys touch few pages.
+void FeatureTable::Reserve(uint32_t keys) {
+  if (keys == 0) return;
+  if (spec_.kind == FeatureKind::count) count_slots_.Reserve(keys);
+  if (spec_.kind == FeatureKind::sum) sum_slots_.Reserve(keys);
+  if (spec_.kind == FeatureKind::distinct) distinct_slots_.Reserve(keys);
+  if (keys >= index_.size() / kIndexEntriesPerHugePageAdvice) {
+    index_.AdviseHugePages();
+    index_.FaultIn();
+  }
 }
 
 size_t FeatureTable::BytesPerKey(FeatureKind kind) {

@@ -42,6 +42,11 @@ namespace tpw::risk {
 struct VelocityOptions {
   uint32_t keys_max = 1u << 20;  // per feature; at most kFeatureKeysMax
   uint64_t hash_seed = 0;        // mixes into every key hash (hash flooding); saved with state
+  // Keys per feature whose memory (slots and index) each table allocates and faults in when it
+  // is made (capped at keys_max), as a service sized for its keys would at start-up: a new key
+  // then never waits for the kernel to zero a fresh page while a payment is decided. 0: memory
+  // grows with the keys. Changes no result, only when memory is taken; not saved with state.
+  uint32_t reserve_keys = 0;
 };
 
 // The key a feature is about, taken from the event (0 when the event has none).
@@ -88,6 +93,8 @@ class FeatureTable {
   void PrefetchForRecord(const Event& event) const;
   static constexpr uint32_t kEvictionCandidates = 4;
   static constexpr uint32_t kIndexPresizedKeys = 1u << 20;
+  // Keys whose memory the table allocated and faulted in up front (VelocityOptions::reserve_keys).
+  uint32_t reserved_keys() const { return reserved_keys_; }
   // Bytes this table holds (capacity of its arrays).
   size_t BytesUsed() const;
   static size_t BytesPerKey(FeatureKind kind);
@@ -160,6 +167,7 @@ class FeatureTable {
   uint64_t Hash(u128 key, uint32_t asset) const;
   uint32_t Find(u128 key, uint32_t asset) const;
   uint32_t Insert(u128 key, uint32_t asset, uint64_t bucket);
+  void Reserve(uint32_t keys);
   uint32_t AppendSlot();
   uint32_t EvictionVictim() const;
   void IndexSlot(uint32_t slot, uint64_t hash);
@@ -182,6 +190,7 @@ class FeatureTable {
   FeatureSpec spec_;
   uint64_t bucket_ns_ = 0;
   uint32_t keys_max_ = 0;
+  uint32_t reserved_keys_ = 0;
   uint64_t hash_seed_ = 0;
   uint32_t keys_ = 0;
   uint32_t cursor_ = 0;  // where the next eviction looks first (used once the table is full)

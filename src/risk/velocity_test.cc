@@ -253,6 +253,21 @@ TEST(RiskVelocity, ManyKeysThroughASmallTableStayFindable) {
   EXPECT_EQ(table.Read(e, At(1)), 0u);
 }
 
+TEST(RiskVelocity, AReservedTableHoldsItsKeysMemoryBeforeAnyKeyArrives) {
+  const FeatureSpec spec = Spec(FeatureKind::sum, KeyKind::account, 3600);
+  FeatureTable growing(spec, {});
+  FeatureTable reserved(spec, VelocityOptions{.keys_max = 1u << 20, .reserve_keys = 100'000});
+  EXPECT_EQ(reserved.reserved_keys(), 100'000u);
+  EXPECT_EQ(reserved.keys(), 0u);
+  // The slots for the reserved keys are held already; a growing table holds none yet.
+  EXPECT_GE(reserved.BytesUsed(), growing.BytesUsed() + 100'000 * (32u + 128u));
+  const Event e = SampleEvent();
+  reserved.Record(e, At(10));
+  growing.Record(e, At(10));
+  EXPECT_EQ(reserved.Read(e, At(11)), growing.Read(e, At(11)));
+  EXPECT_EQ(reserved.keys(), 1u);
+}
+
 TEST(RiskVelocity, BytesPerKeyMatchTheLayout) {
   // A 32-byte header and the buckets in one slot, and two 8-byte index entries (slot, tag).
   EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 64u + 16u);
