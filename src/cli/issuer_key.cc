@@ -210,7 +210,8 @@ CommandResult<std::shared_ptr<const crypto::SecretKey>> UnlockIssuerKey(
 
 CommandResult<std::unique_ptr<Session>> OpenIssuerSession(const CommonOptions& common,
                                                           const IssuerKeyOptions& key,
-                                                          uint64_t deny_list_max_age_ms) {
+                                                          uint64_t deny_list_max_age_ms,
+                                                          engine::EngineOptions base) {
   CommandResult<uint32_t> key_id = ParseKeyId(key.key_id);
   if (!key_id.ok()) return Fail(key_id.error());
   CommandResult<std::unique_ptr<storage::PosixStorage>> storage =
@@ -219,7 +220,7 @@ CommandResult<std::unique_ptr<Session>> OpenIssuerSession(const CommonOptions& c
   auto secret =
       UnlockIssuerKey(*storage.value(), key_id.value(), key.passphrase_file, key.key_id_option);
   if (!secret.ok()) return Fail(secret.error());
-  engine::EngineOptions options;
+  engine::EngineOptions options = std::move(base);
   options.issuer_key = std::move(secret).value();
   options.issuer_key_id = key_id.value();
   if (deny_list_max_age_ms != 0) options.deny_list_max_age_ms = deny_list_max_age_ms;

@@ -63,9 +63,10 @@ CommandResult<std::shared_ptr<const crypto::SecretKey>> UnlockIssuerKey(
     std::string_view key_id_option = "--key-id");
 
 // Opens the data directory with the unlocked issuer key, so the engine can sign.
-// `deny_list_max_age_ms`: 0 = the engine's default.
+// `deny_list_max_age_ms`: 0 = the engine's default. `base`: the other engine options.
 CommandResult<std::unique_ptr<Session>> OpenIssuerSession(const CommonOptions& common,
                                                           const IssuerKeyOptions& key,
-                                                          uint64_t deny_list_max_age_ms = 0);
+                                                          uint64_t deny_list_max_age_ms = 0,
+                                                          engine::EngineOptions base = {});
 
 }  // namespace tpw::cli

@@ -18,6 +18,7 @@
 #include "cli/render.h"
 #include "cli/risk_values.h"
 #include "cli/session.h"
+#include "risk/velocity.h"
 
 namespace tpw::cli {
 namespace {
@@ -42,6 +43,7 @@ struct ServeOptions {
   std::string deny_list_max_age;
   // Risk rules file: loaded at start unless it is the active set already; SIGHUP re-reads it.
   std::string risk_rules;
+  std::string risk_reserve_keys;  // keys per velocity feature, memory taken at start
   // Webhooks (docs/webhooks.md): whether this server delivers, and its attempts per endpoint.
   bool no_webhooks = false;
   std::string webhook_connections;
@@ -49,12 +51,22 @@ struct ServeOptions {
 
 // The data directory, with the issuer key unlocked when asked for (the engine signs with it).
 CommandResult<std::unique_ptr<Session>> OpenServeSession(const ServeOptions& o) {
+  engine::EngineOptions base;
+  if (!o.risk_reserve_keys.empty()) {
+    InputResult<uint64_t> keys =
+        ParseUnsignedText("--risk-reserve-keys", o.risk_reserve_keys,
+                          risk::VelocityOptions{}.keys_max);
+    if (!keys.ok()) return Fail(InputErrorOf(keys.error()));
+    base.risk_reserve_keys = static_cast<uint32_t>(keys.value());
+  }
   if (!o.with_issuer_key) {
     if (!o.deny_list_max_age.empty()) {
       return Fail(UsageError("--deny-list-max-age needs --issuer-key-id (only a server with "
                              "the issuer key signs deny lists)"));
     }
-    return OpenSession(o.common);
+    auto storage = OpenStorage(o.common, false);
+    if (!storage.ok()) return Fail(storage.error());
+    return OpenSessionOn(std::move(storage).value(), base);
   }
   uint64_t max_age_ms = 0;
   if (!o.deny_list_max_age.empty()) {
@@ -62,7 +74,7 @@ CommandResult<std::unique_ptr<Session>> OpenServeSession(const ServeOptions& o) 
     if (!parsed.ok()) return Fail(InputErrorOf(parsed.error()));
     max_age_ms = parsed.value();
   }
-  return OpenIssuerSession(o.common, o.issuer_key, max_age_ms);
+  return OpenIssuerSession(o.common, o.issuer_key, max_age_ms, base);
 }
 
 // "127.0.0.1:8080", "[::1]:8080" → address and port.
@@ -387,6 +399,13 @@ void RegisterServe(CLI::App& app, int& exit_code) {
                   "is already (a bad file stops the start); SIGHUP re-reads it, and a bad file "
                   "then keeps the active rules (errors go to stderr). "
                   "Example: --risk-rules /etc/tpwallet/rules.toml");
+  cmd->add_option("--risk-reserve-keys", o->risk_reserve_keys,
+                  "Keys per risk velocity feature whose memory is taken and faulted in when "
+                  "rules become active (at start, and for new features on a reload), so that a "
+                  "payment never waits for the kernel to zero a fresh page; 0..1048576, default "
+                  "0 (memory grows with the keys). Costs up to 304 bytes per key per feature "
+                  "(docs/risk-rules.md, \"Memory\"). Example: --risk-reserve-keys 1048576")
+      ->type_name("N");
   cmd->add_flag("--no-webhooks", o->no_webhooks,
                 "Deliver no webhooks from this server (endpoints are still managed and events "
                 "still published and streamed; another server delivers). Example: --no-webhooks");

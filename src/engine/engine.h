@@ -76,6 +76,10 @@ struct EngineOptions {
   // Zeros written ahead of the journal's end (journal::JournalOptions::preallocate_bytes);
   // unset = the journal's default. Tests of a journal that cannot grow turn it off.
   std::optional<uint64_t> journal_preallocate_bytes;
+  // Keys per risk velocity feature whose table memory is taken and faulted in when the rules are
+  // made active (risk::VelocityOptions::reserve_keys; `tpwallet serve --risk-reserve-keys`).
+  // 0: the tables grow with their keys. Changes no decision, only when memory is taken.
+  uint32_t risk_reserve_keys = 0;
 
   // ---- Offline payments (docs/offline-protocol.md)
   // The issuer's signing key, unlocked by the caller from its keystore. Without it the engine

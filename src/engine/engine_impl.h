@@ -121,6 +121,7 @@ class Engine::Impl {
   // ---- risk (engine_risk.cc), sequencer thread (and recovery)
   void ExecuteRisk(Request& request, Reply& reply, Group& group);
   void ResetRisk();
+  risk::VelocityOptions RiskVelocityOptions() const;
   RiskStatus CurrentRiskStatus() const;
   RiskReply SetRiskRules(const std::string& text, Group& group);
   RiskReply ChangeRiskList(const RiskCommand& c, Group& group);

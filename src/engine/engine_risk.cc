@@ -95,8 +95,14 @@ RiskOutcome ToRiskOutcome(const risk::RiskDecision& d, uint64_t time_ns) {
 
 }  // namespace
 
+risk::VelocityOptions Engine::Impl::RiskVelocityOptions() const {
+  risk::VelocityOptions velocity;
+  velocity.reserve_keys = options_.risk_reserve_keys;
+  return velocity;
+}
+
 void Engine::Impl::ResetRisk() {
-  risk_ = std::make_unique<risk::RiskEngine>(CompileOrDie(kNoRiskRules));
+  risk_ = std::make_unique<risk::RiskEngine>(CompileOrDie(kNoRiskRules), RiskVelocityOptions());
   risk_rules_text_.clear();
   risk_decisions_ = 0;
 }
@@ -339,7 +345,7 @@ bool Engine::Impl::LoadRiskState(ledger::StateSource& source) {
   if (!source.Read(state)) return false;
   risk::CompileResult compiled = risk::RuleSet::Compile(text.empty() ? kNoRiskRules : std::string_view(text));
   if (!compiled.errors.empty()) return false;
-  auto engine = std::make_unique<risk::RiskEngine>(std::move(compiled.rules));
+  auto engine = std::make_unique<risk::RiskEngine>(std::move(compiled.rules), RiskVelocityOptions());
   if (!engine->LoadState(state).ok()) return false;
   risk_ = std::move(engine);
   risk_rules_text_ = std::move(text);
