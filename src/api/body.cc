@@ -4,12 +4,12 @@
 #include <array>
 #include <bit>
 #include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
 #include <set>
 
+#include "cli/json_fields.h"
 #include "common/assert.h"
 #include "common/limits.h"
 
@@ -32,54 +32,61 @@ ApiError BodyJsonError(const bj::error_code& error, const std::string& repeated_
                        std::to_string(kJsonDepthMax) + " levels deep, nothing after the value");
 }
 
-// Parses `body` into `out` (allocating from `resource`): valid UTF-8 JSON, at most kJsonDepthMax
+// Parses `body` into `out`: valid UTF-8 JSON, at most kJsonDepthMax
 // deep, no key repeated in an object.
-std::optional<ApiError> ParseBody(std::string_view body, bj::storage_ptr storage,
-                                  bj::value& out) {
+std::optional<ApiError> ParseBody(std::string_view body, bj::value& out) {
   bj::parse_options options;
   options.max_depth = kJsonDepthMax;
   // One pass parses and refuses repeated keys (boost::json would keep the last).
-  cli::StrictJson parsed = cli::ParseJsonRejectingRepeatedKeys(body, std::move(storage), options);
+  cli::StrictJson parsed = cli::ParseJsonRejectingRepeatedKeys(body, {}, options);
   if (parsed.error) return BodyJsonError(parsed.error, parsed.repeated_key);
   out = std::move(parsed.value);
   return std::nullopt;
 }
 
-// {"<key>": [object, ...]} with 1..kBatchEventsMax objects.
-ApiResult<const bj::array*> BatchArray(const bj::value& value, std::string_view key) {
+// {"<key>": [object, ...]} with 1..kBatchEventsMax objects: the array.
+ApiResult<JsonRef> BatchArray(JsonRef body, std::string_view key) {
   const std::string k(key);
-  if (!value.is_object() || value.get_object().size() != 1 ||
-      !value.get_object().contains(k) || !value.get_object().at(k).is_array()) {
+  const std::optional<JsonRef> items =
+      body.is_object() && body.size() == 1 ? body.Find(key) : std::nullopt;
+  if (!items || !items->is_array()) {
     return Err{InvalidBody("the body must be {\"" + k + "\": [...]}", k)};
   }
-  const bj::array& items = value.get_object().at(k).get_array();
-  if (items.empty()) return Err{InvalidBody("\"" + k + "\" holds no events", k)};
-  if (items.size() > kBatchEventsMax) {
+  if (items->size() == 0) return Err{InvalidBody("\"" + k + "\" holds no events", k)};
+  if (items->size() > kBatchEventsMax) {
     return Err{ApiError{http::status::bad_request, error_type::kInvalidRequest, "too_many_events",
                         "a batch holds at most " + std::to_string(kBatchEventsMax) +
                             " events; split it",
                         k}};
   }
-  return &items;
+  return *items;
 }
 
 std::string ItemParam(std::string_view key, size_t index) {
   return std::string(key) + "[" + std::to_string(index) + "]";
 }
 
-// Decodes each item of a batch array with `decode` (object → InputResult<T>).
+// Decodes each item of a batch array with `decode` (object → InputResult<T>); the first bad
+// item is the error.
 template <typename T, typename Decode>
-ApiResult<std::vector<T>> DecodeItems(const bj::array& items, std::string_view key,
-                                      Decode decode) {
+ApiResult<std::vector<T>> DecodeItems(JsonRef items, std::string_view key, Decode decode) {
   std::vector<T> out;
   out.reserve(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    const std::string param = ItemParam(key, i);
-    if (!items[i].is_object()) return Err{InvalidBody(param + " must be a JSON object", param)};
-    cli::InputResult<T> item = decode(items[i].get_object());
-    if (!item.ok()) return Err{InvalidBody(param + ": " + item.error().message, param)};
-    out.push_back(std::move(item).value());
-  }
+  std::optional<ApiError> error;
+  items.ForEachItem([&](size_t i, JsonRef item) {
+    if (!item.is_object()) {
+      error = InvalidBody(ItemParam(key, i) + " must be a JSON object", ItemParam(key, i));
+      return false;
+    }
+    cli::InputResult<T> decoded = decode(item);
+    if (!decoded.ok()) {
+      error = InvalidBody(ItemParam(key, i) + ": " + decoded.error().message, ItemParam(key, i));
+      return false;
+    }
+    out.push_back(std::move(decoded).value());
+    return true;
+  });
+  if (error) return Err{std::move(*error)};
   return out;
 }
 
@@ -88,19 +95,14 @@ constexpr size_t kTapeNodesReserved = 64;
 // What a reused tape keeps of its buffers between bodies.
 constexpr size_t kTapeKeptBytesMax = 64 * 1024;
 
-// A small first buffer for the parser, so a single transfer parses without a heap allocation.
-constexpr size_t kParseBufferBytes = 4096;
-
 template <typename T, typename Decode>
 ApiResult<std::vector<T>> DecodeBatch(std::string_view body, std::string_view key,
                                       Decode decode) {
-  unsigned char buffer[kParseBufferBytes];
-  bj::monotonic_resource resource(buffer, sizeof buffer);
-  bj::value value;
-  if (std::optional<ApiError> error = ParseBody(body, bj::storage_ptr(&resource), value)) return Err{*error};
-  ApiResult<const bj::array*> items = BatchArray(value, key);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = ParseJsonTape(body, tape)) return Err{std::move(*error)};
+  ApiResult<JsonRef> items = BatchArray(JsonRef(tape, 0), key);
   if (!items.ok()) return Err{items.error()};
-  return DecodeItems<T>(*items.value(), key, decode);
+  return DecodeItems<T>(items.value(), key, decode);
 }
 
 ApiResult<bool> ParseBool(const std::string& key, const std::string& value) {
@@ -171,7 +173,7 @@ std::string ParamOf(const std::string& message) {
 
 ApiResult<bj::value> ParseJsonBody(std::string_view body) {
   bj::value value;
-  if (std::optional<ApiError> error = ParseBody(body, {}, value)) return Err{*error};
+  if (std::optional<ApiError> error = ParseBody(body, value)) return Err{*error};
   return value;
 }
 
@@ -386,6 +388,11 @@ bool SameJson(JsonRef ref, const bj::value& value) {
   return false;
 }
 
+JsonTape& DecoderTape() {
+  thread_local JsonTape tape;
+  return tape;
+}
+
 std::optional<JsonRef> JsonRef::Find(std::string_view key) const {
   std::optional<JsonRef> found;
   ForEachMember([&](std::string_view member, JsonRef value) {
@@ -461,27 +468,25 @@ ApiError InvalidBody(std::string message, std::string param) {
 
 ApiResult<std::vector<ledger::Account>> DecodeAccountsBody(std::string_view body,
                                                            const AssetTable& assets) {
-  return DecodeBatch<ledger::Account>(body, "accounts", [&](const bj::object& object) {
-    return cli::AccountFromJson(object, assets);
+  return DecodeBatch<ledger::Account>(body, "accounts", [&](JsonRef object) {
+    return cli::AccountFromFields(object, assets);
   });
 }
 
 ApiResult<std::vector<cli::TransferDraft>> DecodeTransfersBatchBody(std::string_view body,
                                                                     const AssetTable& assets) {
-  return DecodeBatch<cli::TransferDraft>(body, "transfers", [&](const bj::object& object) {
-    return cli::TransferDraftFromJson(object, assets);
+  return DecodeBatch<cli::TransferDraft>(body, "transfers", [&](JsonRef object) {
+    return cli::TransferDraftFromFields(object, assets);
   });
 }
 
 ApiResult<cli::TransferDraft> DecodeTransferBody(std::string_view body,
                                                  const AssetTable& assets) {
-  unsigned char buffer[kParseBufferBytes];
-  bj::monotonic_resource resource(buffer, sizeof buffer);
-  bj::value value;
-  if (std::optional<ApiError> error = ParseBody(body, bj::storage_ptr(&resource), value)) return Err{*error};
-  if (!value.is_object()) return Err{InvalidBody("the body must be one transfer object {...}")};
-  cli::InputResult<cli::TransferDraft> draft =
-      cli::TransferDraftFromJson(value.get_object(), assets);
+  JsonTape& tape = DecoderTape();
+  if (std::optional<ApiError> error = ParseJsonTape(body, tape)) return Err{std::move(*error)};
+  const JsonRef object(tape, 0);
+  if (!object.is_object()) return Err{InvalidBody("the body must be one transfer object {...}")};
+  cli::InputResult<cli::TransferDraft> draft = cli::TransferDraftFromFields(object, assets);
   if (!draft.ok()) return Err{InvalidBody(draft.error().message)};
   return std::move(draft).value();
 }

@@ -59,7 +59,8 @@ ApiResult<boost::json::value> ParseJsonBody(std::string_view body);
 // A body parsed in one pass (a boost::json::basic_parser handler) into a flat array of nodes in
 // document order, strings unescaped into one arena: no value tree, so a small body costs two
 // allocations instead of one per value. Accepts and refuses exactly what ParseJsonBody does,
-// with the same errors (the payment decoders, payments_body.cc, read their bodies with it).
+// with the same errors (the payment decoders, payments_body.cc, and the account and transfer
+// decoders read their bodies with it).
 class JsonTape {
  public:
   enum class Kind : uint8_t { null, boolean, int64, uint64, float64, string, key, array, object };
@@ -98,6 +99,12 @@ class JsonRef {
 
   Kind kind() const { return node().kind; }
   bool is(Kind kind) const { return node().kind == kind; }
+  // The checks cli/json_fields.h reads fields with.
+  bool is_string() const { return is(Kind::string); }
+  bool is_int64() const { return is(Kind::int64); }
+  bool is_uint64() const { return is(Kind::uint64); }
+  bool is_array() const { return is(Kind::array); }
+  bool is_object() const { return is(Kind::object); }
   std::string_view string() const { return tape_->text(node()); }  // string or key
   bool boolean() const { return node().boolean; }
   int64_t int64() const { return node().number.int64; }
@@ -131,6 +138,10 @@ class JsonRef {
 
 // Parses `body` into `tape` with ParseJsonBody's checks and errors.
 std::optional<ApiError> ParseJsonTape(std::string_view body, JsonTape& tape);
+// The tape the request decoders parse into, one per thread, reused: a small body then parses
+// without allocating (ParseJsonTape releases what a large body made it grow to). A decoder
+// must be done with it before it decodes another body.
+JsonTape& DecoderTape();
 // Whether `ref` holds the same JSON as `value` (same kinds, numbers, strings, members in the same
 // order): the tests and fuzz/payments_body_fuzz.cc hold the tape to the value tree with it.
 bool SameJson(JsonRef ref, const boost::json::value& value);

@@ -300,13 +300,6 @@ void ForEachObject(Fields& outer, std::string_view key, JsonRef array, Read read
   });
 }
 
-// The tape the decoders parse into, one per thread, reused: a payment body then parses without
-// allocating (ParseJsonTape releases what a large body made it grow to).
-JsonTape& DecoderTape() {
-  thread_local JsonTape tape;
-  return tape;
-}
-
 // Parses the body into `tape`: one object; an empty body is {} where `empty_ok`. The object is
 // JsonRef(tape, 0).
 std::optional<ApiError> BodyObject(std::string_view body, bool empty_ok, std::string_view example,

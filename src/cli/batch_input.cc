@@ -1,5 +1,7 @@
 #include "cli/batch_input.h"
 
+#include "cli/json_fields.h"
+
 #include <algorithm>
 #include <array>
 #include <boost/json/basic_parser_impl.hpp>
@@ -11,28 +13,12 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <span>
 
 namespace tpw::cli {
 namespace {
 
 namespace bj = boost::json;
-
-constexpr std::array<std::string_view, 10> kAccountKeys = {"id",
-                                                           "ledger",
-                                                           "code",
-                                                           "flags",
-                                                           "overdraft_limit",
-                                                           "overdraft_limit_minor",
-                                                           "user_data_128",
-                                                           "user_data_64",
-                                                           "user_data_32",
-                                                           "timestamp"};
-constexpr std::array<std::string_view, 14> kTransferKeys = {
-    "id",           "debit_account_id", "credit_account_id",
-    "amount",       "amount_minor",     "pending_id",
-    "timeout",      "ledger",           "code",
-    "flags",        "user_data_128",    "user_data_64",
-    "user_data_32", "timestamp"};
 
 // ---- Reading the file -------------------------------------------------------------------
 
@@ -219,23 +205,56 @@ namespace {
 
 // ---- One line -----------------------------------------------------------------------------
 
-template <size_t N>
-InputResult<bool> CheckKeys(const bj::object& object,
-                            const std::array<std::string_view, N>& known_keys) {
-  for (const auto& entry : object) {
-    const std::string_view key(entry.key().data(), entry.key().size());
-    if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
-      std::string known;
-      for (std::string_view k : known_keys) known += (known.empty() ? "" : ", ") + std::string(k);
-      return InputFail("unknown key \"" + std::string(key) + "\"; known keys: " + known);
+// A boost::json value as json_fields.h reads one.
+class BoostJsonValue {
+ public:
+  explicit BoostJsonValue(const bj::value& value) : value_(&value) {}
+  bool is_string() const { return value_->is_string(); }
+  std::string_view string() const {
+    const bj::string& s = value_->get_string();
+    return std::string_view(s.data(), s.size());
+  }
+  bool is_int64() const { return value_->is_int64(); }
+  int64_t int64() const { return value_->get_int64(); }
+  bool is_uint64() const { return value_->is_uint64(); }
+  uint64_t uint64() const { return value_->get_uint64(); }
+  bool is_array() const { return value_->is_array(); }
+  size_t size() const { return value_->get_array().size(); }
+  template <typename Fn>
+  void ForEachItem(Fn fn) const {
+    const bj::array& items = value_->get_array();
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!fn(i, BoostJsonValue(items[i]))) return;
     }
   }
-  return true;
-}
 
-template <size_t N>
+ private:
+  const bj::value* value_;
+};
+
+// A boost::json object as json_fields.h reads one.
+class BoostJsonObject {
+ public:
+  explicit BoostJsonObject(const bj::object& object) : object_(&object) {}
+  std::optional<BoostJsonValue> Find(std::string_view key) const {
+    const bj::value* value = object_->if_contains(bj::string_view(key.data(), key.size()));
+    if (value == nullptr) return std::nullopt;
+    return BoostJsonValue(*value);
+  }
+  template <typename Fn>
+  void ForEachMember(Fn fn) const {
+    for (const auto& entry : *object_) {
+      const std::string_view key(entry.key().data(), entry.key().size());
+      if (!fn(key, BoostJsonValue(entry.value()))) return;
+    }
+  }
+
+ private:
+  const bj::object* object_;
+};
+
 InputResult<bj::object> ParseObjectLine(std::string_view text,
-                                        const std::array<std::string_view, N>& known_keys) {
+                                        std::span<const std::string_view> known_keys) {
   StrictJson parsed = ParseJsonRejectingRepeatedKeys(text, {}, bj::parse_options{});
   if (!parsed.repeated_key.empty()) {
     return InputFail("key \"" + parsed.repeated_key + "\" appears twice");
@@ -245,114 +264,10 @@ InputResult<bj::object> ParseObjectLine(std::string_view text,
   }
   bj::value& value = parsed.value;
   if (!value.is_object()) return InputFail("a line must be one JSON object {...}");
-  InputResult<bool> keys = CheckKeys(value.get_object(), known_keys);
+  InputResult<bool> keys = CheckKeys(BoostJsonObject(value.get_object()), known_keys);
   if (!keys.ok()) return Err{keys.error()};
   return std::move(value.get_object());
 }
-
-// Reads typed fields out of one line's object, keeping the first error. A missing field reads
-// as zero (the ledger then says which required field is missing), except where noted.
-class LineFields {
- public:
-  LineFields(const bj::object& object, const AssetTable& assets)
-      : object_(object), assets_(assets) {}
-
-  bool failed() const { return errors_.failed(); }
-  InputError error() const { return errors_.error(); }
-
-  // Ids and 128-bit values travel as strings: JSON numbers lose digits past 2^53 in most tools.
-  u128 Id(std::string_view key) {
-    const std::optional<std::string> text = Text(key);
-    if (!text) return 0;
-    return Take(ParseIdText(key, *text));
-  }
-
-  // A JSON integer, or a string in the id text form.
-  uint64_t Unsigned(std::string_view key, uint64_t max) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return 0;
-    if (value->is_string()) return Take(ParseUnsignedText(key, StringOf(*value), max));
-    if (value->is_uint64() && value->get_uint64() <= max) return value->get_uint64();
-    if (value->is_int64() && value->get_int64() >= 0 &&
-        static_cast<uint64_t>(value->get_int64()) <= max) {
-      return static_cast<uint64_t>(value->get_int64());
-    }
-    Fail("\"" + std::string(key) + "\" must be a whole number from 0 to " + std::to_string(max) +
-         " (no sign, fraction or exponent)");
-    return 0;
-  }
-
-  // A ledger number, or an asset code as a string ("USD").
-  uint32_t Ledger() {
-    const bj::value* value = Find("ledger");
-    if (value == nullptr) return 0;
-    if (value->is_string()) return Take(ParseLedgerText(StringOf(*value), assets_));
-    return static_cast<uint32_t>(Unsigned("ledger", UINT32_MAX));
-  }
-
-  std::vector<std::string> Names(std::string_view key) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return {};
-    std::vector<std::string> names;
-    if (value->is_array()) {
-      for (const bj::value& item : value->get_array()) {
-        if (!item.is_string()) break;
-        names.emplace_back(StringOf(item));
-      }
-      if (names.size() == value->get_array().size()) return names;
-    }
-    Fail("\"" + std::string(key) + "\" must be an array of flag names, e.g. [\"linked\"]");
-    return {};
-  }
-
-  // `key` (decimal in the asset) or `key`_minor (minor units); not both.
-  std::optional<AmountText> Amount(std::string_view key) {
-    const std::string minor_key = std::string(key) + "_minor";
-    const std::optional<std::string> decimal = Text(key);
-    const std::optional<std::string> minor = Text(minor_key);
-    if (decimal && minor)
-      Fail("give \"" + std::string(key) + "\" or \"" + minor_key + "\", not both");
-    if (decimal) return AmountText{*decimal, false};
-    if (minor) return AmountText{*minor, true};
-    return std::nullopt;
-  }
-
-  // Present only so that records printed by --json can be fed back; must be zero.
-  void ZeroTimestamp() {
-    const bj::value* value = Find("timestamp");
-    if (value == nullptr) return;
-    const bool zero = (value->is_string() && StringOf(*value) == "0") ||
-                      (value->is_int64() && value->get_int64() == 0) ||
-                      (value->is_uint64() && value->get_uint64() == 0);
-    if (!zero) Fail("\"timestamp\" is assigned by the ledger; leave it out");
-  }
-
-  template <typename T>
-  T Take(InputResult<T> result) {
-    return errors_.Take(std::move(result));
-  }
-
- private:
-  const bj::value* Find(std::string_view key) const {
-    return object_.if_contains(bj::string_view(key.data(), key.size()));
-  }
-  static std::string_view StringOf(const bj::value& value) {
-    const bj::string& s = value.get_string();
-    return std::string_view(s.data(), s.size());
-  }
-  std::optional<std::string> Text(std::string_view key) {
-    const bj::value* value = Find(key);
-    if (value == nullptr) return std::nullopt;
-    if (value->is_string()) return std::string(StringOf(*value));
-    Fail("\"" + std::string(key) + "\" must be a string, e.g. \"12\"");
-    return std::nullopt;
-  }
-  void Fail(std::string message) { errors_.Fail(std::move(message)); }
-
-  const bj::object& object_;
-  const AssetTable& assets_;
-  FirstError errors_;
-};
 
 }  // namespace
 
@@ -468,24 +383,7 @@ InputResult<ledger::Account> ParseAccountLine(std::string_view text, const Asset
 }
 
 InputResult<ledger::Account> AccountFromJson(const bj::object& object, const AssetTable& assets) {
-  InputResult<bool> keys = CheckKeys(object, kAccountKeys);
-  if (!keys.ok()) return Err{keys.error()};
-  LineFields fields(object, assets);
-  ledger::Account account;
-  account.id = AccountId(fields.Id("id"));
-  account.ledger = fields.Ledger();
-  account.code = static_cast<uint16_t>(fields.Unsigned("code", UINT16_MAX));
-  account.flags = fields.Take(ParseAccountFlagNames(fields.Names("flags")));
-  if (const std::optional<AmountText> limit = fields.Amount("overdraft_limit")) {
-    account.overdraft_limit = fields.Take(ParseAmountText(
-        "overdraft_limit", limit->text, account.ledger, limit->minor_units, assets));
-  }
-  account.user_data_128 = fields.Id("user_data_128");
-  account.user_data_64 = fields.Unsigned("user_data_64", UINT64_MAX);
-  account.user_data_32 = static_cast<uint32_t>(fields.Unsigned("user_data_32", UINT32_MAX));
-  fields.ZeroTimestamp();
-  if (fields.failed()) return Err{fields.error()};
-  return account;
+  return AccountFromFields(BoostJsonObject(object), assets);
 }
 
 InputResult<TransferDraft> ParseTransferLine(std::string_view text, const AssetTable& assets) {
@@ -496,29 +394,13 @@ InputResult<TransferDraft> ParseTransferLine(std::string_view text, const AssetT
 
 InputResult<TransferDraft> TransferDraftFromJson(const bj::object& object,
                                                  const AssetTable& assets) {
-  InputResult<bool> keys = CheckKeys(object, kTransferKeys);
-  if (!keys.ok()) return Err{keys.error()};
-  LineFields fields(object, assets);
-  TransferDraft draft;
-  ledger::Transfer& t = draft.transfer;
-  t.id = TransferId(fields.Id("id"));
-  t.debit_account_id = AccountId(fields.Id("debit_account_id"));
-  t.credit_account_id = AccountId(fields.Id("credit_account_id"));
-  t.pending_id = TransferId(fields.Id("pending_id"));
-  t.timeout = static_cast<uint32_t>(fields.Unsigned("timeout", kTimeoutSecondsMax));
-  t.ledger = fields.Ledger();
-  t.code = static_cast<uint16_t>(fields.Unsigned("code", UINT16_MAX));
-  t.flags = fields.Take(ParseTransferFlagNames(fields.Names("flags")));
-  t.user_data_128 = fields.Id("user_data_128");
-  t.user_data_64 = fields.Unsigned("user_data_64", UINT64_MAX);
-  t.user_data_32 = static_cast<uint32_t>(fields.Unsigned("user_data_32", UINT32_MAX));
-  draft.amount = fields.Amount("amount");
-  fields.ZeroTimestamp();
-  if (fields.failed()) return Err{fields.error()};
-  if (!draft.amount.has_value() && !IsPostOrVoid(t)) {
-    return InputFail("\"amount\" (or \"amount_minor\") is required except to post or void");
-  }
-  return draft;
+  return TransferDraftFromFields(BoostJsonObject(object), assets);
+}
+
+std::string UnknownKeyMessage(std::string_view key, std::span<const std::string_view> known_keys) {
+  std::string known;
+  for (std::string_view k : known_keys) known += (known.empty() ? "" : ", ") + std::string(k);
+  return "unknown key \"" + std::string(key) + "\"; known keys: " + known;
 }
 
 }  // namespace tpw::cli

@@ -94,7 +94,8 @@ StrictJson ParseJsonRejectingRepeatedKeys(std::string_view text, boost::json::st
                                           const boost::json::parse_options& options);
 
 // An already parsed JSON object → an account / a transfer draft: the fields of a batch line
-// (unknown keys and wrong types are errors). The API decodes its request bodies with these.
+// (unknown keys and wrong types are errors). The fields are read by json_fields.h, which the
+// API uses on its one-pass JsonTape for the same request bodies.
 InputResult<ledger::Account> AccountFromJson(const boost::json::object& object,
                                              const AssetTable& assets);
 InputResult<TransferDraft> TransferDraftFromJson(const boost::json::object& object,
