@@ -36,7 +36,7 @@ namespace bj = boost::json;
 // more than one in a row means the generator is broken, and we stop).
 inline constexpr int kCreateAttemptsMax = 3;
 
-struct CreateOptions {
+struct KeyCreateOptions {
   CommonOptions common;
   std::string scope;
   std::string name;
@@ -59,7 +59,7 @@ struct NewKey {
 
 // ---- Values ---------------------------------------------------------------------------------
 
-InputResult<NewKey> ParseCreateOptions(const CreateOptions& o) {
+InputResult<NewKey> ParseCreateOptions(const KeyCreateOptions& o) {
   FirstError errors;
   NewKey key;
   key.scope = errors.Take(ParseScopeText("--scope", o.scope), access::Scope::auditor);
@@ -241,7 +241,7 @@ void PrintCreated(const CommonOptions& o, const access::ApiKey& key, std::string
 
 // ---- Commands -------------------------------------------------------------------------------
 
-int RunCreate(const CreateOptions& o) {
+int RunKeyCreate(const KeyCreateOptions& o) {
   InputResult<NewKey> wanted = ParseCreateOptions(o);
   if (!wanted.ok()) return Report(o.common, InputErrorOf(wanted.error()));
   CommandResult<std::unique_ptr<Session>> session = OpenKeySession(o.common);
@@ -336,8 +336,8 @@ int RunRevoke(const RevokeOptions& o) {
 
 // ---- Registration ---------------------------------------------------------------------------
 
-void RegisterCreate(CLI::App& apikey, int& exit_code) {
-  auto o = std::make_shared<CreateOptions>();
+void RegisterKeyCreate(CLI::App& apikey, int& exit_code) {
+  auto o = std::make_shared<KeyCreateOptions>();
   CLI::App* cmd = apikey.add_subcommand(
       "create",
       "Make a new API key, store its scope, name, rate limit and merchant accounts (and a hash "
@@ -361,7 +361,7 @@ void RegisterCreate(CLI::App& apikey, int& exit_code) {
   cmd->add_option("--rate", o->rate,
                   "Requests per second this key may make, 1..1000000 (default or 0: the "
                   "server's default limit)");
-  cmd->callback([o, &exit_code] { exit_code = RunCreate(*o); });
+  cmd->callback([o, &exit_code] { exit_code = RunKeyCreate(*o); });
 }
 
 void RegisterList(CLI::App& apikey, int& exit_code) {
@@ -396,7 +396,7 @@ void RegisterApiKeyCommands(CLI::App& app, int& exit_code) {
       "server is stopped: it holds the data directory.\n"
       "Example: tpwallet apikey create --scope merchant --name \"shop 12\"");
   apikey->require_subcommand(1);
-  RegisterCreate(*apikey, exit_code);
+  RegisterKeyCreate(*apikey, exit_code);
   RegisterList(*apikey, exit_code);
   RegisterRevoke(*apikey, exit_code);
 }

@@ -165,15 +165,6 @@ bool VerifyBalances(const Balances& before, const Balances& after, const bh::Loa
 
 // ---- The run --------------------------------------------------------------------------------
 
-void PrintProgress(const bh::LoadProgress& progress, uint64_t elapsed_ns) {
-  static uint64_t last_completed = 0;
-  const uint64_t completed = progress.completed.load();
-  std::fprintf(stderr, "  progress: %3.0f s  %lu requests  (%lu in the last second)  errors %lu\n",
-               static_cast<double>(elapsed_ns) / 1e9, completed, completed - last_completed,
-               progress.failed.load());
-  last_completed = completed;
-}
-
 std::string Settings(const HttpBenchOptions& o, const bh::LoadOptions& load,
                      const ChildServer* child) {
   char text[1024];
@@ -266,7 +257,7 @@ int RunAgainst(const HttpBenchOptions& o, const bh::LoadOptions& load, ChildServ
   const uint64_t client_cpu_start = ProcessCpuNs();
   const uint64_t server_cpu_start = child != nullptr ? OtherProcessCpuNs(child->pid()) : 0;
   bh::LoadResult result;
-  if (!bh::RunLoad(load, PrintProgress, result, error)) {
+  if (!bh::RunLoad(load, bh::PrintProgress, result, error)) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return kExitFailure;
   }

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -739,6 +740,15 @@ std::vector<SimpleResponse> SyncClient::GetPipelined(const std::vector<std::stri
   out.reserve(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) out.push_back(impl_->ReadOne());
   return out;
+}
+
+void PrintProgress(const LoadProgress& progress, uint64_t elapsed_ns) {
+  static uint64_t last_completed = 0;
+  const uint64_t completed = progress.completed.load();
+  std::fprintf(stderr, "  progress: %3.0f s  %lu requests  (%lu in the last second)  errors %lu\n",
+               static_cast<double>(elapsed_ns) / 1e9, completed, completed - last_completed,
+               progress.failed.load());
+  last_completed = completed;
 }
 
 }  // namespace tpw::cli::benchhttp

@@ -74,6 +74,9 @@ struct LoadProgress {
 // or `seconds` passed; calls `tick(progress)` about once a second from the calling thread.
 // Returns an error message when the connections cannot be made.
 using Tick = std::function<void(const LoadProgress& progress, uint64_t elapsed_ns)>;
+// The usual tick: one "progress:" line a second on stderr (requests answered, in the last
+// second, errors).
+void PrintProgress(const LoadProgress& progress, uint64_t elapsed_ns);
 bool RunLoad(const LoadOptions& options, const Tick& tick, LoadResult& result,
              std::string& error);
 

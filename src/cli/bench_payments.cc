@@ -52,14 +52,14 @@ constexpr uint64_t kAmountMinorMin = 100;
 constexpr uint64_t kAmountMinorSpan = 9'900;
 // Devices a payment comes from, at random (the risk rules keep velocity per device).
 constexpr uint64_t kDevices = 1'000'000;
-constexpr size_t kReadBackPipelineDepth = 256;
+constexpr size_t kPaymentsReadBackDepth = 256;
 // The in-process server's per-key rate limit: high enough to measure the server, not the limiter.
 constexpr uint32_t kBenchRatePerSecond = 10'000'000;
 
 // A realistic rule set: an action rule on lists, a step-up for large online payments, and
 // weight rules over velocity features (count, sum, distinct) and lists. Thresholds are set so
 // the bench's ordinary traffic is approved; every decision still computes every feature.
-constexpr const char* kBenchRules = R"(version = "bench-payments-1"
+constexpr const char* kPaymentsBenchRules = R"(version = "bench-payments-1"
 [thresholds]
 step_up = 60
 review = 80
@@ -268,7 +268,7 @@ bool SetUp(bh::SyncClient& client, const PaymentsBenchOptions& o, uint64_t seed,
     if (!Expect(r, 200, "PUT /v1/customers/" + std::to_string(c + 1), error)) return false;
   }
   if (!set_rules) return true;
-  return Expect(client.Send("PUT", "/v1/risk/rules", kBenchRules, "application/toml"), 200,
+  return Expect(client.Send("PUT", "/v1/risk/rules", kPaymentsBenchRules, "application/toml"), 200,
                 "PUT /v1/risk/rules", error);
 }
 
@@ -411,8 +411,8 @@ class FlowSource final : public bh::RequestSource {
 bool ReadPosted(bh::SyncClient& client, uint64_t first, uint64_t count, const char* field,
                 std::vector<u128>& out, std::string& error) {
   out.assign(count, 0);
-  for (uint64_t begin = 0; begin < count; begin += kReadBackPipelineDepth) {
-    const uint64_t end = std::min(count, begin + kReadBackPipelineDepth);
+  for (uint64_t begin = 0; begin < count; begin += kPaymentsReadBackDepth) {
+    const uint64_t end = std::min(count, begin + kPaymentsReadBackDepth);
     std::vector<std::string> targets;
     for (uint64_t i = begin; i < end; ++i)
       targets.push_back("/v1/accounts/" + std::to_string(first + i));
@@ -476,15 +476,6 @@ std::vector<std::string> KindsOf(uint32_t steps) {
   if (steps == 3) return {"create", "confirm", "capture"};
   if (steps == 2) return {"create+confirm", "capture"};
   return {"create+confirm+capture"};
-}
-
-void PrintProgress(const bh::LoadProgress& progress, uint64_t elapsed_ns) {
-  static uint64_t last_completed = 0;
-  const uint64_t completed = progress.completed.load();
-  std::fprintf(stderr, "  progress: %3.0f s  %lu requests  (%lu in the last second)  errors %lu\n",
-               static_cast<double>(elapsed_ns) / 1e9, completed, completed - last_completed,
-               progress.failed.load());
-  last_completed = completed;
 }
 
 void PrintResults(const bh::ClosedLoopResult& r, const FlowTally& t,
@@ -596,7 +587,7 @@ int RunLoad(const PaymentsBenchOptions& o, const bh::Endpoint& endpoint, uint64_
       server != nullptr ? server->Stats() : engine::EngineStats{};
   const uint64_t cpu_start = ProcessCpuNs();
   bh::ClosedLoopResult result;
-  if (!bh::RunClosedLoop(loop, make_source, PrintProgress, result, error)) {
+  if (!bh::RunClosedLoop(loop, make_source, bh::PrintProgress, result, error)) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return kExitFailure;
   }

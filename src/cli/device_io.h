@@ -31,8 +31,6 @@ inline constexpr std::string_view kWalletPassphraseEnv = "TPWALLET_WALLET_PASSPH
 inline constexpr std::string_view kTerminalDirDefault = "./tpwallet-terminal";
 inline constexpr std::string_view kTerminalDirEnv = "TPWALLET_TERMINAL_DIR";
 inline constexpr std::string_view kTerminalPassphraseEnv = "TPWALLET_TERMINAL_PASSPHRASE";
-// "1": new keystores use Argon2id's minimum cost (tests only; never for real money).
-inline constexpr std::string_view kFastKdfEnv = "TPWALLET_TEST_FAST_KDF";
 
 // The largest message argument: a full deny list of 2^20 entries (16 MiB) in its text form.
 inline constexpr size_t kMessageBytesMax = 48 + (size_t{1} << 20) * 16 + 64;

@@ -30,7 +30,6 @@
 namespace tpw::cli {
 
 inline constexpr std::string_view kIssuerPassphraseEnv = "TPWALLET_ISSUER_PASSPHRASE";
-inline constexpr std::string_view kFastKdfEnv = "TPWALLET_TEST_FAST_KDF";
 
 // "issuer-<key id>.keystore", in the data directory.
 std::string IssuerKeystoreName(uint32_t key_id);

@@ -24,6 +24,9 @@ inline constexpr std::string_view kDataDirEnv = "TPWALLET_DATA_DIR";
 
 inline constexpr std::string_view kServerEnv = "TPWALLET_SERVER";
 inline constexpr std::string_view kApiKeyEnv = "TPWALLET_API_KEY";
+// "1": new keystores (issuer, wallet, terminal) use Argon2id's minimum cost (tests only; never
+// for real money).
+inline constexpr std::string_view kFastKdfEnv = "TPWALLET_TEST_FAST_KDF";
 inline constexpr uint32_t kServerTimeoutMsDefault = 30'000;
 inline constexpr uint32_t kServerTimeoutMsMax = 3'600'000;
 // The commands that run against a server with --server (backend.h); named in the refusal of

@@ -156,12 +156,12 @@ std::string DeviceIdText(u128 id) { return U128ToDecimal(id); }
 
 // ---- wallet create --------------------------------------------------------------------------
 
-struct CreateOptions {
+struct WalletCreateOptions {
   DeviceOptions device;
   std::string issuer_key;
 };
 
-int RunCreate(const CreateOptions& o) {
+int RunWalletCreate(const WalletCreateOptions& o) {
   wallet::CreateOptions create;
   create.kdf = KdfForNewKeystore();
   if (!o.issuer_key.empty()) {
@@ -656,7 +656,7 @@ void RegisterWalletCommands(CLI::App& app, int& exit_code) {
       "certificates and counters.\nExample: tpwallet wallet show");
   wallet->require_subcommand(1);
 
-  auto create = std::make_shared<CreateOptions>();
+  auto create = std::make_shared<WalletCreateOptions>();
   CLI::App* create_cmd = wallet->add_subcommand(
       "create",
       "Create a wallet: a new device key (sealed under the passphrase) and a random device id. "
@@ -665,7 +665,7 @@ void RegisterWalletCommands(CLI::App& app, int& exit_code) {
   AddDeviceOptions(*create_cmd, create->device, kWalletKind, true);
   create_cmd->add_option("--issuer-key", create->issuer_key,
                          "Pin the issuer key now: KEYID:KEY (KEY 64 hex or 43 base64url)");
-  create_cmd->callback([create, &exit_code] { exit_code = RunCreate(*create); });
+  create_cmd->callback([create, &exit_code] { exit_code = RunWalletCreate(*create); });
 
   auto show = std::make_shared<DeviceOptions>();
   CLI::App* show_cmd = wallet->add_subcommand(
