@@ -76,13 +76,7 @@ uint64_t FeatureTable::Hash(u128 key, uint32_t asset) const {
   return Mix(Low64(key) ^ hash_seed_) ^ Mix(High64(key) + (uint64_t{asset} << 1) + 0x51);
 }
 
-void FeatureTable::PrefetchIndex(const Event& event) const {
-  const uint64_t hash = Hash(KeyOf(event, spec_.key), AssetOf(event));
-  __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
-}
-
-void FeatureTable::PrefetchSlot(const Event& event) const {
-  const uint64_t hash = Hash(KeyOf(event, spec_.key), AssetOf(event));
+void FeatureTable::PrefetchSlot(uint64_t hash) const {
   const uint32_t tag = TagOf(hash);
   const size_t mask = index_.size() - 1;
   uint32_t slot_plus_one = 0;
@@ -99,17 +93,15 @@ void FeatureTable::PrefetchSlot(const Event& event) const {
   __builtin_prefetch(p + bytes - 1);  // the slot need not start on a cache line
 }
 
-void FeatureTable::PrefetchForRecord(const Event& event) const {
+void FeatureTable::PrefetchForRecord(const Event& event, uint32_t located) const {
   if (keys_ < keys_max_) return;  // no eviction: Record touches only the key's own slot
-  const u128 key = KeyOf(event, spec_.key);
-  if (key == 0 || Find(key, AssetOf(event)) != kNone) return;
+  if (located != kNone || KeyOf(event, spec_.key) == 0) return;
   for (uint32_t i = 0; i < kEvictionCandidates; ++i) {
     __builtin_prefetch(SlotAddress((cursor_ + i) % keys_));
   }
 }
 
-uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
-  const uint64_t hash = Hash(key, asset);
+uint32_t FeatureTable::Find(u128 key, uint32_t asset, uint64_t hash) const {
   const uint32_t tag = TagOf(hash);
   const size_t mask = index_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -123,9 +115,9 @@ uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
   }
 }
 
-uint32_t FeatureTable::Locate(const Event& event) const {
+uint32_t FeatureTable::Locate(const Event& event, uint64_t hash) const {
   const u128 key = KeyOf(event, spec_.key);
-  return key == 0 ? kNone : Find(key, AssetOf(event));
+  return key == 0 ? kNone : Find(key, AssetOf(event), hash);
 }
 
 void FeatureTable::IndexSlot(uint32_t slot, uint64_t hash) {
@@ -189,7 +181,7 @@ void FeatureTable::ClearSlot(uint32_t slot) {
 }
 
 // A new key: a fresh slot while under keys_max, else an evicted key's slot.
-uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
+uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t hash, uint64_t bucket) {
   uint32_t slot = 0;
   if (keys_ < keys_max_) {
     if ((size_t{keys_} + 1) * 2 > index_.size()) RebuildIndex(index_.size() * 2);
@@ -208,7 +200,7 @@ uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
   h.key_high = High64(key);
   h.asset = asset;
   h.head_bucket = bucket;
-  IndexSlot(slot, Hash(key, asset));
+  IndexSlot(slot, hash);
   return slot;
 }
 
@@ -302,16 +294,17 @@ u128 FeatureTable::SumBucket(uint32_t slot, size_t position) const {
 }
 
 void FeatureTable::Record(const Event& event, Timestamp now) {
-  RecordAt(Locate(event), event, now);
+  const uint64_t hash = HashOf(event);
+  RecordAt(Locate(event, hash), hash, event, now);
 }
 
-void FeatureTable::RecordAt(uint32_t slot, const Event& event, Timestamp now) {
+void FeatureTable::RecordAt(uint32_t slot, uint64_t hash, const Event& event, Timestamp now) {
   const u128 key = KeyOf(event, spec_.key);
   if (key == 0) return;  // the event has no such key (e.g. no terminal)
   if (spec_.kind == FeatureKind::distinct && KeyOf(event, spec_.value) == 0) return;
   const uint64_t bucket = now.ns / bucket_ns_;
   if (slot == kNone) {
-    slot = Insert(key, AssetOf(event), bucket);
+    slot = Insert(key, AssetOf(event), hash, bucket);
   } else {
     if (HeaderOf(slot).head_bucket >= bucket + kWindowBuckets) return;  // already expired
     Advance(slot, bucket);
@@ -419,8 +412,9 @@ bool FeatureTable::LoadSlot(BinaryReader& reader) {
   const uint32_t asset = reader.U32();
   const uint64_t head = reader.U64();
   if (!reader.ok() || key == 0 || (spec_.kind != FeatureKind::sum && asset != 0)) return false;
-  if (Find(key, asset) != kNone) return false;     // each key once
-  const uint32_t slot = Insert(key, asset, head);  // the next slot: loading never evicts
+  const uint64_t hash = Hash(key, asset);
+  if (Find(key, asset, hash) != kNone) return false;     // each key once
+  const uint32_t slot = Insert(key, asset, hash, head);  // the next slot: loading never evicts
   if (spec_.kind == FeatureKind::count) {
     for (uint32_t& c : count_slots_[slot].counts) c = reader.U32();
   } else if (spec_.kind == FeatureKind::sum) {

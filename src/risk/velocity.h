@@ -78,19 +78,31 @@ class FeatureTable {
   // asset, or a number of distinct values.
   u128 Read(const Event& event, Timestamp now) const;
   void Record(const Event& event, Timestamp now);
-  // The same in two steps, so a decision finds each key once for its read and its record:
-  // Locate gives the event's key's slot (kNone when the key is absent or the event has none);
-  // ReadAt and RecordAt take it. A located slot stays valid until this table records again.
+  // The same in steps, so a decision hashes and finds each key once for its hints, its read and
+  // its record: HashOf gives the hash of the event's key (a pure function of the key, the asset
+  // of a sum and hash_seed: it stays valid while the table changes, so it can be computed ahead
+  // of the decision); Locate gives the key's slot (kNone when the key is absent or the event has
+  // none); ReadAt and RecordAt take it. A located slot stays valid until this table records again.
   static constexpr uint32_t kNone = UINT32_MAX;
-  uint32_t Locate(const Event& event) const;
+  uint64_t HashOf(const Event& event) const {
+    return Hash(KeyOf(event, spec_.key), AssetOf(event));
+  }
+  uint32_t Locate(const Event& event) const { return Locate(event, HashOf(event)); }
+  uint32_t Locate(const Event& event, uint64_t hash) const;
   u128 ReadAt(uint32_t slot, Timestamp now) const;
-  void RecordAt(uint32_t slot, const Event& event, Timestamp now);
-  // Hints for the cache, no effect on results: PrefetchIndex asks for the index line the
-  // event's key hashes to; PrefetchSlot (after it) for the slot that index entry names.
-  void PrefetchIndex(const Event& event) const;
-  void PrefetchSlot(const Event& event) const;
-  // Before Record of a key the table lacks while it is full: the eviction candidates.
-  void PrefetchForRecord(const Event& event) const;
+  void RecordAt(uint32_t slot, const Event& event, Timestamp now) {
+    RecordAt(slot, HashOf(event), event, now);
+  }
+  void RecordAt(uint32_t slot, uint64_t hash, const Event& event, Timestamp now);
+  // Hints for the cache, no effect on results (`hash` from HashOf): PrefetchIndex asks for the
+  // index line the key hashes to; PrefetchSlot (after it) for the slot that index entry names.
+  void PrefetchIndex(uint64_t hash) const {
+    __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
+  }
+  void PrefetchSlot(uint64_t hash) const;
+  // Before RecordAt of a key the table lacks (`located` is kNone) while it is full: the
+  // eviction candidates.
+  void PrefetchForRecord(const Event& event, uint32_t located) const;
   static constexpr uint32_t kEvictionCandidates = 4;
   static constexpr uint32_t kIndexPresizedKeys = 1u << 20;
   // Keys whose memory the table allocated and faulted in up front (VelocityOptions::reserve_keys).
@@ -165,8 +177,9 @@ class FeatureTable {
     return spec_.kind == FeatureKind::sum ? event.asset : 0;
   }
   uint64_t Hash(u128 key, uint32_t asset) const;
-  uint32_t Find(u128 key, uint32_t asset) const;
-  uint32_t Insert(u128 key, uint32_t asset, uint64_t bucket);
+  uint32_t Find(u128 key, uint32_t asset) const { return Find(key, asset, Hash(key, asset)); }
+  uint32_t Find(u128 key, uint32_t asset, uint64_t hash) const;
+  uint32_t Insert(u128 key, uint32_t asset, uint64_t hash, uint64_t bucket);
   void Reserve(uint32_t keys);
   uint32_t AppendSlot();
   uint32_t EvictionVictim() const;
