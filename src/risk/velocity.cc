@@ -64,7 +64,8 @@ size_t FeatureTable::BytesPerKey(FeatureKind kind) {
 size_t FeatureTable::BytesUsed() const {
   return count_slots_.capacity() * sizeof(CountSlot) + sum_slots_.capacity() * sizeof(SumSlot) +
          distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.bytes() +
-         wide_sums_.capacity() * sizeof(WideSums) + wide_free_.capacity() * sizeof(uint32_t);
+         wide_sums_.capacity() * sizeof(WideSums) + wide_counts_.capacity() * sizeof(WideCounts) +
+         wide_free_.capacity() * sizeof(uint32_t);
 }
 
 size_t FeatureTable::SlotBytes() const {
@@ -174,7 +175,7 @@ uint32_t FeatureTable::EvictionVictim() const {
 }
 
 void FeatureTable::ClearSlot(uint32_t slot) {
-  if (spec_.kind == FeatureKind::sum) ReleaseWide(slot);
+  ReleaseWide(slot);
   if (spec_.kind == FeatureKind::count) count_slots_[slot] = CountSlot{};
   if (spec_.kind == FeatureKind::sum) sum_slots_[slot] = SumSlot{};
   if (spec_.kind == FeatureKind::distinct) distinct_slots_[slot] = DistinctSlot{};
@@ -213,7 +214,9 @@ void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
     const size_t position = static_cast<size_t>((h.head_bucket + s) % kWindowBuckets);
     if (spec_.kind == FeatureKind::count) count_slots_[slot].counts[position] = 0;
     if (spec_.kind == FeatureKind::sum) sum_slots_[slot].sums[position] = 0;
-    if (h.wide_plus_one != 0) wide_sums_[h.wide_plus_one - 1][position] = 0;
+    if (h.wide_plus_one == 0) continue;
+    if (spec_.kind == FeatureKind::count) wide_counts_[h.wide_plus_one - 1][position] = 0;
+    if (spec_.kind == FeatureKind::sum) wide_sums_[h.wide_plus_one - 1][position] = 0;
   }
   h.head_bucket = bucket;
 }
@@ -221,8 +224,7 @@ void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
 void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
   const size_t position = static_cast<size_t>(bucket % kWindowBuckets);
   if (spec_.kind == FeatureKind::count) {
-    uint32_t& count = count_slots_[slot].counts[position];
-    if (count != UINT32_MAX) ++count;
+    AddToCount(slot, position);
   } else if (spec_.kind == FeatureKind::sum) {
     AddToSum(slot, position, event.amount.minor());
   } else {
@@ -263,17 +265,61 @@ void FeatureTable::AddToSum(uint32_t slot, size_t position, u128 amount) {
   sum = SaturatingAdd(sum, amount);
 }
 
-FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
-  SumSlot& s = sum_slots_[slot];
-  TPW_ASSERT(s.header.wide_plus_one == 0);
-  uint32_t entry = 0;
-  if (wide_free_.empty()) {
-    entry = static_cast<uint32_t>(wide_sums_.size());
-    wide_sums_.emplace_back();
-  } else {
-    entry = wide_free_.back();
-    wide_free_.pop_back();
+// u16 buckets while every bucket fits; the first count that would not moves the key's ring to
+// u32 (wide_counts_), where it saturates at 2^32 - 1 as before. Exact either way.
+void FeatureTable::AddToCount(uint32_t slot, size_t position) {
+  const uint32_t wide = count_slots_[slot].header.wide_plus_one;
+  if (wide == 0) {
+    uint16_t& count = count_slots_[slot].counts[position];
+    if (count != UINT16_MAX) {
+      ++count;
+      return;
+    }
+    WidenCounts(slot)[position] = uint32_t{UINT16_MAX} + 1;
+    return;
   }
+  uint32_t& count = wide_counts_[wide - 1][position];
+  if (count != UINT32_MAX) ++count;
+}
+
+// An entry of the table's wide vector (wide_sums_ or wide_counts_, by kind) for a key to use.
+uint32_t FeatureTable::TakeWideEntry() {
+  if (!wide_free_.empty()) {
+    const uint32_t entry = wide_free_.back();
+    wide_free_.pop_back();
+    return entry;
+  }
+  if (spec_.kind == FeatureKind::count) {
+    wide_counts_.emplace_back();
+    return static_cast<uint32_t>(wide_counts_.size() - 1);
+  }
+  wide_sums_.emplace_back();
+  return static_cast<uint32_t>(wide_sums_.size() - 1);
+}
+
+FeatureTable::WideCounts& FeatureTable::WidenCounts(uint32_t slot) {
+  TPW_ASSERT(spec_.kind == FeatureKind::count);
+  TPW_ASSERT(count_slots_[slot].header.wide_plus_one == 0);
+  const uint32_t entry = TakeWideEntry();
+  CountSlot& c = count_slots_[slot];
+  WideCounts& wide = wide_counts_[entry];
+  for (size_t i = 0; i < kWindowBuckets; ++i) wide[i] = c.counts[i];
+  c.counts = {};
+  c.header.wide_plus_one = entry + 1;
+  return wide;
+}
+
+uint32_t FeatureTable::CountBucket(uint32_t slot, size_t position) const {
+  const uint32_t wide = count_slots_[slot].header.wide_plus_one;
+  return wide == 0 ? uint32_t{count_slots_[slot].counts[position]}
+                   : wide_counts_[wide - 1][position];
+}
+
+FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
+  TPW_ASSERT(spec_.kind == FeatureKind::sum);
+  TPW_ASSERT(sum_slots_[slot].header.wide_plus_one == 0);
+  const uint32_t entry = TakeWideEntry();
+  SumSlot& s = sum_slots_[slot];
   WideSums& wide = wide_sums_[entry];
   for (size_t i = 0; i < kWindowBuckets; ++i) wide[i] = s.sums[i];
   s.sums = {};
@@ -282,7 +328,7 @@ FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
 }
 
 void FeatureTable::ReleaseWide(uint32_t slot) {
-  Header& h = sum_slots_[slot].header;
+  Header& h = HeaderOf(slot);
   if (h.wide_plus_one == 0) return;
   wide_free_.push_back(h.wide_plus_one - 1);
   h.wide_plus_one = 0;
@@ -322,8 +368,14 @@ u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
   const uint64_t last = std::min(head, now_bucket);
   if (first > last) return 0;
   if (spec_.kind == FeatureKind::count) {
-    const Counts& counts = count_slots_[slot].counts;
+    const uint32_t wide = count_slots_[slot].header.wide_plus_one;
     uint64_t total = 0;  // at most 16 x (2^32 - 1): no overflow
+    if (wide == 0) {
+      const Counts& counts = count_slots_[slot].counts;
+      for (uint64_t b = first; b <= last; ++b) total += counts[b % kWindowBuckets];
+      return total;
+    }
+    const WideCounts& counts = wide_counts_[wide - 1];
     for (uint64_t b = first; b <= last; ++b) total += counts[b % kWindowBuckets];
     return total;
   }
@@ -369,7 +421,7 @@ void FeatureTable::SaveSlot(BinaryWriter& writer, uint32_t slot) const {
   writer.U32(h.asset);
   writer.U64(h.head_bucket);
   if (spec_.kind == FeatureKind::count) {
-    for (uint32_t c : count_slots_[slot].counts) writer.U32(c);
+    for (size_t i = 0; i < kWindowBuckets; ++i) writer.U32(CountBucket(slot, i));
   } else if (spec_.kind == FeatureKind::sum) {
     for (size_t i = 0; i < kWindowBuckets; ++i) writer.U128(SumBucket(slot, i));
   } else {
@@ -416,7 +468,19 @@ bool FeatureTable::LoadSlot(BinaryReader& reader) {
   if (Find(key, asset, hash) != kNone) return false;     // each key once
   const uint32_t slot = Insert(key, asset, hash, head);  // the next slot: loading never evicts
   if (spec_.kind == FeatureKind::count) {
-    for (uint32_t& c : count_slots_[slot].counts) c = reader.U32();
+    WideCounts counts{};
+    bool wide = false;
+    for (uint32_t& c : counts) {
+      c = reader.U32();
+      wide = wide || c > UINT16_MAX;
+    }
+    if (wide) {
+      WidenCounts(slot) = counts;
+    } else {
+      for (size_t i = 0; i < kWindowBuckets; ++i) {
+        count_slots_[slot].counts[i] = static_cast<uint16_t>(counts[i]);
+      }
+    }
   } else if (spec_.kind == FeatureKind::sum) {
     for (size_t i = 0; i < kWindowBuckets; ++i) AddToSum(slot, i, reader.U128());  // from 0
   } else {

@@ -13,10 +13,13 @@
 // touches only the key's own slot (no recency list to relink). Size keys_max above the active
 // keys and eviction never happens. Reading never changes the state. Bytes per key: BytesPerKey.
 //
-// Layout. A key's slot holds its header and its buckets together (96 bytes for a count, 160
-// for a sum, 288 for a distinct), so a lookup costs the index line and the slot's lines, nothing
-// else. A sum keeps u64 buckets; a key whose bucket would pass 2^64 - 1 minor units moves its
-// buckets, exactly, to a u128 ring on the side ("wide", rare), which it keeps until evicted.
+// Layout. A key's slot holds its header and its buckets together (64 bytes, one cache line, for
+// a count; 160 for a sum, 288 for a distinct), so a lookup costs the index line and the slot's
+// lines, nothing else. Buckets are narrow and widen exactly when they must ("wide", rare): a
+// count keeps u16 buckets, and a key whose bucket would pass 65535 moves its ring to u32 on the
+// side (saturating at 2^32 - 1 as before); a sum keeps u64 buckets, and a key whose bucket would
+// pass 2^64 - 1 minor units moves its ring to u128 on the side. A wide key stays wide until it is
+// evicted. Saved state holds the wide values (u32 counts, u128 sums) either way.
 //
 // Determinism. Hashing uses a fixed function of the key and `hash_seed`; Save writes the slots
 // in slot order with the eviction cursor, so two stores fed the same records save the same
@@ -125,13 +128,14 @@ class FeatureTable {
     uint64_t key_high = 0;
     uint64_t head_bucket = 0;    // the newest bucket the ring holds
     uint32_t asset = 0;          // sum: amounts are summed per asset
-    uint32_t wide_plus_one = 0;  // sum: 0, or 1 + the key's ring in wide_sums_
+    uint32_t wide_plus_one = 0;  // 0, or 1 + the key's ring in wide_sums_ / wide_counts_
   };
   struct DistinctValue {
     uint64_t fingerprint = 0;      // 64-bit hash of the value
     uint64_t bucket_plus_one = 0;  // 0: empty
   };
-  using Counts = std::array<uint32_t, kWindowBuckets>;
+  using Counts = std::array<uint16_t, kWindowBuckets>;
+  using WideCounts = std::array<uint32_t, kWindowBuckets>;
   using Sums = std::array<uint64_t, kWindowBuckets>;
   using WideSums = std::array<u128, kWindowBuckets>;
   using Distincts = std::array<DistinctValue, kDistinctValuesMax>;
@@ -148,6 +152,7 @@ class FeatureTable {
     Header header;
     Distincts values{};
   };
+  static_assert(sizeof(CountSlot) == 64, "a count slot is one cache line");
 
   // An index entry: the slot (plus one; 0 = empty) and 32 bits of its key's hash, so probing
   // skips other keys' entries without reading their slots (each would be a cache miss).
@@ -190,8 +195,12 @@ class FeatureTable {
   void Advance(uint32_t slot, uint64_t bucket);
   void Add(uint32_t slot, uint64_t bucket, const Event& event);
   void AddToSum(uint32_t slot, size_t position, u128 amount);
+  void AddToCount(uint32_t slot, size_t position);
+  uint32_t TakeWideEntry();
   WideSums& Widen(uint32_t slot);
+  WideCounts& WidenCounts(uint32_t slot);
   void ReleaseWide(uint32_t slot);
+  uint32_t CountBucket(uint32_t slot, size_t position) const;
   u128 SumBucket(uint32_t slot, size_t position) const;
   bool InWindow(uint64_t bucket, uint64_t now_bucket) const {
     return bucket <= now_bucket && now_bucket - bucket < kWindowBuckets;
@@ -215,8 +224,9 @@ class FeatureTable {
   ChunkedVector<CountSlot> count_slots_;
   ChunkedVector<SumSlot> sum_slots_;
   ChunkedVector<DistinctSlot> distinct_slots_;
-  std::vector<WideSums> wide_sums_;  // rings of the sum keys past u64 buckets
-  std::vector<uint32_t> wide_free_;  // entries of wide_sums_ no key uses
+  std::vector<WideSums> wide_sums_;      // rings of the sum keys past u64 buckets
+  std::vector<WideCounts> wide_counts_;  // rings of the count keys past u16 buckets
+  std::vector<uint32_t> wide_free_;  // entries of the table's wide vector that no key uses
   ZeroedHugePageArray<IndexEntry> index_;  // open addressing, linear probing; all zero = empty
 };
 
