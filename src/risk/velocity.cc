@@ -205,20 +205,37 @@ uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t hash, uint64_t 
   return slot;
 }
 
-// Moves the ring's head forward to `bucket`, clearing the buckets it passes over.
+// Moves the ring's head forward to `bucket`, clearing the buckets it passes over. A distinct
+// slot has no ring (each value keeps its own bucket); a head that moves a whole window or more
+// clears the ring at once (the common case for a key seen rarely).
 void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
   Header& h = HeaderOf(slot);
   if (bucket <= h.head_bucket) return;
-  const uint64_t steps = std::min<uint64_t>(bucket - h.head_bucket, kWindowBuckets);
-  for (uint64_t s = 1; s <= steps; ++s) {
-    const size_t position = static_cast<size_t>((h.head_bucket + s) % kWindowBuckets);
+  const uint64_t head = h.head_bucket;
+  h.head_bucket = bucket;
+  if (spec_.kind == FeatureKind::distinct) return;
+  if (bucket - head >= kWindowBuckets) return ClearRing(slot);
+  for (uint64_t b = head + 1; b <= bucket; ++b) {
+    const size_t position = static_cast<size_t>(b % kWindowBuckets);
     if (spec_.kind == FeatureKind::count) count_slots_[slot].counts[position] = 0;
     if (spec_.kind == FeatureKind::sum) sum_slots_[slot].sums[position] = 0;
     if (h.wide_plus_one == 0) continue;
     if (spec_.kind == FeatureKind::count) wide_counts_[h.wide_plus_one - 1][position] = 0;
     if (spec_.kind == FeatureKind::sum) wide_sums_[h.wide_plus_one - 1][position] = 0;
   }
-  h.head_bucket = bucket;
+}
+
+// Zeroes every bucket of a count or sum key's ring (narrow and, if the key is wide, wide).
+void FeatureTable::ClearRing(uint32_t slot) {
+  const uint32_t wide = HeaderOf(slot).wide_plus_one;
+  if (spec_.kind == FeatureKind::count) {
+    count_slots_[slot].counts = {};
+    if (wide != 0) wide_counts_[wide - 1] = {};
+  } else {
+    TPW_ASSERT(spec_.kind == FeatureKind::sum);
+    sum_slots_[slot].sums = {};
+    if (wide != 0) wide_sums_[wide - 1] = {};
+  }
 }
 
 void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {

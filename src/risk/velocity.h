@@ -193,6 +193,7 @@ class FeatureTable {
   void EraseFromIndex(uint32_t slot);
   void ClearSlot(uint32_t slot);
   void Advance(uint32_t slot, uint64_t bucket);
+  void ClearRing(uint32_t slot);
   void Add(uint32_t slot, uint64_t bucket, const Event& event);
   void AddToSum(uint32_t slot, size_t position, u128 amount);
   void AddToCount(uint32_t slot, size_t position);
