@@ -37,6 +37,7 @@ inline constexpr size_t kFieldCount = 13;
 
 // The keys velocity features and named lists are about.
 enum class KeyKind : uint8_t { account, device, merchant, terminal, ip, country };
+inline constexpr size_t kKeyKinds = 6;
 enum class FeatureKind : uint8_t { count, sum, distinct };
 
 // count(key, window), sum(key, window), distinct(value, key, window).

@@ -33,8 +33,13 @@ FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& optio
   TPW_ASSERT(options.keys_max >= 1 && options.keys_max <= kFeatureKeysMax);
   // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
   TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
-  reserved_keys_ = std::min(options.reserve_keys, keys_max_);
-  const size_t presized = std::max(std::min(keys_max_, kIndexPresizedKeys), reserved_keys_);
+  const uint32_t population = options.reserve_keys_max_by_key[static_cast<size_t>(spec.key)];
+  reserved_keys_ = std::min({options.reserve_keys, keys_max_, population});
+  // A reserve is the keys the table expects: its index is sized for them (a feature of 20,000
+  // terminals gets a 512 KiB index, dense enough for huge pages, not the 16 MiB presized one
+  // whose 4 KiB pages would each cost a TLB miss); without one, for min(keys_max, 2^20) keys.
+  const size_t presized =
+      reserved_keys_ > 0 ? reserved_keys_ : std::min(keys_max_, kIndexPresizedKeys);
   index_ = ZeroedHugePageArray<IndexEntry>(
       std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)));
   Reserve(reserved_keys_);

@@ -50,6 +50,11 @@ struct VelocityOptions {
   // then never waits for the kernel to zero a fresh page while a payment is decided. 0: memory
   // grows with the keys. Changes no result, only when memory is taken; not saved with state.
   uint32_t reserve_keys = 0;
+  // The most keys a feature on each kind of key reserves (indexed by KeyKind): the population a
+  // service knows it has (20,000 terminals, say), so a feature keyed by a small population does
+  // not reserve reserve_keys. Only caps reserve_keys; changes no result.
+  std::array<uint32_t, kKeyKinds> reserve_keys_max_by_key = {UINT32_MAX, UINT32_MAX, UINT32_MAX,
+                                                             UINT32_MAX, UINT32_MAX, UINT32_MAX};
 };
 
 // The key a feature is about, taken from the event (0 when the event has none).
@@ -219,9 +224,10 @@ class FeatureTable {
   uint32_t cursor_ = 0;  // where the next eviction looks first (used once the table is full)
   // Huge-page backed (common/huge_pages.h): with a million keys the tables are far larger than
   // the TLB's reach in 4 KiB pages, and every lookup is a random access. Slots grow in 2 MiB
-  // chunks (never copied: no stall while a table grows); the index is sized for
-  // min(keys_max, kIndexPresizedKeys) keys at once and rehashed only beyond that (its pages cost
-  // nothing until an entry on them is written, so a small table does not pay for the presizing).
+  // chunks (never copied: no stall while a table grows); the index is sized for the reserved
+  // keys, or without a reserve for min(keys_max, kIndexPresizedKeys) keys, at once and rehashed
+  // only beyond that (its pages cost nothing until an entry on them is written, so a small table
+  // does not pay for the presizing).
   ChunkedVector<CountSlot> count_slots_;
   ChunkedVector<SumSlot> sum_slots_;
   ChunkedVector<DistinctSlot> distinct_slots_;

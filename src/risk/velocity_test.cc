@@ -310,13 +310,29 @@ TEST(RiskVelocity, AReservedTableHoldsItsKeysMemoryBeforeAnyKeyArrives) {
   FeatureTable reserved(spec, VelocityOptions{.keys_max = 1u << 20, .reserve_keys = 100'000});
   EXPECT_EQ(reserved.reserved_keys(), 100'000u);
   EXPECT_EQ(reserved.keys(), 0u);
-  // The slots for the reserved keys are held already; a growing table holds none yet.
-  EXPECT_GE(reserved.BytesUsed(), growing.BytesUsed() + 100'000 * (32u + 128u));
+  // The slots for the reserved keys are held already, and the index is sized for them
+  // (2^18 entries of 8 bytes); a growing table holds no slot yet and the presized 2^21 entries.
+  EXPECT_GE(reserved.BytesUsed(), 100'000 * (32u + 128u) + (1u << 18) * 8u);
+  EXPECT_LT(reserved.BytesUsed(), 100'000 * (32u + 128u) + (2u << 20) + (1u << 18) * 8u);
+  EXPECT_GE(growing.BytesUsed(), (1u << 21) * 8u);
   const Event e = SampleEvent();
   reserved.Record(e, At(10));
   growing.Record(e, At(10));
   EXPECT_EQ(reserved.Read(e, At(11)), growing.Read(e, At(11)));
   EXPECT_EQ(reserved.keys(), 1u);
+}
+
+TEST(RiskVelocity, AFeatureReservesNoMoreThanItsKeyKindsPopulation) {
+  VelocityOptions options{.keys_max = 1u << 20, .reserve_keys = 100'000};
+  options.reserve_keys_max_by_key[static_cast<size_t>(KeyKind::terminal)] = 2'000;
+  const FeatureTable terminals(Spec(FeatureKind::count, KeyKind::terminal, 300), options);
+  const FeatureTable accounts(Spec(FeatureKind::count, KeyKind::account, 300), options);
+  EXPECT_EQ(terminals.reserved_keys(), 2'000u);
+  EXPECT_EQ(accounts.reserved_keys(), 100'000u);  // no population given: reserve_keys
+  EXPECT_LT(terminals.BytesUsed(), accounts.BytesUsed());
+  options.reserve_keys_max_by_key[static_cast<size_t>(KeyKind::account)] = 200'000;
+  EXPECT_EQ(FeatureTable(Spec(FeatureKind::count, KeyKind::account, 300), options).reserved_keys(),
+            100'000u);  // a cap above reserve_keys changes nothing
 }
 
 TEST(RiskVelocity, BytesPerKeyMatchTheLayout) {
