@@ -255,6 +255,17 @@ int RunRiskBench(const RiskBenchOptions& o) {
   const std::vector<TimedEvent> events = MakeEvents(o);
   risk::VelocityOptions velocity{
       .keys_max = o.keys_max, .hash_seed = o.seed, .reserve_keys = o.reserve_keys};
+  // The key populations the events draw from, as a service knows how many accounts, devices,
+  // merchants and terminals it has: a feature reserves at most its population (20,000 terminals
+  // need no reserve of --reserve-keys).
+  const auto cap = [&velocity](risk::KeyKind kind, uint64_t population) {
+    velocity.reserve_keys_max_by_key[static_cast<size_t>(kind)] =
+        static_cast<uint32_t>(std::min<uint64_t>(population, UINT32_MAX));
+  };
+  cap(risk::KeyKind::account, o.accounts);
+  cap(risk::KeyKind::device, o.devices);
+  cap(risk::KeyKind::merchant, o.merchants);
+  cap(risk::KeyKind::terminal, o.terminals);
   std::printf(
       "risk bench: %zu rules (%zu velocity features), %llu events over %llu s, keys: "
       "%llu accounts, %llu devices, %llu merchants, %llu terminals; keys_max %u per "
@@ -326,8 +337,9 @@ void RegisterBenchRisk(CLI::App& bench, int& exit_code) {
       ->check(CLI::Range(1u, risk::kFeatureKeysMax));
   cmd->add_option("--reserve-keys", options->reserve_keys,
                   "Keys per velocity feature whose memory is allocated and faulted in when the "
-                  "engines are made (setup, untimed; at most --keys-max); 0: tables grow as "
-                  "keys arrive")
+                  "engines are made (setup, untimed; at most --keys-max, and at most the pool "
+                  "of the feature's key: --accounts, --devices, ...); 0: tables grow as keys "
+                  "arrive")
       ->capture_default_str()
       ->check(CLI::Range(0u, risk::kFeatureKeysMax));
   cmd->add_option("--seed", options->seed, "Seed of the events and the hash")

@@ -904,7 +904,10 @@ class Compiler {
     Value constant{0, 0};
     if (!LiteralValue(At(b), common, constant)) return;
     const bool field = left.kind == NodeKind::field;
-    EmitFused(field ? Op::field_compare : Op::feature_compare, OutcomesAccepted(node.op),
+    // Only amounts carry an asset tag: any other left side compares without the assets' check.
+    const bool untagged = TypeOf(a) != Type::amount && constant.asset == 0;
+    const uint8_t accepted = OutcomesAccepted(node.op) | (untagged ? kAcceptsUntagged : 0);
+    EmitFused(field ? Op::field_compare : Op::feature_compare, accepted,
               static_cast<uint8_t>(field ? static_cast<uint32_t>(left.field) : left.index),
               AddConstant(constant));
   }

@@ -89,6 +89,27 @@ TEST(RiskExpr, AmountLiteralsCompareOnlyWithinTheirAsset) {
   EXPECT_TRUE(Holds("amount == 1.5 BTC", e));
 }
 
+// Comparisons of untagged values (every field but amount, counts) skip the assets' check
+// (kAcceptsUntagged); amounts keep it, even against a plain integer.
+TEST(RiskExpr, OnlyAmountComparisonsDependOnThePaymentsAsset) {
+  Event e = SampleEvent();
+  e.asset = kAssetMismatch;  // no real asset has this number: amounts compare with nothing
+  ExpectConditions(e, {{"amount == 10000", false},
+                       {"amount != 10000", false},
+                       {"channel == 'online'", true},
+                       {"channel == 'online' and amount >= 0", false},
+                       {"channel == 'online' and country != 'US'", true},
+                       {"device_age >= 0s and cvm_performed >= 'none'", true},
+                       {"count(account, 1h) == 0 and hour >= 0", true},
+                       {"sum(account, 1h) == 0", false}});
+  e.asset = test::kUsd;
+  ExpectConditions(e, {{"amount == 10000", true},
+                       {"sum(account, 1h) == 0", true},
+                       {"sum(account, 1h) == 0.00 USD", true},
+                       {"sum(account, 1h) == 0.00 EUR", false},
+                       {"channel == 'online' and amount == 100.00 USD", true}});
+}
+
 TEST(RiskExpr, ArithmeticIsExactAndSaturates) {
   const Event e = SampleEvent();  // 10000
   EXPECT_TRUE(Holds("amount + 5 == 10005", e));

@@ -37,6 +37,7 @@ inline constexpr size_t kFieldCount = 13;
 
 // The keys velocity features and named lists are about.
 enum class KeyKind : uint8_t { account, device, merchant, terminal, ip, country };
+inline constexpr size_t kKeyKinds = 6;
 enum class FeatureKind : uint8_t { count, sum, distinct };
 
 // count(key, window), sum(key, window), distinct(value, key, window).
@@ -132,6 +133,7 @@ inline u128 SaturatingMul(u128 a, u128 b) {
 // Comparisons without a branch per operator: each operator is the set of outcomes it accepts
 // (bit 0 greater, bit 1 equal, bit 2 less), so `a OP b` is one table lookup and one shift.
 inline constexpr uint8_t kAcceptsGreater = 1, kAcceptsEqual = 2, kAcceptsLess = 4;
+inline unsigned CompareOutcome(u128 a, u128 b) { return a < b ? 2u : (a == b ? 1u : 0u); }
 inline uint8_t OutcomesAccepted(Op op) {
   static constexpr uint8_t kAccepted[6] = {
       kAcceptsEqual,                    // eq
@@ -146,10 +148,15 @@ inline uint8_t OutcomesAccepted(Op op) {
   return kAccepted[index];
 }
 
+// Fused comparisons whose operands never carry an asset tag (everything but amounts) also set
+// kAcceptsUntagged, and skip the assets' check: both tags are 0, always comparable.
+inline constexpr uint8_t kAcceptsUntagged = 8;
 inline bool Compare(uint8_t accepted, const Value& a, const Value& b) {
-  if (!AssetsComparable(a, b)) return false;
-  const unsigned outcome = a.v < b.v ? 2u : (a.v == b.v ? 1u : 0u);
-  return ((accepted >> outcome) & 1u) != 0;
+  // No assertion on the tags here (the hottest line of a decision): the compiler sets the bit
+  // from the operands' types only, and expr_test checks every field and feature kind.
+  const unsigned outcomes = accepted;
+  if ((outcomes & kAcceptsUntagged) == 0 && !AssetsComparable(a, b)) return false;
+  return ((outcomes >> CompareOutcome(a.v, b.v)) & 1u) != 0;
 }
 inline bool Compare(Op op, const Value& a, const Value& b) {
   return Compare(OutcomesAccepted(op), a, b);
@@ -178,6 +185,16 @@ inline bool Compare(Op op, const Value& a, const Value& b) {
     goto* kLabels[static_cast<size_t>(in->op)]; \
   } while (0)
 
+// The end of a rule whose result is `r`: visit it, then start the next rule from here. Every
+// handler that can end a rule has its own rule-start jump, so the predictor learns which rule
+// follows which ending, instead of one shared jump for all 50 rule starts.
+#define TPW_RISK_END_RULE(r)                    \
+  do {                                          \
+    visit(rule, (r));                           \
+    if (!start_next_rule()) return;             \
+    goto* kLabels[static_cast<size_t>(in->op)]; \
+  } while (0)
+
 template <typename Ctx, typename Range, typename Visit>
 void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, Visit visit) {
   // In the order of enum class Op.
@@ -190,30 +207,38 @@ void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, 
   static_assert(sizeof(kLabels) / sizeof(kLabels[0]) ==
                 static_cast<size_t>(Op::field_compare_and) + 1);
   const Instr* code = program.code.data();
+  const Value* constants = program.constants.data();
   Value stack[kStackSlotsMax];  // uninitialized: the compiler proved every read follows a write
   size_t top = 0;               // number of values on the stack
   uint32_t pc = 0;
   uint32_t end = 0;
   const Instr* in = nullptr;
-  bool result = false;
   bool fused = false;  // a fused form's result
-  for (size_t rule = 0; rule < count; ++rule) {
-    {
-      const auto [begin, rule_end] = range(rule);
+  size_t rule = 0;
+  size_t next_rule = 0;
+  // Moves to the next rule with code (an empty range skips the rule); false after the last.
+  const auto start_next_rule = [&]() -> bool {
+    for (; next_rule < count; ++next_rule) {
+      const auto [begin, rule_end] = range(next_rule);
       if (begin == rule_end) continue;
       TPW_ASSERT(begin < rule_end);
+      rule = next_rule++;
       pc = begin;
       end = rule_end;
+      top = 0;
+      in = &code[pc];
+      return true;
     }
-    top = 0;
-    in = &code[pc];
-    goto* kLabels[static_cast<size_t>(in->op)];
+    return false;
+  };
+  if (!start_next_rule()) return;
+  goto* kLabels[static_cast<size_t>(in->op)];
 
   field:
     stack[top++] = ctx.Field(static_cast<Field>(in->arg));
     TPW_RISK_NEXT();
   constant:
-    stack[top++] = program.constants[in->arg];
+    stack[top++] = constants[in->arg];
     TPW_RISK_NEXT();
   feature:
     stack[top++] = ctx.Feature(in->arg);
@@ -253,10 +278,7 @@ void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, 
     // `and`: a false left side is the result; skip the right side (the jump lands on `end` or
     // on the instruction after the right side, never past `end`).
     if (stack[top - 1].v == 0) {
-      if (in->arg == end) {  // the whole condition is this `and`: it is false
-        result = false;
-        goto rule_done;
-      }
+      if (in->arg == end) TPW_RISK_END_RULE(false);  // the whole condition is this `and`
       pc = in->arg - 1;
     } else {
       --top;
@@ -264,10 +286,7 @@ void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, 
     TPW_RISK_NEXT();
   jump_if_true:
     if (stack[top - 1].v != 0) {
-      if (in->arg == end) {  // the whole condition is this `or`: it is true
-        result = true;
-        goto rule_done;
-      }
+      if (in->arg == end) TPW_RISK_END_RULE(true);  // the whole condition is this `or`
       pc = in->arg - 1;
     } else {
       --top;
@@ -275,10 +294,10 @@ void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, 
     TPW_RISK_NEXT();
   field_compare:
     fused = Compare(in->accepted, ctx.Field(static_cast<Field>(in->operand)),
-                    program.constants[in->arg]);
+                    constants[in->arg]);
     TPW_RISK_PUSH_FUSED();
   feature_compare:
-    fused = Compare(in->accepted, ctx.Feature(in->operand), program.constants[in->arg]);
+    fused = Compare(in->accepted, ctx.Feature(in->operand), constants[in->arg]);
     TPW_RISK_PUSH_FUSED();
   field_in_set : {
     const std::vector<u128>& set = program.sets[in->arg];
@@ -292,11 +311,10 @@ void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, 
   field_compare_and : {
     TPW_ASSERT(pc + 3 == end);
     const Instr& second = code[pc + 2];
-    result = Compare(in->accepted, ctx.Field(static_cast<Field>(in->operand)),
-                     program.constants[in->arg]) &&
-             Compare(second.accepted, ctx.Field(static_cast<Field>(second.operand)),
-                     program.constants[second.arg]);
-    goto rule_done;
+    TPW_RISK_END_RULE(Compare(in->accepted, ctx.Field(static_cast<Field>(in->operand)),
+                              constants[in->arg]) &&
+                      Compare(second.accepted, ctx.Field(static_cast<Field>(second.operand)),
+                              constants[second.arg]));
   }
   fused_then_jump : {
     // The next instruction is the jump on `fused`: do what it would do with `fused` on top.
@@ -304,21 +322,15 @@ void RunConditions(const Program& program, size_t count, Range range, Ctx& ctx, 
     TPW_ASSERT(in->op == Op::jump_if_false || in->op == Op::jump_if_true);
     const bool taken = in->op == Op::jump_if_false ? !fused : fused;
     if (!taken) TPW_RISK_NEXT();  // the jump would pop `fused` and fall through
-    if (in->arg == end) {         // the whole condition is this `and` / `or`: `fused` is it
-      result = fused;
-      goto rule_done;
-    }
+    if (in->arg == end) TPW_RISK_END_RULE(fused);  // the condition is this `and` / `or`
     stack[top++] = Value{fused ? 1u : 0u, 0};
     pc = in->arg - 1;
     TPW_RISK_NEXT();
   }
 
-  done:
-    TPW_ASSERT(top == 1);
-    result = stack[0].v != 0;
-  rule_done:
-    visit(rule, result);
-  }
+done:
+  TPW_ASSERT(top == 1);
+  TPW_RISK_END_RULE(stack[0].v != 0);
 }
 
 // Runs code[begin, end) and returns the boolean it leaves.
@@ -334,6 +346,7 @@ bool RunCondition(const Program& program, uint32_t begin, uint32_t end, Ctx& ctx
   return result;
 }
 #undef TPW_RISK_NEXT
+#undef TPW_RISK_END_RULE
 #undef TPW_RISK_PUSH_FUSED
 
 }  // namespace tpw::risk

@@ -4,16 +4,18 @@
 
 namespace tpw::risk {
 
-// Each feature's slot for one event, found once (FeatureTable::Locate) and then used by the
-// decision's read and its record.
+// Each feature's slot for one event, found once (FeatureTable::Locate, with the key hash computed
+// once) and then used by the decision's read and its record.
 struct RiskEngine::LocatedSlots {
+  explicit LocatedSlots(const KeyHashes& key_hashes) : hashes(key_hashes) {}
   uint32_t Locate(const std::vector<FeatureTable>& tables, size_t index, const Event& event) {
     if ((known & (1u << index)) == 0) {
-      slots[index] = tables[index].Locate(event);
+      slots[index] = tables[index].Locate(event, hashes.of[index]);
       known |= 1u << index;
     }
     return slots[index];
   }
+  const KeyHashes& hashes;
   std::array<uint32_t, kFeaturesMax> slots;  // slots[i] is valid when bit i of known is set
   uint32_t known = 0;
 };
@@ -34,11 +36,11 @@ class EvalContext {
     // Start every feature's cache misses at once (index, then the key's slot) so they overlap
     // instead of stalling one after the other when the rules read them.
     if (!hinted) {
-      for (const FeatureTable& table : tables_) table.PrefetchIndex(event_);
+      for (size_t i = 0; i < tables_.size(); ++i) tables_[i].PrefetchIndex(located_.hashes.of[i]);
     }
     LayOutFields();
     if (!hinted) {
-      for (const FeatureTable& table : tables_) table.PrefetchSlot(event_);
+      for (size_t i = 0; i < tables_.size(); ++i) tables_[i].PrefetchSlot(located_.hashes.of[i]);
     }
   }
 
@@ -164,7 +166,9 @@ void RiskEngine::Bind(std::vector<FeatureTable> old) {
 }
 
 void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out) const {
-  LocatedSlots located;
+  KeyHashes hashes;
+  HashKeys(event, hashes);
+  LocatedSlots located(hashes);
   Evaluate(event, now, out, located, false);
 }
 
@@ -179,11 +183,13 @@ void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out,
   out.rules_version = rules.version();
   const Rule* decided = nullptr;
   const std::vector<Rule>& all = rules.rules();
+  const RuleSet::RuleCode* codes = rules.codes().data();
   const auto code_of = [&](size_t i) {
-    const Rule& rule = all[i];
+    const RuleSet::RuleCode code = codes[i];
+    const uint32_t begin = code.begin;
     // The first action that matches wins: later actions are skipped (an empty range).
-    if (rule.is_action && decided != nullptr) return std::pair{rule.code.begin, rule.code.begin};
-    return std::pair{rule.code.begin, rule.code.end};
+    const bool skip = code.is_action && decided != nullptr;
+    return std::pair{begin, skip ? begin : code.end};
   };
   const auto matched = [&](size_t i, bool holds) {
     if (!holds) return;
@@ -210,11 +216,14 @@ RiskDecision RiskEngine::Evaluate(const Event& event, Timestamp now) const {
 }
 
 void RiskEngine::Decide(const Event& event, Timestamp now, RiskDecision& out) {
-  Decide(event, now, out, false);
+  KeyHashes hashes;
+  HashKeys(event, hashes);
+  Decide(event, now, out, hashes, false);
 }
 
-void RiskEngine::Decide(const Event& event, Timestamp now, RiskDecision& out, bool hinted) {
-  LocatedSlots located;
+void RiskEngine::Decide(const Event& event, Timestamp now, RiskDecision& out,
+                        const KeyHashes& hashes, bool hinted) {
+  LocatedSlots located(hashes);
   Evaluate(event, now, out, located, hinted);
   if (out.decision == Decision::approve) Record(event, now, located);
 }
@@ -226,24 +235,33 @@ RiskDecision RiskEngine::Decide(const Event& event, Timestamp now) {
 }
 
 void RiskEngine::Record(const Event& event, Timestamp now) {
-  LocatedSlots located;
+  KeyHashes hashes;
+  HashKeys(event, hashes);
+  LocatedSlots located(hashes);
   Record(event, now, located);
 }
 
 // Each table's record changes only that table, so the slots located before stay valid.
 void RiskEngine::Record(const Event& event, Timestamp now, LocatedSlots& located) {
-  for (const FeatureTable& table : tables_) table.PrefetchForRecord(event);
   for (size_t i = 0; i < tables_.size(); ++i) {
-    tables_[i].RecordAt(located.Locate(tables_, i, event), event, now);
+    tables_[i].PrefetchForRecord(event, located.Locate(tables_, i, event));
+  }
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    tables_[i].RecordAt(located.Locate(tables_, i, event), located.hashes.of[i], event, now);
   }
 }
 
-void RiskEngine::PrefetchIndexes(const Event& event) const {
-  for (const FeatureTable& table : tables_) table.PrefetchIndex(event);
+void RiskEngine::HashKeys(const Event& event, KeyHashes& hashes) const {
+  TPW_ASSERT(tables_.size() <= hashes.of.size());
+  for (size_t i = 0; i < tables_.size(); ++i) hashes.of[i] = tables_[i].HashOf(event);
 }
 
-void RiskEngine::PrefetchSlots(const Event& event) const {
-  for (const FeatureTable& table : tables_) table.PrefetchSlot(event);
+void RiskEngine::PrefetchIndexes(const KeyHashes& hashes) const {
+  for (size_t i = 0; i < tables_.size(); ++i) tables_[i].PrefetchIndex(hashes.of[i]);
+}
+
+void RiskEngine::PrefetchSlots(const KeyHashes& hashes) const {
+  for (size_t i = 0; i < tables_.size(); ++i) tables_[i].PrefetchSlot(hashes.of[i]);
 }
 
 size_t RiskEngine::VelocityKeys() const {

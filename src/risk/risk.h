@@ -6,6 +6,7 @@
 // same rules, state and events give the same decisions and the same saved state on any machine.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -66,14 +67,21 @@ class RiskEngine {
   // Decides `count` events in order, exactly as that many Decide calls would, while the memory
   // loads of the events a few places ahead overlap the work on the current one (with a million
   // keys every velocity lookup is a cache miss; alone, one decision waits for each). `event_at(i)`
-  // returns the i-th event and its time as std::pair<Event, Timestamp> (called up to three times
+  // returns the i-th event and its time as std::pair<Event, Timestamp> (called up to twice
   // per event); `decided(i, out)` sees each decision before the next event is decided.
   template <typename EventAt, typename Decided>
   void DecideEach(size_t count, EventAt event_at, Decided decided, RiskDecision& out);
+  // The hashes of an event's keys, one per velocity feature (FeatureTable::HashOf): computed
+  // once per event, ahead of its decision, and used by its cache hints, its reads and its record.
+  struct KeyHashes {
+    std::array<uint64_t, kFeaturesMax> of;  // of[i]: feature i's; the first features().size()
+  };
+  void HashKeys(const Event& event, KeyHashes& hashes) const;
   // The cache hints DecideEach uses, for callers that pipeline their own way: the index lines of
-  // every velocity feature for `event`, then (once those have arrived) the key slots they name.
-  void PrefetchIndexes(const Event& event) const;
-  void PrefetchSlots(const Event& event) const;
+  // every velocity feature for the event `hashes` were made from, then (once those have arrived)
+  // the key slots they name.
+  void PrefetchIndexes(const KeyHashes& hashes) const;
+  void PrefetchSlots(const KeyHashes& hashes) const;
   static constexpr size_t kPrefetchAhead = 4;  // events between the two hints and the decision
 
   ListSet& lists() { return lists_; }
@@ -98,7 +106,8 @@ class RiskEngine {
   // `hinted`: PrefetchIndexes and PrefetchSlots were called for the event (by DecideEach).
   void Evaluate(const Event& event, Timestamp now, RiskDecision& out, LocatedSlots& located,
                 bool hinted) const;
-  void Decide(const Event& event, Timestamp now, RiskDecision& out, bool hinted);
+  void Decide(const Event& event, Timestamp now, RiskDecision& out, const KeyHashes& hashes,
+              bool hinted);
   void Record(const Event& event, Timestamp now, LocatedSlots& located);
 
   std::shared_ptr<const RuleSet> rules_;
@@ -109,12 +118,24 @@ class RiskEngine {
 
 template <typename EventAt, typename Decided>
 void RiskEngine::DecideEach(size_t count, EventAt event_at, Decided decided, RiskDecision& out) {
+  // The key hashes of events i .. i + 2 * kPrefetchAhead, each computed once.
+  constexpr size_t kRing = 16;
+  static_assert(kRing > 2 * kPrefetchAhead && (kRing & (kRing - 1)) == 0);
+  std::array<KeyHashes, kRing> ring;
+  for (size_t i = 0; i < count && i < 2 * kPrefetchAhead; ++i) {
+    HashKeys(event_at(i).first, ring[i]);
+    PrefetchIndexes(ring[i]);
+  }
   for (size_t i = 0; i < count; ++i) {
-    if (i + 2 * kPrefetchAhead < count) PrefetchIndexes(event_at(i + 2 * kPrefetchAhead).first);
-    if (i + kPrefetchAhead < count) PrefetchSlots(event_at(i + kPrefetchAhead).first);
+    const size_t ahead = i + 2 * kPrefetchAhead;
+    if (ahead < count) {
+      HashKeys(event_at(ahead).first, ring[ahead % kRing]);
+      PrefetchIndexes(ring[ahead % kRing]);
+    }
+    if (i + kPrefetchAhead < count) PrefetchSlots(ring[(i + kPrefetchAhead) % kRing]);
     const auto [event, now] = event_at(i);
-    // The first 2 * kPrefetchAhead events were not hinted ahead: their decisions hint themselves.
-    Decide(event, now, out, /*hinted=*/i >= 2 * kPrefetchAhead);
+    // The first kPrefetchAhead events had no slot hint ahead: their decisions hint themselves.
+    Decide(event, now, out, ring[i % kRing], /*hinted=*/i >= kPrefetchAhead);
     decided(i, out);
   }
 }

@@ -120,6 +120,27 @@ TEST(RiskEngine, DecideEachDecidesExactlyAsOneDecideAfterAnother) {
   EXPECT_EQ(run.SaveState(), one_by_one.SaveState());
 }
 
+// Runs shorter than the hint distance (2 * kPrefetchAhead events) and just past it: the key
+// hashes computed ahead and carried to each decision give the same decisions and state.
+TEST(RiskEngine, DecideEachOfShortRunsDecidesAsDecide) {
+  std::shared_ptr<const RuleSet> rules = VelocityRules();
+  ASSERT_NE(rules, nullptr);
+  const auto events = EventStream(CurrentTestSeed(), 12);
+  for (ptrdiff_t count : {0, 1, 3, 4, 5, 8, 9, 12}) {
+    const std::vector<std::pair<Event, Timestamp>> some(events.begin(), events.begin() + count);
+    RiskEngine one_by_one(rules);
+    RiskEngine run(rules);
+    const std::vector<Decision> expected = DecideAll(one_by_one, some);
+    std::vector<Decision> got;
+    RiskDecision scratch;
+    run.DecideEach(
+        some.size(), [&](size_t i) { return some[i]; },
+        [&](size_t, const RiskDecision& d) { got.push_back(d.decision); }, scratch);
+    EXPECT_EQ(got, expected) << count;
+    EXPECT_EQ(run.SaveState(), one_by_one.SaveState()) << count;
+  }
+}
+
 TEST(RiskEngine, ReservedMemoryChangesNoDecisionAndNoSavedByte) {
   std::shared_ptr<const RuleSet> rules = VelocityRules();
   ASSERT_NE(rules, nullptr);

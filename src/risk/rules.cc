@@ -15,14 +15,14 @@
 #define TOML_ASSERT(expr) static_cast<void>(0)
 #include "risk/rules.h"
 
-#include "common/asset.h"
-
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <array>
 #include <optional>
 #include <set>
+
+#include "common/asset.h"
 
 namespace tpw::risk {
 
@@ -319,7 +319,8 @@ class RuleSetBuilder {
     if (!code) return;
     const AssetTable assets = AssetTable::Default();
     const Asset* found = assets.FindByCode(*code);
-    if (found == nullptr) return Error(asset->source(), "unknown asset '" + *code + "' (e.g. EUR, USD)");
+    if (found == nullptr)
+      return Error(asset->source(), "unknown asset '" + *code + "' (e.g. EUR, USD)");
     OfflineLimits limits;
     limits.asset = found->ledger;
     limits.cvm_threshold = ReadOfflineAmount(*table, "cvm_threshold", *code, assets);
@@ -333,7 +334,8 @@ class RuleSetBuilder {
         limits.payment_count_max = static_cast<uint32_t>(integer->get());
       }
     }
-    if (limits.per_payment_max && limits.allowance_max && *limits.allowance_max < *limits.per_payment_max) {
+    if (limits.per_payment_max && limits.allowance_max &&
+        *limits.allowance_max < *limits.per_payment_max) {
       Error(table->source(), "[offline] allowance_max must be at least per_payment_max");
     }
     set_.offline_ = limits;
@@ -536,6 +538,8 @@ class RuleSetBuilder {
         CompileRuleCondition(*condition, rule);
       }
     }
+    TPW_ASSERT(rule.code.begin <= rule.code.end);
+    set_.codes_.push_back(RuleSet::RuleCode{rule.code.begin, rule.code.end, rule.is_action});
     set_.rules_.push_back(std::move(rule));
   }
 

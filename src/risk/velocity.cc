@@ -33,8 +33,13 @@ FeatureTable::FeatureTable(const FeatureSpec& spec, const VelocityOptions& optio
   TPW_ASSERT(options.keys_max >= 1 && options.keys_max <= kFeatureKeysMax);
   // 10^9 is divisible by 16, so every whole-second window splits into equal buckets.
   TPW_ASSERT(bucket_ns_ * kWindowBuckets == spec.window_seconds * kNanosPerSecond);
-  reserved_keys_ = std::min(options.reserve_keys, keys_max_);
-  const size_t presized = std::max(std::min(keys_max_, kIndexPresizedKeys), reserved_keys_);
+  const uint32_t population = options.reserve_keys_max_by_key[static_cast<size_t>(spec.key)];
+  reserved_keys_ = std::min({options.reserve_keys, keys_max_, population});
+  // A reserve is the keys the table expects: its index is sized for them (a feature of 20,000
+  // terminals gets a 512 KiB index, dense enough for huge pages, not the 16 MiB presized one
+  // whose 4 KiB pages would each cost a TLB miss); without one, for min(keys_max, 2^20) keys.
+  const size_t presized =
+      reserved_keys_ > 0 ? reserved_keys_ : std::min(keys_max_, kIndexPresizedKeys);
   index_ = ZeroedHugePageArray<IndexEntry>(
       std::max<size_t>(kIndexSlotsMin, std::bit_ceil(size_t{presized} * 2)));
   Reserve(reserved_keys_);
@@ -64,7 +69,8 @@ size_t FeatureTable::BytesPerKey(FeatureKind kind) {
 size_t FeatureTable::BytesUsed() const {
   return count_slots_.capacity() * sizeof(CountSlot) + sum_slots_.capacity() * sizeof(SumSlot) +
          distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.bytes() +
-         wide_sums_.capacity() * sizeof(WideSums) + wide_free_.capacity() * sizeof(uint32_t);
+         wide_sums_.capacity() * sizeof(WideSums) + wide_counts_.capacity() * sizeof(WideCounts) +
+         wide_free_.capacity() * sizeof(uint32_t);
 }
 
 size_t FeatureTable::SlotBytes() const {
@@ -76,13 +82,7 @@ uint64_t FeatureTable::Hash(u128 key, uint32_t asset) const {
   return Mix(Low64(key) ^ hash_seed_) ^ Mix(High64(key) + (uint64_t{asset} << 1) + 0x51);
 }
 
-void FeatureTable::PrefetchIndex(const Event& event) const {
-  const uint64_t hash = Hash(KeyOf(event, spec_.key), AssetOf(event));
-  __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
-}
-
-void FeatureTable::PrefetchSlot(const Event& event) const {
-  const uint64_t hash = Hash(KeyOf(event, spec_.key), AssetOf(event));
+void FeatureTable::PrefetchSlot(uint64_t hash) const {
   const uint32_t tag = TagOf(hash);
   const size_t mask = index_.size() - 1;
   uint32_t slot_plus_one = 0;
@@ -99,17 +99,15 @@ void FeatureTable::PrefetchSlot(const Event& event) const {
   __builtin_prefetch(p + bytes - 1);  // the slot need not start on a cache line
 }
 
-void FeatureTable::PrefetchForRecord(const Event& event) const {
+void FeatureTable::PrefetchForRecord(const Event& event, uint32_t located) const {
   if (keys_ < keys_max_) return;  // no eviction: Record touches only the key's own slot
-  const u128 key = KeyOf(event, spec_.key);
-  if (key == 0 || Find(key, AssetOf(event)) != kNone) return;
+  if (located != kNone || KeyOf(event, spec_.key) == 0) return;
   for (uint32_t i = 0; i < kEvictionCandidates; ++i) {
     __builtin_prefetch(SlotAddress((cursor_ + i) % keys_));
   }
 }
 
-uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
-  const uint64_t hash = Hash(key, asset);
+uint32_t FeatureTable::Find(u128 key, uint32_t asset, uint64_t hash) const {
   const uint32_t tag = TagOf(hash);
   const size_t mask = index_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -123,9 +121,9 @@ uint32_t FeatureTable::Find(u128 key, uint32_t asset) const {
   }
 }
 
-uint32_t FeatureTable::Locate(const Event& event) const {
+uint32_t FeatureTable::Locate(const Event& event, uint64_t hash) const {
   const u128 key = KeyOf(event, spec_.key);
-  return key == 0 ? kNone : Find(key, AssetOf(event));
+  return key == 0 ? kNone : Find(key, AssetOf(event), hash);
 }
 
 void FeatureTable::IndexSlot(uint32_t slot, uint64_t hash) {
@@ -182,14 +180,14 @@ uint32_t FeatureTable::EvictionVictim() const {
 }
 
 void FeatureTable::ClearSlot(uint32_t slot) {
-  if (spec_.kind == FeatureKind::sum) ReleaseWide(slot);
+  ReleaseWide(slot);
   if (spec_.kind == FeatureKind::count) count_slots_[slot] = CountSlot{};
   if (spec_.kind == FeatureKind::sum) sum_slots_[slot] = SumSlot{};
   if (spec_.kind == FeatureKind::distinct) distinct_slots_[slot] = DistinctSlot{};
 }
 
 // A new key: a fresh slot while under keys_max, else an evicted key's slot.
-uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
+uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t hash, uint64_t bucket) {
   uint32_t slot = 0;
   if (keys_ < keys_max_) {
     if ((size_t{keys_} + 1) * 2 > index_.size()) RebuildIndex(index_.size() * 2);
@@ -208,29 +206,47 @@ uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t bucket) {
   h.key_high = High64(key);
   h.asset = asset;
   h.head_bucket = bucket;
-  IndexSlot(slot, Hash(key, asset));
+  IndexSlot(slot, hash);
   return slot;
 }
 
-// Moves the ring's head forward to `bucket`, clearing the buckets it passes over.
+// Moves the ring's head forward to `bucket`, clearing the buckets it passes over. A distinct
+// slot has no ring (each value keeps its own bucket); a head that moves a whole window or more
+// clears the ring at once (the common case for a key seen rarely).
 void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
   Header& h = HeaderOf(slot);
   if (bucket <= h.head_bucket) return;
-  const uint64_t steps = std::min<uint64_t>(bucket - h.head_bucket, kWindowBuckets);
-  for (uint64_t s = 1; s <= steps; ++s) {
-    const size_t position = static_cast<size_t>((h.head_bucket + s) % kWindowBuckets);
+  const uint64_t head = h.head_bucket;
+  h.head_bucket = bucket;
+  if (spec_.kind == FeatureKind::distinct) return;
+  if (bucket - head >= kWindowBuckets) return ClearRing(slot);
+  for (uint64_t b = head + 1; b <= bucket; ++b) {
+    const size_t position = static_cast<size_t>(b % kWindowBuckets);
     if (spec_.kind == FeatureKind::count) count_slots_[slot].counts[position] = 0;
     if (spec_.kind == FeatureKind::sum) sum_slots_[slot].sums[position] = 0;
-    if (h.wide_plus_one != 0) wide_sums_[h.wide_plus_one - 1][position] = 0;
+    if (h.wide_plus_one == 0) continue;
+    if (spec_.kind == FeatureKind::count) wide_counts_[h.wide_plus_one - 1][position] = 0;
+    if (spec_.kind == FeatureKind::sum) wide_sums_[h.wide_plus_one - 1][position] = 0;
   }
-  h.head_bucket = bucket;
+}
+
+// Zeroes every bucket of a count or sum key's ring (narrow and, if the key is wide, wide).
+void FeatureTable::ClearRing(uint32_t slot) {
+  const uint32_t wide = HeaderOf(slot).wide_plus_one;
+  if (spec_.kind == FeatureKind::count) {
+    count_slots_[slot].counts = {};
+    if (wide != 0) wide_counts_[wide - 1] = {};
+  } else {
+    TPW_ASSERT(spec_.kind == FeatureKind::sum);
+    sum_slots_[slot].sums = {};
+    if (wide != 0) wide_sums_[wide - 1] = {};
+  }
 }
 
 void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
   const size_t position = static_cast<size_t>(bucket % kWindowBuckets);
   if (spec_.kind == FeatureKind::count) {
-    uint32_t& count = count_slots_[slot].counts[position];
-    if (count != UINT32_MAX) ++count;
+    AddToCount(slot, position);
   } else if (spec_.kind == FeatureKind::sum) {
     AddToSum(slot, position, event.amount.minor());
   } else {
@@ -271,17 +287,61 @@ void FeatureTable::AddToSum(uint32_t slot, size_t position, u128 amount) {
   sum = SaturatingAdd(sum, amount);
 }
 
-FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
-  SumSlot& s = sum_slots_[slot];
-  TPW_ASSERT(s.header.wide_plus_one == 0);
-  uint32_t entry = 0;
-  if (wide_free_.empty()) {
-    entry = static_cast<uint32_t>(wide_sums_.size());
-    wide_sums_.emplace_back();
-  } else {
-    entry = wide_free_.back();
-    wide_free_.pop_back();
+// u16 buckets while every bucket fits; the first count that would not moves the key's ring to
+// u32 (wide_counts_), where it saturates at 2^32 - 1 as before. Exact either way.
+void FeatureTable::AddToCount(uint32_t slot, size_t position) {
+  const uint32_t wide = count_slots_[slot].header.wide_plus_one;
+  if (wide == 0) {
+    uint16_t& count = count_slots_[slot].counts[position];
+    if (count != UINT16_MAX) {
+      ++count;
+      return;
+    }
+    WidenCounts(slot)[position] = uint32_t{UINT16_MAX} + 1;
+    return;
   }
+  uint32_t& count = wide_counts_[wide - 1][position];
+  if (count != UINT32_MAX) ++count;
+}
+
+// An entry of the table's wide vector (wide_sums_ or wide_counts_, by kind) for a key to use.
+uint32_t FeatureTable::TakeWideEntry() {
+  if (!wide_free_.empty()) {
+    const uint32_t entry = wide_free_.back();
+    wide_free_.pop_back();
+    return entry;
+  }
+  if (spec_.kind == FeatureKind::count) {
+    wide_counts_.emplace_back();
+    return static_cast<uint32_t>(wide_counts_.size() - 1);
+  }
+  wide_sums_.emplace_back();
+  return static_cast<uint32_t>(wide_sums_.size() - 1);
+}
+
+FeatureTable::WideCounts& FeatureTable::WidenCounts(uint32_t slot) {
+  TPW_ASSERT(spec_.kind == FeatureKind::count);
+  TPW_ASSERT(count_slots_[slot].header.wide_plus_one == 0);
+  const uint32_t entry = TakeWideEntry();
+  CountSlot& c = count_slots_[slot];
+  WideCounts& wide = wide_counts_[entry];
+  for (size_t i = 0; i < kWindowBuckets; ++i) wide[i] = c.counts[i];
+  c.counts = {};
+  c.header.wide_plus_one = entry + 1;
+  return wide;
+}
+
+uint32_t FeatureTable::CountBucket(uint32_t slot, size_t position) const {
+  const uint32_t wide = count_slots_[slot].header.wide_plus_one;
+  return wide == 0 ? uint32_t{count_slots_[slot].counts[position]}
+                   : wide_counts_[wide - 1][position];
+}
+
+FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
+  TPW_ASSERT(spec_.kind == FeatureKind::sum);
+  TPW_ASSERT(sum_slots_[slot].header.wide_plus_one == 0);
+  const uint32_t entry = TakeWideEntry();
+  SumSlot& s = sum_slots_[slot];
   WideSums& wide = wide_sums_[entry];
   for (size_t i = 0; i < kWindowBuckets; ++i) wide[i] = s.sums[i];
   s.sums = {};
@@ -290,7 +350,7 @@ FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
 }
 
 void FeatureTable::ReleaseWide(uint32_t slot) {
-  Header& h = sum_slots_[slot].header;
+  Header& h = HeaderOf(slot);
   if (h.wide_plus_one == 0) return;
   wide_free_.push_back(h.wide_plus_one - 1);
   h.wide_plus_one = 0;
@@ -302,16 +362,17 @@ u128 FeatureTable::SumBucket(uint32_t slot, size_t position) const {
 }
 
 void FeatureTable::Record(const Event& event, Timestamp now) {
-  RecordAt(Locate(event), event, now);
+  const uint64_t hash = HashOf(event);
+  RecordAt(Locate(event, hash), hash, event, now);
 }
 
-void FeatureTable::RecordAt(uint32_t slot, const Event& event, Timestamp now) {
+void FeatureTable::RecordAt(uint32_t slot, uint64_t hash, const Event& event, Timestamp now) {
   const u128 key = KeyOf(event, spec_.key);
   if (key == 0) return;  // the event has no such key (e.g. no terminal)
   if (spec_.kind == FeatureKind::distinct && KeyOf(event, spec_.value) == 0) return;
   const uint64_t bucket = now.ns / bucket_ns_;
   if (slot == kNone) {
-    slot = Insert(key, AssetOf(event), bucket);
+    slot = Insert(key, AssetOf(event), hash, bucket);
   } else {
     if (HeaderOf(slot).head_bucket >= bucket + kWindowBuckets) return;  // already expired
     Advance(slot, bucket);
@@ -329,8 +390,14 @@ u128 FeatureTable::Sum(uint32_t slot, uint64_t now_bucket) const {
   const uint64_t last = std::min(head, now_bucket);
   if (first > last) return 0;
   if (spec_.kind == FeatureKind::count) {
-    const Counts& counts = count_slots_[slot].counts;
+    const uint32_t wide = count_slots_[slot].header.wide_plus_one;
     uint64_t total = 0;  // at most 16 x (2^32 - 1): no overflow
+    if (wide == 0) {
+      const Counts& counts = count_slots_[slot].counts;
+      for (uint64_t b = first; b <= last; ++b) total += counts[b % kWindowBuckets];
+      return total;
+    }
+    const WideCounts& counts = wide_counts_[wide - 1];
     for (uint64_t b = first; b <= last; ++b) total += counts[b % kWindowBuckets];
     return total;
   }
@@ -376,7 +443,7 @@ void FeatureTable::SaveSlot(BinaryWriter& writer, uint32_t slot) const {
   writer.U32(h.asset);
   writer.U64(h.head_bucket);
   if (spec_.kind == FeatureKind::count) {
-    for (uint32_t c : count_slots_[slot].counts) writer.U32(c);
+    for (size_t i = 0; i < kWindowBuckets; ++i) writer.U32(CountBucket(slot, i));
   } else if (spec_.kind == FeatureKind::sum) {
     for (size_t i = 0; i < kWindowBuckets; ++i) writer.U128(SumBucket(slot, i));
   } else {
@@ -419,10 +486,23 @@ bool FeatureTable::LoadSlot(BinaryReader& reader) {
   const uint32_t asset = reader.U32();
   const uint64_t head = reader.U64();
   if (!reader.ok() || key == 0 || (spec_.kind != FeatureKind::sum && asset != 0)) return false;
-  if (Find(key, asset) != kNone) return false;     // each key once
-  const uint32_t slot = Insert(key, asset, head);  // the next slot: loading never evicts
+  const uint64_t hash = Hash(key, asset);
+  if (Find(key, asset, hash) != kNone) return false;     // each key once
+  const uint32_t slot = Insert(key, asset, hash, head);  // the next slot: loading never evicts
   if (spec_.kind == FeatureKind::count) {
-    for (uint32_t& c : count_slots_[slot].counts) c = reader.U32();
+    WideCounts counts{};
+    bool wide = false;
+    for (uint32_t& c : counts) {
+      c = reader.U32();
+      wide = wide || c > UINT16_MAX;
+    }
+    if (wide) {
+      WidenCounts(slot) = counts;
+    } else {
+      for (size_t i = 0; i < kWindowBuckets; ++i) {
+        count_slots_[slot].counts[i] = static_cast<uint16_t>(counts[i]);
+      }
+    }
   } else if (spec_.kind == FeatureKind::sum) {
     for (size_t i = 0; i < kWindowBuckets; ++i) AddToSum(slot, i, reader.U128());  // from 0
   } else {

@@ -13,10 +13,13 @@
 // touches only the key's own slot (no recency list to relink). Size keys_max above the active
 // keys and eviction never happens. Reading never changes the state. Bytes per key: BytesPerKey.
 //
-// Layout. A key's slot holds its header and its buckets together (96 bytes for a count, 160
-// for a sum, 288 for a distinct), so a lookup costs the index line and the slot's lines, nothing
-// else. A sum keeps u64 buckets; a key whose bucket would pass 2^64 - 1 minor units moves its
-// buckets, exactly, to a u128 ring on the side ("wide", rare), which it keeps until evicted.
+// Layout. A key's slot holds its header and its buckets together (64 bytes, one cache line, for
+// a count; 160 for a sum, 288 for a distinct), so a lookup costs the index line and the slot's
+// lines, nothing else. Buckets are narrow and widen exactly when they must ("wide", rare): a
+// count keeps u16 buckets, and a key whose bucket would pass 65535 moves its ring to u32 on the
+// side (saturating at 2^32 - 1 as before); a sum keeps u64 buckets, and a key whose bucket would
+// pass 2^64 - 1 minor units moves its ring to u128 on the side. A wide key stays wide until it is
+// evicted. Saved state holds the wide values (u32 counts, u128 sums) either way.
 //
 // Determinism. Hashing uses a fixed function of the key and `hash_seed`; Save writes the slots
 // in slot order with the eviction cursor, so two stores fed the same records save the same
@@ -47,6 +50,11 @@ struct VelocityOptions {
   // then never waits for the kernel to zero a fresh page while a payment is decided. 0: memory
   // grows with the keys. Changes no result, only when memory is taken; not saved with state.
   uint32_t reserve_keys = 0;
+  // The most keys a feature on each kind of key reserves (indexed by KeyKind): the population a
+  // service knows it has (20,000 terminals, say), so a feature keyed by a small population does
+  // not reserve reserve_keys. Only caps reserve_keys; changes no result.
+  std::array<uint32_t, kKeyKinds> reserve_keys_max_by_key = {UINT32_MAX, UINT32_MAX, UINT32_MAX,
+                                                             UINT32_MAX, UINT32_MAX, UINT32_MAX};
 };
 
 // The key a feature is about, taken from the event (0 when the event has none).
@@ -78,19 +86,31 @@ class FeatureTable {
   // asset, or a number of distinct values.
   u128 Read(const Event& event, Timestamp now) const;
   void Record(const Event& event, Timestamp now);
-  // The same in two steps, so a decision finds each key once for its read and its record:
-  // Locate gives the event's key's slot (kNone when the key is absent or the event has none);
-  // ReadAt and RecordAt take it. A located slot stays valid until this table records again.
+  // The same in steps, so a decision hashes and finds each key once for its hints, its read and
+  // its record: HashOf gives the hash of the event's key (a pure function of the key, the asset
+  // of a sum and hash_seed: it stays valid while the table changes, so it can be computed ahead
+  // of the decision); Locate gives the key's slot (kNone when the key is absent or the event has
+  // none); ReadAt and RecordAt take it. A located slot stays valid until this table records again.
   static constexpr uint32_t kNone = UINT32_MAX;
-  uint32_t Locate(const Event& event) const;
+  uint64_t HashOf(const Event& event) const {
+    return Hash(KeyOf(event, spec_.key), AssetOf(event));
+  }
+  uint32_t Locate(const Event& event) const { return Locate(event, HashOf(event)); }
+  uint32_t Locate(const Event& event, uint64_t hash) const;
   u128 ReadAt(uint32_t slot, Timestamp now) const;
-  void RecordAt(uint32_t slot, const Event& event, Timestamp now);
-  // Hints for the cache, no effect on results: PrefetchIndex asks for the index line the
-  // event's key hashes to; PrefetchSlot (after it) for the slot that index entry names.
-  void PrefetchIndex(const Event& event) const;
-  void PrefetchSlot(const Event& event) const;
-  // Before Record of a key the table lacks while it is full: the eviction candidates.
-  void PrefetchForRecord(const Event& event) const;
+  void RecordAt(uint32_t slot, const Event& event, Timestamp now) {
+    RecordAt(slot, HashOf(event), event, now);
+  }
+  void RecordAt(uint32_t slot, uint64_t hash, const Event& event, Timestamp now);
+  // Hints for the cache, no effect on results (`hash` from HashOf): PrefetchIndex asks for the
+  // index line the key hashes to; PrefetchSlot (after it) for the slot that index entry names.
+  void PrefetchIndex(uint64_t hash) const {
+    __builtin_prefetch(&index_[hash & (index_.size() - 1)]);
+  }
+  void PrefetchSlot(uint64_t hash) const;
+  // Before RecordAt of a key the table lacks (`located` is kNone) while it is full: the
+  // eviction candidates.
+  void PrefetchForRecord(const Event& event, uint32_t located) const;
   static constexpr uint32_t kEvictionCandidates = 4;
   static constexpr uint32_t kIndexPresizedKeys = 1u << 20;
   // Keys whose memory the table allocated and faulted in up front (VelocityOptions::reserve_keys).
@@ -113,13 +133,14 @@ class FeatureTable {
     uint64_t key_high = 0;
     uint64_t head_bucket = 0;    // the newest bucket the ring holds
     uint32_t asset = 0;          // sum: amounts are summed per asset
-    uint32_t wide_plus_one = 0;  // sum: 0, or 1 + the key's ring in wide_sums_
+    uint32_t wide_plus_one = 0;  // 0, or 1 + the key's ring in wide_sums_ / wide_counts_
   };
   struct DistinctValue {
     uint64_t fingerprint = 0;      // 64-bit hash of the value
     uint64_t bucket_plus_one = 0;  // 0: empty
   };
-  using Counts = std::array<uint32_t, kWindowBuckets>;
+  using Counts = std::array<uint16_t, kWindowBuckets>;
+  using WideCounts = std::array<uint32_t, kWindowBuckets>;
   using Sums = std::array<uint64_t, kWindowBuckets>;
   using WideSums = std::array<u128, kWindowBuckets>;
   using Distincts = std::array<DistinctValue, kDistinctValuesMax>;
@@ -136,6 +157,7 @@ class FeatureTable {
     Header header;
     Distincts values{};
   };
+  static_assert(sizeof(CountSlot) == 64, "a count slot is one cache line");
 
   // An index entry: the slot (plus one; 0 = empty) and 32 bits of its key's hash, so probing
   // skips other keys' entries without reading their slots (each would be a cache miss).
@@ -165,8 +187,9 @@ class FeatureTable {
     return spec_.kind == FeatureKind::sum ? event.asset : 0;
   }
   uint64_t Hash(u128 key, uint32_t asset) const;
-  uint32_t Find(u128 key, uint32_t asset) const;
-  uint32_t Insert(u128 key, uint32_t asset, uint64_t bucket);
+  uint32_t Find(u128 key, uint32_t asset) const { return Find(key, asset, Hash(key, asset)); }
+  uint32_t Find(u128 key, uint32_t asset, uint64_t hash) const;
+  uint32_t Insert(u128 key, uint32_t asset, uint64_t hash, uint64_t bucket);
   void Reserve(uint32_t keys);
   uint32_t AppendSlot();
   uint32_t EvictionVictim() const;
@@ -175,10 +198,15 @@ class FeatureTable {
   void EraseFromIndex(uint32_t slot);
   void ClearSlot(uint32_t slot);
   void Advance(uint32_t slot, uint64_t bucket);
+  void ClearRing(uint32_t slot);
   void Add(uint32_t slot, uint64_t bucket, const Event& event);
   void AddToSum(uint32_t slot, size_t position, u128 amount);
+  void AddToCount(uint32_t slot, size_t position);
+  uint32_t TakeWideEntry();
   WideSums& Widen(uint32_t slot);
+  WideCounts& WidenCounts(uint32_t slot);
   void ReleaseWide(uint32_t slot);
+  uint32_t CountBucket(uint32_t slot, size_t position) const;
   u128 SumBucket(uint32_t slot, size_t position) const;
   bool InWindow(uint64_t bucket, uint64_t now_bucket) const {
     return bucket <= now_bucket && now_bucket - bucket < kWindowBuckets;
@@ -196,14 +224,16 @@ class FeatureTable {
   uint32_t cursor_ = 0;  // where the next eviction looks first (used once the table is full)
   // Huge-page backed (common/huge_pages.h): with a million keys the tables are far larger than
   // the TLB's reach in 4 KiB pages, and every lookup is a random access. Slots grow in 2 MiB
-  // chunks (never copied: no stall while a table grows); the index is sized for
-  // min(keys_max, kIndexPresizedKeys) keys at once and rehashed only beyond that (its pages cost
-  // nothing until an entry on them is written, so a small table does not pay for the presizing).
+  // chunks (never copied: no stall while a table grows); the index is sized for the reserved
+  // keys, or without a reserve for min(keys_max, kIndexPresizedKeys) keys, at once and rehashed
+  // only beyond that (its pages cost nothing until an entry on them is written, so a small table
+  // does not pay for the presizing).
   ChunkedVector<CountSlot> count_slots_;
   ChunkedVector<SumSlot> sum_slots_;
   ChunkedVector<DistinctSlot> distinct_slots_;
-  std::vector<WideSums> wide_sums_;  // rings of the sum keys past u64 buckets
-  std::vector<uint32_t> wide_free_;  // entries of wide_sums_ no key uses
+  std::vector<WideSums> wide_sums_;      // rings of the sum keys past u64 buckets
+  std::vector<WideCounts> wide_counts_;  // rings of the count keys past u16 buckets
+  std::vector<uint32_t> wide_free_;  // entries of the table's wide vector that no key uses
   ZeroedHugePageArray<IndexEntry> index_;  // open addressing, linear probing; all zero = empty
 };
 

@@ -144,6 +144,57 @@ TEST(RiskVelocity, AnEvictedWideSumKeyLeavesNothingToItsSlotsNextKey) {
   EXPECT_EQ(table.Read(narrow, At(402)), 0u);
 }
 
+// Count buckets are u16 until one passes 65535; then the key's ring is u32 on the side. Counts
+// stay exact through the widening, a save and a load, and the saved bytes do not depend on it.
+TEST(RiskVelocity, CountBucketsPast65535StayExactThroughSaveAndLoad) {
+  const FeatureSpec spec = Spec(FeatureKind::count, KeyKind::terminal, 300);  // buckets of 18.75 s
+  FeatureTable table(spec, {});
+  Event e = SampleEvent();
+  for (uint32_t i = 0; i < 65'535; ++i) table.Record(e, At(0));
+  EXPECT_EQ(table.Read(e, At(1)), 65'535u);  // still fits a u16 bucket
+  table.Record(e, At(1));                    // passes 65535: the key's buckets widen
+  EXPECT_EQ(table.Read(e, At(2)), 65'536u);
+  table.Record(e, At(100));  // another bucket, on the wide ring
+  EXPECT_EQ(table.Read(e, At(101)), 65'537u);
+  Event other = SampleEvent();
+  other.terminal = e.terminal + 1;
+  table.Record(other, At(100));
+  EXPECT_EQ(table.Read(other, At(101)), 1u);
+
+  BinaryWriter saved;
+  table.Save(saved);
+  FeatureTable loaded(spec, {});
+  BinaryReader reader(saved.buffer());
+  ASSERT_TRUE(loaded.LoadKeys(reader));
+  EXPECT_EQ(loaded.Read(e, At(101)), 65'537u);
+  EXPECT_EQ(loaded.Read(other, At(101)), 1u);
+  BinaryWriter again;
+  loaded.Save(again);
+  EXPECT_EQ(again.buffer(), saved.buffer());
+  EXPECT_EQ(loaded.Read(e, AtNs(300 * kNanosPerSecond - 1)), 65'537u);  // first bucket's last ns
+  EXPECT_EQ(loaded.Read(e, At(300)), 1u);  // then only the bucket of 100 s
+  loaded.Record(e, At(600));               // far later: the wide ring restarts from zero
+  EXPECT_EQ(loaded.Read(e, At(601)), 1u);
+}
+
+TEST(RiskVelocity, AnEvictedWideCountKeyLeavesNothingToItsSlotsNextKey) {
+  VelocityOptions options;
+  options.keys_max = 1;
+  FeatureTable table(Spec(FeatureKind::count, KeyKind::account, 600), options);
+  Event wide = SampleEvent();
+  for (uint32_t i = 0; i < 70'000; ++i) table.Record(wide, At(0));
+  EXPECT_EQ(table.Read(wide, At(1)), 70'000u);
+  Event narrow = SampleEvent();
+  narrow.account = wide.account + 1;
+  table.Record(narrow, At(300));  // evicts the wide key: the slot starts from zero
+  table.Record(narrow, At(300));
+  EXPECT_EQ(table.Read(narrow, At(301)), 2u);
+  EXPECT_EQ(table.Read(wide, At(301)), 0u);
+  table.Record(wide, At(400));  // back (evicting narrow), narrow buckets again
+  EXPECT_EQ(table.Read(wide, At(401)), 1u);
+  EXPECT_EQ(table.Read(narrow, At(401)), 0u);
+}
+
 TEST(RiskVelocity, DistinctCountsEachValueOnceAndSaturates) {
   FeatureTable table(Spec(FeatureKind::distinct, KeyKind::device, 3600, KeyKind::merchant), {});
   Event e = SampleEvent();
@@ -259,8 +310,11 @@ TEST(RiskVelocity, AReservedTableHoldsItsKeysMemoryBeforeAnyKeyArrives) {
   FeatureTable reserved(spec, VelocityOptions{.keys_max = 1u << 20, .reserve_keys = 100'000});
   EXPECT_EQ(reserved.reserved_keys(), 100'000u);
   EXPECT_EQ(reserved.keys(), 0u);
-  // The slots for the reserved keys are held already; a growing table holds none yet.
-  EXPECT_GE(reserved.BytesUsed(), growing.BytesUsed() + 100'000 * (32u + 128u));
+  // The slots for the reserved keys are held already, and the index is sized for them
+  // (2^18 entries of 8 bytes); a growing table holds no slot yet and the presized 2^21 entries.
+  EXPECT_GE(reserved.BytesUsed(), 100'000 * (32u + 128u) + (1u << 18) * 8u);
+  EXPECT_LT(reserved.BytesUsed(), 100'000 * (32u + 128u) + (2u << 20) + (1u << 18) * 8u);
+  EXPECT_GE(growing.BytesUsed(), (1u << 21) * 8u);
   const Event e = SampleEvent();
   reserved.Record(e, At(10));
   growing.Record(e, At(10));
@@ -268,10 +322,23 @@ TEST(RiskVelocity, AReservedTableHoldsItsKeysMemoryBeforeAnyKeyArrives) {
   EXPECT_EQ(reserved.keys(), 1u);
 }
 
+TEST(RiskVelocity, AFeatureReservesNoMoreThanItsKeyKindsPopulation) {
+  VelocityOptions options{.keys_max = 1u << 20, .reserve_keys = 100'000};
+  options.reserve_keys_max_by_key[static_cast<size_t>(KeyKind::terminal)] = 2'000;
+  const FeatureTable terminals(Spec(FeatureKind::count, KeyKind::terminal, 300), options);
+  const FeatureTable accounts(Spec(FeatureKind::count, KeyKind::account, 300), options);
+  EXPECT_EQ(terminals.reserved_keys(), 2'000u);
+  EXPECT_EQ(accounts.reserved_keys(), 100'000u);  // no population given: reserve_keys
+  EXPECT_LT(terminals.BytesUsed(), accounts.BytesUsed());
+  options.reserve_keys_max_by_key[static_cast<size_t>(KeyKind::account)] = 200'000;
+  EXPECT_EQ(FeatureTable(Spec(FeatureKind::count, KeyKind::account, 300), options).reserved_keys(),
+            100'000u);  // a cap above reserve_keys changes nothing
+}
+
 TEST(RiskVelocity, BytesPerKeyMatchTheLayout) {
   // A 32-byte header and the buckets in one slot, and two 8-byte index entries (slot, tag).
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 64u + 16u);
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 32u + 128u + 16u);  // u64 buckets
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 32u + 16u);  // u16 buckets
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 32u + 128u + 16u);   // u64 buckets
   EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 32u + 256u + 16u);
 }
 
