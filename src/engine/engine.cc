@@ -382,12 +382,55 @@ void Engine::Impl::Submit(Request request) {
 }
 
 // The size check and the push happen under one lock, so TrySubmit never blocks: another thread
-// cannot fill the queue in between.
+// cannot fill the queue in between. When the sequencer is idle, a small write runs its step
+// here instead (StepOnSubmitter): no queue, and no wake-up of the sequencer thread (a futex
+// wake and two context switches per request when requests trickle in one at a time).
 bool Engine::Impl::TrySubmit(Request& request) {
   std::unique_lock lock(queue_mutex_);
   if (!stopping_ && !failed_.load() && queue_.size() >= options_.queue_requests_max) return false;
+  if (CanStepOnSubmitter(request)) {
+    // try_lock only: a thread in TrySubmit never waits for a step, and the check above stays
+    // true while it holds step_mutex_ (stopping_, the queue and the parked state are re-checked
+    // by the sequencer under step_mutex_ before it acts on them).
+    std::unique_lock step(step_mutex_, std::try_to_lock);
+    if (step.owns_lock()) {
+      lock.unlock();
+      StepOnSubmitter(request);
+      return true;
+    }
+  }
   EnqueueLocked(std::move(request), lock);
   return true;
+}
+
+// Only small ledger writes: a big batch, a lookup that may read bodies back from the journal,
+// or a command that compiles rules or verifies signatures would hold the caller's thread (an
+// I/O thread) for long. Only when nothing is queued (no request is overtaken by one submitted
+// after it), no snapshot waits, and the open group is not waiting for room (then the request
+// belongs in the queue, executed with the others when the journal thread makes room).
+bool Engine::Impl::CanStepOnSubmitter(const Request& request) const {
+  constexpr uint64_t kSubmitterStepEventsMax = 16;
+  const bool small_write = (request.kind == RequestKind::create_transfers ||
+                            request.kind == RequestKind::create_accounts) &&
+                           EventsOf(request) <= kSubmitterStepEventsMax;
+  return options_.submitter_steps && small_write && !stopping_ && !failed_.load() &&
+         queue_.empty() && snapshot_waiters_.empty() && !sequencer_parked_ &&
+         !sequencer_stepping_ && !open_group_waiting_.load();
+}
+
+// The sequencer's step for one request, on the submitting thread. The group is handed off when
+// the pipeline has room, as the sequencer would; otherwise it stays open and waiting, and the
+// sequencer is marked parked so that requests queue without waking it until the journal thread
+// frees a place (WakeSequencerIfHoldingGroup), exactly as after one of its own steps. A snapshot
+// due (snapshot_every_records) is left to the sequencer thread: it would hold this thread.
+void Engine::Impl::StepOnSubmitter(Request& request) {
+  std::vector<Request> batch;
+  batch.push_back(std::move(request));
+  submitter_steps_.fetch_add(1, std::memory_order_relaxed);
+  SequencerStep(batch);
+  if (!open_group_waiting_.load()) return;
+  std::lock_guard lock(queue_mutex_);
+  sequencer_parked_ = true;
 }
 
 // Queues the request, or answers it at once (after unlocking) when the engine is stopping or
@@ -455,12 +498,14 @@ bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
   // (submitters do not wake the sequencer for each one) and are executed together when the
   // journal thread makes room, or earlier when ParkedShouldWake.
   sequencer_parked_ = open_group_waiting_.load();
+  sequencer_stepping_ = false;
   // Wake at least every 10 ms to run the expiry timer and serve snapshot requests.
   queue_ready_.wait_for(lock, std::chrono::milliseconds(10), [&] {
     const bool requests = sequencer_parked_ ? ParkedShouldWake() : !queue_.empty();
     return requests || stopping_ || !snapshot_waiters_.empty() || pipeline_freed_;
   });
   sequencer_parked_ = false;
+  sequencer_stepping_ = true;
   pipeline_freed_ = false;
   uint64_t events = 0;
   while (!queue_.empty()) {
@@ -489,38 +534,55 @@ bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
 // disk and the sequencer wakes about once per group rather than once per request.
 void Engine::Impl::SequencerLoop() {
   std::vector<Request> batch;
-  open_group_ = std::make_unique<Group>();
-  while (TakeRequests(batch)) {
-    DrainCompletions();
-    ServeSnapshotRequests();
-    if (failed_.load()) {
-      for (Request& request : batch) {
-        Reply reply;
-        reply.error = EngineError::storage_failed;
-        request.done(std::move(reply));
-      }
-      if (GroupIsOpen()) CloseGroup(/*wait=*/true);  // the journal thread fails its replies
-      continue;
-    }
-    if (!batch.empty()) sequencer_batch_requests_.Record(batch.size());
-    if (options_.expire_when_idle || !batch.empty()) RunExpiry(*open_group_);
-    idempotency_.Expire(NowMs());
-    for (Request& request : batch) {
-      if (GroupIsFull(*open_group_)) CloseGroup(/*wait=*/true);
-      Execute(request, *open_group_);
-    }
-    if (!GroupIsOpen()) continue;
-    CloseGroup(/*wait=*/false);
-    PublishStats();
-    if (options_.snapshot_every_records != 0 &&
-        records_since_snapshot_ >= options_.snapshot_every_records) {
-      (void)WriteSnapshotNow();  // a failure leaves the journal intact; the next one retries
-    }
+  {
+    std::lock_guard step(step_mutex_);
+    open_group_ = std::make_unique<Group>();
   }
+  while (TakeRequests(batch)) {
+    std::lock_guard step(step_mutex_);
+    ServeSnapshotRequests();
+    SequencerStep(batch);
+    MaybeSnapshotEvery();
+  }
+  std::lock_guard step(step_mutex_);
   if (GroupIsOpen()) CloseGroup(/*wait=*/true);
   auto stop = std::make_unique<Group>();
   stop->stop = true;
   HandOff(std::move(stop));
+}
+
+// One step, holding step_mutex_: due expiries, then `batch` executed into the open group, which
+// is handed off if the pipeline has room (else it stays open: CloseGroup). On the sequencer
+// thread, or on a submitting thread for one small request (StepOnSubmitter).
+void Engine::Impl::SequencerStep(std::vector<Request>& batch) {
+  DrainCompletions();
+  if (failed_.load()) {
+    for (Request& request : batch) {
+      Reply reply;
+      reply.error = EngineError::storage_failed;
+      request.done(std::move(reply));
+    }
+    if (GroupIsOpen()) CloseGroup(/*wait=*/true);  // the journal thread fails its replies
+    return;
+  }
+  if (!batch.empty()) sequencer_batch_requests_.Record(batch.size());
+  if (options_.expire_when_idle || !batch.empty()) RunExpiry(*open_group_);
+  idempotency_.Expire(NowMs());
+  for (Request& request : batch) {
+    if (GroupIsFull(*open_group_)) CloseGroup(/*wait=*/true);
+    Execute(request, *open_group_);
+  }
+  if (!GroupIsOpen()) return;
+  CloseGroup(/*wait=*/false);
+  PublishStats();
+}
+
+// Sequencer thread, holding step_mutex_: checked on every wake-up (at least every 10 ms), since
+// steps run on submitting threads append records too.
+void Engine::Impl::MaybeSnapshotEvery() {
+  if (options_.snapshot_every_records == 0 || failed_.load()) return;
+  if (records_since_snapshot_ < options_.snapshot_every_records) return;
+  (void)WriteSnapshotNow();  // a failure leaves the journal intact; the next one retries
 }
 
 bool Engine::Impl::GroupIsOpen() const {
@@ -986,6 +1048,7 @@ EngineStats Engine::Impl::Stats() const {
   out.group_records = group_records_.Snapshot();
   out.journal_sync_ns = journal_sync_ns_.Snapshot();
   out.outbox_durable_id = outbox_.durable_id();
+  out.submitter_steps = submitter_steps_.load(std::memory_order_relaxed);
   std::lock_guard lock(queue_mutex_);
   out.queue_depth = queue_.size();
   return out;
