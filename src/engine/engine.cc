@@ -389,11 +389,12 @@ bool Engine::Impl::TrySubmit(Request& request) {
   std::unique_lock lock(queue_mutex_);
   if (!stopping_ && !failed_.load() && queue_.size() >= options_.queue_requests_max) return false;
   if (CanStepOnSubmitter(request)) {
-    // try_lock only: a thread in TrySubmit never waits for a step, and the check above stays
-    // true while it holds step_mutex_ (stopping_, the queue and the parked state are re-checked
-    // by the sequencer under step_mutex_ before it acts on them).
+    // try_lock only: a thread in TrySubmit never waits for a step, nor for the pipeline (a
+    // group that is not full is handed off only if there is room, except briefly after a
+    // storage failure). Taken under queue_mutex_, so the sequencer cannot take requests or
+    // finish its shutdown between the check and the step.
     std::unique_lock step(step_mutex_, std::try_to_lock);
-    if (step.owns_lock()) {
+    if (step.owns_lock() && !GroupIsFull(*open_group_)) {
       lock.unlock();
       StepOnSubmitter(request);
       return true;
@@ -405,29 +406,31 @@ bool Engine::Impl::TrySubmit(Request& request) {
 
 // Only small ledger writes: a big batch, a lookup that may read bodies back from the journal,
 // or a command that compiles rules or verifies signatures would hold the caller's thread (an
-// I/O thread) for long. Only when nothing is queued (no request is overtaken by one submitted
-// after it), no snapshot waits, and the open group is not waiting for room (then the request
-// belongs in the queue, executed with the others when the journal thread makes room).
+// I/O thread) for long. Only when nothing is queued and the sequencer thread holds no requests
+// it took (no request is overtaken by one submitted after it), and no snapshot waits. The open
+// group may be waiting for room in the pipeline: the request is then executed into it at once,
+// so the group is ready when the journal thread takes it (TakeWaitingGroup).
 bool Engine::Impl::CanStepOnSubmitter(const Request& request) const {
   constexpr uint64_t kSubmitterStepEventsMax = 16;
   const bool small_write = (request.kind == RequestKind::create_transfers ||
                             request.kind == RequestKind::create_accounts) &&
                            EventsOf(request) <= kSubmitterStepEventsMax;
   return options_.submitter_steps && small_write && !stopping_ && !failed_.load() &&
-         queue_.empty() && snapshot_waiters_.empty() && !sequencer_parked_ &&
-         !sequencer_stepping_ && !open_group_waiting_.load();
+         queue_.empty() && snapshot_waiters_.empty() && !sequencer_stepping_;
 }
 
-// The sequencer's step for one request, on the submitting thread. The group is handed off when
-// the pipeline has room, as the sequencer would; otherwise it stays open and waiting, and the
-// sequencer is marked parked so that requests queue without waking it until the journal thread
-// frees a place (WakeSequencerIfHoldingGroup), exactly as after one of its own steps. A snapshot
-// due (snapshot_every_records) is left to the sequencer thread: it would hold this thread.
+// The sequencer's step for one request, on the submitting thread, holding step_mutex_. The
+// group is handed off when the pipeline has room, as the sequencer would; otherwise it stays
+// open and waiting (the journal thread takes it when it frees a place), and the sequencer is
+// marked parked so that a request that has to queue meanwhile does not wake it for nothing. A
+// snapshot due (snapshot_every_records) is left to the sequencer thread: it would hold this one.
 void Engine::Impl::StepOnSubmitter(Request& request) {
-  std::vector<Request> batch;
+  std::vector<Request>& batch = submitter_batch_;
+  batch.clear();
   batch.push_back(std::move(request));
   submitter_steps_.fetch_add(1, std::memory_order_relaxed);
   SequencerStep(batch);
+  batch.clear();
   if (!open_group_waiting_.load()) return;
   std::lock_guard lock(queue_mutex_);
   sequencer_parked_ = true;
@@ -954,7 +957,12 @@ void Engine::Impl::JournalLoop() {
       completed_.push_back(std::move(group));
     }
     pipe_changed_.notify_all();
-    WakeSequencerIfHoldingGroup();
+    // The open group, if it waits for this place, is committed next by this thread itself.
+    if (!stop && committed && TakeWaitingGroup()) {
+      WakeSequencerIfQueued();
+    } else {
+      WakeSequencerIfHoldingGroup();
+    }
     if (!committed) FailReplies(replies, EngineError::storage_failed);
     for (auto& [done, reply] : replies) done(std::move(reply));
     if (stop) return;
@@ -967,6 +975,32 @@ void Engine::Impl::WakeSequencerIfHoldingGroup() {
   if (!open_group_waiting_.load()) return;
   {
     std::lock_guard lock(queue_mutex_);
+    pipeline_freed_ = true;
+  }
+  queue_ready_.notify_one();
+}
+
+// Journal thread, with a place in the pipeline just freed: hands the open group off itself when
+// it waits for room (CloseGroup), so the journal commits it next without waking the sequencer
+// (a futex wake and two context switches per group, during which the disk would idle). Only
+// when no one is stepping (try_lock): else the one stepping finds the room, or the sequencer is
+// woken as before. True when the group was handed off.
+bool Engine::Impl::TakeWaitingGroup() {
+  if (!open_group_waiting_.load()) return false;
+  std::unique_lock step(step_mutex_, std::try_to_lock);
+  if (!step.owns_lock() || !open_group_waiting_.load() || !GroupIsOpen()) return false;
+  return CloseGroup(/*wait=*/false);
+}
+
+// After TakeWaitingGroup: requests that queued while the group waited (the sequencer was parked)
+// are executed by the sequencer into the new open group.
+void Engine::Impl::WakeSequencerIfQueued() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (queue_.empty()) {
+      sequencer_parked_ = false;  // no open group waits now: a request queued next wakes it
+      return;
+    }
     pipeline_freed_ = true;
   }
   queue_ready_.notify_one();

@@ -59,13 +59,15 @@ struct EngineOptions {
   uint32_t queue_requests_max = 4096;
   // Events the sequencer packs into one group commit (several requests share a group).
   uint32_t group_events_max = 8189;
-  // Groups handed to the journal thread but not yet durable (pipelining depth).
-  uint32_t groups_in_flight_max = 2;
+  // Groups handed to the journal thread but not yet durable. Execution overlaps the sync anyway
+  // (requests are executed into the open group while the group before it syncs), so 1 is the
+  // default: every group then holds what arrived during one sync, and a request waits for at
+  // most the sync in progress and its own (with 2, also for a closed group queued between).
+  uint32_t groups_in_flight_max = 1;
   // TrySubmit of a small ledger write (create_accounts / create_transfers of at most 16
-  // events) executes it on the calling thread when the sequencer is idle
-  // (nothing queued, not executing, its open group not waiting for room in the pipeline): the
-  // step the sequencer would run, under the same lock, without waking it (docs/engine.md,
-  // "Steps on the submitting thread"). Off: every request goes through the queue.
+  // events) executes it on the calling thread when the sequencer thread is idle (nothing
+  // queued, no step of its own): the step the sequencer would run, under the same lock, without
+  // waking it (docs/engine.md, "Steps on the submitting thread"). Off: every request queues.
   bool submitter_steps = true;
   // Pending transfers expired per expiry fact.
   uint32_t expiry_batch_max = 8189;

@@ -250,6 +250,8 @@ class Engine::Impl {
   void JournalLoop();
   bool CommitGroup(Group& group);
   void WakeSequencerIfHoldingGroup();
+  bool TakeWaitingGroup();
+  void WakeSequencerIfQueued();
   void Fail(EngineFailure failure);
   static void FailReplies(ReplyList& replies, EngineError code);
 
@@ -327,6 +329,7 @@ class Engine::Impl {
   // order: step_mutex_ before queue_mutex_ and pipe_mutex_ (never waited for under them).
   std::mutex step_mutex_;
   std::atomic<uint64_t> submitter_steps_{0};  // StepOnSubmitter runs, for Stats()
+  std::vector<Request> submitter_batch_;  // StepOnSubmitter's batch of one, reused
 
   // Requests: any thread -> sequencer.
   mutable std::mutex queue_mutex_;

@@ -185,7 +185,8 @@ TEST_F(EngineTest, AnUninitializedDirectoryIsRefused) {
 }
 
 // TrySubmit runs a small write's step on the calling thread when the sequencer is idle
-// (EngineOptions::submitter_steps), and queues it otherwise. Either way one caller's requests
+// (EngineOptions::submitter_steps), and queues it otherwise; the journal thread takes the open
+// group itself when it frees a place. Either way one caller's requests
 // execute in the order it submitted them (timestamps rise with the submission index), every one
 // is answered once, after it is durable, and all of them survive a restart (here with automatic
 // snapshots, which the sequencer thread takes for the steps run elsewhere too).
@@ -193,9 +194,15 @@ TEST_F(EngineTest, TrySubmitKeepsEachCallersOrderWithOrWithoutSubmitterSteps) {
   constexpr int kThreads = 3;
   constexpr int kPerThread = 1500;
   u128 next_id = 1000;
-  for (const bool submitter_steps : {true, false}) {
+  struct Setting {
+    bool submitter_steps;
+    uint32_t groups_in_flight_max;
+  };
+  for (const Setting setting : {Setting{true, 1}, Setting{false, 1}, Setting{true, 2}}) {
+    const bool submitter_steps = setting.submitter_steps;
     EngineOptions options;
     options.submitter_steps = submitter_steps;
+    options.groups_in_flight_max = setting.groups_in_flight_max;
     options.snapshot_every_records = 500;
     auto engine = OpenEngine(options);
     ASSERT_NE(engine, nullptr);
@@ -225,6 +232,8 @@ TEST_F(EngineTest, TrySubmitKeepsEachCallersOrderWithOrWithoutSubmitterSteps) {
     }
     for (std::thread& thread : threads) thread.join();
     const uint64_t steps_here = engine->Stats().submitter_steps;
+    // Still group commit: the open group takes requests while the one before it syncs.
+    EXPECT_LT(engine->Stats().groups_committed, static_cast<uint64_t>(kThreads * kPerThread));
     engine->Shutdown();  // answers everything accepted
     next_id += kThreads * kPerThread;
     if (submitter_steps) {
