@@ -167,6 +167,9 @@ std::string Metrics::Render(const engine::EngineStats& stats) const {
   AppendMetric(out, "tpw_engine_groups_committed_total",
         "Group commits (one fdatasync each); journal records / groups = mean batch size.",
         "counter", stats.groups_committed);
+  AppendMetric(out, "tpw_engine_submitter_steps_total",
+        "Requests executed on the submitting thread while the sequencer was idle.", "counter",
+        stats.submitter_steps);
   AppendMetric(out, "tpw_engine_journal_records_total", "Facts in the journal.", "counter",
         stats.journal_records);
   AppendMetric(out, "tpw_engine_journal_bytes", "Bytes in the journal.", "gauge", stats.journal_bytes);

@@ -382,12 +382,58 @@ void Engine::Impl::Submit(Request request) {
 }
 
 // The size check and the push happen under one lock, so TrySubmit never blocks: another thread
-// cannot fill the queue in between.
+// cannot fill the queue in between. When the sequencer is idle, a small write runs its step
+// here instead (StepOnSubmitter): no queue, and no wake-up of the sequencer thread (a futex
+// wake and two context switches per request when requests trickle in one at a time).
 bool Engine::Impl::TrySubmit(Request& request) {
   std::unique_lock lock(queue_mutex_);
   if (!stopping_ && !failed_.load() && queue_.size() >= options_.queue_requests_max) return false;
+  if (CanStepOnSubmitter(request)) {
+    // try_lock only: a thread in TrySubmit never waits for a step, nor for the pipeline (a
+    // group that is not full is handed off only if there is room, except briefly after a
+    // storage failure). Taken under queue_mutex_, so the sequencer cannot take requests or
+    // finish its shutdown between the check and the step.
+    std::unique_lock step(step_mutex_, std::try_to_lock);
+    if (step.owns_lock() && !GroupIsFull(*open_group_)) {
+      lock.unlock();
+      StepOnSubmitter(request);
+      return true;
+    }
+  }
   EnqueueLocked(std::move(request), lock);
   return true;
+}
+
+// Only small ledger writes: a big batch, a lookup that may read bodies back from the journal,
+// or a command that compiles rules or verifies signatures would hold the caller's thread (an
+// I/O thread) for long. Only when nothing is queued and the sequencer thread holds no requests
+// it took (no request is overtaken by one submitted after it), and no snapshot waits. The open
+// group may be waiting for room in the pipeline: the request is then executed into it at once,
+// so the group is ready when the journal thread takes it (TakeWaitingGroup).
+bool Engine::Impl::CanStepOnSubmitter(const Request& request) const {
+  constexpr uint64_t kSubmitterStepEventsMax = 16;
+  const bool small_write = (request.kind == RequestKind::create_transfers ||
+                            request.kind == RequestKind::create_accounts) &&
+                           EventsOf(request) <= kSubmitterStepEventsMax;
+  return options_.submitter_steps && small_write && !stopping_ && !failed_.load() &&
+         queue_.empty() && snapshot_waiters_.empty() && !sequencer_stepping_;
+}
+
+// The sequencer's step for one request, on the submitting thread, holding step_mutex_. The
+// group is handed off when the pipeline has room, as the sequencer would; otherwise it stays
+// open and waiting (the journal thread takes it when it frees a place), and the sequencer is
+// marked parked so that a request that has to queue meanwhile does not wake it for nothing. A
+// snapshot due (snapshot_every_records) is left to the sequencer thread: it would hold this one.
+void Engine::Impl::StepOnSubmitter(Request& request) {
+  std::vector<Request>& batch = submitter_batch_;
+  batch.clear();
+  batch.push_back(std::move(request));
+  submitter_steps_.fetch_add(1, std::memory_order_relaxed);
+  SequencerStep(batch);
+  batch.clear();
+  if (!open_group_waiting_.load()) return;
+  std::lock_guard lock(queue_mutex_);
+  sequencer_parked_ = true;
 }
 
 // Queues the request, or answers it at once (after unlocking) when the engine is stopping or
@@ -455,12 +501,14 @@ bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
   // (submitters do not wake the sequencer for each one) and are executed together when the
   // journal thread makes room, or earlier when ParkedShouldWake.
   sequencer_parked_ = open_group_waiting_.load();
+  sequencer_stepping_ = false;
   // Wake at least every 10 ms to run the expiry timer and serve snapshot requests.
   queue_ready_.wait_for(lock, std::chrono::milliseconds(10), [&] {
     const bool requests = sequencer_parked_ ? ParkedShouldWake() : !queue_.empty();
     return requests || stopping_ || !snapshot_waiters_.empty() || pipeline_freed_;
   });
   sequencer_parked_ = false;
+  sequencer_stepping_ = true;
   pipeline_freed_ = false;
   uint64_t events = 0;
   while (!queue_.empty()) {
@@ -489,38 +537,55 @@ bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
 // disk and the sequencer wakes about once per group rather than once per request.
 void Engine::Impl::SequencerLoop() {
   std::vector<Request> batch;
-  open_group_ = std::make_unique<Group>();
-  while (TakeRequests(batch)) {
-    DrainCompletions();
-    ServeSnapshotRequests();
-    if (failed_.load()) {
-      for (Request& request : batch) {
-        Reply reply;
-        reply.error = EngineError::storage_failed;
-        request.done(std::move(reply));
-      }
-      if (GroupIsOpen()) CloseGroup(/*wait=*/true);  // the journal thread fails its replies
-      continue;
-    }
-    if (!batch.empty()) sequencer_batch_requests_.Record(batch.size());
-    if (options_.expire_when_idle || !batch.empty()) RunExpiry(*open_group_);
-    idempotency_.Expire(NowMs());
-    for (Request& request : batch) {
-      if (GroupIsFull(*open_group_)) CloseGroup(/*wait=*/true);
-      Execute(request, *open_group_);
-    }
-    if (!GroupIsOpen()) continue;
-    CloseGroup(/*wait=*/false);
-    PublishStats();
-    if (options_.snapshot_every_records != 0 &&
-        records_since_snapshot_ >= options_.snapshot_every_records) {
-      (void)WriteSnapshotNow();  // a failure leaves the journal intact; the next one retries
-    }
+  {
+    std::lock_guard step(step_mutex_);
+    open_group_ = std::make_unique<Group>();
   }
+  while (TakeRequests(batch)) {
+    std::lock_guard step(step_mutex_);
+    ServeSnapshotRequests();
+    SequencerStep(batch);
+    MaybeSnapshotEvery();
+  }
+  std::lock_guard step(step_mutex_);
   if (GroupIsOpen()) CloseGroup(/*wait=*/true);
   auto stop = std::make_unique<Group>();
   stop->stop = true;
   HandOff(std::move(stop));
+}
+
+// One step, holding step_mutex_: due expiries, then `batch` executed into the open group, which
+// is handed off if the pipeline has room (else it stays open: CloseGroup). On the sequencer
+// thread, or on a submitting thread for one small request (StepOnSubmitter).
+void Engine::Impl::SequencerStep(std::vector<Request>& batch) {
+  DrainCompletions();
+  if (failed_.load()) {
+    for (Request& request : batch) {
+      Reply reply;
+      reply.error = EngineError::storage_failed;
+      request.done(std::move(reply));
+    }
+    if (GroupIsOpen()) CloseGroup(/*wait=*/true);  // the journal thread fails its replies
+    return;
+  }
+  if (!batch.empty()) sequencer_batch_requests_.Record(batch.size());
+  if (options_.expire_when_idle || !batch.empty()) RunExpiry(*open_group_);
+  idempotency_.Expire(NowMs());
+  for (Request& request : batch) {
+    if (GroupIsFull(*open_group_)) CloseGroup(/*wait=*/true);
+    Execute(request, *open_group_);
+  }
+  if (!GroupIsOpen()) return;
+  CloseGroup(/*wait=*/false);
+  PublishStats();
+}
+
+// Sequencer thread, holding step_mutex_: checked on every wake-up (at least every 10 ms), since
+// steps run on submitting threads append records too.
+void Engine::Impl::MaybeSnapshotEvery() {
+  if (options_.snapshot_every_records == 0 || failed_.load()) return;
+  if (records_since_snapshot_ < options_.snapshot_every_records) return;
+  (void)WriteSnapshotNow();  // a failure leaves the journal intact; the next one retries
 }
 
 bool Engine::Impl::GroupIsOpen() const {
@@ -892,7 +957,12 @@ void Engine::Impl::JournalLoop() {
       completed_.push_back(std::move(group));
     }
     pipe_changed_.notify_all();
-    WakeSequencerIfHoldingGroup();
+    // The open group, if it waits for this place, is committed next by this thread itself.
+    if (!stop && committed && TakeWaitingGroup()) {
+      WakeSequencerIfQueued();
+    } else {
+      WakeSequencerIfHoldingGroup();
+    }
     if (!committed) FailReplies(replies, EngineError::storage_failed);
     for (auto& [done, reply] : replies) done(std::move(reply));
     if (stop) return;
@@ -905,6 +975,32 @@ void Engine::Impl::WakeSequencerIfHoldingGroup() {
   if (!open_group_waiting_.load()) return;
   {
     std::lock_guard lock(queue_mutex_);
+    pipeline_freed_ = true;
+  }
+  queue_ready_.notify_one();
+}
+
+// Journal thread, with a place in the pipeline just freed: hands the open group off itself when
+// it waits for room (CloseGroup), so the journal commits it next without waking the sequencer
+// (a futex wake and two context switches per group, during which the disk would idle). Only
+// when no one is stepping (try_lock): else the one stepping finds the room, or the sequencer is
+// woken as before. True when the group was handed off.
+bool Engine::Impl::TakeWaitingGroup() {
+  if (!open_group_waiting_.load()) return false;
+  std::unique_lock step(step_mutex_, std::try_to_lock);
+  if (!step.owns_lock() || !open_group_waiting_.load() || !GroupIsOpen()) return false;
+  return CloseGroup(/*wait=*/false);
+}
+
+// After TakeWaitingGroup: requests that queued while the group waited (the sequencer was parked)
+// are executed by the sequencer into the new open group.
+void Engine::Impl::WakeSequencerIfQueued() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (queue_.empty()) {
+      sequencer_parked_ = false;  // no open group waits now: a request queued next wakes it
+      return;
+    }
     pipeline_freed_ = true;
   }
   queue_ready_.notify_one();
@@ -986,6 +1082,7 @@ EngineStats Engine::Impl::Stats() const {
   out.group_records = group_records_.Snapshot();
   out.journal_sync_ns = journal_sync_ns_.Snapshot();
   out.outbox_durable_id = outbox_.durable_id();
+  out.submitter_steps = submitter_steps_.load(std::memory_order_relaxed);
   std::lock_guard lock(queue_mutex_);
   out.queue_depth = queue_.size();
   return out;

@@ -26,6 +26,7 @@
 
 #include "access/access.h"
 #include "common/asset.h"
+#include "common/boxed.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "crypto/hash.h"
@@ -58,8 +59,16 @@ struct EngineOptions {
   uint32_t queue_requests_max = 4096;
   // Events the sequencer packs into one group commit (several requests share a group).
   uint32_t group_events_max = 8189;
-  // Groups handed to the journal thread but not yet durable (pipelining depth).
-  uint32_t groups_in_flight_max = 2;
+  // Groups handed to the journal thread but not yet durable. Execution overlaps the sync anyway
+  // (requests are executed into the open group while the group before it syncs), so 1 is the
+  // default: every group then holds what arrived during one sync, and a request waits for at
+  // most the sync in progress and its own (with 2, also for a closed group queued between).
+  uint32_t groups_in_flight_max = 1;
+  // TrySubmit of a small ledger write (create_accounts / create_transfers of at most 16
+  // events) executes it on the calling thread when the sequencer thread is idle (nothing
+  // queued, no step of its own): the step the sequencer would run, under the same lock, without
+  // waking it (docs/engine.md, "Steps on the submitting thread"). Off: every request queues.
+  bool submitter_steps = true;
   // Pending transfers expired per expiry fact.
   uint32_t expiry_batch_max = 8189;
   // Pre-size indexes for a known workload (benchmarks).
@@ -132,6 +141,7 @@ struct EngineStats {
   std::string journal_head_hash_hex;
   uint64_t durable_sequence = 0;
   uint64_t groups_committed = 0;
+  uint64_t submitter_steps = 0;  // requests TrySubmit executed on the calling thread
   uint64_t queue_depth = 0;
   tpw::Timestamp last_timestamp;
   uint64_t api_keys = 0;
@@ -256,12 +266,14 @@ struct Reply {
   std::vector<ledger::AccountBalance> balances;  // get_account_balances
   std::vector<ledger::PendingStatus> pending_statuses;  // get_pending_status, per id
   std::optional<ledger::QueryError> query_error;        // filter queries
-  std::optional<OfflineReply> offline;                  // offline commands
-  std::optional<AccessReply> access;                    // access commands
-  std::optional<RiskReply> risk;                        // risk commands
-  std::optional<payments::Reply> payments;              // payments commands
+  // The command kinds' own replies are boxed (on the heap when set): a Reply stays a few
+  // hundred bytes instead of several KiB, and it is moved across threads for every request.
+  Boxed<OfflineReply> offline;                          // offline commands
+  Boxed<AccessReply> access;                            // access commands
+  Boxed<RiskReply> risk;                                // risk commands
+  Boxed<payments::Reply> payments;                      // payments commands
   uint64_t payments_digest = 0;                         // payments_digest
-  std::optional<WebhookReply> webhooks;                 // webhook commands
+  Boxed<WebhookReply> webhooks;                         // webhook commands
   uint64_t durable_sequence = 0;  // the journal sequence this reply is durable up to
   // create_accounts / create_transfers: the batch's first timestamp. Event i was stamped
   // first_timestamp + i (a failed event consumes its stamp too), so a caller can show what it

@@ -80,6 +80,10 @@ class Engine::Impl {
   void Start();
   void Submit(Request request);
   bool TrySubmit(Request& request);
+  // Under queue_mutex_: whether TrySubmit may run `request`'s step on the calling thread.
+  bool CanStepOnSubmitter(const Request& request) const;
+  // Holding step_mutex_ (not queue_mutex_): the sequencer's step for one request.
+  void StepOnSubmitter(Request& request);
   void EnqueueLocked(Request request, std::unique_lock<std::mutex>& lock);
   bool ParkedShouldWake() const;
   EngineResult<SnapshotInfo> Snapshot();
@@ -111,6 +115,8 @@ class Engine::Impl {
 
   // ---- sequencer thread
   void SequencerLoop();
+  void SequencerStep(std::vector<Request>& batch);
+  void MaybeSnapshotEvery();
   bool TakeRequests(std::vector<Request>& batch);
   bool GroupIsOpen() const;
   bool CloseGroup(bool wait);
@@ -244,6 +250,8 @@ class Engine::Impl {
   void JournalLoop();
   bool CommitGroup(Group& group);
   void WakeSequencerIfHoldingGroup();
+  bool TakeWaitingGroup();
+  void WakeSequencerIfQueued();
   void Fail(EngineFailure failure);
   static void FailReplies(ReplyList& replies, EngineError code);
 
@@ -314,6 +322,15 @@ class Engine::Impl {
   std::map<u128, offline::Bytes32> published_terminal_keys_;
   std::unordered_set<crypto::Hash256, offline::Hash256Hasher> verified_certificates_;
 
+  // Held by whoever executes requests into the open group and touches the sequencer's state
+  // (the ledger, clearing, risk, payments, outbox, open_group_, spare_buffers_, ...): the
+  // sequencer thread for each of its steps, or a thread in TrySubmit running a small request's
+  // step itself (StepOnSubmitter), which only try_locks it while holding queue_mutex_. Lock
+  // order: step_mutex_ before queue_mutex_ and pipe_mutex_ (never waited for under them).
+  std::mutex step_mutex_;
+  std::atomic<uint64_t> submitter_steps_{0};  // StepOnSubmitter runs, for Stats()
+  std::vector<Request> submitter_batch_;  // StepOnSubmitter's batch of one, reused
+
   // Requests: any thread -> sequencer.
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_ready_;
@@ -325,6 +342,10 @@ class Engine::Impl {
   // The sequencer waits holding an open group the pipeline has no room for: submitting does not
   // wake it (until ParkedWakeRequests are queued).
   bool sequencer_parked_ = false;
+  // The sequencer thread took requests (or woke) and has not come back to wait: a submitter
+  // must not run a step of its own meanwhile, or a later request of one caller could execute
+  // before an earlier one the sequencer holds.
+  bool sequencer_stepping_ = false;
   uint64_t queued_events_ = 0;  // EventsOf every request in queue_
 
   // Groups: sequencer -> journal thread, and completions back.

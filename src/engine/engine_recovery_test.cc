@@ -683,6 +683,8 @@ TEST_F(EngineRecoveryTest, TransfersAreReadBackFromOlderSegmentsAfterRollOverAnd
 TEST_F(EngineRecoveryTest, TrySubmitRefusesWithoutAnsweringWhenTheQueueIsFull) {
   EngineOptions options;
   options.queue_requests_max = 1;
+  // Every request through the queue: a submitter step (the sequencer idle) never queues.
+  options.submitter_steps = false;
   auto engine = Open(options);
   ASSERT_FALSE(engine->CreateAccounts({MakeAccount(1), MakeAccount(2)}).error);
   // Submit until TrySubmit says no; every accepted request is answered exactly once, and the
