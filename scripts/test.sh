@@ -36,7 +36,7 @@ stage "ASan+UBSan tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
-# 6 s per target keeps CI well under 20 minutes (29 targets, two at a time: ~90 s); the seed
+# 6 s per target (29 targets, two at a time: ~90 s of the ~18-minute run); the seed
 # corpus runs in full first, so every recorded case is still checked. Long runs: --seconds 600.
 stage "libFuzzer, brief (scripts/fuzz.sh --build build-asan --seconds 6; --seconds 600 for a long run)"
 scripts/fuzz.sh --build build-asan --seconds 6
