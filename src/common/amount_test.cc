@@ -278,7 +278,7 @@ TEST(ParseDecimalAmount, RejectsFortyDigits) {
 }
 
 TEST(ParseDecimalAmount, CountsFractionDigitsTowardTheFortyDigitLimit) {
-  const std::string text = std::string(20, '1') + "." + std::string(20, '1');
+  const std::string text = std::string(20, '1').append(".").append(20, '1');
   EXPECT_EQ(Parsed(text, kAssetScaleMax), Error(AmountError::too_many_digits));
   const std::string zero_fraction = "0." + std::string(39, '0');
   EXPECT_EQ(Parsed(zero_fraction, kAssetScaleMax), Error(AmountError::too_many_digits));
@@ -349,7 +349,7 @@ TEST(ParseDecimalAmount, RejectsWordsAndFloatSpellings) {
 TEST(ParseDecimalAmount, InvalidCharacterWinsOverOtherErrors) {
   EXPECT_EQ(Parsed("-007", 2), Error(AmountError::invalid_character));
   EXPECT_EQ(Parsed(".-5", 2), Error(AmountError::invalid_character));
-  EXPECT_EQ(Parsed(std::string(50, '9') + "x", 0), Error(AmountError::invalid_character));
+  EXPECT_EQ(Parsed(std::string(50, '9').append("x"), 0), Error(AmountError::invalid_character));
 }
 
 TEST(AmountError, NumericValuesAreStable) {

@@ -199,7 +199,7 @@ TEST(ParseId, RejectsEmbeddedNul) {
 }
 
 TEST(ParseId, InvalidCharacterWinsOverLengthForDecimal) {
-  EXPECT_EQ(Parsed(std::string(50, '1') + "z"), "error:invalid_character");
+  EXPECT_EQ(Parsed(std::string(50, '1').append("z")), "error:invalid_character");
 }
 
 TEST(ParseId, LengthWinsOverInvalidCharacterForHex) {

@@ -183,13 +183,11 @@ void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out,
   out.rules_version = rules.version();
   const Rule* decided = nullptr;
   const std::vector<Rule>& all = rules.rules();
-  const RuleSet::RuleCode* codes = rules.codes().data();
   const auto code_of = [&](size_t i) {
-    const RuleSet::RuleCode code = codes[i];
-    const uint32_t begin = code.begin;
+    const Rule& rule = all[i];
     // The first action that matches wins: later actions are skipped (an empty range).
-    const bool skip = code.is_action && decided != nullptr;
-    return std::pair{begin, skip ? begin : code.end};
+    if (rule.is_action && decided != nullptr) return std::pair{rule.code.begin, rule.code.begin};
+    return std::pair{rule.code.begin, rule.code.end};
   };
   const auto matched = [&](size_t i, bool holds) {
     if (!holds) return;

@@ -538,8 +538,6 @@ class RuleSetBuilder {
         CompileRuleCondition(*condition, rule);
       }
     }
-    TPW_ASSERT(rule.code.begin <= rule.code.end);
-    set_.codes_.push_back(RuleSet::RuleCode{rule.code.begin, rule.code.end, rule.is_action});
     set_.rules_.push_back(std::move(rule));
   }
 

@@ -87,20 +87,11 @@ class RuleSet {
   const std::optional<OfflineLimits>& offline_limits() const { return offline_; }
   const Program& program() const { return program_; }
   const std::vector<FeatureSpec>& features() const { return program_.features; }
-  // What the evaluation loop reads per rule, packed (12 bytes a rule instead of a whole Rule):
-  // codes()[i] is rules()[i]'s code range and whether it is an action.
-  struct RuleCode {
-    uint32_t begin = 0;
-    uint32_t end = 0;
-    bool is_action = false;
-  };
-  const std::vector<RuleCode>& codes() const { return codes_; }
 
  private:
   friend class RuleSetBuilder;
   std::string version_;
   std::vector<Rule> rules_;
-  std::vector<RuleCode> codes_;  // one per rule, in rules_' order
   std::vector<ListSpec> lists_;
   Thresholds thresholds_;
   std::optional<OfflineLimits> offline_;
