@@ -48,10 +48,17 @@ bool ApplyPayment(State& state, const Event& event) {
       return false;
     }
     state.payments.push_back(payment);
+    state.index.Add(payment);
   } else {
     if (state.FindPayment(payment.id) == nullptr) return false;
-    --state.payments_by_state[static_cast<size_t>(state.payments[payment.id.value - 1].state)];
-    state.payments[payment.id.value - 1] = payment;
+    Payment& stored = state.payments[payment.id.value - 1];
+    if (payment.merchant_account != stored.merchant_account ||
+        payment.customer != stored.customer) {
+      return false;  // set at create, never changed (the index relies on it)
+    }
+    --state.payments_by_state[static_cast<size_t>(stored.state)];
+    state.index.MoveState(payment.id.value, stored.state, payment.state);
+    stored = payment;
   }
   ++state.payments_by_state[static_cast<size_t>(payment.state)];
   if (event.kind == EventKind::refund_created) ++state.next_refund;
@@ -121,6 +128,7 @@ bool DecodePayments(BinaryReader& r, State& state) {
     if (!records::Get(r, payment) || payment.id.value != i + 1) return false;
     ++state.payments_by_state[static_cast<size_t>(payment.state)];
     IndexHolds(state, payment);
+    state.index.Add(payment);
     for (const Refund& refund : payment.refunds) {
       if (refund.id.value >= state.next_refund) return false;
     }

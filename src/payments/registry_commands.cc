@@ -140,30 +140,6 @@ Reply EmitAndReply(Event event, Emitter& emitter) {
   return reply;
 }
 
-Reply ListPayments(const State& state, const ListFilter& filter) {
-  if (filter.limit == 0 || filter.limit > kListLimitMax) {
-    return Refuse(PaymentError::invalid_request, "limit", "1.." + std::to_string(kListLimitMax));
-  }
-  // Newest first, like Stripe: starting_after names the last payment of the previous page.
-  uint64_t number = state.payments.size();
-  if (!filter.starting_after.is_zero()) {
-    number = std::min<uint64_t>(number, filter.starting_after.value - 1);
-  }
-  Reply reply;
-  for (; number > 0; --number) {
-    const Payment& p = state.payments[number - 1];
-    if (filter.customer && p.customer != *filter.customer) continue;
-    if (filter.merchant_account && p.merchant_account != *filter.merchant_account) continue;
-    if (filter.state && p.state != *filter.state) continue;
-    if (reply.payments.size() == filter.limit) {
-      reply.has_more = true;
-      break;
-    }
-    reply.payments.push_back(p);
-  }
-  return reply;
-}
-
 }  // namespace
 
 Reply UpsertCustomer(const State& state, const Command& c, const LedgerPort& ledger,

@@ -25,6 +25,29 @@ struct HoldHash {
   }
 };
 
+// Hashes a merchant account or customer id (sequential numbers in practice): both halves mixed.
+struct IdHash {
+  size_t operator()(u128 id) const {
+    return static_cast<size_t>((Low64(id) ^ (High64(id) * 0x9E3779B97F4A7C15ull)) *
+                               0xBF58476D1CE4E5B9ull);
+  }
+};
+
+// Which payments a list may return, kept so a filtered list reads only those (the list runs in
+// the sequencer: a scan of every payment for one small merchant would stall every write).
+// Derived: rebuilt by Load, kept by Apply. A payment's merchant and customer never change.
+struct PaymentIndex {
+  // Payment numbers (< 2^28, kPaymentsMax) of each merchant account and each customer,
+  // ascending; the zero id (no customer) is not indexed.
+  std::unordered_map<u128, std::vector<uint32_t>, IdHash> by_merchant;
+  std::unordered_map<u128, std::vector<uint32_t>, IdHash> by_customer;
+  // One bit per payment per state: bit (n - 1) of in_state[s] is set when payment n is in s.
+  std::array<std::vector<uint64_t>, kPaymentStateCount> in_state;
+
+  void Add(const Payment& payment);
+  void MoveState(uint64_t number, PaymentState from, PaymentState to);
+};
+
 struct State {
   AssetTable assets;
   std::vector<Payment> payments;  // payment number n at index n - 1
@@ -39,6 +62,7 @@ struct State {
   uint64_t next_quote = 1;
   // Derived (rebuilt by Load, kept by Apply): hold transfer id -> payment number.
   std::unordered_map<u128, uint64_t, HoldHash> payment_by_hold;
+  PaymentIndex index;  // derived: for ListPayments
 
   const Payment* FindPayment(PaymentId id) const {
     if (id.is_zero() || id.value > payments.size()) return nullptr;
@@ -92,6 +116,9 @@ class Emitter {
   std::vector<Event>& out_;
   uint64_t now_ms_;
 };
+
+// list_payments: a page of payments, newest first (payment_index.cc).
+Reply ListPayments(const State& state, const ListFilter& filter);
 
 // A refusal: the reply of a command that changes nothing.
 Reply Refuse(PaymentError error, std::string param = {}, std::string detail = {});
