@@ -193,6 +193,7 @@ bool ScopeAllows(Scope scope, Route route) {
     case Route::webhook_endpoint_delete:
     case Route::webhook_endpoint_deliveries:
     case Route::webhook_endpoint_resend:
+    case Route::webhook_endpoint_roll_secret:
     case Route::events_test:
     case Route::unmatched:
     case Route::healthz:

@@ -72,6 +72,7 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {Route::webhook_endpoint_delete, "/v1/webhook_endpoints/{id}", http::verb::delete_},
     {Route::webhook_endpoint_deliveries, "/v1/webhook_endpoints/{id}/deliveries", http::verb::get},
     {Route::webhook_endpoint_resend, "/v1/webhook_endpoints/{id}/resend", http::verb::post},
+    {Route::webhook_endpoint_roll_secret, "/v1/webhook_endpoints/{id}/roll_secret", http::verb::post},
     {Route::events_list, "/v1/events", http::verb::get},
     {Route::event_get, "/v1/events/{id}", http::verb::get},
     {Route::events_test, "/v1/events/test", http::verb::post},
@@ -197,7 +198,7 @@ Route FxRoute(http::verb method, const std::string_view* s, size_t n, std::strin
 }
 
 // /v1/webhook_endpoints (GET lists, POST creates), /{id} (GET shows, POST updates, DELETE
-// deletes), /{id}/deliveries and /{id}/resend.
+// deletes), /{id}/deliveries, /{id}/resend and /{id}/roll_secret.
 Route WebhookRoute(http::verb method, const std::string_view* s, size_t n, std::string_view& id) {
   if (n == 2) {
     return method == http::verb::post ? Route::webhook_endpoints_create : Route::webhook_endpoints_list;
@@ -210,6 +211,7 @@ Route WebhookRoute(http::verb method, const std::string_view* s, size_t n, std::
   }
   if (n == 4 && s[3] == "deliveries") return Route::webhook_endpoint_deliveries;
   if (n == 4 && s[3] == "resend") return Route::webhook_endpoint_resend;
+  if (n == 4 && s[3] == "roll_secret") return Route::webhook_endpoint_roll_secret;
   return Route::unmatched;
 }
 

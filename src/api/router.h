@@ -77,6 +77,7 @@ enum class Route : uint8_t {
   webhook_endpoint_delete,      // DELETE /v1/webhook_endpoints/{id}
   webhook_endpoint_deliveries,  // GET    /v1/webhook_endpoints/{id}/deliveries
   webhook_endpoint_resend,      // POST   /v1/webhook_endpoints/{id}/resend
+  webhook_endpoint_roll_secret, // POST   /v1/webhook_endpoints/{id}/roll_secret
   events_list,                  // GET    /v1/events (JSON, or Server-Sent Events)
   event_get,                    // GET    /v1/events/{id}
   events_test,                  // POST   /v1/events/test
@@ -84,7 +85,7 @@ enum class Route : uint8_t {
   accounts_lookup,   // GET /v1/accounts?ids=1,2,3
   transfers_lookup,  // GET /v1/transfers?ids=1,2,3
 };
-inline constexpr size_t kRouteCount = 65;
+inline constexpr size_t kRouteCount = 66;
 
 // The route's path template, as metrics and the access log label it ("/v1/accounts/{id}").
 std::string_view RouteLabel(Route route);

@@ -37,7 +37,8 @@ bool BodyMayBeAbsent(Route route) {
   return route == Route::offline_device_revoke || route == Route::offline_terminal_deactivate ||
          route == Route::api_key_revoke || route == Route::payment_confirm ||
          route == Route::payment_capture || route == Route::payment_cancel ||
-         route == Route::payment_refund || route == Route::events_test;
+         route == Route::payment_refund || route == Route::events_test ||
+         route == Route::webhook_endpoint_roll_secret;
 }
 
 // PUTs with a JSON body (the risk rules' PUT takes TOML too and checks its own type).
@@ -237,6 +238,7 @@ void Service::Handle(const RequestContext& context, const Responder& responder) 
     case Route::webhook_endpoint_delete:
     case Route::webhook_endpoint_deliveries:
     case Route::webhook_endpoint_resend:
+    case Route::webhook_endpoint_roll_secret:
       return WebhookRoute(context, responder);
     case Route::events_test:
       return PublishTestEvents(context, responder);

@@ -220,6 +220,9 @@ class Service {
   void WebhookRoute(const RequestContext& context, const Responder& responder);
   void CreateWebhookEndpoint(const RequestContext& context, const Responder& responder);
   void UpdateWebhookEndpoint(const RequestContext& context, uint64_t id, const Responder& responder);
+  void RollWebhookSecret(const RequestContext& context, uint64_t id, const Responder& responder);
+  void CallWithNewSecret(engine::WebhookCommand command, const Responder& responder,
+                         http::status status);
   void WebhookDeliveries(const RequestContext& context, uint64_t id, const Responder& responder);
   void ResendEvent(const RequestContext& context, uint64_t id, const Responder& responder);
   void PublishTestEvents(const RequestContext& context, const Responder& responder);

@@ -314,6 +314,39 @@ ApiResult<uint64_t> DecodeResendBody(std::string_view body) {
   return *event;
 }
 
+ApiResult<uint64_t> DecodeRollSecretBody(std::string_view body) {
+  constexpr uint64_t kSecondsMax = engine::kWebhookSecretOverlapMsMax / 1000;
+  if (body.empty()) return kPreviousSecretSecondsDefault * 1000;
+  ApiResult<bj::value> value = ParseJsonBody(body);
+  if (!value.ok()) return Err{value.error()};
+  ApiResult<const bj::object*> o = ObjectBody(value.value(), R"({"previous_secret_expires_in": 3600})");
+  if (!o.ok()) return Err{o.error()};
+  if (auto error = UnknownKey(*o.value(), {"previous_secret_expires_in"})) return Err{*error};
+  const bj::value* seconds = o.value()->if_contains("previous_secret_expires_in");
+  if (seconds == nullptr) return kPreviousSecretSecondsDefault * 1000;
+  const bool in_range =
+      (seconds->is_int64() && seconds->get_int64() >= 0 &&
+       static_cast<uint64_t>(seconds->get_int64()) <= kSecondsMax) ||
+      (seconds->is_uint64() && seconds->get_uint64() <= kSecondsMax);
+  if (!in_range) {
+    return Err{InvalidBody("\"previous_secret_expires_in\" is whole seconds from 0 (stop the old "
+                           "secret now) to " + std::to_string(kSecondsMax) + " (7 days)",
+                           "previous_secret_expires_in")};
+  }
+  return (seconds->is_int64() ? static_cast<uint64_t>(seconds->get_int64()) : seconds->get_uint64()) *
+         1000;
+}
+
+std::string EndpointSignatureHeader(std::string_view secret_text,
+                                    std::string_view previous_secret_text,
+                                    uint64_t previous_secret_expires_ms, uint64_t now_ms,
+                                    std::string_view body) {
+  std::string header = SignatureHeader(secret_text, now_ms / 1000, body);
+  if (now_ms >= previous_secret_expires_ms) return header;
+  const std::string previous = SignatureHeader(previous_secret_text, now_ms / 1000, body);
+  return header.append(previous, previous.find(",v1="));
+}
+
 ApiResult<TestEvents> DecodeTestEventsBody(std::string_view body) {
   TestEvents out;
   if (body.empty()) return out;

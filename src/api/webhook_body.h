@@ -72,6 +72,19 @@ struct EndpointUpdate {
 // one).
 ApiResult<EndpointUpdate> DecodeEndpointUpdateBody(std::string_view body);
 
+// POST /v1/webhook_endpoints/{id}/roll_secret: {"previous_secret_expires_in": seconds} (0..7
+// days, an integer; default, and with no body, kPreviousSecretSecondsDefault): how long the
+// replaced secret keeps signing beside the new one, in ms. 0 stops it at once (a leaked secret).
+inline constexpr uint64_t kPreviousSecretSecondsDefault = 24 * 3600;
+ApiResult<uint64_t> DecodeRollSecretBody(std::string_view body);
+
+// TPW-Signature with the endpoint's secrets: the secret's v1 entry, then the previous secret's
+// while it signs (now_ms < previous_secret_expires_ms).
+std::string EndpointSignatureHeader(std::string_view secret_text,
+                                    std::string_view previous_secret_text,
+                                    uint64_t previous_secret_expires_ms, uint64_t now_ms,
+                                    std::string_view body);
+
 // POST /v1/webhook_endpoints/{id}/resend: {"event_id": "evt_42"}.
 ApiResult<uint64_t> DecodeResendBody(std::string_view body);
 

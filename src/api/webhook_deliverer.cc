@@ -225,6 +225,7 @@ struct Target {
   engine::WebhookEndpoint endpoint;
   std::optional<WebhookUrl> url;
   std::string secret_text;
+  std::string previous_secret_text;  // signs too until endpoint.previous_secret_expires_ms
   uint64_t scanned_to = 0;  // outbox ids up to here were looked at for `fresh`
   std::deque<uint64_t> fresh;  // ascending
   std::set<std::pair<uint64_t, uint64_t>> retries;  // (due ms, event id)
@@ -442,6 +443,7 @@ class WebhookDeliverer::Impl {
     }
     t.endpoint = w.endpoint;
     t.secret_text = SecretText(w.endpoint.secret);
+    t.previous_secret_text = SecretText(w.endpoint.previous_secret);
     std::unordered_map<uint64_t, EventWork> work;
     for (const uint64_t id : t.in_flight) {
       if (auto it = t.work.find(id); it != t.work.end()) work.emplace(id, it->second);
@@ -535,7 +537,10 @@ class WebhookDeliverer::Impl {
     request->set(http::field::content_type, "application/json");
     request->keep_alive(true);
     request->body() = EventJson(event);
-    request->set("TPW-Signature", SignatureHeader(t.secret_text, now_ms / 1000, request->body()));
+    request->set("TPW-Signature",
+                 EndpointSignatureHeader(t.secret_text, t.previous_secret_text,
+                                         t.endpoint.previous_secret_expires_ms, now_ms,
+                                         request->body()));
     request->set("TPW-Event-Id", EventIdText(event.id));
     request->prepare_payload();
     return request;

@@ -2,6 +2,8 @@
 // shown once), list, show, update, delete, the delivery log, manual re-sends, and test events.
 // All of it is sequencer state: every change is a journaled fact, answered once durable; the
 // deliverer (webhook_deliverer.h) is told about each change after it.
+#include <chrono>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -48,6 +50,16 @@ HttpResponse WebhookRefusal(const engine::WebhookReply& reply) {
 
 std::string TimeOfMs(uint64_t ms) { return cli::FormatTimeUtc(Timestamp{ms * 1'000'000}); }
 
+// When the secret a roll replaced stops signing (Unix seconds), or null when none signs now.
+bj::value PreviousSecretExpires(const engine::WebhookEndpoint& e) {
+  const uint64_t now_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  if (e.previous_secret_expires_ms <= now_ms) return nullptr;
+  return e.previous_secret_expires_ms / 1000;
+}
+
 bj::object EndpointJson(const engine::EndpointView& view) {
   const engine::WebhookEndpoint& e = view.endpoint;
   bj::array events;
@@ -66,7 +78,20 @@ bj::object EndpointJson(const engine::EndpointView& view) {
                     {"status", e.enabled ? "enabled" : "disabled"},
                     {"created", e.created_ms / 1000},
                     {"updated", e.updated_ms / 1000},
+                    {"previous_secret_expires", PreviousSecretExpires(e)},
                     {"deliveries", std::move(deliveries)}};
+}
+
+// The endpoint with its secret, for the two answers that show it (create, roll), after which
+// the reply's copies of the secrets are wiped.
+bj::object EndpointJsonWithSecret(engine::WebhookEndpoint& e, const engine::EndpointView& view) {
+  bj::object out = EndpointJson(view);
+  std::string secret = SecretText(e.secret);
+  out["secret"] = secret;  // shown this once; GET never shows it
+  crypto::SecureWipe(std::span<char>(secret.data(), secret.size()));
+  crypto::SecureWipe(std::span<uint8_t>(e.secret));
+  crypto::SecureWipe(std::span<uint8_t>(e.previous_secret));
+  return out;
 }
 
 bj::object DeliveryJson(const engine::DeliveryLogEntry& entry) {
@@ -118,6 +143,8 @@ void Service::WebhookRoute(const RequestContext& context, const Responder& respo
       return WebhookDeliveries(context, id.value(), responder);
     case Route::webhook_endpoint_resend:
       return ResendEvent(context, id.value(), responder);
+    case Route::webhook_endpoint_roll_secret:
+      return RollWebhookSecret(context, id.value(), responder);
     case Route::webhook_endpoint_get:
       command.kind = engine::WebhookCommandKind::get_endpoint;
       break;
@@ -146,19 +173,34 @@ void Service::CreateWebhookEndpoint(const RequestContext& context, const Respond
   engine::WebhookCommand command;
   command.kind = engine::WebhookCommandKind::create_endpoint;
   command.endpoint = std::move(wanted.value());
+  CallWithNewSecret(std::move(command), responder, http::status::created);
+}
+
+// Create and roll: the server makes the secret, and the answer shows it this once.
+void Service::CallWithNewSecret(engine::WebhookCommand command, const Responder& responder,
+                                http::status status) {
   crypto::RandomBytes(command.endpoint.secret);
-  CallWebhooks(std::move(command), responder, [this, responder](engine::WebhookReply& reply) {
+  CallWebhooks(std::move(command), responder, [this, responder, status](engine::WebhookReply& reply) {
     if (reply.error != WebhookError::ok) return responder.Send(WebhookRefusal(reply));
     TPW_ASSERT(reply.endpoints.size() == 1);
     engine::WebhookEndpoint& e = reply.endpoints[0].endpoint;
-    bj::object out = EndpointJson(reply.endpoints[0]);
-    std::string secret = SecretText(e.secret);
-    out["secret"] = secret;  // shown this once; GET never shows it
-    crypto::SecureWipe(std::span<char>(secret.data(), secret.size()));
-    crypto::SecureWipe(std::span<uint8_t>(e.secret));
     if (deliverer_ != nullptr) deliverer_->EndpointsChanged();
-    responder.Send(JsonBody(http::status::created, out));
+    responder.Send(JsonBody(status, EndpointJsonWithSecret(e, reply.endpoints[0])));
   });
+}
+
+// A new signing secret, shown this once; the one it replaces keeps signing beside it for the
+// time asked (docs/webhooks.md, "Rolling the secret").
+void Service::RollWebhookSecret(const RequestContext& context, uint64_t id,
+                                const Responder& responder) {
+  ApiResult<uint64_t> overlap_ms = DecodeRollSecretBody(context.request.body());
+  if (!overlap_ms.ok()) return responder.Send(ErrorResponse(overlap_ms.error()));
+  engine::WebhookCommand command;
+  command.kind = engine::WebhookCommandKind::update_endpoint;
+  command.endpoint_id = id;
+  command.update = engine::endpoint_fields::kSecret;
+  command.previous_secret_for_ms = overlap_ms.value();
+  CallWithNewSecret(std::move(command), responder, http::status::ok);
 }
 
 void Service::UpdateWebhookEndpoint(const RequestContext& context, uint64_t id,

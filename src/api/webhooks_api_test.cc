@@ -7,6 +7,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <ctime>
 #include <map>
 #include <set>
 #include <string>
@@ -250,6 +251,97 @@ TEST_F(WebhooksApiTest, SignatureHelperChecksSecretBodyAndTimeWindow) {
     EXPECT_EQ(VerifySignatureHeader(bad, secret, body, 1000, 300), SignatureCheck::malformed) << bad;
   }
   EXPECT_EQ(VerifySignatureHeader("t=1000,v1=zz", secret, body, 1000, 300), SignatureCheck::mismatch);
+}
+
+// The TPW-Signature headers of the events with ids in [first, last] that reached the receiver.
+std::vector<ReceivedWebhook> ReceivedBetween(const WebhookReceiver& receiver, uint64_t first,
+                                             uint64_t last) {
+  std::vector<ReceivedWebhook> out;
+  for (const ReceivedWebhook& r : receiver.Received()) {
+    if (r.event_id >= first && r.event_id <= last) out.push_back(r);
+  }
+  return out;
+}
+
+SignatureCheck CheckWith(const ReceivedWebhook& r, const std::string& secret) {
+  const uint64_t t = std::stoull(r.signature.substr(2));
+  return VerifySignatureHeader(r.signature, secret, r.body, t, 300);
+}
+
+TEST_F(WebhooksApiTest, ARolledSecretSignsBesideTheOldOneUntilTheOldOneExpires) {
+  TestClient client(port());
+  const std::string id = CreateEndpoint(client);
+  const std::string first_secret = secret_;
+  const std::string path = "/v1/webhook_endpoints/" + id + "/roll_secret";
+
+  // Default overlap (24 h), with no body at all (curl -X POST).
+  const uint64_t before_s = static_cast<uint64_t>(std::time(nullptr));
+  HttpResponse r = client.Post(path, "");
+  ASSERT_EQ(r.result_int(), 200u) << r.body();
+  bj::object rolled = JsonOf(r).as_object();
+  const std::string second_secret(rolled.at("secret").as_string());
+  EXPECT_TRUE(second_secret.starts_with("whsec_"));
+  EXPECT_NE(second_secret, first_secret);
+  const uint64_t expires = rolled.at("previous_secret_expires").to_number<uint64_t>();
+  EXPECT_GE(expires, before_s + 86'400 - 1);
+  EXPECT_LE(expires, before_s + 86'400 + 60);
+  const bj::object shown = JsonOf(client.Get("/v1/webhook_endpoints/" + id)).as_object();
+  EXPECT_FALSE(shown.contains("secret"));  // shown once, by the roll
+  EXPECT_EQ(shown.at("previous_secret_expires").to_number<uint64_t>(), expires);
+
+  receiver_->SetSecret(second_secret);
+  bj::object published = JsonOf(Publish(client, 3)).as_object();
+  ASSERT_TRUE(AllDelivered(3));
+  std::vector<ReceivedWebhook> during = ReceivedBetween(
+      *receiver_, *ParseEventId(published.at("first_event_id").as_string()),
+      *ParseEventId(published.at("last_event_id").as_string()));
+  ASSERT_GE(during.size(), 3u);
+  for (const ReceivedWebhook& w : during) {
+    // Two v1 entries: a receiver with either secret accepts the delivery.
+    EXPECT_EQ(w.signature.find(",v1=", w.signature.find(",v1=") + 1) != std::string::npos, true)
+        << w.signature;
+    EXPECT_EQ(CheckWith(w, second_secret), SignatureCheck::ok);
+    EXPECT_EQ(CheckWith(w, first_secret), SignatureCheck::ok);
+    EXPECT_EQ(CheckWith(w, "whsec_another"), SignatureCheck::mismatch);
+  }
+
+  // A leaked secret: roll with no overlap, and only the new one signs.
+  r = client.Post(path, R"({"previous_secret_expires_in":0})");
+  ASSERT_EQ(r.result_int(), 200u) << r.body();
+  rolled = JsonOf(r).as_object();
+  const std::string third_secret(rolled.at("secret").as_string());
+  EXPECT_TRUE(rolled.at("previous_secret_expires").is_null());
+  receiver_->SetSecret(third_secret);
+  published = JsonOf(Publish(client, 2)).as_object();
+  ASSERT_TRUE(AllDelivered(5));
+  during = ReceivedBetween(*receiver_, *ParseEventId(published.at("first_event_id").as_string()),
+                           *ParseEventId(published.at("last_event_id").as_string()));
+  ASSERT_GE(during.size(), 2u);
+  for (const ReceivedWebhook& w : during) {
+    EXPECT_EQ(w.signature.size() - w.signature.find(",v1="), 4u + 64u) << w.signature;
+    EXPECT_EQ(CheckWith(w, third_secret), SignatureCheck::ok);
+    EXPECT_EQ(CheckWith(w, second_secret), SignatureCheck::mismatch);
+    EXPECT_EQ(CheckWith(w, first_secret), SignatureCheck::mismatch);
+  }
+}
+
+TEST_F(WebhooksApiTest, RollingASecretRefusesBadBodiesAndUnknownEndpoints) {
+  TestClient client(port());
+  const std::string id = CreateEndpoint(client);
+  const std::string path = "/v1/webhook_endpoints/" + id + "/roll_secret";
+  for (const char* body :
+       {R"({"previous_secret_expires_in":-1})", R"({"previous_secret_expires_in":604801})",
+        R"({"previous_secret_expires_in":1.5})", R"({"previous_secret_expires_in":"60"})",
+        R"({"previous_secret_expires_in":1e3})", R"({"other":1})", "[]", "{", "null"}) {
+    const HttpResponse r = client.Post(path, body);
+    EXPECT_EQ(r.result_int(), 400u) << body << " " << r.body();
+  }
+  EXPECT_EQ(client.Post(path, R"({"previous_secret_expires_in":604800})").result_int(), 200u);
+  const HttpResponse missing = client.Post("/v1/webhook_endpoints/we_99/roll_secret", "");
+  EXPECT_EQ(missing.result_int(), 404u);
+  EXPECT_EQ(ErrorCode(missing), "webhook_endpoint_not_found");
+  EXPECT_EQ(client.Post("/v1/webhook_endpoints/x/roll_secret", "").result_int(), 400u);
+  EXPECT_EQ(client.Get(path).result_int(), 405u);
 }
 
 TEST_F(WebhooksApiTest, EndpointsGetOnlyTheEventTypesTheyAskFor) {

@@ -1,4 +1,4 @@
-// tpwallet webhooks create|list|show|update|delete|deliveries|resend|test and tpwallet events
+// tpwallet webhooks create|list|show|update|delete|deliveries|resend|roll-secret|test and tpwallet events
 // list|stream: the webhook endpoints and the event log of a running `tpwallet serve` (the
 // deliverer and the streams live in the server, so these commands talk to it: --server URL or
 // $TPWALLET_SERVER, with an admin API key; events also with an auditor key). docs/cli.md,
@@ -18,6 +18,7 @@
 #include "cli/api_caller.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/offline_values.h"
 #include "cli/render.h"
 #include "cli/session.h"
 
@@ -49,6 +50,12 @@ struct PageOptions {
   std::string limit;
   std::string event;  // deliveries: only this event; resend: the event
   std::string type;   // events: comma-separated filter entries
+};
+
+struct RollOptions {
+  CommonOptions common;
+  std::string id;
+  std::string previous_expires_in;  // a duration, or "0"; "": the server's default (24h)
 };
 
 struct TestOptions {
@@ -190,6 +197,35 @@ int RunResend(const PageOptions& o) {
       o.common, [&](ApiCaller& c) { return c.Post(EndpointPath(o.id) + "/resend", bj::serialize(body)); },
       [](const bj::value& r) {
         std::printf("%s scheduled for %s\n", Str(r, "event_id").c_str(), Str(r, "endpoint_id").c_str());
+      });
+}
+
+int RunRollSecret(const RollOptions& o) {
+  bj::object body;
+  if (o.previous_expires_in == "0") {
+    body["previous_secret_expires_in"] = 0;
+  } else if (!o.previous_expires_in.empty()) {
+    InputResult<uint64_t> ms = ParseDurationText("--previous-expires-in", o.previous_expires_in);
+    if (!ms.ok()) return Report(o.common, UsageError(ms.error().message));
+    if (ms.value() % 1000 != 0) {
+      return Report(o.common, UsageError("--previous-expires-in is whole seconds (e.g. 3600s, 24h)"));
+    }
+    body["previous_secret_expires_in"] = ms.value() / 1000;
+  }
+  return WithServer(
+      o.common,
+      [&](ApiCaller& c) { return c.Post(EndpointPath(o.id) + "/roll_secret", bj::serialize(body)); },
+      [](const bj::value& e) {
+        std::printf("signing secret rolled\n%s\n", EndpointLine(e).c_str());
+        const std::string until = Str(e, "previous_secret_expires");
+        if (until.empty()) {
+          std::printf("the previous secret no longer signs\n");
+        } else {
+          std::printf("the previous secret signs too until %s\n",
+                      FormatTimeUtc(Timestamp{std::stoull(until) * 1'000'000'000}).c_str());
+        }
+        std::printf("new signing secret (shown only this once; give it to the receiver):\n%s\n",
+                    Str(e, "secret").c_str());
       });
 }
 
@@ -385,6 +421,18 @@ void RegisterWebhooks(CLI::App& app, int& exit_code) {
   cmd->add_option("id", resend->id, "The endpoint: we_1")->required();
   cmd->add_option("--event", resend->event, "The event: evt_42")->required();
   cmd->callback([resend, &exit_code] { exit_code = RunResend(*resend); });
+
+  auto roll = std::make_shared<RollOptions>();
+  cmd = Subcommand(*webhooks, "roll-secret",
+                   "Replace an endpoint's signing secret; the old one keeps signing beside the new\n"
+                   "one for a while (default 24h) so the receiver can switch without refusing deliveries.\n"
+                   "Examples: tpwallet webhooks roll-secret we_1\n"
+                   "          tpwallet webhooks roll-secret we_1 --previous-expires-in 0   # a leaked secret",
+                   roll->common, ServerUse::writes);
+  cmd->add_option("id", roll->id, "The endpoint: we_1")->required();
+  cmd->add_option("--previous-expires-in", roll->previous_expires_in,
+                  "How long the old secret still signs: 0 (stop now), or up to 7d, e.g. 1h, 24h (default 24h)");
+  cmd->callback([roll, &exit_code] { exit_code = RunRollSecret(*roll); });
 
   auto test = std::make_shared<TestOptions>();
   cmd = Subcommand(*webhooks, "test",

@@ -37,6 +37,16 @@ namespace {
 // Deliveries entries per page.
 constexpr uint32_t kDeliveriesPageMax = 1000;
 
+// The new secret signs from now on; the one it replaces signs beside it for `overlap_ms` (so a
+// receiver can switch to the new one without refusing deliveries meanwhile), or not at all.
+// Rolling again within the overlap drops the oldest: at most two secrets sign.
+void RollSecret(WebhookEndpoint& e, const std::array<uint8_t, kWebhookSecretBytes>& secret,
+                uint64_t now_ms, uint64_t overlap_ms) {
+  e.previous_secret = overlap_ms != 0 ? e.secret : std::array<uint8_t, kWebhookSecretBytes>{};
+  e.previous_secret_expires_ms = overlap_ms != 0 ? now_ms + overlap_ms : 0;
+  e.secret = secret;
+}
+
 WebhookReply Refused(WebhookError error, std::string detail) {
   WebhookReply out;
   out.error = error;
@@ -135,6 +145,12 @@ WebhookReply Engine::Impl::UpdateEndpoint(const WebhookCommand& c, Group& group)
   if ((c.update & endpoint_fields::kFilter) != 0) e.filter = c.endpoint.filter;
   if ((c.update & endpoint_fields::kEnabled) != 0) e.enabled = c.endpoint.enabled;
   if ((c.update & endpoint_fields::kDescription) != 0) e.description = c.endpoint.description;
+  if ((c.update & endpoint_fields::kSecret) != 0) {
+    if (c.previous_secret_for_ms > kWebhookSecretOverlapMsMax) {
+      return Refused(WebhookError::invalid, "the previous secret signs for at most 7 days");
+    }
+    RollSecret(e, c.endpoint.secret, fact.time_ms, c.previous_secret_for_ms);
+  }
   e.updated_ms = fact.time_ms;
   if (!ValidEndpoint(e)) return Refused(WebhookError::invalid, "the endpoint's fields are outside their limits");
   group.Add(FactType::webhook_endpoint, EncodeEndpointFact(fact));

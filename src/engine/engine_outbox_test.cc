@@ -263,6 +263,48 @@ TEST_F(EngineOutboxTest, EndpointsAreCreatedUpdatedAndDeletedWithErrors) {
   EXPECT_EQ(CreateEndpoint({"*"}).endpoints.at(0).endpoint.id, 3u);
 }
 
+// A roll: the new secret signs, the replaced one beside it until the overlap ends; a second roll
+// drops the oldest; a zero overlap keeps none; all of it survives replay and a snapshot.
+TEST_F(EngineOutboxTest, ASecretRollKeepsThePreviousSecretForTheOverlapAcrossRestarts) {
+  ASSERT_EQ(CreateEndpoint({"*"}).error, WebhookError::ok);  // secret all 7s
+  const auto roll = [&](uint8_t fill, uint64_t overlap_ms) {
+    WebhookCommand c;
+    c.kind = WebhookCommandKind::update_endpoint;
+    c.endpoint_id = 1;
+    c.update = endpoint_fields::kSecret;
+    c.endpoint.secret.fill(fill);
+    c.previous_secret_for_ms = overlap_ms;
+    return Run(std::move(c));
+  };
+  const auto secrets = [&] {
+    const WebhookEndpoint e = Simple(WebhookCommandKind::delivery_state).work.at(0).endpoint;
+    return std::to_string(e.secret[0]) + "/" + std::to_string(e.previous_secret[0]) + "/" +
+           std::to_string(e.previous_secret_expires_ms);
+  };
+  const WebhookReply first = roll(8, 3'600'000);
+  ASSERT_EQ(first.error, WebhookError::ok);
+  EXPECT_EQ(first.endpoints.at(0).endpoint.updated_ms, kStartMs);
+  EXPECT_EQ(secrets(), "8/7/" + std::to_string(kStartMs + 3'600'000));
+  ASSERT_EQ(roll(9, 60'000).error, WebhookError::ok);  // the oldest (7) is dropped
+  EXPECT_EQ(secrets(), "9/8/" + std::to_string(kStartMs + 60'000));
+  const uint64_t records = engine_->Stats().journal_records;
+  EXPECT_EQ(roll(10, kWebhookSecretOverlapMsMax + 1).error, WebhookError::invalid);
+  EXPECT_EQ(engine_->Stats().journal_records, records);
+  EXPECT_EQ(secrets(), "9/8/" + std::to_string(kStartMs + 60'000));
+
+  Reopen(/*ignore_snapshots=*/true);
+  EXPECT_EQ(secrets(), "9/8/" + std::to_string(kStartMs + 60'000));
+  ASSERT_TRUE(engine_->Snapshot().ok());
+  Reopen();
+  EXPECT_TRUE(engine_->recovery().from_snapshot);
+  EXPECT_EQ(secrets(), "9/8/" + std::to_string(kStartMs + 60'000));
+
+  ASSERT_EQ(roll(11, 0).error, WebhookError::ok);  // a leaked secret: none keeps signing
+  EXPECT_EQ(secrets(), "11/0/0");
+  Reopen(/*ignore_snapshots=*/true);
+  EXPECT_EQ(secrets(), "11/0/0");
+}
+
 TEST_F(EngineOutboxTest, TooManyEndpointsAreRefused) {
   for (size_t i = 0; i < kWebhookEndpointsMax; ++i) {
     ASSERT_EQ(CreateEndpoint({"*"}).error, WebhookError::ok);
@@ -499,14 +541,19 @@ std::vector<std::vector<uint8_t>> SampleFacts() {
   ok.outcome = DeliveryOutcome::delivered;
   ok.next_retry_ms = 0;
   ok.error.clear();
+  WebhookEndpoint rolled = e;
+  rolled.previous_secret.fill(0x3c);
+  rolled.previous_secret_expires_ms = 86'400'011;
   return {EncodeEndpointFact({EndpointChange::updated, 11, e}),
           EncodeTestEventsFact({13, 20, 5, "test.event", R"({"n":1})"}),
-          EncodeDeliveriesFact({14, {r, ok}}), EncodeResendFact({15, 3, 9})};
+          EncodeDeliveriesFact({14, {r, ok}}), EncodeResendFact({15, 3, 9}),
+          EncodeEndpointFact({EndpointChange::updated, 12, rolled})};
 }
 
 bool Decodes(size_t which, std::span<const uint8_t> bytes) {
   switch (which) {
     case 0:
+    case 4:
       return DecodeEndpointFact(bytes).has_value();
     case 1:
       return DecodeTestEventsFact(bytes).has_value();
@@ -533,6 +580,12 @@ TEST(OutboxFactsTest, EveryFactRoundTrips) {
   const auto resend = DecodeResendFact(facts[3]);
   ASSERT_TRUE(resend);
   EXPECT_EQ(EncodeResendFact(*resend), facts[3]);
+  const auto rolled = DecodeEndpointFact(facts[4]);
+  ASSERT_TRUE(rolled);
+  EXPECT_EQ(EncodeEndpointFact(*rolled), facts[4]);
+  EXPECT_EQ(rolled->endpoint.previous_secret[31], 0x3c);
+  EXPECT_EQ(rolled->endpoint.previous_secret_expires_ms, 86'400'011u);
+  EXPECT_EQ(facts[4].size(), facts[0].size() + 32 + 8);  // the same endpoint, plus the old secret
 }
 
 TEST(OutboxFactsTest, TruncatedExtendedAndFlippedFactsAreRefused) {
@@ -562,6 +615,17 @@ TEST(OutboxFactsTest, OutOfRangeFieldsAreRefused) {
   std::vector<uint8_t> enabled = facts[0];
   enabled[16 + 32] = 2;  // enabled 0/1
   EXPECT_FALSE(DecodeEndpointFact(enabled));
+  for (const uint8_t flags : {uint8_t{2}, uint8_t{0x80}}) {  // only bit 0 (a previous secret) has a meaning
+    std::vector<uint8_t> unknown = facts[0];
+    unknown[16 + 33] = flags;
+    EXPECT_FALSE(DecodeEndpointFact(unknown)) << int{flags};
+  }
+  std::vector<uint8_t> no_previous = facts[4];  // the flag without the secret after it
+  no_previous[16 + 33] = 0;
+  EXPECT_FALSE(DecodeEndpointFact(no_previous));
+  std::vector<uint8_t> zero_expiry = facts[4];  // a previous secret that never signs
+  std::fill(zero_expiry.end() - 8, zero_expiry.end(), 0);
+  EXPECT_FALSE(DecodeEndpointFact(zero_expiry));
   EXPECT_FALSE(DecodeTestEventsFact(EncodeTestEventsFact({1, 1, 0, "test.event", "{}"})));
   EXPECT_FALSE(DecodeTestEventsFact(EncodeTestEventsFact({1, 0, 1, "test.event", "{}"})));
   EXPECT_FALSE(DecodeTestEventsFact(EncodeTestEventsFact({1, 1, 1, "payment.x", "{}"})));

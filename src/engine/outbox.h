@@ -48,6 +48,8 @@ inline constexpr size_t kWebhookDescriptionBytesMax = 512;
 inline constexpr size_t kWebhookFilterEntriesMax = 64;
 // Random bytes of an endpoint's signing secret (its text is "whsec_" + base64url of them).
 inline constexpr size_t kWebhookSecretBytes = 32;
+// Longest a rolled endpoint secret keeps signing beside the new one (7 days).
+inline constexpr uint64_t kWebhookSecretOverlapMsMax = uint64_t{7} * 24 * 3600 * 1000;
 // Recent attempts kept per endpoint for GET /v1/webhook_endpoints/{id}/deliveries.
 inline constexpr size_t kDeliveryLogPerEndpointMax = 10'000;
 // An attempt's error text ("connection refused", "timed out after 10000 ms", …).
@@ -151,6 +153,10 @@ struct WebhookEndpoint {
   uint64_t id = 0;  // 1, 2, 3, … ("we_1" in the API)
   std::string url;  // http://host[:port][/path] (checked by the API, api/webhook_body.h)
   std::array<uint8_t, kWebhookSecretBytes> secret{};
+  // After a secret roll: the secret it replaced, which also signs every attempt until
+  // previous_secret_expires_ms (Unix ms; 0: there is none), so receivers can switch over.
+  std::array<uint8_t, kWebhookSecretBytes> previous_secret{};
+  uint64_t previous_secret_expires_ms = 0;
   std::vector<std::string> filter;  // ValidEventFilterEntry each, 1..kWebhookFilterEntriesMax
   std::string description;
   bool enabled = true;

@@ -11,24 +11,33 @@ void PutHeader(BinaryWriter& w) { PutVersionedHeader(w, kOutboxFactVersion); }
 
 bool HeaderOk(BinaryReader& r) { return VersionedHeaderOk(r, kOutboxFactVersion); }
 
+// An endpoint's flags byte (reserved, always 0, before secrets could be rolled).
+constexpr uint8_t kEndpointHasPreviousSecret = 1;
+
 }  // namespace
 
 // Endpoint: id u64, created_ms u64, updated_ms u64, created_after_event u64, enabled u8 (0/1),
-// reserved u8 (0), filter count u16 (1..64), reserved u32 (0), secret (32), url (string),
-// description (string), filter entries (strings).
+// flags u8 (bit 0: a previous secret follows; other bits 0), filter count u16 (1..64), reserved
+// u32 (0), secret (32), url (string), description (string), filter entries (strings), then with
+// flag bit 0: previous secret (32), previous_secret_expires_ms u64 (≥ 1).
 void EncodeEndpoint(const WebhookEndpoint& e, BinaryWriter& w) {
   w.U64(e.id);
   w.U64(e.created_ms);
   w.U64(e.updated_ms);
   w.U64(e.created_after_event);
   w.U8(e.enabled ? 1 : 0);
-  w.U8(0);
+  const bool has_previous = e.previous_secret_expires_ms != 0;
+  w.U8(has_previous ? kEndpointHasPreviousSecret : 0);
   w.U16(static_cast<uint16_t>(e.filter.size()));
   w.U32(0);
   w.Bytes(e.secret);
   w.String(e.url);
   w.String(e.description);
   for (const std::string& entry : e.filter) w.String(entry);
+  if (has_previous) {
+    w.Bytes(e.previous_secret);
+    w.U64(e.previous_secret_expires_ms);
+  }
 }
 
 std::optional<WebhookEndpoint> DecodeEndpoint(BinaryReader& r) {
@@ -38,11 +47,11 @@ std::optional<WebhookEndpoint> DecodeEndpoint(BinaryReader& r) {
   e.updated_ms = r.U64();
   e.created_after_event = r.U64();
   const uint8_t enabled = r.U8();
-  const uint8_t reserved8 = r.U8();
+  const uint8_t flags = r.U8();
   const uint16_t filters = r.U16();
   const uint32_t reserved32 = r.U32();
   const std::span<const uint8_t> secret = r.Bytes(kWebhookSecretBytes);
-  if (!r.ok() || enabled > 1 || reserved8 != 0 || reserved32 != 0 ||
+  if (!r.ok() || enabled > 1 || (flags & ~kEndpointHasPreviousSecret) != 0 || reserved32 != 0 ||
       filters > kWebhookFilterEntriesMax) {
     return std::nullopt;
   }
@@ -52,6 +61,12 @@ std::optional<WebhookEndpoint> DecodeEndpoint(BinaryReader& r) {
   e.description = r.String(kWebhookDescriptionBytesMax);
   for (uint16_t i = 0; i < filters && r.ok(); ++i) {
     e.filter.push_back(r.String(kEventTypeBytesMax));
+  }
+  if ((flags & kEndpointHasPreviousSecret) != 0) {
+    const std::span<const uint8_t> previous = r.Bytes(kWebhookSecretBytes);
+    e.previous_secret_expires_ms = r.U64();
+    if (!r.ok() || e.previous_secret_expires_ms == 0) return std::nullopt;
+    std::copy(previous.begin(), previous.end(), e.previous_secret.begin());
   }
   if (!r.ok() || !ValidEndpoint(e)) return std::nullopt;
   return e;

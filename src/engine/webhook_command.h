@@ -34,12 +34,16 @@ inline constexpr uint8_t kUrl = 1;
 inline constexpr uint8_t kFilter = 2;
 inline constexpr uint8_t kEnabled = 4;
 inline constexpr uint8_t kDescription = 8;
+// A secret roll: `endpoint.secret` becomes the secret; the one it replaces keeps signing beside
+// it for `previous_secret_for_ms` (0: it stops at once, as for a leaked secret).
+inline constexpr uint8_t kSecret = 16;
 }  // namespace endpoint_fields
 
 struct WebhookCommand {
   WebhookCommandKind kind = WebhookCommandKind::list_endpoints;
   WebhookEndpoint endpoint;  // create; update: the new values of the fields in `update`
   uint8_t update = 0;
+  uint64_t previous_secret_for_ms = 0;  // update with kSecret: ≤ kWebhookSecretOverlapMsMax
   uint64_t endpoint_id = 0;
   uint64_t event_id = 0;  // resend; deliveries: only this event's attempts when not 0
   // deliveries: entries with seq below `before_seq` (0 = from the newest), at most `limit`.

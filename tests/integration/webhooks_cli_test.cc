@@ -114,6 +114,22 @@ TEST_F(WebhooksCliTest, EndpointsAreManagedAndEventsFlowThroughTheCommands) {
   }, 10s));
   Expect(Remote({"webhooks", "resend", "we_1", "--event", "evt_2"}), cli::kExitOk);
   ASSERT_TRUE(receiver_->WaitFor([&] { return receiver_->count() == 4; }, 10s));
+
+  // A roll prints the new secret once; the receiver switched to it still verifies the next
+  // delivery (signed with both secrets during the overlap).
+  const ProcessResult rolled = Remote({"webhooks", "roll-secret", "we_1", "--previous-expires-in", "1h"});
+  Expect(rolled, cli::kExitOk);
+  EXPECT_TRUE(Contains(rolled.out, "the previous secret signs too until")) << rolled.out;
+  const size_t new_at = rolled.out.find("whsec_");
+  ASSERT_NE(new_at, std::string::npos) << rolled.out;
+  receiver_->SetSecret(rolled.out.substr(new_at, rolled.out.find('\n', new_at) - new_at));
+  Expect(Remote({"webhooks", "test", "--type", "test.cli"}), cli::kExitOk);
+  ASSERT_TRUE(receiver_->WaitFor([&] { return receiver_->delivered_distinct() == 4; }, 10s));
+  EXPECT_TRUE(receiver_->Received().back().signature_ok);
+  const ProcessResult stopped = Remote({"webhooks", "roll-secret", "we_1", "--previous-expires-in", "0"});
+  Expect(stopped, cli::kExitOk);
+  EXPECT_TRUE(Contains(stopped.out, "the previous secret no longer signs")) << stopped.out;
+
   const ProcessResult updated = Remote({"webhooks", "update", "we_1", "--disable"});
   Expect(updated, cli::kExitOk);
   EXPECT_TRUE(Contains(updated.out, "disabled")) << updated.out;
@@ -131,6 +147,9 @@ TEST_F(WebhooksCliTest, ErrorsSayWhatWentWrongWithTheirExitCodes) {
   Expect(Remote({"webhooks", "show", "we_9"}), cli::kExitNotFound);
   Expect(Remote({"webhooks", "update", "we_9", "--enable"}), cli::kExitNotFound);
   Expect(Remote({"webhooks", "update", "we_1"}), cli::kExitUsage);  // nothing to update
+  Expect(Remote({"webhooks", "roll-secret", "we_9"}), cli::kExitNotFound);
+  Expect(Remote({"webhooks", "roll-secret", "we_1", "--previous-expires-in", "500ms"}), cli::kExitUsage);
+  Expect(Remote({"webhooks", "roll-secret", "we_1", "--previous-expires-in", "8d"}), cli::kExitUsage);
   Expect(Remote({"webhooks", "test", "--data", "[1]"}), cli::kExitUsage);
   Expect(Remote({"webhooks", "list"}, auditor_key_), cli::kExitAccess);
   Expect(Remote({"events", "list", "--limit", "0"}), cli::kExitUsage);
