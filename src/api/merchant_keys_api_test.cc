@@ -224,6 +224,24 @@ TEST_F(MerchantKeysApiTest, AnotherMerchantsCouponIsInvisibleAndABoundKeyMakesOn
   // The platform's coupons for every merchant are everyone's to read.
   ASSERT_EQ(Client(admin_)->Post("/v1/coupons", Coupon("EVERYONE", "")).result_int(), 201u);
   EXPECT_EQ(b->Get("/v1/coupons/EVERYONE").result_int(), 200u);
+
+  // Codes are per merchant: B makes its own ASHOP (learning nothing of A's), and each key reads
+  // its own; naming the other merchant is 403.
+  const HttpResponse b_ashop = b->Post("/v1/coupons", Coupon("ASHOP", "201"));
+  ASSERT_EQ(b_ashop.result_int(), 201u) << b_ashop.body();
+  EXPECT_EQ(JsonOf(a->Get("/v1/coupons/ASHOP")).at("merchant_account_id").as_string(), "200");
+  EXPECT_EQ(JsonOf(b->Get("/v1/coupons/ASHOP")).at("merchant_account_id").as_string(), "201");
+  EXPECT_EQ(b->Get("/v1/coupons/ASHOP?merchant_account_id=201").result_int(), 200u);
+  EXPECT_EQ(b->Get("/v1/coupons/ASHOP?merchant_account_id=200").result_int(), 403u);
+  // A platform code stays apart from every merchant's (a payment never has two for one code).
+  EXPECT_EQ(ErrorCode(b->Post("/v1/coupons", Coupon("EVERYONE", "201"))), "coupon_exists");
+  // The platform names the merchant when two have the code; a bad id is 400.
+  auto admin = Client(admin_);
+  EXPECT_EQ(admin->Get("/v1/coupons/ASHOP").result_int(), 400u);
+  EXPECT_EQ(JsonOf(admin->Get("/v1/coupons/ASHOP?merchant_account_id=201")).at("merchant_account_id").as_string(),
+            "201");
+  EXPECT_EQ(admin->Get("/v1/coupons/ASHOP?merchant_account_id=x").result_int(), 400u);
+  EXPECT_EQ(admin->Get("/v1/coupons/ASHOP?other=1").result_int(), 400u);
 }
 
 TEST_F(MerchantKeysApiTest, BindingsSurviveARestartAndShowInTheKeyList) {

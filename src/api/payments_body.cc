@@ -866,6 +866,20 @@ ApiResult<PaymentsCall> DecodeSetFxAccount(std::string_view asset_text, std::str
   return Done(f, std::move(call));
 }
 
+// GET /v1/coupons/{code}?merchant_account_id=ID: the coupon that merchant's payments get for
+// the code (its own, else the platform's); without it, the platform's or the only one.
+std::optional<ApiError> CouponMerchantParam(std::string_view query, pay::Command& command) {
+  constexpr std::array<std::string_view, 1> kParams = {"merchant_account_id"};
+  ApiResult<std::vector<std::pair<std::string, std::string>>> params = ParseQueryParams(query, kParams);
+  if (!params.ok()) return params.error();
+  for (const auto& [key, value] : params.value()) {
+    cli::InputResult<u128> id = cli::ParseIdText(key, value);
+    if (!id.ok()) return InvalidParameter(id.error().message, key);
+    command.merchant_account = AccountId(id.value());
+  }
+  return std::nullopt;
+}
+
 // A GET without query parameters.
 std::optional<ApiError> NoQuery(std::string_view query) {
   ApiResult<std::vector<std::pair<std::string, std::string>>> params = ParseQueryParams(query, {});
@@ -920,7 +934,7 @@ ApiResult<PaymentsCall> DecodePaymentsRequest(Route route, std::string_view id,
                                               std::string_view query, std::string_view body,
                                               const AssetTable& assets) {
   TPW_ASSERT(IsPaymentsRoute(route));
-  if (route != Route::payments_list) {
+  if (route != Route::payments_list && route != Route::coupon_get) {
     if (std::optional<ApiError> error = NoQuery(query)) return Err{*error};
   }
   switch (route) {
@@ -951,6 +965,7 @@ ApiResult<PaymentsCall> DecodePaymentsRequest(Route route, std::string_view id,
       if (!code.ok()) return Err{code.error()};
       PaymentsCall call = Simple(pay::CommandKind::get_coupon);
       call.command.coupon_code = code.value();
+      if (std::optional<ApiError> error = CouponMerchantParam(query, call.command)) return Err{*error};
       return call;
     }
     case Route::points_program_put:

@@ -16,23 +16,32 @@ namespace pay = payments;
 // (the caller said which merchant, so nothing leaks); another merchant's payment or coupon is
 // answered 404 exactly as one that does not exist, so a key cannot learn that it does.
 
-// A payment list names one merchant: the key's only one when the caller names none.
-std::optional<HttpResponse> BindListFilter(const access::ApiKey& key, pay::ListFilter& filter) {
-  if (!filter.merchant_account.has_value()) {
+// The merchant a bound key's request is about: the one it names (one of its own, else 403), or
+// the key's only one when it names none (a key with several must say which: `what`).
+std::optional<HttpResponse> BindMerchant(const access::ApiKey& key,
+                                         std::optional<AccountId>& merchant, std::string_view what) {
+  if (!merchant.has_value()) {
     if (key.merchant_accounts.size() == 1) {
-      filter.merchant_account = key.merchant_accounts.front();
+      merchant = key.merchant_accounts.front();
       return std::nullopt;
     }
     return ErrorResponse(InvalidParameter(
         "API key " + access::KeyIdText(key.id) + " is bound to " +
-            std::to_string(key.merchant_accounts.size()) +
-            " merchant accounts; list one merchant's payments at a time with "
-            "?merchant_account_id=ID",
+            std::to_string(key.merchant_accounts.size()) + " merchant accounts; " +
+            std::string(what) + " with ?merchant_account_id=ID",
         "merchant_account_id"));
   }
-  if (!key.MayActFor(*filter.merchant_account)) {
-    return NotYourMerchant(key, *filter.merchant_account, "merchant_account_id");
-  }
+  if (!key.MayActFor(*merchant)) return NotYourMerchant(key, *merchant, "merchant_account_id");
+  return std::nullopt;
+}
+
+// A coupon read names the merchant whose payments would get it, so the answer never depends on
+// other merchants' codes.
+std::optional<HttpResponse> BindCouponMerchant(const access::ApiKey& key, pay::Command& command) {
+  std::optional<AccountId> merchant;
+  if (!command.merchant_account.is_zero()) merchant = command.merchant_account;
+  if (auto refused = BindMerchant(key, merchant, "name the coupon's merchant")) return refused;
+  command.merchant_account = *merchant;
   return std::nullopt;
 }
 
@@ -51,7 +60,10 @@ std::optional<HttpResponse> BindingRefusal(const access::ApiKey& key, Route rout
       }
       return NotYourMerchant(key, command.coupon.merchant_account, "merchant_account_id");
     case Route::payments_list:
-      return BindListFilter(key, command.list);
+      return BindMerchant(key, command.list.merchant_account,
+                          "list one merchant's payments at a time");
+    case Route::coupon_get:
+      return BindCouponMerchant(key, command);
     default:
       return std::nullopt;
   }

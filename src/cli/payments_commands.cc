@@ -678,12 +678,18 @@ void RegisterCoupons(CLI::App& app, int& exit_code) {
   });
   auto show = std::make_shared<CouponOptions>();
   c = coupons->add_subcommand(
-      "show", "Show a coupon and its redemptions.\nExample: tpwallet coupons show WELCOME5");
+      "show",
+      "Show a coupon and its redemptions (codes are per merchant: --merchant names whose).\n"
+      "Example: tpwallet coupons show WELCOME5 --merchant 200");
   c->add_option("CODE", show->code, "The coupon code")->required();
+  c->add_option("--merchant", show->merchant,
+                "The merchant account whose payments would get it (its own code, else the "
+                "platform's); needed when several merchants have the code");
   AddCommonOptions(*c, show->common, ServerUse::reads);
   c->callback([show, &exit_code] {
-    exit_code =
-        Run(show->common, ApiMethod::get, "/v1/coupons/" + Escaped(show->code), {}, CouponLines);
+    std::string path = "/v1/coupons/" + Escaped(show->code);
+    if (!show->merchant.empty()) path += "?merchant_account_id=" + Escaped(show->merchant);
+    exit_code = Run(show->common, ApiMethod::get, path, {}, CouponLines);
   });
 }
 

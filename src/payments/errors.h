@@ -27,7 +27,7 @@
   X(coupon_expired, 16, "the coupon has expired; confirm without it")                              \
   X(coupon_redeemed, 17, "the single-use coupon was already redeemed; confirm without it")         \
   X(coupon_min_spend, 18, "the payment amount is below the coupon's minimum spend")                \
-  X(coupon_not_applicable, 19, "the coupon is for another merchant or asset; confirm without it")  \
+  X(coupon_not_applicable, 19, "the coupon is for another asset or would discount the whole amount; confirm without it") \
   X(coupon_exists, 20, "a coupon with this code exists (coupons are immutable); use another code") \
   X(quote_expired, 21, "the FX quote has expired; request a new quote")                            \
   X(quote_slippage_exceeded, 22, "the quote's rate is further from the current rate than its max_slippage_bps; request a new quote") \

@@ -13,7 +13,7 @@ std::string AmountText(Amount amount) { return U128ToDecimal(amount.minor()); }
 // The coupon's discount on `payment`, or why it does not apply.
 Refusal ApplyCoupon(const State& state, const Payment& payment, std::string_view code,
                     uint64_t now_ms, FundingDecision& decision) {
-  const Coupon* coupon = state.FindCoupon(code);
+  const Coupon* coupon = state.FindCouponFor(payment.merchant_account, code);
   if (coupon == nullptr) {
     return Refuse(PaymentError::coupon_not_found, "coupon_code", "no coupon " + std::string(code));
   }
@@ -23,10 +23,6 @@ Refusal ApplyCoupon(const State& state, const Payment& payment, std::string_view
   }
   if (coupon->single_use && coupon->redemptions > 0) {
     return Refuse(PaymentError::coupon_redeemed, "coupon_code");
-  }
-  if (!coupon->merchant_account.is_zero() && coupon->merchant_account != payment.merchant_account) {
-    return Refuse(PaymentError::coupon_not_applicable, "coupon_code",
-                  "the coupon is for merchant account " + FormatId(coupon->merchant_account));
   }
   if (coupon->asset != 0 && coupon->asset != payment.asset) {
     return Refuse(PaymentError::coupon_not_applicable, "coupon_code",

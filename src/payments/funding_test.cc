@@ -195,7 +195,7 @@ TEST(Coupons, AFixedCouponIsMerchantFunded) {
   EXPECT_EQ(reply.payment->amount_captured, Amt(1'500));
   EXPECT_EQ(w.Net(kWalletUsd), wallet - 1'500);
   EXPECT_EQ(w.Net(kMerchant), 1'500);
-  EXPECT_EQ(w.payments.FindCoupon("FIVE")->redemptions, 1u);
+  EXPECT_EQ(w.payments.FindCoupon(AccountId(), "FIVE")->redemptions, 1u);
 }
 
 TEST(Coupons, APercentCouponRoundsTheDiscountDown) {
@@ -212,7 +212,7 @@ TEST(Coupons, AFixedCouponAboveTheAmountWouldChargeNothingAndIsRefused) {
   ASSERT_TRUE(AddCoupon(w, FixedCoupon("BIG", 5'000)).ok());
   const Reply reply = w.Run(WithCoupon(w, 1'000, "BIG"));
   EXPECT_EQ(reply.error, PaymentError::coupon_not_applicable);
-  EXPECT_EQ(w.payments.FindCoupon("BIG")->redemptions, 0u);
+  EXPECT_EQ(w.payments.FindCoupon(AccountId(), "BIG")->redemptions, 0u);
 }
 
 TEST(Coupons, MinimumSpendExpiryMerchantAndAssetRules) {
@@ -231,7 +231,8 @@ TEST(Coupons, MinimumSpendExpiryMerchantAndAssetRules) {
   EXPECT_TRUE(w.Run(WithCoupon(w, 1'000, "OLD")).ok());
   w.now_ms += 1'000;
   EXPECT_EQ(w.Run(WithCoupon(w, 1'000, "OLD")).error, PaymentError::coupon_expired);
-  EXPECT_EQ(w.Run(WithCoupon(w, 1'000, "SHOP")).error, PaymentError::coupon_not_applicable);
+  // Another merchant's coupon is not found: its codes are its own (MerchantsHaveTheirOwnCodes).
+  EXPECT_EQ(w.Run(WithCoupon(w, 1'000, "SHOP")).error, PaymentError::coupon_not_found);
   EXPECT_EQ(w.Run(WithCoupon(w, 1'000, "EURO")).error, PaymentError::coupon_not_applicable);
 }
 
@@ -253,7 +254,7 @@ TEST(Coupons, SingleUseIsRedeemedOnceAndACancelGivesItBack) {
   EXPECT_EQ(w.log.back().kind, EventKind::coupon_updated);
   EXPECT_EQ(w.Run(WithCoupon(w, 1'000, "ONCE")).error, PaymentError::coupon_redeemed);
   ASSERT_TRUE(w.Run(w.Cancel(first.payment->id)).ok());
-  EXPECT_EQ(w.payments.FindCoupon("ONCE")->redemptions, 0u);
+  EXPECT_EQ(w.payments.FindCoupon(AccountId(), "ONCE")->redemptions, 0u);
   EXPECT_TRUE(w.Run(WithCoupon(w, 1'000, "ONCE")).ok());
   EXPECT_EQ(w.Run(WithCoupon(w, 1'000, "ONCE")).error, PaymentError::coupon_redeemed);
 }
@@ -264,7 +265,7 @@ TEST(Coupons, AnExpiredHoldGivesTheCouponBack) {
   held.hold_timeout_seconds = 10;
   ASSERT_TRUE(w.Run(held).ok());
   ASSERT_EQ(w.ExpireAt(w.now_ms + 11'000).payments.size(), 1u);
-  EXPECT_EQ(w.payments.FindCoupon("ONCE")->redemptions, 0u);
+  EXPECT_EQ(w.payments.FindCoupon(AccountId(), "ONCE")->redemptions, 0u);
 }
 
 TEST(Coupons, ConfirmMayAddOrRemoveTheCoupon) {
@@ -279,6 +280,60 @@ TEST(Coupons, ConfirmMayAddOrRemoveTheCoupon) {
   ASSERT_TRUE(reply.ok());
   EXPECT_TRUE(reply.payment->funding.coupon_code.empty());
   EXPECT_EQ(reply.payment->amount_capturable, Amt(2'000));
+}
+
+Reply GetCoupon(World& w, const std::string& code, AccountId merchant = AccountId()) {
+  Command get;
+  get.kind = CommandKind::get_coupon;
+  get.coupon_code = code;
+  get.merchant_account = merchant;
+  return w.Run(get);
+}
+
+// Two merchants may each have "SALE"; a payment gets its merchant's; a platform coupon's code
+// is kept apart from every merchant's (so a payment never has two coupons for one code), and
+// a merchant creating a code tells it nothing about other merchants' codes.
+TEST(Coupons, MerchantsHaveTheirOwnCodes) {
+  World w;
+  Coupon ours = FixedCoupon("SALE", 100);
+  ours.merchant_account = Acct(kMerchant);
+  Coupon theirs = FixedCoupon("SALE", 300);
+  theirs.merchant_account = Acct(kOtherMerchant);
+  ASSERT_TRUE(AddCoupon(w, theirs).ok());
+  ASSERT_TRUE(AddCoupon(w, ours).ok());  // another merchant's SALE does not stand in the way
+  EXPECT_EQ(AddCoupon(w, ours).error, PaymentError::coupon_exists);
+  EXPECT_EQ(AddCoupon(w, FixedCoupon("SALE", 1)).error, PaymentError::coupon_exists);  // platform
+  ASSERT_TRUE(AddCoupon(w, FixedCoupon("WIDE", 50)).ok());
+  Coupon shadow = FixedCoupon("WIDE", 60);
+  shadow.merchant_account = Acct(kMerchant);
+  EXPECT_EQ(AddCoupon(w, shadow).error, PaymentError::coupon_exists);
+
+  Reply paid = w.Run(WithCoupon(w, 1'000, "SALE"));
+  ASSERT_TRUE(paid.ok()) << paid.detail;
+  EXPECT_EQ(paid.payment->funding.coupon_discount, Amt(100));
+  Command at_other = WithCoupon(w, 1'000, "SALE");
+  at_other.merchant_account = Acct(kOtherMerchant);
+  paid = w.Run(at_other);
+  ASSERT_TRUE(paid.ok()) << paid.detail;
+  EXPECT_EQ(paid.payment->funding.coupon_discount, Amt(300));
+  at_other.coupon_code = "WIDE";  // the platform's: good at every merchant
+  EXPECT_EQ(w.Run(at_other).payment->funding.coupon_discount, Amt(50));
+  EXPECT_EQ(w.payments.FindCoupon(Acct(kMerchant), "SALE")->redemptions, 1u);
+  EXPECT_EQ(w.payments.FindCoupon(Acct(kOtherMerchant), "SALE")->redemptions, 1u);
+  EXPECT_EQ(w.payments.FindCoupon(AccountId(), "WIDE")->redemptions, 1u);
+
+  EXPECT_EQ(GetCoupon(w, "SALE", Acct(kOtherMerchant)).coupon->amount_off, Amt(300));
+  EXPECT_EQ(GetCoupon(w, "WIDE", Acct(kOtherMerchant)).coupon->amount_off, Amt(50));
+  EXPECT_EQ(GetCoupon(w, "WIDE").coupon->amount_off, Amt(50));
+  const Reply ambiguous = GetCoupon(w, "SALE");  // two merchants have it: say which
+  EXPECT_EQ(ambiguous.error, PaymentError::invalid_request);
+  EXPECT_EQ(ambiguous.param, "merchant_account_id");
+  EXPECT_EQ(GetCoupon(w, "SALE", Acct(kSplitA)).error, PaymentError::coupon_not_found);
+  EXPECT_EQ(GetCoupon(w, "NONE").error, PaymentError::coupon_not_found);
+
+  EXPECT_EQ(w.Replayed()->StateDigest(), w.payments.StateDigest());
+  EXPECT_EQ(w.Reloaded()->StateDigest(), w.payments.StateDigest());
+  EXPECT_EQ(w.Reloaded()->FindCoupon(Acct(kOtherMerchant), "SALE")->redemptions, 1u);
 }
 
 TEST(Coupons, CreationChecks) {

@@ -58,10 +58,12 @@ Reply RecordFailure(Payment payment, ledger::CreateTransferResult result, Emitte
 
 // Changes a coupon's redemption count by one: up when a hold is placed with it, down when a
 // funded payment ends without capture (a single-use coupon becomes usable again).
-void CountRedemption(const State& state, const FundingDecision& funding, bool redeem,
-                     Emitter& emitter) {
+void CountRedemption(const State& state, const Payment& payment, bool redeem, Emitter& emitter) {
+  const FundingDecision& funding = payment.funding;
   if (funding.coupon_code.empty()) return;
-  const Coupon* coupon = state.FindCoupon(funding.coupon_code);
+  // The coupon the funding chose: the lookup gives the same one as then (coupons are never
+  // deleted, and a merchant code cannot be made beside a platform one with the same code).
+  const Coupon* coupon = state.FindCouponFor(payment.merchant_account, funding.coupon_code);
   TPW_ASSERT(coupon != nullptr && (redeem || coupon->redemptions > 0));
   Event event;
   event.kind = EventKind::coupon_updated;
@@ -111,7 +113,7 @@ Refusal CheckCreate(const State& state, const Command& c, const LedgerPort& ledg
   if (!c.scenario.empty()) {
     if (Refusal r = CheckToken(c.scenario, kTagLengthMax, "scenario")) return r;
   }
-  if (!c.coupon_code.empty() && state.FindCoupon(c.coupon_code) == nullptr) {
+  if (!c.coupon_code.empty() && state.FindCouponFor(c.merchant_account, c.coupon_code) == nullptr) {
     return Refuse(PaymentError::coupon_not_found, "coupon_code", c.coupon_code);
   }
   if (c.hold_timeout_seconds > kHoldTimeoutSecondsMax) {
@@ -182,7 +184,7 @@ Reply PlaceHold(const State& state, Payment& payment, const std::optional<Captur
   emitter.EmitPayment(
       capture ? EventKind::payment_succeeded : EventKind::payment_amount_capturable_updated,
       payment);
-  CountRedemption(state, payment.funding, true, emitter);
+  CountRedemption(state, payment, true, emitter);
   return Succeeded(std::move(payment));
 }
 
@@ -325,7 +327,7 @@ Reply Release(const State& state, Payment payment, CancelReason reason, LedgerPo
   payment.cancel_reason = reason;
   payment.amount_capturable = Amount::Zero();
   emitter.EmitPayment(EventKind::payment_canceled, payment);
-  if (payment.funded) CountRedemption(state, payment.funding, false, emitter);
+  if (payment.funded) CountRedemption(state, payment, false, emitter);
   return Succeeded(std::move(payment));
 }
 

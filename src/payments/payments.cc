@@ -68,10 +68,11 @@ bool ApplyPayment(State& state, const Event& event) {
 
 bool ApplyCoupon(State& state, const Event& event) {
   if (!event.coupon) return false;
-  const auto it = state.coupons.find(event.coupon->code);
+  const std::pair<std::string, u128> key{event.coupon->code, event.coupon->merchant_account.value};
+  const auto it = state.coupons.find(key);
   const bool create = event.kind == EventKind::coupon_created;
   if (create == (it != state.coupons.end())) return false;
-  state.coupons[event.coupon->code] = *event.coupon;
+  state.coupons[key] = *event.coupon;
   return true;
 }
 
@@ -162,7 +163,10 @@ bool DecodeState(std::span<const uint8_t> bytes, State& state) {
                            [](const Customer& c) { return c.id.value; })) {
     return false;
   }
-  if (!DecodeMap<Coupon>(r, kCouponsMax, state.coupons, [](const Coupon& c) { return c.code; })) {
+  // (code, merchant) order: snapshots written when codes were unique platform-wide (sorted by
+  // code alone) read the same.
+  const auto coupon_key = [](const Coupon& c) { return std::pair{c.code, c.merchant_account.value}; };
+  if (!DecodeMap<Coupon>(r, kCouponsMax, state.coupons, coupon_key)) {
     return false;
   }
   if (!records::Get(r, state.program)) return false;
@@ -303,7 +307,9 @@ uint64_t Payments::StateDigest() const { return Fnv1a(EncodeState(*state_)); }
 
 const Payment* Payments::FindPayment(PaymentId id) const { return state_->FindPayment(id); }
 const Customer* Payments::FindCustomer(CustomerId id) const { return state_->FindCustomer(id); }
-const Coupon* Payments::FindCoupon(std::string_view code) const { return state_->FindCoupon(code); }
+const Coupon* Payments::FindCoupon(AccountId merchant, std::string_view code) const {
+  return state_->FindCoupon(merchant, code);
+}
 const Payment* Payments::FindPaymentByHold(TransferId hold) const {
   const auto it = state_->payment_by_hold.find(hold.value);
   return it == state_->payment_by_hold.end() ? nullptr : state_->FindPayment(PaymentId(it->second));

@@ -256,7 +256,8 @@ class Payments {
 
   const Payment* FindPayment(PaymentId id) const;
   const Customer* FindCustomer(CustomerId id) const;
-  const Coupon* FindCoupon(std::string_view code) const;
+  // The coupon of exactly this merchant account (zero: a platform coupon) and code.
+  const Coupon* FindCoupon(AccountId merchant, std::string_view code) const;
   // The payment holding `hold` (money or points hold), if any.
   const Payment* FindPaymentByHold(TransferId hold) const;
   PaymentsStats Stats() const;

@@ -140,6 +140,36 @@ Reply EmitAndReply(Event event, Emitter& emitter) {
   return reply;
 }
 
+// A merchant's code is free unless it or the platform has it; a platform code (account zero)
+// unless any merchant has it — so a payment's merchant never sees two coupons for one code.
+// Only platform (admin) keys create platform coupons, so the answer tells a merchant key
+// nothing about another merchant's codes.
+bool CodeTaken(const State& state, const Coupon& coupon) {
+  if (!coupon.merchant_account.is_zero()) {
+    return state.FindCouponFor(coupon.merchant_account, coupon.code) != nullptr;
+  }
+  return !state.CouponsWithCode(coupon.code).empty();
+}
+
+// get_coupon: with a merchant, the coupon its payments get for the code (its own, else the
+// platform's); without, the platform's coupon, or the one coupon with that code.
+Reply GetCoupon(const State& state, AccountId merchant, const std::string& code) {
+  const Coupon* found = state.FindCouponFor(merchant, code);
+  if (found == nullptr && merchant.is_zero()) {
+    const std::vector<const Coupon*> all = state.CouponsWithCode(code);
+    if (all.size() > 1) {
+      return Refuse(PaymentError::invalid_request, "merchant_account_id",
+                    std::to_string(all.size()) + " merchants have a coupon " + code +
+                        "; name one with merchant_account_id");
+    }
+    if (all.size() == 1) found = all.front();
+  }
+  if (found == nullptr) return Refuse(PaymentError::coupon_not_found, "code", code);
+  Reply reply;
+  reply.coupon = *found;
+  return reply;
+}
+
 }  // namespace
 
 Reply UpsertCustomer(const State& state, const Command& c, const LedgerPort& ledger,
@@ -159,9 +189,7 @@ Reply CreateCoupon(const State& state, const Command& c, const LedgerPort& ledge
                    Emitter& emitter) {
   Coupon coupon = c.coupon;
   if (Refusal r = CheckToken(coupon.code, kCouponCodeLengthMax, "code")) return std::move(*r);
-  if (state.FindCoupon(coupon.code) != nullptr) {
-    return Refuse(PaymentError::coupon_exists, "code", coupon.code);
-  }
+  if (CodeTaken(state, coupon)) return Refuse(PaymentError::coupon_exists, "code", coupon.code);
   if (state.coupons.size() >= kCouponsMax) {
     return Refuse(PaymentError::limit_exceeded, "", "the module holds the most coupons it can");
   }
@@ -286,11 +314,7 @@ Reply Read(const State& state, const Command& c) {
       }
       return Refuse(PaymentError::customer_not_found, "customer", FormatId(c.customer));
     case CommandKind::get_coupon:
-      if (const Coupon* coupon = state.FindCoupon(c.coupon_code)) {
-        reply.coupon = *coupon;
-        return reply;
-      }
-      return Refuse(PaymentError::coupon_not_found, "code", c.coupon_code);
+      return GetCoupon(state, c.merchant_account, c.coupon_code);
     case CommandKind::get_points_program:
       reply.program = state.program;
       return reply;

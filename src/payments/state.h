@@ -53,7 +53,11 @@ struct State {
   std::vector<Payment> payments;  // payment number n at index n - 1
   std::array<uint64_t, kPaymentStateCount> payments_by_state{};  // derived: counts per state
   std::map<u128, Customer> customers;
-  std::map<std::string, Coupon, std::less<>> coupons;
+  // Coupons by (code, merchant account): a code is unique per merchant (account zero: a
+  // platform coupon, good at any merchant), and a merchant's code never equals a platform
+  // coupon's (CreateCoupon), so for a payment's merchant at most one coupon answers to a code.
+  // Merchants' codes are separate: one merchant cannot learn another's by creating it.
+  std::map<std::pair<std::string, u128>, Coupon> coupons;
   PointsProgram program;
   std::map<std::pair<uint32_t, uint32_t>, FxRate> rates;  // (from, to)
   std::map<uint64_t, FxQuote> quotes;
@@ -72,9 +76,24 @@ struct State {
     const auto it = customers.find(id.value);
     return it == customers.end() ? nullptr : &it->second;
   }
-  const Coupon* FindCoupon(std::string_view code) const {
-    const auto it = coupons.find(code);
+  // The coupon of exactly this merchant account (zero: the platform's) and code.
+  const Coupon* FindCoupon(AccountId merchant, std::string_view code) const {
+    const auto it = coupons.find({std::string(code), merchant.value});
     return it == coupons.end() ? nullptr : &it->second;
+  }
+  // The coupon a payment at `merchant` gets for `code`: the merchant's own, else the platform's.
+  const Coupon* FindCouponFor(AccountId merchant, std::string_view code) const {
+    const Coupon* own = merchant.is_zero() ? nullptr : FindCoupon(merchant, code);
+    return own != nullptr ? own : FindCoupon(AccountId(), code);
+  }
+  // Every coupon with this code, whatever its merchant (at most one per merchant).
+  std::vector<const Coupon*> CouponsWithCode(std::string_view code) const {
+    std::vector<const Coupon*> out;
+    for (auto it = coupons.lower_bound({std::string(code), u128{0}});
+         it != coupons.end() && it->first.first == code; ++it) {
+      out.push_back(&it->second);
+    }
+    return out;
   }
   const FxRate* FindRate(uint32_t from, uint32_t to) const {
     const auto it = rates.find({from, to});

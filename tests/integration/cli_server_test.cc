@@ -595,6 +595,7 @@ TEST_F(PaymentsCliTest, ReadsPrintTheSameBothWays) {
         {"payments", "list", "--customer", "7", "--limit", "1", "--starting-after", "pay_1"},
         {"customers", "show", "7"},
         {"coupons", "show", "TENOFF"},
+        {"coupons", "show", "TENOFF", "--merchant", "200"},  // its own code, else the platform's
         {"fx", "rates", "show"},
         {"points", "program", "show"}}) {
     ExpectSameBothWaysTextAndJson(args, kOk);
