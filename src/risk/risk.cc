@@ -1,6 +1,8 @@
 #include "risk/risk.h"
 
+#include <algorithm>
 #include <bit>
+#include <cstring>
 #include <utility>
 
 namespace tpw::risk {
@@ -103,24 +105,28 @@ class EvalContext {
   static_assert(kFeaturesMax <= 32);
 };
 
-// One bit per rule: whether its condition holds.
-class RuleBits {
+// One byte per rule: whether its condition holds. Every rule's byte is set once per decision
+// (tested or interpreted), so the array is never cleared; it is read 8 rules at a time.
+class RuleResults {
  public:
-  void Set(uint32_t rule, bool holds) {
-    words_[rule / 64] |= uint64_t{holds} << (rule % 64);
-  }
-  // Calls visit(rule) for each rule that holds, in rule order.
+  void Set(uint32_t rule, bool holds) { bytes_[rule] = holds ? 1 : 0; }
+  // Calls visit(rule) for each of the first `rules` rules that holds, in rule order.
   template <typename Visit>
-  void ForEach(size_t rules, Visit visit) const {
-    for (size_t w = 0; w * 64 < rules; ++w) {
-      for (uint64_t left = words_[w]; left != 0; left &= left - 1) {
-        visit(w * 64 + static_cast<size_t>(std::countr_zero(left)));
+  void ForEach(size_t rules, Visit visit) {
+    static_assert(std::endian::native == std::endian::little, "byte i is bits 8i..8i+7");
+    std::fill(bytes_.begin() + static_cast<ptrdiff_t>(rules),
+              bytes_.begin() + static_cast<ptrdiff_t>((rules + 7) / 8 * 8), uint8_t{0});
+    for (size_t at = 0; at < rules; at += 8) {
+      uint64_t eight = 0;  // a set byte is 1: one bit in eight
+      std::memcpy(&eight, &bytes_[at], 8);
+      for (; eight != 0; eight &= eight - 1) {
+        visit(at + static_cast<size_t>(std::countr_zero(eight)) / 8);
       }
     }
   }
 
  private:
-  std::array<uint64_t, (kRulesMax + 63) / 64> words_{};
+  std::array<uint8_t, (kRulesMax + 7) / 8 * 8> bytes_;  // uninitialized on purpose
 };
 
 Decision ActionDecision(Action action) {
@@ -217,7 +223,7 @@ void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out,
   const std::vector<Rule>& all = rules.rules();
   // Every condition is evaluated (conditions change nothing, so an action rule after the one
   // that decides may be evaluated and ignored), then the rules that hold are taken in order.
-  RuleBits holds;
+  RuleResults holds;
   const std::vector<uint32_t>& interpreted = rules.interpreted_rules();
   RunConditions(
       rules.program(), interpreted.size(),
@@ -227,10 +233,16 @@ void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out,
       },
       context, [&](size_t i, bool h) { holds.Set(interpreted[i], h); });
   const uint64_t* operands = context.TestOperands(rules.tested_features());
+  std::array<uint8_t, kTestAssetsMax + 1> comparable;
+  comparable[0] = 1;
+  const std::vector<uint32_t>& assets = rules.test_assets();
+  for (size_t i = 0; i < assets.size(); ++i) {
+    comparable[i + 1] = AssetsComparable(Value{0, event.asset}, Value{0, assets[i]}) ? 1 : 0;
+  }
   for (const TestedRule& tested : rules.tested_rules()) {
     // Both tests, without a branch between them.
-    const unsigned first = Holds(tested.tests[0], operands, event.asset) ? 1u : 0u;
-    const unsigned second = Holds(tested.tests[1], operands, event.asset) ? 1u : 0u;
+    const unsigned first = Holds(tested.tests[0], operands, comparable.data()) ? 1u : 0u;
+    const unsigned second = Holds(tested.tests[1], operands, comparable.data()) ? 1u : 0u;
     holds.Set(tested.rule, (first & second) != 0);
   }
   const Rule* decided = nullptr;  // the first action that holds wins

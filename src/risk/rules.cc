@@ -627,7 +627,7 @@ void RuleSet::SortRulesByForm() {
 
 // The tests of a condition that is `a OP constant` or `field OP constant and field OP
 // constant` (Op::field_compare_and), a and the fields being event fields or features.
-bool RuleSet::TestsOf(CodeRange code, TestedRule& tested) const {
+bool RuleSet::TestsOf(CodeRange code, TestedRule& tested) {
   const Instr& first = program_.code[code.begin];
   if (code.end - code.begin == 1) {
     return (first.op == Op::field_compare || first.op == Op::feature_compare) &&
@@ -637,12 +637,21 @@ bool RuleSet::TestsOf(CodeRange code, TestedRule& tested) const {
          TestOf(first, tested.tests[0]) && TestOf(program_.code[code.begin + 2], tested.tests[1]);
 }
 
-bool RuleSet::TestOf(const Instr& in, RangeTest& test) const {
-  // Amounts and sums carry the payment's asset; every other operand is untagged.
+bool RuleSet::TestOf(const Instr& in, RangeTest& test) {
+  const Value& constant = program_.constants[in.arg];
+  if (!RangeTestOf(in, constant, test)) return false;
+  // Amounts and sums carry the payment's asset; every other operand is untagged, and so is a
+  // comparison the compiler marked kAcceptsUntagged: no assets' check.
   const bool tagged = in.op == Op::feature_compare
                           ? program_.features[in.operand].kind == FeatureKind::sum
                           : static_cast<Field>(in.operand) == Field::amount;
-  return RangeTestOf(in, program_.constants[in.arg], tagged, test);
+  if (!tagged || (in.accepted & kAcceptsUntagged) != 0) return true;
+  const auto known = std::find(test_assets_.begin(), test_assets_.end(), constant.asset);
+  if (known == test_assets_.end() && test_assets_.size() == kTestAssetsMax) return false;
+  if (known == test_assets_.end()) test_assets_.push_back(constant.asset);
+  const auto index = std::find(test_assets_.begin(), test_assets_.end(), constant.asset);
+  test.asset_check = static_cast<uint8_t>(index - test_assets_.begin() + 1);
+  return true;
 }
 
 }  // namespace tpw::risk

@@ -101,12 +101,14 @@ class RuleSet {
   const std::vector<TestedRule>& tested_rules() const { return tested_rules_; }
   const std::vector<uint32_t>& interpreted_rules() const { return interpreted_rules_; }
   uint32_t tested_features() const { return tested_features_; }
+  // The constants' assets the tests check (RangeTest::asset_check), at most kTestAssetsMax.
+  const std::vector<uint32_t>& test_assets() const { return test_assets_; }
 
  private:
   friend class RuleSetBuilder;
   void SortRulesByForm();
-  bool TestsOf(CodeRange code, TestedRule& tested) const;
-  bool TestOf(const Instr& in, RangeTest& test) const;
+  bool TestsOf(CodeRange code, TestedRule& tested);
+  bool TestOf(const Instr& in, RangeTest& test);
   std::string version_;
   std::vector<Rule> rules_;
   std::vector<ListSpec> lists_;
@@ -116,6 +118,7 @@ class RuleSet {
   std::vector<TestedRule> tested_rules_;
   std::vector<uint32_t> interpreted_rules_;
   uint32_t tested_features_ = 0;
+  std::vector<uint32_t> test_assets_;
 };
 
 // "FILE:LINE:COL: message", the form compilers use, so editors can jump to it.
