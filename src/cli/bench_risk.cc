@@ -208,6 +208,13 @@ std::vector<TimedEvent> MakeEvents(const RiskBenchOptions& o) {
       static_cast<unsigned long long>(latencies.back()));
 }
 
+// A digest of the saved state, so two builds can show they save the same bytes.
+uint64_t Fnv1a64(std::span<const uint8_t> bytes) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const uint8_t byte : bytes) hash = (hash ^ byte) * 0x100000001b3ull;
+  return hash;
+}
+
 void PrintMemory(const risk::RiskEngine& engine) {
   const size_t keys = engine.VelocityKeys();
   const size_t bytes = engine.VelocityBytes();
@@ -227,7 +234,9 @@ void PrintMemory(const risk::RiskEngine& engine) {
       per_key(risk::FeatureKind::distinct), mib_per_million(per_key(risk::FeatureKind::count)),
       mib_per_million(per_key(risk::FeatureKind::sum)),
       mib_per_million(per_key(risk::FeatureKind::distinct)));
-  std::printf("  saved state: %zu bytes\n", engine.SaveState().size());
+  const std::vector<uint8_t> saved = engine.SaveState();
+  std::printf("  saved state: %zu bytes, FNV-1a %016llx\n", saved.size(),
+              static_cast<unsigned long long>(Fnv1a64(saved)));
 }
 
 // Memory reserved when the two engines were made (--reserve-keys): setup, outside the timing.

@@ -162,6 +162,69 @@ inline bool Compare(Op op, const Value& a, const Value& b) {
   return Compare(OutcomesAccepted(op), a, b);
 }
 
+// A comparison of an event field or a velocity feature with a constant, as one range test on
+// 64 bits: it holds when `operand - first <= span` (mod 2^64), negated when `negate` is set,
+// and only when the assets compare: an amount or a sum compared with the assets' check names
+// the constant's asset in `asset_check` (RuleSet::test_assets()[asset_check - 1]), whose
+// AssetsComparable with the payment's asset a decision works out once; 0: no check. The
+// operand is taken
+// saturated to 64 bits (Saturated64), exact for constants below 2^64 - 1: a larger value
+// compares with them as 2^64 - 1 does. Rules whose whole condition is one or two of these
+// joined by `and` (most rules) run as a table of tests instead of bytecode (RuleSet::
+// tested_rules); what they decide is the same, rule by rule.
+struct RangeTest {
+  uint64_t first = 0;
+  uint64_t span = UINT64_MAX;  // the default holds for every operand
+  uint8_t operand = 0;         // a Field, or kFieldCount + a feature index
+  uint8_t negate = 0;
+  uint8_t asset_check = 0;
+};
+inline constexpr size_t kTestOperands = kFieldCount + kFeaturesMax;
+// Distinct constants' assets the tests of one rule set check (a rule needing more runs as
+// bytecode).
+inline constexpr size_t kTestAssetsMax = 15;
+inline uint64_t Saturated64(u128 v) { return High64(v) == 0 ? Low64(v) : UINT64_MAX; }
+
+// The range test of a fused comparison (field_compare, feature_compare, the first half of
+// field_compare_and) with `constant`, or false when it has none (a constant of 2^64 - 1 or
+// more); the caller sets asset_check.
+inline bool RangeTestOf(const Instr& in, const Value& constant, RangeTest& test) {
+  if (constant.v >= UINT64_MAX) return false;
+  const uint64_t c = Low64(constant.v);
+  const bool feature = in.op == Op::feature_compare;
+  test = RangeTest{};
+  test.operand = static_cast<uint8_t>(feature ? kFieldCount + in.operand : in.operand);
+  switch (in.accepted & ~kAcceptsUntagged) {
+    case kAcceptsEqual:
+      test.first = c, test.span = 0;
+      return true;
+    case kAcceptsLess | kAcceptsGreater:  // !=
+      test.first = c, test.span = 0, test.negate = 1;
+      return true;
+    case kAcceptsLess:  // < 0 never holds: the negation of a test that always does
+      if (c == 0) test.negate = 1;
+      else test.span = c - 1;
+      return true;
+    case kAcceptsLess | kAcceptsEqual:
+      test.span = c;
+      return true;
+    case kAcceptsGreater:
+      test.first = c + 1, test.span = UINT64_MAX - c - 1;
+      return true;
+    case kAcceptsGreater | kAcceptsEqual:
+      test.first = c, test.span = UINT64_MAX - c;
+      return true;
+  }
+  return false;
+}
+
+// `operands` the tests' operands saturated (Saturated64); `comparable[k]` 1 when the payment's
+// asset compares with the k-th asset checked, comparable[0] 1.
+inline bool Holds(const RangeTest& test, const uint64_t* operands, const uint8_t* comparable) {
+  const bool in_range = operands[test.operand] - test.first <= test.span;
+  return (comparable[test.asset_check] & ((in_range ? 1u : 0u) ^ test.negate)) != 0;
+}
+
 // Runs the conditions of `count` rules in order in one loop (a call per rule would cost about
 // as much as a short condition). `range(i)` gives rule i's code as std::pair{begin, end}, or an
 // empty range to skip the rule; `visit(i, result)` gets each result before the next rule runs.

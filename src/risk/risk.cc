@@ -1,5 +1,8 @@
 #include "risk/risk.h"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
 #include <utility>
 
 namespace tpw::risk {
@@ -59,10 +62,21 @@ class EvalContext {
 
   bool InList(uint32_t list, u128 value) const { return lists_.Contains(list, value); }
 
+  // The operands of the rule set's range tests (RangeTest::operand), saturated to 64 bits: the
+  // fields, laid out with the others, and the features whose bits `features` sets, read now.
+  const uint64_t* TestOperands(uint32_t features) {
+    for (uint32_t left = features; left != 0; left &= left - 1) {
+      const auto index = static_cast<uint32_t>(std::countr_zero(left));
+      operands_[kFieldCount + index] = Saturated64(Feature(index).v);
+    }
+    return operands_.data();
+  }
+
  private:
   void LayOutFields() {
     const auto set = [this](risk::Field field, u128 v, uint32_t asset) {
       fields_[static_cast<size_t>(field)] = Value{v, asset};
+      operands_[static_cast<size_t>(field)] = Saturated64(v);
     };
     set(Field::amount, event_.amount.minor(), event_.asset);
     set(Field::asset, event_.asset, 0);
@@ -85,9 +99,34 @@ class EvalContext {
   const ListSet& lists_;
   LocatedSlots& located_;
   std::array<Value, kFieldCount> fields_;
+  std::array<uint64_t, kTestOperands> operands_;  // fields, then features (TestOperands)
   std::array<u128, kFeaturesMax> values_;  // values_[i] is valid when bit i of known_ is set
   uint32_t known_ = 0;
   static_assert(kFeaturesMax <= 32);
+};
+
+// One byte per rule: whether its condition holds. Every rule's byte is set once per decision
+// (tested or interpreted), so the array is never cleared; it is read 8 rules at a time.
+class RuleResults {
+ public:
+  void Set(uint32_t rule, bool holds) { bytes_[rule] = holds ? 1 : 0; }
+  // Calls visit(rule) for each of the first `rules` rules that holds, in rule order.
+  template <typename Visit>
+  void ForEach(size_t rules, Visit visit) {
+    static_assert(std::endian::native == std::endian::little, "byte i is bits 8i..8i+7");
+    std::fill(bytes_.begin() + static_cast<ptrdiff_t>(rules),
+              bytes_.begin() + static_cast<ptrdiff_t>((rules + 7) / 8 * 8), uint8_t{0});
+    for (size_t at = 0; at < rules; at += 8) {
+      uint64_t eight = 0;  // a set byte is 1: one bit in eight
+      std::memcpy(&eight, &bytes_[at], 8);
+      for (; eight != 0; eight &= eight - 1) {
+        visit(at + static_cast<size_t>(std::countr_zero(eight)) / 8);
+      }
+    }
+  }
+
+ private:
+  std::array<uint8_t, (kRulesMax + 7) / 8 * 8> bytes_;  // uninitialized on purpose
 };
 
 Decision ActionDecision(Action action) {
@@ -181,25 +220,41 @@ void RiskEngine::Evaluate(const Event& event, Timestamp now, RiskDecision& out,
   out.required_cvm = Cvm::none;
   out.decided_by = {};
   out.rules_version = rules.version();
-  const Rule* decided = nullptr;
   const std::vector<Rule>& all = rules.rules();
-  const auto code_of = [&](size_t i) {
+  // Every condition is evaluated (conditions change nothing, so an action rule after the one
+  // that decides may be evaluated and ignored), then the rules that hold are taken in order.
+  RuleResults holds;
+  const std::vector<uint32_t>& interpreted = rules.interpreted_rules();
+  RunConditions(
+      rules.program(), interpreted.size(),
+      [&](size_t i) {
+        const CodeRange code = all[interpreted[i]].code;
+        return std::pair{code.begin, code.end};
+      },
+      context, [&](size_t i, bool h) { holds.Set(interpreted[i], h); });
+  const uint64_t* operands = context.TestOperands(rules.tested_features());
+  std::array<uint8_t, kTestAssetsMax + 1> comparable;
+  comparable[0] = 1;
+  const std::vector<uint32_t>& assets = rules.test_assets();
+  for (size_t i = 0; i < assets.size(); ++i) {
+    comparable[i + 1] = AssetsComparable(Value{0, event.asset}, Value{0, assets[i]}) ? 1 : 0;
+  }
+  for (const TestedRule& tested : rules.tested_rules()) {
+    // Both tests, without a branch between them.
+    const unsigned first = Holds(tested.tests[0], operands, comparable.data()) ? 1u : 0u;
+    const unsigned second = Holds(tested.tests[1], operands, comparable.data()) ? 1u : 0u;
+    holds.Set(tested.rule, (first & second) != 0);
+  }
+  const Rule* decided = nullptr;  // the first action that holds wins
+  holds.ForEach(all.size(), [&](size_t i) {
     const Rule& rule = all[i];
-    // The first action that matches wins: later actions are skipped (an empty range).
-    if (rule.is_action && decided != nullptr) return std::pair{rule.code.begin, rule.code.begin};
-    return std::pair{rule.code.begin, rule.code.end};
-  };
-  const auto matched = [&](size_t i, bool holds) {
-    if (!holds) return;
-    const Rule& rule = all[i];
-    if (rule.is_action) {
-      decided = &rule;
-    } else {
+    if (!rule.is_action) {
       out.score += rule.weight;
       out.matched_rules.push_back(rule.name);
+    } else if (decided == nullptr) {
+      decided = &rule;
     }
-  };
-  RunConditions(rules.program(), all.size(), code_of, context, matched);
+  });
   if (decided == nullptr) return ApplyThresholds(rules.thresholds(), out);
   out.matched_rules.push_back(decided->name);
   out.decided_by = decided->name;

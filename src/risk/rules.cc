@@ -270,6 +270,7 @@ class RuleSetBuilder {
     }
     ReadDocument(parsed.table());
     if (errors_.empty()) {
+      set_.SortRulesByForm();
       result.rules = std::make_shared<const RuleSet>(std::move(set_));
     } else {
       std::stable_sort(errors_.begin(), errors_.end(), [](const RuleError& a, const RuleError& b) {
@@ -607,5 +608,50 @@ class RuleSetBuilder {
 };
 
 CompileResult RuleSet::Compile(std::string_view text) { return RuleSetBuilder(text).Build(); }
+
+void RuleSet::SortRulesByForm() {
+  static_assert(kFeaturesMax <= 32 && kTestOperands <= UINT8_MAX);
+  for (uint32_t i = 0; i < rules_.size(); ++i) {
+    TestedRule tested;
+    tested.rule = i;
+    if (!TestsOf(rules_[i].code, tested)) {
+      interpreted_rules_.push_back(i);
+      continue;
+    }
+    tested_rules_.push_back(tested);
+    for (const RangeTest& test : tested.tests) {
+      if (test.operand >= kFieldCount) tested_features_ |= 1u << (test.operand - kFieldCount);
+    }
+  }
+}
+
+// The tests of a condition that is `a OP constant` or `field OP constant and field OP
+// constant` (Op::field_compare_and), a and the fields being event fields or features.
+bool RuleSet::TestsOf(CodeRange code, TestedRule& tested) {
+  const Instr& first = program_.code[code.begin];
+  if (code.end - code.begin == 1) {
+    return (first.op == Op::field_compare || first.op == Op::feature_compare) &&
+           TestOf(first, tested.tests[0]);
+  }
+  return code.end - code.begin == 3 && first.op == Op::field_compare_and &&
+         TestOf(first, tested.tests[0]) && TestOf(program_.code[code.begin + 2], tested.tests[1]);
+}
+
+bool RuleSet::TestOf(const Instr& in, RangeTest& test) {
+  const Value& constant = program_.constants[in.arg];
+  if (!RangeTestOf(in, constant, test)) return false;
+  // Amounts and sums carry the payment's asset; every other operand is untagged, and so is a
+  // comparison the compiler marked kAcceptsUntagged: no assets' check.
+  const bool tagged = in.op == Op::feature_compare
+                          ? program_.features[in.operand].kind == FeatureKind::sum
+                          : static_cast<Field>(in.operand) == Field::amount;
+  if (!tagged || (in.accepted & kAcceptsUntagged) != 0) return true;
+  const auto known = std::find(test_assets_.begin(), test_assets_.end(), constant.asset);
+  if (known == test_assets_.end() && test_assets_.size() == kTestAssetsMax) return false;
+  if (known == test_assets_.end()) test_assets_.push_back(constant.asset);
+  const auto index = std::find(test_assets_.begin(), test_assets_.end(), constant.asset);
+  test.asset_check = static_cast<uint8_t>(index - test_assets_.begin() + 1);
+  return true;
+}
 
 }  // namespace tpw::risk

@@ -2,6 +2,7 @@
 // set can be shared by any number of threads (std::shared_ptr<const RuleSet>).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -68,6 +69,14 @@ struct RuleError {
   std::string message;
 };
 
+// A rule whose condition is one range test, or two joined by `and` (a single test's second
+// is the default, which always holds): RiskEngine decides it from this table, not from its
+// bytecode (program.h, RangeTest).
+struct TestedRule {
+  std::array<RangeTest, 2> tests;
+  uint32_t rule = 0;  // index in RuleSet::rules()
+};
+
 class RuleSet;
 struct CompileResult {
   std::shared_ptr<const RuleSet> rules;  // null when errors is not empty
@@ -87,15 +96,29 @@ class RuleSet {
   const std::optional<OfflineLimits>& offline_limits() const { return offline_; }
   const Program& program() const { return program_; }
   const std::vector<FeatureSpec>& features() const { return program_.features; }
+  // The rules in two forms (each rule in one): a table of range tests, and the indexes of the
+  // rules whose bytecode runs, in order. Bit i of tested_features(): a test reads feature i.
+  const std::vector<TestedRule>& tested_rules() const { return tested_rules_; }
+  const std::vector<uint32_t>& interpreted_rules() const { return interpreted_rules_; }
+  uint32_t tested_features() const { return tested_features_; }
+  // The constants' assets the tests check (RangeTest::asset_check), at most kTestAssetsMax.
+  const std::vector<uint32_t>& test_assets() const { return test_assets_; }
 
  private:
   friend class RuleSetBuilder;
+  void SortRulesByForm();
+  bool TestsOf(CodeRange code, TestedRule& tested);
+  bool TestOf(const Instr& in, RangeTest& test);
   std::string version_;
   std::vector<Rule> rules_;
   std::vector<ListSpec> lists_;
   Thresholds thresholds_;
   std::optional<OfflineLimits> offline_;
   Program program_;
+  std::vector<TestedRule> tested_rules_;
+  std::vector<uint32_t> interpreted_rules_;
+  uint32_t tested_features_ = 0;
+  std::vector<uint32_t> test_assets_;
 };
 
 // "FILE:LINE:COL: message", the form compilers use, so editors can jump to it.

@@ -70,6 +70,7 @@ size_t FeatureTable::BytesUsed() const {
   return count_slots_.capacity() * sizeof(CountSlot) + sum_slots_.capacity() * sizeof(SumSlot) +
          distinct_slots_.capacity() * sizeof(DistinctSlot) + index_.bytes() +
          wide_sums_.capacity() * sizeof(WideSums) + wide_counts_.capacity() * sizeof(WideCounts) +
+         wide_distincts_.capacity() * sizeof(WideDistincts) +
          wide_free_.capacity() * sizeof(uint32_t);
 }
 
@@ -211,14 +212,14 @@ uint32_t FeatureTable::Insert(u128 key, uint32_t asset, uint64_t hash, uint64_t 
 }
 
 // Moves the ring's head forward to `bucket`, clearing the buckets it passes over. A distinct
-// slot has no ring (each value keeps its own bucket); a head that moves a whole window or more
-// clears the ring at once (the common case for a key seen rarely).
+// slot has no ring (each value keeps its own bucket: its age grows instead); a head that moves a
+// whole window or more clears the ring at once (the common case for a key seen rarely).
 void FeatureTable::Advance(uint32_t slot, uint64_t bucket) {
   Header& h = HeaderOf(slot);
   if (bucket <= h.head_bucket) return;
   const uint64_t head = h.head_bucket;
   h.head_bucket = bucket;
-  if (spec_.kind == FeatureKind::distinct) return;
+  if (spec_.kind == FeatureKind::distinct) return AgeDistincts(slot, head, bucket - head);
   if (bucket - head >= kWindowBuckets) return ClearRing(slot);
   for (uint64_t b = head + 1; b <= bucket; ++b) {
     const size_t position = static_cast<size_t>(b % kWindowBuckets);
@@ -250,21 +251,70 @@ void FeatureTable::Add(uint32_t slot, uint64_t bucket, const Event& event) {
   } else if (spec_.kind == FeatureKind::sum) {
     AddToSum(slot, position, event.amount.minor());
   } else {
-    // Remember the value with its newest bucket; when all entries are taken, replace the one
-    // seen longest ago (expired ones first). The count saturates at kDistinctValuesMax.
-    const uint64_t fingerprint = Fingerprint(KeyOf(event, spec_.value));
-    Distincts& values = distinct_slots_[slot].values;
-    DistinctValue* target = &values[0];
-    for (DistinctValue& v : values) {
-      if (v.fingerprint == fingerprint) {
-        target = &v;
-        break;
+    AddDistinct(slot, bucket, Fingerprint(KeyOf(event, spec_.value)));
+  }
+}
+
+// Remembers the value with its newest bucket (`bucket` is at most kWindowBuckets - 1 behind the
+// head); when all entries are taken, replaces the one seen longest ago: the first of the
+// oldest, empty ones before any. The count saturates at kDistinctValuesMax.
+void FeatureTable::AddDistinct(uint32_t slot, uint64_t bucket, uint64_t fingerprint) {
+  DistinctSlot& d = distinct_slots_[slot];
+  size_t target = 0;
+  while (target < kDistinctValuesMax && d.fingerprints[target] != fingerprint) ++target;
+  const bool seen = target < kDistinctValuesMax;
+  if (d.header.wide_plus_one != 0) {
+    WideDistincts& buckets_plus_one = wide_distincts_[d.header.wide_plus_one - 1];
+    if (!seen) {
+      target = 0;
+      for (size_t i = 1; i < kDistinctValuesMax; ++i) {
+        if (buckets_plus_one[i] < buckets_plus_one[target]) target = i;
       }
-      if (v.bucket_plus_one < target->bucket_plus_one) target = &v;
     }
-    const uint64_t kept = target->fingerprint == fingerprint ? target->bucket_plus_one : 0;
-    target->fingerprint = fingerprint;
-    target->bucket_plus_one = std::max(kept, bucket + 1);
+    const uint64_t kept = seen ? buckets_plus_one[target] : 0;
+    buckets_plus_one[target] = std::max(kept, bucket + 1);
+  } else {
+    TPW_ASSERT(d.header.head_bucket - bucket < kWindowBuckets);
+    const auto age_plus_one = static_cast<uint16_t>(d.header.head_bucket - bucket + 1);
+    AgesPlusOne& ages = d.ages_plus_one;
+    if (!seen) {
+      // Oldest first: an empty entry's 0 wraps to the largest age of all.
+      target = 0;
+      for (size_t i = 1; i < kDistinctValuesMax; ++i) {
+        if (static_cast<uint16_t>(ages[i] - 1) > static_cast<uint16_t>(ages[target] - 1)) {
+          target = i;
+        }
+      }
+    }
+    ages[target] = seen ? std::min(ages[target], age_plus_one) : age_plus_one;
+  }
+  d.fingerprints[target] = fingerprint;
+}
+
+// The head moved `buckets` on from `old_head`: every value is that much older. A key with a
+// value that would then be more than kDistinctAgeMax behind moves its buckets to the side
+// (absolute, exact) and keeps them there until it is evicted.
+void FeatureTable::AgeDistincts(uint32_t slot, uint64_t old_head, uint64_t buckets) {
+  DistinctSlot& d = distinct_slots_[slot];
+  if (d.header.wide_plus_one != 0) return;  // absolute buckets: nothing moves
+  uint16_t oldest_plus_one = 0;
+  for (const uint16_t age_plus_one : d.ages_plus_one) {
+    oldest_plus_one = std::max(oldest_plus_one, age_plus_one);
+  }
+  if (oldest_plus_one == 0) return;  // no value yet
+  if (buckets > kDistinctAgeMax + 1 - oldest_plus_one) {
+    WideDistincts buckets_plus_one{};
+    for (size_t i = 0; i < kDistinctValuesMax; ++i) {
+      const uint16_t age_plus_one = d.ages_plus_one[i];
+      // bucket = old_head - age; stored plus one (0 stays empty).
+      buckets_plus_one[i] = age_plus_one == 0 ? 0 : old_head - age_plus_one + 2;
+    }
+    WidenDistincts(slot) = buckets_plus_one;
+    return;
+  }
+  const auto step = static_cast<uint16_t>(buckets);
+  for (uint16_t& age_plus_one : d.ages_plus_one) {
+    if (age_plus_one != 0) age_plus_one = static_cast<uint16_t>(age_plus_one + step);
   }
 }
 
@@ -315,6 +365,10 @@ uint32_t FeatureTable::TakeWideEntry() {
     wide_counts_.emplace_back();
     return static_cast<uint32_t>(wide_counts_.size() - 1);
   }
+  if (spec_.kind == FeatureKind::distinct) {
+    wide_distincts_.emplace_back();
+    return static_cast<uint32_t>(wide_distincts_.size() - 1);
+  }
   wide_sums_.emplace_back();
   return static_cast<uint32_t>(wide_sums_.size() - 1);
 }
@@ -347,6 +401,24 @@ FeatureTable::WideSums& FeatureTable::Widen(uint32_t slot) {
   s.sums = {};
   s.header.wide_plus_one = entry + 1;
   return wide;
+}
+
+// The side entry a distinct key's buckets move to (the caller fills it); its ages are cleared.
+FeatureTable::WideDistincts& FeatureTable::WidenDistincts(uint32_t slot) {
+  TPW_ASSERT(spec_.kind == FeatureKind::distinct);
+  TPW_ASSERT(distinct_slots_[slot].header.wide_plus_one == 0);
+  const uint32_t entry = TakeWideEntry();
+  DistinctSlot& d = distinct_slots_[slot];
+  d.ages_plus_one = {};
+  d.header.wide_plus_one = entry + 1;
+  return wide_distincts_[entry];
+}
+
+uint64_t FeatureTable::DistinctBucketPlusOne(uint32_t slot, size_t value) const {
+  const DistinctSlot& d = distinct_slots_[slot];
+  if (d.header.wide_plus_one != 0) return wide_distincts_[d.header.wide_plus_one - 1][value];
+  const uint16_t age_plus_one = d.ages_plus_one[value];
+  return age_plus_one == 0 ? 0 : d.header.head_bucket - age_plus_one + 2;
 }
 
 void FeatureTable::ReleaseWide(uint32_t slot) {
@@ -421,9 +493,35 @@ u128 FeatureTable::ReadAt(uint32_t slot, Timestamp now) const {
   if (slot == kNone) return 0;
   const uint64_t now_bucket = now.ns / bucket_ns_;
   if (spec_.kind != FeatureKind::distinct) return Sum(slot, now_bucket);
-  u128 count = 0;
-  for (const DistinctValue& v : distinct_slots_[slot].values) {
-    if (v.bucket_plus_one != 0 && InWindow(v.bucket_plus_one - 1, now_bucket)) ++count;
+  return CountDistinct(slot, now_bucket);
+}
+
+// The values whose bucket is in the window at now_bucket (now_bucket - 15 .. now_bucket): those
+// whose age behind the head is in one run, counted without a branch per value.
+u128 FeatureTable::CountDistinct(uint32_t slot, uint64_t now_bucket) const {
+  const DistinctSlot& d = distinct_slots_[slot];
+  if (d.header.wide_plus_one != 0) {
+    uint32_t count = 0;
+    for (const uint64_t bucket_plus_one : wide_distincts_[d.header.wide_plus_one - 1]) {
+      if (bucket_plus_one != 0 && InWindow(bucket_plus_one - 1, now_bucket)) ++count;
+    }
+    return count;
+  }
+  const uint64_t head = d.header.head_bucket;
+  uint32_t first = 1;                   // ages plus one counted: first .. first + span
+  uint32_t span = kWindowBuckets - 1;
+  if (now_bucket >= head) {
+    const uint64_t ahead = now_bucket - head;
+    if (ahead >= kWindowBuckets) return 0;
+    span -= static_cast<uint32_t>(ahead);  // ages 0 .. 15 - ahead
+  } else {
+    const uint64_t behind = head - now_bucket;
+    if (behind > kDistinctAgeMax) return 0;
+    first += static_cast<uint32_t>(behind);  // ages behind .. behind + 15
+  }
+  uint32_t count = 0;  // an empty entry's 0 wraps below `first`: never counted
+  for (const uint16_t age_plus_one : d.ages_plus_one) {
+    count += uint32_t{age_plus_one} - first <= span ? 1 : 0;
   }
   return count;
 }
@@ -447,9 +545,9 @@ void FeatureTable::SaveSlot(BinaryWriter& writer, uint32_t slot) const {
   } else if (spec_.kind == FeatureKind::sum) {
     for (size_t i = 0; i < kWindowBuckets; ++i) writer.U128(SumBucket(slot, i));
   } else {
-    for (const DistinctValue& v : distinct_slots_[slot].values) {
-      writer.U64(v.fingerprint);
-      writer.U64(v.bucket_plus_one);
+    for (size_t i = 0; i < kDistinctValuesMax; ++i) {
+      writer.U64(distinct_slots_[slot].fingerprints[i]);
+      writer.U64(DistinctBucketPlusOne(slot, i));
     }
   }
 }
@@ -505,18 +603,37 @@ bool FeatureTable::LoadSlot(BinaryReader& reader) {
     }
   } else if (spec_.kind == FeatureKind::sum) {
     for (size_t i = 0; i < kWindowBuckets; ++i) AddToSum(slot, i, reader.U128());  // from 0
-  } else {
-    for (DistinctValue& v : distinct_slots_[slot].values) {
-      v.fingerprint = reader.U64();
-      v.bucket_plus_one = reader.U64();
-      // An entry is empty (both zero) or a fingerprint (odd) seen in a bucket the ring holds.
-      const bool empty = v.fingerprint == 0 && v.bucket_plus_one == 0;
-      const bool held =
-          (v.fingerprint & 1) == 1 && v.bucket_plus_one != 0 && v.bucket_plus_one - 1 <= head;
-      if (!empty && !held) return false;
-    }
+  } else if (!LoadDistincts(reader, slot, head)) {
+    return false;
   }
   return reader.ok();
+}
+
+// A distinct key's values as SaveSlot wrote them; ages behind `head` unless one is too old.
+bool FeatureTable::LoadDistincts(BinaryReader& reader, uint32_t slot, uint64_t head) {
+  DistinctSlot& d = distinct_slots_[slot];
+  WideDistincts buckets_plus_one{};
+  bool wide = false;
+  for (size_t i = 0; i < kDistinctValuesMax; ++i) {
+    const uint64_t fingerprint = reader.U64();
+    const uint64_t bucket_plus_one = reader.U64();
+    // An entry is empty (both zero) or a fingerprint (odd) seen in a bucket the ring holds.
+    const bool empty = fingerprint == 0 && bucket_plus_one == 0;
+    const bool held = (fingerprint & 1) == 1 && bucket_plus_one != 0 && bucket_plus_one - 1 <= head;
+    if (!empty && !held) return false;
+    d.fingerprints[i] = fingerprint;
+    buckets_plus_one[i] = bucket_plus_one;
+    wide = wide || (held && head - (bucket_plus_one - 1) > kDistinctAgeMax);
+  }
+  if (wide) {
+    WidenDistincts(slot) = buckets_plus_one;
+    return true;
+  }
+  for (size_t i = 0; i < kDistinctValuesMax; ++i) {
+    const uint64_t b = buckets_plus_one[i];
+    d.ages_plus_one[i] = b == 0 ? 0 : static_cast<uint16_t>(head - (b - 1) + 1);
+  }
+  return true;
 }
 
 }  // namespace tpw::risk

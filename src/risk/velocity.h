@@ -14,12 +14,17 @@
 // keys and eviction never happens. Reading never changes the state. Bytes per key: BytesPerKey.
 //
 // Layout. A key's slot holds its header and its buckets together (64 bytes, one cache line, for
-// a count; 160 for a sum, 288 for a distinct), so a lookup costs the index line and the slot's
+// a count; 160 for a sum, 192 for a distinct), so a lookup costs the index line and the slot's
 // lines, nothing else. Buckets are narrow and widen exactly when they must ("wide", rare): a
 // count keeps u16 buckets, and a key whose bucket would pass 65535 moves its ring to u32 on the
 // side (saturating at 2^32 - 1 as before); a sum keeps u64 buckets, and a key whose bucket would
-// pass 2^64 - 1 minor units moves its ring to u128 on the side. A wide key stays wide until it is
-// evicted. Saved state holds the wide values (u32 counts, u128 sums) either way.
+// pass 2^64 - 1 minor units moves its ring to u128 on the side. A distinct keeps, beside each
+// value's 64-bit fingerprint, its bucket as a u16 age behind the key's newest bucket (in the
+// slot's first line with the header, so a read touches one line); a key with a value that
+// would fall more than 65534 buckets behind (a key silent for ~4096 windows whose old values
+// are still remembered: they count for reads that far back) moves its values' buckets, absolute
+// and exact, to u64 on the side. A wide key stays wide until it is evicted. Saved state holds
+// the wide values (u32 counts, u128 sums, u64 absolute distinct buckets) either way.
 //
 // Determinism. Hashing uses a fixed function of the key and `hash_seed`; Save writes the slots
 // in slot order with the eviction cursor, so two stores fed the same records save the same
@@ -29,6 +34,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -135,15 +141,19 @@ class FeatureTable {
     uint32_t asset = 0;          // sum: amounts are summed per asset
     uint32_t wide_plus_one = 0;  // 0, or 1 + the key's ring in wide_sums_ / wide_counts_
   };
-  struct DistinctValue {
-    uint64_t fingerprint = 0;      // 64-bit hash of the value
-    uint64_t bucket_plus_one = 0;  // 0: empty
-  };
   using Counts = std::array<uint16_t, kWindowBuckets>;
   using WideCounts = std::array<uint32_t, kWindowBuckets>;
   using Sums = std::array<uint64_t, kWindowBuckets>;
   using WideSums = std::array<u128, kWindowBuckets>;
-  using Distincts = std::array<DistinctValue, kDistinctValuesMax>;
+  // A distinct key's values: each one's 64-bit fingerprint (odd; 0: empty) and the bucket it
+  // was last seen in, as 1 + its age behind the key's head bucket (0: empty; at most
+  // kDistinctAgeMax + 1). Ages move with the head (Advance adds to them); a key with a value
+  // that would pass kDistinctAgeMax behind the head moves its buckets, as absolute
+  // bucket_plus_one values (0: empty, as saved), to the side (WideDistincts) for good.
+  using Fingerprints = std::array<uint64_t, kDistinctValuesMax>;
+  using AgesPlusOne = std::array<uint16_t, kDistinctValuesMax>;
+  using WideDistincts = std::array<uint64_t, kDistinctValuesMax>;
+  static constexpr uint64_t kDistinctAgeMax = UINT16_MAX - 1;
   // One slot per key, header and buckets side by side; a table uses the vector of its kind.
   struct CountSlot {
     Header header;
@@ -153,11 +163,15 @@ class FeatureTable {
     Header header;
     Sums sums{};
   };
+  // The ages beside the header: reading a distinct key touches the slot's first line only.
   struct DistinctSlot {
     Header header;
-    Distincts values{};
+    AgesPlusOne ages_plus_one{};
+    Fingerprints fingerprints{};
   };
   static_assert(sizeof(CountSlot) == 64, "a count slot is one cache line");
+  static_assert(sizeof(DistinctSlot) == 192, "a distinct slot is three cache lines");
+  static_assert(offsetof(DistinctSlot, fingerprints) == 64, "header and ages: the first line");
 
   // An index entry: the slot (plus one; 0 = empty) and 32 bits of its key's hash, so probing
   // skips other keys' entries without reading their slots (each would be a cache miss).
@@ -202,18 +216,24 @@ class FeatureTable {
   void Add(uint32_t slot, uint64_t bucket, const Event& event);
   void AddToSum(uint32_t slot, size_t position, u128 amount);
   void AddToCount(uint32_t slot, size_t position);
+  void AddDistinct(uint32_t slot, uint64_t bucket, uint64_t fingerprint);
+  void AgeDistincts(uint32_t slot, uint64_t old_head, uint64_t buckets);
   uint32_t TakeWideEntry();
   WideSums& Widen(uint32_t slot);
   WideCounts& WidenCounts(uint32_t slot);
+  WideDistincts& WidenDistincts(uint32_t slot);
   void ReleaseWide(uint32_t slot);
   uint32_t CountBucket(uint32_t slot, size_t position) const;
   u128 SumBucket(uint32_t slot, size_t position) const;
+  uint64_t DistinctBucketPlusOne(uint32_t slot, size_t value) const;
+  u128 CountDistinct(uint32_t slot, uint64_t now_bucket) const;
   bool InWindow(uint64_t bucket, uint64_t now_bucket) const {
     return bucket <= now_bucket && now_bucket - bucket < kWindowBuckets;
   }
   u128 Sum(uint32_t slot, uint64_t now_bucket) const;
   void SaveSlot(BinaryWriter& writer, uint32_t slot) const;
   bool LoadSlot(BinaryReader& reader);
+  bool LoadDistincts(BinaryReader& reader, uint32_t slot, uint64_t head);
 
   FeatureSpec spec_;
   uint64_t bucket_ns_ = 0;
@@ -233,6 +253,7 @@ class FeatureTable {
   ChunkedVector<DistinctSlot> distinct_slots_;
   std::vector<WideSums> wide_sums_;      // rings of the sum keys past u64 buckets
   std::vector<WideCounts> wide_counts_;  // rings of the count keys past u16 buckets
+  std::vector<WideDistincts> wide_distincts_;  // buckets of distinct keys past u16 ages
   std::vector<uint32_t> wide_free_;  // entries of the table's wide vector that no key uses
   ZeroedHugePageArray<IndexEntry> index_;  // open addressing, linear probing; all zero = empty
 };

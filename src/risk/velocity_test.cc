@@ -339,7 +339,8 @@ TEST(RiskVelocity, BytesPerKeyMatchTheLayout) {
   // A 32-byte header and the buckets in one slot, and two 8-byte index entries (slot, tag).
   EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::count), 32u + 32u + 16u);  // u16 buckets
   EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::sum), 32u + 128u + 16u);   // u64 buckets
-  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 32u + 256u + 16u);
+  // 16 u16 ages beside the header, then 16 u64 fingerprints.
+  EXPECT_EQ(FeatureTable::BytesPerKey(FeatureKind::distinct), 32u + 32u + 128u + 16u);
 }
 
 }  // namespace
