@@ -144,10 +144,14 @@ std::optional<uint64_t> NumberField(std::string_view body, std::string_view name
   return Digits(body.substr(at + key.size()));
 }
 
+// `prefix` in lower case. ASCII only, inline: std::tolower is a locale-aware libc call per
+// character, on every header line of every response.
 bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+    const char c = text[i];
+    const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    if (lower != prefix[i]) return false;
   }
   return true;
 }

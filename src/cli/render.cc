@@ -186,6 +186,8 @@ namespace {
 // so they are copied as they are; only names (assets, flags, statuses) go through
 // AppendJsonString. The HTTP API answers every transfer with this (CliRender tests compare it
 // byte for byte with the serialized TransferToJson).
+using namespace std::string_view_literals;
+
 class ObjectText {
  public:
   ObjectText() {
@@ -210,7 +212,7 @@ class ObjectText {
   }
   void Null(std::string_view key) {
     Key(key);
-    out_ += "null";
+    out_.append("null"sv);
   }
   void StringArray(std::string_view key, const std::vector<std::string>& values) {
     Key(key);
@@ -227,10 +229,11 @@ class ObjectText {
   }
 
  private:
+  // String-view literals: their lengths are known at compile time (no strlen per append).
   void Key(std::string_view key) {
-    out_ += out_.size() > 1 ? ",\"" : "\"";
-    out_ += key;
-    out_ += "\":";
+    out_.append(out_.size() > 1 ? ",\""sv : "\""sv);
+    out_.append(key);
+    out_.append("\":"sv);
   }
   std::string out_;
 };
