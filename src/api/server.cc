@@ -220,7 +220,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
 void Connection::WaitForRequest() {
   phase_ = Phase::idle;
   if (draining_) return Close();
-  if (buffer_.size() > 0) return ReadRequest();  // a pipelined request is already here
+  if (buffer_.size() > 0) {
+    // A pipelined request is already here. Parsed from a handler of its own, not on this call
+    // stack: a request is parsed where its bytes are found (ParseBuffered), and a burst of
+    // pipelined requests answered at once (404s, 401s) would otherwise nest one call chain per
+    // request in the buffer.
+    return net::post(executor(), [self = shared_from_this()] {
+      if (self->phase_ == Phase::idle) self->ReadRequest();  // else closed meanwhile
+    });
+  }
   ArmDeadline(shared_.options.idle_timeout_ms);
   socket_.async_read_some(buffer_.prepare(kReadChunkBytes),
                           [self = shared_from_this()](const beast::error_code& ec, size_t n) {
