@@ -68,10 +68,7 @@ HttpResponse Unauthenticated(std::string code, std::string message) {
 // "Bearer <token>", the scheme in any case (RFC 7235); the token as sent.
 std::optional<std::string_view> BearerToken(std::string_view header) {
   constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return std::nullopt;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return std::nullopt;
-  }
+  if (header.size() <= kScheme.size() || !StartsWithNoCase(header, kScheme)) return std::nullopt;
   return header.substr(kScheme.size());
 }
 

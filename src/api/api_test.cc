@@ -410,6 +410,21 @@ TEST_F(ApiTest, PipelinedRequestsAreAnsweredInOrder) {
   }
 }
 
+// Requests answered without the engine (here 404s) are answered while the connection still
+// holds the next ones in its read buffer: thousands of them must not nest a call per request.
+TEST_F(ApiTest, ThousandsOfPipelinedRequestsAreAllAnswered) {
+  constexpr int kRequests = 4000;
+  TestClient client(port());
+  std::string bytes;
+  for (int i = 0; i < kRequests; ++i) bytes += "GET /nope HTTP/1.1\r\n\r\n";
+  client.Write(bytes);
+  for (int i = 0; i < kRequests; ++i) {
+    const HttpResponse r = client.Read();
+    ASSERT_EQ(r.result_int(), 404u) << "response " << i;
+  }
+  EXPECT_EQ(client.Get("/healthz").result_int(), 200u);
+}
+
 TEST_F(ApiTest, ConnectionCloseIsHonoured) {
   TestClient client(port());
   client.Write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

@@ -2,21 +2,27 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <cctype>
 
 namespace tpw::api {
 namespace {
 
 bool IsMediaType(std::string_view value, std::string_view type) {
-  if (value.size() < type.size()) return false;
-  for (size_t i = 0; i < type.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(value[i])) != type[i]) return false;
-  }
+  if (!StartsWithNoCase(value, type)) return false;
   const std::string_view rest = value.substr(type.size());
   return rest.empty() || rest[0] == ';' || rest[0] == ' ';
 }
 
 }  // namespace
+
+bool StartsWithNoCase(std::string_view text, std::string_view lower_prefix) {
+  if (text.size() < lower_prefix.size()) return false;
+  for (size_t i = 0; i < lower_prefix.size(); ++i) {
+    const char c = text[i];
+    const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    if (lower != lower_prefix[i]) return false;
+  }
+  return true;
+}
 
 bool IsJsonContentType(std::string_view value) { return IsMediaType(value, "application/json"); }
 bool IsOctetStream(std::string_view value) {

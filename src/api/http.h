@@ -43,6 +43,9 @@ struct ApiError {
 // decided by the connection.
 HttpResponse JsonResponse(http::status status, std::string body);
 HttpResponse ErrorResponse(const ApiError& error);
+// Whether `text` starts with `lower_prefix` (given in lower case), ignoring ASCII case: HTTP's
+// case-insensitive tokens (media types, auth schemes) without a locale call per character.
+bool StartsWithNoCase(std::string_view text, std::string_view lower_prefix);
 // Content-Type checks: the media type, in any case, with parameters (charset) or without.
 bool IsJsonContentType(std::string_view value);
 bool IsOctetStream(std::string_view value);

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -46,6 +48,8 @@ uint64_t NowNs() {
 
 // Bytes read at once while waiting for a request to begin.
 constexpr size_t kReadChunkBytes = 16 * 1024;
+// Bytes read at most at once while a request is incomplete (what Beast's http::read uses).
+constexpr size_t kParseReadBytesMax = 64 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool IsHttpParseError(const beast::error_code& ec) {
@@ -149,9 +153,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WaitForRequest();
   void OnFirstBytes(const beast::error_code& ec, size_t n);
   void ReadRequest();
-  void OnHeader(const beast::error_code& ec);
-  void ReadBody();
-  void OnRequest(const beast::error_code& ec);
+  void ParseBuffered();
+  bool AnswerExpectContinue();
+  void ReadMore();
+  void OnMoreBytes(const beast::error_code& ec, size_t n);
+  void OnRequest();
   void ReadFailed(const beast::error_code& ec);
   void Dispatch();
   bool WriteAtOnce();
@@ -199,6 +205,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keep_alive_ = false;
   bool draining_ = false;
   bool timed_out_ = false;
+  bool continue_checked_ = false;  // this request's header was looked at for Expect
   uint64_t started_ns_ = 0;
   Shared& shared_;
   const uint32_t thread_;
@@ -213,7 +220,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
 void Connection::WaitForRequest() {
   phase_ = Phase::idle;
   if (draining_) return Close();
-  if (buffer_.size() > 0) return ReadRequest();  // a pipelined request is already here
+  if (buffer_.size() > 0) {
+    // A pipelined request is already here. Parsed from a handler of its own, not on this call
+    // stack: a request is parsed where its bytes are found (ParseBuffered), and a burst of
+    // pipelined requests answered at once (404s, 401s) would otherwise nest one call chain per
+    // request in the buffer.
+    return net::post(executor(), [self = shared_from_this()] {
+      if (self->phase_ == Phase::idle) self->ReadRequest();  // else closed meanwhile
+    });
+  }
   ArmDeadline(shared_.options.idle_timeout_ms);
   socket_.async_read_some(buffer_.prepare(kReadChunkBytes),
                           [self = shared_from_this()](const beast::error_code& ec, size_t n) {
@@ -227,40 +242,75 @@ void Connection::OnFirstBytes(const beast::error_code& ec, size_t n) {
   ReadRequest();
 }
 
+// Parses the request from the bytes already buffered, on this call stack, and reads from the
+// socket only when the parser needs more: a request that arrived whole (nearly all of them)
+// costs no composed read operation and no posted completion. The steps, limits and errors are
+// Beast's http::async_read_header then http::async_read (the header without eagerness, then
+// the body eagerly; the same read sizes; end of stream the same), so a request is refused
+// exactly as before.
 void Connection::ReadRequest() {
   phase_ = Phase::reading;
   parser_.emplace();
   parser_->header_limit(shared_.options.header_bytes_max);
   parser_->body_limit(shared_.options.body_bytes_max);
+  parser_->eager(false);
+  continue_checked_ = false;
   ArmDeadline(shared_.options.read_timeout_ms);
-  http::async_read_header(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](const beast::error_code& ec, size_t) {
-                            self->OnHeader(ec);
-                          });
+  ParseBuffered();
 }
 
-void Connection::OnHeader(const beast::error_code& ec) {
-  if (ec) return ReadFailed(ec);
+void Connection::ParseBuffered() {
+  for (;;) {
+    beast::error_code ec = http::error::need_more;
+    if (buffer_.size() != 0) buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (ec == http::error::need_more) return ReadMore();
+    if (ec) return ReadFailed(ec);
+    if (!continue_checked_ && parser_->is_header_done()) {
+      continue_checked_ = true;
+      parser_->eager(true);
+      if (AnswerExpectContinue()) return;
+    }
+    if (parser_->is_done()) return OnRequest();
+  }
+}
+
+// curl asks before sending a body over 1 KiB; answer at once rather than make it wait. True
+// when the answer is being written (parsing goes on once it is).
+bool Connection::AnswerExpectContinue() {
   const auto expect = parser_->get()[http::field::expect];
-  if (!beast::iequals(expect, "100-continue")) return ReadBody();
-  // curl asks before sending a body over 1 KiB; answer at once rather than make it wait.
+  if (!beast::iequals(expect, "100-continue")) return false;
   net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
                    [self = shared_from_this()](const beast::error_code& write_ec, size_t) {
                      if (write_ec) return self->Close();
-                     self->ReadBody();
+                     self->ParseBuffered();
                    });
+  return true;
 }
 
-void Connection::ReadBody() {
-  if (parser_->is_done()) return OnRequest({});
-  http::async_read(socket_, buffer_, *parser_,
-                   [self = shared_from_this()](const beast::error_code& ec, size_t) {
-                     self->OnRequest(ec);
-                   });
+void Connection::ReadMore() {
+  const size_t size = beast::read_size(buffer_, kParseReadBytesMax);
+  if (size == 0) return ReadFailed(http::error::buffer_overflow);
+  socket_.async_read_some(buffer_.prepare(size),
+                          [self = shared_from_this()](const beast::error_code& ec, size_t n) {
+                            self->OnMoreBytes(ec, n);
+                          });
 }
 
-void Connection::OnRequest(const beast::error_code& ec) {
+void Connection::OnMoreBytes(const beast::error_code& ec, size_t n) {
+  buffer_.commit(n);
+  if (ec == net::error::eof) {
+    if (!parser_->got_some()) return ReadFailed(http::error::end_of_stream);
+    beast::error_code eof_ec;
+    parser_->put_eof(eof_ec);  // a message that ends with the stream, or partial_message
+    if (eof_ec) return ReadFailed(eof_ec);
+    return OnRequest();
+  }
   if (ec) return ReadFailed(ec);
+  ParseBuffered();
+}
+
+void Connection::OnRequest() {
+  TPW_ASSERT(parser_->is_done());
   ClearDeadline();
   request_ = parser_->release();
   parser_.reset();
@@ -322,8 +372,10 @@ void Connection::Dispatch() {
   const Responder responder(shared_from_this(), context_executor());
   const RequestContext context{request_, match_};
   if (!shared_.options.hooks.before_dispatch) return shared_.service.Handle(context, responder);
-  shared_.options.hooks.before_dispatch(context, responder, [this, context](const Responder& r) {
-    shared_.service.Handle(context, r);
+  // Captures only `this` (the request and its match are members until the answer): small
+  // enough for std::function to hold without an allocation.
+  shared_.options.hooks.before_dispatch(context, responder, [this](const Responder& r) {
+    shared_.service.Handle(RequestContext{request_, match_}, r);
   });
 }
 
@@ -355,14 +407,18 @@ void Connection::Respond(HttpResponse response) {
 // order, a blank line, the body.
 bool Connection::WriteAtOnce() {
   if (!response_.has_content_length() || response_.chunked()) return false;
+  using namespace std::string_view_literals;  // the separators' lengths known at compile time
   std::string& head = response_head_;
   head.clear();
-  head.append("HTTP/1.1 ").append(std::to_string(response_.result_int())).append(" ");
-  head.append(response_.reason()).append("\r\n");
+  std::array<char, 16> status{};
+  const auto status_end =
+      std::to_chars(status.data(), status.data() + status.size(), response_.result_int()).ptr;
+  head.append("HTTP/1.1 "sv).append(status.data(), status_end).append(" "sv);
+  head.append(response_.reason()).append("\r\n"sv);
   for (const auto& field : response_) {
-    head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    head.append(field.name_string()).append(": "sv).append(field.value()).append("\r\n"sv);
   }
-  head.append("\r\n");
+  head.append("\r\n"sv);
   const std::string& body = response_.body();
   const std::array<net::const_buffer, 2> parts{net::buffer(head), net::buffer(body)};
   beast::error_code ec;

@@ -424,8 +424,11 @@ void Service::AccountBalances(const RequestContext& context, const Responder& re
   });
 }
 
+// A template on `then`: the usual draft names no pending transfer and is finished on this call
+// stack, so `then` is never wrapped in a std::function (an allocation per request).
+template <typename Then>
 void Service::ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Responder& responder,
-                            std::function<void(std::vector<ledger::Transfer>)> then) {
+                            Then then) {
   const std::vector<TransferId> to_look_up = cli::PendingLedgersToLookUp(drafts);
   // Most drafts name no pending transfer: finished here, without copying `then` or `responder`.
   if (to_look_up.empty()) return FinishDrafts(drafts, {}, responder, then);
@@ -440,12 +443,17 @@ void Service::ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Respon
        });
 }
 
+template <typename Then>
 void Service::FinishDrafts(const std::vector<cli::TransferDraft>& drafts,
                            const std::map<u128, uint32_t>& stored, const Responder& responder,
-                           const std::function<void(std::vector<ledger::Transfer>)>& then) {
+                           const Then& then) {
   auto resolved = cli::ResolveTransferDrafts(drafts, stored, assets_);
   if (resolved.ok()) return then(std::move(resolved).value());
-  const cli::DraftError& e = resolved.error();
+  SendDraftError(drafts, resolved.error(), responder);
+}
+
+void Service::SendDraftError(const std::vector<cli::TransferDraft>& drafts,
+                             const cli::DraftError& e, const Responder& responder) {
   const std::string param =
       drafts.size() == 1 ? "amount" : "transfers[" + std::to_string(e.index) + "]";
   if (e.pending_not_found) {

@@ -242,13 +242,18 @@ class Service {
   void RevokeApiKey(const RequestContext& context, const Responder& responder);
 
   // Resolves the drafts' amounts (looking up pending transfers' ledgers if needed), then calls
-  // `then(transfers)` on the I/O thread, or answers the error.
+  // `then(std::vector<ledger::Transfer>)` on the I/O thread, or answers the error. Defined in
+  // service.cc, its only user.
+  template <typename Then>
   void ResolveDrafts(std::vector<cli::TransferDraft> drafts, const Responder& responder,
-                     std::function<void(std::vector<ledger::Transfer>)> then);
+                     Then then);
   // ResolveDrafts' second half, once the pending transfers' ledgers are known (`stored`).
+  template <typename Then>
   void FinishDrafts(const std::vector<cli::TransferDraft>& drafts,
                     const std::map<u128, uint32_t>& stored, const Responder& responder,
-                    const std::function<void(std::vector<ledger::Transfer>)>& then);
+                    const Then& then);
+  void SendDraftError(const std::vector<cli::TransferDraft>& drafts, const cli::DraftError& error,
+                      const Responder& responder);
   void SubmitTransfer(ledger::Transfer transfer, const Responder& responder);
   void SendStoredTransfer(TransferId id, http::status status, const Responder& responder);
   // Sends `transfers` as a page, with what became of the pending ones.

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <thread>
 
+#include "api/http.h"
 #include "cli/bench.h"
 #include "common/assert.h"
 
@@ -142,14 +143,6 @@ std::optional<uint64_t> NumberField(std::string_view body, std::string_view name
   const size_t at = body.find(key);
   if (at == std::string_view::npos) return std::nullopt;
   return Digits(body.substr(at + key.size()));
-}
-
-bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
-  }
-  return true;
 }
 
 // ---- Per thread -----------------------------------------------------------------------------
@@ -327,11 +320,11 @@ class LoadConnection {
     while (line < header.size()) {
       const size_t next = header.find("\r\n", line);
       const std::string_view field = header.substr(line, next - line);
-      if (StartsWithNoCase(field, "content-length:")) {
+      if (api::StartsWithNoCase(field, "content-length:")) {
         const std::optional<uint64_t> length = Digits(field.substr(15));
         if (!length) return false;
         content_length_ = *length;
-      } else if (StartsWithNoCase(field, "connection: close")) {
+      } else if (api::StartsWithNoCase(field, "connection: close")) {
         server_closes_ = true;
       }
       line = next + 2;

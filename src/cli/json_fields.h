@@ -69,7 +69,7 @@ class JsonFields {
 
   // Ids and 128-bit values travel as strings: JSON numbers lose digits past 2^53 in most tools.
   u128 Id(std::string_view key) {
-    const std::optional<std::string> text = Text(key);
+    const std::optional<std::string_view> text = Text(key);
     if (!text) return 0;
     return Take(ParseIdText(key, *text));
   }
@@ -114,13 +114,13 @@ class JsonFields {
   // `key` (decimal in the asset) or `key`_minor (minor units); not both.
   std::optional<AmountText> Amount(std::string_view key) {
     const std::string minor_key = std::string(key) + "_minor";
-    std::optional<std::string> decimal = Text(key);
-    std::optional<std::string> minor = Text(minor_key);
+    const std::optional<std::string_view> decimal = Text(key);
+    const std::optional<std::string_view> minor = Text(minor_key);
     if (decimal && minor) {
       Fail("give \"" + std::string(key) + "\" or \"" + minor_key + "\", not both");
     }
-    if (decimal) return AmountText{std::move(*decimal), false};
-    if (minor) return AmountText{std::move(*minor), true};
+    if (decimal) return AmountText{std::string(*decimal), false};
+    if (minor) return AmountText{std::string(*minor), true};
     return std::nullopt;
   }
 
@@ -140,10 +140,11 @@ class JsonFields {
   }
 
  private:
-  std::optional<std::string> Text(std::string_view key) {
+  // A view into the parsed document (which outlives these fields): ids are read without a copy.
+  std::optional<std::string_view> Text(std::string_view key) {
     const std::optional<Value> value = object_.Find(key);
     if (!value) return std::nullopt;
-    if (value->is_string()) return std::string(value->string());
+    if (value->is_string()) return std::string_view(value->string());
     Fail("\"" + std::string(key) + "\" must be a string, e.g. \"12\"");
     return std::nullopt;
   }

@@ -186,6 +186,8 @@ namespace {
 // so they are copied as they are; only names (assets, flags, statuses) go through
 // AppendJsonString. The HTTP API answers every transfer with this (CliRender tests compare it
 // byte for byte with the serialized TransferToJson).
+using namespace std::string_view_literals;
+
 class ObjectText {
  public:
   ObjectText() {
@@ -204,13 +206,18 @@ class ObjectText {
   }
   void Number(std::string_view key, uint64_t value) {
     Key(key);
-    char digits[20];
-    const std::to_chars_result end = std::to_chars(digits, digits + sizeof digits, value);
-    out_.append(digits, end.ptr);
+    AppendDigits(value);
+  }
+  // A number as a JSON string ("12"): Plain(key, std::to_string(value)) without the temporary.
+  void QuotedNumber(std::string_view key, uint64_t value) {
+    Key(key);
+    out_ += '"';
+    AppendDigits(value);
+    out_ += '"';
   }
   void Null(std::string_view key) {
     Key(key);
-    out_ += "null";
+    out_.append("null"sv);
   }
   void StringArray(std::string_view key, const std::vector<std::string>& values) {
     Key(key);
@@ -227,10 +234,16 @@ class ObjectText {
   }
 
  private:
+  void AppendDigits(uint64_t value) {
+    char digits[20];
+    const std::to_chars_result end = std::to_chars(digits, digits + sizeof digits, value);
+    out_.append(digits, end.ptr);
+  }
+  // String-view literals: their lengths are known at compile time (no strlen per append).
   void Key(std::string_view key) {
-    out_ += out_.size() > 1 ? ",\"" : "\"";
-    out_ += key;
-    out_ += "\":";
+    out_.append(out_.size() > 1 ? ",\""sv : "\""sv);
+    out_.append(key);
+    out_.append("\":"sv);
   }
   std::string out_;
 };
@@ -262,9 +275,9 @@ std::string TransferJsonText(const ledger::Transfer& transfer,
     out.Null("pending_status");
   }
   out.Plain("user_data_128", FormatId(transfer.user_data_128));
-  out.Plain("user_data_64", std::to_string(transfer.user_data_64));
+  out.QuotedNumber("user_data_64", transfer.user_data_64);
   out.Number("user_data_32", transfer.user_data_32);
-  out.Plain("timestamp", std::to_string(transfer.timestamp.ns));
+  out.QuotedNumber("timestamp", transfer.timestamp.ns);
   out.Plain("time", FormatTimeUtc(transfer.timestamp));
   return std::move(out).Finish();
 }

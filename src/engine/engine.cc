@@ -362,6 +362,9 @@ EngineStatus Engine::Impl::ApplyFact(const journal::RecordView& record) {
 // Requests
 
 void Engine::Impl::Start() {
+  // Before any thread starts: a submitter may step (TrySubmit → StepOnSubmitter) before the
+  // sequencer thread has run at all, and it executes into this group.
+  open_group_ = std::make_unique<Group>();
   // Named so `top -H`, perf and gdb show which is which.
   journal_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "tpw-journal");
@@ -537,10 +540,6 @@ bool Engine::Impl::TakeRequests(std::vector<Request>& batch) {
 // disk and the sequencer wakes about once per group rather than once per request.
 void Engine::Impl::SequencerLoop() {
   std::vector<Request> batch;
-  {
-    std::lock_guard step(step_mutex_);
-    open_group_ = std::make_unique<Group>();
-  }
   while (TakeRequests(batch)) {
     std::lock_guard step(step_mutex_);
     ServeSnapshotRequests();
