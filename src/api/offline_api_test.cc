@@ -301,11 +301,22 @@ TEST_F(OfflineApiTest, WalletPaysTerminalAndUploadsClearOverHttp) {
   ASSERT_TRUE(sync.ok());
   const HttpResponse synced = device_client->Post(
       "/v1/offline/devices/" + FormatId(w.lib->device_id()) + "/sync",
-      R"({"request":")" + cli::Base64Url(sync.value().Encode()) + R"(","allowance":"50.00"})");
+      R"({"request":")" + cli::Base64Url(sync.value().Encode()) +
+          R"(","allowance":"50.00","cvm_threshold":"12.00"})");
   ASSERT_EQ(synced.result_int(), 200u) << synced.body();
   EXPECT_EQ(Text(JsonOf(synced), "reserve_balance"), "50.00");
+  EXPECT_EQ(Text(JsonOf(synced).at("certificate_fields"), "cvm_threshold"), "12.00");
   auto statement = w.lib->InstallSyncStatement(FromBase64(Text(JsonOf(synced), "sync_statement")));
-  EXPECT_TRUE(statement.ok()) << statement.error().Message();
+  ASSERT_TRUE(statement.ok()) << statement.error().Message();
+
+  // "none" removes the PIN threshold: the next certificate asks for no PIN at any amount.
+  sync = w.lib->MakeSyncRequest(std::nullopt);
+  ASSERT_TRUE(sync.ok());
+  const HttpResponse no_pin = device_client->Post(
+      "/v1/offline/devices/" + FormatId(w.lib->device_id()) + "/sync",
+      R"({"request":")" + cli::Base64Url(sync.value().Encode()) + R"(","cvm_threshold":"none"})");
+  ASSERT_EQ(no_pin.result_int(), 200u) << no_pin.body();
+  EXPECT_TRUE(JsonOf(no_pin).at("certificate_fields").at("cvm_threshold").is_null()) << no_pin.body();
 }
 
 TEST_F(OfflineApiTest, ReplayIsDuplicateAndACloneIsCaughtListedAndResolved) {

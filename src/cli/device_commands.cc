@@ -371,7 +371,9 @@ void RegisterSync(CLI::App& device, int& exit_code) {
   cmd->add_option("--allowance", o->limits.allowance, "New allowance (default: unchanged)");
   cmd->add_option("--per-payment-max", o->limits.per_payment_max, "New largest payment");
   cmd->add_option("--payments-max", o->limits.payments_max, "New number of offline payments");
-  cmd->add_option("--cvm-threshold", o->limits.cvm_threshold, "New PIN threshold");
+  cmd->add_option("--cvm-threshold", o->limits.cvm_threshold,
+                  "New PIN threshold, or none: no PIN at any amount (a threshold in the risk "
+                  "rules' [offline] section still applies)");
   cmd->add_option("--valid-for", o->limits.valid_for,
                   "New validity (default: as the old certificate)");
   cmd->add_option("--out", o->out, "Also write the binary sync statement to FILE");

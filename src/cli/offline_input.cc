@@ -105,7 +105,9 @@ InputResult<engine::OfflineCommand> ApplySyncLimits(const SyncLimitsText& o,
       errors.Fail(name("--payments-max") + " must be at least 1");
     }
   }
-  if (!o.cvm_threshold.empty()) {
+  if (o.cvm_threshold == kNoCvmThreshold) {
+    c.remove_cvm_threshold = true;
+  } else if (!o.cvm_threshold.empty()) {
     c.cvm_threshold = errors.Take(
         ParseAmountText(name("--cvm-threshold"), o.cvm_threshold, c.asset, false, assets));
   }

@@ -36,6 +36,9 @@ struct EnrollText {
 InputResult<engine::OfflineCommand> EnrollCommandOf(const EnrollText& text,
                                                     const AssetTable& assets, InputNaming naming);
 
+// A sync's cvm_threshold text that removes the threshold (no PIN at any amount).
+inline constexpr std::string_view kNoCvmThreshold = "none";
+
 // New limits at a sync; "" = unchanged.
 struct SyncLimitsText {
   std::string allowance;

@@ -497,7 +497,11 @@ OfflineReply Engine::Impl::SyncDevice(const OfflineCommand& c, Group& group) {
   if (!c.allowance.is_zero()) cert.allowance = c.allowance;
   if (!c.per_payment_max.is_zero()) cert.per_payment_max = c.per_payment_max;
   if (c.payment_count_max != 0) cert.payment_count_max = c.payment_count_max;
-  if (c.cvm_threshold != Amount::Max()) cert.cvm_threshold = c.cvm_threshold;
+  if (c.cvm_threshold != Amount::Max()) {
+    cert.cvm_threshold = c.cvm_threshold;
+  } else if (c.remove_cvm_threshold) {
+    cert.cvm_threshold = Amount::Max();
+  }
   const uint64_t valid_for = c.valid_for_ms != 0 ? c.valid_for_ms : old.valid_until - old.valid_from;
   cert.valid_from = NowMs();
   cert.valid_until = cert.valid_from + valid_for;

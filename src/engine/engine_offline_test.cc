@@ -557,6 +557,34 @@ TEST_F(EngineOfflineTest, AfterTheClaimWindowTheReserveIsReleasedAndLateTokensAr
   EXPECT_EQ(Credit(kReserve), 10'000u);
 }
 
+// A sync keeps the PIN threshold unless told: a new one, or none at all (remove_cvm_threshold).
+TEST_F(EngineOfflineTest, ASyncKeepsChangesOrRemovesThePinThreshold) {
+  Device device;
+  EnrollAndRegister(device);  // threshold 15.00
+  const auto sync_to = [&](const std::function<void(OfflineCommand&)>& change) {
+    OfflineCommand sync = SyncCommand(device, 0);
+    change(sync);
+    const OfflineReply reply = Run(sync);
+    EXPECT_EQ(reply.error, OfflineError::ok) << reply.detail;
+    device.certificate = offline::DecodeCertificate(reply.certificate).value();
+    return device.certificate.cvm_threshold;
+  };
+  EXPECT_EQ(sync_to([](OfflineCommand&) {}), Amount::FromMinor(1'500));
+  EXPECT_EQ(sync_to([](OfflineCommand& c) { c.cvm_threshold = Amount::FromMinor(900); }),
+            Amount::FromMinor(900));
+  EXPECT_EQ(sync_to([](OfflineCommand& c) { c.remove_cvm_threshold = true; }), Amount::Max());
+  EXPECT_EQ(sync_to([](OfflineCommand&) {}), Amount::Max());  // stays removed
+  // A threshold given wins over the removal flag (the CLI never sends both).
+  EXPECT_EQ(sync_to([](OfflineCommand& c) {
+              c.remove_cvm_threshold = true;
+              c.cvm_threshold = Amount::FromMinor(700);
+            }),
+            Amount::FromMinor(700));
+  // Survives a restart: the certificate is journaled.
+  Reopen();
+  EXPECT_EQ(sync_to([](OfflineCommand&) {}), Amount::FromMinor(700));
+}
+
 TEST_F(EngineOfflineTest, BeforeTheClaimWindowClosesASyncKeepsTheReserveForLateTokens) {
   UseManualClock();
   Device device;

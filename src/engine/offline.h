@@ -82,6 +82,9 @@ struct OfflineCommand {
   Amount allowance;
   Amount per_payment_max;
   Amount cvm_threshold = Amount::Max();
+  // sync_device: the new certificate asks for no PIN at any amount (its cvm_threshold Max),
+  // unless a threshold is given, or the risk rules' [offline] section sets one (they fill it).
+  bool remove_cvm_threshold = false;
   uint32_t payment_count_max = 0;
   uint64_t valid_for_ms = 0;
   // sync_device: the device's declaration, signed with its key over SyncRequestBytes().

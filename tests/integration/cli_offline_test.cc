@@ -143,7 +143,7 @@ bool VerifiedBy(const std::string& issuer_hex, std::string_view domain, offline:
 class CliOfflineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    WriteAll(Path("pass.txt"), std::string(kPassphrase) + "\n");
+    WriteAll(Path("pass.txt"), std::string(kPassphrase).append("\n"));
     WriteAll(Path("wrong.txt"), "not the passphrase\n");
   }
 
@@ -626,8 +626,18 @@ TEST_F(CliOfflineTest, SyncChecksTheDeviceSignatureAndIssuesTheNextCertificate) 
   EXPECT_EQ(Str(cert, "previous_serial"), "1");
   EXPECT_EQ(Str(cert, "counter_first"), "11");
   EXPECT_EQ(Str(cert, "allowance"), "150.00");
+  EXPECT_EQ(Str(cert, "cvm_threshold"), "15.00");  // not given: as the old certificate
   EXPECT_EQ(Str(Json({"device", "show", "7"}), "reserve_balance"), "150.00");
-  // The old certificate's signature no longer matches the current serial.
+  // --cvm-threshold none: the next certificate asks for no PIN at any amount.
+  const bj::value no_pin = Json({"device", "sync", "--device", "7", "--last-counter", "10",
+                                 "--signature", sign(2, 10), "--cvm-threshold", "none",
+                                 "--passphrase-file", Path("pass.txt")});
+  EXPECT_TRUE(no_pin.at("certificate_fields").at("cvm_threshold").is_null()) << no_pin;
+  ExpectRefusedChangingNothing({"device", "sync", "--device", "7", "--last-counter", "20",
+                                "--signature", sign(3, 20), "--cvm-threshold", "never",
+                                "--passphrase-file", Path("pass.txt")},
+                               kUsage, "--cvm-threshold");
+  // An old certificate's signature no longer matches the current serial.
   EXPECT_EQ(ErrorCode({"device", "sync", "--device", "7", "--last-counter", "2", "--signature",
                        sign(1, 2), "--passphrase-file", Path("pass.txt")},
                       kRejected),
