@@ -2,6 +2,7 @@
 // whole engine deterministically from one seed (DESIGN.md).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 
@@ -25,17 +26,18 @@ class SystemClock final : public Clock {
   uint64_t MonotonicNs() override;
 };
 
-// A clock that moves only when told: for tests and the simulator. Not thread-safe.
+// A clock that moves only when told: for tests and the simulator. A test moves it while the
+// engine's threads read it, so the time is atomic (ThreadSanitizer saw the race).
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(Timestamp start) : now_(start) {}
-  Timestamp Now() override { return now_; }
-  uint64_t MonotonicNs() override { return now_.ns; }
-  void Advance(uint64_t ns) { now_.ns += ns; }
-  void Set(Timestamp t) { now_ = t; }
+  explicit ManualClock(Timestamp start) : ns_(start.ns) {}
+  Timestamp Now() override { return Timestamp{ns_.load()}; }
+  uint64_t MonotonicNs() override { return ns_.load(); }
+  void Advance(uint64_t ns) { ns_.fetch_add(ns); }
+  void Set(Timestamp t) { ns_.store(t.ns); }
 
  private:
-  Timestamp now_;
+  std::atomic<uint64_t> ns_;
 };
 
 class Random {
