@@ -53,12 +53,6 @@ constexpr uint64_t kEngineRetryMs = 10;
 // On a connection in active use the same failure is the receiver's doing and counts.
 constexpr auto kStaleAfterIdle = std::chrono::milliseconds(1000);
 
-uint64_t WallMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 std::string Clip(std::string text) {
   if (text.size() > engine::kDeliveryErrorBytesMax) text.resize(engine::kDeliveryErrorBytesMax);
   return text;
@@ -262,6 +256,12 @@ struct Target {
 };
 
 }  // namespace
+
+uint64_t WallMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
 
 class WebhookDeliverer::Impl {
  public:

@@ -28,6 +28,10 @@
 
 namespace tpw::api {
 
+// The deliverer's clock: Unix milliseconds now (retry times, and whether a rolled secret's
+// predecessor still signs).
+uint64_t WallMs();
+
 struct WebhookOptions {
   bool enabled = true;  // false: this server delivers nothing (endpoints are still managed)
   // Retry n (n ≥ 1) waits min(backoff_base_ms × 2^(n-1), backoff_max_ms), plus up to a quarter

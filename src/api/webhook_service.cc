@@ -2,8 +2,6 @@
 // shown once), list, show, update, delete, the delivery log, manual re-sends, and test events.
 // All of it is sequencer state: every change is a journaled fact, answered once durable; the
 // deliverer (webhook_deliverer.h) is told about each change after it.
-#include <chrono>
-
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -52,11 +50,7 @@ std::string TimeOfMs(uint64_t ms) { return cli::FormatTimeUtc(Timestamp{ms * 1'0
 
 // When the secret a roll replaced stops signing (Unix seconds), or null when none signs now.
 bj::value PreviousSecretExpires(const engine::WebhookEndpoint& e) {
-  const uint64_t now_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
-  if (e.previous_secret_expires_ms <= now_ms) return nullptr;
+  if (e.previous_secret_expires_ms <= WallMs()) return nullptr;
   return e.previous_secret_expires_ms / 1000;
 }
 
